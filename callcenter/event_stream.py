@@ -1,0 +1,70 @@
+"""The event stream's shape: where it lives in Redis and how an entry becomes an Event.
+
+The router's Lua scripts write each event as a stream entry whose field names are the
+`callcenter.events.v1.Event` field names (times and durations in milliseconds, states in
+lower case); `decode` turns an entry into the typed message every consumer works with.
+"""
+
+from __future__ import annotations
+
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from callcenter.common.v1 import states_pb2
+from callcenter.config import key_prefix
+from callcenter.events.v1 import events_pb2
+
+
+def stream_key(tenant: str) -> str:
+    """The Redis Stream holding a tenant's events."""
+    return key_prefix(tenant) + "events"
+
+
+def _enum_value(enum, prefix: str, name: str) -> int:
+    """prefix + NAME's number in a proto enum; 0 (UNSPECIFIED) when empty or unknown."""
+    full = prefix + name.upper()
+    return enum.Value(full) if name and full in enum.keys() else 0
+
+
+def agent_state_enum(name: str) -> int:
+    """ "on_call" -> AGENT_STATE_ON_CALL; unknown or empty -> UNSPECIFIED."""
+    return _enum_value(states_pb2.AgentState, "AGENT_STATE_", name)
+
+
+def call_state_enum(name: str) -> int:
+    """ "ringing" -> CALL_STATE_RINGING; unknown, empty or transient ("routing") -> UNSPECIFIED."""
+    return _enum_value(states_pb2.CallState, "CALL_STATE_", name)
+
+
+def timestamp_ms(ms: int) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromMilliseconds(ms)
+    return ts
+
+
+def duration_ms(ms: int) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromMilliseconds(ms)
+    return d
+
+
+def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
+    """A stream entry (id and fields, as redis-py returns them decoded) as an Event."""
+    event = events_pb2.Event(
+        id=entry_id,
+        type=_enum_value(events_pb2.EventType, "EVENT_TYPE_", fields.get("type", "")),
+        call_id=fields.get("call_id", ""),
+        agent_id=fields.get("agent_id", ""),
+        queue=fields.get("queue", ""),
+        offer_id=fields.get("offer_id", ""),
+        caller=fields.get("caller", ""),
+        reason=fields.get("reason", ""),
+        agent_state=agent_state_enum(fields.get("agent_state", "")),
+        call_state=call_state_enum(fields.get("call_state", "")),
+        attempt=int(fields.get("attempt", "0") or 0),
+    )
+    event.time.CopyFrom(timestamp_ms(int(fields["time"])))
+    if "duration_ms" in fields:
+        event.duration.CopyFrom(duration_ms(int(fields["duration_ms"])))
+    if "wait_ms" in fields:
+        event.wait.CopyFrom(duration_ms(int(fields["wait_ms"])))
+    return event

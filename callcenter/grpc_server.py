@@ -1,0 +1,115 @@
+"""What every gRPC service of the project shares: the asyncio server with health checking,
+reflection and the logging interceptor, started and stopped in one place."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+log = structlog.get_logger(__name__)
+
+# Request fields bound into the log context of every line an RPC writes.
+_CONTEXT_FIELDS = ("call_id", "agent_id")
+
+
+def _bind_request(method: str, request: object) -> None:
+    structlog.contextvars.clear_contextvars()
+    values = {"rpc": method.rsplit("/", 1)[-1]}
+    for name in _CONTEXT_FIELDS:
+        value = getattr(request, name, "")
+        if isinstance(value, str) and value:
+            values[name] = value
+    structlog.contextvars.bind_contextvars(**values)
+
+
+class LogContextInterceptor(grpc.aio.ServerInterceptor):
+    """Binds the RPC name and the request's call_id/agent_id to the log context and writes one
+    access line per RPC (debug level; failures at info)."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            async def unary(request, context):
+                _bind_request(method, request)
+                started = time.perf_counter()
+                try:
+                    return await inner(request, context)
+                finally:
+                    _access_line(context, started)
+                    structlog.contextvars.clear_contextvars()
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            inner_stream = handler.unary_stream
+
+            async def stream(request, context):
+                _bind_request(method, request)
+                started = time.perf_counter()
+                try:
+                    async for response in inner_stream(request, context):
+                        yield response
+                finally:
+                    _access_line(context, started)
+                    structlog.contextvars.clear_contextvars()
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:
+    code = context.code()
+    name = code.name if isinstance(code, grpc.StatusCode) else "OK"
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+    if name == "OK":
+        log.debug("rpc.done", code=name, ms=elapsed_ms)
+    else:
+        log.info("rpc.failed", code=name, ms=elapsed_ms, details=context.details())
+
+
+class GrpcServer:
+    """A grpc.aio server with the standard health service and reflection turned on."""
+
+    def __init__(self, service_names: Iterable[str], register: Callable[[grpc.aio.Server], None]) -> None:
+        self.service_names = list(service_names)
+        self.server = grpc.aio.server(interceptors=[LogContextInterceptor()])
+        register(self.server)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            self.server,
+        )
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> int:
+        """Binds host:port (0 picks a free port), starts serving, marks every service SERVING."""
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise RuntimeError(f"could not bind {host}:{port}")
+        await self.server.start()
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    async def stop(self, grace_s: float) -> None:
+        """Reports NOT_SERVING so load balancers stop sending work, then lets RPCs finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_s)

@@ -1,0 +1,378 @@
+import datetime
+
+from callcenter.common.v1 import states_pb2 as _states_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Strategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STRATEGY_UNSPECIFIED: _ClassVar[Strategy]
+    STRATEGY_LONGEST_IDLE: _ClassVar[Strategy]
+    STRATEGY_ROUND_ROBIN: _ClassVar[Strategy]
+    STRATEGY_FEWEST_CALLS: _ClassVar[Strategy]
+
+class OfferOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OFFER_OUTCOME_UNSPECIFIED: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_ANSWERED: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_NO_ANSWER: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_REJECTED: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_BUSY: _ClassVar[OfferOutcome]
+STRATEGY_UNSPECIFIED: Strategy
+STRATEGY_LONGEST_IDLE: Strategy
+STRATEGY_ROUND_ROBIN: Strategy
+STRATEGY_FEWEST_CALLS: Strategy
+OFFER_OUTCOME_UNSPECIFIED: OfferOutcome
+OFFER_OUTCOME_ANSWERED: OfferOutcome
+OFFER_OUTCOME_NO_ANSWER: OfferOutcome
+OFFER_OUTCOME_REJECTED: OfferOutcome
+OFFER_OUTCOME_BUSY: OfferOutcome
+
+class Queue(_message.Message):
+    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    MAX_WAIT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_DELAY_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_EARLY_WRAP_UP_END_FIELD_NUMBER: _ClassVar[int]
+    DIALED_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ring_timeout: _duration_pb2.Duration
+    wrap_up: _duration_pb2.Duration
+    strategy: Strategy
+    max_wait: _duration_pb2.Duration
+    retry_delay: _duration_pb2.Duration
+    allow_early_wrap_up_end: bool
+    dialed_numbers: _containers.RepeatedScalarFieldContainer[str]
+    counts: QueueCounts
+    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ...) -> None: ...
+
+class QueueCounts(_message.Message):
+    __slots__ = ("waiting", "available_agents", "oldest_waiting_since")
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_WAITING_SINCE_FIELD_NUMBER: _ClassVar[int]
+    waiting: int
+    available_agents: int
+    oldest_waiting_since: _timestamp_pb2.Timestamp
+    def __init__(self, waiting: _Optional[int] = ..., available_agents: _Optional[int] = ..., oldest_waiting_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Agent(_message.Message):
+    __slots__ = ("id", "name", "endpoint", "queues", "skills", "tier", "status")
+    class SkillsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    SKILLS_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    endpoint: str
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    skills: _containers.ScalarMap[str, int]
+    tier: int
+    status: AgentStatus
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., endpoint: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ..., skills: _Optional[_Mapping[str, int]] = ..., tier: _Optional[int] = ..., status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class AgentStatus(_message.Message):
+    __slots__ = ("agent_id", "state", "state_since", "pause_reason", "call_id", "wrap_up_ends_at", "queues", "calls_answered")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    CALLS_ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    state: _states_pb2.AgentState
+    state_since: _timestamp_pb2.Timestamp
+    pause_reason: str
+    call_id: str
+    wrap_up_ends_at: _timestamp_pb2.Timestamp
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    calls_answered: int
+    def __init__(self, agent_id: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pause_reason: _Optional[str] = ..., call_id: _Optional[str] = ..., wrap_up_ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queues: _Optional[_Iterable[str]] = ..., calls_answered: _Optional[int] = ...) -> None: ...
+
+class Offer(_message.Message):
+    __slots__ = ("offer_id", "agent_id", "endpoint", "ring_timeout", "expires_at", "attempt")
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    offer_id: str
+    agent_id: str
+    endpoint: str
+    ring_timeout: _duration_pb2.Duration
+    expires_at: _timestamp_pb2.Timestamp
+    attempt: int
+    def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., endpoint: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class Call(_message.Message):
+    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OFFER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    caller: str
+    queue: str
+    state: _states_pb2.CallState
+    offer: Offer
+    queue_position: int
+    agent_id: str
+    received_at: _timestamp_pb2.Timestamp
+    answered_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    attributes: _containers.ScalarMap[str, str]
+    version: int
+    offers: int
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ...) -> None: ...
+
+class UpsertQueueRequest(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: Queue
+    def __init__(self, queue: _Optional[_Union[Queue, _Mapping]] = ...) -> None: ...
+
+class UpsertQueueResponse(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: Queue
+    def __init__(self, queue: _Optional[_Union[Queue, _Mapping]] = ...) -> None: ...
+
+class GetQueueRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetQueueResponse(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: Queue
+    def __init__(self, queue: _Optional[_Union[Queue, _Mapping]] = ...) -> None: ...
+
+class ListQueuesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListQueuesResponse(_message.Message):
+    __slots__ = ("queues",)
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[Queue]
+    def __init__(self, queues: _Optional[_Iterable[_Union[Queue, _Mapping]]] = ...) -> None: ...
+
+class UpsertAgentRequest(_message.Message):
+    __slots__ = ("agent",)
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ...) -> None: ...
+
+class UpsertAgentResponse(_message.Message):
+    __slots__ = ("agent",)
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ...) -> None: ...
+
+class GetAgentRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class GetAgentResponse(_message.Message):
+    __slots__ = ("agent",)
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ...) -> None: ...
+
+class ListAgentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAgentsResponse(_message.Message):
+    __slots__ = ("agents",)
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    agents: _containers.RepeatedCompositeFieldContainer[Agent]
+    def __init__(self, agents: _Optional[_Iterable[_Union[Agent, _Mapping]]] = ...) -> None: ...
+
+class LoginAgentRequest(_message.Message):
+    __slots__ = ("agent_id", "pause_reason")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    pause_reason: str
+    def __init__(self, agent_id: _Optional[str] = ..., pause_reason: _Optional[str] = ...) -> None: ...
+
+class LoginAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class LogoutAgentRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class LogoutAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class PauseAgentRequest(_message.Message):
+    __slots__ = ("agent_id", "reason")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    reason: str
+    def __init__(self, agent_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PauseAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class ResumeAgentRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class ResumeAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class EndWrapUpRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class EndWrapUpResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class RouteCallRequest(_message.Message):
+    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    DIALED_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    caller: str
+    queue: str
+    dialed_number: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class RouteCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class ReportOfferOutcomeRequest(_message.Message):
+    __slots__ = ("call_id", "offer_id", "outcome")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    offer_id: str
+    outcome: OfferOutcome
+    def __init__(self, call_id: _Optional[str] = ..., offer_id: _Optional[str] = ..., outcome: _Optional[_Union[OfferOutcome, str]] = ...) -> None: ...
+
+class ReportOfferOutcomeResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class HangupCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class HangupCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class GetCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class GetCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class WatchCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class WatchCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...

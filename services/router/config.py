@@ -1,0 +1,61 @@
+"""The router's settings, from environment variables; every default is here."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+from callcenter.config import CommonConfig, env_int, env_str
+
+
+@dataclass(frozen=True)
+class QueueDefaults:
+    """What a queue gets for a setting it leaves unset."""
+
+    ring_timeout_ms: int = 5_000  # S1.2: no answer within 5 s -> next agent
+    wrap_up_ms: int = 180_000  # S1.3: 3 minutes without calls after a call
+    retry_delay_ms: int = 2_000  # every free agent tried: wait this long, then try them again
+    strategy: str = "longest_idle"
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    common: CommonConfig = field(default_factory=CommonConfig)
+    # Address the gRPC server binds; port 0 picks a free port (logged and written to port_file).
+    host: str = "127.0.0.1"
+    port: int = 50051
+    # When set, the bound port is written to this file once the server is ready.
+    port_file: pathlib.Path | None = None
+    # Longest sleep of the timer loop between looks at the timer set; a timer set by another
+    # replica fires at most this late (the loop sleeps exactly until the next known deadline).
+    timer_poll_ms: int = 50
+    # Approximate maximum number of entries in the event stream (XADD MAXLEN ~).
+    event_stream_maxlen: int = 1_000_000
+    # How long a finished call's keys stay in Redis (GetCall, idempotent retries).
+    call_retention_s: int = 86_400
+    # Seconds to let in-flight RPCs finish on SIGTERM.
+    shutdown_grace_s: float = 5.0
+    # Optional TOML file with queues and agents to create at start.
+    config_file: pathlib.Path | None = None
+    queue_defaults: QueueDefaults = field(default_factory=QueueDefaults)
+
+    @classmethod
+    def from_env(cls) -> RouterConfig:
+        port_file = env_str("CALLCENTER_ROUTER_PORT_FILE", "")
+        config_file = env_str("CALLCENTER_ROUTER_CONFIG", "")
+        return cls(
+            common=CommonConfig.from_env(),
+            host=env_str("CALLCENTER_ROUTER_HOST", cls.host),
+            port=env_int("CALLCENTER_ROUTER_PORT", cls.port, minimum=0),
+            port_file=pathlib.Path(port_file) if port_file else None,
+            timer_poll_ms=env_int("CALLCENTER_ROUTER_TIMER_POLL_MS", cls.timer_poll_ms, minimum=1),
+            event_stream_maxlen=env_int("CALLCENTER_EVENT_STREAM_MAXLEN", cls.event_stream_maxlen, minimum=1000),
+            call_retention_s=env_int("CALLCENTER_CALL_RETENTION_S", cls.call_retention_s, minimum=1),
+            shutdown_grace_s=float(env_int("CALLCENTER_SHUTDOWN_GRACE_S", int(cls.shutdown_grace_s), minimum=0)),
+            config_file=pathlib.Path(config_file) if config_file else None,
+            queue_defaults=QueueDefaults(
+                ring_timeout_ms=env_int("CALLCENTER_DEFAULT_RING_TIMEOUT_MS", QueueDefaults.ring_timeout_ms, minimum=1),
+                wrap_up_ms=env_int("CALLCENTER_DEFAULT_WRAP_UP_MS", QueueDefaults.wrap_up_ms, minimum=0),
+                retry_delay_ms=env_int("CALLCENTER_DEFAULT_RETRY_DELAY_MS", QueueDefaults.retry_delay_ms, minimum=1),
+            ),
+        )

@@ -1,0 +1,142 @@
+"""The router's gRPC servicer: each handler reads the request, calls one domain method and
+converts the answer. Domain errors become gRPC status codes in one place (`_status_for`)."""
+
+from __future__ import annotations
+
+import functools
+
+import grpc
+import redis.exceptions
+import structlog
+
+from callcenter.router.v1 import router_pb2, router_pb2_grpc
+from services.router import convert
+from services.router.model import IllegalState, InvalidArgument, NotFound, RouterError
+from services.router.router import Router
+from services.router.watch import CallWatchHub, watch_call
+
+log = structlog.get_logger(__name__)
+
+
+def _status_for(exc: Exception) -> grpc.StatusCode:
+    if isinstance(exc, InvalidArgument):
+        return grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(exc, NotFound):
+        return grpc.StatusCode.NOT_FOUND
+    if isinstance(exc, IllegalState):
+        return grpc.StatusCode.FAILED_PRECONDITION
+    return grpc.StatusCode.UNAVAILABLE
+
+
+def _domain_errors(handler):
+    """Turns domain errors and Redis outages into gRPC statuses with a readable message."""
+
+    @functools.wraps(handler)
+    async def wrapper(self, request, context):
+        try:
+            return await handler(self, request, context)
+        except RouterError as exc:
+            await context.abort(_status_for(exc), str(exc))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("redis.unavailable", error=str(exc))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")
+
+    return wrapper
+
+
+class RouterServicer(router_pb2_grpc.RouterServiceServicer):
+    def __init__(self, router: Router, hub: CallWatchHub) -> None:
+        self.router = router
+        self.hub = hub
+
+    @_domain_errors
+    async def UpsertQueue(self, request, context):
+        q = request.queue
+        queue = await self.router.upsert_queue(q.name, **convert.queue_settings_from_pb(q))
+        return router_pb2.UpsertQueueResponse(queue=convert.queue_to_pb(queue))
+
+    @_domain_errors
+    async def GetQueue(self, request, context):
+        queue, counts = await self.router.get_queue(request.name)
+        return router_pb2.GetQueueResponse(queue=convert.queue_to_pb(queue, counts))
+
+    @_domain_errors
+    async def ListQueues(self, request, context):
+        return router_pb2.ListQueuesResponse(
+            queues=[convert.queue_to_pb(q, c) for q, c in await self.router.list_queues()]
+        )
+
+    @_domain_errors
+    async def UpsertAgent(self, request, context):
+        profile, status = await self.router.upsert_agent(convert.profile_from_pb(request.agent))
+        return router_pb2.UpsertAgentResponse(agent=convert.agent_to_pb(profile, status))
+
+    @_domain_errors
+    async def GetAgent(self, request, context):
+        profile, status = await self.router.get_agent(request.agent_id)
+        return router_pb2.GetAgentResponse(agent=convert.agent_to_pb(profile, status))
+
+    @_domain_errors
+    async def ListAgents(self, request, context):
+        return router_pb2.ListAgentsResponse(
+            agents=[convert.agent_to_pb(p, s) for p, s in await self.router.list_agents()]
+        )
+
+    @_domain_errors
+    async def LoginAgent(self, request, context):
+        status = await self.router.login(request.agent_id, request.pause_reason)
+        return router_pb2.LoginAgentResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def LogoutAgent(self, request, context):
+        status = await self.router.logout(request.agent_id)
+        return router_pb2.LogoutAgentResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def PauseAgent(self, request, context):
+        status = await self.router.pause(request.agent_id, request.reason)
+        return router_pb2.PauseAgentResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def ResumeAgent(self, request, context):
+        status = await self.router.resume(request.agent_id)
+        return router_pb2.ResumeAgentResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def EndWrapUp(self, request, context):
+        status = await self.router.end_wrap_up(request.agent_id)
+        return router_pb2.EndWrapUpResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def RouteCall(self, request, context):
+        call = await self.router.route_call(
+            request.call_id, request.caller, request.queue, request.dialed_number, dict(request.attributes)
+        )
+        return router_pb2.RouteCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def ReportOfferOutcome(self, request, context):
+        outcome = convert.OUTCOME_FROM_PB.get(request.outcome)
+        if outcome is None:
+            raise InvalidArgument("outcome", "must be ANSWERED, NO_ANSWER, REJECTED or BUSY")
+        call = await self.router.report_offer_outcome(request.call_id, request.offer_id, outcome)
+        return router_pb2.ReportOfferOutcomeResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def HangupCall(self, request, context):
+        call = await self.router.hangup(request.call_id)
+        return router_pb2.HangupCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def GetCall(self, request, context):
+        call = await self.router.get_call(request.call_id)
+        return router_pb2.GetCallResponse(call=convert.call_to_pb(call))
+
+    async def WatchCall(self, request, context):
+        try:
+            async for call in watch_call(self.router, self.hub, request.call_id):
+                yield router_pb2.WatchCallResponse(call=convert.call_to_pb(call))
+        except RouterError as exc:
+            await context.abort(_status_for(exc), str(exc))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")

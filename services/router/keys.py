@@ -1,0 +1,31 @@
+"""The router's Redis key model (docs/architecture.md describes it). All keys share the
+tenant's prefix, whose {hash tag} puts them in one Redis Cluster slot."""
+
+from __future__ import annotations
+
+from callcenter.config import key_prefix
+
+
+class RouterKeys:
+    def __init__(self, tenant: str) -> None:
+        self.prefix = key_prefix(tenant)
+        self.events = self.prefix + "events"  # stream of every transition
+        self.timers = self.prefix + "timers"  # zset: timer member -> deadline ms
+        self.agents = self.prefix + "agents"  # set of agent ids
+        self.queues = self.prefix + "queues"  # set of queue names
+        self.dialed_numbers = self.prefix + "dids"  # hash: dialled number -> queue
+
+    def agent(self, agent_id: str) -> str:
+        return f"{self.prefix}agent:{agent_id}"  # hash: profile and state
+
+    def call(self, call_id: str) -> str:
+        return f"{self.prefix}call:{call_id}"  # hash: the call's state
+
+    def queue(self, name: str) -> str:
+        return f"{self.prefix}queue:{name}"  # hash: configuration
+
+    def available(self, name: str) -> str:
+        return f"{self.prefix}queue:{name}:avail"  # zset: free agents by strategy score
+
+    def waiting(self, name: str) -> str:
+        return f"{self.prefix}queue:{name}:waiting"  # zset: waiting calls by arrival

@@ -1,0 +1,122 @@
+"""The router's domain objects and errors. Nothing here knows of gRPC, HTTP or Redis."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+AGENT_STATES = ("logged_out", "available", "paused", "reserved", "on_call", "wrap_up")
+CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out")
+FINAL_CALL_STATES = frozenset({"completed", "abandoned", "timed_out"})
+STRATEGIES = ("longest_idle", "round_robin", "fewest_calls")
+OFFER_OUTCOMES = ("answered", "no_answer", "rejected", "busy")
+
+# Names of agents and queues; no ',' '|' '#' (they separate fields in Redis).
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Call ids as PBXs make them (UUIDs, Asterisk "1700000000.42", "sip-abc@host").
+CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$")
+MAX_ATTRIBUTES = 32
+MAX_ATTRIBUTE_LENGTH = 256
+MAX_TEXT = 256
+
+
+class RouterError(Exception):
+    """A request the router refuses; the message is meant for the caller."""
+
+
+class InvalidArgument(RouterError):
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+
+
+class NotFound(RouterError):
+    pass
+
+
+class IllegalState(RouterError):
+    """The transition is not allowed from the current state (named in `state`)."""
+
+    def __init__(self, message: str, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class StaleOffer(IllegalState):
+    """A report about an offer that is no longer the call's current one."""
+
+
+class NotAllowed(IllegalState):
+    """The queue's configuration forbids the transition."""
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    name: str
+    ring_timeout_ms: int
+    wrap_up_ms: int
+    strategy: str
+    max_wait_ms: int = 0
+    retry_delay_ms: int = 2_000
+    allow_early_wrap_up_end: bool = False
+    dialed_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int
+    available_agents: int
+    oldest_waiting_since_ms: int | None
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    id: str
+    name: str = ""
+    endpoint: str = ""
+    queues: tuple[str, ...] = ()
+    skills: dict[str, int] = field(default_factory=dict)
+    tier: int = 0
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    agent_id: str
+    state: str
+    since_ms: int | None
+    pause_reason: str = ""
+    call_id: str = ""
+    wrap_up_ends_ms: int | None = None
+    queues: tuple[str, ...] = ()
+    calls_answered: int = 0
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    agent_id: str
+    endpoint: str
+    ring_timeout_ms: int
+    expires_at_ms: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class CallView:
+    call_id: str
+    caller: str
+    queue: str
+    state: str
+    version: int
+    offers: int
+    received_ms: int
+    offer: Offer | None = None
+    queue_position: int = 0
+    agent_id: str = ""
+    answered_ms: int | None = None
+    ended_ms: int | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_CALL_STATES

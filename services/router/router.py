@@ -1,0 +1,266 @@
+"""The router's domain layer: validates requests, runs the transition, logs what happened.
+
+It knows nothing of gRPC: the gRPC servicer (grpc_api.py) and the config-file loader call it,
+and it raises the errors of model.py.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from callcenter.clock import Clock, SystemClock
+from services.router.config import QueueDefaults
+from services.router.model import (
+    CALL_ID_PATTERN,
+    MAX_ATTRIBUTE_LENGTH,
+    MAX_ATTRIBUTES,
+    MAX_TEXT,
+    NAME_PATTERN,
+    OFFER_OUTCOMES,
+    STRATEGIES,
+    AgentProfile,
+    AgentStatus,
+    CallView,
+    InvalidArgument,
+    NotFound,
+    QueueConfig,
+    QueueCounts,
+)
+from services.router.store import RouterStore
+
+log = structlog.get_logger(__name__)
+
+
+def _check_name(field_name: str, value: str) -> None:
+    if not value:
+        raise InvalidArgument(field_name, "is required")
+    if not NAME_PATTERN.match(value):
+        raise InvalidArgument(field_name, f"{value!r} must be 1-64 letters, digits, '-', '_' or '.'")
+
+
+def _check_call_id(value: str, field_name: str = "call_id") -> None:
+    if not value:
+        raise InvalidArgument(field_name, "is required")
+    if not CALL_ID_PATTERN.match(value):
+        raise InvalidArgument(field_name, f"{value!r} must be 1-128 letters, digits or _.:@+-")
+
+
+def _check_text(field_name: str, value: str, limit: int = MAX_TEXT) -> None:
+    if len(value) > limit:
+        raise InvalidArgument(field_name, f"is longer than {limit} characters")
+    if any(ch in value for ch in "\r\n\0"):
+        raise InvalidArgument(field_name, "must not contain line breaks or NUL")
+
+
+class Router:
+    def __init__(self, store: RouterStore, clock: Clock | None = None, defaults: QueueDefaults | None = None) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.defaults = defaults or QueueDefaults()
+
+    def _now(self) -> int:
+        return self.clock.now_ms()
+
+    # Queues ---------------------------------------------------------------------------
+
+    async def upsert_queue(
+        self,
+        name: str,
+        *,
+        ring_timeout_ms: int = 0,
+        wrap_up_ms: int | None = None,
+        strategy: str = "",
+        max_wait_ms: int = 0,
+        retry_delay_ms: int = 0,
+        allow_early_wrap_up_end: bool = False,
+        dialed_numbers: tuple[str, ...] = (),
+    ) -> QueueConfig:
+        """Creates or replaces a queue; zero/empty values take the defaults."""
+        _check_name("queue.name", name)
+        for field_name, value in (
+            ("queue.ring_timeout", ring_timeout_ms),
+            ("queue.max_wait", max_wait_ms),
+            ("queue.retry_delay", retry_delay_ms),
+            ("queue.wrap_up", wrap_up_ms or 0),
+        ):
+            if value < 0:
+                raise InvalidArgument(field_name, "must not be negative")
+        strategy = strategy or self.defaults.strategy
+        if strategy not in STRATEGIES:
+            raise InvalidArgument("queue.strategy", f"{strategy!r} is not one of {', '.join(STRATEGIES)}")
+        for i, number in enumerate(dialed_numbers):
+            if not number or len(number) > 32 or any(ch in number for ch in ",| \r\n"):
+                raise InvalidArgument(f"queue.dialed_numbers[{i}]", f"{number!r} is not a phone number")
+        for number in dialed_numbers:
+            owner = await self.store.queue_for_number(number)
+            if owner not in (None, name):
+                raise InvalidArgument("queue.dialed_numbers", f"{number} already belongs to queue {owner}")
+        queue = QueueConfig(
+            name=name,
+            ring_timeout_ms=ring_timeout_ms or self.defaults.ring_timeout_ms,
+            wrap_up_ms=self.defaults.wrap_up_ms if wrap_up_ms is None else wrap_up_ms,
+            strategy=strategy,
+            max_wait_ms=max_wait_ms,
+            retry_delay_ms=retry_delay_ms or self.defaults.retry_delay_ms,
+            allow_early_wrap_up_end=allow_early_wrap_up_end,
+            dialed_numbers=tuple(dict.fromkeys(dialed_numbers)),
+        )
+        await self.store.put_queue(queue)
+        log.info(
+            "queue.saved",
+            queue=name,
+            strategy=strategy,
+            ring_timeout_ms=queue.ring_timeout_ms,
+            wrap_up_ms=queue.wrap_up_ms,
+        )
+        return queue
+
+    async def get_queue(self, name: str) -> tuple[QueueConfig, QueueCounts]:
+        _check_name("name", name)
+        queue = await self.store.get_queue(name)
+        if queue is None:
+            raise NotFound(f"queue {name} does not exist")
+        return queue, await self.store.queue_counts(name)
+
+    async def list_queues(self) -> list[tuple[QueueConfig, QueueCounts]]:
+        return [await self.get_queue(name) for name in await self.store.queue_names()]
+
+    # Agents ---------------------------------------------------------------------------
+
+    async def upsert_agent(self, profile: AgentProfile) -> tuple[AgentProfile, AgentStatus]:
+        _check_name("agent.id", profile.id)
+        _check_text("agent.name", profile.name)
+        _check_text("agent.endpoint", profile.endpoint)
+        if not profile.endpoint:
+            raise InvalidArgument("agent.endpoint", "is required (what the PBX should ring)")
+        for i, queue in enumerate(profile.queues):
+            _check_name(f"agent.queues[{i}]", queue)
+            if await self.store.get_queue(queue) is None:
+                raise InvalidArgument(f"agent.queues[{i}]", f"queue {queue} does not exist")
+        for skill, level in profile.skills.items():
+            _check_name("agent.skills", skill)
+            if level < 0:
+                raise InvalidArgument(f"agent.skills[{skill}]", "level must not be negative")
+        if profile.tier < 0:
+            raise InvalidArgument("agent.tier", "must not be negative")
+        profile = AgentProfile(
+            id=profile.id,
+            name=profile.name,
+            endpoint=profile.endpoint,
+            queues=tuple(dict.fromkeys(profile.queues)),
+            skills=dict(profile.skills),
+            tier=profile.tier,
+        )
+        await self.store.put_agent(profile)
+        log.info("agent.saved", agent_id=profile.id, queues=list(profile.queues))
+        return await self.get_agent(profile.id)
+
+    async def get_agent(self, agent_id: str) -> tuple[AgentProfile, AgentStatus]:
+        _check_name("agent_id", agent_id)
+        found = await self.store.get_agent(agent_id)
+        if found is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        return found
+
+    async def list_agents(self) -> list[tuple[AgentProfile, AgentStatus]]:
+        return [await self.get_agent(agent_id) for agent_id in await self.store.agent_ids()]
+
+    async def _agent_transition(self, name: str, agent_id: str, *args: str) -> AgentStatus:
+        _check_name("agent_id", agent_id)
+        status = await self.store.agent_transition(name, self._now(), agent_id, *args)
+        log.info(f"agent.{name}", agent_id=agent_id, state=status.state, call_id=status.call_id or None)
+        return status
+
+    async def login(self, agent_id: str, pause_reason: str = "") -> AgentStatus:
+        _check_text("pause_reason", pause_reason, 64)
+        return await self._agent_transition("login", agent_id, pause_reason)
+
+    async def logout(self, agent_id: str) -> AgentStatus:
+        return await self._agent_transition("logout", agent_id)
+
+    async def pause(self, agent_id: str, reason: str) -> AgentStatus:
+        if not reason:
+            raise InvalidArgument("reason", "is required")
+        _check_text("reason", reason, 64)
+        return await self._agent_transition("pause", agent_id, reason)
+
+    async def resume(self, agent_id: str) -> AgentStatus:
+        return await self._agent_transition("resume", agent_id)
+
+    async def end_wrap_up(self, agent_id: str) -> AgentStatus:
+        return await self._agent_transition("end_wrap_up", agent_id)
+
+    # Calls ----------------------------------------------------------------------------
+
+    async def route_call(
+        self,
+        call_id: str,
+        caller: str,
+        queue: str = "",
+        dialed_number: str = "",
+        attributes: dict[str, str] | None = None,
+    ) -> CallView:
+        _check_call_id(call_id)
+        _check_text("caller", caller, 64)
+        attributes = attributes or {}
+        if len(attributes) > MAX_ATTRIBUTES:
+            raise InvalidArgument("attributes", f"at most {MAX_ATTRIBUTES} entries")
+        for key, value in attributes.items():
+            if not key or len(key) > MAX_ATTRIBUTE_LENGTH or len(value) > MAX_ATTRIBUTE_LENGTH:
+                raise InvalidArgument(f"attributes[{key}]", f"keys and values are 1-{MAX_ATTRIBUTE_LENGTH} characters")
+        if not queue:
+            if not dialed_number:
+                raise InvalidArgument("queue", "queue or dialed_number is required")
+            _check_text("dialed_number", dialed_number, 32)
+            found = await self.store.queue_for_number(dialed_number)
+            if found is None:
+                raise NotFound(f"no queue answers dialled number {dialed_number}")
+            queue = found
+        _check_name("queue", queue)
+        call = await self.store.route_call(self._now(), call_id, caller, queue, attributes)
+        log.info(
+            "call.routed",
+            call_id=call_id,
+            queue=queue,
+            state=call.state,
+            agent_id=call.offer.agent_id if call.offer else None,
+        )
+        return call
+
+    async def report_offer_outcome(self, call_id: str, offer_id: str, outcome: str) -> CallView:
+        _check_call_id(call_id)
+        _check_call_id(offer_id.replace("#", "-"), "offer_id")
+        if outcome not in OFFER_OUTCOMES:
+            raise InvalidArgument("outcome", f"must be one of {', '.join(OFFER_OUTCOMES)}")
+        call = await self.store.report_outcome(self._now(), call_id, offer_id, outcome)
+        log.info(
+            "call.offer_reported",
+            call_id=call_id,
+            offer_id=offer_id,
+            outcome=outcome,
+            state=call.state,
+            agent_id=call.offer.agent_id if call.offer else call.agent_id or None,
+        )
+        return call
+
+    async def hangup(self, call_id: str) -> CallView:
+        _check_call_id(call_id)
+        call = await self.store.hangup(self._now(), call_id)
+        log.info("call.hung_up", call_id=call_id, state=call.state, agent_id=call.agent_id or None)
+        return call
+
+    async def get_call(self, call_id: str) -> CallView:
+        _check_call_id(call_id)
+        return await self.store.get_call(self._now(), call_id)
+
+    # Timers ---------------------------------------------------------------------------
+
+    async def fire_due_timers(self, limit: int = 200) -> int:
+        """Fires every timer whose deadline has passed (up to limit); returns how many fired here."""
+        now = self._now()
+        fired = 0
+        for member in await self.store.due_timers(now, limit):
+            if await self.store.fire_timer(now, member):
+                fired += 1
+                log.info("timer.fired", timer=member)
+        return fired

@@ -1,0 +1,6 @@
+-- Reads a call with its live queue position. ARGV[4] call id.
+local call_id = ARGV[4]
+if redis.call('EXISTS', k_call(call_id)) == 0 then
+  return fail('not_found', 'call ' .. call_id .. ' does not exist')
+end
+return call_reply(call_id)

@@ -1,0 +1,16 @@
+-- Logged out -> available (or paused). ARGV[4] agent id, ARGV[5] pause reason ('' = available).
+local agent_id, pause_reason = ARGV[4], ARGV[5]
+local a = load_agent(agent_id)
+if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
+if a.state ~= 'logged_out' then
+  return fail('illegal_state', 'agent ' .. agent_id .. ' is already logged in', a.state)
+end
+agent_set(agent_id, a, {session_queues = a.queues or '', calls = 0, misses = 0})
+if pause_reason ~= '' then
+  agent_set(agent_id, a, {state = 'paused', since = NOW, reason = pause_reason})
+else
+  make_available(agent_id, a)
+end
+emit('AGENT_LOGGED_IN', {agent_id = agent_id, agent_state = a.state, reason = pause_reason})
+dispatch_agent(agent_id, a)
+return agent_reply(agent_id)

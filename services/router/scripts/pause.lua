@@ -1,0 +1,13 @@
+-- Available, wrap-up or paused -> paused with a reason. ARGV[4] agent id, ARGV[5] reason.
+local agent_id, reason = ARGV[4], ARGV[5]
+local a = load_agent(agent_id)
+if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
+if a.state ~= 'available' and a.state ~= 'wrap_up' and a.state ~= 'paused' then
+  return fail('illegal_state', 'agent ' .. agent_id .. ' cannot pause while ' .. a.state, a.state)
+end
+if a.state == 'wrap_up' then close_wrap_up(agent_id, a, 'paused', 'paused') end
+out_of_rotation(agent_id, a)
+agent_set(agent_id, a, {state = 'paused', since = NOW, reason = reason})
+agent_clear(agent_id, a, {'call', 'wrap_token', 'wrap_ends', 'wrap_queue'})
+emit('AGENT_PAUSED', {agent_id = agent_id, agent_state = 'paused', reason = reason})
+return agent_reply(agent_id)

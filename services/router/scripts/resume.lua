@@ -1,0 +1,11 @@
+-- Paused -> available. ARGV[4] agent id.
+local agent_id = ARGV[4]
+local a = load_agent(agent_id)
+if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
+if a.state ~= 'paused' then
+  return fail('illegal_state', 'agent ' .. agent_id .. ' is not paused but ' .. a.state, a.state)
+end
+make_available(agent_id, a)
+emit('AGENT_RESUMED', {agent_id = agent_id, agent_state = 'available'})
+dispatch_agent(agent_id, a)
+return agent_reply(agent_id)

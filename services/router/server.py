@@ -1,0 +1,99 @@
+"""Assembles a router replica: Redis store, domain, timer loop, event reader, gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import redis.asyncio as aioredis
+import structlog
+
+from callcenter.clock import Clock, SystemClock
+from callcenter.grpc_server import GrpcServer
+from callcenter.logs import configure_logging
+from callcenter.redis_connection import open_redis
+from callcenter.router.v1 import router_pb2, router_pb2_grpc
+from services.router.config import RouterConfig
+from services.router.config_file import apply_config_file
+from services.router.grpc_api import RouterServicer
+from services.router.router import Router
+from services.router.store import RouterStore
+from services.router.timers import TimerLoop
+from services.router.watch import CallWatchHub
+
+log = structlog.get_logger(__name__)
+
+SERVICE_NAME = router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
+
+
+class RouterReplica:
+    """One router process's moving parts, started and stopped together."""
+
+    def __init__(self, config: RouterConfig, redis: aioredis.Redis, clock: Clock | None = None) -> None:
+        self.config = config
+        store = RouterStore(
+            redis,
+            config.common.tenant,
+            event_stream_maxlen=config.event_stream_maxlen,
+            call_retention_s=config.call_retention_s,
+        )
+        self.router = Router(store, clock or SystemClock(), config.queue_defaults)
+        self.hub = CallWatchHub(redis, store.keys.events)
+        self.grpc = GrpcServer(
+            [SERVICE_NAME],
+            lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(
+                RouterServicer(self.router, self.hub), server
+            ),
+        )
+        self._loops: list[TimerLoop | CallWatchHub] = []
+        self._tasks: list[asyncio.Task] = []
+        self.port = 0
+
+    async def start(self) -> int:
+        if self.config.config_file is not None:
+            queues, agents = await apply_config_file(self.router, self.config.config_file)
+            log.info("router.config_file_applied", path=str(self.config.config_file), queues=queues, agents=agents)
+        self._loops = [TimerLoop(self.router, self.config.timer_poll_ms), self.hub]
+        self._tasks = [asyncio.create_task(loop.run(), name=type(loop).__name__) for loop in self._loops]
+        self.port = await self.grpc.start(self.config.host, self.config.port)
+        if self.config.port_file is not None:
+            self.config.port_file.write_text(str(self.port))
+        log.info("router.started", port=self.port, tenant=self.config.common.tenant)
+        return self.port
+
+    async def stop(self) -> None:
+        """Stops taking RPCs, lets running ones finish, then stops the loops. Nothing is lost:
+        every state and timer is in Redis, and other replicas fire this one's timers."""
+        await self.grpc.stop(self.config.shutdown_grace_s)
+        for loop in self._loops:
+            loop.stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        log.info("router.stopped")
+
+
+async def wait_for_termination() -> None:
+    """Returns on SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run(config: RouterConfig) -> None:
+    async with open_redis(config.common) as redis:
+        replica = RouterReplica(config, redis)
+        await replica.start()
+        await wait_for_termination()
+        await replica.stop()
+
+
+def main() -> None:
+    config = RouterConfig.from_env()
+    configure_logging(config.common.log_format, config.common.log_level)
+    asyncio.run(run(config))

@@ -1,0 +1,242 @@
+"""The router's state in Redis: every transition is one Lua script (scripts/), run atomically.
+
+This module loads the scripts, calls them with the common arguments and turns their JSON
+replies into domain objects or domain errors. Reads that need no atomicity are plain commands.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from services.router.keys import RouterKeys
+from services.router.model import (
+    AgentProfile,
+    AgentStatus,
+    CallView,
+    IllegalState,
+    NotAllowed,
+    NotFound,
+    Offer,
+    QueueConfig,
+    QueueCounts,
+    StaleOffer,
+)
+
+TRANSITIONS = (
+    "login",
+    "logout",
+    "pause",
+    "resume",
+    "end_wrap_up",
+    "route_call",
+    "report_outcome",
+    "hangup",
+    "fire_timer",
+    "get_call",
+)
+_ERRORS = {"illegal_state": IllegalState, "stale_offer": StaleOffer, "not_allowed": NotAllowed}
+
+
+def _script_source(name: str) -> str:
+    folder = importlib.resources.files("services.router") / "scripts"
+    return (folder / "lib.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
+
+
+def _opt_int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def _split(csv: str | None) -> tuple[str, ...]:
+    return tuple(x for x in (csv or "").split(",") if x)
+
+
+class RouterStore:
+    def __init__(self, redis: aioredis.Redis, tenant: str, *, event_stream_maxlen: int, call_retention_s: int) -> None:
+        self.redis = redis
+        self.keys = RouterKeys(tenant)
+        self._common = (event_stream_maxlen, call_retention_s)
+        self._scripts = {name: redis.register_script(_script_source(name)) for name in TRANSITIONS}
+
+    async def _run(self, name: str, now_ms: int, *args: Any) -> dict[str, Any]:
+        raw = await self._scripts[name](keys=[self.keys.prefix], args=[now_ms, *self._common, *args])
+        reply = json.loads(raw)
+        if "err" in reply:
+            if reply["err"] == "not_found":
+                raise NotFound(reply["msg"])
+            raise _ERRORS[reply["err"]](reply["msg"], reply["state"])
+        return reply
+
+    # Transitions ----------------------------------------------------------------------
+
+    async def agent_transition(self, name: str, now_ms: int, agent_id: str, *args: str) -> AgentStatus:
+        reply = await self._run(name, now_ms, agent_id, *args)
+        return agent_status(agent_id, reply["agent"])
+
+    async def route_call(
+        self, now_ms: int, call_id: str, caller: str, queue: str, attributes: dict[str, str]
+    ) -> CallView:
+        reply = await self._run("route_call", now_ms, call_id, caller, queue, json.dumps(attributes))
+        return call_view(reply["call"])
+
+    async def report_outcome(self, now_ms: int, call_id: str, offer_id: str, outcome: str) -> CallView:
+        return call_view((await self._run("report_outcome", now_ms, call_id, offer_id, outcome))["call"])
+
+    async def hangup(self, now_ms: int, call_id: str) -> CallView:
+        return call_view((await self._run("hangup", now_ms, call_id))["call"])
+
+    async def get_call(self, now_ms: int, call_id: str) -> CallView:
+        return call_view((await self._run("get_call", now_ms, call_id))["call"])
+
+    async def due_timers(self, now_ms: int, limit: int) -> list[str]:
+        return await self.redis.zrangebyscore(self.keys.timers, "-inf", now_ms, start=0, num=limit)
+
+    async def next_deadline_ms(self) -> int | None:
+        first = await self.redis.zrange(self.keys.timers, 0, 0, withscores=True)
+        return int(first[0][1]) if first else None
+
+    async def fire_timer(self, now_ms: int, member: str) -> bool:
+        """Applies one due timer; False when another replica fired it first."""
+        return (await self._run("fire_timer", now_ms, member))["ok"] != "none"
+
+    # Configuration --------------------------------------------------------------------
+
+    async def put_queue(self, queue: QueueConfig) -> None:
+        key = self.keys.queue(queue.name)
+        old_numbers = _split(await self.redis.hget(key, "dialed_numbers"))
+        async with self.redis.pipeline(transaction=True) as tx:
+            tx.hset(
+                key,
+                mapping={
+                    "name": queue.name,
+                    "ring_timeout_ms": queue.ring_timeout_ms,
+                    "wrap_up_ms": queue.wrap_up_ms,
+                    "strategy": queue.strategy,
+                    "max_wait_ms": queue.max_wait_ms,
+                    "retry_delay_ms": queue.retry_delay_ms,
+                    "allow_early_wrap_up_end": int(queue.allow_early_wrap_up_end),
+                    "dialed_numbers": ",".join(queue.dialed_numbers),
+                },
+            )
+            tx.sadd(self.keys.queues, queue.name)
+            stale = [n for n in old_numbers if n not in queue.dialed_numbers]
+            if stale:
+                tx.hdel(self.keys.dialed_numbers, *stale)
+            for number in queue.dialed_numbers:
+                tx.hset(self.keys.dialed_numbers, number, queue.name)
+            await tx.execute()
+
+    async def queue_for_number(self, number: str) -> str | None:
+        return await self.redis.hget(self.keys.dialed_numbers, number)
+
+    async def get_queue(self, name: str) -> QueueConfig | None:
+        h = await self.redis.hgetall(self.keys.queue(name))
+        if not h:
+            return None
+        return QueueConfig(
+            name=h["name"],
+            ring_timeout_ms=int(h["ring_timeout_ms"]),
+            wrap_up_ms=int(h["wrap_up_ms"]),
+            strategy=h["strategy"],
+            max_wait_ms=int(h["max_wait_ms"]),
+            retry_delay_ms=int(h["retry_delay_ms"]),
+            allow_early_wrap_up_end=h["allow_early_wrap_up_end"] == "1",
+            dialed_numbers=_split(h.get("dialed_numbers")),
+        )
+
+    async def queue_names(self) -> list[str]:
+        return sorted(await self.redis.smembers(self.keys.queues))
+
+    async def queue_counts(self, name: str) -> QueueCounts:
+        async with self.redis.pipeline(transaction=False) as p:
+            p.zcard(self.keys.waiting(name))
+            p.zcard(self.keys.available(name))
+            p.zrange(self.keys.waiting(name), 0, 0, withscores=True)
+            waiting, available, oldest = await p.execute()
+        return QueueCounts(
+            waiting=waiting, available_agents=available, oldest_waiting_since_ms=int(oldest[0][1]) if oldest else None
+        )
+
+    async def put_agent(self, profile: AgentProfile) -> None:
+        async with self.redis.pipeline(transaction=True) as tx:
+            tx.hset(
+                self.keys.agent(profile.id),
+                mapping={
+                    "id": profile.id,
+                    "name": profile.name,
+                    "endpoint": profile.endpoint,
+                    "queues": ",".join(profile.queues),
+                    "skills": json.dumps(profile.skills, sort_keys=True),
+                    "tier": profile.tier,
+                },
+            )
+            tx.sadd(self.keys.agents, profile.id)
+            await tx.execute()
+
+    async def get_agent(self, agent_id: str) -> tuple[AgentProfile, AgentStatus] | None:
+        h = await self.redis.hgetall(self.keys.agent(agent_id))
+        if not h:
+            return None
+        return agent_profile(h), agent_status(agent_id, h)
+
+    async def agent_ids(self) -> list[str]:
+        return sorted(await self.redis.smembers(self.keys.agents))
+
+
+def agent_profile(h: dict[str, str]) -> AgentProfile:
+    return AgentProfile(
+        id=h["id"],
+        name=h.get("name", ""),
+        endpoint=h.get("endpoint", ""),
+        queues=_split(h.get("queues")),
+        skills=json.loads(h.get("skills") or "{}"),
+        tier=int(h.get("tier") or 0),
+    )
+
+
+def agent_status(agent_id: str, h: dict[str, Any]) -> AgentStatus:
+    state = h.get("state") or "logged_out"
+    return AgentStatus(
+        agent_id=agent_id,
+        state=state,
+        since_ms=_opt_int(h.get("since")),
+        pause_reason=h.get("reason", "") if state == "paused" else "",
+        call_id=h.get("call", "") if state in ("reserved", "on_call", "wrap_up") else "",
+        wrap_up_ends_ms=_opt_int(h.get("wrap_ends")) if state == "wrap_up" else None,
+        queues=_split(h.get("session_queues")) if state != "logged_out" else (),
+        calls_answered=int(h.get("calls") or 0) if state != "logged_out" else 0,
+    )
+
+
+def call_view(c: dict[str, Any]) -> CallView:
+    state = c["state"]
+    offer = None
+    if state == "ringing":
+        deadline, offered_at = int(c["ring_deadline"]), int(c["offered_at"])
+        offer = Offer(
+            offer_id=c["offer"],
+            agent_id=c["agent"],
+            endpoint=c.get("endpoint", ""),
+            ring_timeout_ms=deadline - offered_at,
+            expires_at_ms=deadline,
+            attempt=int(c["offers"]),
+        )
+    answered = _opt_int(c.get("answered"))
+    return CallView(
+        call_id=c["id"],
+        caller=c.get("caller", ""),
+        queue=c["queue"],
+        state=state,
+        version=int(c["version"]),
+        offers=int(c.get("offers") or 0),
+        received_ms=int(c["received"]),
+        offer=offer,
+        queue_position=int(c.get("queue_position") or 0),
+        agent_id=c.get("agent", "") if answered is not None else "",
+        answered_ms=answered,
+        ended_ms=_opt_int(c.get("ended")),
+        attributes=json.loads(c.get("attrs") or "{}"),
+    )

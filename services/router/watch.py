@@ -1,0 +1,85 @@
+"""Pushes a call's changes to whoever watches it (the PBX's WatchCall stream).
+
+Each router replica runs one reader of the event stream; a watcher is woken when an event of
+its call arrives, whichever replica made the change (an offer expired by another replica's
+timer included), then re-reads the call, so it never misses or reorders a state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+
+import redis.asyncio as aioredis
+import structlog
+
+from services.router.model import CallView
+from services.router.router import Router
+
+log = structlog.get_logger(__name__)
+
+
+class CallWatchHub:
+    def __init__(self, redis: aioredis.Redis, events_key: str, block_ms: int = 1000) -> None:
+        self.redis = redis
+        self.events_key = events_key
+        self.block_ms = block_ms
+        self._subscribers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self.stopping = False
+
+    @contextlib.contextmanager
+    def subscribe(self, call_id: str) -> Iterator[asyncio.Event]:
+        """An asyncio.Event set whenever an event about call_id is appended to the stream."""
+        changed = asyncio.Event()
+        self._subscribers[call_id].add(changed)
+        try:
+            yield changed
+        finally:
+            subscribers = self._subscribers.get(call_id)
+            if subscribers is not None:
+                subscribers.discard(changed)
+                if not subscribers:
+                    del self._subscribers[call_id]
+
+    async def run(self) -> None:
+        """Reads the event stream from its current end for as long as the replica lives."""
+        last = await self._stream_end()
+        while not self.stopping:  # see TimerLoop.run on why a flag as well as cancellation
+            try:
+                reply = await self.redis.xread({self.events_key: last}, block=self.block_ms, count=1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("watch.read_failed")
+                await asyncio.sleep(0.5)
+                continue
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    last = entry_id
+                    for changed in self._subscribers.get(fields.get("call_id", ""), ()):
+                        changed.set()
+
+    async def _stream_end(self) -> str:
+        newest = await self.redis.xrevrange(self.events_key, count=1)
+        return newest[0][0] if newest else "0-0"
+
+
+async def watch_call(
+    router: Router, hub: CallWatchHub, call_id: str, recheck_s: float = 5.0
+) -> AsyncIterator[CallView]:
+    """The call now, then each new version of it, ending after a final state."""
+    with hub.subscribe(call_id) as changed:
+        last_version = -1
+        while True:
+            changed.clear()
+            call = await router.get_call(call_id)
+            if call.version > last_version:
+                last_version = call.version
+                yield call
+            if call.final:
+                return
+            with contextlib.suppress(TimeoutError):
+                # recheck_s is only a safety net in case the stream reader was interrupted.
+                await asyncio.wait_for(changed.wait(), timeout=recheck_s)

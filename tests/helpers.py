@@ -1,0 +1,30 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+from callcenter.event_stream import decode, stream_key
+from callcenter.events.v1 import events_pb2
+from services.router.model import AgentProfile
+from services.router.router import Router
+
+
+async def read_events(redis, tenant: str) -> list[events_pb2.Event]:
+    """Every event of a tenant's stream, decoded, oldest first."""
+    return [decode(entry_id, fields) for entry_id, fields in await redis.xrange(stream_key(tenant))]
+
+
+def event_types(events: list[events_pb2.Event]) -> list[str]:
+    return [events_pb2.EventType.Name(e.type).removeprefix("EVENT_TYPE_") for e in events]
+
+
+async def team(router: Router, queue: str, agent_ids: list[str], *, login: bool = True, **queue_settings):
+    """A queue and its agents, logged in one after another (so the first has been idle longest)."""
+    await router.upsert_queue(queue, **queue_settings)
+    for agent_id in agent_ids:
+        await router.upsert_agent(
+            AgentProfile(id=agent_id, name=agent_id.title(), endpoint=f"sip:{agent_id}@pbx", queues=(queue,))
+        )
+        if login:
+            await router.login(agent_id)
+            if hasattr(router.clock, "advance"):
+                router.clock.advance(1)
