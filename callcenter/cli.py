@@ -29,9 +29,10 @@ def _example_config() -> pathlib.Path:
 
 
 async def _up(args: argparse.Namespace) -> None:
+    from callcenter.lifecycle import wait_for_termination
     from callcenter.redis_connection import open_redis
     from services.router.config import RouterConfig
-    from services.router.server import RouterReplica, wait_for_termination
+    from services.router.server import RouterReplica
 
     config = RouterConfig.from_env()
     config_file = args.config or config.config_file or _example_config()

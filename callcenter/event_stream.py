@@ -2,10 +2,12 @@
 
 The router's Lua scripts write each event as a stream entry whose field names are the
 `callcenter.events.v1.Event` field names (times and durations in milliseconds, states in
-lower case); `decode` turns an entry into the typed message every consumer works with.
+lower case, `queues` comma-separated, `attributes` a JSON object); `decode` turns an entry into the typed message every consumer works with.
 """
 
 from __future__ import annotations
+
+import json
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
@@ -62,6 +64,9 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         call_state=call_state_enum(fields.get("call_state", "")),
         attempt=int(fields.get("attempt", "0") or 0),
     )
+    event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
+    if fields.get("attributes"):
+        event.attributes.update(json.loads(fields["attributes"]))
     event.time.CopyFrom(timestamp_ms(int(fields["time"])))
     if "duration_ms" in fields:
         event.duration.CopyFrom(duration_ms(int(fields["duration_ms"])))

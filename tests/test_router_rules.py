@@ -308,3 +308,12 @@ async def test_the_event_stream_tells_a_call_from_start_to_wrap_up_end(router, c
     assert answered.duration.ToMilliseconds() == 2_000 and answered.wait.ToMilliseconds() == 7_000
     assert completed.duration.ToMilliseconds() == 45_000 and completed.agent_id == "boris"
     assert wrap_end.duration.ToMilliseconds() == 180_000
+
+
+async def test_login_and_received_events_carry_queues_and_attributes(router, redis, tenant):
+    await team(router, "sales", ["anna"])
+    await router.route_call("c1", "+491701", "sales", attributes={"lead_id": "L-42"})
+    events = await read_events(redis, tenant)
+    login = next(e for e in events if event_types([e]) == ["AGENT_LOGGED_IN"])
+    received = next(e for e in events if event_types([e]) == ["CALL_RECEIVED"])
+    assert list(login.queues) == ["sales"] and dict(received.attributes) == {"lead_id": "L-42"}

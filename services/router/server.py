@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 
 import redis.asyncio as aioredis
 import structlog
 
 from callcenter.clock import Clock, SystemClock
 from callcenter.grpc_server import GrpcServer
+from callcenter.lifecycle import wait_for_termination
 from callcenter.logs import configure_logging
 from callcenter.redis_connection import open_redis
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
@@ -74,15 +74,6 @@ class RouterReplica:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         log.info("router.stopped")
-
-
-async def wait_for_termination() -> None:
-    """Returns on SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def run(config: RouterConfig) -> None:

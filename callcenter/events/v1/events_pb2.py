@@ -27,15 +27,19 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!callcenter/events/v1/events.proto\x12\x14\x63\x61llcenter.events.v1\x1a!callcenter/common/v1/states.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x04type\x18\x03 \x01(\x0e\x32\x1f.callcenter.events.v1.EventType\x12\x0f\n\x07\x63\x61ll_id\x18\x04 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x05 \x01(\t\x12\r\n\x05queue\x18\x06 \x01(\t\x12\x10\n\x08offer_id\x18\x07 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x08 \x01(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x35\n\x0b\x61gent_state\x18\n \x01(\x0e\x32 .callcenter.common.v1.AgentState\x12\x33\n\ncall_state\x18\x0b \x01(\x0e\x32\x1f.callcenter.common.v1.CallState\x12+\n\x08\x64uration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\'\n\x04wait\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x61ttempt\x18\x0e \x01(\x05*\xb6\x03\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45VENT_TYPE_AGENT_LOGGED_IN\x10\x01\x12\x1f\n\x1b\x45VENT_TYPE_AGENT_LOGGED_OUT\x10\x02\x12\x1b\n\x17\x45VENT_TYPE_AGENT_PAUSED\x10\x03\x12\x1c\n\x18\x45VENT_TYPE_AGENT_RESUMED\x10\x04\x12\"\n\x1e\x45VENT_TYPE_AGENT_WRAP_UP_ENDED\x10\x05\x12\x1c\n\x18\x45VENT_TYPE_CALL_RECEIVED\x10\n\x12\x1a\n\x16\x45VENT_TYPE_CALL_QUEUED\x10\x0b\x12\x1b\n\x17\x45VENT_TYPE_CALL_OFFERED\x10\x0c\x12\x1c\n\x18\x45VENT_TYPE_CALL_ANSWERED\x10\r\x12\x1b\n\x17\x45VENT_TYPE_OFFER_MISSED\x10\x0e\x12\x1d\n\x19\x45VENT_TYPE_CALL_COMPLETED\x10\x0f\x12\x1d\n\x19\x45VENT_TYPE_CALL_ABANDONED\x10\x10\x12\x1d\n\x19\x45VENT_TYPE_CALL_TIMED_OUT\x10\x11\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!callcenter/events/v1/events.proto\x12\x14\x63\x61llcenter.events.v1\x1a!callcenter/common/v1/states.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x04\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x04type\x18\x03 \x01(\x0e\x32\x1f.callcenter.events.v1.EventType\x12\x0f\n\x07\x63\x61ll_id\x18\x04 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x05 \x01(\t\x12\r\n\x05queue\x18\x06 \x01(\t\x12\x10\n\x08offer_id\x18\x07 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x08 \x01(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x35\n\x0b\x61gent_state\x18\n \x01(\x0e\x32 .callcenter.common.v1.AgentState\x12\x33\n\ncall_state\x18\x0b \x01(\x0e\x32\x1f.callcenter.common.v1.CallState\x12+\n\x08\x64uration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\'\n\x04wait\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x61ttempt\x18\x0e \x01(\x05\x12\x0e\n\x06queues\x18\x0f \x03(\t\x12?\n\nattributes\x18\x10 \x03(\x0b\x32+.callcenter.events.v1.Event.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb6\x03\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45VENT_TYPE_AGENT_LOGGED_IN\x10\x01\x12\x1f\n\x1b\x45VENT_TYPE_AGENT_LOGGED_OUT\x10\x02\x12\x1b\n\x17\x45VENT_TYPE_AGENT_PAUSED\x10\x03\x12\x1c\n\x18\x45VENT_TYPE_AGENT_RESUMED\x10\x04\x12\"\n\x1e\x45VENT_TYPE_AGENT_WRAP_UP_ENDED\x10\x05\x12\x1c\n\x18\x45VENT_TYPE_CALL_RECEIVED\x10\n\x12\x1a\n\x16\x45VENT_TYPE_CALL_QUEUED\x10\x0b\x12\x1b\n\x17\x45VENT_TYPE_CALL_OFFERED\x10\x0c\x12\x1c\n\x18\x45VENT_TYPE_CALL_ANSWERED\x10\r\x12\x1b\n\x17\x45VENT_TYPE_OFFER_MISSED\x10\x0e\x12\x1d\n\x19\x45VENT_TYPE_CALL_COMPLETED\x10\x0f\x12\x1d\n\x19\x45VENT_TYPE_CALL_ABANDONED\x10\x10\x12\x1d\n\x19\x45VENT_TYPE_CALL_TIMED_OUT\x10\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'callcenter.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENTTYPE']._serialized_start=582
-  _globals['_EVENTTYPE']._serialized_end=1020
+  _globals['_EVENT_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_EVENTTYPE']._serialized_start=714
+  _globals['_EVENTTYPE']._serialized_end=1152
   _globals['_EVENT']._serialized_start=160
-  _globals['_EVENT']._serialized_end=579
+  _globals['_EVENT']._serialized_end=711
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_start=662
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_end=711
 # @@protoc_insertion_point(module_scope)

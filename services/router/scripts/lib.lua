@@ -48,7 +48,7 @@ end
 -- Event stream --------------------------------------------------------------------------
 
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
-  'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt'}
+  'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes'}
 
 local function emit(event_type, fields)
   local args = {EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}

@@ -11,6 +11,7 @@ if pause_reason ~= '' then
 else
   make_available(agent_id, a)
 end
-emit('AGENT_LOGGED_IN', {agent_id = agent_id, agent_state = a.state, reason = pause_reason})
+emit('AGENT_LOGGED_IN', {agent_id = agent_id, agent_state = a.state, reason = pause_reason,
+  queues = a.session_queues})
 dispatch_agent(agent_id, a)
 return agent_reply(agent_id)

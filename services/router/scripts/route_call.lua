@@ -11,6 +11,7 @@ call_set(call_id, c, {id = call_id, caller = caller, queue = queue, state = 'rou
   received = NOW, offers = 0, attrs = attrs})
 local max_wait = queue_ms(queue, 'max_wait_ms')
 if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end
-emit('CALL_RECEIVED', {call_id = call_id, queue = queue, caller = caller, call_state = 'routing'})
+emit('CALL_RECEIVED', {call_id = call_id, queue = queue, caller = caller, call_state = 'routing',
+  attributes = attrs})
 dispatch_call(call_id, c)
 return call_reply(call_id)
