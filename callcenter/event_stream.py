@@ -2,7 +2,8 @@
 
 The router's Lua scripts write each event as a stream entry whose field names are the
 `callcenter.events.v1.Event` field names (times and durations in milliseconds, states in
-lower case, `queues` comma-separated, `attributes` a JSON object); `decode` turns an entry into the typed message every consumer works with.
+lower case, `queues` comma-separated, `attributes` a JSON object); `decode` turns an entry
+into the typed message every consumer works with.
 """
 
 from __future__ import annotations

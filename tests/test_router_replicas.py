@@ -85,7 +85,7 @@ def assert_no_agent_ever_held_two_calls(events) -> None:
     for e in events:
         kind = event_types([e])[0]
         if kind == "CALL_OFFERED":
-            assert e.agent_id not in holding, f"{e.agent_id} offered {e.call_id} while holding {holding.get(e.agent_id)}"
+            assert e.agent_id not in holding, f"{e.agent_id} offered {e.call_id} while holding {holding[e.agent_id]}"
             holding[e.agent_id] = e.call_id
         elif kind in ("OFFER_MISSED", "CALL_COMPLETED"):
             assert holding.pop(e.agent_id) == e.call_id
