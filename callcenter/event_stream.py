@@ -64,6 +64,10 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         agent_state=agent_state_enum(fields.get("agent_state", "")),
         call_state=call_state_enum(fields.get("call_state", "")),
         attempt=int(fields.get("attempt", "0") or 0),
+        other_agent_id=fields.get("other_agent_id", ""),
+        recording_id=fields.get("recording_id", ""),
+        lead_id=fields.get("lead_id", ""),
+        lead_stage=fields.get("lead_stage", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     if fields.get("attributes"):
@@ -74,3 +78,16 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
     if "wait_ms" in fields:
         event.wait.CopyFrom(duration_ms(int(fields["wait_ms"])))
     return event
+
+
+async def append(redis, tenant: str, event_type: str, time_ms: int, *, maxlen: int = 1_000_000, **fields) -> str:
+    """Appends one event from Python (services other than the router, whose Lua scripts
+    write their own): event_type is the lower-case name ("recording_stored"), fields use the
+    entry field names above (empty values are left out; `attributes` may be a dict).
+    Returns the entry id."""
+    entry: dict[str, str] = {"type": event_type, "time": str(time_ms)}
+    for name, value in fields.items():
+        if value is None or value == "" or value == {}:
+            continue
+        entry[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+    return await redis.xadd(stream_key(tenant), entry, maxlen=maxlen, approximate=True)

@@ -28,6 +28,14 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_CALL_COMPLETED: _ClassVar[EventType]
     EVENT_TYPE_CALL_ABANDONED: _ClassVar[EventType]
     EVENT_TYPE_CALL_TIMED_OUT: _ClassVar[EventType]
+    EVENT_TYPE_CALL_OVERFLOWED: _ClassVar[EventType]
+    EVENT_TYPE_CALL_RULE_RELAXED: _ClassVar[EventType]
+    EVENT_TYPE_CLIENT_REASSIGNED: _ClassVar[EventType]
+    EVENT_TYPE_RECORDING_STORED: _ClassVar[EventType]
+    EVENT_TYPE_RECORDING_DELETED: _ClassVar[EventType]
+    EVENT_TYPE_LEAD_CREATED: _ClassVar[EventType]
+    EVENT_TYPE_LEAD_ASSIGNED: _ClassVar[EventType]
+    EVENT_TYPE_LEAD_STAGE_CHANGED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -42,9 +50,17 @@ EVENT_TYPE_OFFER_MISSED: EventType
 EVENT_TYPE_CALL_COMPLETED: EventType
 EVENT_TYPE_CALL_ABANDONED: EventType
 EVENT_TYPE_CALL_TIMED_OUT: EventType
+EVENT_TYPE_CALL_OVERFLOWED: EventType
+EVENT_TYPE_CALL_RULE_RELAXED: EventType
+EVENT_TYPE_CLIENT_REASSIGNED: EventType
+EVENT_TYPE_RECORDING_STORED: EventType
+EVENT_TYPE_RECORDING_DELETED: EventType
+EVENT_TYPE_LEAD_CREATED: EventType
+EVENT_TYPE_LEAD_ASSIGNED: EventType
+EVENT_TYPE_LEAD_STAGE_CHANGED: EventType
 
 class Event(_message.Message):
-    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes")
+    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +84,10 @@ class Event(_message.Message):
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    OTHER_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORDING_ID_FIELD_NUMBER: _ClassVar[int]
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    LEAD_STAGE_FIELD_NUMBER: _ClassVar[int]
     id: str
     time: _timestamp_pb2.Timestamp
     type: EventType
@@ -84,4 +104,8 @@ class Event(_message.Message):
     attempt: int
     queues: _containers.RepeatedScalarFieldContainer[str]
     attributes: _containers.ScalarMap[str, str]
-    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    other_agent_id: str
+    recording_id: str
+    lead_id: str
+    lead_stage: str
+    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ...) -> None: ...
