@@ -71,7 +71,7 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     if fields.get("attributes"):
-        event.attributes.update(json.loads(fields["attributes"]))
+        event.attributes.update({k: str(v) for k, v in json.loads(fields["attributes"]).items()})
     event.time.CopyFrom(timestamp_ms(int(fields["time"])))
     if "duration_ms" in fields:
         event.duration.CopyFrom(duration_ms(int(fields["duration_ms"])))

@@ -165,3 +165,63 @@ async def test_queue_counts_show_waiting_calls_and_free_agents(router_stub):
     queue = (await router_stub.GetQueue(pb.GetQueueRequest(name="sales"))).queue
     assert queue.counts.waiting == 1 and queue.counts.available_agents == 0
     assert queue.counts.HasField("oldest_waiting_since")
+
+
+async def test_routing_rules_over_grpc_vip_queue_settings_clients_and_reassignment(router_stub):
+    stub = router_stub
+    await stub.UpsertQueue(
+        pb.UpsertQueueRequest(
+            queue=pb.Queue(
+                name="vipq",
+                vip_min_tier=2,
+                vip_overflow=ms(15_000),
+                sticky=True,
+                manager_wait=ms(0),
+                required_skills={"de": 1},
+                skill_order=pb.SKILL_ORDER_HIGHEST_FIRST,
+                max_no_answer=0,
+                max_queue_length=5,
+                fallback="voicemail",
+            )
+        )
+    )
+    stored = (await stub.GetQueue(pb.GetQueueRequest(name="vipq"))).queue
+    assert stored.vip_min_tier == 2 and stored.vip_overflow.ToMilliseconds() == 15_000 and stored.sticky
+    assert stored.HasField("manager_wait") and stored.manager_wait.ToMilliseconds() == 0
+    assert dict(stored.required_skills) == {"de": 1} and stored.skill_order == pb.SKILL_ORDER_HIGHEST_FIRST
+    assert stored.HasField("max_no_answer") and stored.max_no_answer == 0
+    assert (stored.max_queue_length, stored.fallback) == (5, "voicemail")
+    for agent_id, tier in (("junior", 0), ("senior", 3)):
+        await stub.UpsertAgent(
+            pb.UpsertAgentRequest(
+                agent=pb.Agent(
+                    id=agent_id, endpoint=f"sip:{agent_id}@pbx", queues=["vipq"], skills={"de": 2}, tier=tier
+                )
+            )
+        )
+        await stub.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
+    call = (await stub.RouteCall(pb.RouteCallRequest(call_id="g1", caller="+491", queue="vipq", priority=4))).call
+    assert call.offer.agent_id == "senior" and call.stage == pb.ROUTING_STAGE_VIP and call.priority == 4
+
+    client = pb.Client(number="+492", name="Acme", priority=1, manager_id="junior")
+    assert (await stub.UpsertClient(pb.UpsertClientRequest(client=client))).client == client
+    moved = await stub.ReassignClients(pb.ReassignClientsRequest(from_agent_id="junior", to_agent_id="senior"))
+    assert moved.clients_moved == 1
+    listed = await stub.ListClients(pb.ListClientsRequest(manager_id="senior"))
+    assert [c.number for c in listed.clients] == ["+492"]
+    assert (await stub.GetClient(pb.GetClientRequest(number="+492"))).client.manager_id == "senior"
+
+    await stub.LogoutAgent(pb.LogoutAgentRequest(agent_id="junior"))
+    await stub.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number="+493", manager_id="junior")))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.DeleteAgent(pb.DeleteAgentRequest(agent_id="junior"))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "clients_to_agent_id" in err.value.details()
+    reply = await stub.DeleteAgent(pb.DeleteAgentRequest(agent_id="junior", clients_to_agent_id="senior"))
+    assert reply.clients_moved == 1
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.RouteCall(pb.RouteCallRequest(call_id="g2", caller="+491", queue="vipq", priority=12))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "priority" in err.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetClient(pb.GetClientRequest(number="+499"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -16,6 +16,9 @@ class QueueDefaults:
     wrap_up_ms: int = 180_000  # S1.3: 3 minutes without calls after a call
     retry_delay_ms: int = 2_000  # every free agent tried: wait this long, then try them again
     strategy: str = "longest_idle"
+    vip_overflow_ms: int = 30_000  # S1.7: a VIP waits this long for an experienced agent
+    manager_wait_ms: int = 5_000  # S1.6: a returning caller waits this long for a busy manager
+    max_no_answer: int = 3  # S1.4: misses in a row before an agent is paused
 
 
 @dataclass(frozen=True)
@@ -57,5 +60,8 @@ class RouterConfig:
                 ring_timeout_ms=env_int("CALLCENTER_DEFAULT_RING_TIMEOUT_MS", QueueDefaults.ring_timeout_ms, minimum=1),
                 wrap_up_ms=env_int("CALLCENTER_DEFAULT_WRAP_UP_MS", QueueDefaults.wrap_up_ms, minimum=0),
                 retry_delay_ms=env_int("CALLCENTER_DEFAULT_RETRY_DELAY_MS", QueueDefaults.retry_delay_ms, minimum=1),
+                vip_overflow_ms=env_int("CALLCENTER_DEFAULT_VIP_OVERFLOW_MS", QueueDefaults.vip_overflow_ms, minimum=1),
+                manager_wait_ms=env_int("CALLCENTER_DEFAULT_MANAGER_WAIT_MS", QueueDefaults.manager_wait_ms, minimum=0),
+                max_no_answer=env_int("CALLCENTER_DEFAULT_MAX_NO_ANSWER", QueueDefaults.max_no_answer, minimum=0),
             ),
         )

@@ -9,6 +9,17 @@ max_wait_s = 300            # default 0 = no limit
 retry_delay_s = 2
 allow_early_wrap_up_end = false
 dialed_numbers = ["+4930123456"]
+vip_min_tier = 2            # VIP calls go first to agents of tier >= 2 (0 = off)
+vip_overflow_s = 30         # ... and to everyone after 30 s
+sticky = true               # remember who answered a caller as their personal manager
+manager_wait_s = 5          # a busy personal manager is waited for this long (0 = not at all)
+required_skills = { de = 2 }
+skill_order = "highest_first"   # or "lowest_first"; omit to let the strategy alone decide
+skill_relax_s = 60          # the skill requirement is lifted after 60 s (0 = never)
+max_no_answer = 3           # misses in a row before the agent is paused (0 = off)
+max_queue_length = 20       # 0 = no limit
+overflow_queue = "support"  # where calls go when full or over max wait ...
+fallback = "voicemail:sales"  # ... or where the PBX sends them when no queue takes them
 
 [[agents]]
 id = "anna"
@@ -37,6 +48,17 @@ _QUEUE_KEYS = {
     "retry_delay_s",
     "allow_early_wrap_up_end",
     "dialed_numbers",
+    "vip_min_tier",
+    "vip_overflow_s",
+    "sticky",
+    "manager_wait_s",
+    "required_skills",
+    "skill_order",
+    "skill_relax_s",
+    "max_no_answer",
+    "max_queue_length",
+    "overflow_queue",
+    "fallback",
 }
 _AGENT_KEYS = {"id", "name", "endpoint", "queues", "skills", "tier"}
 
@@ -50,6 +72,15 @@ def _ms(entry: dict, key: str) -> int | None:
     return round(value * 1000)
 
 
+def _int(entry: dict, key: str) -> int | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{key} must be a whole number")
+    return value
+
+
 def read_config_file(path: pathlib.Path) -> dict:
     try:
         return tomllib.loads(path.read_text())
@@ -61,9 +92,14 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
     """Creates or updates every queue, then every agent, of the file; returns their numbers."""
     document = read_config_file(path)
     queues, agents = document.get("queues", []), document.get("agents", [])
-    for i, entry in enumerate(queues):
+    # Queues that overflow into another are saved last, so the order in the file is free.
+    order = sorted(range(len(queues)), key=lambda i: bool(queues[i].get("overflow_queue")))
+    for i in order:
+        entry = queues[i]
         where = f"{path}: queues[{i}]"
         try:
+            if not isinstance(entry, dict):
+                raise ValueError("must be a table")
             unknown = set(entry) - _QUEUE_KEYS
             if unknown:
                 raise ValueError(f"unknown keys {sorted(unknown)}")
@@ -76,8 +112,19 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
                 retry_delay_ms=_ms(entry, "retry_delay_s") or 0,
                 allow_early_wrap_up_end=bool(entry.get("allow_early_wrap_up_end", False)),
                 dialed_numbers=tuple(entry.get("dialed_numbers", ())),
+                vip_min_tier=_int(entry, "vip_min_tier") or 0,
+                vip_overflow_ms=_ms(entry, "vip_overflow_s") or 0,
+                sticky=bool(entry.get("sticky", False)),
+                manager_wait_ms=_ms(entry, "manager_wait_s"),
+                required_skills=dict(entry.get("required_skills", {})),
+                skill_order=entry.get("skill_order", ""),
+                skill_relax_ms=_ms(entry, "skill_relax_s") or 0,
+                max_no_answer=_int(entry, "max_no_answer"),
+                max_queue_length=_int(entry, "max_queue_length") or 0,
+                overflow_queue=entry.get("overflow_queue", ""),
+                fallback=entry.get("fallback", ""),
             )
-        except (ValueError, RouterError) as exc:
+        except (ValueError, TypeError, RouterError) as exc:
             raise ConfigError(f"{where}: {exc}") from exc
     for i, entry in enumerate(agents):
         where = f"{path}: agents[{i}]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from callcenter.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.router.v1 import router_pb2
-from services.router.model import AgentProfile, AgentStatus, CallView, QueueConfig, QueueCounts
+from services.router.model import AgentProfile, AgentStatus, CallView, Client, QueueConfig, QueueCounts
 
 _STRATEGY_TO_PB = {
     "longest_idle": router_pb2.STRATEGY_LONGEST_IDLE,
@@ -12,6 +12,18 @@ _STRATEGY_TO_PB = {
     "fewest_calls": router_pb2.STRATEGY_FEWEST_CALLS,
 }
 _STRATEGY_FROM_PB = {v: k for k, v in _STRATEGY_TO_PB.items()}
+_SKILL_ORDER_TO_PB = {
+    "": router_pb2.SKILL_ORDER_UNSPECIFIED,
+    "highest_first": router_pb2.SKILL_ORDER_HIGHEST_FIRST,
+    "lowest_first": router_pb2.SKILL_ORDER_LOWEST_FIRST,
+}
+_SKILL_ORDER_FROM_PB = {v: k for k, v in _SKILL_ORDER_TO_PB.items()}
+_STAGE_TO_PB = {
+    "manager": router_pb2.ROUTING_STAGE_PERSONAL_MANAGER,
+    "vip": router_pb2.ROUTING_STAGE_VIP,
+    "skilled": router_pb2.ROUTING_STAGE_SKILLED,
+    "anyone": router_pb2.ROUTING_STAGE_ANYONE,
+}
 OUTCOME_FROM_PB = {
     router_pb2.OFFER_OUTCOME_ANSWERED: "answered",
     router_pb2.OFFER_OUTCOME_NO_ANSWER: "no_answer",
@@ -35,6 +47,17 @@ def queue_settings_from_pb(q: router_pb2.Queue) -> dict:
         "retry_delay_ms": q.retry_delay.ToMilliseconds(),
         "allow_early_wrap_up_end": q.allow_early_wrap_up_end,
         "dialed_numbers": tuple(q.dialed_numbers),
+        "vip_min_tier": q.vip_min_tier,
+        "vip_overflow_ms": q.vip_overflow.ToMilliseconds(),
+        "sticky": q.sticky,
+        "manager_wait_ms": q.manager_wait.ToMilliseconds() if q.HasField("manager_wait") else None,
+        "required_skills": dict(q.required_skills),
+        "skill_order": _SKILL_ORDER_FROM_PB.get(q.skill_order, ""),
+        "skill_relax_ms": q.skill_relax.ToMilliseconds(),
+        "max_no_answer": q.max_no_answer if q.HasField("max_no_answer") else None,
+        "max_queue_length": q.max_queue_length,
+        "overflow_queue": q.overflow_queue,
+        "fallback": q.fallback,
     }
 
 
@@ -48,6 +71,17 @@ def queue_to_pb(q: QueueConfig, counts: QueueCounts | None = None) -> router_pb2
         retry_delay=duration_ms(q.retry_delay_ms),
         allow_early_wrap_up_end=q.allow_early_wrap_up_end,
         dialed_numbers=list(q.dialed_numbers),
+        vip_min_tier=q.vip_min_tier,
+        vip_overflow=duration_ms(q.vip_overflow_ms),
+        sticky=q.sticky,
+        manager_wait=duration_ms(q.manager_wait_ms),
+        required_skills=q.required_skills,
+        skill_order=_SKILL_ORDER_TO_PB[q.skill_order],
+        skill_relax=duration_ms(q.skill_relax_ms),
+        max_no_answer=q.max_no_answer,
+        max_queue_length=q.max_queue_length,
+        overflow_queue=q.overflow_queue,
+        fallback=q.fallback,
     )
     if counts is not None:
         msg.counts.waiting = counts.waiting
@@ -103,7 +137,13 @@ def call_to_pb(c: CallView) -> router_pb2.Call:
         version=c.version,
         offers=c.offers,
         received_at=timestamp_ms(c.received_ms),
+        priority=c.priority,
+        personal_manager_id=c.personal_manager_id,
+        stage=_STAGE_TO_PB.get(c.stage, router_pb2.ROUTING_STAGE_UNSPECIFIED),
+        redirect_to=c.redirect_to,
     )
+    if c.estimated_wait_ms is not None:
+        msg.estimated_wait.CopyFrom(duration_ms(c.estimated_wait_ms))
     if c.offer is not None:
         msg.offer.CopyFrom(
             router_pb2.Offer(
@@ -120,3 +160,11 @@ def call_to_pb(c: CallView) -> router_pb2.Call:
     if c.ended_ms is not None:
         msg.ended_at.CopyFrom(timestamp_ms(c.ended_ms))
     return msg
+
+
+def client_from_pb(c: router_pb2.Client) -> Client:
+    return Client(number=c.number, name=c.name, priority=c.priority, manager_id=c.manager_id)
+
+
+def client_to_pb(c: Client) -> router_pb2.Client:
+    return router_pb2.Client(number=c.number, name=c.name, priority=c.priority, manager_id=c.manager_id)

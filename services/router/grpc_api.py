@@ -110,7 +110,13 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     @_domain_errors
     async def RouteCall(self, request, context):
         call = await self.router.route_call(
-            request.call_id, request.caller, request.queue, request.dialed_number, dict(request.attributes)
+            request.call_id,
+            request.caller,
+            request.queue,
+            request.dialed_number,
+            dict(request.attributes),
+            priority=request.priority,
+            personal_manager_id=request.personal_manager_id,
         )
         return router_pb2.RouteCallResponse(call=convert.call_to_pb(call))
 
@@ -131,6 +137,31 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def GetCall(self, request, context):
         call = await self.router.get_call(request.call_id)
         return router_pb2.GetCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def DeleteAgent(self, request, context):
+        moved = await self.router.delete_agent(request.agent_id, request.clients_to_agent_id, request.release_clients)
+        return router_pb2.DeleteAgentResponse(clients_moved=moved)
+
+    @_domain_errors
+    async def UpsertClient(self, request, context):
+        client = await self.router.upsert_client(convert.client_from_pb(request.client))
+        return router_pb2.UpsertClientResponse(client=convert.client_to_pb(client))
+
+    @_domain_errors
+    async def GetClient(self, request, context):
+        client = await self.router.get_client(request.number)
+        return router_pb2.GetClientResponse(client=convert.client_to_pb(client))
+
+    @_domain_errors
+    async def ListClients(self, request, context):
+        clients = await self.router.list_clients(request.manager_id)
+        return router_pb2.ListClientsResponse(clients=[convert.client_to_pb(c) for c in clients])
+
+    @_domain_errors
+    async def ReassignClients(self, request, context):
+        moved = await self.router.reassign_clients(request.from_agent_id, request.to_agent_id)
+        return router_pb2.ReassignClientsResponse(clients_moved=moved)
 
     async def WatchCall(self, request, context):
         try:

@@ -28,4 +28,15 @@ class RouterKeys:
         return f"{self.prefix}queue:{name}:avail"  # zset: free agents by strategy score
 
     def waiting(self, name: str) -> str:
-        return f"{self.prefix}queue:{name}:waiting"  # zset: waiting calls by arrival
+        return f"{self.prefix}queue:{name}:waiting"  # zset: waiting calls (stage anyone) by priority, arrival
+
+    def waiting_lines(self, name: str) -> tuple[str, str, str]:
+        """A queue's waiting lines: stage anyone, skilled, vip (scripts/lib.lua)."""
+        w = self.waiting(name)
+        return (w, w + ":skilled", w + ":vip")
+
+    def client(self, number: str) -> str:
+        return f"{self.prefix}client:{number}"  # hash: caller-list entry (name, priority, manager)
+
+    def agent_clients(self, agent_id: str) -> str:
+        return f"{self.prefix}agent:{agent_id}:clients"  # set: numbers of the agent's clients

@@ -6,9 +6,14 @@ import re
 from dataclasses import dataclass, field
 
 AGENT_STATES = ("logged_out", "available", "paused", "reserved", "on_call", "wrap_up")
-CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out")
-FINAL_CALL_STATES = frozenset({"completed", "abandoned", "timed_out"})
+CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out", "redirected")
+FINAL_CALL_STATES = frozenset({"completed", "abandoned", "timed_out", "redirected"})
 STRATEGIES = ("longest_idle", "round_robin", "fewest_calls")
+SKILL_ORDERS = ("", "highest_first", "lowest_first")
+# Routing stages, in the order a call goes through them (see scripts/lib.lua).
+STAGES = ("manager", "vip", "skilled", "anyone")
+MAX_PRIORITY = 9
+MAX_SKILL_LEVEL = 100
 OFFER_OUTCOMES = ("answered", "no_answer", "rejected", "busy")
 
 # Names of agents and queues; no ',' '|' '#' (they separate fields in Redis).
@@ -60,6 +65,18 @@ class QueueConfig:
     retry_delay_ms: int = 2_000
     allow_early_wrap_up_end: bool = False
     dialed_numbers: tuple[str, ...] = ()
+    # Routing rules (docs/routing-rules.md).
+    vip_min_tier: int = 0
+    vip_overflow_ms: int = 30_000
+    sticky: bool = False
+    manager_wait_ms: int = 5_000
+    required_skills: dict[str, int] = field(default_factory=dict)
+    skill_order: str = ""
+    skill_relax_ms: int = 0
+    max_no_answer: int = 3
+    max_queue_length: int = 0
+    overflow_queue: str = ""
+    fallback: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,22 @@ class CallView:
     answered_ms: int | None = None
     ended_ms: int | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    priority: int = 0
+    personal_manager_id: str = ""
+    stage: str = ""
+    estimated_wait_ms: int | None = None
+    redirect_to: str = ""
 
     @property
     def final(self) -> bool:
         return self.state in FINAL_CALL_STATES
+
+
+@dataclass(frozen=True)
+class Client:
+    """An entry of the caller list: a client the CRM knows, their priority and manager."""
+
+    number: str
+    name: str = ""
+    priority: int = 0
+    manager_id: str = ""

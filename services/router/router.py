@@ -14,13 +14,18 @@ from services.router.model import (
     CALL_ID_PATTERN,
     MAX_ATTRIBUTE_LENGTH,
     MAX_ATTRIBUTES,
+    MAX_PRIORITY,
+    MAX_SKILL_LEVEL,
     MAX_TEXT,
     NAME_PATTERN,
     OFFER_OUTCOMES,
+    SKILL_ORDERS,
     STRATEGIES,
     AgentProfile,
     AgentStatus,
     CallView,
+    Client,
+    IllegalState,
     InvalidArgument,
     NotFound,
     QueueConfig,
@@ -52,6 +57,13 @@ def _check_text(field_name: str, value: str, limit: int = MAX_TEXT) -> None:
         raise InvalidArgument(field_name, "must not contain line breaks or NUL")
 
 
+def _check_phone(field_name: str, value: str) -> None:
+    if not value:
+        raise InvalidArgument(field_name, "is required")
+    if len(value) > 64 or any(ch in value for ch in ",| \r\n\0"):
+        raise InvalidArgument(field_name, f"{value!r} is not a phone number")
+
+
 class Router:
     def __init__(self, store: RouterStore, clock: Clock | None = None, defaults: QueueDefaults | None = None) -> None:
         self.store = store
@@ -74,17 +86,49 @@ class Router:
         retry_delay_ms: int = 0,
         allow_early_wrap_up_end: bool = False,
         dialed_numbers: tuple[str, ...] = (),
+        vip_min_tier: int = 0,
+        vip_overflow_ms: int = 0,
+        sticky: bool = False,
+        manager_wait_ms: int | None = None,
+        required_skills: dict[str, int] | None = None,
+        skill_order: str = "",
+        skill_relax_ms: int = 0,
+        max_no_answer: int | None = None,
+        max_queue_length: int = 0,
+        overflow_queue: str = "",
+        fallback: str = "",
     ) -> QueueConfig:
-        """Creates or replaces a queue; zero/empty values take the defaults."""
+        """Creates or replaces a queue; zero/empty values (None where zero means something)
+        take the defaults."""
         _check_name("queue.name", name)
         for field_name, value in (
             ("queue.ring_timeout", ring_timeout_ms),
             ("queue.max_wait", max_wait_ms),
             ("queue.retry_delay", retry_delay_ms),
             ("queue.wrap_up", wrap_up_ms or 0),
+            ("queue.vip_min_tier", vip_min_tier),
+            ("queue.vip_overflow", vip_overflow_ms),
+            ("queue.manager_wait", manager_wait_ms or 0),
+            ("queue.skill_relax", skill_relax_ms),
+            ("queue.max_no_answer", max_no_answer or 0),
+            ("queue.max_queue_length", max_queue_length),
         ):
             if value < 0:
                 raise InvalidArgument(field_name, "must not be negative")
+        required_skills = dict(required_skills or {})
+        for skill, level in required_skills.items():
+            _check_name("queue.required_skills", skill)
+            if not 0 <= level <= MAX_SKILL_LEVEL:
+                raise InvalidArgument(f"queue.required_skills[{skill}]", f"level must be 0-{MAX_SKILL_LEVEL}")
+        if skill_order not in SKILL_ORDERS:
+            raise InvalidArgument("queue.skill_order", f"{skill_order!r} is not one of highest_first, lowest_first")
+        if overflow_queue:
+            _check_name("queue.overflow_queue", overflow_queue)
+            if overflow_queue == name:
+                raise InvalidArgument("queue.overflow_queue", "must be another queue")
+            if await self.store.get_queue(overflow_queue) is None:
+                raise InvalidArgument("queue.overflow_queue", f"queue {overflow_queue} does not exist")
+        _check_text("queue.fallback", fallback, 128)
         strategy = strategy or self.defaults.strategy
         if strategy not in STRATEGIES:
             raise InvalidArgument("queue.strategy", f"{strategy!r} is not one of {', '.join(STRATEGIES)}")
@@ -104,6 +148,17 @@ class Router:
             retry_delay_ms=retry_delay_ms or self.defaults.retry_delay_ms,
             allow_early_wrap_up_end=allow_early_wrap_up_end,
             dialed_numbers=tuple(dict.fromkeys(dialed_numbers)),
+            vip_min_tier=vip_min_tier,
+            vip_overflow_ms=vip_overflow_ms or self.defaults.vip_overflow_ms,
+            sticky=sticky,
+            manager_wait_ms=self.defaults.manager_wait_ms if manager_wait_ms is None else manager_wait_ms,
+            required_skills=required_skills,
+            skill_order=skill_order,
+            skill_relax_ms=skill_relax_ms,
+            max_no_answer=self.defaults.max_no_answer if max_no_answer is None else max_no_answer,
+            max_queue_length=max_queue_length,
+            overflow_queue=overflow_queue,
+            fallback=fallback,
         )
         await self.store.put_queue(queue)
         log.info(
@@ -139,8 +194,8 @@ class Router:
                 raise InvalidArgument(f"agent.queues[{i}]", f"queue {queue} does not exist")
         for skill, level in profile.skills.items():
             _check_name("agent.skills", skill)
-            if level < 0:
-                raise InvalidArgument(f"agent.skills[{skill}]", "level must not be negative")
+            if not 0 <= level <= MAX_SKILL_LEVEL:
+                raise InvalidArgument(f"agent.skills[{skill}]", f"level must be 0-{MAX_SKILL_LEVEL}")
         if profile.tier < 0:
             raise InvalidArgument("agent.tier", "must not be negative")
         profile = AgentProfile(
@@ -199,9 +254,15 @@ class Router:
         queue: str = "",
         dialed_number: str = "",
         attributes: dict[str, str] | None = None,
+        priority: int = 0,
+        personal_manager_id: str = "",
     ) -> CallView:
         _check_call_id(call_id)
         _check_text("caller", caller, 64)
+        if not 0 <= priority <= MAX_PRIORITY:
+            raise InvalidArgument("priority", f"must be 0-{MAX_PRIORITY}")
+        if personal_manager_id:
+            _check_name("personal_manager_id", personal_manager_id)
         attributes = attributes or {}
         if len(attributes) > MAX_ATTRIBUTES:
             raise InvalidArgument("attributes", f"at most {MAX_ATTRIBUTES} entries")
@@ -217,7 +278,9 @@ class Router:
                 raise NotFound(f"no queue answers dialled number {dialed_number}")
             queue = found
         _check_name("queue", queue)
-        call = await self.store.route_call(self._now(), call_id, caller, queue, attributes)
+        call = await self.store.route_call(
+            self._now(), call_id, caller, queue, attributes, priority, personal_manager_id
+        )
         log.info(
             "call.routed",
             call_id=call_id,
@@ -252,6 +315,57 @@ class Router:
     async def get_call(self, call_id: str) -> CallView:
         _check_call_id(call_id)
         return await self.store.get_call(self._now(), call_id)
+
+    # Clients and their personal managers ---------------------------------------------
+
+    async def upsert_client(self, client: Client) -> Client:
+        _check_phone("client.number", client.number)
+        _check_text("client.name", client.name)
+        if not 0 <= client.priority <= MAX_PRIORITY:
+            raise InvalidArgument("client.priority", f"must be 0-{MAX_PRIORITY}")
+        if client.manager_id:
+            _check_name("client.manager_id", client.manager_id)
+        stored = await self.store.upsert_client(self._now(), client)
+        log.info("client.saved", client=client.number, agent_id=client.manager_id or None)
+        return stored
+
+    async def get_client(self, number: str) -> Client:
+        _check_phone("number", number)
+        client = await self.store.get_client(number)
+        if client is None:
+            raise NotFound(f"client {number} does not exist")
+        return client
+
+    async def list_clients(self, manager_id: str) -> list[Client]:
+        _check_name("manager_id", manager_id)
+        return await self.store.list_clients(manager_id)
+
+    async def reassign_clients(self, from_agent_id: str, to_agent_id: str) -> int:
+        """Moves every client of one agent to another ('' releases them); returns how many."""
+        _check_name("from_agent_id", from_agent_id)
+        if to_agent_id:
+            _check_name("to_agent_id", to_agent_id)
+            if to_agent_id == from_agent_id:
+                raise InvalidArgument("to_agent_id", "must differ from from_agent_id")
+        moved = await self.store.reassign_clients(self._now(), from_agent_id, to_agent_id)
+        log.info("clients.reassigned", agent_id=from_agent_id, to_agent_id=to_agent_id or None, moved=moved)
+        return moved
+
+    async def delete_agent(self, agent_id: str, clients_to_agent_id: str = "", release_clients: bool = False) -> int:
+        _check_name("agent_id", agent_id)
+        if clients_to_agent_id:
+            _check_name("clients_to_agent_id", clients_to_agent_id)
+            if clients_to_agent_id == agent_id:
+                raise InvalidArgument("clients_to_agent_id", "must be another agent")
+            if release_clients:
+                raise InvalidArgument("release_clients", "contradicts clients_to_agent_id")
+        try:
+            moved = await self.store.delete_agent(self._now(), agent_id, clients_to_agent_id, release_clients)
+        except IllegalState as exc:
+            log.info("agent.delete_refused", agent_id=agent_id, reason=str(exc))
+            raise
+        log.info("agent.deleted", agent_id=agent_id, clients_moved=moved, to_agent_id=clients_to_agent_id or None)
+        return moved
 
     # Timers ---------------------------------------------------------------------------
 

@@ -14,9 +14,11 @@ import redis.asyncio as aioredis
 
 from services.router.keys import RouterKeys
 from services.router.model import (
+    FINAL_CALL_STATES,
     AgentProfile,
     AgentStatus,
     CallView,
+    Client,
     IllegalState,
     NotAllowed,
     NotFound,
@@ -37,6 +39,9 @@ TRANSITIONS = (
     "hangup",
     "fire_timer",
     "get_call",
+    "upsert_client",
+    "reassign_clients",
+    "delete_agent",
 )
 _ERRORS = {"illegal_state": IllegalState, "stale_offer": StaleOffer, "not_allowed": NotAllowed}
 
@@ -77,9 +82,18 @@ class RouterStore:
         return agent_status(agent_id, reply["agent"])
 
     async def route_call(
-        self, now_ms: int, call_id: str, caller: str, queue: str, attributes: dict[str, str]
+        self,
+        now_ms: int,
+        call_id: str,
+        caller: str,
+        queue: str,
+        attributes: dict[str, str],
+        priority: int = 0,
+        personal_manager_id: str = "",
     ) -> CallView:
-        reply = await self._run("route_call", now_ms, call_id, caller, queue, json.dumps(attributes))
+        reply = await self._run(
+            "route_call", now_ms, call_id, caller, queue, json.dumps(attributes), priority, personal_manager_id
+        )
         return call_view(reply["call"])
 
     async def report_outcome(self, now_ms: int, call_id: str, offer_id: str, outcome: str) -> CallView:
@@ -90,6 +104,28 @@ class RouterStore:
 
     async def get_call(self, now_ms: int, call_id: str) -> CallView:
         return call_view((await self._run("get_call", now_ms, call_id))["call"])
+
+    async def upsert_client(self, now_ms: int, client: Client) -> Client:
+        reply = await self._run("upsert_client", now_ms, client.number, client.name, client.priority, client.manager_id)
+        return client_from_hash(reply["client"])
+
+    async def reassign_clients(self, now_ms: int, from_agent: str, to_agent: str) -> int:
+        return (await self._run("reassign_clients", now_ms, from_agent, to_agent))["moved"]
+
+    async def delete_agent(self, now_ms: int, agent_id: str, clients_to: str, release_clients: bool) -> int:
+        return (await self._run("delete_agent", now_ms, agent_id, clients_to, "1" if release_clients else "0"))["moved"]
+
+    async def get_client(self, number: str) -> Client | None:
+        h = await self.redis.hgetall(self.keys.client(number))
+        return client_from_hash(h) if h else None
+
+    async def list_clients(self, manager_id: str) -> list[Client]:
+        numbers = sorted(await self.redis.smembers(self.keys.agent_clients(manager_id)))
+        async with self.redis.pipeline(transaction=False) as p:
+            for number in numbers:
+                p.hgetall(self.keys.client(number))
+            found = await p.execute()
+        return [client_from_hash(h) for h in found if h]
 
     async def due_timers(self, now_ms: int, limit: int) -> list[str]:
         return await self.redis.zrangebyscore(self.keys.timers, "-inf", now_ms, start=0, num=limit)
@@ -119,6 +155,17 @@ class RouterStore:
                     "retry_delay_ms": queue.retry_delay_ms,
                     "allow_early_wrap_up_end": int(queue.allow_early_wrap_up_end),
                     "dialed_numbers": ",".join(queue.dialed_numbers),
+                    "vip_min_tier": queue.vip_min_tier,
+                    "vip_overflow_ms": queue.vip_overflow_ms,
+                    "sticky": int(queue.sticky),
+                    "manager_wait_ms": queue.manager_wait_ms,
+                    "skills": json.dumps(queue.required_skills, sort_keys=True),
+                    "skill_order": queue.skill_order,
+                    "skill_relax_ms": queue.skill_relax_ms,
+                    "max_no_answer": queue.max_no_answer,
+                    "max_queue_length": queue.max_queue_length,
+                    "overflow_queue": queue.overflow_queue,
+                    "fallback": queue.fallback,
                 },
             )
             tx.sadd(self.keys.queues, queue.name)
@@ -145,20 +192,41 @@ class RouterStore:
             retry_delay_ms=int(h["retry_delay_ms"]),
             allow_early_wrap_up_end=h["allow_early_wrap_up_end"] == "1",
             dialed_numbers=_split(h.get("dialed_numbers")),
+            vip_min_tier=int(h.get("vip_min_tier") or 0),
+            vip_overflow_ms=int(h.get("vip_overflow_ms") or 0),
+            sticky=h.get("sticky") == "1",
+            manager_wait_ms=int(h.get("manager_wait_ms") or 0),
+            required_skills=json.loads(h.get("skills") or "{}"),
+            skill_order=h.get("skill_order", ""),
+            skill_relax_ms=int(h.get("skill_relax_ms") or 0),
+            max_no_answer=int(h.get("max_no_answer") or 0),
+            max_queue_length=int(h.get("max_queue_length") or 0),
+            overflow_queue=h.get("overflow_queue", ""),
+            fallback=h.get("fallback", ""),
         )
 
     async def queue_names(self) -> list[str]:
         return sorted(await self.redis.smembers(self.keys.queues))
 
     async def queue_counts(self, name: str) -> QueueCounts:
+        lines = self.keys.waiting_lines(name)
         async with self.redis.pipeline(transaction=False) as p:
-            p.zcard(self.keys.waiting(name))
+            for key in lines:
+                p.zcard(key)
+                p.zrange(key, 0, 0)
             p.zcard(self.keys.available(name))
-            p.zrange(self.keys.waiting(name), 0, 0, withscores=True)
-            waiting, available, oldest = await p.execute()
-        return QueueCounts(
-            waiting=waiting, available_agents=available, oldest_waiting_since_ms=int(oldest[0][1]) if oldest else None
-        )
+            replies = await p.execute()
+        waiting = sum(replies[0 : 2 * len(lines) : 2])
+        heads = [r[0] for r in replies[1 : 2 * len(lines) : 2] if r]
+        oldest = None
+        if heads:
+            # Scores put VIPs first, so the oldest call is found by its received time.
+            async with self.redis.pipeline(transaction=False) as p:
+                for call_id in heads:
+                    p.hget(self.keys.call(call_id), "received")
+                received = [int(r) for r in await p.execute() if r]
+            oldest = min(received) if received else None
+        return QueueCounts(waiting=waiting, available_agents=replies[-1], oldest_waiting_since_ms=oldest)
 
     async def put_agent(self, profile: AgentProfile) -> None:
         async with self.redis.pipeline(transaction=True) as tx:
@@ -239,4 +307,18 @@ def call_view(c: dict[str, Any]) -> CallView:
         answered_ms=answered,
         ended_ms=_opt_int(c.get("ended")),
         attributes=json.loads(c.get("attrs") or "{}"),
+        priority=int(c.get("priority") or 0),
+        personal_manager_id=c.get("manager", ""),
+        stage=c.get("stage", "") if state not in FINAL_CALL_STATES else "",
+        estimated_wait_ms=_opt_int(c.get("estimated_wait_ms")),
+        redirect_to=c.get("redirect_to", ""),
+    )
+
+
+def client_from_hash(h: dict[str, Any]) -> Client:
+    return Client(
+        number=h["number"],
+        name=h.get("name", ""),
+        priority=int(h.get("priority") or 0),
+        manager_id=h.get("manager", ""),
     )

@@ -23,6 +23,7 @@ class CallState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CALL_STATE_COMPLETED: _ClassVar[CallState]
     CALL_STATE_ABANDONED: _ClassVar[CallState]
     CALL_STATE_TIMED_OUT: _ClassVar[CallState]
+    CALL_STATE_REDIRECTED: _ClassVar[CallState]
 AGENT_STATE_UNSPECIFIED: AgentState
 AGENT_STATE_LOGGED_OUT: AgentState
 AGENT_STATE_AVAILABLE: AgentState
@@ -37,3 +38,4 @@ CALL_STATE_CONNECTED: CallState
 CALL_STATE_COMPLETED: CallState
 CALL_STATE_ABANDONED: CallState
 CALL_STATE_TIMED_OUT: CallState
+CALL_STATE_REDIRECTED: CallState

@@ -12,6 +12,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SkillOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SKILL_ORDER_UNSPECIFIED: _ClassVar[SkillOrder]
+    SKILL_ORDER_HIGHEST_FIRST: _ClassVar[SkillOrder]
+    SKILL_ORDER_LOWEST_FIRST: _ClassVar[SkillOrder]
+
+class RoutingStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROUTING_STAGE_UNSPECIFIED: _ClassVar[RoutingStage]
+    ROUTING_STAGE_PERSONAL_MANAGER: _ClassVar[RoutingStage]
+    ROUTING_STAGE_VIP: _ClassVar[RoutingStage]
+    ROUTING_STAGE_SKILLED: _ClassVar[RoutingStage]
+    ROUTING_STAGE_ANYONE: _ClassVar[RoutingStage]
+
 class Strategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     STRATEGY_UNSPECIFIED: _ClassVar[Strategy]
@@ -26,6 +40,14 @@ class OfferOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OFFER_OUTCOME_NO_ANSWER: _ClassVar[OfferOutcome]
     OFFER_OUTCOME_REJECTED: _ClassVar[OfferOutcome]
     OFFER_OUTCOME_BUSY: _ClassVar[OfferOutcome]
+SKILL_ORDER_UNSPECIFIED: SkillOrder
+SKILL_ORDER_HIGHEST_FIRST: SkillOrder
+SKILL_ORDER_LOWEST_FIRST: SkillOrder
+ROUTING_STAGE_UNSPECIFIED: RoutingStage
+ROUTING_STAGE_PERSONAL_MANAGER: RoutingStage
+ROUTING_STAGE_VIP: RoutingStage
+ROUTING_STAGE_SKILLED: RoutingStage
+ROUTING_STAGE_ANYONE: RoutingStage
 STRATEGY_UNSPECIFIED: Strategy
 STRATEGY_LONGEST_IDLE: Strategy
 STRATEGY_ROUND_ROBIN: Strategy
@@ -37,7 +59,14 @@ OFFER_OUTCOME_REJECTED: OfferOutcome
 OFFER_OUTCOME_BUSY: OfferOutcome
 
 class Queue(_message.Message):
-    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts")
+    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback")
+    class RequiredSkillsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     RING_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     WRAP_UP_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +76,17 @@ class Queue(_message.Message):
     ALLOW_EARLY_WRAP_UP_END_FIELD_NUMBER: _ClassVar[int]
     DIALED_NUMBERS_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FIELD_NUMBER: _ClassVar[int]
+    VIP_MIN_TIER_FIELD_NUMBER: _ClassVar[int]
+    VIP_OVERFLOW_FIELD_NUMBER: _ClassVar[int]
+    STICKY_FIELD_NUMBER: _ClassVar[int]
+    MANAGER_WAIT_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    SKILL_ORDER_FIELD_NUMBER: _ClassVar[int]
+    SKILL_RELAX_FIELD_NUMBER: _ClassVar[int]
+    MAX_NO_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUEUE_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    OVERFLOW_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_FIELD_NUMBER: _ClassVar[int]
     name: str
     ring_timeout: _duration_pb2.Duration
     wrap_up: _duration_pb2.Duration
@@ -56,7 +96,18 @@ class Queue(_message.Message):
     allow_early_wrap_up_end: bool
     dialed_numbers: _containers.RepeatedScalarFieldContainer[str]
     counts: QueueCounts
-    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ...) -> None: ...
+    vip_min_tier: int
+    vip_overflow: _duration_pb2.Duration
+    sticky: bool
+    manager_wait: _duration_pb2.Duration
+    required_skills: _containers.ScalarMap[str, int]
+    skill_order: SkillOrder
+    skill_relax: _duration_pb2.Duration
+    max_no_answer: int
+    max_queue_length: int
+    overflow_queue: str
+    fallback: str
+    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ...) -> None: ...
 
 class QueueCounts(_message.Message):
     __slots__ = ("waiting", "available_agents", "oldest_waiting_since")
@@ -130,7 +181,7 @@ class Offer(_message.Message):
     def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., endpoint: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class Call(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers")
+    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers", "priority", "personal_manager_id", "stage", "estimated_wait", "redirect_to")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +202,11 @@ class Call(_message.Message):
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     OFFERS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PERSONAL_MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_WAIT_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_TO_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
@@ -164,7 +220,24 @@ class Call(_message.Message):
     attributes: _containers.ScalarMap[str, str]
     version: int
     offers: int
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ...) -> None: ...
+    priority: int
+    personal_manager_id: str
+    stage: RoutingStage
+    estimated_wait: _duration_pb2.Duration
+    redirect_to: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., stage: _Optional[_Union[RoutingStage, str]] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., redirect_to: _Optional[str] = ...) -> None: ...
+
+class Client(_message.Message):
+    __slots__ = ("number", "name", "priority", "manager_id")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    name: str
+    priority: int
+    manager_id: str
+    def __init__(self, number: _Optional[str] = ..., name: _Optional[str] = ..., priority: _Optional[int] = ..., manager_id: _Optional[str] = ...) -> None: ...
 
 class UpsertQueueRequest(_message.Message):
     __slots__ = ("queue",)
@@ -299,7 +372,7 @@ class EndWrapUpResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class RouteCallRequest(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes")
+    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes", "priority", "personal_manager_id")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -312,12 +385,16 @@ class RouteCallRequest(_message.Message):
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     DIALED_NUMBER_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PERSONAL_MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
     dialed_number: str
     attributes: _containers.ScalarMap[str, str]
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    priority: int
+    personal_manager_id: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ...) -> None: ...
 
 class RouteCallResponse(_message.Message):
     __slots__ = ("call",)
@@ -376,3 +453,69 @@ class WatchCallResponse(_message.Message):
     CALL_FIELD_NUMBER: _ClassVar[int]
     call: Call
     def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class DeleteAgentRequest(_message.Message):
+    __slots__ = ("agent_id", "clients_to_agent_id", "release_clients")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENTS_TO_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    clients_to_agent_id: str
+    release_clients: bool
+    def __init__(self, agent_id: _Optional[str] = ..., clients_to_agent_id: _Optional[str] = ..., release_clients: _Optional[bool] = ...) -> None: ...
+
+class DeleteAgentResponse(_message.Message):
+    __slots__ = ("clients_moved",)
+    CLIENTS_MOVED_FIELD_NUMBER: _ClassVar[int]
+    clients_moved: int
+    def __init__(self, clients_moved: _Optional[int] = ...) -> None: ...
+
+class UpsertClientRequest(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ...) -> None: ...
+
+class UpsertClientResponse(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ...) -> None: ...
+
+class GetClientRequest(_message.Message):
+    __slots__ = ("number",)
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    def __init__(self, number: _Optional[str] = ...) -> None: ...
+
+class GetClientResponse(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ...) -> None: ...
+
+class ListClientsRequest(_message.Message):
+    __slots__ = ("manager_id",)
+    MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    manager_id: str
+    def __init__(self, manager_id: _Optional[str] = ...) -> None: ...
+
+class ListClientsResponse(_message.Message):
+    __slots__ = ("clients",)
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    clients: _containers.RepeatedCompositeFieldContainer[Client]
+    def __init__(self, clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ...) -> None: ...
+
+class ReassignClientsRequest(_message.Message):
+    __slots__ = ("from_agent_id", "to_agent_id")
+    FROM_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    from_agent_id: str
+    to_agent_id: str
+    def __init__(self, from_agent_id: _Optional[str] = ..., to_agent_id: _Optional[str] = ...) -> None: ...
+
+class ReassignClientsResponse(_message.Message):
+    __slots__ = ("clients_moved",)
+    CLIENTS_MOVED_FIELD_NUMBER: _ClassVar[int]
+    clients_moved: int
+    def __init__(self, clients_moved: _Optional[int] = ...) -> None: ...

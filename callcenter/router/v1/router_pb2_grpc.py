@@ -115,6 +115,31 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallResponse.FromString,
                 _registered_method=True)
+        self.DeleteAgent = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/DeleteAgent',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentResponse.FromString,
+                _registered_method=True)
+        self.UpsertClient = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/UpsertClient',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertClientRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertClientResponse.FromString,
+                _registered_method=True)
+        self.GetClient = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/GetClient',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetClientRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetClientResponse.FromString,
+                _registered_method=True)
+        self.ListClients = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ListClients',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListClientsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListClientsResponse.FromString,
+                _registered_method=True)
+        self.ReassignClients = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ReassignClients',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -238,6 +263,47 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteAgent(self, request, context):
+        """Removes an agent for good (dismissal). The agent must be logged out. An agent with
+        clients needs to say who takes them over (clients_to_agent_id) or, explicitly, that
+        they are released with no personal manager (release_clients); otherwise the request
+        is refused with FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertClient(self, request, context):
+        """Creates or updates an entry of the caller list the CRM keeps in the router: the
+        client's priority (VIP) and personal manager. A change of manager is a
+        CLIENT_REASSIGNED event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClient(self, request, context):
+        """Returns one client of the caller list.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClients(self, request, context):
+        """Returns the clients whose personal manager is the given agent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReassignClients(self, request, context):
+        """Moves every client of one agent to another agent (holiday, dismissal), or releases
+        them (no personal manager) when to_agent_id is empty. Each move is an event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -320,6 +386,31 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.WatchCall,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallResponse.SerializeToString,
+            ),
+            'DeleteAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAgent,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentResponse.SerializeToString,
+            ),
+            'UpsertClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertClient,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertClientRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertClientResponse.SerializeToString,
+            ),
+            'GetClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClient,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetClientRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetClientResponse.SerializeToString,
+            ),
+            'ListClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClients,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListClientsRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListClientsResponse.SerializeToString,
+            ),
+            'ReassignClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReassignClients,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -755,6 +846,141 @@ class RouterService:
             '/callcenter.router.v1.RouterService/WatchCall',
             callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/DeleteAgent',
+            callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/UpsertClient',
+            callcenter_dot_router_dot_v1_dot_router__pb2.UpsertClientRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.UpsertClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/GetClient',
+            callcenter_dot_router_dot_v1_dot_router__pb2.GetClientRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.GetClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ListClients',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListClientsRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReassignClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ReassignClients',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.FromString,
             options,
             channel_credentials,
             insecure,

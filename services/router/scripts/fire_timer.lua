@@ -24,10 +24,17 @@ elseif kind == 'wrapup' then
 elseif kind == 'maxwait' then
   local c = hgetall(k_call(id))
   if c.state == 'waiting' or c.state == 'routing' then
-    time_out(id, c)
+    give_up(id, c, 'max_wait')
   elseif c.state == 'ringing' then
     -- Let the current ring finish; if it is missed, the call times out instead of going on.
     call_set(id, c, {deadline_passed = '1'})
+  end
+elseif kind == 'relax' then
+  -- A routing stage's time is over (token = the stage): the call moves to the next stage.
+  local c = hgetall(k_call(id))
+  if c.stage == token and (c.state == 'waiting' or c.state == 'ringing') then
+    relax(id, c, RELAX_REASON[token])
+    if c.state == 'waiting' then dispatch_call(id, c) end
   end
 elseif kind == 'retry' then
   local c = hgetall(k_call(id))

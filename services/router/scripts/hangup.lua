@@ -12,6 +12,12 @@ if state == 'connected' then
   local a = hgetall(k_agent(agent_id))
   call_finish(call_id, c, 'completed')
   local wrap_ms = queue_ms(c.queue, 'wrap_up_ms')
+  -- The queue's average handle time (talk + wrap-up), smoothed as Asterisk does its hold
+  -- time: new = (3 * old + this call) / 4. It feeds the estimated wait of queued calls.
+  local handle = NOW - tonumber(c.answered) + wrap_ms
+  local aht = tonumber(redis.call('HGET', k_queue_stats(c.queue), 'aht_ms') or 0) or 0
+  if aht > 0 then handle = math.floor((3 * aht + handle) / 4) end
+  redis.call('HSET', k_queue_stats(c.queue), 'aht_ms', handle)
   local next_state = (wrap_ms > 0) and 'wrap_up' or 'available'
   emit('CALL_COMPLETED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = c.offer, caller = c.caller, agent_state = next_state, call_state = 'completed',

@@ -21,11 +21,22 @@ local EVENTS = P .. 'events'
 local TIMERS = P .. 'timers'
 
 local function k_agent(id) return P .. 'agent:' .. id end
+local function k_agent_clients(id) return P .. 'agent:' .. id .. ':clients' end
+local function k_agent_waiting(id) return P .. 'agent:' .. id .. ':waiting' end
 local function k_call(id) return P .. 'call:' .. id end
 local function k_tried(id) return P .. 'call:' .. id .. ':tried' end
+local function k_client(number) return P .. 'client:' .. number end
 local function k_queue(q) return P .. 'queue:' .. q end
+local function k_queue_stats(q) return P .. 'queue:' .. q .. ':stats' end
+local function k_online(q) return P .. 'queue:' .. q .. ':online' end
+-- Free agents of a queue, one sorted set per routing stage (lowest score offered first).
 local function k_avail(q) return P .. 'queue:' .. q .. ':avail' end
+local function k_avail_skilled(q) return P .. 'queue:' .. q .. ':avail:skilled' end
+local function k_avail_vip(q) return P .. 'queue:' .. q .. ':avail:vip' end
+-- Waiting calls of a queue, one sorted set per routing stage (lowest score offered first).
 local function k_waiting(q) return P .. 'queue:' .. q .. ':waiting' end
+local function k_waiting_skilled(q) return P .. 'queue:' .. q .. ':waiting:skilled' end
+local function k_waiting_vip(q) return P .. 'queue:' .. q .. ':waiting:vip' end
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -48,7 +59,8 @@ end
 -- Event stream --------------------------------------------------------------------------
 
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
-  'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes'}
+  'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes',
+  'other_agent_id'}
 
 local function emit(event_type, fields)
   local args = {EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}
@@ -69,35 +81,86 @@ local function timer_clear(member) redis.call('ZREM', TIMERS, member) end
 
 -- Queues ----------------------------------------------------------------------------------
 
+-- A queue's configuration, read once per script run.
+local QUEUE_CACHE = {}
+local function queue_conf(q)
+  local qc = QUEUE_CACHE[q]
+  if qc == nil then
+    qc = hgetall(k_queue(q))
+    if qc.skills ~= nil and qc.skills ~= '' and qc.skills ~= '{}' then
+      qc.required = cjson.decode(qc.skills)
+    end
+    QUEUE_CACHE[q] = qc
+  end
+  return qc
+end
+
 local function queue_ms(q, field)
-  return tonumber(redis.call('HGET', k_queue(q), field) or '0') or 0
+  return tonumber(queue_conf(q)[field] or '0') or 0
 end
 
 -- The score an available agent gets in a queue's rotation, by the queue's strategy.
 -- Lowest score is offered first.
 local function rotation_score(q, a)
-  local strategy = redis.call('HGET', k_queue(q), 'strategy') or 'longest_idle'
+  local strategy = queue_conf(q).strategy or 'longest_idle'
   local idle_since = tonumber(a.idle_since or NOW)
   if strategy == 'round_robin' then
     return tonumber(a.last_offer or 0)
   elseif strategy == 'fewest_calls' then
     -- calls answered first, then longest idle (in seconds) as the tie-break.
-    return tonumber(a.calls or 0) * 4294967296 + math.floor(idle_since / 1000)
+    return tonumber(a.calls or 0) * 10000000000 + math.floor(idle_since / 1000)
   end
   return idle_since
+end
+
+-- An agent's level for a queue's required skills: the lowest of their levels in the
+-- required skills, 0 when the queue requires none, nil when they lack one.
+local function skill_level(q, a)
+  local required = queue_conf(q).required
+  if required == nil then return 0 end
+  local have = (a.skills ~= nil and a.skills ~= '') and cjson.decode(a.skills) or {}
+  local level = nil
+  for skill, minimum in pairs(required) do
+    local l = tonumber(have[skill] or -1)
+    if l < tonumber(minimum) then return nil end
+    if level == nil or l < level then level = l end
+  end
+  return level or 0
+end
+
+-- Skill order puts a whole level ahead of the next: 10^13 exceeds every strategy score.
+local function skill_rank(q, level)
+  local order = queue_conf(q).skill_order or ''
+  level = math.min(level, 100)
+  if order == 'highest_first' then return (100 - level) * 10000000000000 end
+  if order == 'lowest_first' then return level * 10000000000000 end
+  return 0
 end
 
 -- Agents ----------------------------------------------------------------------------------
 
 local function into_rotation(agent_id, a)
   for _, q in ipairs(split(a.session_queues)) do
-    redis.call('ZADD', k_avail(q), rotation_score(q, a), agent_id)
+    local score = rotation_score(q, a)
+    redis.call('ZADD', k_avail(q), score, agent_id)
+    local level = skill_level(q, a)
+    if level ~= nil then
+      local qc = queue_conf(q)
+      local ranked = score + skill_rank(q, level)
+      if qc.required ~= nil then redis.call('ZADD', k_avail_skilled(q), ranked, agent_id) end
+      local min_tier = tonumber(qc.vip_min_tier or 0) or 0
+      if min_tier > 0 and (tonumber(a.tier or 0) or 0) >= min_tier then
+        redis.call('ZADD', k_avail_vip(q), ranked, agent_id)
+      end
+    end
   end
 end
 
 local function out_of_rotation(agent_id, a)
   for _, q in ipairs(split(a.session_queues)) do
     redis.call('ZREM', k_avail(q), agent_id)
+    redis.call('ZREM', k_avail_skilled(q), agent_id)
+    redis.call('ZREM', k_avail_vip(q), agent_id)
   end
 end
 
@@ -117,6 +180,29 @@ local function agent_clear(agent_id, a, names)
   redis.call('HDEL', k_agent(agent_id), unpack(names))
 end
 
+local function load_agent(agent_id)
+  if agent_id == nil or agent_id == '' then return nil end
+  local a = hgetall(k_agent(agent_id))
+  if a.id == nil then return nil end
+  if a.state == nil then a.state = 'logged_out' end
+  return a
+end
+
+-- Clients (the caller list) -----------------------------------------------------------------
+
+-- Makes new_manager ('' for none) the client's personal manager; one event per change.
+local function set_manager(number, new_manager, reason)
+  local key = k_client(number)
+  local old = redis.call('HGET', key, 'manager') or ''
+  if old == new_manager then return false end
+  if old ~= '' then redis.call('SREM', k_agent_clients(old), number) end
+  if new_manager ~= '' then redis.call('SADD', k_agent_clients(new_manager), number) end
+  redis.call('HSET', key, 'number', number, 'manager', new_manager)
+  emit('CLIENT_REASSIGNED', {caller = number, agent_id = old, other_agent_id = new_manager,
+    reason = reason})
+  return true
+end
+
 -- Calls -----------------------------------------------------------------------------------
 
 local function call_set(call_id, c, fields)
@@ -130,12 +216,96 @@ local function call_set(call_id, c, fields)
   c.version = redis.call('HINCRBY', k_call(call_id), 'version', 1)
 end
 
--- A call reached a final state: it leaves every index and its keys expire later.
-local function call_finish(call_id, c, state)
+-- Routing stages: a call starts at the first that applies and moves down when a stage's
+-- time is over (a CALL_RULE_RELAXED event each time).
+local STAGES = {'manager', 'vip', 'skilled', 'anyone'}
+-- Why an agent was offered a call, by the stage that picked them (CALL_OFFERED reason).
+local OFFER_REASON = {manager = 'personal_manager', vip = 'vip_tier', skilled = 'skills',
+  anyone = 'strategy'}
+local RELAX_REASON = {manager = 'manager_wait_over', vip = 'vip_overflow',
+  skilled = 'skills_relaxed'}
+
+local function stage_applies(c, stage)
+  local qc = queue_conf(c.queue)
+  if stage == 'manager' then return (c.manager or '') ~= '' end
+  if stage == 'vip' then
+    return (tonumber(c.priority or 0) or 0) > 0 and (tonumber(qc.vip_min_tier or 0) or 0) > 0
+  end
+  if stage == 'skilled' then return qc.required ~= nil end
+  return true
+end
+
+local function stage_index(stage)
+  for i, s in ipairs(STAGES) do if s == stage then return i end end
+  return #STAGES
+end
+
+local function relax_timer(call_id, stage) return 'relax|' .. call_id .. '|' .. stage end
+
+-- Puts the call at the first stage from `from` on that applies, with the stage's timer.
+local function enter_stage(call_id, c, from)
+  for i = from, #STAGES do
+    local stage = STAGES[i]
+    if stage_applies(c, stage) then
+      call_set(call_id, c, {stage = stage, stage_since = NOW})
+      local limit = 0
+      if stage == 'vip' then limit = queue_ms(c.queue, 'vip_overflow_ms')
+      elseif stage == 'skilled' then limit = queue_ms(c.queue, 'skill_relax_ms') end
+      if limit > 0 then timer_set(relax_timer(call_id, stage), NOW + limit) end
+      return stage
+    end
+  end
+end
+
+-- The call's current stage no longer restricts it: it moves to the next stage.
+local function relax(call_id, c, reason)
+  local from = c.stage
+  timer_clear(relax_timer(call_id, from))
+  local to = enter_stage(call_id, c, stage_index(from) + 1)
+  emit('CALL_RULE_RELAXED', {call_id = call_id, queue = c.queue, caller = c.caller,
+    reason = reason, call_state = c.state, agent_id = (from == 'manager') and c.manager or '',
+    attributes = cjson.encode({from_stage = from, to_stage = to})})
+end
+
+-- The waiting line a call is in at its stage: its manager's own line, or the queue's.
+local function waiting_key(c)
+  if c.stage == 'manager' then return k_agent_waiting(c.manager) end
+  if c.stage == 'vip' then return k_waiting_vip(c.queue) end
+  if c.stage == 'skilled' then return k_waiting_skilled(c.queue) end
+  return k_waiting(c.queue)
+end
+
+-- VIP calls go ahead of every ordinary call; within one priority, the earliest first.
+local function wait_score(c)
+  return tonumber(c.received) - (tonumber(c.priority or 0) or 0) * 10000000000000
+end
+
+local function unwait(call_id, c)
   redis.call('ZREM', k_waiting(c.queue), call_id)
+  redis.call('ZREM', k_waiting_skilled(c.queue), call_id)
+  redis.call('ZREM', k_waiting_vip(c.queue), call_id)
+  if (c.manager or '') ~= '' then redis.call('ZREM', k_agent_waiting(c.manager), call_id) end
+end
+
+local function queue_length(q)
+  return redis.call('ZCARD', k_waiting(q)) + redis.call('ZCARD', k_waiting_skilled(q)) +
+    redis.call('ZCARD', k_waiting_vip(q))
+end
+
+local function clear_call_timers(call_id)
   timer_clear('maxwait|' .. call_id)
   timer_clear('retry|' .. call_id)
-  call_set(call_id, c, {state = state, ended = NOW})
+  for _, stage in ipairs(STAGES) do timer_clear(relax_timer(call_id, stage)) end
+end
+
+-- A call reached a final state: it leaves every index and its keys expire later.
+local function call_finish(call_id, c, state, extra)
+  unwait(call_id, c)
+  clear_call_timers(call_id)
+  local fields = extra or {}
+  fields.state = state
+  fields.ended = NOW
+  call_set(call_id, c, fields)
   redis.call('EXPIRE', k_call(call_id), CALL_TTL)
   redis.call('EXPIRE', k_tried(call_id), CALL_TTL)
 end
@@ -151,22 +321,25 @@ local function reserve(call_id, c, agent_id, a)
   -- last_offer orders the round-robin rotation: a tenant-wide counter, so never a tie.
   agent_set(agent_id, a, {state = 'reserved', since = NOW, call = call_id, offer = offer_id,
     last_offer = redis.call('INCR', P .. 'offer_seq')})
-  redis.call('ZREM', k_waiting(c.queue), call_id)
+  unwait(call_id, c)
   redis.call('SADD', k_tried(call_id), agent_id)
   call_set(call_id, c, {state = 'ringing', agent = agent_id, offer = offer_id,
     offers = attempt, offered_at = NOW, ring_deadline = NOW + ring_ms})
   timer_set('offer|' .. offer_id, NOW + ring_ms)
   emit('CALL_OFFERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = offer_id, caller = c.caller, agent_state = 'reserved', call_state = 'ringing',
-    attempt = attempt})
+    attempt = attempt, reason = OFFER_REASON[c.stage] or 'strategy'})
 end
 
--- The free agent of the call's queue the strategy puts first, among those not yet tried
--- for this call. Reads at most (tried + 1) entries of the rotation: the cost does not grow
--- with the number of agents. Returns agent_id, or nil and whether any agent is free at all.
+-- The free agent the call's stage puts first, among those not yet tried for this call.
+-- Reads at most (tried + 1) entries of the stage's rotation: the cost does not grow with
+-- the number of agents. Returns agent_id, or nil and whether any agent is free at all.
 local function pick_agent(call_id, c)
+  local key = k_avail(c.queue)
+  if c.stage == 'vip' then key = k_avail_vip(c.queue)
+  elseif c.stage == 'skilled' then key = k_avail_skilled(c.queue) end
   local tried = redis.call('SCARD', k_tried(call_id))
-  local candidates = redis.call('ZRANGE', k_avail(c.queue), 0, tried)
+  local candidates = redis.call('ZRANGE', key, 0, tried)
   for _, agent_id in ipairs(candidates) do
     if redis.call('SISMEMBER', k_tried(call_id), agent_id) == 0 then
       return agent_id, true
@@ -175,20 +348,55 @@ local function pick_agent(call_id, c)
   return nil, #candidates > 0
 end
 
--- Offers a call to the next agent, or puts it (back) into its queue's waiting line.
+local give_up
+
+-- Offers a call to the next agent of its stage, or puts it (back) into its waiting line.
 local function dispatch_call(call_id, c)
-  local agent_id, anyone_free = pick_agent(call_id, c)
-  if agent_id then
-    reserve(call_id, c, agent_id, hgetall(k_agent(agent_id)))
-    return
+  local anyone_free = false
+  while c.stage == 'manager' do
+    local m = load_agent(c.manager)
+    local tried = redis.call('SISMEMBER', k_tried(call_id), c.manager) == 1
+    if m ~= nil and not tried and m.state == 'available' then
+      reserve(call_id, c, c.manager, m)
+      return
+    end
+    local busy = m ~= nil and (m.state == 'reserved' or m.state == 'on_call' or m.state == 'wrap_up')
+    if busy and not tried then
+      local member = relax_timer(call_id, 'manager')
+      -- Already waiting for the manager: stay in their line until the timer fires.
+      if redis.call('ZSCORE', TIMERS, member) then break end
+      local limit = queue_ms(c.queue, 'manager_wait_ms')
+      if limit > 0 and c.manager_waited ~= '1' then
+        timer_set(member, NOW + limit)
+        call_set(call_id, c, {manager_waited = '1'})
+        break
+      end
+    end
+    local why = 'manager_unavailable'
+    if tried then why = 'manager_missed' elseif busy then why = 'manager_wait_over' end
+    relax(call_id, c, why)
   end
+  if c.stage ~= 'manager' then
+    local agent_id
+    agent_id, anyone_free = pick_agent(call_id, c)
+    if agent_id then
+      reserve(call_id, c, agent_id, hgetall(k_agent(agent_id)))
+      return
+    end
+  end
+  if c.state ~= 'waiting' and c.queued_once ~= '1' then
+    local limit = queue_ms(c.queue, 'max_queue_length')
+    if limit > 0 and queue_length(c.queue) >= limit then
+      give_up(call_id, c, 'queue_full')
+      return
+    end
+  end
+  unwait(call_id, c)
+  redis.call('ZADD', waiting_key(c), wait_score(c), call_id)
   if c.state ~= 'waiting' then
-    -- The score is the time the call was received, so a call that comes back after a
-    -- missed offer keeps its place in line.
-    redis.call('ZADD', k_waiting(c.queue), tonumber(c.received), call_id)
-    call_set(call_id, c, {state = 'waiting', agent = '', offer = ''})
+    call_set(call_id, c, {state = 'waiting', agent = '', offer = '', queued_once = '1'})
     emit('CALL_QUEUED', {call_id = call_id, queue = c.queue, caller = c.caller,
-      call_state = 'waiting', attempt = tonumber(c.offers or 0)})
+      call_state = 'waiting', attempt = tonumber(c.offers or 0), reason = c.stage})
   end
   if anyone_free then
     -- Every free agent has been tried for this call: try them again after a pause.
@@ -196,24 +404,51 @@ local function dispatch_call(call_id, c)
   end
 end
 
--- An agent just became free: offer them the longest-waiting call of their queues that they
--- have not been tried for yet. Looks at the first 20 waiting calls of each queue.
+-- The first call of a waiting line the agent has not been tried for, if it goes before
+-- best (a table {call, score}). Looks at the first 20 calls of the line.
+local function best_waiting(key, agent_id, best)
+  local waiting = redis.call('ZRANGE', key, 0, 19, 'WITHSCORES')
+  for i = 1, #waiting, 2 do
+    local call_id, score = waiting[i], tonumber(waiting[i + 1])
+    if best.score ~= nil and score >= best.score then return end
+    if redis.call('SISMEMBER', k_tried(call_id), agent_id) == 0 then
+      best.call, best.score = call_id, score
+      return
+    end
+  end
+end
+
+-- An agent just became free: offer them the first waiting call they may take — their own
+-- clients' calls first, then the best of every line of their queues they qualify for.
 local function dispatch_agent(agent_id, a)
   if a.state ~= 'available' then return end
-  local best_call, best_score = nil, nil
-  for _, q in ipairs(split(a.session_queues)) do
-    local waiting = redis.call('ZRANGE', k_waiting(q), 0, 19, 'WITHSCORES')
-    for i = 1, #waiting, 2 do
-      local call_id, score = waiting[i], tonumber(waiting[i + 1])
-      if best_score ~= nil and score >= best_score then break end
-      if redis.call('SISMEMBER', k_tried(call_id), agent_id) == 0 then
-        best_call, best_score = call_id, score
-        break
+  local best = {}
+  best_waiting(k_agent_waiting(agent_id), agent_id, best)
+  if best.call == nil then
+    for _, q in ipairs(split(a.session_queues)) do
+      best_waiting(k_waiting(q), agent_id, best)
+      if redis.call('ZSCORE', k_avail_skilled(q), agent_id) then
+        best_waiting(k_waiting_skilled(q), agent_id, best)
+      end
+      if redis.call('ZSCORE', k_avail_vip(q), agent_id) then
+        best_waiting(k_waiting_vip(q), agent_id, best)
       end
     end
   end
-  if best_call then
-    reserve(best_call, hgetall(k_call(best_call)), agent_id, a)
+  if best.call then
+    reserve(best.call, hgetall(k_call(best.call)), agent_id, a)
+  end
+end
+
+-- Calls waiting for a manager who just left (logged out, paused) go on at once.
+local function release_waiters(agent_id)
+  for _, call_id in ipairs(redis.call('ZRANGE', k_agent_waiting(agent_id), 0, -1)) do
+    local c = hgetall(k_call(call_id))
+    redis.call('ZREM', k_agent_waiting(agent_id), call_id)
+    if c.stage == 'manager' and c.state == 'waiting' and c.manager == agent_id then
+      relax(call_id, c, 'manager_unavailable')
+      dispatch_call(call_id, c)
+    end
   end
 end
 
@@ -232,19 +467,38 @@ local function close_wrap_up(agent_id, a, reason, next_state)
     reason = reason, agent_state = next_state, duration_ms = NOW - tonumber(a.since)})
 end
 
--- The offered agent did not take the call: the agent is released, the call goes on to the
--- next agent (or back into the waiting line, or times out if its maximum wait is over).
+-- Misses that count towards auto-pause (a busy line or a caller hanging up do not).
+local COUNTED_MISSES = {no_answer = true, rejected = true, timeout = true}
+
+-- The offered agent did not take the call: the agent is released (or paused after too many
+-- misses in a row), the call goes on to the next agent (or back into the waiting line, or
+-- times out if its maximum wait is over).
 local function miss_offer(call_id, c, reason)
   local agent_id = c.agent
   local a = hgetall(k_agent(agent_id))
   timer_clear('offer|' .. c.offer)
-  agent_set(agent_id, a, {state = 'available', since = NOW})
+  local next_state = 'available'
+  local misses = tonumber(a.misses or 0) or 0
+  if COUNTED_MISSES[reason] then
+    misses = misses + 1
+    local limit = tonumber(queue_conf(c.queue).max_no_answer or 3) or 3
+    if limit > 0 and misses >= limit then next_state = 'paused' end
+  end
+  if next_state == 'paused' then
+    agent_set(agent_id, a, {state = 'paused', since = NOW, reason = 'no_answer', misses = misses})
+  else
+    agent_set(agent_id, a, {state = 'available', since = NOW, misses = misses})
+  end
   agent_clear(agent_id, a, {'call', 'offer'})
-  into_rotation(agent_id, a)
+  if next_state == 'available' then into_rotation(agent_id, a) end
   emit('OFFER_MISSED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
-    offer_id = c.offer, caller = c.caller, reason = reason, agent_state = 'available',
+    offer_id = c.offer, caller = c.caller, reason = reason, agent_state = next_state,
     call_state = (reason == 'caller_hangup') and 'abandoned' or 'ringing',
     duration_ms = NOW - tonumber(c.offered_at), attempt = c.offers})
+  if next_state == 'paused' then
+    emit('AGENT_PAUSED', {agent_id = agent_id, agent_state = 'paused', reason = 'no_answer',
+      attributes = cjson.encode({consecutive_misses = tostring(misses)})})
+  end
   return agent_id, a
 end
 
@@ -254,14 +508,51 @@ local function time_out(call_id, c)
     call_state = 'timed_out', wait_ms = NOW - tonumber(c.received), attempt = c.offers})
 end
 
+-- The queue cannot keep the call (full, or its maximum wait is over): on to the overflow
+-- queue, else out to the fallback destination, else (maximum wait) timed out.
+-- At most 3 overflow hops, so a ring of overflow queues cannot loop.
+give_up = function(call_id, c, reason)
+  local qc = queue_conf(c.queue)
+  local target = qc.overflow_queue or ''
+  local hops = tonumber(c.hops or 0) or 0
+  local wait_ms = NOW - tonumber(c.received)
+  if target ~= '' and target ~= c.queue and hops < 3 and redis.call('EXISTS', k_queue(target)) == 1 then
+    unwait(call_id, c)
+    clear_call_timers(call_id)
+    emit('CALL_OVERFLOWED', {call_id = call_id, queue = c.queue, caller = c.caller,
+      reason = reason, wait_ms = wait_ms, attempt = c.offers,
+      attributes = cjson.encode({overflow_queue = target})})
+    call_set(call_id, c, {queue = target, hops = hops + 1, state = 'routing',
+      deadline_passed = '', queued_once = ''})
+    local max_wait = queue_ms(target, 'max_wait_ms')
+    if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end
+    enter_stage(call_id, c, 1)
+    dispatch_call(call_id, c)
+    return
+  end
+  local fallback = qc.fallback or ''
+  if reason == 'max_wait' and fallback == '' then
+    time_out(call_id, c)
+    return
+  end
+  call_finish(call_id, c, 'redirected', {redirect_to = fallback})
+  emit('CALL_OVERFLOWED', {call_id = call_id, queue = c.queue, caller = c.caller,
+    reason = reason, call_state = 'redirected', wait_ms = wait_ms, attempt = c.offers,
+    attributes = cjson.encode({fallback = fallback})})
+end
+
 local function after_miss(call_id, c, agent_id, a)
   if c.deadline_passed == '1' then
-    time_out(call_id, c)
+    give_up(call_id, c, 'max_wait')
   else
     c.state = 'routing'
     dispatch_call(call_id, c)
   end
-  dispatch_agent(agent_id, a)
+  if a.state == 'paused' then
+    release_waiters(agent_id)
+  else
+    dispatch_agent(agent_id, a)
+  end
 end
 
 -- Replies ---------------------------------------------------------------------------------
@@ -269,7 +560,25 @@ end
 local function call_reply(call_id)
   local c = hgetall(k_call(call_id))
   if c.state == 'waiting' then
-    c.queue_position = redis.call('ZRANK', k_waiting(c.queue), call_id) + 1
+    if c.stage == 'manager' then
+      c.queue_position = (redis.call('ZRANK', k_agent_waiting(c.manager), call_id) or 0) + 1
+    else
+      -- Calls ahead in the call's own line (ties in the order they are offered), plus calls
+      -- of the queue's other lines that go before it.
+      local own = waiting_key(c)
+      local ahead = '(' .. wait_score(c)
+      c.queue_position = (redis.call('ZRANK', own, call_id) or 0) + 1
+      for _, key in ipairs({k_waiting(c.queue), k_waiting_skilled(c.queue), k_waiting_vip(c.queue)}) do
+        if key ~= own then c.queue_position = c.queue_position + redis.call('ZCOUNT', key, '-inf', ahead) end
+      end
+    end
+    -- Estimated wait: the calls up to this one, each taking the queue's average handle
+    -- time, shared among the agents logged in to the queue.
+    local aht = tonumber(redis.call('HGET', k_queue_stats(c.queue), 'aht_ms') or 0) or 0
+    if aht > 0 then
+      local online = math.max(redis.call('SCARD', k_online(c.queue)), 1)
+      c.estimated_wait_ms = math.floor(c.queue_position * aht / online)
+    end
   end
   if c.agent and c.agent ~= '' and c.state == 'ringing' then
     c.endpoint = redis.call('HGET', k_agent(c.agent), 'endpoint') or ''
@@ -279,11 +588,4 @@ end
 
 local function agent_reply(agent_id)
   return cjson.encode({ok = 'agent', agent = hgetall(k_agent(agent_id))})
-end
-
-local function load_agent(agent_id)
-  local a = hgetall(k_agent(agent_id))
-  if a.id == nil then return nil end
-  if a.state == nil then a.state = 'logged_out' end
-  return a
 end

@@ -6,6 +6,7 @@ if a.state ~= 'logged_out' then
   return fail('illegal_state', 'agent ' .. agent_id .. ' is already logged in', a.state)
 end
 agent_set(agent_id, a, {session_queues = a.queues or '', calls = 0, misses = 0})
+for _, q in ipairs(split(a.session_queues)) do redis.call('SADD', k_online(q), agent_id) end
 if pause_reason ~= '' then
   agent_set(agent_id, a, {state = 'paused', since = NOW, reason = pause_reason})
 else

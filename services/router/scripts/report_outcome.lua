@@ -20,10 +20,16 @@ if outcome == 'answered' then
   agent_set(agent_id, a, {state = 'on_call', since = NOW, calls = tonumber(a.calls or 0) + 1,
     misses = 0})
   call_set(call_id, c, {state = 'connected', answered = NOW})
+  clear_call_timers(call_id)
   emit('CALL_ANSWERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = offer_id, caller = c.caller, agent_state = 'on_call', call_state = 'connected',
     duration_ms = NOW - tonumber(c.offered_at), wait_ms = NOW - tonumber(c.received),
-    attempt = c.offers})
+    attempt = c.offers, reason = OFFER_REASON[c.stage] or 'strategy'})
+  -- Sticky routing: the first agent to answer a caller becomes their personal manager.
+  if queue_conf(c.queue).sticky == '1' and (c.caller or '') ~= '' and
+      (redis.call('HGET', k_client(c.caller), 'manager') or '') == '' then
+    set_manager(c.caller, agent_id, 'sticky')
+  end
 else
   local agent_id, a = miss_offer(call_id, c, outcome)
   after_miss(call_id, c, agent_id, a)

@@ -1,0 +1,26 @@
+-- Removes a logged-out agent for good; their clients move to another agent or are
+-- released, as the request says. ARGV[4] agent, ARGV[5] clients' new agent ('' = none),
+-- ARGV[6] '1' when releasing the clients is intended.
+local agent_id, to, release = ARGV[4], ARGV[5], ARGV[6]
+local a = load_agent(agent_id)
+if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
+if a.state ~= 'logged_out' then
+  return fail('illegal_state', 'agent ' .. agent_id .. ' must be logged out to be deleted, but is ' ..
+    a.state, a.state)
+end
+if to ~= '' and load_agent(to) == nil then
+  return fail('not_found', 'agent ' .. to .. ' does not exist')
+end
+local clients = redis.call('SMEMBERS', k_agent_clients(agent_id))
+if #clients > 0 and to == '' and release ~= '1' then
+  return fail('illegal_state', 'agent ' .. agent_id .. ' has ' .. #clients ..
+    ' clients: say who takes them over (clients_to_agent_id) or release them (release_clients)',
+    a.state)
+end
+local moved = 0
+for _, number in ipairs(clients) do
+  if set_manager(number, to, 'agent_deleted') then moved = moved + 1 end
+end
+redis.call('DEL', k_agent(agent_id), k_agent_clients(agent_id), k_agent_waiting(agent_id))
+redis.call('SREM', P .. 'agents', agent_id)
+return cjson.encode({ok = 'moved', moved = moved})
