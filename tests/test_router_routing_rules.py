@@ -459,3 +459,15 @@ async def test_bad_rule_settings_are_refused_naming_the_field(router):
         await router.upsert_client(Client(number=""))
     with pytest.raises(NotFound, match="agent ghost"):
         await router.upsert_client(Client(number="+491", manager_id="ghost"))
+
+
+async def test_reassigning_only_chosen_clients(router):
+    await router.upsert_queue("sales")
+    await agent(router, "anna", login=False)
+    await agent(router, "boris", login=False)
+    for n in ("+491", "+492"):
+        await router.upsert_client(Client(number=n, manager_id="anna"))
+    assert await router.reassign_clients("anna", "boris", ("+492",)) == 1
+    assert [c.number for c in await router.list_clients("anna")] == ["+491"]
+    with pytest.raises(NotFound, match="not a client of agent anna"):
+        await router.reassign_clients("anna", "boris", ("+492",))

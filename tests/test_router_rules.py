@@ -317,3 +317,29 @@ async def test_login_and_received_events_carry_queues_and_attributes(router, red
     login = next(e for e in events if event_types([e]) == ["AGENT_LOGGED_IN"])
     received = next(e for e in events if event_types([e]) == ["CALL_RECEIVED"])
     assert list(login.queues) == ["sales"] and dict(received.attributes) == {"lead_id": "L-42"}
+
+
+async def test_a_supervisor_may_force_the_end_of_a_wrap_up_or_extend_it(router, clock, redis, tenant):
+    await team(router, "sales", ["anna"], wrap_up_ms=60_000)
+    call = await router.route_call("c1", "+491701", "sales")
+    await router.report_offer_outcome("c1", call.offer.offer_id, "answered")
+    await router.hangup("c1")
+    with pytest.raises(NotAllowed):
+        await router.end_wrap_up("anna")
+    status = await router.extend_wrap_up("anna", 30_000)
+    assert status.wrap_up_ends_ms == clock.now_ms() + 90_000
+    clock.advance(60)
+    await router.fire_due_timers()
+    assert (await router.get_agent("anna"))[1].state == "wrap_up"
+    clock.advance(30)
+    await router.fire_due_timers()
+    assert (await router.get_agent("anna"))[1].state == "available"
+    call = await router.route_call("c2", "+491702", "sales")
+    await router.report_offer_outcome("c2", call.offer.offer_id, "answered")
+    await router.hangup("c2")
+    status = await router.end_wrap_up("anna", force=True)
+    assert status.state == "available"
+    ended = [e for e in await read_events(redis, tenant) if event_types([e]) == ["AGENT_WRAP_UP_ENDED"]]
+    assert [e.reason for e in ended] == ["timer", "ended_by_supervisor"]
+    with pytest.raises(InvalidArgument, match="extra"):
+        await router.extend_wrap_up("anna", 0)

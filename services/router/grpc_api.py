@@ -104,8 +104,13 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     @_domain_errors
     async def EndWrapUp(self, request, context):
-        status = await self.router.end_wrap_up(request.agent_id)
+        status = await self.router.end_wrap_up(request.agent_id, force=request.force)
         return router_pb2.EndWrapUpResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def ExtendWrapUp(self, request, context):
+        status = await self.router.extend_wrap_up(request.agent_id, request.extra.ToMilliseconds())
+        return router_pb2.ExtendWrapUpResponse(status=convert.status_to_pb(status))
 
     @_domain_errors
     async def RouteCall(self, request, context):
@@ -160,7 +165,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     @_domain_errors
     async def ReassignClients(self, request, context):
-        moved = await self.router.reassign_clients(request.from_agent_id, request.to_agent_id)
+        moved = await self.router.reassign_clients(request.from_agent_id, request.to_agent_id, tuple(request.numbers))
         return router_pb2.ReassignClientsResponse(clients_moved=moved)
 
     async def WatchCall(self, request, context):

@@ -242,8 +242,14 @@ class Router:
     async def resume(self, agent_id: str) -> AgentStatus:
         return await self._agent_transition("resume", agent_id)
 
-    async def end_wrap_up(self, agent_id: str) -> AgentStatus:
-        return await self._agent_transition("end_wrap_up", agent_id)
+    async def end_wrap_up(self, agent_id: str, force: bool = False) -> AgentStatus:
+        """Ends a wrap-up early: where the queue allows it, or always when forced (supervisor)."""
+        return await self._agent_transition("end_wrap_up", agent_id, "1" if force else "0")
+
+    async def extend_wrap_up(self, agent_id: str, extra_ms: int) -> AgentStatus:
+        if not 0 < extra_ms <= 3_600_000:
+            raise InvalidArgument("extra", "must be more than 0 and at most 1 hour")
+        return await self._agent_transition("extend_wrap_up", agent_id, str(extra_ms))
 
     # Calls ----------------------------------------------------------------------------
 
@@ -340,14 +346,17 @@ class Router:
         _check_name("manager_id", manager_id)
         return await self.store.list_clients(manager_id)
 
-    async def reassign_clients(self, from_agent_id: str, to_agent_id: str) -> int:
-        """Moves every client of one agent to another ('' releases them); returns how many."""
+    async def reassign_clients(self, from_agent_id: str, to_agent_id: str, numbers: tuple[str, ...] = ()) -> int:
+        """Moves every client (or only `numbers`) of one agent to another ('' releases them);
+        returns how many moved."""
         _check_name("from_agent_id", from_agent_id)
+        for i, number in enumerate(numbers):
+            _check_phone(f"numbers[{i}]", number)
         if to_agent_id:
             _check_name("to_agent_id", to_agent_id)
             if to_agent_id == from_agent_id:
                 raise InvalidArgument("to_agent_id", "must differ from from_agent_id")
-        moved = await self.store.reassign_clients(self._now(), from_agent_id, to_agent_id)
+        moved = await self.store.reassign_clients(self._now(), from_agent_id, to_agent_id, tuple(numbers))
         log.info("clients.reassigned", agent_id=from_agent_id, to_agent_id=to_agent_id or None, moved=moved)
         return moved
 

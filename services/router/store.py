@@ -42,6 +42,7 @@ TRANSITIONS = (
     "upsert_client",
     "reassign_clients",
     "delete_agent",
+    "extend_wrap_up",
 )
 _ERRORS = {"illegal_state": IllegalState, "stale_offer": StaleOffer, "not_allowed": NotAllowed}
 
@@ -109,8 +110,8 @@ class RouterStore:
         reply = await self._run("upsert_client", now_ms, client.number, client.name, client.priority, client.manager_id)
         return client_from_hash(reply["client"])
 
-    async def reassign_clients(self, now_ms: int, from_agent: str, to_agent: str) -> int:
-        return (await self._run("reassign_clients", now_ms, from_agent, to_agent))["moved"]
+    async def reassign_clients(self, now_ms: int, from_agent: str, to_agent: str, numbers: tuple[str, ...] = ()) -> int:
+        return (await self._run("reassign_clients", now_ms, from_agent, to_agent, ",".join(numbers)))["moved"]
 
     async def delete_agent(self, now_ms: int, agent_id: str, clients_to: str, release_clients: bool) -> int:
         return (await self._run("delete_agent", now_ms, agent_id, clients_to, "1" if release_clients else "0"))["moved"]

@@ -360,12 +360,28 @@ class ResumeAgentResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class EndWrapUpRequest(_message.Message):
-    __slots__ = ("agent_id",)
+    __slots__ = ("agent_id", "force")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
-    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, agent_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class EndWrapUpResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class ExtendWrapUpRequest(_message.Message):
+    __slots__ = ("agent_id", "extra")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    extra: _duration_pb2.Duration
+    def __init__(self, agent_id: _Optional[str] = ..., extra: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ExtendWrapUpResponse(_message.Message):
     __slots__ = ("status",)
     STATUS_FIELD_NUMBER: _ClassVar[int]
     status: AgentStatus
@@ -507,12 +523,14 @@ class ListClientsResponse(_message.Message):
     def __init__(self, clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ...) -> None: ...
 
 class ReassignClientsRequest(_message.Message):
-    __slots__ = ("from_agent_id", "to_agent_id")
+    __slots__ = ("from_agent_id", "to_agent_id", "numbers")
     FROM_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     TO_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBERS_FIELD_NUMBER: _ClassVar[int]
     from_agent_id: str
     to_agent_id: str
-    def __init__(self, from_agent_id: _Optional[str] = ..., to_agent_id: _Optional[str] = ...) -> None: ...
+    numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, from_agent_id: _Optional[str] = ..., to_agent_id: _Optional[str] = ..., numbers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReassignClientsResponse(_message.Message):
     __slots__ = ("clients_moved",)

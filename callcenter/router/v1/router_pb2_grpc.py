@@ -90,6 +90,11 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpResponse.FromString,
                 _registered_method=True)
+        self.ExtendWrapUp = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ExtendWrapUp',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ExtendWrapUpRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ExtendWrapUpResponse.FromString,
+                _registered_method=True)
         self.RouteCall = channel.unary_unary(
                 '/callcenter.router.v1.RouterService/RouteCall',
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.RouteCallRequest.SerializeToString,
@@ -219,6 +224,13 @@ class RouterServiceServicer:
 
     def EndWrapUp(self, request, context):
         """Wrap-up -> available before the wrap-up time is over, where the queue allows it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendWrapUp(self, request, context):
+        """Makes an agent's current wrap-up longer (a supervisor giving more after-call time).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -361,6 +373,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.EndWrapUp,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpResponse.SerializeToString,
+            ),
+            'ExtendWrapUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendWrapUp,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ExtendWrapUpRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ExtendWrapUpResponse.SerializeToString,
             ),
             'RouteCall': grpc.unary_unary_rpc_method_handler(
                     servicer.RouteCall,
@@ -711,6 +728,33 @@ class RouterService:
             '/callcenter.router.v1.RouterService/EndWrapUp',
             callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendWrapUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ExtendWrapUp',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ExtendWrapUpRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ExtendWrapUpResponse.FromString,
             options,
             channel_credentials,
             insecure,

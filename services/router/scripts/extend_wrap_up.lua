@@ -1,0 +1,12 @@
+-- Makes a running wrap-up longer. ARGV[4] agent id, ARGV[5] extra milliseconds.
+local agent_id, extra = ARGV[4], tonumber(ARGV[5])
+local a = load_agent(agent_id)
+if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
+if a.state ~= 'wrap_up' then
+  return fail('illegal_state', 'agent ' .. agent_id .. ' is not in wrap-up but ' .. a.state, a.state)
+end
+local old = 'wrapup|' .. agent_id .. '|' .. (a.wrap_token or '')
+local ends = tonumber(redis.call('ZSCORE', TIMERS, old) or a.wrap_ends) + extra
+redis.call('ZADD', TIMERS, ends, old)
+agent_set(agent_id, a, {wrap_ends = ends})
+return agent_reply(agent_id)
