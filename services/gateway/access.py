@@ -1,0 +1,61 @@
+"""Who may see and do what: the role rules of the gateway in one place (S0.5, S2.2).
+
+admin       everything
+supervisor  agents who serve one of their teams (queues), and those queues' calls, leads and
+            recordings; actions on those agents
+agent       only themselves: their own agent, calls, leads, recordings and tasks
+
+An object a user may not see is answered 404 (its existence is not revealed); an action a
+role may never take is answered 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.gateway.users import User
+
+
+class Forbidden(Exception):
+    """The role may not do this at all (HTTP 403)."""
+
+
+class Hidden(Exception):
+    """The object does not exist for this user (HTTP 404)."""
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise Forbidden(f"role {user.role} may not do this")
+
+
+def sees_all(user: User) -> bool:
+    return user.role == "admin"
+
+
+def sees_queue(user: User, queue: str) -> bool:
+    return user.role == "admin" or (user.role == "supervisor" and queue in user.teams)
+
+
+def sees_agent(user: User, agent_id: str, agent_queues: Iterable[str]) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role == "supervisor":
+        return bool(set(agent_queues) & set(user.teams))
+    return agent_id == user.agent_id
+
+
+def sees_call(user: User, queue: str, agent_ids: Iterable[str]) -> bool:
+    """A call record: its queue, and every agent offered it."""
+    if user.role == "agent":
+        return user.agent_id in set(agent_ids)
+    return sees_queue(user, queue)
+
+
+def may_act_on_agent(user: User, agent_id: str, agent_queues: Iterable[str], action: str) -> None:
+    """Supervisor actions on agents. Agents may pause, resume, log out and end (allowed)
+    wrap-ups for themselves only; everything else needs a supervisor of the agent's team."""
+    if not sees_agent(user, agent_id, agent_queues):
+        raise Hidden(f"agent {agent_id} does not exist")
+    if user.role == "agent" and action not in ("pause", "resume", "logout", "end_wrap_up"):
+        raise Forbidden(f"an agent may not {action.replace('_', ' ')}")

@@ -1,0 +1,76 @@
+"""The gateway's app factory: `create_app(config, redis)` gives a ready aiohttp application
+(tests call it directly; server.py runs it)."""
+
+from __future__ import annotations
+
+import grpc
+import redis.asyncio as aioredis
+from aiohttp import web
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.gateway import agents_api, auth_api, pages, tasks_api
+from services.gateway.backends import Backends
+from services.gateway.config import GatewayConfig
+from services.gateway.sessions import SessionStore
+from services.gateway.tasks import TaskStore
+from services.gateway.users import UserStore
+from services.gateway.web import (
+    BACKENDS,
+    CONFIG,
+    SESSIONS,
+    TASKS,
+    USERS,
+    access_log_middleware,
+    auth_middleware,
+    errors_middleware,
+    json_reply,
+    security_headers_middleware,
+)
+
+REDIS = web.AppKey("redis", aioredis.Redis)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: Redis answers and the router reports SERVING on its health service."""
+    problems = {}
+    try:
+        await request.app[REDIS].ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        problems["redis"] = str(exc) or type(exc).__name__
+    backends = request.app[BACKENDS]
+    try:
+        health = health_pb2_grpc.HealthStub(backends.router_channel)
+        reply = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=min(backends.timeout_s, 2))
+        if reply.status != health_pb2.HealthCheckResponse.SERVING:
+            problems["router"] = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    except grpc.aio.AioRpcError as exc:
+        problems["router"] = exc.code().name
+    if problems:
+        return json_reply({"status": "not ready", "problems": problems}, 503)
+    return json_reply({"status": "ready"})
+
+
+def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[access_log_middleware, security_headers_middleware, errors_middleware, auth_middleware],
+        client_max_size=1024 * 1024,
+    )
+    app[CONFIG] = config
+    app[REDIS] = redis
+    app[USERS] = UserStore(redis, config.common.tenant)
+    app[SESSIONS] = SessionStore(redis, config.common.tenant, config.session_ttl_s)
+    app[TASKS] = TaskStore(redis, config.common.tenant)
+    app[BACKENDS] = backends or Backends(
+        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s
+    )
+
+    async def close_backends(app: web.Application):
+        yield
+        await app[BACKENDS].close()
+
+    app.cleanup_ctx.append(close_backends)
+    for module in (pages, auth_api, agents_api, tasks_api):
+        app.router.add_routes(module.routes)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_static("/static/", pages.STATIC, append_version=False)
+    return app

@@ -1,0 +1,86 @@
+"""Logging in and out, who am I, and user administration (admin only)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.gateway import access
+from services.gateway.web import (
+    CONFIG,
+    CSRF_HEADER,
+    SESSION,
+    SESSION_COOKIE,
+    SESSIONS,
+    TOKEN,
+    USERS,
+    ApiError,
+    json_reply,
+    read_json,
+    user_of,
+)
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/login")
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not username:
+        raise ApiError(400, "username: is required", "username")
+    if not isinstance(password, str) or not password:
+        raise ApiError(400, "password: is required", "password")
+    user = await request.app[USERS].authenticate(username, password)
+    if user is None:
+        raise ApiError(401, "wrong username or password")
+    token, session = await request.app[SESSIONS].create(user.username)
+    response = json_reply({"user": user.public(), "token": token, "csrf_token": session.csrf_token})
+    config = request.app[CONFIG]
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=config.secure_cookies,
+        max_age=config.session_ttl_s,
+        path="/",
+    )
+    return response
+
+
+@routes.post("/api/v1/logout")
+async def logout(request: web.Request) -> web.Response:
+    await request.app[SESSIONS].delete(request[TOKEN])
+    response = json_reply({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/v1/me")
+async def me(request: web.Request) -> web.Response:
+    return json_reply(
+        {"user": user_of(request).public(), "csrf_token": request[SESSION].csrf_token, "csrf_header": CSRF_HEADER}
+    )
+
+
+@routes.get("/api/v1/users")
+async def list_users(request: web.Request) -> web.Response:
+    access.require_role(user_of(request), "admin")
+    return json_reply({"users": [u.public() for u in await request.app[USERS].list()]})
+
+
+@routes.post("/api/v1/users")
+async def create_user(request: web.Request) -> web.Response:
+    access.require_role(user_of(request), "admin")
+    body = await read_json(request)
+    teams = body.get("teams", [])
+    if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
+        raise ApiError(400, "teams: must be a list of queue names", "teams")
+    user = await request.app[USERS].create(
+        str(body.get("username", "")),
+        str(body.get("password", "")),
+        str(body.get("role", "")),
+        agent_id=str(body.get("agent_id", "")),
+        teams=tuple(teams),
+    )
+    return json_reply({"user": user.public()}, 201)

@@ -1,0 +1,54 @@
+"""Runs the gateway: the aiohttp app on its port, until SIGTERM/SIGINT, then a graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiohttp import web
+
+from callcenter.lifecycle import wait_for_termination
+from callcenter.logs import configure_logging
+from callcenter.redis_connection import open_redis
+from services.gateway.app import create_app
+from services.gateway.config import GatewayConfig
+
+log = structlog.get_logger(__name__)
+
+
+class GatewayServer:
+    """The gateway's HTTP server, started and stopped as one piece."""
+
+    def __init__(self, config: GatewayConfig, redis) -> None:
+        self.config = config
+        self.app = create_app(config, redis)
+        self.runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=config.shutdown_grace_s)
+        self.port = 0
+
+    async def start(self) -> int:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.host, self.config.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # the bound port (0 = any free one)
+        if self.config.port_file is not None:
+            self.config.port_file.write_text(str(self.port))
+        log.info("gateway.started", port=self.port, router=self.config.router_addr)
+        return self.port
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        log.info("gateway.stopped")
+
+
+async def run(config: GatewayConfig) -> None:
+    async with open_redis(config.common) as redis:
+        server = GatewayServer(config, redis)
+        await server.start()
+        await wait_for_termination()
+        await server.stop()
+
+
+def main() -> None:
+    config = GatewayConfig.from_env()
+    configure_logging(config.common.log_format, config.common.log_level)
+    asyncio.run(run(config))

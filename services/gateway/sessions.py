@@ -1,0 +1,51 @@
+"""Login sessions in Redis: an opaque random token (cookie or bearer), stored only as its
+SHA-256, with a CSRF token for cookie-authenticated browsers and a sliding expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from callcenter.config import key_prefix
+
+
+@dataclass(frozen=True)
+class Session:
+    username: str
+    csrf_token: str
+
+
+class SessionStore:
+    def __init__(self, redis: aioredis.Redis, tenant: str, ttl_s: int) -> None:
+        self.redis = redis
+        self.prefix = key_prefix(tenant) + "gw:session:"
+        self.ttl_s = ttl_s
+
+    def _key(self, token: str) -> str:
+        return self.prefix + hashlib.sha256(token.encode()).hexdigest()
+
+    async def create(self, username: str) -> tuple[str, Session]:
+        token = secrets.token_urlsafe(32)
+        session = Session(username=username, csrf_token=secrets.token_urlsafe(24))
+        key = self._key(token)
+        async with self.redis.pipeline(transaction=True) as tx:
+            tx.hset(key, mapping={"username": username, "csrf": session.csrf_token})
+            tx.expire(key, self.ttl_s)
+            await tx.execute()
+        return token, session
+
+    async def get(self, token: str) -> Session | None:
+        if not token or len(token) > 128:
+            return None
+        key = self._key(token)
+        h = await self.redis.hgetall(key)
+        if not h:
+            return None
+        await self.redis.expire(key, self.ttl_s)
+        return Session(username=h["username"], csrf_token=h["csrf"])
+
+    async def delete(self, token: str) -> None:
+        await self.redis.delete(self._key(token))

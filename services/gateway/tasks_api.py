@@ -1,0 +1,87 @@
+"""Comments on calls, leads and agents that tag agents, and the tasks they get (S0.3)."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from services.gateway import access
+from services.gateway.agents_api import visible_agents
+from services.gateway.web import TASKS, ApiError, json_reply, read_json, user_of
+
+routes = web.RouteTableDef()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@routes.post("/api/v1/comments")
+async def comment(request: web.Request) -> web.Response:
+    """A supervisor comments on a call, lead or agent; each tagged agent gets a task."""
+    user = user_of(request)
+    access.require_role(user, "admin", "supervisor")
+    body = await read_json(request)
+    tagged = body.get("tag_agent_ids", [])
+    if not isinstance(tagged, list) or not all(isinstance(a, str) for a in tagged):
+        raise ApiError(400, "tag_agent_ids: must be a list of agent ids", "tag_agent_ids")
+    visible = {a.id for a in await visible_agents(request)}
+    for agent_id in tagged:
+        if agent_id not in visible:
+            raise ApiError(400, f"tag_agent_ids: agent {agent_id} does not exist", "tag_agent_ids")
+    created, tasks = await request.app[TASKS].comment(
+        str(body.get("subject_kind", "")),
+        str(body.get("subject_id", "")),
+        user.username,
+        str(body.get("text", "")),
+        tuple(tagged),
+        _now_ms(),
+    )
+    return json_reply(
+        {
+            "comment": {**created.__dict__, "tagged_agent_ids": list(created.tagged_agent_ids)},
+            "tasks": [t.public() for t in tasks],
+        },
+        201,
+    )
+
+
+@routes.get("/api/v1/comments/{kind}/{subject_id}")
+async def list_comments(request: web.Request) -> web.Response:
+    access.require_role(user_of(request), "admin", "supervisor")
+    found = await request.app[TASKS].comments(request.match_info["kind"], request.match_info["subject_id"])
+    return json_reply({"comments": [{**c.__dict__, "tagged_agent_ids": list(c.tagged_agent_ids)} for c in found]})
+
+
+@routes.get("/api/v1/tasks")
+async def list_tasks(request: web.Request) -> web.Response:
+    """An agent's notification list: their own open tasks (?all=1 with closed ones).
+    Supervisors and admins may ask for an agent of theirs with ?agent_id=."""
+    user = user_of(request)
+    agent_id = request.query.get("agent_id", "")
+    if user.role == "agent":
+        if agent_id and agent_id != user.agent_id:
+            raise access.Hidden(f"agent {agent_id} does not exist")
+        agent_id = user.agent_id
+    elif not agent_id:
+        raise ApiError(400, "agent_id: is required", "agent_id")
+    elif agent_id not in {a.id for a in await visible_agents(request)}:
+        raise access.Hidden(f"agent {agent_id} does not exist")
+    tasks = await request.app[TASKS].for_agent(agent_id, include_closed=request.query.get("all") == "1")
+    return json_reply({"tasks": [t.public() for t in tasks]})
+
+
+@routes.post("/api/v1/tasks/{task_id}/close")
+async def close_task(request: web.Request) -> web.Response:
+    user = user_of(request)
+    store = request.app[TASKS]
+    task = await store.get(request.match_info["task_id"])
+    if task is None:
+        raise access.Hidden("task does not exist")
+    if user.role == "agent" and task.agent_id != user.agent_id:
+        raise access.Hidden("task does not exist")
+    if user.role == "supervisor" and task.agent_id not in {a.id for a in await visible_agents(request)}:
+        raise access.Hidden("task does not exist")
+    closed = await store.close(task.id, user.username, _now_ms())
+    return json_reply({"task": closed.public()})

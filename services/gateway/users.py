@@ -1,0 +1,110 @@
+"""Gateway users (people who log in to the dashboard and the API), kept in Redis.
+
+Roles: admin (everything), supervisor (the teams = queues they supervise), agent (only their
+own agent's calls, leads, recordings and tasks; S0.5).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+
+from callcenter.config import key_prefix
+from services.gateway.passwords import DUMMY_HASH, MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+
+ROLES = ("admin", "supervisor", "agent")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+class UserError(Exception):
+    """A request about users the gateway refuses; `field` names the culprit."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+class UserExists(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    agent_id: str = ""  # the router agent this user is (role agent)
+    teams: tuple[str, ...] = field(default_factory=tuple)  # queues a supervisor supervises
+
+    def public(self) -> dict:
+        return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "teams": list(self.teams)}
+
+
+def check_new_user(username: str, password: str, role: str, agent_id: str, teams: tuple[str, ...]) -> None:
+    if not USERNAME.match(username or ""):
+        raise UserError("username", "1-64 letters, digits or _.@- are required")
+    if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
+        raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
+    if role not in ROLES:
+        raise UserError("role", f"must be one of {', '.join(ROLES)}")
+    if role == "agent" and not agent_id:
+        raise UserError("agent_id", "is required for role agent")
+    if role == "supervisor" and not teams:
+        raise UserError("teams", "a supervisor supervises at least one team (queue)")
+
+
+class UserStore:
+    def __init__(self, redis: aioredis.Redis, tenant: str) -> None:
+        self.redis = redis
+        self.prefix = key_prefix(tenant) + "gw:"
+
+    def _key(self, username: str) -> str:
+        return f"{self.prefix}user:{username.lower()}"
+
+    async def create(
+        self, username: str, password: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()
+    ) -> User:
+        check_new_user(username, password, role, agent_id, tuple(teams))
+        user = User(username=username, role=role, agent_id=agent_id, teams=tuple(teams))
+        fields = {**self._fields(user), "password": hash_password(password)}
+        created = await self.redis.hsetnx(self._key(username), "username", username)
+        if not created:
+            raise UserExists("username", f"{username} already exists")
+        await self.redis.hset(self._key(username), mapping=fields)
+        await self.redis.sadd(self.prefix + "users", username.lower())
+        return user
+
+    @staticmethod
+    def _fields(user: User) -> dict:
+        return {
+            "username": user.username,
+            "role": user.role,
+            "agent_id": user.agent_id,
+            "teams": json.dumps(list(user.teams)),
+        }
+
+    async def get(self, username: str) -> User | None:
+        h = await self.redis.hgetall(self._key(username))
+        return _user(h) if h.get("role") else None
+
+    async def list(self) -> list[User]:
+        names = sorted(await self.redis.smembers(self.prefix + "users"))
+        users = [await self.get(name) for name in names]
+        return [u for u in users if u is not None]
+
+    async def authenticate(self, username: str, password: str) -> User | None:
+        """The user when the password is right; None otherwise (same cost either way)."""
+        h = await self.redis.hgetall(self._key(username or "-"))
+        ok = verify_password(password or "", h.get("password", DUMMY_HASH))
+        return _user(h) if ok and h.get("role") else None
+
+    async def count(self) -> int:
+        return await self.redis.scard(self.prefix + "users")
+
+
+def _user(h: dict) -> User:
+    return User(
+        username=h["username"], role=h["role"], agent_id=h.get("agent_id", ""), teams=tuple(json.loads(h["teams"]))
+    )

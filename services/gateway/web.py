@@ -1,0 +1,184 @@
+"""Shared pieces of the gateway's HTTP layer: typed app keys, JSON replies and errors, the
+middlewares (errors, security headers, access log, authentication with CSRF)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import grpc
+import structlog
+from aiohttp import web
+from google.protobuf import json_format
+
+from services.gateway.access import Forbidden, Hidden
+from services.gateway.backends import Backends
+from services.gateway.config import GatewayConfig
+from services.gateway.sessions import Session, SessionStore
+from services.gateway.tasks import TaskError, TaskStore
+from services.gateway.users import User, UserError, UserExists, UserStore
+
+log = structlog.get_logger("gateway")
+
+CONFIG = web.AppKey("config", GatewayConfig)
+USERS = web.AppKey("users", UserStore)
+SESSIONS = web.AppKey("sessions", SessionStore)
+TASKS = web.AppKey("tasks", TaskStore)
+BACKENDS = web.AppKey("backends", Backends)
+# What the auth middleware learns about a request.
+USER = web.RequestKey("user", User)
+SESSION = web.RequestKey("session", Session)
+TOKEN = web.RequestKey("token", str)
+
+SESSION_COOKIE = "cc_session"
+CSRF_HEADER = "X-CSRF-Token"
+# Paths anyone may reach without logging in.
+PUBLIC = ("/healthz", "/readyz", "/api/v1/login", "/openapi.json", "/login", "/static/")
+
+
+class ApiError(Exception):
+    """An error reply: HTTP status and a message (naming the field where one is at fault)."""
+
+    def __init__(self, status: int, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def json_reply(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":")))
+
+
+def message_dict(message) -> dict:
+    """A protobuf message as JSON-ready dict (field names as in the proto, enums by name)."""
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+async def read_json(request: web.Request) -> dict:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body: not valid JSON ({exc})", "body") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "body: must be a JSON object", "body")
+    return body
+
+
+def user_of(request: web.Request) -> User:
+    return request[USER]
+
+
+_GRPC_TO_HTTP = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 416,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+def _error(status: int, message: str, field: str = "") -> web.Response:
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    return json_reply(body, status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    """Every failure becomes a JSON reply with a message; nothing escapes as a 500 page."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return _error(exc.status, exc.reason)
+    except ApiError as exc:
+        return _error(exc.status, str(exc), exc.field)
+    except UserExists as exc:
+        return _error(409, str(exc), exc.field)
+    except (UserError, TaskError) as exc:
+        return _error(400, str(exc), exc.field)
+    except Forbidden as exc:
+        return _error(403, str(exc))
+    except Hidden as exc:
+        return _error(404, str(exc))
+    except grpc.aio.AioRpcError as exc:
+        status = _GRPC_TO_HTTP.get(exc.code(), 502)
+        if status >= 500:
+            log.warning("gateway.backend_error", code=exc.code().name, details=exc.details(), path=request.path)
+        return _error(status, exc.details() or exc.code().name)
+    except Exception:
+        log.exception("gateway.unhandled", path=request.path)
+        return _error(500, "internal error; see the gateway's log")
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler):
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'",
+    )
+    return response
+
+
+@web.middleware
+async def access_log_middleware(request: web.Request, handler):
+    """One structured line per request (aiohttp's own access log is off)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        user = request.get(USER)
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            user=user.username if user else None,
+        )
+
+
+def _token(request: web.Request) -> tuple[str, bool]:
+    """The session token and whether it came from the cookie (which needs CSRF checks)."""
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip(), False
+    return request.cookies.get(SESSION_COOKIE, ""), True
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler):
+    """Resolves the session to a user; refuses unauthenticated API calls (401) and
+    cookie-authenticated state changes without the session's CSRF token (403)."""
+    token, from_cookie = _token(request)
+    session: Session | None = await request.app[SESSIONS].get(token) if token else None
+    user = await request.app[USERS].get(session.username) if session else None
+    if user is not None:
+        request[USER], request[SESSION], request[TOKEN] = user, session, token
+        if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+            if request.headers.get(CSRF_HEADER, "") != session.csrf_token:
+                raise ApiError(403, f"missing or wrong {CSRF_HEADER} header")
+    elif not request.path.startswith(PUBLIC):
+        if request.path.startswith("/api/"):
+            raise ApiError(401, "log in first (POST /api/v1/login)")
+        raise web.HTTPFound("/login")
+    return await handler(request)

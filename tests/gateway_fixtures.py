@@ -1,0 +1,59 @@
+"""Fixtures for gateway tests: a real router replica, the gateway app on a real loopback
+HTTP port, and users of every role logged in with real sessions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from callcenter.config import CommonConfig
+from services.gateway.app import create_app
+from services.gateway.config import GatewayConfig
+from services.gateway.users import UserStore
+
+PASSWORD = "correct horse battery"
+
+
+@dataclasses.dataclass
+class Gateway:
+    client: TestClient  # anonymous
+    app: object
+    users: UserStore
+
+    async def login(self, username: str, password: str = PASSWORD) -> TestClient:
+        """A new client (own cookie jar) logged in as the user; returns it."""
+        client = TestClient(self.client.server)
+        await client.start_server()
+        reply = await client.post("/api/v1/login", json={"username": username, "password": password})
+        assert reply.status == 200, await reply.text()
+        client.csrf = (await reply.json())["csrf_token"]
+        self._clients.append(client)
+        return client
+
+    _clients: list = dataclasses.field(default_factory=list)
+
+
+@pytest.fixture
+async def gateway(redis, redis_url, tenant, start_replica, request):
+    """The gateway in front of a fresh router replica (and stats/recorder when the test
+    module provides `backend_addrs`)."""
+    router = await start_replica()
+    addrs = {"router_addr": f"127.0.0.1:{router.port}"}
+    if "backend_addrs" in request.fixturenames:
+        addrs.update(request.getfixturevalue("backend_addrs"))
+    config = GatewayConfig(common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, **addrs)
+    app = create_app(config, redis)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    gw = Gateway(client=client, app=app, users=UserStore(redis, tenant))
+    gw.router_port = router.port
+    yield gw
+    for c in gw._clients:
+        await c.close()
+    await client.close()
+
+
+def csrf(client) -> dict:
+    return {"X-CSRF-Token": client.csrf}
