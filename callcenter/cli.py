@@ -2,6 +2,8 @@
 
 callcenter up        the whole system in one process, with an embedded Redis
 callcenter router    one router replica (run several against one Redis)
+callcenter gateway   the supervisors' web gateway (dashboard and JSON API)
+callcenter user      manage gateway users (create the first admin)
 callcenter redis     only the embedded Redis, in the foreground
 callcenter codegen   regenerate the Python code from protos/
 """
@@ -28,9 +30,30 @@ def _example_config() -> pathlib.Path:
     return pathlib.Path(str(importlib.resources.files("callcenter") / "examples" / "queues.toml"))
 
 
+async def _first_admin(redis, tenant: str, data_dir: pathlib.Path) -> str | None:
+    """With no gateway user yet, creates "admin" with a random password, kept readable only
+    by the owner in the data dir; returns the password (None when users exist)."""
+    import secrets
+
+    from services.gateway.users import UserStore
+
+    users = UserStore(redis, tenant)
+    if await users.count():
+        return None
+    password = secrets.token_urlsafe(12)
+    await users.create("admin", password, "admin")
+    secret = data_dir / "admin-password.txt"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.touch(mode=0o600)
+    secret.write_text(password + "\n")
+    return password
+
+
 async def _up(args: argparse.Namespace) -> None:
     from callcenter.lifecycle import wait_for_termination
     from callcenter.redis_connection import open_redis
+    from services.gateway.config import GatewayConfig
+    from services.gateway.server import GatewayServer
     from services.router.config import RouterConfig
     from services.router.server import RouterReplica
 
@@ -40,16 +63,51 @@ async def _up(args: argparse.Namespace) -> None:
     async with open_redis(config.common) as redis:
         router = RouterReplica(config, redis)
         port = await router.start()
+        gateway_config = dataclasses.replace(
+            GatewayConfig.from_env(), port=args.gateway_port, router_addr=f"{config.host}:{port}"
+        )
+        gateway = GatewayServer(gateway_config, redis)
+        gateway_port = await gateway.start()
+        password = await _first_admin(redis, config.common.tenant, config.common.data_dir)
         log.info(
             "callcenter.up",
             router=f"{config.host}:{port}",
+            gateway=f"http://{gateway_config.host}:{gateway_port}/",
             data_dir=str(config.common.data_dir.resolve()),
             redis=config.common.redis_url or "embedded",
             queues_file=str(config_file),
         )
-        print(f"callcenter is up: router gRPC on {config.host}:{port}; Ctrl+C stops it.", flush=True)
+        print(f"callcenter is up: router gRPC on {config.host}:{port}", flush=True)
+        print(f"  dashboard: http://{gateway_config.host}:{gateway_port}/", flush=True)
+        if password:
+            print(f"  first login: admin / {password}  (also in {config.common.data_dir / 'admin-password.txt'})")
+        print("Ctrl+C stops it.", flush=True)
         await wait_for_termination()
+        await gateway.stop()
         await router.stop()
+
+
+async def _user_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from callcenter.redis_connection import open_redis
+    from services.gateway.users import UserError, UserStore
+
+    common = CommonConfig.from_env()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = os.environ.get("CALLCENTER_NEW_USER_PASSWORD") or getpass.getpass(f"password for {args.username}: ")
+    async with open_redis(common) as redis:
+        try:
+            user = await UserStore(redis, common.tenant).create(
+                args.username, password, args.role, agent_id=args.agent_id, teams=tuple(args.team)
+            )
+        except UserError as exc:
+            print(f"callcenter: {exc}", file=sys.stderr)
+            return 2
+    print(f"created {user.role} {user.username}")
+    return 0
 
 
 def _redis(args: argparse.Namespace) -> None:
@@ -69,7 +127,21 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="start the whole system (embedded Redis unless CALLCENTER_REDIS_URL is set)")
     up.add_argument("--config", help="TOML file of queues and agents (default: the bundled example)")
     up.add_argument("--router-port", type=int, default=int(os.environ.get("CALLCENTER_ROUTER_PORT", "50051")))
+    up.add_argument("--gateway-port", type=int, default=int(os.environ.get("CALLCENTER_GATEWAY_PORT", "8080")))
     sub.add_parser("router", help="run one router replica (settings from CALLCENTER_* variables)")
+    sub.add_parser("gateway", help="run the supervisors' web gateway (settings from CALLCENTER_* variables)")
+    user_cmd = sub.add_parser("user", help="manage gateway users")
+    user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create a user (e.g. the first admin)")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent"])
+    create.add_argument("--agent-id", default="", help="the router agent this user is (role agent)")
+    create.add_argument("--team", action="append", default=[], help="a queue a supervisor supervises (repeat)")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (else prompt, or use CALLCENTER_NEW_USER_PASSWORD)",
+    )
     redis_cmd = sub.add_parser("redis", help="run only the embedded Redis server in the foreground")
     redis_cmd.add_argument("--port", type=int, default=0, help="also listen on this TCP port of 127.0.0.1")
     sub.add_parser("codegen", help="regenerate the Python code from protos/")
@@ -84,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
             from services.router.server import main as router_main
 
             router_main()
+        elif args.command == "gateway":
+            from services.gateway.server import main as gateway_main
+
+            gateway_main()
+        elif args.command == "user":
+            return asyncio.run(_user_create(args))
         elif args.command == "redis":
             _redis(args)
         elif args.command == "codegen":

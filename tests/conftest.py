@@ -14,6 +14,9 @@ from services.router.config import QueueDefaults
 from services.router.router import Router
 from services.router.store import RouterStore
 
+# Fixtures of one area live beside its tests; registered here so every module may use them.
+pytest_plugins = ["tests.gateway_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):

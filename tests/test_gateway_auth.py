@@ -8,7 +8,7 @@ import grpc
 from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from services.gateway.passwords import hash_password, verify_password
-from tests.gateway_fixtures import PASSWORD, csrf, gateway  # noqa: F401 - fixture
+from tests.gateway_fixtures import PASSWORD, csrf
 
 
 async def setup_team(gw):

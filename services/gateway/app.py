@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import grpc
 import redis.asyncio as aioredis
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.gateway import agents_api, auth_api, pages, tasks_api
+from services.gateway import agents_api, auth_api, board_api, pages, tasks_api
 from services.gateway.backends import Backends
 from services.gateway.config import GatewayConfig
+from services.gateway.live import LiveHub
 from services.gateway.sessions import SessionStore
 from services.gateway.tasks import TaskStore
 from services.gateway.users import UserStore
@@ -68,8 +72,23 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         yield
         await app[BACKENDS].close()
 
+    app[board_api.LIVE] = LiveHub(redis, config.common.tenant)
+    app[board_api.BOARD_FIGURES] = board_api.no_figures
+
+    async def run_live_hub(app: web.Application):
+        task = asyncio.create_task(app[board_api.LIVE].run(), name="live-hub")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def end_streams(app: web.Application) -> None:
+        app[board_api.LIVE].close()
+
     app.cleanup_ctx.append(close_backends)
-    for module in (pages, auth_api, agents_api, tasks_api):
+    app.cleanup_ctx.append(run_live_hub)
+    app.on_shutdown.append(end_streams)
+    for module in (pages, auth_api, agents_api, tasks_api, board_api):
         app.router.add_routes(module.routes)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static/", pages.STATIC, append_version=False)

@@ -1,0 +1,46 @@
+// Shared by the pages: JSON calls to the gateway's API with the session's CSRF token.
+let csrf = null;
+
+export async function me() {
+  const reply = await fetch("/api/v1/me", { credentials: "same-origin" });
+  if (reply.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
+  const body = await reply.json();
+  csrf = body.csrf_token;
+  return body.user;
+}
+
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { "Accept": "application/json" };
+  if (method !== "GET") { headers["X-CSRF-Token"] = csrf; headers["Content-Type"] = "application/json"; }
+  const reply = await fetch(path, { method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  if (reply.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(data.error || `HTTP ${reply.status}`);
+  return data;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null) node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : String(child ?? ""));
+  return node;
+}
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "";
+  seconds = Math.max(0, Math.round(seconds));
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  return h ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
+}
+
+export async function header(user) {
+  document.getElementById("who").textContent = `${user.username} (${user.role})`;
+  document.getElementById("logout").addEventListener("click", async () => {
+    await api("/api/v1/logout", { method: "POST" }).catch(() => {});
+    location.href = "/login";
+  });
+}

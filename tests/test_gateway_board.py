@@ -1,0 +1,65 @@
+"""The live board and its server-sent events over real HTTP, with a real router."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import grpc
+
+from callcenter.router.v1 import router_pb2 as pb
+from callcenter.router.v1 import router_pb2_grpc
+from tests.test_gateway_auth import setup_team
+
+
+async def next_event(reply, timeout: float = 2.0) -> dict:
+    """The next `data:` payload of a server-sent-events response."""
+
+    async def read():
+        while True:
+            line = (await reply.content.readline()).decode().strip()
+            if line.startswith("data: "):
+                return json.loads(line[6:])
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+async def test_the_board_shows_online_agents_per_team_and_queue_counts(gateway):
+    await setup_team(gateway)
+    sam = await gateway.login("sam")
+    board = await (await sam.get("/api/v1/board")).json()
+    assert board["online"] == {"total": 2, "by_queue": {"sales": 2}}
+    assert sorted((a["id"], a["state"]) for a in board["agents"]) == [
+        ("anna", "AGENT_STATE_AVAILABLE"),
+        ("boris", "AGENT_STATE_AVAILABLE"),
+    ]
+    assert all(a["since_ms"] for a in board["agents"])
+    assert [(q["name"], q["waiting"], q["available_agents"]) for q in board["queues"]] == [("sales", 0, 2)]
+    root = await gateway.login("root")
+    board = await (await root.get("/api/v1/board")).json()
+    assert board["online"] == {"total": 3, "by_queue": {"sales": 2, "support": 1}}
+
+
+async def test_a_routed_call_reaches_the_supervisors_event_stream_at_once(gateway):
+    await setup_team(gateway)
+    sam = await gateway.login("sam")
+    anna = await gateway.login("anna")
+    async with sam.get("/api/v1/events") as sam_events, anna.get("/api/v1/events") as anna_events:
+        assert sam_events.headers["Content-Type"] == "text/event-stream"
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+            stub = router_pb2_grpc.RouterServiceStub(channel)
+            await stub.PauseAgent(pb.PauseAgentRequest(agent_id="csilla", reason="lunch"))  # not sam's team
+            loop = asyncio.get_running_loop()
+            sent = loop.time()
+            await stub.RouteCall(pb.RouteCallRequest(call_id="c1", caller="+491", queue="sales"))
+            received = await next_event(sam_events)
+            assert received["type"] == "call_received" and received["call_id"] == "c1"
+            assert loop.time() - sent < 1.0
+            offered = await next_event(sam_events)
+            assert offered["type"] == "call_offered" and offered["agent_id"] == "anna"
+            # The agent's own stream shows only what concerns her.
+            mine = await next_event(anna_events)
+            assert mine["type"] == "call_offered" and mine["agent_id"] == "anna"
+    board = await (await sam.get("/api/v1/board")).json()
+    states = {a["id"]: (a["state"], a["call_id"]) for a in board["agents"]}
+    assert states["anna"] == ("AGENT_STATE_RESERVED", "c1")
