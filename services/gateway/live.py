@@ -48,6 +48,7 @@ class LiveHub:
         self.key = stream_key(tenant)
         self.subscribers: set[asyncio.Queue] = set()
         self.agent_queues: dict[str, set[str]] = {}  # from AGENT_LOGGED_IN events, for supervisors' filters
+        self.stopping = False
 
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
@@ -59,15 +60,18 @@ class LiveHub:
 
     def close(self) -> None:
         """Ends every open stream (the gateway is shutting down; browsers reconnect elsewhere)."""
+        self.stopping = True
         for queue in list(self.subscribers):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
 
     async def run(self) -> None:
         last = "$"
-        while True:
+        # The flag, not only cancellation, ends the loop: a cancellation that lands inside a
+        # Redis call's own timeout can surface as TimeoutError and be absorbed (see TimerLoop).
+        while not self.stopping:
             try:
-                replies = await self.redis.xread({self.key: last}, count=500, block=1000)
+                replies = await self.redis.xread({self.key: last}, count=500, block=500)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 log.warning("live.redis_unavailable", error=str(exc))
                 await asyncio.sleep(1)

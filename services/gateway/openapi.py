@@ -1,0 +1,136 @@
+"""The gateway's OpenAPI 3.1 document, served at /openapi.json. Every /api route has an
+entry (tests/test_gateway_openapi.py checks the two never drift apart)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+routes = web.RouteTableDef()
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_OK = {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _op(summary: str, *, body: dict | None = None, params: list[dict] | None = None, tag: str = "") -> dict:
+    op: dict = {"summary": summary, "responses": {"200": _OK, "4XX": _ERROR, "5XX": _ERROR}}
+    if tag:
+        op["tags"] = [tag]
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, kind: str = "string", description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
+
+
+def _obj(**props) -> dict:
+    return {"type": "object", "properties": {k: {"type": v} for k, v in props.items()}}
+
+
+AGENT = [_path_param("agent_id")]
+
+PATHS: dict[str, dict] = {
+    "/api/v1/login": {
+        "post": _op(
+            "Log in: sets the session cookie and returns a bearer token and the CSRF token",
+            body=_obj(username="string", password="string"),
+            tag="session",
+        )
+    },
+    "/api/v1/logout": {"post": _op("Log out (ends the session)", tag="session")},
+    "/api/v1/me": {"get": _op("The logged-in user and the session's CSRF token", tag="session")},
+    "/api/v1/users": {
+        "get": _op("Every user (admin)", tag="users"),
+        "post": _op(
+            "Create a user (admin)",
+            body=_obj(username="string", password="string", role="string", agent_id="string", teams="array"),
+            tag="users",
+        ),
+    },
+    "/api/v1/agents": {"get": _op("Agents the user may see, with their current state", tag="agents")},
+    "/api/v1/agents/{agent_id}": {"get": _op("One agent", params=AGENT, tag="agents")},
+    "/api/v1/agents/{agent_id}/pause": {
+        "post": _op("Pause an agent", params=AGENT, body=_obj(reason="string"), tag="actions")
+    },
+    "/api/v1/agents/{agent_id}/resume": {"post": _op("Resume a paused agent", params=AGENT, tag="actions")},
+    "/api/v1/agents/{agent_id}/logout": {"post": _op("Log an agent out", params=AGENT, tag="actions")},
+    "/api/v1/agents/{agent_id}/wrap-up/end": {"post": _op("End an agent's wrap-up now", params=AGENT, tag="actions")},
+    "/api/v1/agents/{agent_id}/wrap-up/extend": {
+        "post": _op("Make an agent's wrap-up longer", params=AGENT, body=_obj(seconds="number"), tag="actions")
+    },
+    "/api/v1/agents/{agent_id}/clients": {"get": _op("The agent's clients (personal manager of)", params=AGENT)},
+    "/api/v1/agents/{agent_id}/clients/reassign": {
+        "post": _op(
+            "Move all (or the listed) clients of an agent to another agent",
+            params=AGENT,
+            body=_obj(to_agent_id="string", numbers="array"),
+            tag="actions",
+        )
+    },
+    "/api/v1/queues": {"get": _op("Queues the user may see, with live counts", tag="agents")},
+    "/api/v1/board": {"get": _op("The live board: agents by state, online per team, queues, overdue", tag="board")},
+    "/api/v1/events": {
+        "get": {
+            "summary": "Server-sent events: one message per visible change (type and ids)",
+            "tags": ["board"],
+            "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {}}}},
+        }
+    },
+    "/api/v1/comments": {
+        "post": _op(
+            "Comment on a call, lead or agent; each tagged agent gets a task",
+            body=_obj(subject_kind="string", subject_id="string", text="string", tag_agent_ids="array"),
+            tag="tasks",
+        )
+    },
+    "/api/v1/comments/{kind}/{subject_id}": {
+        "get": _op("Comments on one call, lead or agent", params=[_path_param("kind"), _path_param("subject_id")])
+    },
+    "/api/v1/tasks": {
+        "get": _op(
+            "An agent's tasks (own for agents; ?agent_id= for supervisors)",
+            params=[_query("agent_id"), _query("all", description="1 includes closed tasks")],
+            tag="tasks",
+        )
+    },
+    "/api/v1/tasks/{task_id}/close": {"post": _op("Close a task", params=[_path_param("task_id")], tag="tasks")},
+}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "callcenter gateway",
+            "version": "1",
+            "description": "The supervisors' JSON API. Log in with POST /api/v1/login; browsers send the session "
+            "cookie plus the X-CSRF-Token header on changes, API clients send Authorization: Bearer <token>.",
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+                    "required": ["error"],
+                }
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "cc_session"},
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())
