@@ -2,6 +2,7 @@
 
 callcenter up        the whole system in one process, with an embedded Redis
 callcenter router    one router replica (run several against one Redis)
+callcenter recorder  the recorder (call recordings over gRPC)
 callcenter gateway   the supervisors' web gateway (dashboard and JSON API)
 callcenter user      manage gateway users (create the first admin)
 callcenter redis     only the embedded Redis, in the foreground
@@ -54,6 +55,8 @@ async def _up(args: argparse.Namespace) -> None:
     from callcenter.redis_connection import open_redis
     from services.gateway.config import GatewayConfig
     from services.gateway.server import GatewayServer
+    from services.recorder.config import RecorderConfig
+    from services.recorder.server import RecorderService
     from services.router.config import RouterConfig
     from services.router.server import RouterReplica
 
@@ -63,8 +66,14 @@ async def _up(args: argparse.Namespace) -> None:
     async with open_redis(config.common) as redis:
         router = RouterReplica(config, redis)
         port = await router.start()
+        recorder_config = dataclasses.replace(RecorderConfig.from_env(), port=args.recorder_port)
+        recorder = RecorderService(recorder_config, redis)
+        recorder_port = await recorder.start()
         gateway_config = dataclasses.replace(
-            GatewayConfig.from_env(), port=args.gateway_port, router_addr=f"{config.host}:{port}"
+            GatewayConfig.from_env(),
+            port=args.gateway_port,
+            router_addr=f"{config.host}:{port}",
+            recorder_addr=f"{recorder_config.host}:{recorder_port}",
         )
         gateway = GatewayServer(gateway_config, redis)
         gateway_port = await gateway.start()
@@ -78,12 +87,14 @@ async def _up(args: argparse.Namespace) -> None:
             queues_file=str(config_file),
         )
         print(f"callcenter is up: router gRPC on {config.host}:{port}", flush=True)
+        print(f"  recorder gRPC on {recorder_config.host}:{recorder_port}", flush=True)
         print(f"  dashboard: http://{gateway_config.host}:{gateway_port}/", flush=True)
         if password:
             print(f"  first login: admin / {password}  (also in {config.common.data_dir / 'admin-password.txt'})")
         print("Ctrl+C stops it.", flush=True)
         await wait_for_termination()
         await gateway.stop()
+        await recorder.stop()
         await router.stop()
 
 
@@ -128,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--config", help="TOML file of queues and agents (default: the bundled example)")
     up.add_argument("--router-port", type=int, default=int(os.environ.get("CALLCENTER_ROUTER_PORT", "50051")))
     up.add_argument("--gateway-port", type=int, default=int(os.environ.get("CALLCENTER_GATEWAY_PORT", "8080")))
+    up.add_argument("--recorder-port", type=int, default=int(os.environ.get("CALLCENTER_RECORDER_PORT", "50053")))
     sub.add_parser("router", help="run one router replica (settings from CALLCENTER_* variables)")
+    sub.add_parser("recorder", help="run the recorder (settings from CALLCENTER_* variables)")
     sub.add_parser("gateway", help="run the supervisors' web gateway (settings from CALLCENTER_* variables)")
     user_cmd = sub.add_parser("user", help="manage gateway users")
     user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
@@ -156,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             from services.router.server import main as router_main
 
             router_main()
+        elif args.command == "recorder":
+            from services.recorder.server import main as recorder_main
+
+            recorder_main()
         elif args.command == "gateway":
             from services.gateway.server import main as gateway_main
 

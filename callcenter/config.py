@@ -61,6 +61,11 @@ class CommonConfig:
     log_format: str = "auto"
     # Log level name.
     log_level: str = "info"
+    # Most Redis connections one process opens. Requests beyond it wait (up to
+    # redis_wait_s) for a free one instead of failing: Redis runs scripts one at a time
+    # anyway, so more connections add no throughput.
+    redis_max_connections: int = 64
+    redis_wait_s: float = 10.0
 
     @classmethod
     def from_env(cls) -> CommonConfig:
@@ -76,6 +81,8 @@ class CommonConfig:
             tenant=tenant,
             log_format=log_format,
             log_level=env_str("CALLCENTER_LOG_LEVEL", cls.log_level),
+            redis_max_connections=env_int("CALLCENTER_REDIS_MAX_CONNECTIONS", cls.redis_max_connections, minimum=4),
+            redis_wait_s=env_float("CALLCENTER_REDIS_WAIT_S", cls.redis_wait_s, minimum=0.1),
         )
 
 

@@ -11,9 +11,14 @@ from callcenter.config import CommonConfig
 from callcenter.embedded_redis import EmbeddedRedis
 
 
-def client_for(url: str) -> aioredis.Redis:
-    """An asyncio Redis client for a URL; replies decoded as UTF-8 strings."""
-    return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+def client_for(url: str, max_connections: int = 64, wait_s: float = 10.0) -> aioredis.Redis:
+    """An asyncio Redis client for a URL; replies decoded as UTF-8 strings. Its pool holds
+    at most max_connections; a command finding them all busy waits up to wait_s for one
+    (redis-py's plain pool would fail at once with "Too many connections")."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=wait_s, decode_responses=True, health_check_interval=30
+    )
+    return aioredis.Redis.from_pool(pool)
 
 
 @contextlib.asynccontextmanager
@@ -24,7 +29,7 @@ async def open_redis(config: CommonConfig) -> AsyncIterator[aioredis.Redis]:
     if not url:
         embedded = EmbeddedRedis(config.data_dir).start()
         url = embedded.url
-    client = client_for(url)
+    client = client_for(url, config.redis_max_connections, config.redis_wait_s)
     try:
         await client.ping()
         yield client

@@ -38,7 +38,8 @@ class Gateway:
 @pytest.fixture
 async def gateway(redis, redis_url, tenant, start_replica, request):
     """The gateway in front of a fresh router replica (and stats/recorder when the test
-    module provides `backend_addrs`)."""
+    module provides a `backend_addrs` fixture, named before `gateway` in the test's
+    arguments so that it is already set up)."""
     router = await start_replica()
     addrs = {"router_addr": f"127.0.0.1:{router.port}"}
     if "backend_addrs" in request.fixturenames:

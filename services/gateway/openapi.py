@@ -100,6 +100,37 @@ PATHS: dict[str, dict] = {
             tag="tasks",
         )
     },
+    "/api/v1/recordings": {
+        "get": _op(
+            "Recordings the user may hear, newest first",
+            params=[
+                _query("call_id"),
+                _query("agent_id"),
+                _query("lead_id"),
+                _query("from", description="ISO date or date-time (start time at or after)"),
+                _query("to", description="ISO date (inclusive) or date-time (before)"),
+                _query("tz", description="IANA time zone for dates without offset (default UTC)"),
+                _query("page_size", "integer"),
+                _query("page_token"),
+            ],
+            tag="recordings",
+        )
+    },
+    "/api/v1/recordings/{recording_id}": {
+        "get": _op("One recording's metadata", params=[_path_param("recording_id")], tag="recordings")
+    },
+    "/api/v1/recordings/{recording_id}/audio": {
+        "get": {
+            "summary": "The recording's audio (WAV); supports Range: bytes=a-b for seeking",
+            "tags": ["recordings"],
+            "parameters": [_path_param("recording_id")],
+            "responses": {
+                "200": {"description": "the whole file", "content": {"audio/wav": {}}},
+                "206": {"description": "the requested range", "content": {"audio/wav": {}}},
+                "4XX": _ERROR,
+            },
+        }
+    },
     "/api/v1/tasks/{task_id}/close": {"post": _op("Close a task", params=[_path_param("task_id")], tag="tasks")},
 }
 

@@ -1,0 +1,70 @@
+"""Reading list filters from query strings, with errors that name the parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from google.protobuf import timestamp_pb2
+
+from services.gateway.web import ApiError
+
+MAX_PAGE = 500
+
+
+def page_size(query, default: int = 50) -> int:
+    raw = query.get("page_size", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ApiError(400, f"page_size: must be 1-{MAX_PAGE}", "page_size")
+    return int(raw)
+
+
+def time_zone(query) -> str:
+    name = query.get("tz", "UTC") or "UTC"
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ApiError(400, f"tz: {name!r} is not an IANA time zone", "tz") from exc
+    return name
+
+
+def datetime_param(query, name: str, end: bool = False) -> dt.datetime | None:
+    """An ISO date-time ("2026-11-23T08:00:00+01:00"; without offset: in ?tz=) or date
+    ("2026-11-23": midnight in ?tz= at its start, or with end=True at its end, so that
+    from=to=one day means that whole day)."""
+    raw = query.get(name, "")
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name}: {raw!r} is not an ISO date or date-time", name) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zoneinfo.ZoneInfo(time_zone(query)))
+    if end and len(raw) == 10:
+        value = (value.replace(tzinfo=None) + dt.timedelta(days=1)).replace(tzinfo=value.tzinfo)
+    return value
+
+
+def timestamp_param(query, name: str) -> timestamp_pb2.Timestamp | None:
+    value = datetime_param(query, name, end=name == "to")
+    if value is None:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(value.astimezone(dt.UTC))
+    return ts
+
+
+def seconds_param(query, name: str) -> float | None:
+    raw = query.get(name, "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name}: must be a number of seconds", name) from exc
+    if value < 0:
+        raise ApiError(400, f"{name}: must not be negative", name)
+    return value

@@ -1,0 +1,53 @@
+// Call records with the filters of S1.1, paged, and recording playback with seeking.
+import { api, duration, el, header, me } from "/static/api.js";
+
+let nextPage = "";
+
+function query(form, pageToken) {
+  const params = new URLSearchParams();
+  for (const [k, v] of new FormData(form).entries()) if (v) params.set(k, v);
+  params.set("tz", Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
+  const callId = new URLSearchParams(location.search).get("call_id");
+  if (callId) params.set("call_id", callId);
+  if (pageToken) params.set("page_token", pageToken);
+  return params.toString();
+}
+
+function play(call) {
+  const section = document.getElementById("player-section");
+  const player = document.getElementById("player");
+  section.hidden = false;
+  document.getElementById("player-title").textContent = `${call.call_id} (${call.caller})`;
+  player.src = `/api/v1/recordings/${encodeURIComponent(call.recording_id)}/audio`;
+  player.play().catch(() => {}); // autoplay may be refused; the controls remain
+}
+
+function row(call) {
+  const offers = (call.offers || []).map((o) => `${o.agent_id}: ${o.outcome}`).join(", ");
+  return el("tr", { "data-call": call.call_id },
+    el("td", {}, new Date(call.received_ms).toLocaleString()),
+    el("td", {}, call.caller), el("td", {}, call.queue),
+    el("td", { class: call.outcome === "answered" ? "" : "bad" }, call.outcome),
+    el("td", {}, call.agent_id || ""),
+    el("td", {}, duration((call.wait_ms || 0) / 1000)), el("td", {}, duration((call.talk_ms || 0) / 1000)),
+    el("td", { title: offers }, (call.offers || []).length),
+    el("td", {}, call.recording_id
+      ? el("button", { type: "button", class: "play", onclick: () => play(call) }, "▶ Play") : ""));
+}
+
+async function load(form, append) {
+  const data = await api(`/api/v1/calls?${query(form, append ? nextPage : "")}`);
+  const body = document.querySelector("#calls tbody");
+  const rows = data.calls.map(row);
+  if (append) body.append(...rows); else body.replaceChildren(...rows);
+  nextPage = data.next_page_token || "";
+  document.getElementById("more").hidden = !nextPage;
+}
+
+const user = await me();
+await header(user);
+const form = document.getElementById("filters");
+if (user.role === "agent") form.elements.agent_id.closest("label").hidden = true;
+form.addEventListener("submit", (event) => { event.preventDefault(); load(form, false).catch((e) => alert(e.message)); });
+document.getElementById("more").addEventListener("click", () => load(form, true).catch((e) => alert(e.message)));
+await load(form, false);

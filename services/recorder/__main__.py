@@ -1,0 +1,3 @@
+from services.recorder.server import main
+
+main()

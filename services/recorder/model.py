@@ -1,0 +1,165 @@
+"""The recorder's domain types and errors; nothing here knows of gRPC or Redis."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from services.recorder import codecs
+
+
+class RecorderError(Exception):
+    """A request the recorder refuses; the gRPC layer maps each subclass to a status code."""
+
+
+class InvalidArgument(RecorderError):
+    """A request field is missing or wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(RecorderError):
+    """No such recording or upload."""
+
+
+class AlreadyExists(RecorderError):
+    """The call leg already has a stored recording."""
+
+
+class Busy(RecorderError):
+    """Another upload of the same call leg is running now (retry after it ends)."""
+
+
+class FailedPrecondition(RecorderError):
+    """The request does not fit the current state (a resume that does not match, a held recording)."""
+
+
+class OutOfRange(RecorderError):
+    """An offset past what exists (a resume past the committed offset, a download past the end)."""
+
+
+class TooLarge(RecorderError):
+    """An upload over the size limit; nothing of it is kept."""
+
+
+class AudioCodec(enum.StrEnum):
+    PCM_S16LE = "pcm_s16le"
+    PCMU = "pcmu"
+    PCMA = "pcma"
+
+    @property
+    def is_g711(self) -> bool:
+        return self is not AudioCodec.PCM_S16LE
+
+    def source_frame_bytes(self, channels: int) -> int:
+        """Bytes of one frame (a sample of every channel) as the PBX sends it."""
+        return channels * (1 if self.is_g711 else 2)
+
+    def to_pcm(self, data: bytes) -> bytes:
+        """Audio in this codec as 16-bit little-endian PCM, the stored form."""
+        if self is AudioCodec.PCMU:
+            return codecs.decode_ulaw(data)
+        if self is AudioCodec.PCMA:
+            return codecs.decode_alaw(data)
+        return data
+
+
+class Leg(enum.StrEnum):
+    MIXED = "mixed"
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+class UploadState(enum.StrEnum):
+    RECEIVING = "receiving"
+    INTERRUPTED = "interrupted"
+    STORED = "stored"
+
+
+MIN_SAMPLE_RATE_HZ = 8000
+MAX_SAMPLE_RATE_HZ = 48000
+G711_SAMPLE_RATE_HZ = 8000
+
+
+@dataclass(frozen=True)
+class UploadMetadata:
+    """What the PBX says about an upload in its first message."""
+
+    call_id: str
+    codec: AudioCodec
+    sample_rate_hz: int
+    channels: int
+    start_ms: int
+    leg: Leg
+    agent_id: str = ""
+    lead_id: str = ""
+    resume_offset: int = 0
+
+    def validate(self) -> None:
+        if not self.call_id or len(self.call_id) > 128:
+            raise InvalidArgument("metadata.call_id", "required, at most 128 characters")
+        if self.channels not in (1, 2):
+            raise InvalidArgument("metadata.channels", f"must be 1 or 2, got {self.channels}")
+        if self.codec.is_g711 and self.sample_rate_hz != G711_SAMPLE_RATE_HZ:
+            raise InvalidArgument(
+                "metadata.sample_rate_hz", f"G.711 audio is {G711_SAMPLE_RATE_HZ} Hz, got {self.sample_rate_hz}"
+            )
+        if not MIN_SAMPLE_RATE_HZ <= self.sample_rate_hz <= MAX_SAMPLE_RATE_HZ:
+            raise InvalidArgument(
+                "metadata.sample_rate_hz",
+                f"must be {MIN_SAMPLE_RATE_HZ} to {MAX_SAMPLE_RATE_HZ}, got {self.sample_rate_hz}",
+            )
+        if self.resume_offset < 0:
+            raise InvalidArgument("metadata.resume_offset", "must not be negative")
+        for name in ("agent_id", "lead_id"):
+            if len(getattr(self, name)) > 128:
+                raise InvalidArgument(f"metadata.{name}", "at most 128 characters")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Audio bytes at an offset of the upload's stream."""
+
+    offset: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class End:
+    """The PBX says the recording is complete: this many bytes in all (and their checksum)."""
+
+    total_bytes: int
+    audio_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A stored recording: the catalog entry of one WAV file."""
+
+    id: str
+    call_id: str
+    leg: Leg
+    agent_id: str
+    lead_id: str
+    codec: AudioCodec
+    sample_rate_hz: int
+    channels: int
+    start_ms: int
+    duration_ms: int
+    size_bytes: int
+    sha256: str
+    content_type: str
+    partial: bool
+    legal_hold: bool
+    stored_ms: int
+    audio_bytes: int
+    audio_sha256: str
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    state: UploadState
+    committed_offset: int
+    recording_id: str

@@ -1,0 +1,90 @@
+"""Assembles a recorder process: storage, catalog, domain, background loops, gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+import structlog
+
+from callcenter.clock import Clock, SystemClock
+from callcenter.grpc_server import GrpcServer
+from callcenter.lifecycle import wait_for_termination
+from callcenter.logs import configure_logging
+from callcenter.recorder.v1 import recorder_pb2, recorder_pb2_grpc
+from callcenter.redis_connection import open_redis
+from services.recorder.config import RecorderConfig
+from services.recorder.grpc_api import RecorderServicer
+from services.recorder.recorder import Recorder
+from services.recorder.retention import Periodic, background_loops
+from services.recorder.storage import LocalDirectoryStorage, RecordingStorage, Staging
+
+log = structlog.get_logger(__name__)
+
+SERVICE_NAME = recorder_pb2.DESCRIPTOR.services_by_name["RecorderService"].full_name
+
+
+class RecorderService:
+    """One recorder process's moving parts, started and stopped together."""
+
+    def __init__(
+        self,
+        config: RecorderConfig,
+        redis: aioredis.Redis,
+        clock: Clock | None = None,
+        storage: RecordingStorage | None = None,
+    ) -> None:
+        self.config = config
+        root = config.recordings_dir
+        self.storage = storage or LocalDirectoryStorage(root)
+        self.recorder = Recorder(
+            redis,
+            config.common.tenant,
+            self.storage,
+            Staging(root / ".staging"),
+            clock or SystemClock(),
+            config.limits(),
+        )
+        self.grpc = GrpcServer(
+            [SERVICE_NAME],
+            lambda server: recorder_pb2_grpc.add_RecorderServiceServicer_to_server(
+                RecorderServicer(self.recorder), server
+            ),
+        )
+        self._loops: list[Periodic] = []
+        self.port = 0
+
+    async def start(self) -> int:
+        self._loops = background_loops(self.recorder, self.config.sweep_interval_s)
+        for loop in self._loops:
+            loop.start()
+        self.port = await self.grpc.start(self.config.host, self.config.port)
+        if self.config.port_file is not None:
+            self.config.port_file.write_text(str(self.port))
+        log.info("recorder.started", port=self.port, tenant=self.config.common.tenant, storage=self.storage.describe())
+        return self.port
+
+    async def stop(self) -> None:
+        """Takes no new uploads, lets running ones finish within the grace period; those still
+        running then are suspended (committed, resumable from another replica or after a
+        restart). Then stops the background loops."""
+        self.recorder.accepting = False
+        await self.grpc.stop(self.config.shutdown_grace_s)
+        await self.recorder.drain()
+        for loop in self._loops:
+            await loop.stop()
+        log.info("recorder.stopped")
+
+
+async def run(config: RecorderConfig) -> None:
+    async with open_redis(config.common) as redis:
+        service = RecorderService(config, redis)
+        await service.start()
+        await wait_for_termination()
+        await service.stop()
+
+
+def main() -> None:
+    config = RecorderConfig.from_env()
+    configure_logging(config.common.log_format, config.common.log_level)
+    asyncio.run(run(config))

@@ -1,0 +1,128 @@
+"""The recorder as a real process (python -m services.recorder): a crash (SIGKILL) in the
+middle of an upload loses nothing committed — a new process resumes it into the full file —
+and SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+import pytest
+
+from callcenter.recorder.v1 import recorder_pb2 as pb
+from callcenter.recorder.v1 import recorder_pb2_grpc
+from services.recorder.config import RecorderConfig
+from tests.recorder_fixtures import chunks, download, metadata, parse_wav, status, tone, upload
+
+
+class RecorderProcess:
+    def __init__(self, tmp_path, name: str, redis_url: str, tenant: str) -> None:
+        self.port_file = tmp_path / f"{name}.port"
+        self.log_path = tmp_path / f"{name}.log"
+        self.env = {
+            **os.environ,
+            "CALLCENTER_REDIS_URL": redis_url,
+            "CALLCENTER_TENANT": tenant,
+            "CALLCENTER_DATA_DIR": str(tmp_path / "data"),
+            "CALLCENTER_RECORDER_PORT": "0",
+            "CALLCENTER_RECORDER_PORT_FILE": str(self.port_file),
+            "CALLCENTER_RECORDER_COMMIT_BYTES": "4000",
+            "CALLCENTER_RECORDER_UPLOAD_LEASE_MS": "300",
+            "CALLCENTER_LOG_FORMAT": "json",
+            "CALLCENTER_LOG_LEVEL": "warning",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    async def start(self, timeout: float = 30.0) -> RecorderProcess:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.recorder"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while not (self.port_file.exists() and self.port_file.read_text().strip()):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"recorder exited: {self.log_path.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"recorder did not start within {timeout} s")
+            await asyncio.sleep(0.02)
+        self.port = int(self.port_file.read_text())
+        return self
+
+    def stop_now(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def recorder_process(tmp_path, redis_url, tenant):
+    started: list[RecorderProcess] = []
+
+    def make(name: str) -> RecorderProcess:
+        process = RecorderProcess(tmp_path, name, redis_url, tenant)
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        process.stop_now()
+
+
+async def test_a_crash_mid_upload_loses_nothing_committed(recorder_process):
+    audio = tone(3.0)
+    first = await recorder_process("first").start()
+    gate = asyncio.Event()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{first.port}") as channel:
+        stub = recorder_pb2_grpc.RecorderServiceStub(channel)
+
+        async def requests():
+            yield pb.UploadRecordingRequest(metadata=metadata("c-crash"))
+            for request in chunks(audio[:20_000], size=800):
+                yield request
+            await gate.wait()
+
+        call = stub.UploadRecording(requests())
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if (await status(stub, "c-crash")).committed_offset >= 8000:
+                    break
+            except grpc.aio.AioRpcError:
+                pass
+            assert time.monotonic() < deadline, "the upload never committed"
+            await asyncio.sleep(0.01)
+        first.stop_now()  # SIGKILL, in the middle of the stream
+        with pytest.raises(grpc.aio.AioRpcError):
+            await call
+        gate.set()
+
+    second = await recorder_process("second").start()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{second.port}") as channel:
+        stub = recorder_pb2_grpc.RecorderServiceStub(channel)
+        deadline = time.monotonic() + 10
+        while (reply := await status(stub, "c-crash")).state != pb.UPLOAD_STATE_INTERRUPTED:
+            assert time.monotonic() < deadline, "the dead process's lock never expired"
+            await asyncio.sleep(0.02)  # the dead process's 300 ms lease runs out
+        assert 8000 <= reply.committed_offset <= 20_000
+        offset = reply.committed_offset
+        recording = await upload(stub, audio, metadata("c-crash", resume_offset=offset), size=800, start=offset)
+        assert parse_wav(await download(stub, recording.id)).frames == audio
+
+    second.process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(second.process.wait, 15) == 0
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CALLCENTER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CALLCENTER_RECORDER_RETENTION_DAYS", "90")
+    monkeypatch.setenv("CALLCENTER_RECORDER_MAX_UPLOAD_BYTES", "1000000")
+    config = RecorderConfig.from_env()
+    assert (config.port, config.retention_days, config.max_upload_bytes) == (50053, 90, 1_000_000)
+    assert config.recordings_dir == tmp_path / "recordings"
+    assert config.limits().idle_finalize_ms == 600_000
