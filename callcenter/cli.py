@@ -31,6 +31,11 @@ def _example_config() -> pathlib.Path:
     return pathlib.Path(str(importlib.resources.files("callcenter") / "examples" / "queues.toml"))
 
 
+def _given(option: int | None, configured: int) -> int:
+    """A command-line option overrides the environment's setting."""
+    return configured if option is None else option
+
+
 async def _first_admin(redis, tenant: str, data_dir: pathlib.Path) -> str | None:
     """With no gateway user yet, creates "admin" with a random password, kept readable only
     by the owner in the data dir; returns the password (None when users exist)."""
@@ -51,7 +56,9 @@ async def _first_admin(redis, tenant: str, data_dir: pathlib.Path) -> str | None
 
 
 async def _up(args: argparse.Namespace) -> None:
-    from callcenter.lifecycle import wait_for_termination
+    from callcenter.lifecycle import catch_termination, wait_for_termination
+
+    catch_termination()  # a signal while starting still ends in a clean stop
     from callcenter.redis_connection import open_redis
     from services.gateway.config import GatewayConfig
     from services.gateway.server import GatewayServer
@@ -62,16 +69,20 @@ async def _up(args: argparse.Namespace) -> None:
 
     config = RouterConfig.from_env()
     config_file = args.config or config.config_file or _example_config()
-    config = dataclasses.replace(config, port=args.router_port, config_file=pathlib.Path(config_file))
+    config = dataclasses.replace(
+        config, port=_given(args.router_port, config.port), config_file=pathlib.Path(config_file)
+    )
     async with open_redis(config.common) as redis:
         router = RouterReplica(config, redis)
         port = await router.start()
-        recorder_config = dataclasses.replace(RecorderConfig.from_env(), port=args.recorder_port)
+        recorder_config = RecorderConfig.from_env()
+        recorder_config = dataclasses.replace(recorder_config, port=_given(args.recorder_port, recorder_config.port))
         recorder = RecorderService(recorder_config, redis)
         recorder_port = await recorder.start()
+        gateway_config = GatewayConfig.from_env()
         gateway_config = dataclasses.replace(
-            GatewayConfig.from_env(),
-            port=args.gateway_port,
+            gateway_config,
+            port=_given(args.gateway_port, gateway_config.port),
             router_addr=f"{config.host}:{port}",
             recorder_addr=f"{recorder_config.host}:{recorder_port}",
         )
@@ -137,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the whole system (embedded Redis unless CALLCENTER_REDIS_URL is set)")
     up.add_argument("--config", help="TOML file of queues and agents (default: the bundled example)")
-    up.add_argument("--router-port", type=int, default=int(os.environ.get("CALLCENTER_ROUTER_PORT", "50051")))
-    up.add_argument("--gateway-port", type=int, default=int(os.environ.get("CALLCENTER_GATEWAY_PORT", "8080")))
-    up.add_argument("--recorder-port", type=int, default=int(os.environ.get("CALLCENTER_RECORDER_PORT", "50053")))
+    up.add_argument("--router-port", type=int, help="default: CALLCENTER_ROUTER_PORT or 50051 (0: any free port)")
+    up.add_argument("--gateway-port", type=int, help="default: CALLCENTER_GATEWAY_PORT or 8080")
+    up.add_argument("--recorder-port", type=int, help="default: CALLCENTER_RECORDER_PORT or 50053")
     sub.add_parser("router", help="run one router replica (settings from CALLCENTER_* variables)")
     sub.add_parser("recorder", help="run the recorder (settings from CALLCENTER_* variables)")
     sub.add_parser("gateway", help="run the supervisors' web gateway (settings from CALLCENTER_* variables)")

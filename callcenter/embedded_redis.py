@@ -8,6 +8,7 @@ directory finds the running server and shares it instead of starting another.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import pathlib
 import socket
@@ -71,8 +72,18 @@ class EmbeddedRedis:
         return self._process is not None
 
     def start(self, timeout: float = 15.0) -> EmbeddedRedis:
-        """Starts the server, or attaches to the one already serving this data directory."""
+        """Starts the server, or attaches to the one already serving this data directory.
+        A lock file makes check-and-start one step: two processes starting on one data
+        directory at once get one server, never two writing the same append-only file."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "redis.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._start_locked(timeout)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _start_locked(self, timeout: float) -> EmbeddedRedis:
         if _answers_ping(self.socket_path):
             log.info("embedded_redis.attached", socket=str(self.socket_path))
             return self

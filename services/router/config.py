@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
-from callcenter.config import CommonConfig, env_int, env_str
+from callcenter.config import CommonConfig, env_float, env_int, env_str
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class RouterConfig:
             timer_poll_ms=env_int("CALLCENTER_ROUTER_TIMER_POLL_MS", cls.timer_poll_ms, minimum=1),
             event_stream_maxlen=env_int("CALLCENTER_EVENT_STREAM_MAXLEN", cls.event_stream_maxlen, minimum=1000),
             call_retention_s=env_int("CALLCENTER_CALL_RETENTION_S", cls.call_retention_s, minimum=1),
-            shutdown_grace_s=float(env_int("CALLCENTER_SHUTDOWN_GRACE_S", int(cls.shutdown_grace_s), minimum=0)),
+            shutdown_grace_s=env_float("CALLCENTER_SHUTDOWN_GRACE_S", cls.shutdown_grace_s, minimum=0),
             config_file=pathlib.Path(config_file) if config_file else None,
             queue_defaults=QueueDefaults(
                 ring_timeout_ms=env_int("CALLCENTER_DEFAULT_RING_TIMEOUT_MS", QueueDefaults.ring_timeout_ms, minimum=1),

@@ -81,6 +81,47 @@ def _int(entry: dict, key: str) -> int | None:
     return value
 
 
+def _str(entry: dict, key: str) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string")
+    return value
+
+
+def _bool(entry: dict, key: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false")
+    return value
+
+
+def _strings(entry: dict, key: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of strings")
+    return tuple(value)
+
+
+def _levels(entry: dict, key: str) -> dict[str, int]:
+    value = entry.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} must be a table of skill = level")
+    for skill, level in value.items():
+        if not isinstance(level, int) or isinstance(level, bool):
+            raise ValueError(f"{key}.{skill} must be a whole number")
+    return dict(value)
+
+
+def _tables(document: dict, key: str) -> list[dict]:
+    value = document.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be an array of tables ([[{key}]])")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{key}[{i}] must be a table")
+    return value
+
+
 def read_config_file(path: pathlib.Path) -> dict:
     try:
         return tomllib.loads(path.read_text())
@@ -91,38 +132,39 @@ def read_config_file(path: pathlib.Path) -> dict:
 async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, int]:
     """Creates or updates every queue, then every agent, of the file; returns their numbers."""
     document = read_config_file(path)
-    queues, agents = document.get("queues", []), document.get("agents", [])
+    try:
+        queues, agents = _tables(document, "queues"), _tables(document, "agents")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     # Queues that overflow into another are saved last, so the order in the file is free.
     order = sorted(range(len(queues)), key=lambda i: bool(queues[i].get("overflow_queue")))
     for i in order:
         entry = queues[i]
         where = f"{path}: queues[{i}]"
         try:
-            if not isinstance(entry, dict):
-                raise ValueError("must be a table")
             unknown = set(entry) - _QUEUE_KEYS
             if unknown:
                 raise ValueError(f"unknown keys {sorted(unknown)}")
             await router.upsert_queue(
-                entry.get("name", ""),
+                _str(entry, "name"),
                 ring_timeout_ms=_ms(entry, "ring_timeout_s") or 0,
                 wrap_up_ms=_ms(entry, "wrap_up_s"),
-                strategy=entry.get("strategy", ""),
+                strategy=_str(entry, "strategy"),
                 max_wait_ms=_ms(entry, "max_wait_s") or 0,
                 retry_delay_ms=_ms(entry, "retry_delay_s") or 0,
-                allow_early_wrap_up_end=bool(entry.get("allow_early_wrap_up_end", False)),
-                dialed_numbers=tuple(entry.get("dialed_numbers", ())),
+                allow_early_wrap_up_end=_bool(entry, "allow_early_wrap_up_end"),
+                dialed_numbers=_strings(entry, "dialed_numbers"),
                 vip_min_tier=_int(entry, "vip_min_tier") or 0,
                 vip_overflow_ms=_ms(entry, "vip_overflow_s") or 0,
-                sticky=bool(entry.get("sticky", False)),
+                sticky=_bool(entry, "sticky"),
                 manager_wait_ms=_ms(entry, "manager_wait_s"),
-                required_skills=dict(entry.get("required_skills", {})),
-                skill_order=entry.get("skill_order", ""),
+                required_skills=_levels(entry, "required_skills"),
+                skill_order=_str(entry, "skill_order"),
                 skill_relax_ms=_ms(entry, "skill_relax_s") or 0,
                 max_no_answer=_int(entry, "max_no_answer"),
                 max_queue_length=_int(entry, "max_queue_length") or 0,
-                overflow_queue=entry.get("overflow_queue", ""),
-                fallback=entry.get("fallback", ""),
+                overflow_queue=_str(entry, "overflow_queue"),
+                fallback=_str(entry, "fallback"),
             )
         except (ValueError, TypeError, RouterError) as exc:
             raise ConfigError(f"{where}: {exc}") from exc
@@ -134,12 +176,12 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
                 raise ValueError(f"unknown keys {sorted(unknown)}")
             await router.upsert_agent(
                 AgentProfile(
-                    id=entry.get("id", ""),
-                    name=entry.get("name", ""),
-                    endpoint=entry.get("endpoint", ""),
-                    queues=tuple(entry.get("queues", ())),
-                    skills=dict(entry.get("skills", {})),
-                    tier=int(entry.get("tier", 0)),
+                    id=_str(entry, "id"),
+                    name=_str(entry, "name"),
+                    endpoint=_str(entry, "endpoint"),
+                    queues=_strings(entry, "queues"),
+                    skills=_levels(entry, "skills"),
+                    tier=_int(entry, "tier") or 0,
                 )
             )
         except (ValueError, TypeError, RouterError) as exc:

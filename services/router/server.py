@@ -10,7 +10,7 @@ import structlog
 
 from callcenter.clock import Clock, SystemClock
 from callcenter.grpc_server import GrpcServer
-from callcenter.lifecycle import wait_for_termination
+from callcenter.lifecycle import catch_termination, wait_for_termination
 from callcenter.logs import configure_logging
 from callcenter.redis_connection import open_redis
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
@@ -77,6 +77,7 @@ class RouterReplica:
 
 
 async def run(config: RouterConfig) -> None:
+    catch_termination()  # a signal while starting still ends in a clean stop
     async with open_redis(config.common) as redis:
         replica = RouterReplica(config, redis)
         await replica.start()

@@ -4,7 +4,7 @@ local call_id = ARGV[4]
 local c = hgetall(k_call(call_id))
 if c.id == nil then return fail('not_found', 'call ' .. call_id .. ' does not exist') end
 local state = c.state
-if state == 'completed' or state == 'abandoned' or state == 'timed_out' then
+if state == 'completed' or state == 'abandoned' or state == 'timed_out' or state == 'redirected' then
   return call_reply(call_id)
 end
 if state == 'connected' then
