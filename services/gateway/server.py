@@ -7,7 +7,7 @@ import asyncio
 import structlog
 from aiohttp import web
 
-from callcenter.lifecycle import wait_for_termination
+from callcenter.lifecycle import catch_termination, wait_for_termination
 from callcenter.logs import configure_logging
 from callcenter.redis_connection import open_redis
 from services.gateway.app import create_app
@@ -41,6 +41,7 @@ class GatewayServer:
 
 
 async def run(config: GatewayConfig) -> None:
+    catch_termination()  # a signal while starting still ends in a clean stop
     async with open_redis(config.common) as redis:
         server = GatewayServer(config, redis)
         await server.start()
