@@ -2,6 +2,7 @@
 
 callcenter up        the whole system in one process, with an embedded Redis
 callcenter router    one router replica (run several against one Redis)
+callcenter stats     the stats service (board and KPIs from the event stream)
 callcenter recorder  the recorder (call recordings over gRPC)
 callcenter gateway   the supervisors' web gateway (dashboard and JSON API)
 callcenter user      manage gateway users (create the first admin)
@@ -66,6 +67,8 @@ async def _up(args: argparse.Namespace) -> None:
     from services.recorder.server import RecorderService
     from services.router.config import RouterConfig
     from services.router.server import RouterReplica
+    from services.stats.config import StatsConfig
+    from services.stats.server import StatsService
 
     config = RouterConfig.from_env()
     config_file = args.config or config.config_file or _example_config()
@@ -75,6 +78,10 @@ async def _up(args: argparse.Namespace) -> None:
     async with open_redis(config.common) as redis:
         router = RouterReplica(config, redis)
         port = await router.start()
+        stats_config = StatsConfig.from_env()
+        stats_config = dataclasses.replace(stats_config, port=_given(args.stats_port, stats_config.port))
+        stats = StatsService(stats_config, redis)
+        stats_port = await stats.start()
         recorder_config = RecorderConfig.from_env()
         recorder_config = dataclasses.replace(recorder_config, port=_given(args.recorder_port, recorder_config.port))
         recorder = RecorderService(recorder_config, redis)
@@ -85,6 +92,7 @@ async def _up(args: argparse.Namespace) -> None:
             port=_given(args.gateway_port, gateway_config.port),
             router_addr=f"{config.host}:{port}",
             recorder_addr=f"{recorder_config.host}:{recorder_port}",
+            stats_addr=f"{stats_config.host}:{stats_port}",
         )
         gateway = GatewayServer(gateway_config, redis)
         gateway_port = await gateway.start()
@@ -98,6 +106,7 @@ async def _up(args: argparse.Namespace) -> None:
             queues_file=str(config_file),
         )
         print(f"callcenter is up: router gRPC on {config.host}:{port}", flush=True)
+        print(f"  stats gRPC on {stats_config.host}:{stats_port}", flush=True)
         print(f"  recorder gRPC on {recorder_config.host}:{recorder_port}", flush=True)
         print(f"  dashboard: http://{gateway_config.host}:{gateway_port}/", flush=True)
         if password:
@@ -106,6 +115,7 @@ async def _up(args: argparse.Namespace) -> None:
         await wait_for_termination()
         await gateway.stop()
         await recorder.stop()
+        await stats.stop()
         await router.stop()
 
 
@@ -151,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--router-port", type=int, help="default: CALLCENTER_ROUTER_PORT or 50051 (0: any free port)")
     up.add_argument("--gateway-port", type=int, help="default: CALLCENTER_GATEWAY_PORT or 8080")
     up.add_argument("--recorder-port", type=int, help="default: CALLCENTER_RECORDER_PORT or 50053")
+    up.add_argument("--stats-port", type=int, help="default: CALLCENTER_STATS_PORT or 50052")
     sub.add_parser("router", help="run one router replica (settings from CALLCENTER_* variables)")
+    sub.add_parser("stats", help="run a stats replica (settings from CALLCENTER_* variables)")
     sub.add_parser("recorder", help="run the recorder (settings from CALLCENTER_* variables)")
     sub.add_parser("gateway", help="run the supervisors' web gateway (settings from CALLCENTER_* variables)")
     user_cmd = sub.add_parser("user", help="manage gateway users")
@@ -180,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             from services.router.server import main as router_main
 
             router_main()
+        elif args.command == "stats":
+            from services.stats.server import main as stats_main
+
+            stats_main()
         elif args.command == "recorder":
             from services.recorder.server import main as recorder_main
 

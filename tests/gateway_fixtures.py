@@ -38,12 +38,13 @@ class Gateway:
 @pytest.fixture
 async def gateway(redis, redis_url, tenant, start_replica, request):
     """The gateway in front of a fresh router replica (and stats/recorder when the test
-    module provides a `backend_addrs` fixture, named before `gateway` in the test's
-    arguments so that it is already set up)."""
+    module provides a `backend_addrs` or `full_backends` fixture, named before `gateway` in
+    the test's arguments so that it is already set up)."""
     router = await start_replica()
     addrs = {"router_addr": f"127.0.0.1:{router.port}"}
-    if "backend_addrs" in request.fixturenames:
-        addrs.update(request.getfixturevalue("backend_addrs"))
+    for name in ("backend_addrs", "full_backends"):
+        if name in request.fixturenames:
+            addrs.update(request.getfixturevalue(name))
     config = GatewayConfig(common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, **addrs)
     app = create_app(config, redis)
     client = TestClient(TestServer(app))

@@ -122,8 +122,11 @@ async def refusal(stub, requests: list[pb.UploadRecordingRequest], keep_open: bo
         if keep_open:
             await never.wait()
 
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.UploadRecording(stream())
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.UploadRecording(stream())
+    finally:
+        never.set()  # lets the client's request task end
     return caught.value
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import time
 
 import grpc
 import pytest
@@ -65,6 +67,7 @@ async def start_and_cut(stub, call_id: str, audio: bytes, send_bytes: int, meta=
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
+    gate.set()  # lets the client's request task end
 
     async def interrupted():
         reply = await status(stub, call_id)
@@ -285,3 +288,23 @@ async def test_an_upload_still_running_after_the_grace_period_is_kept_resumable(
         assert reply.state == pb.UPLOAD_STATE_INTERRUPTED and reply.committed_offset == 4000
         recording = await upload(stub, audio, metadata("c-slow", resume_offset=4000), start=4000)
         assert parse_wav(await download(stub, recording.id)).frames == audio
+
+
+async def test_staged_files_a_crash_left_behind_are_cleaned_but_resumable_audio_is_kept(start_recorder):
+    service = await start_recorder(commit_bytes=4000, idle_finalize_s=60)
+    audio = tone(1.0)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+        stub = recorder_pb2_grpc.RecorderServiceStub(channel)
+        stored = await upload(stub, audio, metadata("c-stored"))
+        await start_and_cut(stub, "c-open", audio, send_bytes=8000)
+    staging = service.recorder.staging
+    interrupted_raw = next(staging.root.glob("*.raw"))
+    leftovers = [staging.raw_path(stored.id), staging.wav_path(stored.id), staging.wav_path("ab" * 16)]
+    for path in leftovers:
+        path.write_bytes(b"left by a crash")
+    assert await service.recorder.clean_staging() == []  # too recent to judge
+    an_hour_ago = time.time() - 3600
+    for path in [*leftovers, interrupted_raw]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert sorted(await service.recorder.clean_staging()) == sorted(p.name for p in leftovers)
+    assert [p.name for p in staging.root.iterdir()] == [interrupted_raw.name]

@@ -11,7 +11,16 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.gateway import agents_api, auth_api, board_api, openapi, pages, recordings_api, tasks_api
+from services.gateway import (
+    agents_api,
+    auth_api,
+    board_api,
+    openapi,
+    pages,
+    recordings_api,
+    stats_api,
+    tasks_api,
+)
 from services.gateway.backends import Backends
 from services.gateway.config import GatewayConfig
 from services.gateway.live import LiveHub
@@ -73,7 +82,6 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         await app[BACKENDS].close()
 
     app[board_api.LIVE] = LiveHub(redis, config.common.tenant)
-    app[board_api.BOARD_FIGURES] = board_api.no_figures
 
     async def run_live_hub(app: web.Application):
         hub = app[board_api.LIVE]
@@ -90,7 +98,7 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
     app.cleanup_ctx.append(close_backends)
     app.cleanup_ctx.append(run_live_hub)
     app.on_shutdown.append(end_streams)
-    for module in (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, openapi):
+    for module in (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, openapi):
         app.router.add_routes(module.routes)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static/", pages.STATIC, append_version=False)

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import time
 
+import grpc
+import structlog
 from aiohttp import web
 
 from callcenter.common.v1 import states_pb2
 from callcenter.router.v1 import router_pb2 as pb
-from services.gateway import access
+from callcenter.stats.v1 import stats_pb2 as spb
+from services.gateway import access, stats_api
 from services.gateway.agents_api import visible_agents
 from services.gateway.live import LiveHub, stream
+from services.gateway.query import time_zone
 from services.gateway.web import BACKENDS, json_reply, user_of
 
+log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 LIVE = web.AppKey("live", LiveHub)
 
@@ -38,7 +43,7 @@ async def board(request: web.Request) -> web.Response:
     offline = (states_pb2.AGENT_STATE_UNSPECIFIED, states_pb2.AGENT_STATE_LOGGED_OUT)
     online = [a for a in agents if a.status.state not in offline]
     by_queue = {q.name: sum(1 for a in online if q.name in a.status.queues) for q in queues}
-    figures = await request.app[BOARD_FIGURES](request, [a.id for a in agents], [q.name for q in queues])
+    figures = await day_figures(request, [a.id for a in agents], [q.name for q in queues])
     return json_reply(
         {
             "generated_at_ms": int(time.time() * 1000),
@@ -69,15 +74,71 @@ async def board(request: web.Request) -> web.Response:
             ],
             "overdue": figures["overdue"],
             "leads_at_risk": figures["leads_at_risk"],
+            "stats_unavailable": figures.get("stats_unavailable", False),
         }
     )
 
 
-async def no_figures(request: web.Request, agent_ids: list[str], queues: list[str]) -> dict:
-    return {"agents": {}, "queues": {}, "overdue": [], "leads_at_risk": []}
-
-
-BOARD_FIGURES = web.AppKey("board_figures", object)
+async def day_figures(request: web.Request, agent_ids: list[str], queues: list[str]) -> dict:
+    """Today's figures (in ?tz=) from stats: answered and missed per agent, answered,
+    abandoned and service level per queue, overdue calls and leads at risk. The board still
+    shows the router's live state when stats is down (`stats_unavailable`)."""
+    user = user_of(request)
+    tz = time_zone(request.query)
+    period = spb.Period(time_zone=tz, day=stats_api.today(tz))
+    stub, deadline = stats_api.stats(request), stats_api.timeout(request)
+    figures: dict = {"agents": {}, "queues": {}, "overdue": [], "leads_at_risk": []}
+    try:
+        if agent_ids:
+            reply = await stub.GetAgentStats(
+                spb.GetAgentStatsRequest(period=period, agent_ids=agent_ids), timeout=deadline
+            )
+            for a in reply.agents:
+                figures["agents"][a.agent_id] = {
+                    "answered_today": a.answered,
+                    "missed_today": a.missed,
+                    "talk_today_ms": a.talk_time.ToMilliseconds(),
+                }
+        if queues and user.role != "agent":
+            reply = await stub.GetQueueStats(spb.GetQueueStatsRequest(period=period, queues=queues), timeout=deadline)
+            for q in reply.queues:
+                figures["queues"][q.queue] = {
+                    "answered_today": q.answered,
+                    "abandoned_today": q.abandoned,
+                    "service_level": q.service_level_percent / 100 if q.offered else None,
+                }
+        board = await stub.GetBoard(spb.GetBoardRequest(), timeout=deadline)
+        visible_queues = set(queues)
+        figures["overdue"] = [
+            {
+                "call_id": c.call_id,
+                "queue": c.queue,
+                "state": states_pb2.CallState.Name(c.state),
+                "since_ms": c.received_at.ToMilliseconds(),
+                "agent_id": c.agent_id,
+            }
+            for c in board.overdue
+            if (c.agent_id == user.agent_id if user.role == "agent" else c.queue in visible_queues)
+        ]
+        visible_agents_set = set(agent_ids)
+        for name in ("cadence_broken", "improper_refusal", "not_called"):
+            reply = await stub.ListLeads(
+                spb.ListLeadsRequest(
+                    filter=stats_api.LEAD_FILTERS[name],
+                    period=period,
+                    agent_id=user.agent_id if user.role == "agent" else "",
+                ),
+                timeout=deadline,
+            )
+            figures["leads_at_risk"] += [
+                {"lead_id": lead.lead_id, "agent_id": lead.agent_id, "reason": name}
+                for lead in reply.leads
+                if access.sees_all(user) or lead.agent_id in visible_agents_set
+            ]
+    except grpc.aio.AioRpcError as exc:
+        log.warning("board.stats_unavailable", code=exc.code().name, details=exc.details())
+        figures["stats_unavailable"] = True
+    return figures
 
 
 @routes.get("/api/v1/events")

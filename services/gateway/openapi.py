@@ -35,6 +35,14 @@ def _obj(**props) -> dict:
 
 
 AGENT = [_path_param("agent_id")]
+PERIOD = [
+    _query("period", description="day (default), hour or range"),
+    _query("day", description="YYYY-MM-DD (default: today in tz)"),
+    _query("hour", description="ISO date-time (period=hour)"),
+    _query("from", description="period=range start"),
+    _query("to", description="period=range end"),
+    _query("tz", description="IANA time zone (default UTC)"),
+]
 
 PATHS: dict[str, dict] = {
     "/api/v1/login": {
@@ -98,6 +106,68 @@ PATHS: dict[str, dict] = {
             "An agent's tasks (own for agents; ?agent_id= for supervisors)",
             params=[_query("agent_id"), _query("all", description="1 includes closed tasks")],
             tag="tasks",
+        )
+    },
+    "/api/v1/stats/agents": {
+        "get": _op(
+            "Per-agent KPIs over a period: offered, answered, missed, talk, wrap-up, pause, occupancy, score",
+            params=PERIOD + [_query("agent_id")],
+            tag="figures",
+        )
+    },
+    "/api/v1/stats/queues": {
+        "get": _op(
+            "Per-queue KPIs over a period: answered, abandoned, ASA, service level, AHT (supervisors)",
+            params=PERIOD + [_query("queue"), _query("service_level_s", "number")],
+            tag="figures",
+        )
+    },
+    "/api/v1/calls": {
+        "get": _op(
+            "Call records (S1.1), newest first, with filters and paging",
+            params=[
+                _query("agent_id"),
+                _query("queue"),
+                _query("caller"),
+                _query("call_id"),
+                _query("outcome", description="answered, missed, abandoned, timed_out, redirected, in_progress"),
+                _query("from", description="ISO date or date-time"),
+                _query("to", description="ISO date (inclusive) or date-time"),
+                _query("tz"),
+                _query("min_talk_s", "number"),
+                _query("max_talk_s", "number"),
+                _query("page_size", "integer"),
+                _query("page_token"),
+            ],
+            tag="calls",
+        )
+    },
+    "/api/v1/calls/{call_id}": {"get": _op("One call record", params=[_path_param("call_id")], tag="calls")},
+    "/api/v1/leads": {
+        "get": _op(
+            "Leads with their attempts, touches and cadence (S4)",
+            params=PERIOD
+            + [_query("filter", description="not_called, improper_refusal, cadence_broken"), _query("agent_id")],
+            tag="leads",
+        ),
+        "post": _op(
+            "Report a new lead (CRM or supervisor)",
+            body=_obj(lead_id="string", agent_id="string", stage="string"),
+            tag="leads",
+        ),
+    },
+    "/api/v1/leads/{lead_id}": {"get": _op("One lead", params=[_path_param("lead_id")] + PERIOD, tag="leads")},
+    "/api/v1/leads/{lead_id}/assign": {
+        "post": _op(
+            "Assign a lead to an agent", params=[_path_param("lead_id")], body=_obj(agent_id="string"), tag="leads"
+        )
+    },
+    "/api/v1/leads/{lead_id}/stage": {
+        "post": _op(
+            "Move a lead to another stage (lead, in_work, payment, fulfilled, refused)",
+            params=[_path_param("lead_id")],
+            body=_obj(stage="string", agent_id="string"),
+            tag="leads",
         )
     },
     "/api/v1/recordings": {

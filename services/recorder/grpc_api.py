@@ -79,6 +79,9 @@ def _domain_errors(handler):
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             log.warning("redis.unavailable", error=str(exc))
             await context.abort(grpc.StatusCode.UNAVAILABLE, "the recorder's catalog is unreachable; retry")
+        except OSError as exc:  # disk full, storage gone: what was committed is kept
+            log.error("storage.failed", error=str(exc))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"the recorder could not use its storage ({exc}); retry")
 
     return wrapper
 
@@ -153,11 +156,9 @@ class RecorderServicer(recorder_pb2_grpc.RecorderServiceServicer):
         if first is None or first.WhichOneof("payload") != "metadata":
             raise InvalidArgument("metadata", "the first message of an upload must carry the metadata")
         metadata = metadata_from_pb(first.metadata, self.recorder.clock.now_ms())
+        # Each RPC runs in its own task, so these stay on this upload's log lines only.
         structlog.contextvars.bind_contextvars(rpc="UploadRecording", call_id=metadata.call_id, leg=metadata.leg)
-        try:
-            recording = await self.recorder.receive(metadata, _messages(request_iterator))
-        finally:
-            structlog.contextvars.clear_contextvars()
+        recording = await self.recorder.receive(metadata, _messages(request_iterator))
         return pb.UploadRecordingResponse(recording=recording_to_pb(recording))
 
     @_domain_errors

@@ -279,13 +279,15 @@ class Recorder:
                         f"{session.committed}; resume from {session.committed} or lower"
                     )
                 recording_id, offset = session.recording_id, metadata.resume_offset
+                # Lower the committed offset before cutting the file back, so Redis never
+                # promises more than the file holds.
+                await self.catalog.commit(metadata, token, offset, now, lease_ms)
                 try:
                     file = await asyncio.to_thread(self.staging.open_raw, recording_id, offset)
                 except FileNotFoundError:
                     raise FailedPrecondition(
                         f"the interrupted upload's audio is not on this recorder (staging {self.staging.root})"
                     ) from None
-                await self.catalog.commit(metadata, token, offset, now, lease_ms)
             upload = Upload(self, metadata, recording_id, token, file, offset)
             self._active[(call_id, leg)] = upload
             log.info("upload.started", call_id=call_id, leg=leg, recording_id=recording_id, offset=offset)
@@ -455,7 +457,11 @@ class Recorder:
                 if not self.staging.has_raw(session.recording_id):
                     log.warning("upload.staging_missing", call_id=call_id, leg=leg, recording_id=session.recording_id)
                     continue
-                file = await asyncio.to_thread(self.staging.open_raw, session.recording_id, session.committed)
+                try:
+                    file = await asyncio.to_thread(self.staging.open_raw, session.recording_id, session.committed)
+                except FileNotFoundError as exc:
+                    log.error("upload.staging_short", call_id=call_id, leg=leg, error=str(exc))
+                    continue
                 file.close()
                 stored.append(
                     await self._finalize(session.metadata, session.recording_id, token, session.committed, partial=True)
@@ -463,6 +469,25 @@ class Recorder:
             finally:
                 await self.catalog.release_uploads([(call_id, leg, token)])
         return stored
+
+    async def clean_staging(self) -> list[str]:
+        """Removes staged files a crash left behind: WAV files of a storing that never
+        finished (storing again rewrites them) and raw audio of recordings already stored.
+        Only files untouched for idle_finalize_ms are looked at; raw audio of an upload that
+        may still be resumed is kept. Returns the names removed."""
+        removed = []
+        for path in await asyncio.to_thread(self.staging.older_than, self.limits.idle_finalize_ms / 1000):
+            key, _, kind = path.name.partition(".")
+            if kind == "raw":
+                if not await self.redis.exists(self.catalog.keys.recording(key)):
+                    continue
+            elif kind != "wav":
+                continue
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            removed.append(path.name)
+        if removed:
+            log.info("staging.cleaned", files=removed)
+        return removed
 
     async def renew_leases(self) -> int:
         """Keeps the locks of the uploads this process is receiving."""

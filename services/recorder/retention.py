@@ -1,7 +1,7 @@
 """The recorder's background work: renewing the leases of running uploads, storing
-interrupted uploads nobody resumed as partial recordings, and deleting recordings past the
-retention period (except those on legal hold). Each runs on its own period; a failed round
-is logged and retried next period."""
+interrupted uploads nobody resumed as partial recordings, deleting recordings past the
+retention period (except those on legal hold), and removing staged files a crash left.
+Each runs on its own period; a failed round is logged and retried next period."""
 
 from __future__ import annotations
 
@@ -18,39 +18,48 @@ log = structlog.get_logger(__name__)
 
 
 class Periodic:
-    """Runs `work` every interval_s until stopped."""
+    """Runs `work` every interval_s until stopped. Stopping lets a round under way finish
+    (cancelling one mid-way could leave a Redis command half done), within stop_timeout_s."""
 
     def __init__(self, name: str, interval_s: float, work: Callable[[], Awaitable[object]]) -> None:
         self.name = name
         self.interval_s = interval_s
         self.work = work
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.work()
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 log.warning("recorder.sweep_redis_unavailable", sweep=self.name, error=str(exc))
             except Exception:
                 log.exception("recorder.sweep_failed", sweep=self.name)
-            await asyncio.sleep(self.interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+        if not done:
+            log.warning("recorder.sweep_cancelled", sweep=self.name)
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
 
 
 async def sweep(recorder: Recorder) -> None:
     """One round of both sweeps."""
     partial = await recorder.finalize_idle_uploads()
     deleted = await recorder.delete_expired()
+    await recorder.clean_staging()
     if partial or deleted:
         log.info("recorder.swept", stored_partial=len(partial), deleted=len(deleted))
 

@@ -9,7 +9,7 @@ import structlog
 
 from callcenter.clock import Clock, SystemClock
 from callcenter.grpc_server import GrpcServer
-from callcenter.lifecycle import wait_for_termination
+from callcenter.lifecycle import catch_termination, wait_for_termination
 from callcenter.logs import configure_logging
 from callcenter.recorder.v1 import recorder_pb2, recorder_pb2_grpc
 from callcenter.redis_connection import open_redis
@@ -69,6 +69,7 @@ class RecorderService:
         running then are suspended (committed, resumable from another replica or after a
         restart). Then stops the background loops."""
         self.recorder.accepting = False
+        log.info("recorder.stopping", uploads=self.recorder.active_uploads)
         await self.grpc.stop(self.config.shutdown_grace_s)
         await self.recorder.drain()
         for loop in self._loops:
@@ -77,6 +78,7 @@ class RecorderService:
 
 
 async def run(config: RecorderConfig) -> None:
+    catch_termination()  # a signal while starting still ends in a clean stop
     async with open_redis(config.common) as redis:
         service = RecorderService(config, redis)
         await service.start()

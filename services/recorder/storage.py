@@ -18,6 +18,7 @@ import asyncio
 import os
 import pathlib
 import re
+import time
 from collections.abc import AsyncIterator
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -140,6 +141,11 @@ class Staging:
             file.close()
             raise
         return file
+
+    def older_than(self, age_s: float) -> list[pathlib.Path]:
+        """Staged files not modified for age_s seconds (wall clock). Blocking."""
+        cutoff = time.time() - age_s
+        return [p for p in self.root.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
 
     def has_raw(self, key: str) -> bool:
         return self.raw_path(key).exists()

@@ -12,7 +12,7 @@ const stateName = (s) => (s || "").replace(/^AGENT_STATE_|^CALL_STATE_/, "").toL
 async function refresh() {
   pending = null;
   try {
-    board = await api("/api/v1/board");
+    board = await api(`/api/v1/board?tz=${encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC")}`);
     skew = board.generated_at_ms - Date.now();
     render();
   } catch (error) {
@@ -48,6 +48,9 @@ function actionButtons(agent) {
 }
 
 function render() {
+  const live = document.getElementById("live");
+  live.title = board.stats_unavailable ? "live state shown; today's figures are unavailable (stats service down)" : "live updates";
+  document.body.classList.toggle("stats-down", Boolean(board.stats_unavailable));
   const online = document.getElementById("online");
   online.replaceChildren(el("div", { class: "tile", id: "online-total" }, el("b", {}, board.online.total), "online"),
     ...Object.entries(board.online.by_queue).map(([q, n]) =>

@@ -1,0 +1,82 @@
+"""`python -m services.bench` / `callcenter bench`: the options. Building them imports nothing
+heavy; the bench itself is services.bench.runner."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+
+def _scale_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("agent counts must be at least 1")
+    return values
+
+
+SECTIONS = ("echo", "router", "timers", "scale", "recorder", "stats")
+
+
+def _sections(text: str) -> list[str]:
+    chosen = [x.strip() for x in text.split(",") if x.strip()]
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"sections are {', '.join(SECTIONS)}; got {text!r}")
+    return chosen
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bench's options, for `python -m services.bench` and `callcenter bench`."""
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per section (default: 10)")
+    parser.add_argument("--clients", type=int, default=1, help="load-generator processes (default: 1)")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per load generator")
+    parser.add_argument("--payload", type=int, default=64, help="echo payload bytes (about a RouteCallRequest)")
+    parser.add_argument(
+        "--scale", type=_scale_list, default=[10, 1000, 10000], help="agent counts for the scale section"
+    )
+    parser.add_argument("--scale-seconds", type=float, default=5.0, help="seconds of load per scale point")
+    parser.add_argument(
+        "--scale-rounds", type=int, default=2, help="rounds over the agent counts, alternating order (default: 2)"
+    )
+    parser.add_argument("--scale-concurrency", type=int, default=4, help="requests in flight in the scale section")
+    parser.add_argument("--probe-concurrency", type=int, default=4, help="parallel timer probes of each kind")
+    parser.add_argument("--ring-timeout-ms", type=int, default=200, help="ring timeout of the failover probes")
+    parser.add_argument("--wrap-up-ms", type=int, default=300, help="wrap-up of the wrap-up probes")
+    parser.add_argument("--upload-concurrency", type=int, default=8, help="recorder uploads in flight per client")
+    parser.add_argument("--upload-audio-s", type=float, default=60.0, help="seconds of audio per recorder upload")
+    parser.add_argument(
+        "--sections",
+        type=_sections,
+        default=list(SECTIONS),
+        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, recorder, stats"
+        " (default: all; the recorder and stats when their services are there)",
+    )
+    parser.add_argument(
+        "--profile-router",
+        type=pathlib.Path,
+        help="run the router under cProfile and write its profile here (diagnostic; slows the router)",
+    )
+    parser.add_argument(
+        "--output", type=pathlib.Path, default=pathlib.Path("bench-results.json"), help="where to write the JSON"
+    )
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Runs the bench with options parsed by a parser given add_arguments; the exit code."""
+    if args.clients < 1 or args.concurrency < 1 or args.seconds <= 0 or args.scale_seconds <= 0:
+        print("bench: --clients, --concurrency, --seconds and --scale-seconds must be above 0")
+        return 2
+    from services.bench.runner import run_from_args as run
+
+    return run(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.bench", description="Benchmark the router against this machine's gRPC/Redis ceiling"
+    )
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))

@@ -1,0 +1,121 @@
+"""What a simulation plays: the arrival rate, the agents' habits, the callers, the time scale.
+
+Every duration is in *simulated* seconds, as it would pass in a real call centre; `speed`
+divides them all (the router's queue timers included), so `speed = 30` plays half an hour
+in one minute. Only `duration_s`, `drain_s` and `summary_every_s` are wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A lognormal spread of durations: half are below `median_s`; `sigma` widens the tail."""
+
+    median_s: float
+    sigma: float = 0.5
+
+    def draw(self, rng: random.Random) -> float:
+        if self.median_s <= 0:
+            return 0.0
+        return rng.lognormvariate(math.log(self.median_s), self.sigma) if self.sigma > 0 else self.median_s
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    # The router's gRPC address.
+    router: str = "127.0.0.1:50051"
+    # Time compression: every simulated duration (and the queues' timers) is divided by this.
+    speed: float = 1.0
+    # New calls per simulated minute, arriving as a Poisson process.
+    rate_per_min: float = 4.0
+    # Wall-clock seconds during which calls arrive (None: until max_calls or stopped).
+    duration_s: float | None = 60.0
+    # Stop after this many calls (None: no limit).
+    max_calls: int | None = None
+    # Wall-clock seconds to let calls in progress finish once arrivals stop; the virtual
+    # PBX then hangs up whatever is left, so every call ends in a final state.
+    drain_s: float = 30.0
+    # Wall-clock seconds between two lines of the live summary (0: none).
+    summary_every_s: float = 5.0
+    # Seed of the random generator (None: a different run every time).
+    seed: int | None = None
+    # Names of the queues and agents the simulation creates start with this.
+    prefix: str = "sim"
+
+    # The team.
+    agents: int = 12
+    # Agents who never pick up (headset off): their offers ring out and fail over; the
+    # router pauses them after max_no_answer misses in a row, and they resume later.
+    never_answer_agents: int = 1
+    # Chance an ordinary agent picks up an offer; otherwise they let it ring out...
+    answer_probability: float = 0.9
+    # ... or, with this chance, decline it (REJECTED) after a moment.
+    reject_probability: float = 0.03
+    # How long an agent lets the phone ring before picking up.
+    answer_delay: Spread = Spread(2.0, 0.5)
+    # Talk time.
+    talk: Spread = Spread(150.0, 0.6)
+    # After-call work an agent actually needs; below the queue's wrap-up the agent ends
+    # the wrap-up early (EndWrapUp), above it the router's timer ends it.
+    after_call_work: Spread = Spread(20.0, 0.6)
+    # How long an agent paused for missing calls takes to come back (ResumeAgent).
+    comeback: Spread = Spread(60.0, 0.5)
+
+    # The callers.
+    # How long a caller waits for an agent before hanging up (abandoning).
+    patience: Spread = Spread(120.0, 0.7)
+    # Known clients on the caller list (UpsertClient) at the start.
+    clients: int = 40
+    # Share of the known clients who are VIPs (priority 1-3).
+    vip_fraction: float = 0.15
+    # Share of the known clients with a personal manager from the start.
+    managed_fraction: float = 0.25
+    # Share of calls from known clients (returning callers; the sales queue is sticky, so
+    # whoever answered them before becomes their manager).
+    returning_fraction: float = 0.4
+    # Share of calls that go to the support queue (the others call sales).
+    support_fraction: float = 0.3
+
+    # The queues' timers, in simulated seconds (sent to the router scaled by speed).
+    ring_timeout_s: float = 5.0
+    wrap_up_s: float = 30.0
+    retry_delay_s: float = 2.0
+    manager_wait_s: float = 5.0
+    vip_overflow_s: float = 30.0
+    max_no_answer: int = 3
+    # Log the simulation's agents out at the end.
+    logout_at_end: bool = True
+
+    def scaled(self, simulated_s: float) -> float:
+        """Wall-clock seconds for a simulated duration."""
+        return simulated_s / self.speed
+
+    def scaled_ms(self, simulated_s: float) -> int:
+        """Wall-clock milliseconds for a simulated duration, at least 1."""
+        return max(1, round(simulated_s * 1000 / self.speed))
+
+    def validate(self) -> None:
+        if self.speed <= 0:
+            raise ValueError("speed must be above 0")
+        if self.rate_per_min <= 0:
+            raise ValueError("rate must be above 0")
+        if self.agents < 1 or not 0 <= self.never_answer_agents <= self.agents:
+            raise ValueError("need at least one agent, and never_answer_agents between 0 and agents")
+        for name in (
+            "answer_probability",
+            "reject_probability",
+            "vip_fraction",
+            "managed_fraction",
+            "returning_fraction",
+            "support_fraction",
+        ):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.duration_s is None and self.max_calls is None:
+            # Allowed: runs until stopped (callcenter up --demo).
+            pass

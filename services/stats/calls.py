@@ -1,0 +1,135 @@
+"""Call records (S1.1): one per call, assembled by apply.lua from the call's events; listed
+newest first through the narrowest index that fits the filter, the rest filtered here."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import redis.asyncio as aioredis
+
+from services.stats.keys import StatsKeys
+from services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
+
+NOT_ANSWERED = ("abandoned", "timed_out", "redirected")
+
+
+def _opt(h: dict[str, str], name: str) -> int | None:
+    value = h.get(name)
+    return int(value) if value not in (None, "") else None
+
+
+def call_record(h: dict[str, str], offers: dict[str, str], recordings: set[str]) -> CallRecord:
+    by_attempt: dict[int, dict[str, str]] = {}
+    for field, value in offers.items():
+        attempt, _, name = field.partition(":")
+        by_attempt.setdefault(int(attempt), {})[name] = value
+    return CallRecord(
+        call_id=h["id"],
+        caller=h.get("caller", ""),
+        queue=h.get("queue", ""),
+        final_queue=h.get("final_queue") or h.get("last_queue") or h.get("queue", ""),
+        received_ms=_opt(h, "received"),
+        answered_ms=_opt(h, "answered"),
+        ended_ms=_opt(h, "ended"),
+        outcome=h.get("outcome") or "in_progress",
+        agent_id=h.get("agent", ""),
+        offers=[
+            OfferRecord(a, o.get("agent", ""), o.get("outcome", "ringing"), int(o.get("ring_ms") or 0))
+            for a, o in sorted(by_attempt.items())
+        ],
+        wait_ms=int(h.get("wait_ms") or 0),
+        talk_ms=int(h.get("talk_ms") or 0),
+        wrap_ms=int(h.get("wrap_ms") or 0),
+        recording_ids=sorted(recordings),
+        lead_id=h.get("lead_id", ""),
+    )
+
+
+def matches(record: CallRecord, f: CallFilter) -> bool:
+    if f.queue and f.queue not in (record.queue, record.final_queue):
+        return False
+    if f.caller and record.caller != f.caller:
+        return False
+    if f.agent_id and all(o.agent_id != f.agent_id for o in record.offers):
+        return False
+    if f.outcome and record.outcome != f.outcome:
+        return False
+    if f.missed_only:
+        if f.agent_id:
+            if not any(o.agent_id == f.agent_id and o.outcome not in ("answered", "ringing") for o in record.offers):
+                return False
+        elif record.outcome not in NOT_ANSWERED:
+            return False
+    if f.min_talk_ms is not None and record.talk_ms < f.min_talk_ms:
+        return False
+    return not (f.max_talk_ms is not None and record.talk_ms > f.max_talk_ms)
+
+
+def _encode_token(max_ms: int, offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"max": max_ms, "offset": offset}).encode()).decode()
+
+
+def _decode_token(token: str) -> tuple[int, int]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(data["max"]), int(data["offset"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument("page_token: not a token this service issued") from None
+
+
+class CallReader:
+    def __init__(self, redis: aioredis.Redis, keys: StatsKeys, scan_chunk: int = 200) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.scan_chunk = scan_chunk
+
+    async def load(self, call_ids: list[str]) -> list[CallRecord | None]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for call_id in call_ids:
+                pipe.hgetall(self.keys.call(call_id))
+                pipe.hgetall(self.keys.offers(call_id))
+                pipe.smembers(self.keys.recordings(call_id))
+            replies = await pipe.execute()
+        out: list[CallRecord | None] = []
+        for i in range(len(call_ids)):
+            h, offers, recordings = replies[i * 3 : i * 3 + 3]
+            out.append(call_record(h, offers, recordings) if h.get("id") else None)
+        return out
+
+    async def get(self, call_id: str) -> CallRecord:
+        (record,) = await self.load([call_id])
+        if record is None:
+            raise NotFound(f"call {call_id} has no record")
+        return record
+
+    def _index(self, f: CallFilter) -> str:
+        if f.caller:
+            return self.keys.calls_by("caller", f.caller)
+        if f.agent_id:
+            return self.keys.calls_by("agent", f.agent_id)
+        if f.queue:
+            return self.keys.calls_by("queue", f.queue)
+        return self.keys.calls
+
+    async def list(self, f: CallFilter, page_size: int, page_token: str, now_ms: int) -> tuple[list[CallRecord], str]:
+        """A page of matching records, newest first, and the next page's token ("" at the end).
+        The token fixes the newest arrival time of the first page, so calls arriving later do
+        not shift the pages."""
+        low = f.received.start_ms if f.received else 0
+        high = (f.received.end_ms - 1) if f.received else now_ms
+        offset = 0
+        if page_token:
+            high, offset = _decode_token(page_token)
+        key = self._index(f)
+        page: list[CallRecord] = []
+        while True:
+            ids = await self.redis.zrevrangebyscore(key, high, low, start=offset, num=self.scan_chunk)
+            if not ids:
+                return page, ""
+            for pos, record in enumerate(await self.load(ids)):
+                if record is not None and matches(record, f):
+                    page.append(record)
+                    if len(page) == page_size:
+                        return page, _encode_token(high, offset + pos + 1)
+            offset += len(ids)

@@ -1,0 +1,92 @@
+"""Agent and queue figures over a period: sums of the stored buckets, and agent state time
+from each agent's state timeline (docs/stats.md has every formula)."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from services.stats.config import Figures
+from services.stats.keys import StatsKeys
+from services.stats.model import AgentFigures, QueueFigures, Range
+from services.stats.periods import buckets
+
+
+def _histogram(sums: dict[str, int], prefix: str) -> dict[int, int]:
+    return {int(k[len(prefix) :]): v for k, v in sums.items() if k.startswith(prefix)}
+
+
+class FigureReader:
+    def __init__(self, redis: aioredis.Redis, keys: StatsKeys, figures: Figures) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.figures = figures
+
+    async def _sums(self, kind: str, names: list[str], r: Range) -> list[dict[str, int]]:
+        spans = list(buckets(r))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                for span, start in spans:
+                    pipe.hgetall(self.keys.bucket(kind, name, span, start))
+            replies = await pipe.execute()
+        out = []
+        for i in range(len(names)):
+            sums: dict[str, int] = {}
+            for h in replies[i * len(spans) : (i + 1) * len(spans)]:
+                for field, value in h.items():
+                    sums[field] = sums.get(field, 0) + int(value)
+            out.append(sums)
+        return out
+
+    async def state_time(self, agent_id: str, r: Range, now_ms: int) -> dict[str, int]:
+        """Milliseconds spent in each state within r (up to now), from the agent's timeline."""
+        key = self.keys.timeline(agent_id)
+        before = await self.redis.zrevrangebyscore(key, f"({r.start_ms}", "-inf", start=0, num=1)
+        inside = await self.redis.zrangebyscore(key, r.start_ms, f"({r.end_ms}", withscores=True)
+        state = before[0].split("|")[2] if before else "logged_out"
+        t = r.start_ms
+        spent: dict[str, int] = {}
+        for member, score in inside:
+            at = int(score)
+            spent[state] = spent.get(state, 0) + at - t
+            state, t = member.split("|")[2], at
+        end = min(r.end_ms, max(now_ms, t))
+        spent[state] = spent.get(state, 0) + max(end - t, 0)
+        return {s: ms for s, ms in spent.items() if ms}
+
+    async def agents(self, agent_ids: list[str], r: Range, now_ms: int) -> list[AgentFigures]:
+        f = self.figures
+        out = []
+        for agent_id, sums in zip(agent_ids, await self._sums("agent", agent_ids, r), strict=True):
+            a = AgentFigures(agent_id=agent_id)
+            for name in ("offered", "answered", "missed", "rejected", "busy", "caller_hung_up", "handled"):
+                setattr(a, name, sums.get(name, 0))
+            a.talk_ms, a.ring_ms, a.wrap_ms = sums.get("talk_ms", 0), sums.get("ring_ms", 0), sums.get("wrap_ms", 0)
+            a.successful_touches = sum(c for s, c in _histogram(sums, "t:").items() if s > f.successful_touch_s)
+            a.state_ms = await self.state_time(agent_id, r, now_ms)
+            a.score = (
+                f.score_handled_bonus * a.handled
+                - f.score_missed_penalty * a.missed
+                - f.score_rejected_penalty * a.rejected
+            )
+            out.append(a)
+        return out
+
+    async def queues(self, names: list[str], r: Range, threshold_s: int) -> list[QueueFigures]:
+        f = self.figures
+        out = []
+        for name, sums in zip(names, await self._sums("queue", names, r), strict=True):
+            q = QueueFigures(queue=name)
+            for field in ("offered", "answered", "abandoned", "timed_out", "overflowed", "handled", "wrap_ups"):
+                setattr(q, field, sums.get(field, 0))
+            q.answer_wait_ms, q.talk_ms, q.wrap_ms = (
+                sums.get("answer_wait_ms", 0),
+                sums.get("talk_ms", 0),
+                sums.get("wrap_ms", 0),
+            )
+            q.answered_within = sum(c for s, c in _histogram(sums, "w:").items() if s <= threshold_s)
+            q.short_abandoned = sum(c for s, c in _histogram(sums, "a:").items() if s <= f.short_abandon_s)
+            ended = q.answered + q.abandoned - q.short_abandoned + q.timed_out + q.overflowed
+            q.service_level_percent = 100.0 * q.answered_within / ended if ended else 0.0
+            q.service_level_met = ended > 0 and q.service_level_percent >= f.service_level_target_percent
+            out.append(q)
+        return out

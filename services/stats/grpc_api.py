@@ -1,0 +1,343 @@
+"""The stats gRPC servicer: each handler reads the request, calls one domain method and
+converts the answer. Domain errors become gRPC status codes in one place (`_domain_errors`)."""
+
+from __future__ import annotations
+
+import functools
+
+import grpc
+import redis.exceptions
+import structlog
+
+from callcenter.common.v1 import states_pb2
+from callcenter.event_stream import agent_state_enum, duration_ms, timestamp_ms
+from callcenter.stats.v1 import stats_pb2 as pb
+from callcenter.stats.v1 import stats_pb2_grpc
+from services.stats.model import (
+    AgentFigures,
+    AgentNow,
+    CallFilter,
+    CallRecord,
+    InvalidArgument,
+    LeadFigures,
+    NotFound,
+    QueueFigures,
+    QueueNow,
+    Range,
+    StatsError,
+)
+from services.stats.stats import PeriodSpec, Stats
+
+log = structlog.get_logger(__name__)
+
+OUTCOME_TO_PB = {
+    "in_progress": pb.CALL_OUTCOME_IN_PROGRESS,
+    "completed": pb.CALL_OUTCOME_COMPLETED,
+    "abandoned": pb.CALL_OUTCOME_ABANDONED,
+    "timed_out": pb.CALL_OUTCOME_TIMED_OUT,
+    "redirected": pb.CALL_OUTCOME_REDIRECTED,
+}
+OUTCOME_FROM_PB = {v: k for k, v in OUTCOME_TO_PB.items()}
+CADENCE_TO_PB = {
+    "met": pb.CADENCE_STATUS_MET,
+    "pending": pb.CADENCE_STATUS_PENDING,
+    "broken": pb.CADENCE_STATUS_BROKEN,
+}
+LEAD_FILTER_FROM_PB = {
+    pb.LEAD_FILTER_UNSPECIFIED: "all",
+    pb.LEAD_FILTER_NOT_CALLED: "not_called",
+    pb.LEAD_FILTER_IMPROPER_REFUSAL: "improper_refusal",
+    pb.LEAD_FILTER_CADENCE_BROKEN: "cadence_broken",
+}
+MAX_PAGE = 500
+
+
+def _domain_errors(handler):
+    """Turns domain errors and Redis outages into gRPC statuses with a readable message."""
+
+    @functools.wraps(handler)
+    async def wrapper(self, request, context):
+        try:
+            return await handler(self, request, context)
+        except InvalidArgument as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except NotFound as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        except StatsError as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("redis.unavailable", error=str(exc))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the stats store is unreachable; retry")
+
+    return wrapper
+
+
+def _set(ts) -> bool:
+    return bool(ts.seconds or ts.nanos)
+
+
+def period_spec(p: pb.Period) -> PeriodSpec:
+    span = p.WhichOneof("span")
+    if span == "day":
+        return PeriodSpec(time_zone=p.time_zone, day=p.day)
+    if span == "hour":
+        return PeriodSpec(time_zone=p.time_zone, hour_ms=p.hour.ToMilliseconds())
+    if span == "range":
+        ends = (p.range.start.ToMilliseconds(), p.range.end.ToMilliseconds())
+        return PeriodSpec(time_zone=p.time_zone, range_ms=ends)
+    return PeriodSpec(time_zone=p.time_zone)
+
+
+def range_pb(r: Range) -> pb.TimeRange:
+    return pb.TimeRange(start=timestamp_ms(r.start_ms), end=timestamp_ms(r.end_ms))
+
+
+def counts_pb(counts: dict[str, int]) -> pb.AgentCounts:
+    return pb.AgentCounts(**{k: counts.get(k, 0) for k in pb.AgentCounts.DESCRIPTOR.fields_by_name})
+
+
+def agent_pb(a: AgentNow, now_ms: int) -> pb.BoardAgent:
+    return pb.BoardAgent(
+        agent_id=a.agent_id,
+        state=agent_state_enum(a.state),
+        state_since=timestamp_ms(a.since_ms) if a.since_ms else None,
+        time_in_state=duration_ms(max(now_ms - a.since_ms, 0)) if a.since_ms else None,
+        call_id=a.call_id,
+        pause_reason=a.pause_reason,
+        queues=list(a.queues),
+    )
+
+
+def queue_pb(q: QueueNow, now_ms: int) -> pb.BoardQueue:
+    return pb.BoardQueue(
+        queue=q.queue,
+        agents=counts_pb(q.agents),
+        waiting=q.waiting,
+        ringing=q.ringing,
+        in_progress=q.in_progress,
+        longest_wait=duration_ms(max(now_ms - q.oldest_waiting_ms, 0) if q.oldest_waiting_ms else 0),
+        overdue=q.overdue,
+    )
+
+
+def agent_stats_pb(a: AgentFigures) -> pb.AgentStats:
+    return pb.AgentStats(
+        agent_id=a.agent_id,
+        offered=a.offered,
+        answered=a.answered,
+        missed=a.missed,
+        rejected=a.rejected,
+        busy=a.busy,
+        caller_hung_up=a.caller_hung_up,
+        handled=a.handled,
+        talk_time=duration_ms(a.talk_ms),
+        average_talk_time=duration_ms(a.average_talk_ms),
+        wrap_up_time=duration_ms(a.wrap_ms),
+        pause_time=duration_ms(a.state_ms.get("paused", 0)),
+        available_time=duration_ms(a.state_ms.get("available", 0)),
+        logged_in_time=duration_ms(a.logged_in_ms),
+        occupancy=a.occupancy,
+        successful_touches=a.successful_touches,
+        score=a.score,
+        ring_time=duration_ms(a.ring_ms),
+    )
+
+
+def queue_stats_pb(q: QueueFigures) -> pb.QueueStats:
+    return pb.QueueStats(
+        queue=q.queue,
+        offered=q.offered,
+        answered=q.answered,
+        abandoned=q.abandoned,
+        short_abandoned=q.short_abandoned,
+        timed_out=q.timed_out,
+        overflowed=q.overflowed,
+        answered_within_threshold=q.answered_within,
+        service_level_percent=q.service_level_percent,
+        average_speed_of_answer=duration_ms(q.average_speed_of_answer_ms),
+        average_handle_time=duration_ms(q.average_handle_ms),
+        abandonment_rate_percent=q.abandonment_rate_percent,
+        handled=q.handled,
+        talk_time=duration_ms(q.talk_ms),
+        wrap_up_time=duration_ms(q.wrap_ms),
+        service_level_met=q.service_level_met,
+    )
+
+
+def call_record_pb(c: CallRecord) -> pb.CallRecord:
+    return pb.CallRecord(
+        call_id=c.call_id,
+        caller=c.caller,
+        queue=c.queue,
+        final_queue=c.final_queue,
+        received_at=timestamp_ms(c.received_ms) if c.received_ms is not None else None,
+        answered_at=timestamp_ms(c.answered_ms) if c.answered_ms is not None else None,
+        ended_at=timestamp_ms(c.ended_ms) if c.ended_ms is not None else None,
+        outcome=OUTCOME_TO_PB.get(c.outcome, pb.CALL_OUTCOME_UNSPECIFIED),
+        agent_id=c.agent_id,
+        offers=[
+            pb.OfferRecord(attempt=o.attempt, agent_id=o.agent_id, outcome=o.outcome, ring_time=duration_ms(o.ring_ms))
+            for o in c.offers
+        ],
+        wait=duration_ms(c.wait_ms),
+        ring_time=duration_ms(c.ring_ms),
+        talk_time=duration_ms(c.talk_ms),
+        wrap_up_time=duration_ms(c.wrap_ms),
+        recording_ids=c.recording_ids,
+        lead_id=c.lead_id,
+    )
+
+
+def lead_pb(lead: LeadFigures) -> pb.Lead:
+    return pb.Lead(
+        lead_id=lead.lead_id,
+        stage=lead.stage,
+        agent_id=lead.agent_id,
+        created_at=timestamp_ms(lead.created_ms) if lead.created_ms else None,
+        attempts_today=lead.attempts_today,
+        attempts_total=lead.attempts_total,
+        conversations=lead.conversations,
+        successful_touches=lead.successful_touches,
+        cadence=CADENCE_TO_PB[lead.cadence],
+        cadence_attempts=lead.cadence_attempts,
+        improper_refusal=lead.improper_refusal,
+        refused_by=lead.refused_by,
+        refused_at=timestamp_ms(lead.refused_ms) if lead.refused_ms else None,
+    )
+
+
+def _occurred(ts) -> int | None:
+    return ts.ToMilliseconds() if _set(ts) else None
+
+
+def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
+    received = None
+    if request.HasField("received"):
+        start, end = request.received.start.ToMilliseconds(), request.received.end.ToMilliseconds()
+        if _set(request.received.end) and end <= start:
+            raise InvalidArgument("received: end must be after start")
+        received = Range(start, end if _set(request.received.end) else 2**62)
+    return CallFilter(
+        received=received,
+        agent_id=request.agent_id,
+        queue=request.queue,
+        caller=request.caller,
+        outcome=OUTCOME_FROM_PB.get(request.outcome, ""),
+        missed_only=request.missed_only,
+        min_talk_ms=request.min_talk_time.ToMilliseconds() if request.HasField("min_talk_time") else None,
+        max_talk_ms=request.max_talk_time.ToMilliseconds() if request.HasField("max_talk_time") else None,
+    )
+
+
+class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+    @_domain_errors
+    async def GetBoard(self, request, context):
+        if request.overdue_after.ToMilliseconds() < 0:
+            raise InvalidArgument("overdue_after: must not be negative")
+        board = await self.stats.board(request.overdue_after.ToMilliseconds())
+        now = board.now_ms
+        return pb.GetBoardResponse(
+            generated_at=timestamp_ms(now),
+            agents_total=counts_pb(board.totals),
+            agents=[agent_pb(a, now) for a in board.agents],
+            queues=[queue_pb(q, now) for q in board.queues],
+            overdue=[
+                pb.OverdueCall(
+                    call_id=c.call_id,
+                    queue=c.queue,
+                    caller=c.caller,
+                    state=states_pb2.CALL_STATE_WAITING if c.state == "waiting" else states_pb2.CALL_STATE_RINGING,
+                    received_at=timestamp_ms(c.received_ms),
+                    waited=duration_ms(now - c.received_ms),
+                    agent_id=c.agent_id,
+                )
+                for c in board.overdue
+            ],
+            overdue_after=duration_ms(board.overdue_after_ms),
+        )
+
+    async def WatchBoard(self, request, context):
+        async for change in self.stats.changes(frozenset(request.queues)):
+            now = self.stats.clock.now_ms()
+            yield pb.WatchBoardResponse(
+                event=change.event,
+                agent=agent_pb(change.agent, now) if change.agent else None,
+                queue=queue_pb(change.queue, now) if change.queue else None,
+            )
+
+    @_domain_errors
+    async def GetAgentStats(self, request, context):
+        r, agents = await self.stats.agent_figures(period_spec(request.period), list(request.agent_ids))
+        return pb.GetAgentStatsResponse(
+            agents=[agent_stats_pb(a) for a in agents],
+            range=range_pb(r),
+            successful_touch_threshold=duration_ms(self.stats.figures.successful_touch_s * 1000),
+        )
+
+    @_domain_errors
+    async def GetQueueStats(self, request, context):
+        threshold_ms = request.service_level_threshold.ToMilliseconds()
+        if threshold_ms < 0 or threshold_ms % 1000:
+            raise InvalidArgument("service_level_threshold: whole seconds expected")
+        r, threshold_s, queues = await self.stats.queue_figures(
+            period_spec(request.period), list(request.queues), threshold_ms // 1000
+        )
+        f = self.stats.figures
+        return pb.GetQueueStatsResponse(
+            queues=[queue_stats_pb(q) for q in queues],
+            range=range_pb(r),
+            service_level_threshold=duration_ms(threshold_s * 1000),
+            service_level_target_percent=f.service_level_target_percent,
+            short_abandon_threshold=duration_ms(f.short_abandon_s * 1000),
+        )
+
+    @_domain_errors
+    async def ListCallRecords(self, request, context):
+        if not 0 <= request.page_size <= MAX_PAGE:
+            raise InvalidArgument(f"page_size: 0 to {MAX_PAGE} expected")
+        records, token = await self.stats.call_records(
+            call_filter(request), request.page_size or 50, request.page_token
+        )
+        return pb.ListCallRecordsResponse(records=[call_record_pb(c) for c in records], next_page_token=token)
+
+    @_domain_errors
+    async def GetCallRecord(self, request, context):
+        if not request.call_id:
+            raise InvalidArgument("call_id: required")
+        return pb.GetCallRecordResponse(record=call_record_pb(await self.stats.call_record(request.call_id)))
+
+    @_domain_errors
+    async def CreateLead(self, request, context):
+        event_id = await self.stats.lead_created(
+            request.lead_id, request.agent_id, request.stage, _occurred(request.occurred_at)
+        )
+        return pb.CreateLeadResponse(event_id=event_id)
+
+    @_domain_errors
+    async def AssignLead(self, request, context):
+        event_id = await self.stats.lead_assigned(request.lead_id, request.agent_id, _occurred(request.occurred_at))
+        return pb.AssignLeadResponse(event_id=event_id)
+
+    @_domain_errors
+    async def ChangeLeadStage(self, request, context):
+        event_id = await self.stats.lead_stage_changed(
+            request.lead_id, request.stage, request.agent_id, _occurred(request.occurred_at)
+        )
+        return pb.ChangeLeadStageResponse(event_id=event_id)
+
+    @_domain_errors
+    async def GetLead(self, request, context):
+        if not request.lead_id:
+            raise InvalidArgument("lead_id: required")
+        return pb.GetLeadResponse(lead=lead_pb(await self.stats.lead(request.lead_id, period_spec(request.period))))
+
+    @_domain_errors
+    async def ListLeads(self, request, context):
+        which = LEAD_FILTER_FROM_PB.get(request.filter)
+        if which is None:
+            raise InvalidArgument("filter: unknown value")
+        leads = await self.stats.leads(which, period_spec(request.period), request.agent_id)
+        return pb.ListLeadsResponse(leads=[lead_pb(lead) for lead in leads])

@@ -1,0 +1,134 @@
+"""Leads (S4): the CRM's reports become LEAD_* events on the stream (counted by the same
+consumer path as calls); the figures are computed on reading, from the lead's hash, its
+call attempts (calls carrying its id) and the talk time of those an agent answered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import redis.asyncio as aioredis
+
+from callcenter import event_stream
+from services.stats.config import Figures
+from services.stats.keys import StatsKeys
+from services.stats.model import LEAD_STAGES, OPEN_LEAD_STAGES, InvalidArgument, LeadFigures, NotFound, Range
+from services.stats.periods import day_range, local_day
+
+LEAD_ID = re.compile(r"^[A-Za-z0-9_.:#-]{1,128}$")
+
+
+def check_lead_id(lead_id: str) -> None:
+    if not LEAD_ID.match(lead_id):
+        raise InvalidArgument(f"lead_id: 1-128 letters, digits or _.:#- expected, got {lead_id!r}")
+
+
+def check_stage(stage: str, field: str = "stage") -> None:
+    if stage not in LEAD_STAGES:
+        raise InvalidArgument(f"{field}: one of {', '.join(LEAD_STAGES)} expected, got {stage!r}")
+
+
+class LeadReports:
+    """Appends the CRM's lead reports to the event stream."""
+
+    def __init__(self, redis: aioredis.Redis, tenant: str, maxlen: int = 1_000_000) -> None:
+        self.redis = redis
+        self.tenant = tenant
+        self.maxlen = maxlen
+
+    async def created(self, lead_id: str, agent_id: str, stage: str, at_ms: int) -> str:
+        check_lead_id(lead_id)
+        stage = stage or "lead"
+        check_stage(stage)
+        return await event_stream.append(
+            self.redis, self.tenant, "lead_created", at_ms, maxlen=self.maxlen,
+            lead_id=lead_id, agent_id=agent_id, lead_stage=stage,
+        )  # fmt: skip
+
+    async def assigned(self, lead_id: str, agent_id: str, at_ms: int) -> str:
+        check_lead_id(lead_id)
+        if not agent_id:
+            raise InvalidArgument("agent_id: required")
+        return await event_stream.append(
+            self.redis, self.tenant, "lead_assigned", at_ms, maxlen=self.maxlen, lead_id=lead_id, agent_id=agent_id
+        )
+
+    async def stage_changed(self, lead_id: str, stage: str, agent_id: str, at_ms: int) -> str:
+        check_lead_id(lead_id)
+        check_stage(stage)
+        return await event_stream.append(
+            self.redis, self.tenant, "lead_stage_changed", at_ms, maxlen=self.maxlen,
+            lead_id=lead_id, lead_stage=stage, agent_id=agent_id,
+        )  # fmt: skip
+
+
+class LeadReader:
+    def __init__(self, redis: aioredis.Redis, keys: StatsKeys, figures: Figures) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.figures = figures
+
+    async def _load(self, lead_ids: list[str]) -> list[tuple[dict, list[tuple[str, float]], dict]]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for lead_id in lead_ids:
+                pipe.hgetall(self.keys.lead(lead_id))
+                pipe.zrange(self.keys.lead_attempts(lead_id), 0, -1, withscores=True)
+                pipe.hgetall(self.keys.lead_talk(lead_id))
+            replies = await pipe.execute()
+        return [tuple(replies[i * 3 : i * 3 + 3]) for i in range(len(lead_ids))]  # type: ignore[misc]
+
+    def _figures(
+        self, lead_id: str, h: dict, attempts: list[tuple[str, float]], talk: dict, day: Range, tz, now_ms: int
+    ) -> LeadFigures:
+        f = self.figures
+        times = [int(score) for _call, score in attempts]
+        lead = LeadFigures(
+            lead_id=lead_id,
+            stage=h.get("stage", ""),
+            agent_id=h.get("agent", ""),
+            created_ms=int(h.get("created") or (times[0] if times else 0)),
+            attempts_today=sum(1 for t in times if day.start_ms <= t < day.end_ms),
+            attempts_total=len(times),
+            conversations=len(talk),
+            successful_touches=sum(1 for ms in talk.values() if int(ms) > f.successful_touch_s * 1000),
+        )
+        # Cadence: the first cadence_days calendar days in the zone, the creation day being day 1.
+        first_day = local_day(lead.created_ms, tz)
+        window_end = day_range(first_day + dt.timedelta(days=f.cadence_days - 1), tz).end_ms
+        lead.cadence_attempts = sum(1 for t in times if t < window_end)
+        if lead.cadence_attempts >= f.cadence_attempts:
+            lead.cadence = "met"
+        elif now_ms >= window_end:
+            lead.cadence = "broken"
+        else:
+            lead.cadence = "pending"
+        if lead.stage == "refused" and h.get("refused_at"):
+            lead.refused_ms = int(h["refused_at"])
+            lead.refused_by = h.get("refused_by", "")
+            contacts = sum(1 for t in times if t <= lead.refused_ms)
+            lead.improper_refusal = contacts < f.min_contacts_before_refusal
+        return lead
+
+    async def get(self, lead_id: str, day: Range, tz, now_ms: int) -> LeadFigures:
+        ((h, attempts, talk),) = await self._load([lead_id])
+        if not h and not attempts:
+            raise NotFound(f"lead {lead_id} is not known")
+        return self._figures(lead_id, h, attempts, talk, day, tz, now_ms)
+
+    async def list(self, which: str, day: Range, tz, now_ms: int, agent_id: str = "") -> list[LeadFigures]:
+        ids = await self.redis.zrange(self.keys.leads, 0, -1)
+        out = []
+        for lead_id, (h, attempts, talk) in zip(ids, await self._load(ids), strict=True):
+            lead = self._figures(lead_id, h, attempts, talk, day, tz, now_ms)
+            if agent_id and lead.agent_id != agent_id:
+                continue
+            if which == "not_called" and not (
+                lead.stage in OPEN_LEAD_STAGES and lead.created_ms < day.end_ms and lead.attempts_today == 0
+            ):
+                continue
+            if which == "improper_refusal" and not lead.improper_refusal:
+                continue
+            if which == "cadence_broken" and lead.cadence != "broken":
+                continue
+            out.append(lead)
+        return out

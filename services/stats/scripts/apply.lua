@@ -1,0 +1,333 @@
+-- Applies one event of the stream to the stats keys, exactly once, atomically.
+--
+-- KEYS[1]  the tenant's key prefix ("cc:{tenant}:"); every key below starts with it (the
+--          router's convention: one hash tag, one Redis Cluster slot).
+-- ARGV[1]  the event's stream entry id ("<ms>-<seq>")
+-- ARGV[2]  dedupe window in ms: applied ids are remembered this long (by entry time)
+-- ARGV[3]  retention in seconds of buckets, timelines and call records
+-- ARGV[4]  approximate maximum length of the changes stream (live board)
+-- ARGV[5…] the entry's fields, name, value, name, value…
+--
+-- Returns 'applied', 'duplicate' (already applied, or older than the dedupe window).
+--
+-- Every effect is either a sum (HINCRBY: counted once thanks to the applied set), a set
+-- member (idempotent), or a "last writer wins" field guarded by the event's ORDER key
+-- (time, then entry id), so several consumers applying events of one call or agent in a
+-- different order than the stream's still end with the same keys.
+
+local P = KEYS[1]
+local S = P .. 'stats:'
+local ID = ARGV[1]
+local WINDOW = tonumber(ARGV[2])
+local TTL = tonumber(ARGV[3])
+local CHANGES_MAXLEN = ARGV[4]
+
+local e = {}
+for i = 5, #ARGV, 2 do e[ARGV[i]] = ARGV[i + 1] end
+
+local id_ms, id_seq = string.match(ID, '^(%d+)-(%d+)$')
+id_ms, id_seq = tonumber(id_ms), tonumber(id_seq)
+
+-- Exactly once ----------------------------------------------------------------------------
+local APPLIED = S .. 'applied'
+local floor = tonumber(redis.call('GET', S .. 'applied_floor') or '0')
+if id_ms < floor or redis.call('ZSCORE', APPLIED, ID) then return 'duplicate' end
+redis.call('ZADD', APPLIED, id_ms, ID)
+local cut = id_ms - WINDOW
+if cut > floor then
+  redis.call('ZREMRANGEBYSCORE', APPLIED, '-inf', '(' .. string.format('%.0f', cut))
+  redis.call('SET', S .. 'applied_floor', string.format('%.0f', cut))
+end
+
+local TYPE = string.upper(e.type or '')
+local T = tonumber(e.time or id_ms)
+local TS = string.format('%.0f', T)
+local ORDER = string.format('%015.0f|%015.0f-%010.0f', T, id_ms, id_seq)
+local TTL_MS = TTL * 1000
+
+local function n(v) return tonumber(v or '0') or 0 end
+local function fmt(x) return string.format('%.0f', x) end
+
+-- Buckets: every sum lands in the event's quarter hour and hour (UTC) -----------------------
+local function bucket_incr(kind, id, fields)
+  if id == nil or id == '' then return end
+  for _, span in ipairs({{'q', 900000}, {'h', 3600000}}) do
+    local start = math.floor(T / span[2]) * span[2]
+    local key = S .. kind .. ':' .. id .. ':' .. span[1] .. ':' .. fmt(start)
+    for f, by in pairs(fields) do redis.call('HINCRBY', key, f, by) end
+    redis.call('EXPIRE', key, TTL)
+  end
+end
+
+-- Durations by whole seconds, rounded up: "within T s" is "ceil(ms / 1000) <= T".
+local function secs(ms) return math.min(math.ceil(n(ms) / 1000), 3601) end
+
+-- Agents ----------------------------------------------------------------------------------
+
+-- Records the agent's state after the event on its timeline and, if this event is the
+-- newest seen, as its current state.
+local function agent_state(agent_id, state, call_id)
+  if agent_id == nil or agent_id == '' or state == nil or state == '' then return end
+  redis.call('SADD', S .. 'agents', agent_id)
+  local timeline = S .. 'agent:' .. agent_id .. ':timeline'
+  redis.call('ZADD', timeline, T, ORDER .. '|' .. state .. '|' .. (e.reason or ''))
+  redis.call('ZREMRANGEBYSCORE', timeline, '-inf', '(' .. fmt(T - TTL_MS))
+  local key = S .. 'agent:' .. agent_id
+  local last = redis.call('HGET', key, 'order')
+  if last == false or ORDER > last then
+    local reason = ''
+    if state == 'paused' then reason = e.reason or '' end
+    redis.call('HSET', key, 'order', ORDER, 'state', state, 'since', TS, 'call', call_id or '',
+      'reason', reason)
+  end
+end
+
+local function agent_queues(agent_id, queues)
+  local key = S .. 'agent:' .. agent_id
+  local last = redis.call('HGET', key, 'queues_order')
+  if last == false or ORDER > last then
+    redis.call('HSET', key, 'queues_order', ORDER, 'queues', queues or '')
+  end
+  for q in string.gmatch(queues or '', '[^,]+') do redis.call('SADD', S .. 'queues', q) end
+end
+
+-- Calls -----------------------------------------------------------------------------------
+
+local LIVE = {'waiting', 'ringing', 'connected'}
+local FINAL = {completed = true, abandoned = true, timed_out = true, redirected = true}
+
+local function k_call(id) return S .. 'call:' .. id end
+local function k_live(q, st) return S .. 'live:' .. q .. ':' .. st end
+
+local function index(key, score, member, nx)
+  if nx then redis.call('ZADD', key, 'NX', score, member) else redis.call('ZADD', key, score, member) end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. fmt(T - TTL_MS))
+end
+
+local function call_received_at(call_id)
+  local r = redis.call('HGET', k_call(call_id), 'received')
+  if r then return tonumber(r) end
+  if e.wait_ms then return T - n(e.wait_ms) end
+  return T
+end
+
+-- Moves the call on the live board, if this event is the newest of the call seen.
+local function call_live(call_id, queue, state)
+  if call_id == nil or call_id == '' or state == nil or state == '' then return end
+  local key = k_call(call_id)
+  local last = redis.call('HGET', key, 'order')
+  if last and ORDER <= last then return end
+  local old = redis.call('HGET', key, 'live_queue')
+  if old then
+    for _, st in ipairs(LIVE) do redis.call('ZREM', k_live(old, st), call_id) end
+  end
+  redis.call('HSET', key, 'order', ORDER, 'state', state, 'state_since', TS)
+  if FINAL[state] or queue == nil or queue == '' then
+    redis.call('HDEL', key, 'live_queue')
+    return
+  end
+  local st = state
+  if st == 'routing' then st = 'waiting' end
+  redis.call('ZADD', k_live(queue, st), call_received_at(call_id), call_id)
+  redis.call('HSET', key, 'live_queue', queue, 'live_agent', (st ~= 'waiting') and (e.agent_id or '') or '')
+  redis.call('SADD', S .. 'queues', queue)
+end
+
+local function call_set(call_id, ...)
+  redis.call('HSET', k_call(call_id), 'id', call_id, ...)
+  redis.call('EXPIRE', k_call(call_id), TTL)
+end
+
+local function call_index_agent(call_id, agent_id)
+  if agent_id == nil or agent_id == '' then return end
+  index(S .. 'calls:agent:' .. agent_id, call_received_at(call_id), call_id, true)
+end
+
+local function offer_set(call_id, ...)
+  local key = k_call(call_id) .. ':offers'
+  redis.call('HSET', key, ...)
+  redis.call('EXPIRE', key, TTL)
+end
+
+-- Leads -----------------------------------------------------------------------------------
+
+local function k_lead(id) return S .. 'lead:' .. id end
+
+local function lead_seen(lead_id)
+  redis.call('ZADD', S .. 'leads', 'NX', T, lead_id)
+  redis.call('HSETNX', k_lead(lead_id), 'created', TS)
+end
+
+-- The lead's conversation on this call: talk ms once completed, 0 while only answered.
+local function lead_talk(call_id)
+  local c = redis.call('HMGET', k_call(call_id), 'lead_id', 'answered', 'talk_ms')
+  local lead_id = c[1]
+  if not lead_id or lead_id == '' or not c[2] then return end
+  if c[3] then
+    redis.call('HSET', k_lead(lead_id) .. ':talk', call_id, c[3])
+  else
+    redis.call('HSETNX', k_lead(lead_id) .. ':talk', call_id, '0')
+  end
+end
+
+local function lead_field_lww(lead_id, field, value)
+  local key = k_lead(lead_id)
+  local last = redis.call('HGET', key, field .. '_order')
+  if last == false or ORDER > last then
+    redis.call('HSET', key, field .. '_order', ORDER, field, value)
+    return true
+  end
+  return false
+end
+
+-- The event -------------------------------------------------------------------------------
+
+local call_id, agent_id, queue = e.call_id or '', e.agent_id or '', e.queue or ''
+
+if TYPE == 'AGENT_LOGGED_IN' then
+  agent_queues(agent_id, e.queues)
+  agent_state(agent_id, e.agent_state, '')
+elseif TYPE == 'AGENT_LOGGED_OUT' or TYPE == 'AGENT_PAUSED' or TYPE == 'AGENT_RESUMED' then
+  agent_state(agent_id, e.agent_state, '')
+elseif TYPE == 'AGENT_WRAP_UP_ENDED' then
+  agent_state(agent_id, e.agent_state, '')
+  bucket_incr('agent', agent_id, {wrap_ms = n(e.duration_ms), wrap_ups = 1})
+  bucket_incr('queue', queue, {wrap_ms = n(e.duration_ms), wrap_ups = 1})
+  if call_id ~= '' then call_set(call_id, 'wrap_ms', e.duration_ms or '0') end
+elseif TYPE == 'CALL_RECEIVED' then
+  local lead_id = ''
+  if e.attributes and e.attributes ~= '' then
+    local ok, attrs = pcall(cjson.decode, e.attributes)
+    if ok and type(attrs) == 'table' and attrs.lead_id ~= nil then lead_id = tostring(attrs.lead_id) end
+  end
+  call_set(call_id, 'caller', e.caller or '', 'queue', queue, 'received', TS, 'lead_id', lead_id,
+    'attributes', e.attributes or '')
+  -- a board entry made before this event (out of order) gets the true arrival time
+  local live = redis.call('HGET', k_call(call_id), 'live_queue')
+  if live then
+    for _, st in ipairs(LIVE) do redis.call('ZADD', k_live(live, st), 'XX', T, call_id) end
+  end
+  index(S .. 'calls', T, call_id, false)
+  index(S .. 'calls:queue:' .. queue, T, call_id, false)
+  if (e.caller or '') ~= '' then index(S .. 'calls:caller:' .. e.caller, T, call_id, false) end
+  redis.call('SADD', S .. 'queues', queue)
+  bucket_incr('queue', queue, {offered = 1})
+  if lead_id ~= '' then
+    lead_seen(lead_id)
+    redis.call('ZADD', k_lead(lead_id) .. ':attempts', T, call_id)
+    lead_talk(call_id)
+  end
+  call_live(call_id, queue, e.call_state)
+elseif TYPE == 'CALL_QUEUED' then
+  call_set(call_id, 'queued', '1')
+  bucket_incr('queue', queue, {queued = 1})
+  call_live(call_id, queue, e.call_state)
+elseif TYPE == 'CALL_OFFERED' then
+  local a = e.attempt or '0'
+  offer_set(call_id, a .. ':agent', agent_id)
+  redis.call('HSETNX', k_call(call_id) .. ':offers', a .. ':outcome', 'ringing')
+  call_set(call_id, 'last_queue', queue)
+  call_index_agent(call_id, agent_id)
+  bucket_incr('agent', agent_id, {offered = 1})
+  agent_state(agent_id, e.agent_state, call_id)
+  call_live(call_id, queue, e.call_state)
+elseif TYPE == 'CALL_ANSWERED' then
+  local a = e.attempt or '0'
+  offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'answered', a .. ':ring_ms', e.duration_ms or '0')
+  call_set(call_id, 'answered', TS, 'agent', agent_id, 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
+  call_index_agent(call_id, agent_id)
+  index(S .. 'calls:queue:' .. queue, call_received_at(call_id), call_id, true)
+  bucket_incr('agent', agent_id, {answered = 1, ring_ms = n(e.duration_ms)})
+  bucket_incr('queue', queue, {answered = 1, answer_wait_ms = n(e.wait_ms), ['w:' .. secs(e.wait_ms)] = 1})
+  lead_talk(call_id)
+  agent_state(agent_id, e.agent_state, call_id)
+  call_live(call_id, queue, e.call_state)
+elseif TYPE == 'OFFER_MISSED' then
+  local a = e.attempt or '0'
+  local reason = e.reason or 'no_answer'
+  offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', reason, a .. ':ring_ms', e.duration_ms or '0')
+  call_index_agent(call_id, agent_id)
+  local field = 'missed'
+  if reason == 'rejected' then field = 'rejected'
+  elseif reason == 'busy' then field = 'busy'
+  elseif reason == 'caller_hangup' then field = 'caller_hung_up' end
+  bucket_incr('agent', agent_id, {[field] = 1, ring_ms = n(e.duration_ms)})
+  agent_state(agent_id, e.agent_state, '')
+  if e.call_state ~= 'abandoned' then call_live(call_id, queue, e.call_state) end
+elseif TYPE == 'CALL_COMPLETED' then
+  call_set(call_id, 'ended', TS, 'outcome', 'completed', 'talk_ms', e.duration_ms or '0', 'agent', agent_id)
+  bucket_incr('agent', agent_id, {handled = 1, talk_ms = n(e.duration_ms), ['t:' .. secs(e.duration_ms)] = 1})
+  bucket_incr('queue', queue, {handled = 1, talk_ms = n(e.duration_ms)})
+  lead_talk(call_id)
+  local wrap_call = ''
+  if e.agent_state == 'wrap_up' then wrap_call = call_id end
+  agent_state(agent_id, e.agent_state, wrap_call)
+  call_live(call_id, queue, e.call_state)
+elseif TYPE == 'CALL_ABANDONED' then
+  call_set(call_id, 'ended', TS, 'outcome', 'abandoned', 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
+  bucket_incr('queue', queue, {abandoned = 1, abandon_wait_ms = n(e.wait_ms), ['a:' .. secs(e.wait_ms)] = 1})
+  call_live(call_id, queue, 'abandoned')
+elseif TYPE == 'CALL_TIMED_OUT' then
+  call_set(call_id, 'ended', TS, 'outcome', 'timed_out', 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
+  bucket_incr('queue', queue, {timed_out = 1})
+  call_live(call_id, queue, 'timed_out')
+elseif TYPE == 'CALL_OVERFLOWED' then
+  bucket_incr('queue', queue, {overflowed = 1})
+  local target = ''
+  if e.attributes and e.attributes ~= '' then
+    local ok, attrs = pcall(cjson.decode, e.attributes)
+    if ok and type(attrs) == 'table' and attrs.overflow_queue ~= nil then target = tostring(attrs.overflow_queue) end
+  end
+  if target ~= '' then
+    bucket_incr('queue', target, {offered = 1})
+    index(S .. 'calls:queue:' .. target, call_received_at(call_id), call_id, true)
+    redis.call('SADD', S .. 'queues', target)
+    call_live(call_id, target, 'waiting')
+  end
+  if e.call_state == 'redirected' then
+    call_set(call_id, 'ended', TS, 'outcome', 'redirected', 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
+    call_live(call_id, queue, 'redirected')
+  end
+elseif TYPE == 'RECORDING_STORED' then
+  if call_id ~= '' and (e.recording_id or '') ~= '' then
+    redis.call('SADD', k_call(call_id) .. ':recordings', e.recording_id)
+    redis.call('EXPIRE', k_call(call_id) .. ':recordings', TTL)
+  end
+elseif TYPE == 'RECORDING_DELETED' then
+  if call_id ~= '' and (e.recording_id or '') ~= '' then
+    redis.call('SREM', k_call(call_id) .. ':recordings', e.recording_id)
+  end
+elseif TYPE == 'LEAD_CREATED' then
+  local lead_id = e.lead_id or ''
+  if lead_id ~= '' then
+    redis.call('ZADD', S .. 'leads', T, lead_id)
+    redis.call('HSET', k_lead(lead_id), 'created', TS)
+    lead_field_lww(lead_id, 'stage', (e.lead_stage or '') ~= '' and e.lead_stage or 'lead')
+    if agent_id ~= '' then lead_field_lww(lead_id, 'agent', agent_id) end
+  end
+elseif TYPE == 'LEAD_ASSIGNED' then
+  local lead_id = e.lead_id or ''
+  if lead_id ~= '' then
+    lead_seen(lead_id)
+    lead_field_lww(lead_id, 'agent', agent_id)
+  end
+elseif TYPE == 'LEAD_STAGE_CHANGED' then
+  local lead_id = e.lead_id or ''
+  if lead_id ~= '' then
+    lead_seen(lead_id)
+    if lead_field_lww(lead_id, 'stage', e.lead_stage or '') then
+      if e.lead_stage == 'refused' then
+        local by = agent_id
+        if by == '' then by = redis.call('HGET', k_lead(lead_id), 'agent') or '' end
+        redis.call('HSET', k_lead(lead_id), 'refused_at', TS, 'refused_by', by)
+      else
+        redis.call('HDEL', k_lead(lead_id), 'refused_at', 'refused_by')
+      end
+    end
+  end
+end
+-- Unknown types (CALL_RULE_RELAXED, CLIENT_REASSIGNED, newer ones) only count as applied.
+
+redis.call('XADD', S .. 'changes', 'MAXLEN', '~', CHANGES_MAXLEN, '*', 'id', ID, 'type', TYPE,
+  'agent_id', agent_id, 'queue', queue, 'call_id', call_id)
+return 'applied'

@@ -1,0 +1,164 @@
+"""The stats domain's entry point: what the gRPC API asks, answered from Redis. Knows
+nothing of gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from callcenter.clock import Clock
+from callcenter.event_stream import decode, stream_key
+from callcenter.events.v1 import events_pb2
+from services.stats.board import BoardReader
+from services.stats.calls import CallReader
+from services.stats.config import Figures
+from services.stats.figures import FigureReader
+from services.stats.keys import HOUR_MS, StatsKeys
+from services.stats.leads import LeadReader, LeadReports
+from services.stats.model import (
+    AgentFigures,
+    AgentNow,
+    Board,
+    CallFilter,
+    CallRecord,
+    LeadFigures,
+    QueueFigures,
+    QueueNow,
+    Range,
+)
+from services.stats.periods import day_range, local_day, parse_day, widen, zone
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    """A period as asked: a local day, an hour, or a range, in a time zone."""
+
+    time_zone: str = ""
+    day: str = ""
+    hour_ms: int | None = None
+    range_ms: tuple[int, int] | None = None
+
+
+@dataclass
+class Change:
+    """One applied event and the board entries it touched."""
+
+    event: events_pb2.Event
+    agent: AgentNow | None
+    queue: QueueNow | None
+
+
+class Stats:
+    def __init__(self, redis: aioredis.Redis, tenant: str, clock: Clock, figures: Figures) -> None:
+        self.redis = redis
+        self.tenant = tenant
+        self.clock = clock
+        self.figures = figures
+        self.keys = StatsKeys(tenant)
+        self.board_reader = BoardReader(redis, self.keys)
+        self.figure_reader = FigureReader(redis, self.keys, figures)
+        self.call_reader = CallReader(redis, self.keys)
+        self.lead_reader = LeadReader(redis, self.keys, figures)
+        self.lead_reports = LeadReports(redis, tenant)
+
+    # Periods ------------------------------------------------------------------------------
+
+    def resolve(self, spec: PeriodSpec) -> tuple[Range, object]:
+        """The period's [start, end) in UTC ms (quarter-hour aligned) and its time zone; no
+        span means today in the zone."""
+        tz = zone(spec.time_zone)
+        if spec.day:
+            return day_range(parse_day(spec.day), tz), tz
+        if spec.hour_ms is not None:
+            return widen(spec.hour_ms, spec.hour_ms + HOUR_MS), tz
+        if spec.range_ms is not None:
+            return widen(*spec.range_ms), tz
+        return day_range(local_day(self.clock.now_ms(), tz), tz), tz
+
+    def day_of(self, spec: PeriodSpec) -> tuple[Range, object]:
+        """A day for the lead figures: the given day, or the day holding the period's start."""
+        r, tz = self.resolve(spec)
+        if spec.day or (spec.hour_ms is None and spec.range_ms is None):
+            return r, tz
+        return day_range(local_day(r.start_ms, tz), tz), tz
+
+    # Board --------------------------------------------------------------------------------
+
+    async def board(self, overdue_after_ms: int = 0) -> Board:
+        after = overdue_after_ms or self.figures.overdue_after_s * 1000
+        return await self.board_reader.board(self.clock.now_ms(), after)
+
+    async def changes(self, queues: frozenset[str] = frozenset(), block_ms: int = 1000) -> AsyncIterator[Change]:
+        """Each event applied from now on, with its agent and queue as the board shows them."""
+        newest = await self.redis.xrevrange(self.keys.changes, count=1)
+        last = newest[0][0] if newest else "0-0"
+        while True:
+            reply = await self.redis.xread({self.keys.changes: last}, block=block_ms, count=500)
+            for _stream, entries in reply or ():
+                for change_id, change in entries:
+                    last = change_id
+                    found = await self.redis.xrange(stream_key(self.tenant), change["id"], change["id"])
+                    if not found:
+                        continue
+                    event = decode(*found[0])
+                    agent = None
+                    if event.agent_id:
+                        (agent,) = await self.board_reader.agents([event.agent_id])
+                    queue = None
+                    if event.queue:
+                        agents = await self.board_reader.agents()
+                        (queue,), _ = await self.board_reader.queues(
+                            [event.queue], agents, self.clock.now_ms(), self.figures.overdue_after_s * 1000
+                        )
+                    if queues and not (
+                        (queue is not None and queue.queue in queues)
+                        or (agent is not None and queues.intersection(agent.queues))
+                    ):
+                        continue
+                    yield Change(event, agent, queue)
+            await asyncio.sleep(0)
+
+    # Figures ------------------------------------------------------------------------------
+
+    async def agent_figures(self, spec: PeriodSpec, agent_ids: list[str]) -> tuple[Range, list[AgentFigures]]:
+        r, _tz = self.resolve(spec)
+        ids = agent_ids or sorted(await self.redis.smembers(self.keys.agents))
+        return r, await self.figure_reader.agents(ids, r, self.clock.now_ms())
+
+    async def queue_figures(
+        self, spec: PeriodSpec, queues: list[str], threshold_s: int = 0
+    ) -> tuple[Range, int, list[QueueFigures]]:
+        r, _tz = self.resolve(spec)
+        names = queues or sorted(await self.redis.smembers(self.keys.queues))
+        threshold = threshold_s or self.figures.service_level_threshold_s
+        return r, threshold, await self.figure_reader.queues(names, r, threshold)
+
+    # Call records -------------------------------------------------------------------------
+
+    async def call_record(self, call_id: str) -> CallRecord:
+        return await self.call_reader.get(call_id)
+
+    async def call_records(self, f: CallFilter, page_size: int, page_token: str) -> tuple[list[CallRecord], str]:
+        return await self.call_reader.list(f, page_size, page_token, self.clock.now_ms())
+
+    # Leads --------------------------------------------------------------------------------
+
+    async def lead_created(self, lead_id: str, agent_id: str, stage: str, at_ms: int | None) -> str:
+        return await self.lead_reports.created(lead_id, agent_id, stage, at_ms or self.clock.now_ms())
+
+    async def lead_assigned(self, lead_id: str, agent_id: str, at_ms: int | None) -> str:
+        return await self.lead_reports.assigned(lead_id, agent_id, at_ms or self.clock.now_ms())
+
+    async def lead_stage_changed(self, lead_id: str, stage: str, agent_id: str, at_ms: int | None) -> str:
+        return await self.lead_reports.stage_changed(lead_id, stage, agent_id, at_ms or self.clock.now_ms())
+
+    async def lead(self, lead_id: str, spec: PeriodSpec) -> LeadFigures:
+        day, tz = self.day_of(spec)
+        return await self.lead_reader.get(lead_id, day, tz, self.clock.now_ms())
+
+    async def leads(self, which: str, spec: PeriodSpec, agent_id: str = "") -> list[LeadFigures]:
+        day, tz = self.day_of(spec)
+        return await self.lead_reader.list(which, day, tz, self.clock.now_ms(), agent_id)

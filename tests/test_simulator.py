@@ -1,0 +1,225 @@
+"""The simulator plays a tiny, scaled-down call centre against a real router replica; the
+event stream shows what happened."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+
+from services.simulator import Simulation, SimulationConfig
+from services.simulator.config import Spread
+from services.simulator.side_effects import CallLog, SideEffect
+from tests.helpers import event_types, read_events
+
+FINAL_EVENTS = {"CALL_COMPLETED", "CALL_ABANDONED", "CALL_TIMED_OUT", "CALL_OVERFLOWED"}
+
+
+class Recording(SideEffect):
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    async def before_route(self, call):
+        call.attributes["lead"] = "L-" + call.call_id[-3:]
+
+    async def call_connected(self, call):
+        self.seen.append(("connected", call.call_id))
+
+    async def call_finished(self, call):
+        self.seen.append(("finished", call.call_id))
+
+
+async def test_a_tiny_simulation_routes_answers_fails_over_and_ends_every_call(start_replica, redis, tenant):
+    replica = await start_replica()
+    config = SimulationConfig(
+        router=f"127.0.0.1:{replica.port}",
+        speed=100.0,  # ring timeout 5 s -> 50 ms, talk ~10 s -> ~100 ms, wrap-up 5 s -> 50 ms
+        rate_per_min=300.0,  # 5 calls a simulated second -> about one every 2 ms
+        duration_s=None,
+        max_calls=12,
+        drain_s=3.0,
+        summary_every_s=0.1,
+        seed=7,
+        agents=4,
+        never_answer_agents=1,
+        answer_delay=Spread(0.5, 0.3),
+        talk=Spread(8.0, 0.3),
+        after_call_work=Spread(2.0, 0.3),
+        patience=Spread(60.0, 0.2),
+        wrap_up_s=5.0,
+        clients=6,
+        returning_fraction=0.5,
+    )
+    out = io.StringIO()
+    log_lines = io.StringIO()
+    recording = Recording()
+    result = await Simulation(config, side_effects=[recording, CallLog(log_lines)], out=out).run()
+
+    events = await read_events(redis, tenant)
+    kinds = Counter(event_types(events))
+    by_call: dict[str, list[str]] = defaultdict(list)
+    for event, kind in zip(events, event_types(events), strict=True):
+        if event.call_id:
+            by_call[event.call_id].append(kind)
+    sim_calls = {c.call_id for c in result.calls}
+    assert len(sim_calls) == 12 and set(by_call) == sim_calls
+    assert kinds["CALL_RECEIVED"] == 12 and kinds["CALL_OFFERED"] >= 12
+    assert kinds["CALL_ANSWERED"] > 0 and kinds["CALL_COMPLETED"] > 0
+    # The agent who never answers was offered the first call; the ring ran out and the
+    # router moved the call on by its timer: a failover the PBX learned of by WatchCall.
+    missed = [e for e in events if event_types([e]) == ["OFFER_MISSED"]]
+    assert any(e.reason == "timeout" and e.agent_id == "sim-agent00" for e in missed)
+    assert result.counters["failovers"] >= 1
+    for call_id, kinds_of_call in by_call.items():
+        assert FINAL_EVENTS & set(kinds_of_call), f"{call_id} never ended: {kinds_of_call}"
+    assert all(c.final_state in ("completed", "abandoned", "timed_out", "redirected") for c in result.calls)
+    assert result.counters["completed"] == kinds["CALL_COMPLETED"]
+    assert result.counters["answered"] == kinds["CALL_ANSWERED"]
+    # Side effects saw every call, with the attributes they added carried by the router.
+    received = [e for e in events if event_types([e]) == ["CALL_RECEIVED"]]
+    assert all(e.attributes["lead"].startswith("L-") for e in received)
+    assert sum(1 for kind, _ in recording.seen if kind == "finished") == 12
+    assert sum(1 for kind, _ in recording.seen if kind == "connected") == result.counters["answered"]
+    assert len(log_lines.getvalue().splitlines()) == 12
+    # The live summary was printed, and the final one.
+    summary = out.getvalue()
+    assert "[final] calls 12 routed 12" in summary and "missed offers" in summary and "waiting" in summary
+    # Agents were logged out at the end.
+    assert kinds["AGENT_LOGGED_OUT"] == 4
+
+
+async def test_answered_calls_are_streamed_to_the_recorder_while_the_agent_talks(start_replica):
+    import grpc
+    import pytest
+
+    recorder_pb2 = pytest.importorskip("callcenter.recorder.v1.recorder_pb2")
+    recorder_pb2_grpc = pytest.importorskip("callcenter.recorder.v1.recorder_pb2_grpc")
+    from services.simulator.recorder import SAMPLE_RATE, Recordings
+
+    uploads: dict[str, tuple] = {}
+
+    class FakeRecorder(recorder_pb2_grpc.RecorderServiceServicer):
+        """Keeps what the PBX sends: the metadata, and the chunks' offsets and sizes."""
+
+        async def UploadRecording(self, request_iterator, context):
+            metadata, offsets, size = None, [], 0
+            async for request in request_iterator:
+                kind = request.WhichOneof("payload")
+                if kind == "metadata":
+                    metadata = request.metadata
+                elif kind == "chunk":
+                    offsets.append(request.chunk.offset)
+                    size += len(request.chunk.data)
+            uploads[metadata.call_id] = (metadata, offsets, size)
+            return recorder_pb2.UploadRecordingResponse(
+                recording=recorder_pb2.Recording(call_id=metadata.call_id, audio_bytes=size)
+            )
+
+    server = grpc.aio.server()
+    recorder_pb2_grpc.add_RecorderServiceServicer_to_server(FakeRecorder(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        replica = await start_replica()
+        recordings = Recordings(f"127.0.0.1:{port}")
+        config = SimulationConfig(
+            router=f"127.0.0.1:{replica.port}",
+            speed=100.0,
+            rate_per_min=300.0,
+            duration_s=None,
+            max_calls=5,
+            summary_every_s=0,
+            seed=3,
+            agents=3,
+            never_answer_agents=0,
+            answer_probability=1.0,
+            reject_probability=0.0,
+            answer_delay=Spread(0.5, 0.2),
+            talk=Spread(8.0, 0.3),
+            patience=Spread(60.0, 0.1),
+            wrap_up_s=2.0,
+            clients=2,
+        )
+        out = io.StringIO()
+        result = await Simulation(config, side_effects=[recordings], out=out).run()
+    finally:
+        await server.stop(0)
+    answered = [c for c in result.calls if c.answered_at is not None]
+    assert answered and recordings.stored == len(answered) and recordings.failed == 0
+    assert f"recordings stored {len(answered)}" in out.getvalue()
+    for call in answered:
+        metadata, offsets, size = uploads[call.call_id]
+        assert metadata.agent_id == call.agent_id and metadata.codec == recorder_pb2.AUDIO_CODEC_PCMU
+        assert metadata.sample_rate_hz == SAMPLE_RATE and metadata.leg == recorder_pb2.LEG_MIXED
+        assert size == round(call.planned_talk_s * SAMPLE_RATE) and offsets[0] == 0 and offsets == sorted(offsets)
+
+
+async def test_some_calls_carry_a_crm_lead_that_moves_through_the_pipeline(start_replica, redis, tenant):
+    import grpc
+    import pytest
+
+    stats_pb2 = pytest.importorskip("callcenter.stats.v1.stats_pb2")
+    stats_pb2_grpc = pytest.importorskip("callcenter.stats.v1.stats_pb2_grpc")
+    from services.simulator.leads import Leads
+
+    calls: list[tuple[str, str, str, str]] = []  # (rpc, lead, stage, agent)
+
+    class FakeStats(stats_pb2_grpc.StatsServiceServicer):
+        async def CreateLead(self, request, context):
+            calls.append(("create", request.lead_id, request.stage, request.agent_id))
+            return stats_pb2.CreateLeadResponse(event_id="1-0")
+
+        async def AssignLead(self, request, context):
+            calls.append(("assign", request.lead_id, "", request.agent_id))
+            return stats_pb2.AssignLeadResponse(event_id="1-0")
+
+        async def ChangeLeadStage(self, request, context):
+            calls.append(("stage", request.lead_id, request.stage, request.agent_id))
+            return stats_pb2.ChangeLeadStageResponse(event_id="1-0")
+
+    server = grpc.aio.server()
+    stats_pb2_grpc.add_StatsServiceServicer_to_server(FakeStats(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        replica = await start_replica()
+        leads = Leads(f"127.0.0.1:{port}", lead_fraction=1.0)
+        config = SimulationConfig(
+            router=f"127.0.0.1:{replica.port}",
+            speed=100.0,
+            rate_per_min=300.0,
+            duration_s=None,
+            max_calls=8,
+            summary_every_s=0,
+            seed=5,
+            agents=3,
+            never_answer_agents=0,
+            answer_probability=1.0,
+            reject_probability=0.0,
+            answer_delay=Spread(0.5, 0.2),
+            talk=Spread(5.0, 0.3),
+            patience=Spread(60.0, 0.1),
+            wrap_up_s=1.0,
+            clients=2,
+            returning_fraction=0.7,
+        )
+        out = io.StringIO()
+        result = await Simulation(config, side_effects=[leads], out=out).run()
+    finally:
+        await server.stop(0)
+    created = [lead for rpc, lead, _, _ in calls if rpc == "create"]
+    assert created and len(created) == leads.created == len(set(created))
+    # Every call carried its caller's lead into the router's event stream.
+    received = [e for e in await read_events(redis, tenant) if event_types([e]) == ["CALL_RECEIVED"]]
+    assert len(received) == 8 and all(e.attributes["lead_id"] in created for e in received)
+    # After a conversation a new lead goes to in_work, taken over by the agent who answered.
+    answered = {c.attributes["lead_id"]: c.agent_id for c in result.calls if c.final_state == "completed"}
+    first_moves = {}
+    for rpc, lead, stage, agent in calls:
+        if rpc == "stage":
+            first_moves.setdefault(lead, (stage, agent))
+    assert first_moves and all(stage == "in_work" for stage, _ in first_moves.values())
+    assert all(("assign", lead, "", agent) in calls for lead, (_, agent) in first_moves.items())
+    assert set(first_moves) <= set(answered) and leads.moved == sum(1 for c in calls if c[0] == "stage")
+    assert f"leads created {leads.created}" in out.getvalue()
