@@ -98,3 +98,22 @@ async def test_a_supervisor_opens_call_records_and_plays_a_recording(full_backen
         assert abs(position - 2.0) < 0.1
         assert stored.id in await page.get_attribute("#player", "src")
         await screenshot(page, "call-records-playback")
+
+        # The supervisor comments on the call and tags boris: boris gets a task (S0.3).
+        answers = iter(["Offer the annual plan next time", "boris"])
+
+        async def answer(dialog):
+            await dialog.accept(next(answers))
+
+        page.on("dialog", answer)
+        await page.locator('tr[data-call="c1"] button.comment').click()
+        await gateway.users.create("boris", PASSWORD, "agent", agent_id="boris")
+        boris = await gateway.login("boris")
+        for _ in range(50):
+            tasks = (await (await boris.get("/api/v1/tasks")).json())["tasks"]
+            if tasks:
+                break
+            await page.wait_for_timeout(50)
+        assert [(t["subject_id"], t["text"], t["author"]) for t in tasks] == [
+            ("c1", "Offer the annual plan next time", "sam")
+        ]

@@ -32,7 +32,20 @@ function row(call) {
     el("td", {}, duration((call.wait_ms || 0) / 1000)), el("td", {}, duration((call.talk_ms || 0) / 1000)),
     el("td", { title: offers }, (call.offers || []).length),
     el("td", {}, call.recording_id
-      ? el("button", { type: "button", class: "play", onclick: () => play(call) }, "▶ Play") : ""));
+      ? el("button", { type: "button", class: "play", onclick: () => play(call) }, "▶ Play") : ""),
+    el("td", {}, user.role === "agent" ? "" : el("button", { type: "button", class: "comment",
+      onclick: () => comment(call) }, "Comment")));
+}
+
+// A supervisor's comment on a call; the tagged agent gets a task in their list (S0.3).
+async function comment(call) {
+  const text = prompt(`Comment on call ${call.call_id}:`);
+  if (!text) return;
+  const agent = prompt("Tag which agent (id)?", call.agent_id || (call.offers[0] || {}).agent_id || "");
+  try {
+    await api("/api/v1/comments", { method: "POST", body: { subject_kind: "call", subject_id: call.call_id, text,
+      tag_agent_ids: agent ? [agent] : [] } });
+  } catch (error) { alert(error.message); }
 }
 
 async function load(form, append) {
@@ -44,7 +57,8 @@ async function load(form, append) {
   document.getElementById("more").hidden = !nextPage;
 }
 
-const user = await me();
+let user = null;
+user = await me();
 await header(user);
 const form = document.getElementById("filters");
 if (user.role === "agent") form.elements.agent_id.closest("label").hidden = true;
