@@ -471,3 +471,23 @@ async def test_reassigning_only_chosen_clients(router):
     assert [c.number for c in await router.list_clients("anna")] == ["+491"]
     with pytest.raises(NotFound, match="not a client of agent anna"):
         await router.reassign_clients("anna", "boris", ("+492",))
+
+
+async def test_every_key_the_router_writes_carries_the_tenant_hash_tag(router, redis, tenant, clock):
+    """All of a tenant's keys hash to one Redis Cluster slot, so every script's keys are local
+    to the node that runs it."""
+    await router.upsert_queue("support")
+    await router.upsert_queue(
+        "sales", vip_min_tier=1, required_skills={"de": 1}, sticky=True, max_queue_length=1, overflow_queue="support"
+    )
+    await agent(router, "anna", tier=2, skills={"de": 3})
+    await router.upsert_client(Client(number="+491", priority=1, manager_id="anna"))
+    call = await router.route_call("c1", "+491", "sales")
+    await router.report_offer_outcome("c1", call.offer.offer_id, "answered")
+    await router.route_call("c2", "+492", "sales")
+    await router.route_call("c3", "+493", "sales")
+    await router.hangup("c1")
+    clock.advance(600)
+    await router.fire_due_timers()
+    keys = [k async for k in redis.scan_iter(match=f"*{tenant}*")]
+    assert keys and all(k.startswith(f"cc:{{{tenant}}}:") for k in keys), keys
