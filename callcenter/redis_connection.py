@@ -10,11 +10,22 @@ import redis.asyncio as aioredis
 from callcenter.config import CommonConfig
 from callcenter.embedded_redis import EmbeddedRedis
 
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
 
 def client_for(url: str, max_connections: int = 64, wait_s: float = 10.0) -> aioredis.Redis:
     """An asyncio Redis client for a URL; replies decoded as UTF-8 strings. Its pool holds
     at most max_connections; a command finding them all busy waits up to wait_s for one
-    (redis-py's plain pool would fail at once with "Too many connections")."""
+    (redis-py's plain pool would fail at once with "Too many connections").
+
+    "redis+cluster://host:port" (or "rediss+cluster://") connects to a Redis Cluster through
+    any of its nodes: every key of a tenant shares the tenant's {hash tag}, so each script,
+    transaction and stream read of ours stays on one node."""
+    if url.startswith(CLUSTER_SCHEMES):
+        from redis.asyncio.cluster import RedisCluster
+
+        plain = url.replace("+cluster", "", 1)
+        return RedisCluster.from_url(plain, decode_responses=True, max_connections=max_connections)
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=wait_s, decode_responses=True, health_check_interval=30
     )
