@@ -491,3 +491,17 @@ async def test_every_key_the_router_writes_carries_the_tenant_hash_tag(router, r
     await router.fire_due_timers()
     keys = [k async for k in redis.scan_iter(match=f"*{tenant}*")]
     assert keys and all(k.startswith(f"cc:{{{tenant}}}:") for k in keys), keys
+
+
+async def test_calls_waiting_for_their_manager_count_as_waiting_in_the_queue(router):
+    await router.upsert_queue("sales", manager_wait_ms=60_000, max_queue_length=1, fallback="vm")
+    await agent(router, "anna")
+    await occupy(router, "anna", "busy1")
+    call = await router.route_call("c1", "+491", "sales", personal_manager_id="anna")
+    assert call.state == "waiting" and call.stage == "manager"
+    _, counts = await router.get_queue("sales")
+    assert counts.waiting == 1 and counts.oldest_waiting_since_ms == call.received_ms
+    full = await router.route_call("c2", "+492", "sales")
+    assert full.state == "redirected"  # the manager's caller takes the queue's only place
+    await router.hangup("c1")
+    assert (await router.get_queue("sales"))[1].waiting == 0

@@ -37,6 +37,9 @@ local function k_avail_vip(q) return P .. 'queue:' .. q .. ':avail:vip' end
 local function k_waiting(q) return P .. 'queue:' .. q .. ':waiting' end
 local function k_waiting_skilled(q) return P .. 'queue:' .. q .. ':waiting:skilled' end
 local function k_waiting_vip(q) return P .. 'queue:' .. q .. ':waiting:vip' end
+-- Calls of a queue waiting for their personal manager (they wait in the manager's own line;
+-- this set only lets the queue count them: length limit, counts, longest wait).
+local function k_waiting_manager(q) return P .. 'queue:' .. q .. ':waiting:manager' end
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -284,12 +287,13 @@ local function unwait(call_id, c)
   redis.call('ZREM', k_waiting(c.queue), call_id)
   redis.call('ZREM', k_waiting_skilled(c.queue), call_id)
   redis.call('ZREM', k_waiting_vip(c.queue), call_id)
+  redis.call('ZREM', k_waiting_manager(c.queue), call_id)
   if (c.manager or '') ~= '' then redis.call('ZREM', k_agent_waiting(c.manager), call_id) end
 end
 
 local function queue_length(q)
   return redis.call('ZCARD', k_waiting(q)) + redis.call('ZCARD', k_waiting_skilled(q)) +
-    redis.call('ZCARD', k_waiting_vip(q))
+    redis.call('ZCARD', k_waiting_vip(q)) + redis.call('ZCARD', k_waiting_manager(q))
 end
 
 local function clear_call_timers(call_id)
@@ -393,6 +397,7 @@ local function dispatch_call(call_id, c)
   end
   unwait(call_id, c)
   redis.call('ZADD', waiting_key(c), wait_score(c), call_id)
+  if c.stage == 'manager' then redis.call('ZADD', k_waiting_manager(c.queue), wait_score(c), call_id) end
   if c.state ~= 'waiting' then
     call_set(call_id, c, {state = 'waiting', agent = '', offer = '', queued_once = '1'})
     emit('CALL_QUEUED', {call_id = call_id, queue = c.queue, caller = c.caller,
