@@ -71,6 +71,24 @@ class LogContextInterceptor(grpc.aio.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
+        if handler.stream_unary is not None:
+            inner_upload = handler.stream_unary
+
+            async def upload(request_iterator, context):
+                # The ids arrive inside the stream; the handler binds them when it reads them.
+                _bind_request(method, None)
+                started = time.perf_counter()
+                try:
+                    return await inner_upload(request_iterator, context)
+                finally:
+                    _access_line(context, started)
+                    structlog.contextvars.clear_contextvars()
+
+            return grpc.stream_unary_rpc_method_handler(
+                upload,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         return handler
 
 

@@ -124,7 +124,7 @@ async def refusal(stub, requests: list[pb.UploadRecordingRequest], keep_open: bo
 
     try:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await stub.UploadRecording(stream())
+            await stub.UploadRecording(stream(), timeout=10)  # not accepted: fails, never hangs
     finally:
         never.set()  # lets the client's request task end
     return caught.value

@@ -53,12 +53,12 @@ def cluster_url(tmp_path_factory):
     try:
         clients = [redis.Redis(host="127.0.0.1", port=p, decode_responses=True) for p in ports]
         for c in clients:
-            for attempt in range(200):
+            for attempt in range(400):
                 try:
                     c.ping()
                     break
                 except redis.ConnectionError:
-                    assert attempt < 199, "a cluster node did not start"
+                    assert attempt < 399, "a cluster node did not start"
                     time.sleep(0.05)
         for p in ports[1:]:
             clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", p)

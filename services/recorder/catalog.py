@@ -209,8 +209,15 @@ class Catalog:
         fields = await self.redis.hgetall(self.keys.session(call_id, leg))
         return _session_from(fields) if fields else None
 
-    async def upload_locked(self, call_id: str, leg: Leg) -> bool:
-        return bool(await self.redis.exists(self.keys.lock(call_id, leg)))
+    async def session_and_lock(self, call_id: str, leg: Leg) -> tuple[Session | None, bool]:
+        """The upload session and whether a process holds its lock, read atomically (a
+        suspension commits the offset, then unlocks: a torn read could pair the old offset
+        with "interrupted")."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self.keys.session(call_id, leg))
+            pipe.exists(self.keys.lock(call_id, leg))
+            fields, locked = await pipe.execute()
+        return (_session_from(fields) if fields else None), bool(locked)
 
     async def commit(
         self,

@@ -429,9 +429,8 @@ class Recorder:
         return len(head) + data_bytes, file_hash.hexdigest(), audio_hash.hexdigest(), data_bytes
 
     async def upload_status(self, call_id: str, leg: Leg) -> UploadStatus:
-        session = await self.catalog.session(call_id, leg)
+        session, locked = await self.catalog.session_and_lock(call_id, leg)
         if session is not None:
-            locked = await self.catalog.upload_locked(call_id, leg)
             state = UploadState.RECEIVING if locked else UploadState.INTERRUPTED
             return UploadStatus(state, session.committed, session.recording_id)
         stored_id = await self.catalog.stored_id(call_id, leg)
