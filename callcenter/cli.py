@@ -112,7 +112,23 @@ async def _up(args: argparse.Namespace) -> None:
         if password:
             print(f"  first login: admin / {password}  (also in {config.common.data_dir / 'admin-password.txt'})")
         print("Ctrl+C stops it.", flush=True)
+        demo_stop, demo_task = asyncio.Event(), None
+        if args.demo:
+            from services.simulator.cli import demo
+
+            demo_task = asyncio.create_task(
+                demo(
+                    f"{config.host}:{port}",
+                    demo_stop,
+                    speed=args.demo_speed,
+                    recorder_address=f"{recorder_config.host}:{recorder_port}",
+                    stats_address=f"{stats_config.host}:{stats_port}",
+                )
+            )
         await wait_for_termination()
+        if demo_task is not None:
+            demo_stop.set()
+            await demo_task
         await gateway.stop()
         await recorder.stop()
         await stats.stop()
@@ -181,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     redis_cmd = sub.add_parser("redis", help="run only the embedded Redis server in the foreground")
     redis_cmd.add_argument("--port", type=int, default=0, help="also listen on this TCP port of 127.0.0.1")
     sub.add_parser("codegen", help="regenerate the Python code from protos/")
+    from services.bench.cli import add_arguments as add_bench_arguments
+    from services.simulator.cli import add_arguments as add_simulate_arguments
+
+    simulate = sub.add_parser("simulate", help="play a virtual PBX and agents against a running router (the demo)")
+    add_simulate_arguments(simulate)
+    bench = sub.add_parser("bench", help="benchmark the router against this machine's gRPC/Redis ceiling")
+    add_bench_arguments(bench)
+    up.add_argument("--demo", action="store_true", help="also play a simulated call centre against it")
+    up.add_argument("--demo-speed", type=float, default=30.0, help="time compression of the demo (default: 30)")
     args = parser.parse_args(argv)
 
     try:
@@ -192,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
             from services.router.server import main as router_main
 
             router_main()
+        elif args.command == "simulate":
+            from services.simulator.cli import run_from_args as simulate_main
+
+            return simulate_main(args)
+        elif args.command == "bench":
+            from services.bench.cli import run_from_args as bench_main
+
+            return bench_main(args)
         elif args.command == "stats":
             from services.stats.server import main as stats_main
 

@@ -127,6 +127,18 @@ class EventScript:
             wait_ms=self.now - c["received"], attempt=c["offers"],
         )  # fmt: skip
 
+    async def overflow(self, call_id: str, to_queue: str = "", fallback: str = "", reason: str = "max_wait") -> None:
+        """The call leaves its queue: on to to_queue, or out to a fallback (redirected)."""
+        c = self.calls[call_id]
+        attrs = {"overflow_queue": to_queue} if to_queue else {"fallback": fallback}
+        await self.emit(
+            "CALL_OVERFLOWED", call_id=call_id, queue=c["queue"], caller=c["caller"], reason=reason,
+            call_state="" if to_queue else "redirected", wait_ms=self.now - c["received"], attempt=c["offers"],
+            attributes=attrs,
+        )  # fmt: skip
+        if to_queue:
+            c["queue"] = to_queue
+
     async def answered_call(
         self,
         call_id: str,

@@ -162,3 +162,49 @@ async def test_agent_state_time_counts_the_part_of_a_state_inside_the_period(scr
     spec = PeriodSpec(range_ms=(utc_ms("2026-03-02 09:15"), utc_ms("2026-03-02 09:45")))
     _r, (anna,) = await stats.agent_figures(spec, ["anna"])
     assert anna.state_ms == {"paused": 900_000, "available": 900_000}
+
+
+async def test_overflow_counts_in_both_queues_and_a_redirect_ends_the_call(script, make_consumer, stats):
+    script.at("2026-03-02 08:00")
+    await script.receive("o1", "sales")
+    await script.queue("o1")
+    script.advance(30)
+    await script.overflow("o1", to_queue="backup")
+    await script.queue("o1")
+    script.advance(8)
+    await script.offer("o1", "carl")
+    script.advance(2)
+    await script.answer("o1")
+    script.advance(60)
+    await script.complete("o1", wrap_up=False)
+    await script.receive("o2", "sales")
+    await script.overflow("o2", fallback="voicemail", reason="queue_full")
+    await make_consumer().drain()
+    _r, _t, (backup, sales) = await stats.queue_figures(UTC_DAY, ["backup", "sales"])
+    assert (sales.offered, sales.overflowed, sales.answered, sales.service_level_percent) == (2, 2, 0, 0.0)
+    assert (backup.offered, backup.answered, backup.answered_within) == (1, 1, 0)
+    assert backup.average_speed_of_answer_ms == 40_000  # waited since arrival in sales
+    o1, o2 = await stats.call_record("o1"), await stats.call_record("o2")
+    assert (o1.queue, o1.final_queue, o1.outcome) == ("sales", "backup", "completed")
+    assert (o2.final_queue, o2.outcome) == ("sales", "redirected")
+    board = await stats.board()
+    assert all((q.waiting, q.ringing, q.in_progress) == (0, 0, 0) for q in board.queues)
+
+
+async def test_an_agent_paused_after_misses_in_a_row_shows_paused_with_the_reason(script, make_consumer, stats):
+    script.at("2026-03-02 08:00")
+    await script.login("anna", ["sales"])
+    for i in range(3):
+        script.advance(10)
+        await script.receive(f"m{i}", "sales")
+        await script.offer(f"m{i}", "anna")
+        script.advance(5)
+        await script.miss(f"m{i}", "timeout", agent_state="paused" if i == 2 else "available")
+        await script.queue(f"m{i}")
+    await script.emit("AGENT_PAUSED", agent_id="anna", agent_state="paused", reason="no_answer")
+    await make_consumer().drain()
+    board = await stats.board()
+    (anna,) = board.agents
+    assert (anna.state, anna.pause_reason) == ("paused", "no_answer")
+    _r, (figures,) = await stats.agent_figures(UTC_DAY, ["anna"])
+    assert (figures.offered, figures.missed, figures.score) == (3, 3, -3)

@@ -144,3 +144,16 @@ async def test_lead_reports_over_grpc_are_counted_by_the_consumer(stats_stub):
 
     (lead,) = await eventually(refused)
     assert (lead.lead_id, lead.refused_by, lead.improper_refusal) == ("L1", "anna", True)
+
+
+async def test_a_watcher_of_one_queue_gets_only_that_queues_updates(router_stub, stats_stub):
+    await team(router_stub, "sales", ["anna"])
+    await router_stub.UpsertQueue(rpb.UpsertQueueRequest(queue=rpb.Queue(name="support")))
+    await router_stub.UpsertAgent(rpb.UpsertAgentRequest(agent=rpb.Agent(id="carl", endpoint="x", queues=["support"])))
+    updates = stats_stub.WatchBoard(pb.WatchBoardRequest(queues=["support"]))
+    await asyncio.sleep(0.1)
+    await router_stub.RouteCall(rpb.RouteCallRequest(call_id="c1", caller="+491701", queue="sales"))
+    await router_stub.LoginAgent(rpb.LoginAgentRequest(agent_id="carl"))
+    first = await asyncio.wait_for(updates.read(), timeout=5)
+    assert first.event.type == events_pb2.EVENT_TYPE_AGENT_LOGGED_IN and first.agent.agent_id == "carl"
+    updates.cancel()

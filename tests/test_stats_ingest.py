@@ -129,3 +129,30 @@ async def test_an_event_that_cannot_be_applied_goes_to_the_dead_letter_stream(ma
     dead = await redis.xrange(StatsKeys(tenant).dead_letters)
     assert len(dead) == 1 and dead[0][1]["call_id"] == "c1"
     assert (await redis.xpending(stream_key(tenant), "stats"))["pending"] == 0
+
+
+async def test_idle_consumers_with_nothing_pending_are_forgotten(script, make_consumer, redis, tenant):
+    await script.login("anna", ["sales"])
+    await make_consumer("old").drain()
+    holder = make_consumer("holder")
+    await script.logout("anna")
+    await holder.read_new()  # holds one event, unacknowledged
+    gone = await make_consumer("new").forget_idle_consumers(idle_ms=0)
+    assert gone == ["old"]
+    names = {c["name"] for c in await redis.xinfo_consumers(stream_key(tenant), "stats")}
+    assert names == {"holder"}  # "new" joins with its first read
+
+
+async def test_ids_older_than_the_dedupe_window_are_never_counted_again(script, make_consumer, redis, tenant):
+    await script.login("anna", ["sales"])
+    consumer = make_consumer(dedupe_window_s=60)
+    (old,) = await consumer.read_new()
+    await consumer.apply([old])
+    # two minutes later (by entry id) the old id is trimmed from the applied set ...
+    newer = f"{int(old[0].split('-')[0]) + 180_000}-0"
+    await redis.xadd(stream_key(tenant), {"type": "AGENT_RESUMED", "time": "1", "agent_id": "anna"}, id=newer)
+    await consumer.apply(await consumer.read_new())
+    assert await redis.zscore(StatsKeys(tenant).applied, old[0]) is None
+    # ... yet a late redelivery of it is recognised as too old and not counted
+    await consumer.apply([old])
+    assert consumer.duplicates == 1

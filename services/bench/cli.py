@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 
 
 def _scale_list(text: str) -> list[int]:
@@ -66,8 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Runs the bench with options parsed by a parser given add_arguments; the exit code."""
-    if args.clients < 1 or args.concurrency < 1 or args.seconds <= 0 or args.scale_seconds <= 0:
-        print("bench: --clients, --concurrency, --seconds and --scale-seconds must be above 0")
+    counts = (args.clients, args.concurrency, args.scale_rounds, args.scale_concurrency, args.probe_concurrency)
+    durations = (args.seconds, args.scale_seconds, args.upload_audio_s)
+    if min(counts) < 1 or args.upload_concurrency < 1 or min(durations) <= 0:
+        print("bench: counts must be at least 1 and durations above 0", file=sys.stderr)
         return 2
     from services.bench.runner import run_from_args as run
 

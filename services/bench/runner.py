@@ -454,6 +454,9 @@ class Bench:
                 load, _ = await self._lifecycle_load(router, "stats-load", "stats", a.seconds, meter, watch())
                 appended = await redis.xlen(key) - appended_before
                 t0 = time.monotonic()
+                group = await _group(redis, key)
+                delivered = group["last-delivered-id"] if group else "0-0"
+                backlog = len(await redis.xrange(key, min=f"({delivered}", count=1_000_000))
                 caught_up = await _caught_up(redis, key, await _stream_end(redis, key), within_s=60)
                 catch_up_s = round(time.monotonic() - t0, 2) if caught_up else None
         except Exception as exc:  # reported in the results, the other sections go on
@@ -471,6 +474,8 @@ class Bench:
             },
             "lag": summarize([round(x, 3) for x in lag]),
             "catch_up_s": catch_up_s,
+            "backlog_at_end": backlog,
+            "catch_up_events_per_s": round(backlog / catch_up_s, 1) if catch_up_s else None,
             "board_latency": summarize([round(x, 3) for x in board_ms]),
         }
 
@@ -775,8 +780,9 @@ def render_table(results: dict[str, Any]) -> str:
         lines.append(row("  lag behind the event stream", {"latency": st["lag"]}))
         lines.append(row("  GetBoard meanwhile", {"latency": st["board_latency"]}))
         lines.append(
-            f"  {st['events_per_s']:g} events/s appended; stats caught up"
-            f" {'-' if st['catch_up_s'] is None else st['catch_up_s']} s after the load ended"
+            f"  {st['events_per_s']:g} events/s appended; at the end {st.get('backlog_at_end', '?')} not yet"
+            f" delivered, caught up {'-' if st['catch_up_s'] is None else st['catch_up_s']} s later"
+            f" ({st.get('catch_up_events_per_s') or '-'} events/s)"
         )
     elif st:
         lines.append(f"{'stats:':<44} {st['status']}")

@@ -12,6 +12,7 @@ from services.stats.keys import StatsKeys
 from services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
 
 NOT_ANSWERED = ("abandoned", "timed_out", "redirected")
+CLOCK_SLACK_MS = 1000
 
 
 def _opt(h: dict[str, str], name: str) -> int | None:
@@ -117,7 +118,11 @@ class CallReader:
         The token fixes the newest arrival time of the first page, so calls arriving later do
         not shift the pages."""
         low = f.received.start_ms if f.received else 0
-        high = (f.received.end_ms - 1) if f.received else now_ms
+        # Up to now (plus a second of clock skew between router and stats): calls arriving
+        # after the first page are left out of every later page instead of shifting them.
+        high = now_ms + CLOCK_SLACK_MS
+        if f.received:
+            high = min(f.received.end_ms - 1, high)
         offset = 0
         if page_token:
             high, offset = _decode_token(page_token)

@@ -53,6 +53,8 @@ class StatsConfig:
     # An event delivered to a consumer that has not acknowledged it for this long is
     # reclaimed (XAUTOCLAIM) by another: the first consumer is taken to be dead.
     claim_idle_ms: int = 30_000
+    # At start, consumers of the group idle this long with nothing pending are removed.
+    forget_consumers_after_s: int = 86_400
     # An event that fails to apply this many times goes to the dead-letter stream.
     max_deliveries: int = 5
     # Applied event ids are remembered this long (exactly once across redeliveries).
@@ -79,6 +81,9 @@ class StatsConfig:
             batch_size=env_int("CALLCENTER_STATS_BATCH_SIZE", cls.batch_size, minimum=1),
             block_ms=env_int("CALLCENTER_STATS_BLOCK_MS", cls.block_ms, minimum=1),
             claim_idle_ms=env_int("CALLCENTER_STATS_CLAIM_IDLE_MS", cls.claim_idle_ms, minimum=1),
+            forget_consumers_after_s=env_int(
+                "CALLCENTER_STATS_FORGET_CONSUMERS_AFTER_S", cls.forget_consumers_after_s, minimum=1
+            ),
             max_deliveries=env_int("CALLCENTER_STATS_MAX_DELIVERIES", cls.max_deliveries, minimum=1),
             dedupe_window_s=env_int("CALLCENTER_STATS_DEDUPE_WINDOW_S", cls.dedupe_window_s, minimum=60),
             retention_days=env_int("CALLCENTER_STATS_RETENTION_DAYS", cls.retention_days, minimum=1),

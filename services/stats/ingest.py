@@ -66,25 +66,45 @@ class EventConsumer:
                 raise
         self._group_ready = True
 
+    async def forget_idle_consumers(self, idle_ms: int) -> list[str]:
+        """Removes from the group consumers with nothing pending that have been idle for
+        idle_ms (replicas that stopped or died long ago); their names would pile up otherwise.
+        A consumer with pending events is kept until another one has reclaimed them."""
+        await self.ensure_group()
+        gone = []
+        for consumer in await self.redis.xinfo_consumers(self.stream, self.group):
+            if consumer["name"] != self.name and consumer["pending"] == 0 and consumer["idle"] >= idle_ms:
+                await self.redis.xgroup_delconsumer(self.stream, self.group, consumer["name"])
+                gone.append(consumer["name"])
+        return gone
+
     async def apply(self, entries: list[Entry]) -> list[str]:
         """Applies entries (no ack); returns the ids that are done (applied, duplicate, or
-        given up on into the dead-letter stream). Ids left out stay pending for a retry."""
+        given up on into the dead-letter stream). Ids left out stay pending for a retry.
+
+        The script calls of a batch go in one pipeline (not a transaction): each call is
+        still atomic and exactly-once on its own, and Redis runs them in stream order."""
         done: list[str] = []
         c = self.config
-        for entry_id, fields in entries:
-            if fields is None:  # trimmed from the stream while pending: nothing to count
-                done.append(entry_id)
-                continue
-            flat = [x for pair in fields.items() for x in pair]
-            try:
-                result = await self._apply(
+        present = [(entry_id, fields) for entry_id, fields in entries if fields is not None]
+        # entries trimmed from the stream while pending have nothing left to count
+        done += [entry_id for entry_id, fields in entries if fields is None]
+        if not present:
+            return done
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry_id, fields in present:
+                flat = [x for pair in fields.items() for x in pair]
+                await self._apply(
                     keys=[self.keys.tenant_prefix],
                     args=[entry_id, c.dedupe_window_s * 1000, c.retention_days * 86_400, c.changes_maxlen, *flat],
+                    client=pipe,
                 )
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                raise
-            except redis.exceptions.ResponseError as exc:
-                if await self._give_up(entry_id, fields, str(exc)):
+            results = await pipe.execute(raise_on_error=False)
+        for (entry_id, fields), result in zip(present, results, strict=True):
+            if isinstance(result, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+                raise result
+            if isinstance(result, Exception):
+                if await self._give_up(entry_id, fields, str(result)):
                     done.append(entry_id)
                 continue
             if result == "duplicate":

@@ -41,6 +41,9 @@ class StatsService:
 
     async def start(self) -> int:
         await self.consumer.ensure_group()
+        gone = await self.consumer.forget_idle_consumers(self.config.forget_consumers_after_s * 1000)
+        if gone:
+            log.info("stats.consumers_forgotten", consumers=gone)
         self._task = asyncio.create_task(self.consumer.run(), name="EventConsumer")
         self.port = await self.grpc.start(self.config.host, self.config.port)
         if self.config.port_file is not None:

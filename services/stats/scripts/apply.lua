@@ -33,8 +33,9 @@ local APPLIED = S .. 'applied'
 local floor = tonumber(redis.call('GET', S .. 'applied_floor') or '0')
 if id_ms < floor or redis.call('ZSCORE', APPLIED, ID) then return 'duplicate' end
 redis.call('ZADD', APPLIED, id_ms, ID)
+-- trimmed once a minute's worth of ids has aged out, not on every event
 local cut = id_ms - WINDOW
-if cut > floor then
+if cut > floor + 60000 then
   redis.call('ZREMRANGEBYSCORE', APPLIED, '-inf', '(' .. string.format('%.0f', cut))
   redis.call('SET', S .. 'applied_floor', string.format('%.0f', cut))
 end
