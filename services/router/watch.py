@@ -3,6 +3,11 @@
 Each router replica runs one reader of the event stream; a watcher is woken when an event of
 its call arrives, whichever replica made the change (an offer expired by another replica's
 timer included), then re-reads the call, so it never misses or reorders a state.
+
+With nobody watching, the reader does not read events at all (it was the largest cost of a
+busy router): it only notes the stream's end once per block_ms, and when the first watcher
+subscribes it reads on from that mark, so an event between the mark and the subscription is
+still delivered (at worst a watcher is woken once for nothing).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class CallWatchHub:
         self.events_key = events_key
         self.block_ms = block_ms
         self._subscribers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._watched = asyncio.Event()  # set while anyone watches
         self.stopping = False
 
     @contextlib.contextmanager
@@ -34,6 +40,7 @@ class CallWatchHub:
         """An asyncio.Event set whenever an event about call_id is appended to the stream."""
         changed = asyncio.Event()
         self._subscribers[call_id].add(changed)
+        self._watched.set()
         try:
             yield changed
         finally:
@@ -42,11 +49,24 @@ class CallWatchHub:
                 subscribers.discard(changed)
                 if not subscribers:
                     del self._subscribers[call_id]
+            if not self._subscribers:
+                self._watched.clear()
 
     async def run(self) -> None:
         """Reads the event stream from its current end for as long as the replica lives."""
         last = await self._stream_end()
         while not self.stopping:  # see TimerLoop.run on why a flag as well as cancellation
+            if not self._subscribers:
+                try:
+                    await asyncio.wait_for(self._watched.wait(), timeout=self.block_ms / 1000)
+                except TimeoutError:
+                    try:
+                        last = await self._stream_end()
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("watch.read_failed")
+                continue
             try:
                 reply = await self.redis.xread({self.events_key: last}, block=self.block_ms, count=1000)
             except asyncio.CancelledError:
