@@ -1,10 +1,7 @@
 """No drift between deploy/ and the code: every command the manifests run is a real
 `callcenter` subcommand, every CALLCENTER_* variable a container gets is one its service
 reads, the service's own config accepts the values, and the ports, probes, addresses, paths
-and grace periods agree with what the service then binds and does.
-
-A service whose config module (services/<svc>/config.py) does not exist yet is skipped with
-the reason shown; when it lands, its checks run by themselves."""
+and grace periods agree with what the service then binds and does."""
 
 from __future__ import annotations
 
@@ -59,8 +56,8 @@ def service_sources(service: str) -> list[pathlib.Path]:
 
 
 def require_service(service: str):
-    if not (REPO / "services" / service / "config.py").exists():
-        pytest.skip(f"services/{service}/config.py does not exist yet: {service} is checked once it lands")
+    """The service's config module: every service the manifests deploy must have one."""
+    assert (REPO / "services" / service / "config.py").exists(), f"services/{service}/config.py is missing"
     return importlib.import_module(f"services.{service}.config")
 
 
