@@ -218,7 +218,7 @@ class Router:
         return found
 
     async def list_agents(self) -> list[tuple[AgentProfile, AgentStatus]]:
-        return [await self.get_agent(agent_id) for agent_id in await self.store.agent_ids()]
+        return await self.store.all_agents()
 
     async def _agent_transition(self, name: str, agent_id: str, *args: str) -> AgentStatus:
         _check_name("agent_id", agent_id)

@@ -254,6 +254,15 @@ class RouterStore:
     async def agent_ids(self) -> list[str]:
         return sorted(await self.redis.smembers(self.keys.agents))
 
+    async def all_agents(self) -> list[tuple[AgentProfile, AgentStatus]]:
+        """Every agent, read in one pipelined round trip (the dashboard asks often)."""
+        ids = await self.agent_ids()
+        async with self.redis.pipeline(transaction=False) as p:
+            for agent_id in ids:
+                p.hgetall(self.keys.agent(agent_id))
+            hashes = await p.execute()
+        return [(agent_profile(h), agent_status(agent_id, h)) for agent_id, h in zip(ids, hashes, strict=True) if h]
+
 
 def agent_profile(h: dict[str, str]) -> AgentProfile:
     return AgentProfile(
