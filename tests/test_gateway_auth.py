@@ -186,3 +186,30 @@ async def test_health_and_readiness(gateway):
     assert (await gateway.client.get("/healthz")).status == 200
     reply = await gateway.client.get("/readyz")
     assert reply.status == 200, await reply.text()
+
+
+async def test_passwords_can_be_changed_and_users_deleted(gateway):
+    await setup_team(gateway)
+    anna = await gateway.login("anna")
+    reply = await anna.post(
+        "/api/v1/users/anna/password", json={"old_password": "wrong", "password": "a new long one"}, headers=csrf(anna)
+    )
+    assert reply.status == 403 and (await reply.json())["field"] == "old_password"
+    reply = await anna.post(
+        "/api/v1/users/anna/password",
+        json={"old_password": PASSWORD, "password": "a new long one"},
+        headers=csrf(anna),
+    )
+    assert reply.status == 200
+    assert (
+        await anna.post("/api/v1/users/sam/password", json={"password": "x" * 10}, headers=csrf(anna))
+    ).status == 404
+    reply = await gateway.client.post("/api/v1/login", json={"username": "anna", "password": PASSWORD})
+    assert reply.status == 401
+    anna2 = await gateway.login("anna", "a new long one")
+    root = await gateway.login("root")
+    assert (await root.delete("/api/v1/users/anna", headers=csrf(root))).status == 200
+    assert (await anna2.get("/api/v1/me")).status == 401  # the session ended with the user
+    assert (await root.delete("/api/v1/users/anna", headers=csrf(root))).status == 404
+    assert (await root.delete("/api/v1/users/root", headers=csrf(root))).status == 409
+    assert (await anna2.delete("/api/v1/users/sam")).status == 401

@@ -84,3 +84,34 @@ async def create_user(request: web.Request) -> web.Response:
         teams=tuple(teams),
     )
     return json_reply({"user": user.public()}, 201)
+
+
+@routes.post("/api/v1/users/{username}/password")
+async def change_password(request: web.Request) -> web.Response:
+    """Admins set anyone's password; every user may change their own (giving the old one)."""
+    user = user_of(request)
+    username = request.match_info["username"]
+    body = await read_json(request)
+    users = request.app[USERS]
+    if user.role != "admin":
+        if username.lower() != user.username.lower():
+            raise access.Hidden(f"user {username} does not exist")
+        if await users.authenticate(user.username, str(body.get("old_password", ""))) is None:
+            raise ApiError(403, "old_password: is wrong", "old_password")
+    try:
+        await users.set_password(username, str(body.get("password", "")))
+    except KeyError:
+        raise access.Hidden(f"user {username} does not exist") from None
+    return json_reply({"ok": True})
+
+
+@routes.delete("/api/v1/users/{username}")
+async def delete_user(request: web.Request) -> web.Response:
+    user = user_of(request)
+    access.require_role(user, "admin")
+    username = request.match_info["username"]
+    if username.lower() == user.username.lower():
+        raise ApiError(409, "username: an admin cannot delete themselves", "username")
+    if not await request.app[USERS].delete(username):
+        raise access.Hidden(f"user {username} does not exist")
+    return json_reply({"ok": True})

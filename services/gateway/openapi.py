@@ -62,6 +62,17 @@ PATHS: dict[str, dict] = {
             tag="users",
         ),
     },
+    "/api/v1/users/{username}/password": {
+        "post": _op(
+            "Set a password (admin: anyone's; a user: their own, with old_password)",
+            params=[_path_param("username")],
+            body=_obj(password="string", old_password="string"),
+            tag="users",
+        )
+    },
+    "/api/v1/users/{username}": {
+        "delete": _op("Delete a user (admin); their sessions end", params=[_path_param("username")], tag="users")
+    },
     "/api/v1/agents": {"get": _op("Agents the user may see, with their current state", tag="agents")},
     "/api/v1/agents/{agent_id}": {"get": _op("One agent", params=AGENT, tag="agents")},
     "/api/v1/agents/{agent_id}/pause": {

@@ -100,6 +100,19 @@ class UserStore:
         ok = verify_password(password or "", h.get("password", DUMMY_HASH))
         return _user(h) if ok and h.get("role") else None
 
+    async def set_password(self, username: str, password: str) -> None:
+        if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
+            raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
+        if await self.get(username) is None:
+            raise KeyError(username)
+        await self.redis.hset(self._key(username), "password", hash_password(password))
+
+    async def delete(self, username: str) -> bool:
+        """Removes a user; their sessions stop working at their next request."""
+        removed = await self.redis.delete(self._key(username))
+        await self.redis.srem(self.prefix + "users", username.lower())
+        return bool(removed)
+
     async def count(self) -> int:
         return await self.redis.scard(self.prefix + "users")
 
