@@ -9,6 +9,7 @@ import grpc
 
 from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
+from tests.gateway_fixtures import PASSWORD
 from tests.test_gateway_auth import setup_team
 
 
@@ -63,3 +64,29 @@ async def test_a_routed_call_reaches_the_supervisors_event_stream_at_once(gatewa
     board = await (await sam.get("/api/v1/board")).json()
     states = {a["id"]: (a["state"], a["call_id"]) for a in board["agents"]}
     assert states["anna"] == ("AGENT_STATE_RESERVED", "c1")
+
+
+async def test_a_supervisor_hears_of_a_team_agent_pausing_who_logged_in_before_the_gateway_started(gateway, redis):
+    """AGENT_PAUSED names no queue: a gateway started after the agents logged in learns who
+    serves which queue from the router."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from services.gateway.app import create_app
+    from services.gateway.web import CONFIG
+
+    await setup_team(gateway)  # the agents log in before the second gateway starts
+    later = TestClient(TestServer(create_app(gateway.app[CONFIG], redis)))
+    await later.start_server()
+    try:
+        reply = await later.post("/api/v1/login", json={"username": "sam", "password": PASSWORD})
+        assert reply.status == 200
+        async with later.get("/api/v1/events") as sam_events:
+            await asyncio.sleep(0.2)  # the new gateway's reader is at the stream's end
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+                stub = router_pb2_grpc.RouterServiceStub(channel)
+                await stub.PauseAgent(pb.PauseAgentRequest(agent_id="csilla", reason="lunch"))  # not sam's team
+                await stub.PauseAgent(pb.PauseAgentRequest(agent_id="boris", reason="coaching"))
+                paused = await next_event(sam_events)
+                assert (paused["type"], paused["agent_id"]) == ("agent_paused", "boris")
+    finally:
+        await later.close()

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from callcenter.router.v1 import router_pb2
 from services.gateway import (
     agents_api,
     auth_api,
@@ -81,7 +82,12 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         yield
         await app[BACKENDS].close()
 
-    app[board_api.LIVE] = LiveHub(redis, config.common.tenant)
+    async def agent_queues() -> dict[str, set[str]]:
+        backends = app[BACKENDS]
+        reply = await backends.router.ListAgents(router_pb2.ListAgentsRequest(), timeout=backends.timeout_s)
+        return {a.id: set(a.queues) | set(a.status.queues) for a in reply.agents}
+
+    app[board_api.LIVE] = LiveHub(redis, config.common.tenant, agent_queues)
 
     async def run_live_hub(app: web.Application):
         hub = app[board_api.LIVE]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 import redis.exceptions
@@ -43,12 +44,32 @@ def summary(event: events_pb2.Event) -> dict:
 class LiveHub:
     """Reads the tenant's event stream from "now" on and hands every event to subscribers."""
 
-    def __init__(self, redis: aioredis.Redis, tenant: str) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        tenant: str,
+        load_agent_queues: Callable[[], Awaitable[dict[str, set[str]]]] | None = None,
+    ) -> None:
         self.redis = redis
         self.key = stream_key(tenant)
         self.subscribers: set[asyncio.Queue] = set()
-        self.agent_queues: dict[str, set[str]] = {}  # from AGENT_LOGGED_IN events, for supervisors' filters
+        # Which queues each agent serves, for supervisors' filters (events such as
+        # AGENT_PAUSED name no queue): loaded from the router at start and whenever an
+        # unknown agent shows up (at most once a second), kept current by AGENT_LOGGED_IN.
+        self.agent_queues: dict[str, set[str]] = {}
+        self._load_agent_queues = load_agent_queues
+        self._loaded_at = -1.0
         self.stopping = False
+
+    async def refresh_agent_queues(self, min_interval_s: float = 1.0) -> None:
+        loop = asyncio.get_running_loop()
+        if self._load_agent_queues is None or loop.time() - self._loaded_at < min_interval_s:
+            return
+        self._loaded_at = loop.time()
+        try:
+            self.agent_queues.update(await self._load_agent_queues())
+        except Exception as exc:  # noqa: BLE001 - the router may be down; events still flow
+            log.warning("live.agent_queues_unavailable", error=str(exc) or type(exc).__name__)
 
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
@@ -67,6 +88,7 @@ class LiveHub:
 
     async def run(self) -> None:
         last = "$"
+        await self.refresh_agent_queues()
         # The flag, not only cancellation, ends the loop: a cancellation that lands inside a
         # Redis call's own timeout can surface as TimeoutError and be absorbed (see TimerLoop).
         while not self.stopping:
@@ -82,6 +104,8 @@ class LiveHub:
                     event = decode(entry_id, fields)
                     if event.queues:
                         self.agent_queues[event.agent_id] = set(event.queues)
+                    elif event.agent_id and event.agent_id not in self.agent_queues:
+                        await self.refresh_agent_queues()
                     item = summary(event)
                     for queue in list(self.subscribers):
                         if queue.full():
