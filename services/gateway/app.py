@@ -88,6 +88,7 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         return {a.id: set(a.queues) | set(a.status.queues) for a in reply.agents}
 
     app[board_api.LIVE] = LiveHub(redis, config.common.tenant, agent_queues)
+    app[board_api.FIGURES_CACHE] = {}
 
     async def run_live_hub(app: web.Application):
         hub = app[board_api.LIVE]

@@ -43,7 +43,7 @@ async def board(request: web.Request) -> web.Response:
     offline = (states_pb2.AGENT_STATE_UNSPECIFIED, states_pb2.AGENT_STATE_LOGGED_OUT)
     online = [a for a in agents if a.status.state not in offline]
     by_queue = {q.name: sum(1 for a in online if q.name in a.status.queues) for q in queues}
-    figures = await day_figures(request, [a.id for a in agents], [q.name for q in queues])
+    figures = await cached_day_figures(request, [a.id for a in agents], [q.name for q in queues])
     return json_reply(
         {
             "generated_at_ms": int(time.time() * 1000),
@@ -77,6 +77,27 @@ async def board(request: web.Request) -> web.Response:
             "stats_unavailable": figures.get("stats_unavailable", False),
         }
     )
+
+
+FIGURES_TTL_S = 1.0
+FIGURES_CACHE = web.AppKey("figures_cache", dict)
+
+
+async def cached_day_figures(request: web.Request, agent_ids: list[str], queues: list[str]) -> dict:
+    """day_figures, shared for a second by every browser with the same view: however many
+    dashboards are open, each view asks stats at most once a second."""
+    user = user_of(request)
+    key = (user.role, user.agent_id, tuple(agent_ids), tuple(queues), time_zone(request.query))
+    cache = request.app[FIGURES_CACHE]
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < FIGURES_TTL_S:
+        return hit[1]
+    figures = await day_figures(request, agent_ids, queues)
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (now, figures)
+    return figures
 
 
 async def day_figures(request: web.Request, agent_ids: list[str], queues: list[str]) -> dict:
