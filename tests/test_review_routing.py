@@ -29,11 +29,6 @@ async def events_of(redis, tenant, kind: str):
     return [e for e in await read_events(redis, tenant) if event_types([e]) == [kind]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lib.lua:320 reserve() (via dispatch_agent, lib.lua:428) leaves the manager-wait relax timer set when the "
-    "freed manager is offered the call; fire_timer.lua:35 relaxes the call while it rings the manager",
-)
 async def test_manager_wait_timer_does_not_relax_a_call_already_ringing_its_manager(router, clock, redis, tenant):
     await router.upsert_queue("sales", manager_wait_ms=4_000, wrap_up_ms=0, ring_timeout_ms=20_000)
     await agent(router, "anna")
@@ -53,11 +48,6 @@ async def test_manager_wait_timer_does_not_relax_a_call_already_ringing_its_mana
     assert answered[-1].reason == "personal_manager"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.py:221 queue_counts oldest_waiting_since_ms reads only the head of each line, but "
-    "VIP calls sort first: an older ordinary call behind a VIP is ignored",
-)
 async def test_oldest_waiting_is_not_hidden_by_a_younger_vip_call(router, clock):
     await router.upsert_queue("sales", wrap_up_ms=0)
     await agent(router, "anna")
@@ -71,11 +61,6 @@ async def test_oldest_waiting_is_not_hidden_by_a_younger_vip_call(router, clock)
     assert counts.oldest_waiting_since_ms == old.received_ms
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lib.lua:531 give_up(): overflow keeps manager_waited='1', so the call does not start its "
-    "stages again in the overflow queue: it skips waiting for its busy manager there",
-)
 async def test_an_overflowed_call_waits_for_its_busy_manager_again_in_the_new_queue(router, clock, redis, tenant):
     await router.upsert_queue("support", manager_wait_ms=60_000)
     await router.upsert_queue("sales", manager_wait_ms=5_000, max_wait_ms=30_000, overflow_queue="support")
@@ -95,12 +80,6 @@ async def test_an_overflowed_call_waits_for_its_busy_manager_again_in_the_new_qu
     assert call.stage == "manager" and call.state == "waiting", call
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lib.lua:391 dispatch_call (after lib.lua:553 after_miss): a call offered on arrival "
-    "has no queued_once, so after a "
-    "missed offer it is checked against max_queue_length like a new call and redirected",
-)
 async def test_a_missed_call_goes_back_into_line_even_when_the_queue_is_full(router, redis, tenant):
     await router.upsert_queue("sales", max_queue_length=1, fallback="vm")
     await agent(router, "anna")
@@ -137,12 +116,6 @@ async def test_calls_in_the_skilled_line_are_not_stranded_when_the_requirement_i
     assert call.state == "ringing", call
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lib.lua:414 best_waiting (dispatch_agent) skips calls whose tried set holds the agent, and "
-    "dispatch_call (lib.lua:406) sets a retry timer only when a tried agent is free at that moment: a call "
-    "missed by an agent who was then auto-paused waits forever after they resume",
-)
 async def test_a_call_missed_by_an_auto_paused_agent_reaches_them_after_they_resume(router, clock):
     await router.upsert_queue("sales", max_no_answer=1)
     await agent(router, "anna")

@@ -30,11 +30,9 @@ class RouterKeys:
     def waiting(self, name: str) -> str:
         return f"{self.prefix}queue:{name}:waiting"  # zset: waiting calls (stage anyone) by priority, arrival
 
-    def waiting_lines(self, name: str) -> tuple[str, str, str, str]:
-        """A queue's waiting lines: stage anyone, skilled, vip, and the calls of the queue
-        waiting for their personal manager (scripts/lib.lua)."""
-        w = self.waiting(name)
-        return (w, w + ":skilled", w + ":vip", w + ":manager")
+    def waiting_all(self, name: str) -> str:
+        """zset: every call waiting in the queue, whatever its stage, by arrival (lib.lua)."""
+        return f"{self.prefix}queue:{name}:waiting:all"
 
     def client(self, number: str) -> str:
         return f"{self.prefix}client:{number}"  # hash: caller-list entry (name, priority, manager)

@@ -210,24 +210,14 @@ class RouterStore:
         return sorted(await self.redis.smembers(self.keys.queues))
 
     async def queue_counts(self, name: str) -> QueueCounts:
-        lines = self.keys.waiting_lines(name)
         async with self.redis.pipeline(transaction=False) as p:
-            for key in lines:
-                p.zcard(key)
-                p.zrange(key, 0, 0)
+            p.zcard(self.keys.waiting_all(name))
+            p.zrange(self.keys.waiting_all(name), 0, 0, withscores=True)
             p.zcard(self.keys.available(name))
-            replies = await p.execute()
-        waiting = sum(replies[0 : 2 * len(lines) : 2])
-        heads = [r[0] for r in replies[1 : 2 * len(lines) : 2] if r]
-        oldest = None
-        if heads:
-            # Scores put VIPs first, so the oldest call is found by its received time.
-            async with self.redis.pipeline(transaction=False) as p:
-                for call_id in heads:
-                    p.hget(self.keys.call(call_id), "received")
-                received = [int(r) for r in await p.execute() if r]
-            oldest = min(received) if received else None
-        return QueueCounts(waiting=waiting, available_agents=replies[-1], oldest_waiting_since_ms=oldest)
+            waiting, oldest, available = await p.execute()
+        return QueueCounts(
+            waiting=waiting, available_agents=available, oldest_waiting_since_ms=int(oldest[0][1]) if oldest else None
+        )
 
     async def put_agent(self, profile: AgentProfile) -> None:
         async with self.redis.pipeline(transaction=True) as tx:

@@ -37,9 +37,9 @@ local function k_avail_vip(q) return P .. 'queue:' .. q .. ':avail:vip' end
 local function k_waiting(q) return P .. 'queue:' .. q .. ':waiting' end
 local function k_waiting_skilled(q) return P .. 'queue:' .. q .. ':waiting:skilled' end
 local function k_waiting_vip(q) return P .. 'queue:' .. q .. ':waiting:vip' end
--- Calls of a queue waiting for their personal manager (they wait in the manager's own line;
--- this set only lets the queue count them: length limit, counts, longest wait).
-local function k_waiting_manager(q) return P .. 'queue:' .. q .. ':waiting:manager' end
+-- Every call waiting in a queue, whatever its stage (those waiting for their personal
+-- manager included), by arrival time: the queue's length and its longest wait.
+local function k_waiting_all(q) return P .. 'queue:' .. q .. ':waiting:all' end
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -287,13 +287,12 @@ local function unwait(call_id, c)
   redis.call('ZREM', k_waiting(c.queue), call_id)
   redis.call('ZREM', k_waiting_skilled(c.queue), call_id)
   redis.call('ZREM', k_waiting_vip(c.queue), call_id)
-  redis.call('ZREM', k_waiting_manager(c.queue), call_id)
+  redis.call('ZREM', k_waiting_all(c.queue), call_id)
   if (c.manager or '') ~= '' then redis.call('ZREM', k_agent_waiting(c.manager), call_id) end
 end
 
 local function queue_length(q)
-  return redis.call('ZCARD', k_waiting(q)) + redis.call('ZCARD', k_waiting_skilled(q)) +
-    redis.call('ZCARD', k_waiting_vip(q)) + redis.call('ZCARD', k_waiting_manager(q))
+  return redis.call('ZCARD', k_waiting_all(q))
 end
 
 local function clear_call_timers(call_id)
@@ -326,9 +325,10 @@ local function reserve(call_id, c, agent_id, a)
   agent_set(agent_id, a, {state = 'reserved', since = NOW, call = call_id, offer = offer_id,
     last_offer = redis.call('INCR', P .. 'offer_seq')})
   unwait(call_id, c)
+  if c.stage == 'manager' then timer_clear(relax_timer(call_id, 'manager')) end -- the wait is over
   redis.call('SADD', k_tried(call_id), agent_id)
   call_set(call_id, c, {state = 'ringing', agent = agent_id, offer = offer_id,
-    offers = attempt, offered_at = NOW, ring_deadline = NOW + ring_ms})
+    offers = attempt, offered_at = NOW, ring_deadline = NOW + ring_ms, admitted = '1'})
   timer_set('offer|' .. offer_id, NOW + ring_ms)
   emit('CALL_OFFERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = offer_id, caller = c.caller, agent_state = 'reserved', call_state = 'ringing',
@@ -388,7 +388,9 @@ local function dispatch_call(call_id, c)
       return
     end
   end
-  if c.state ~= 'waiting' and c.queued_once ~= '1' then
+  if c.admitted ~= '1' then
+    -- A call new to this queue finding it full overflows; a call already admitted (offered
+    -- on arrival, then missed) goes back into line whatever the length.
     local limit = queue_ms(c.queue, 'max_queue_length')
     if limit > 0 and queue_length(c.queue) >= limit then
       give_up(call_id, c, 'queue_full')
@@ -397,14 +399,17 @@ local function dispatch_call(call_id, c)
   end
   unwait(call_id, c)
   redis.call('ZADD', waiting_key(c), wait_score(c), call_id)
-  if c.stage == 'manager' then redis.call('ZADD', k_waiting_manager(c.queue), wait_score(c), call_id) end
+  redis.call('ZADD', k_waiting_all(c.queue), tonumber(c.received), call_id)
   if c.state ~= 'waiting' then
-    call_set(call_id, c, {state = 'waiting', agent = '', offer = '', queued_once = '1'})
+    call_set(call_id, c, {state = 'waiting', agent = '', offer = '', admitted = '1'})
     emit('CALL_QUEUED', {call_id = call_id, queue = c.queue, caller = c.caller,
       call_state = 'waiting', attempt = tonumber(c.offers or 0), reason = c.stage})
   end
-  if anyone_free then
-    -- Every free agent has been tried for this call: try them again after a pause.
+  if anyone_free or redis.call('SCARD', k_tried(call_id)) > 0 then
+    -- Every free agent has been tried for this call (or the agents who tried it are away,
+    -- e.g. paused after missing it): try them all again after a pause. An agent becoming
+    -- free offers itself only calls it has not tried, so without this timer such a call
+    -- could wait for ever.
     timer_set('retry|' .. call_id, NOW + queue_ms(c.queue, 'retry_delay_ms'))
   end
 end
@@ -528,7 +533,7 @@ give_up = function(call_id, c, reason)
       reason = reason, wait_ms = wait_ms, attempt = c.offers,
       attributes = cjson.encode({overflow_queue = target})})
     call_set(call_id, c, {queue = target, hops = hops + 1, state = 'routing',
-      deadline_passed = '', queued_once = ''})
+      deadline_passed = '', admitted = '', manager_waited = ''})
     local max_wait = queue_ms(target, 'max_wait_ms')
     if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end
     enter_stage(call_id, c, 1)
