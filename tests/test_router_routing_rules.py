@@ -505,3 +505,20 @@ async def test_calls_waiting_for_their_manager_count_as_waiting_in_the_queue(rou
     assert full.state == "redirected"  # the manager's caller takes the queue's only place
     await router.hangup("c1")
     assert (await router.get_queue("sales"))[1].waiting == 0
+
+
+async def test_changing_a_queues_rules_applies_to_free_agents_and_waiting_calls(router, redis, tenant):
+    await router.upsert_queue("sales")
+    await agent(router, "anna", tier=1)
+    await occupy(router, "anna", "busy1")
+    vip = await router.route_call("v1", "+491", "sales", priority=3)
+    assert vip.state == "waiting" and vip.stage == "anyone"  # no VIP stage yet
+    await router.upsert_queue("sales", vip_min_tier=2, wrap_up_ms=0)
+    await agent(router, "senior", tier=2)  # enters the new VIP rotation
+    assert (await router.get_call("v1")).offer.agent_id == "senior"
+    await router.upsert_queue("sales", vip_min_tier=5, wrap_up_ms=0)  # senior no longer qualifies
+    vip2 = await router.route_call("v2", "+492", "sales", priority=3)
+    assert vip2.state == "waiting" and vip2.stage == "vip"
+    await router.upsert_queue("sales", wrap_up_ms=0)  # VIP routing off: the VIP goes to anyone
+    relaxed = [e for e in await events_of(redis, tenant, "CALL_RULE_RELAXED") if e.call_id == "v2"]
+    assert [e.reason for e in relaxed] == ["rule_changed"]

@@ -161,6 +161,7 @@ class Router:
             fallback=fallback,
         )
         await self.store.put_queue(queue)
+        await self.store.reconfigure_queue(self._now(), name)
         log.info(
             "queue.saved",
             queue=name,

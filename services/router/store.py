@@ -43,6 +43,7 @@ TRANSITIONS = (
     "reassign_clients",
     "delete_agent",
     "extend_wrap_up",
+    "reconfigure_queue",
 )
 _ERRORS = {"illegal_state": IllegalState, "stale_offer": StaleOffer, "not_allowed": NotAllowed}
 
@@ -176,6 +177,10 @@ class RouterStore:
             for number in queue.dialed_numbers:
                 tx.hset(self.keys.dialed_numbers, number, queue.name)
             await tx.execute()
+
+    async def reconfigure_queue(self, now_ms: int, name: str) -> None:
+        """Applies a queue's changed rules to its free agents and waiting calls."""
+        await self._run("reconfigure_queue", now_ms, name)
 
     async def queue_for_number(self, number: str) -> str | None:
         return await self.redis.hget(self.keys.dialed_numbers, number)

@@ -142,21 +142,24 @@ end
 
 -- Agents ----------------------------------------------------------------------------------
 
-local function into_rotation(agent_id, a)
-  for _, q in ipairs(split(a.session_queues)) do
-    local score = rotation_score(q, a)
-    redis.call('ZADD', k_avail(q), score, agent_id)
-    local level = skill_level(q, a)
-    if level ~= nil then
-      local qc = queue_conf(q)
-      local ranked = score + skill_rank(q, level)
-      if qc.required ~= nil then redis.call('ZADD', k_avail_skilled(q), ranked, agent_id) end
-      local min_tier = tonumber(qc.vip_min_tier or 0) or 0
-      if min_tier > 0 and (tonumber(a.tier or 0) or 0) >= min_tier then
-        redis.call('ZADD', k_avail_vip(q), ranked, agent_id)
-      end
+-- Puts a free agent into one queue's rotation sets, by the queue's rules now.
+local function rotate_in(q, agent_id, a)
+  local score = rotation_score(q, a)
+  redis.call('ZADD', k_avail(q), score, agent_id)
+  local level = skill_level(q, a)
+  if level ~= nil then
+    local qc = queue_conf(q)
+    local ranked = score + skill_rank(q, level)
+    if qc.required ~= nil then redis.call('ZADD', k_avail_skilled(q), ranked, agent_id) end
+    local min_tier = tonumber(qc.vip_min_tier or 0) or 0
+    if min_tier > 0 and (tonumber(a.tier or 0) or 0) >= min_tier then
+      redis.call('ZADD', k_avail_vip(q), ranked, agent_id)
     end
   end
+end
+
+local function into_rotation(agent_id, a)
+  for _, q in ipairs(split(a.session_queues)) do rotate_in(q, agent_id, a) end
 end
 
 local function out_of_rotation(agent_id, a)

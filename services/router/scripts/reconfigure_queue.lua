@@ -1,0 +1,25 @@
+-- A queue's rules changed (UpsertQueue): its free agents re-enter its rotation sets under
+-- the new rules, waiting calls at a stage that no longer applies move on (a
+-- CALL_RULE_RELAXED event with reason rule_changed), and free agents take what they now may.
+-- ARGV[4] the queue.
+local q = ARGV[4]
+local free = redis.call('ZRANGE', k_avail(q), 0, -1)
+for _, agent_id in ipairs(free) do
+  redis.call('ZREM', k_avail_skilled(q), agent_id)
+  redis.call('ZREM', k_avail_vip(q), agent_id)
+  rotate_in(q, agent_id, hgetall(k_agent(agent_id)))
+end
+for _, line in ipairs({k_waiting_vip(q), k_waiting_skilled(q)}) do
+  for _, call_id in ipairs(redis.call('ZRANGE', line, 0, -1)) do
+    local c = hgetall(k_call(call_id))
+    if c.state == 'waiting' and not stage_applies(c, c.stage) then
+      relax(call_id, c, 'rule_changed')
+      dispatch_call(call_id, c)
+    end
+  end
+end
+for _, agent_id in ipairs(free) do
+  local a = load_agent(agent_id)
+  if a ~= nil then dispatch_agent(agent_id, a) end
+end
+return cjson.encode({ok = 'reconfigured'})
