@@ -119,13 +119,6 @@ async def test_a_call_missed_by_an_auto_paused_agent_reaches_them_after_they_res
     assert call.state == "ringing" and call.offer.agent_id == "anna", call
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="watch.py:95 watch_call pushes a call only when its version changes and is woken only by "
-    "events of that call: a waiting call's queue_position / estimated_wait change when calls "
-    "ahead leave, but WatchCall never sends the new position (docs: 'on WatchCall, for the "
-    "PBX's announcements')",
-)
 async def test_watch_call_pushes_the_new_queue_position_when_a_call_ahead_leaves(router_stub):
     import asyncio
 

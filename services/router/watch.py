@@ -24,6 +24,7 @@ from services.router.model import CallView
 from services.router.router import Router
 
 log = structlog.get_logger(__name__)
+_QUEUE_KEY = "queue|"  # subscriber keys of queues ("|" never occurs in call ids)
 
 
 class CallWatchHub:
@@ -35,22 +36,36 @@ class CallWatchHub:
         self._watched = asyncio.Event()  # set while anyone watches
         self.stopping = False
 
+    def _add(self, key: str, changed: asyncio.Event) -> None:
+        self._subscribers[key].add(changed)
+        self._watched.set()
+
+    def _remove(self, key: str, changed: asyncio.Event) -> None:
+        subscribers = self._subscribers.get(key)
+        if subscribers is not None:
+            subscribers.discard(changed)
+            if not subscribers:
+                del self._subscribers[key]
+        if not self._subscribers:
+            self._watched.clear()
+
     @contextlib.contextmanager
     def subscribe(self, call_id: str) -> Iterator[asyncio.Event]:
         """An asyncio.Event set whenever an event about call_id is appended to the stream."""
         changed = asyncio.Event()
-        self._subscribers[call_id].add(changed)
-        self._watched.set()
+        self._add(call_id, changed)
         try:
             yield changed
         finally:
-            subscribers = self._subscribers.get(call_id)
-            if subscribers is not None:
-                subscribers.discard(changed)
-                if not subscribers:
-                    del self._subscribers[call_id]
-            if not self._subscribers:
-                self._watched.clear()
+            self._remove(call_id, changed)
+
+    def follow_queue(self, queue: str, changed: asyncio.Event) -> None:
+        """Also set `changed` on every event of a queue (a waiting call's position moves when
+        calls ahead of it leave)."""
+        self._add(_QUEUE_KEY + queue, changed)
+
+    def unfollow_queue(self, queue: str, changed: asyncio.Event) -> None:
+        self._remove(_QUEUE_KEY + queue, changed)
 
     async def run(self) -> None:
         """Reads the event stream from its current end for as long as the replica lives."""
@@ -78,8 +93,9 @@ class CallWatchHub:
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
                     last = entry_id
-                    for changed in self._subscribers.get(fields.get("call_id", ""), ()):
-                        changed.set()
+                    for key in (fields.get("call_id", ""), _QUEUE_KEY + fields.get("queue", "")):
+                        for changed in self._subscribers.get(key, ()):
+                            changed.set()
 
     async def _stream_end(self) -> str:
         newest = await self.redis.xrevrange(self.events_key, count=1)
@@ -89,17 +105,33 @@ class CallWatchHub:
 async def watch_call(
     router: Router, hub: CallWatchHub, call_id: str, recheck_s: float = 5.0
 ) -> AsyncIterator[CallView]:
-    """The call now, then each new version of it, ending after a final state."""
+    """The call now, then each change of it, ending after a final state. While the call
+    waits, a change of its queue position or estimated wait counts too (any event of its
+    queue wakes the watcher), for the PBX's announcements."""
     with hub.subscribe(call_id) as changed:
-        last_version = -1
-        while True:
-            changed.clear()
-            call = await router.get_call(call_id)
-            if call.version > last_version:
-                last_version = call.version
-                yield call
-            if call.final:
-                return
-            with contextlib.suppress(TimeoutError):
-                # recheck_s is only a safety net in case the stream reader was interrupted.
-                await asyncio.wait_for(changed.wait(), timeout=recheck_s)
+        last_seen: tuple | None = None
+        followed = ""
+        try:
+            while True:
+                changed.clear()
+                call = await router.get_call(call_id)
+                seen = (call.version, call.queue_position, call.estimated_wait_ms)
+                if seen != last_seen:
+                    last_seen = seen
+                    yield call
+                if call.final:
+                    return
+                wanted = call.queue if call.state == "waiting" else ""
+                if wanted != followed:
+                    if followed:
+                        hub.unfollow_queue(followed, changed)
+                    if wanted:
+                        hub.follow_queue(wanted, changed)
+                    followed = wanted
+                    continue  # read again: an event may have come before the queue was followed
+                with contextlib.suppress(TimeoutError):
+                    # recheck_s is only a safety net in case the stream reader was interrupted.
+                    await asyncio.wait_for(changed.wait(), timeout=recheck_s)
+        finally:
+            if followed:
+                hub.unfollow_queue(followed, changed)
