@@ -8,7 +8,7 @@ from google.protobuf import duration_pb2
 
 from callcenter.router.v1 import router_pb2 as pb
 from services.gateway import access
-from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, read_json, user_of
+from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, read_json, text_field, text_list, user_of
 
 routes = web.RouteTableDef()
 
@@ -68,8 +68,8 @@ async def _act(request: web.Request, action: str) -> tuple[str, dict, pb.Agent]:
 @routes.post("/api/v1/agents/{agent_id}/pause")
 async def pause_agent(request: web.Request) -> web.Response:
     agent_id, body, _ = await _act(request, "pause")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or not reason:
+    reason = text_field(body, "reason", limit=64)
+    if not reason:
         raise ApiError(400, "reason: is required", "reason")
     b = request.app[BACKENDS]
     reply = await b.router.PauseAgent(pb.PauseAgentRequest(agent_id=agent_id, reason=reason), timeout=b.timeout_s)
@@ -105,8 +105,8 @@ async def end_wrap_up(request: web.Request) -> web.Response:
 async def extend_wrap_up(request: web.Request) -> web.Response:
     agent_id, body, _ = await _act(request, "extend_wrap_up")
     seconds = body.get("seconds")
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0:
-        raise ApiError(400, "seconds: a positive number is required", "seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 1 <= seconds <= 3600:
+        raise ApiError(400, "seconds: a number from 1 to 3600 is required", "seconds")
     extra = duration_pb2.Duration()
     extra.FromMilliseconds(round(seconds * 1000))
     b = request.app[BACKENDS]
@@ -127,12 +127,8 @@ async def list_clients(request: web.Request) -> web.Response:
 async def reassign_clients(request: web.Request) -> web.Response:
     """Moves all (or the listed) clients of an agent to another agent (S1.6, S2.5)."""
     agent_id, body, _ = await _act(request, "reassign_clients")
-    to_agent_id = body.get("to_agent_id", "")
-    numbers = body.get("numbers", [])
-    if not isinstance(to_agent_id, str):
-        raise ApiError(400, "to_agent_id: must be a string", "to_agent_id")
-    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-        raise ApiError(400, "numbers: must be a list of client numbers", "numbers")
+    to_agent_id = text_field(body, "to_agent_id", limit=64)
+    numbers = text_list(body, "numbers")
     if to_agent_id:
         await _agent(request, to_agent_id)  # the new manager must be visible to this user too
     b = request.app[BACKENDS]

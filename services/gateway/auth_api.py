@@ -16,6 +16,8 @@ from services.gateway.web import (
     ApiError,
     json_reply,
     read_json,
+    text_field,
+    text_list,
     user_of,
 )
 
@@ -33,7 +35,7 @@ async def login(request: web.Request) -> web.Response:
     user = await request.app[USERS].authenticate(username, password)
     if user is None:
         raise ApiError(401, "wrong username or password")
-    token, session = await request.app[SESSIONS].create(user.username)
+    token, session = await request.app[SESSIONS].create(user.username, user.uid)
     response = json_reply({"user": user.public(), "token": token, "csrf_token": session.csrf_token})
     config = request.app[CONFIG]
     response.set_cookie(
@@ -73,15 +75,12 @@ async def list_users(request: web.Request) -> web.Response:
 async def create_user(request: web.Request) -> web.Response:
     access.require_role(user_of(request), "admin")
     body = await read_json(request)
-    teams = body.get("teams", [])
-    if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
-        raise ApiError(400, "teams: must be a list of queue names", "teams")
     user = await request.app[USERS].create(
-        str(body.get("username", "")),
-        str(body.get("password", "")),
-        str(body.get("role", "")),
-        agent_id=str(body.get("agent_id", "")),
-        teams=tuple(teams),
+        text_field(body, "username"),
+        text_field(body, "password"),
+        text_field(body, "role"),
+        agent_id=text_field(body, "agent_id"),
+        teams=tuple(text_list(body, "teams")),
     )
     return json_reply({"user": user.public()}, 201)
 
@@ -96,10 +95,10 @@ async def change_password(request: web.Request) -> web.Response:
     if user.role != "admin":
         if username.lower() != user.username.lower():
             raise access.Hidden(f"user {username} does not exist")
-        if await users.authenticate(user.username, str(body.get("old_password", ""))) is None:
+        if await users.authenticate(user.username, text_field(body, "old_password")) is None:
             raise ApiError(403, "old_password: is wrong", "old_password")
     try:
-        await users.set_password(username, str(body.get("password", "")))
+        await users.set_password(username, text_field(body, "password"))
     except KeyError:
         raise access.Hidden(f"user {username} does not exist") from None
     return json_reply({"ok": True})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 
 from google.protobuf import timestamp_pb2
@@ -21,12 +22,17 @@ def page_size(query, default: int = 50) -> int:
     return int(raw)
 
 
+MAX_SECONDS = 10 * 366 * 86400  # ten years: more than any filter needs
+
+
 def time_zone(query) -> str:
     name = query.get("tz", "UTC") or "UTC"
     try:
+        if len(name) > 64:
+            raise ValueError("too long")
         zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ApiError(400, f"tz: {name!r} is not an IANA time zone", "tz") from exc
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ApiError(400, f"tz: {name[:64]!r} is not an IANA time zone", "tz") from exc
     return name
 
 
@@ -43,8 +49,12 @@ def datetime_param(query, name: str, end: bool = False) -> dt.datetime | None:
         raise ApiError(400, f"{name}: {raw!r} is not an ISO date or date-time", name) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=zoneinfo.ZoneInfo(time_zone(query)))
-    if end and len(raw) == 10:
-        value = (value.replace(tzinfo=None) + dt.timedelta(days=1)).replace(tzinfo=value.tzinfo)
+    try:
+        if end and len(raw) == 10:
+            value = (value.replace(tzinfo=None) + dt.timedelta(days=1)).replace(tzinfo=value.tzinfo)
+        value.astimezone(dt.UTC)  # every caller needs it in UTC: it must exist there
+    except OverflowError as exc:
+        raise ApiError(400, f"{name}: {raw!r} is outside the calendar", name) from exc
     return value
 
 
@@ -65,6 +75,6 @@ def seconds_param(query, name: str) -> float | None:
         value = float(raw)
     except ValueError as exc:
         raise ApiError(400, f"{name}: must be a number of seconds", name) from exc
-    if value < 0:
-        raise ApiError(400, f"{name}: must not be negative", name)
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise ApiError(400, f"{name}: must be a number of seconds from 0 to {MAX_SECONDS}", name)
     return value

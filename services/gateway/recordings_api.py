@@ -99,13 +99,20 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
     if not match or (not match.group(1) and not match.group(2)):
         return None
     first, last = match.group(1), match.group(2)
-    if not first:  # suffix: the last N bytes
+    if not first:  # suffix: the last N bytes; the last 0 bytes cannot be served
         n = int(last)
-        return (max(0, size - n), size - 1) if n else None
+        if n == 0 or size == 0:
+            raise ApiError(416, f"range: {header} selects no bytes", "Range", {"Content-Range": f"bytes */{size}"})
+        return max(0, size - n), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if start >= size or end < start:
-        raise ApiError(416, f"range: {header} is outside the recording's {size} bytes", "Range")
+        raise ApiError(
+            416,
+            f"range: {header} is outside the recording's {size} bytes",
+            "Range",
+            {"Content-Range": f"bytes */{size}"},
+        )
     return start, end
 
 

@@ -16,6 +16,7 @@ from callcenter.config import key_prefix
 class Session:
     username: str
     csrf_token: str
+    uid: str = ""  # the user's uid when the session began
 
 
 class SessionStore:
@@ -27,12 +28,12 @@ class SessionStore:
     def _key(self, token: str) -> str:
         return self.prefix + hashlib.sha256(token.encode()).hexdigest()
 
-    async def create(self, username: str) -> tuple[str, Session]:
+    async def create(self, username: str, uid: str = "") -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
-        session = Session(username=username, csrf_token=secrets.token_urlsafe(24))
+        session = Session(username=username, csrf_token=secrets.token_urlsafe(24), uid=uid)
         key = self._key(token)
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(key, mapping={"username": username, "csrf": session.csrf_token})
+            tx.hset(key, mapping={"username": username, "csrf": session.csrf_token, "uid": uid})
             tx.expire(key, self.ttl_s)
             await tx.execute()
         return token, session
@@ -45,7 +46,7 @@ class SessionStore:
         if not h:
             return None
         await self.redis.expire(key, self.ttl_s)
-        return Session(username=h["username"], csrf_token=h["csrf"])
+        return Session(username=h["username"], csrf_token=h["csrf"], uid=h.get("uid", ""))
 
     async def delete(self, token: str) -> None:
         await self.redis.delete(self._key(token))

@@ -14,7 +14,7 @@ from callcenter.stats.v1 import stats_pb2_grpc
 from services.gateway import access
 from services.gateway.agents_api import visible_agents
 from services.gateway.query import datetime_param, page_size, seconds_param, time_zone, timestamp_param
-from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, read_json, user_of
+from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, read_json, text_field, user_of
 
 routes = web.RouteTableDef()
 
@@ -268,9 +268,7 @@ async def get_lead(request: web.Request) -> web.Response:
 async def _lead_change(request: web.Request) -> tuple[dict, str]:
     access.require_role(user_of(request), "admin", "supervisor")
     body = await read_json(request)
-    agent_id = body.get("agent_id", "")
-    if not isinstance(agent_id, str):
-        raise ApiError(400, "agent_id: must be a string", "agent_id")
+    agent_id = text_field(body, "agent_id")
     if agent_id and agent_id not in await visible_agent_ids(request):
         raise ApiError(400, f"agent_id: agent {agent_id} does not exist", "agent_id")
     return body, agent_id
@@ -282,7 +280,7 @@ async def create_lead(request: web.Request) -> web.Response:
     body, agent_id = await _lead_change(request)
     reply = await stats(request).CreateLead(
         spb.CreateLeadRequest(
-            lead_id=str(body.get("lead_id", "")), agent_id=agent_id, stage=str(body.get("stage", ""))
+            lead_id=text_field(body, "lead_id", limit=128), agent_id=agent_id, stage=text_field(body, "stage")
         ),
         timeout=timeout(request),
     )
@@ -303,7 +301,7 @@ async def change_lead_stage(request: web.Request) -> web.Response:
     body, agent_id = await _lead_change(request)
     reply = await stats(request).ChangeLeadStage(
         spb.ChangeLeadStageRequest(
-            lead_id=request.match_info["lead_id"], stage=str(body.get("stage", "")), agent_id=agent_id
+            lead_id=request.match_info["lead_id"], stage=text_field(body, "stage"), agent_id=agent_id
         ),
         timeout=timeout(request),
     )

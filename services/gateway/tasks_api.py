@@ -8,7 +8,7 @@ from aiohttp import web
 
 from services.gateway import access
 from services.gateway.agents_api import visible_agents
-from services.gateway.web import TASKS, ApiError, json_reply, read_json, user_of
+from services.gateway.web import TASKS, ApiError, json_reply, read_json, text_field, text_list, user_of
 
 routes = web.RouteTableDef()
 
@@ -23,18 +23,16 @@ async def comment(request: web.Request) -> web.Response:
     user = user_of(request)
     access.require_role(user, "admin", "supervisor")
     body = await read_json(request)
-    tagged = body.get("tag_agent_ids", [])
-    if not isinstance(tagged, list) or not all(isinstance(a, str) for a in tagged):
-        raise ApiError(400, "tag_agent_ids: must be a list of agent ids", "tag_agent_ids")
+    tagged = text_list(body, "tag_agent_ids")
     visible = {a.id for a in await visible_agents(request)}
     for agent_id in tagged:
         if agent_id not in visible:
             raise ApiError(400, f"tag_agent_ids: agent {agent_id} does not exist", "tag_agent_ids")
     created, tasks = await request.app[TASKS].comment(
-        str(body.get("subject_kind", "")),
-        str(body.get("subject_id", "")),
+        text_field(body, "subject_kind"),
+        text_field(body, "subject_id"),
         user.username,
-        str(body.get("text", "")),
+        text_field(body, "text"),
         tuple(tagged),
         _now_ms(),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -37,6 +38,9 @@ class User:
     role: str
     agent_id: str = ""  # the router agent this user is (role agent)
     teams: tuple[str, ...] = field(default_factory=tuple)  # queues a supervisor supervises
+    # Random per created user: sessions carry it, so a session of a deleted user never
+    # comes back with a new user of the same name.
+    uid: str = ""
 
     def public(self) -> dict:
         return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "teams": list(self.teams)}
@@ -67,7 +71,7 @@ class UserStore:
         self, username: str, password: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()
     ) -> User:
         check_new_user(username, password, role, agent_id, tuple(teams))
-        user = User(username=username, role=role, agent_id=agent_id, teams=tuple(teams))
+        user = User(username=username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8))
         fields = {**self._fields(user), "password": hash_password(password)}
         created = await self.redis.hsetnx(self._key(username), "username", username)
         if not created:
@@ -83,6 +87,7 @@ class UserStore:
             "role": user.role,
             "agent_id": user.agent_id,
             "teams": json.dumps(list(user.teams)),
+            "uid": user.uid,
         }
 
     async def get(self, username: str) -> User | None:
@@ -119,5 +124,9 @@ class UserStore:
 
 def _user(h: dict) -> User:
     return User(
-        username=h["username"], role=h["role"], agent_id=h.get("agent_id", ""), teams=tuple(json.loads(h["teams"]))
+        username=h["username"],
+        role=h["role"],
+        agent_id=h.get("agent_id", ""),
+        teams=tuple(json.loads(h["teams"])),
+        uid=h.get("uid", ""),
     )

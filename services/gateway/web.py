@@ -40,10 +40,11 @@ PUBLIC = ("/healthz", "/readyz", "/api/v1/login", "/openapi.json", "/login", "/s
 class ApiError(Exception):
     """An error reply: HTTP status and a message (naming the field where one is at fault)."""
 
-    def __init__(self, status: int, message: str, field: str = "") -> None:
+    def __init__(self, status: int, message: str, field: str = "", headers: dict | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
+        self.headers = headers or {}
 
 
 def json_reply(data: Any, status: int = 200) -> web.Response:
@@ -56,15 +57,38 @@ def message_dict(message) -> dict:
 
 
 async def read_json(request: web.Request) -> dict:
+    """The request's JSON object body ({} when there is none). Bodies are UTF-8 (RFC 8259);
+    anything that does not parse, or nests absurdly deep, is a 400 naming `body`."""
     if not request.can_read_body:
         return {}
+    charset = (request.charset or "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ApiError(415, f"body: JSON must be UTF-8, not {charset[:40]}", "body")
+    raw = await request.read()
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})", "body") from exc
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, f"body: not valid JSON ({str(exc)[:200]})", "body") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "body: must be a JSON object", "body")
     return body
+
+
+def text_field(body: dict, name: str, default: str = "", limit: int = 4096) -> str:
+    """A string field of a JSON body; a value of another type (null included) is a 400."""
+    value = body.get(name, default)
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name}: must be a string", name)
+    if len(value) > limit:
+        raise ApiError(400, f"{name}: at most {limit} characters", name)
+    return value
+
+
+def text_list(body: dict, name: str) -> list[str]:
+    value = body.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, f"{name}: must be a list of strings", name)
+    return value
 
 
 def user_of(request: web.Request) -> User:
@@ -101,7 +125,9 @@ async def errors_middleware(request: web.Request, handler):
             raise
         return _error(exc.status, exc.reason)
     except ApiError as exc:
-        return _error(exc.status, str(exc), exc.field)
+        response = _error(exc.status, str(exc), exc.field)
+        response.headers.update(exc.headers)
+        return response
     except UserExists as exc:
         return _error(409, str(exc), exc.field)
     except (UserError, TaskError) as exc:
@@ -157,6 +183,16 @@ async def access_log_middleware(request: web.Request, handler):
         )
 
 
+async def current_user(app: web.Application, token: str) -> tuple[User | None, Session | None]:
+    """The user a session token stands for, if the session lives and its user is still the
+    one who logged in (not deleted, nor deleted and created anew)."""
+    session = await app[SESSIONS].get(token) if token else None
+    user = await app[USERS].get(session.username) if session else None
+    if user is None or user.uid != session.uid:
+        return None, None
+    return user, session
+
+
 def _token(request: web.Request) -> tuple[str, bool]:
     """The session token and whether it came from the cookie (which needs CSRF checks)."""
     auth = request.headers.get("Authorization", "")
@@ -170,11 +206,11 @@ async def auth_middleware(request: web.Request, handler):
     """Resolves the session to a user; refuses unauthenticated API calls (401) and
     cookie-authenticated state changes without the session's CSRF token (403)."""
     token, from_cookie = _token(request)
-    session: Session | None = await request.app[SESSIONS].get(token) if token else None
-    user = await request.app[USERS].get(session.username) if session else None
+    user, session = await current_user(request.app, token)
     if user is not None:
         request[USER], request[SESSION], request[TOKEN] = user, session, token
-        if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+        public = request.path.startswith(PUBLIC)  # logging in again needs no CSRF token
+        if from_cookie and not public and request.method not in ("GET", "HEAD", "OPTIONS"):
             if request.headers.get(CSRF_HEADER, "") != session.csrf_token:
                 raise ApiError(403, f"missing or wrong {CSRF_HEADER} header")
     elif not request.path.startswith(PUBLIC):
