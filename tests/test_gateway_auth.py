@@ -156,8 +156,8 @@ async def test_comments_tag_agents_who_see_and_close_their_tasks(gateway):
     reply = await sam.post(
         "/api/v1/comments",
         json={
-            "subject_kind": "call",
-            "subject_id": "c-17",
+            "subject_kind": "agent",
+            "subject_id": "anna",
             "text": "Call back, offer the discount",
             "tag_agent_ids": ["anna"],
         },
@@ -166,14 +166,14 @@ async def test_comments_tag_agents_who_see_and_close_their_tasks(gateway):
     assert reply.status == 201
     reply = await sam.post(
         "/api/v1/comments",
-        json={"subject_kind": "call", "subject_id": "c-17", "text": "x", "tag_agent_ids": ["csilla"]},
+        json={"subject_kind": "agent", "subject_id": "anna", "text": "x", "tag_agent_ids": ["csilla"]},
         headers=csrf(sam),
     )
     assert reply.status == 400 and (await reply.json())["field"] == "tag_agent_ids"
     anna = await gateway.login("anna")
     tasks = (await (await anna.get("/api/v1/tasks")).json())["tasks"]
     assert [(t["subject_id"], t["text"], t["author"]) for t in tasks] == [
-        ("c-17", "Call back, offer the discount", "sam")
+        ("anna", "Call back, offer the discount", "sam")
     ]
     assert (await anna.get("/api/v1/tasks?agent_id=boris")).status == 404
     reply = await anna.post(f"/api/v1/tasks/{tasks[0]['id']}/close", headers=csrf(anna))

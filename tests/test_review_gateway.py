@@ -1,4 +1,4 @@
-"""Reviewer's tests of the supervisor gateway: each xfail pins a confirmed bug (reason = where)."""
+"""Reviewer's tests of the supervisor gateway: each pins a bug found in review and fixed since."""
 
 from __future__ import annotations
 
@@ -71,12 +71,6 @@ async def test_creating_an_agent_user_with_a_null_agent_id_is_refused(gateway):
     await assert_json_error(reply, 400, "agent_id")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="live.py:128 stream(): the session is checked only when the SSE stream opens; after the "
-    "user is deleted (docs: 'the user's sessions end with them') the open stream keeps "
-    "delivering their events",
-)
 async def test_an_open_event_stream_ends_when_its_user_is_deleted(gateway):
     await setup_team(gateway)
     anna = await gateway.login("anna")
@@ -160,11 +154,6 @@ async def test_a_huge_wrap_up_extension_is_a_400_naming_seconds(gateway):
 # Role-based visibility ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks_api.py:51 list_comments / :21 comment: no visibility check on the subject: a supervisor "
-    "reads (and writes) comments on agents and calls of other teams",
-)
 async def test_a_supervisor_cannot_read_comments_on_an_agent_of_another_team(gateway):
     await setup_team(gateway)
     root = await gateway.login("root")

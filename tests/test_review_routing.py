@@ -1,8 +1,6 @@
-"""Reviewer's tests of the routing rules: each xfail pins a confirmed bug (reason = where)."""
+"""Reviewer's tests of the routing rules: each pins a bug found in review and fixed since."""
 
 from __future__ import annotations
-
-import pytest
 
 from services.router.model import AgentProfile
 from tests.helpers import event_types, read_events

@@ -18,7 +18,7 @@ from services.gateway import access, stats_api
 from services.gateway.agents_api import visible_agents
 from services.gateway.live import LiveHub, stream
 from services.gateway.query import time_zone
-from services.gateway.web import BACKENDS, json_reply, user_of
+from services.gateway.web import BACKENDS, TOKEN, current_user, json_reply, user_of
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -164,4 +164,10 @@ async def day_figures(request: web.Request, agent_ids: list[str], queues: list[s
 
 @routes.get("/api/v1/events")
 async def events(request: web.Request) -> web.StreamResponse:
-    return await stream(request, request.app[LIVE], user_of(request))
+    user, token = user_of(request), request[TOKEN]
+
+    async def still_valid() -> bool:
+        current, _ = await current_user(request.app, token)
+        return current is not None and current.uid == user.uid
+
+    return await stream(request, request.app[LIVE], user, still_valid)

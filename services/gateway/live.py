@@ -125,9 +125,13 @@ class LiveHub:
         return bool(self.agent_queues.get(item["agent_id"], set()) & teams)
 
 
-async def stream(request: web.Request, hub: LiveHub, user: User) -> web.StreamResponse:
+async def stream(
+    request: web.Request, hub: LiveHub, user: User, still_valid: Callable[[], Awaitable[bool]]
+) -> web.StreamResponse:
     """The server-sent-events response: one `message` per visible event, a comment line
-    every 15 s to keep proxies from closing an idle connection."""
+    every 15 s to keep proxies from closing an idle connection. The session is checked again
+    before each batch of events is written (and at each keepalive): a stream ends when its
+    user logs out or is deleted."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
@@ -137,14 +141,21 @@ async def stream(request: web.Request, hub: LiveHub, user: User) -> web.StreamRe
         await response.write(b"retry: 2000\n: connected\n\n")
         while True:
             try:
-                item = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                batch = [await asyncio.wait_for(queue.get(), KEEPALIVE_S)]
             except TimeoutError:
+                if not await still_valid():
+                    break
                 await response.write(b": keepalive\n\n")
                 continue
-            if item is None:
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            if None in batch or not await still_valid():
                 break
-            if hub.visible(user, item):
-                await response.write(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n".encode())
+            chunk = "".join(
+                f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in batch if hub.visible(user, item)
+            )
+            if chunk:
+                await response.write(chunk.encode())
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

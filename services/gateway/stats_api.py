@@ -152,7 +152,7 @@ def call_summary(record: spb.CallRecord) -> dict:
     }
 
 
-def _sees_record(user, record: spb.CallRecord) -> bool:
+def sees_record(user, record: spb.CallRecord) -> bool:
     agents = [o.agent_id for o in record.offers] + [record.agent_id]
     queues = {record.queue, record.final_queue} - {""}
     if user.role == "agent":
@@ -203,14 +203,14 @@ async def list_calls(request: web.Request) -> web.Response:
     else:
         reply = await stats(request).ListCallRecords(req, timeout=timeout(request))
         records, token = list(reply.records), reply.next_page_token
-    return json_reply({"calls": [call_summary(r) for r in records if _sees_record(user, r)], "next_page_token": token})
+    return json_reply({"calls": [call_summary(r) for r in records if sees_record(user, r)], "next_page_token": token})
 
 
 @routes.get("/api/v1/calls/{call_id}")
 async def get_call(request: web.Request) -> web.Response:
     call_id = request.match_info["call_id"]
     reply = await stats(request).GetCallRecord(spb.GetCallRecordRequest(call_id=call_id), timeout=timeout(request))
-    if not _sees_record(user_of(request), reply.record):
+    if not sees_record(user_of(request), reply.record):
         raise access.Hidden(f"call {call_id} does not exist")
     return json_reply({"call": call_summary(reply.record), "record": message_dict(reply.record)})
 
@@ -224,7 +224,7 @@ def _duration(seconds: float) -> duration_pb2.Duration:
 # Leads (S4) -----------------------------------------------------------------------------------
 
 
-async def _sees_lead(request: web.Request, lead: spb.Lead) -> bool:
+async def sees_lead(request: web.Request, lead: spb.Lead) -> bool:
     user = user_of(request)
     if access.sees_all(user):
         return True
@@ -250,7 +250,7 @@ async def list_leads(request: web.Request) -> web.Response:
         spb.ListLeadsRequest(filter=LEAD_FILTERS[name], period=period_from_query(q), agent_id=agent_id),
         timeout=timeout(request),
     )
-    leads = [lead for lead in reply.leads if await _sees_lead(request, lead)]
+    leads = [lead for lead in reply.leads if await sees_lead(request, lead)]
     return json_reply({"leads": [message_dict(lead) for lead in leads]})
 
 
@@ -260,7 +260,7 @@ async def get_lead(request: web.Request) -> web.Response:
     reply = await stats(request).GetLead(
         spb.GetLeadRequest(lead_id=lead_id, period=period_from_query(request.query)), timeout=timeout(request)
     )
-    if not await _sees_lead(request, reply.lead):
+    if not await sees_lead(request, reply.lead):
         raise access.Hidden(f"lead {lead_id} does not exist")
     return json_reply({"lead": message_dict(reply.lead)})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import grpc
 from aiohttp import web
 
 from services.gateway import access
@@ -17,6 +18,45 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+async def check_subject(request: web.Request, kind: str, subject_id: str) -> None:
+    """A comment's subject must be one the user may see (404 otherwise): an agent of their
+    teams, a call of their queues, a lead of their agents."""
+    from callcenter.stats.v1 import stats_pb2 as spb
+    from services.gateway import stats_api
+
+    user = user_of(request)
+    if access.sees_all(user):
+        return
+    if kind == "agent":
+        visible = subject_id in {a.id for a in await visible_agents(request)}
+    elif kind == "call":
+        try:
+            reply = await stats_api.stats(request).GetCallRecord(
+                spb.GetCallRecordRequest(call_id=subject_id), timeout=stats_api.timeout(request)
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            visible = False
+        else:
+            visible = stats_api.sees_record(user, reply.record)
+    elif kind == "lead":
+        try:
+            reply = await stats_api.stats(request).GetLead(
+                spb.GetLeadRequest(lead_id=subject_id), timeout=stats_api.timeout(request)
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            visible = False
+        else:
+            visible = await stats_api.sees_lead(request, reply.lead)
+    else:
+        raise ApiError(400, "subject_kind: must be call, lead or agent", "subject_kind")
+    if not visible:
+        raise access.Hidden(f"{kind} {subject_id} does not exist")
+
+
 @routes.post("/api/v1/comments")
 async def comment(request: web.Request) -> web.Response:
     """A supervisor comments on a call, lead or agent; each tagged agent gets a task."""
@@ -28,9 +68,12 @@ async def comment(request: web.Request) -> web.Response:
     for agent_id in tagged:
         if agent_id not in visible:
             raise ApiError(400, f"tag_agent_ids: agent {agent_id} does not exist", "tag_agent_ids")
+    kind, subject_id = text_field(body, "subject_kind"), text_field(body, "subject_id", limit=128)
+    if kind and subject_id:
+        await check_subject(request, kind, subject_id)
     created, tasks = await request.app[TASKS].comment(
-        text_field(body, "subject_kind"),
-        text_field(body, "subject_id"),
+        kind,
+        subject_id,
         user.username,
         text_field(body, "text"),
         tuple(tagged),
@@ -48,7 +91,9 @@ async def comment(request: web.Request) -> web.Response:
 @routes.get("/api/v1/comments/{kind}/{subject_id}")
 async def list_comments(request: web.Request) -> web.Response:
     access.require_role(user_of(request), "admin", "supervisor")
-    found = await request.app[TASKS].comments(request.match_info["kind"], request.match_info["subject_id"])
+    kind, subject_id = request.match_info["kind"], request.match_info["subject_id"]
+    await check_subject(request, kind, subject_id)
+    found = await request.app[TASKS].comments(kind, subject_id)
     return json_reply({"comments": [{**c.__dict__, "tagged_agent_ids": list(c.tagged_agent_ids)} for c in found]})
 
 
