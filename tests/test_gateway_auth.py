@@ -201,6 +201,8 @@ async def test_passwords_can_be_changed_and_users_deleted(gateway):
         headers=csrf(anna),
     )
     assert reply.status == 200
+    anna.csrf = (await reply.json())["csrf_token"]  # her sessions ended; this one is new
+    assert (await anna.get("/api/v1/me")).status == 200
     assert (
         await anna.post("/api/v1/users/sam/password", json={"password": "x" * 10}, headers=csrf(anna))
     ).status == 404
@@ -208,8 +210,22 @@ async def test_passwords_can_be_changed_and_users_deleted(gateway):
     assert reply.status == 401
     anna2 = await gateway.login("anna", "a new long one")
     root = await gateway.login("root")
+    # An admin setting a password ends the user's sessions.
+    sam = await gateway.login("sam")
+    assert (
+        await root.post("/api/v1/users/sam/password", json={"password": "y" * 12}, headers=csrf(root))
+    ).status == 200
+    assert (await sam.get("/api/v1/me")).status == 401
     assert (await root.delete("/api/v1/users/anna", headers=csrf(root))).status == 200
     assert (await anna2.get("/api/v1/me")).status == 401  # the session ended with the user
     assert (await root.delete("/api/v1/users/anna", headers=csrf(root))).status == 404
     assert (await root.delete("/api/v1/users/root", headers=csrf(root))).status == 409
     assert (await anna2.delete("/api/v1/users/sam")).status == 401
+
+
+async def test_the_session_cookie_slides_with_use(gateway):
+    await setup_team(gateway)
+    sam = await gateway.login("sam")
+    reply = await sam.get("/api/v1/me")
+    cookie = reply.cookies.get("cc_session")
+    assert cookie is not None and cookie["max-age"] == str(8 * 3600) and cookie["httponly"]

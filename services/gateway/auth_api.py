@@ -16,6 +16,7 @@ from services.gateway.web import (
     ApiError,
     json_reply,
     read_json,
+    set_session_cookie,
     text_field,
     text_list,
     user_of,
@@ -37,16 +38,7 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(401, "wrong username or password")
     token, session = await request.app[SESSIONS].create(user.username, user.uid)
     response = json_reply({"user": user.public(), "token": token, "csrf_token": session.csrf_token})
-    config = request.app[CONFIG]
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=config.secure_cookies,
-        max_age=config.session_ttl_s,
-        path="/",
-    )
+    set_session_cookie(response, request.app[CONFIG], token)
     return response
 
 
@@ -98,10 +90,17 @@ async def change_password(request: web.Request) -> web.Response:
         if await users.authenticate(user.username, text_field(body, "old_password")) is None:
             raise ApiError(403, "old_password: is wrong", "old_password")
     try:
-        await users.set_password(username, text_field(body, "password"))
+        changed = await users.set_password(username, text_field(body, "password"))
     except KeyError:
         raise access.Hidden(f"user {username} does not exist") from None
-    return json_reply({"ok": True})
+    # Every session of the user ended with the change; whoever changed their own password
+    # gets a new one at once.
+    if changed.username.lower() != user.username.lower():
+        return json_reply({"ok": True})
+    token, session = await request.app[SESSIONS].create(changed.username, changed.uid)
+    response = json_reply({"ok": True, "token": token, "csrf_token": session.csrf_token})
+    set_session_cookie(response, request.app[CONFIG], token)
+    return response
 
 
 @routes.delete("/api/v1/users/{username}")

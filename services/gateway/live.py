@@ -114,15 +114,18 @@ class LiveHub:
                                 queue.get_nowait()
                         queue.put_nowait(item)
 
-    def visible(self, user: User, item: dict) -> bool:
+    def view(self, user: User, item: dict) -> dict | None:
+        """The event as this user may see it, or None when it is none of their business."""
         if user.role == "admin":
-            return True
+            return item
         if user.role == "agent":
-            return user.agent_id in (item["agent_id"], item["other_agent_id"])
+            return item if user.agent_id in (item["agent_id"], item["other_agent_id"]) else None
         teams = set(user.teams)
-        if item["queue"] in teams:
-            return True
-        return bool(self.agent_queues.get(item["agent_id"], set()) & teams)
+        if not (item["queue"] in teams or self.agent_queues.get(item["agent_id"], set()) & teams):
+            return None
+        if item["other_agent_id"] and not self.agent_queues.get(item["other_agent_id"], set()) & teams:
+            item = {**item, "other_agent_id": ""}  # never name another team's agent
+        return item
 
 
 async def stream(
@@ -151,9 +154,8 @@ async def stream(
                 batch.append(queue.get_nowait())
             if None in batch or not await still_valid():
                 break
-            chunk = "".join(
-                f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in batch if hub.visible(user, item)
-            )
+            seen = [view for view in (hub.view(user, item) for item in batch) if view is not None]
+            chunk = "".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen)
             if chunk:
                 await response.write(chunk.encode())
     except (ConnectionResetError, asyncio.CancelledError):

@@ -105,12 +105,16 @@ class UserStore:
         ok = verify_password(password or "", h.get("password", DUMMY_HASH))
         return _user(h) if ok and h.get("role") else None
 
-    async def set_password(self, username: str, password: str) -> None:
+    async def set_password(self, username: str, password: str) -> User:
+        """Sets a new password and a new uid: every session of the user ends. Returns the user."""
         if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
             raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
-        if await self.get(username) is None:
+        user = await self.get(username)
+        if user is None:
             raise KeyError(username)
-        await self.redis.hset(self._key(username), "password", hash_password(password))
+        uid = secrets.token_hex(8)
+        await self.redis.hset(self._key(username), mapping={"password": hash_password(password), "uid": uid})
+        return User(username=user.username, role=user.role, agent_id=user.agent_id, teams=user.teams, uid=uid)
 
     async def delete(self, username: str) -> bool:
         """Removes a user; their sessions stop working at their next request."""

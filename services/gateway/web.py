@@ -91,6 +91,18 @@ def text_list(body: dict, name: str) -> list[str]:
     return value
 
 
+def set_session_cookie(response: web.StreamResponse, config: GatewayConfig, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=config.secure_cookies,
+        max_age=config.session_ttl_s,
+        path="/",
+    )
+
+
 def user_of(request: web.Request) -> User:
     return request[USER]
 
@@ -217,4 +229,8 @@ async def auth_middleware(request: web.Request, handler):
         if request.path.startswith("/api/"):
             raise ApiError(401, "log in first (POST /api/v1/login)")
         raise web.HTTPFound("/login")
-    return await handler(request)
+    response = await handler(request)
+    if user is not None and from_cookie and not response.prepared and SESSION_COOKIE not in response.cookies:
+        # The session's expiry slides with use in Redis; the browser's cookie slides with it.
+        set_session_cookie(response, request.app[CONFIG], token)
+    return response
