@@ -522,3 +522,20 @@ async def test_changing_a_queues_rules_applies_to_free_agents_and_waiting_calls(
     await router.upsert_queue("sales", wrap_up_ms=0)  # VIP routing off: the VIP goes to anyone
     relaxed = [e for e in await events_of(redis, tenant, "CALL_RULE_RELAXED") if e.call_id == "v2"]
     assert [e.reason for e in relaxed] == ["rule_changed"]
+
+
+async def test_a_call_waiting_for_the_old_manager_follows_the_client_to_the_new_one(router):
+    await router.upsert_queue("sales", manager_wait_ms=60_000)
+    await agent(router, "anna")
+    await agent(router, "boris")
+    await router.upsert_client(Client(number="+491", manager_id="anna"))
+    await occupy(router, "anna", "busy1")
+    await occupy(router, "boris", "busy2")
+    call = await router.route_call("c1", "+491", "sales")
+    assert call.state == "waiting" and call.personal_manager_id == "anna"
+    assert await router.reassign_clients("anna", "boris") == 1
+    call = await router.get_call("c1")
+    assert call.state == "waiting" and call.stage == "manager" and call.personal_manager_id == "boris"
+    await router.hangup("busy2")  # boris wraps up ... (wrap-up 3 min by default)
+    await router.end_wrap_up("boris", force=True)
+    assert (await router.get_call("c1")).offer.agent_id == "boris"

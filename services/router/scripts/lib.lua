@@ -196,17 +196,18 @@ end
 
 -- Clients (the caller list) -----------------------------------------------------------------
 
--- Makes new_manager ('' for none) the client's personal manager; one event per change.
-local function set_manager(number, new_manager, reason)
+-- Records new_manager ('' for none) as the client's personal manager; one event per change.
+-- Returns the old manager when it changed, nil otherwise (see set_manager).
+local function record_manager(number, new_manager, reason)
   local key = k_client(number)
   local old = redis.call('HGET', key, 'manager') or ''
-  if old == new_manager then return false end
+  if old == new_manager then return nil end
   if old ~= '' then redis.call('SREM', k_agent_clients(old), number) end
   if new_manager ~= '' then redis.call('SADD', k_agent_clients(new_manager), number) end
   redis.call('HSET', key, 'number', number, 'manager', new_manager)
   emit('CLIENT_REASSIGNED', {caller = number, agent_id = old, other_agent_id = new_manager,
     reason = reason})
-  return true
+  return old
 end
 
 -- Calls -----------------------------------------------------------------------------------
@@ -463,6 +464,29 @@ local function release_waiters(agent_id)
       dispatch_call(call_id, c)
     end
   end
+end
+
+-- Makes new_manager the client's personal manager (record_manager), and the client's calls
+-- waiting for the old manager follow the client: to the new manager, or on to the other
+-- agents when the client now has none. Returns true when the manager changed.
+local function set_manager(number, new_manager, reason)
+  local old = record_manager(number, new_manager, reason)
+  if old == nil then return false end
+  if old == '' then return true end
+  for _, call_id in ipairs(redis.call('ZRANGE', k_agent_waiting(old), 0, -1)) do
+    local c = hgetall(k_call(call_id))
+    if c.caller == number and c.state == 'waiting' and c.stage == 'manager' and c.manager == old then
+      unwait(call_id, c)
+      timer_clear(relax_timer(call_id, 'manager'))
+      if new_manager == '' then
+        relax(call_id, c, 'manager_unavailable')
+      else
+        call_set(call_id, c, {manager = new_manager, manager_waited = ''})
+      end
+      dispatch_call(call_id, c)
+    end
+  end
+  return true
 end
 
 -- Agent becomes available (login, resume, end of wrap-up): into rotation, then offered the
