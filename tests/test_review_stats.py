@@ -27,12 +27,6 @@ from tests.stats_fixtures import (  # noqa: F401 - fixtures
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:35 — the id is added to `applied` before the effects; "
-    "Lua errors do not roll back, so a failing event is a 'duplicate' on its 2nd delivery and "
-    "never reaches the dead-letter stream (max_deliveries > 1)",
-)
 async def test_review_failing_event_reaches_dead_letter_with_default_retries(make_consumer, redis, tenant):
     await redis.xadd(stream_key(tenant), {"type": "CALL_RECEIVED", "time": "not a number", "call_id": "c1"})
     consumer = make_consumer(max_deliveries=3, claim_idle_ms=0)
@@ -44,13 +38,6 @@ async def test_review_failing_event_reaches_dead_letter_with_default_retries(mak
     assert consumer.duplicates == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:259-260 — a CALL_COMPLETED whose duration is not an "
-    "integer fails in HINCRBY after call_set already stored outcome/talk_ms (no rollback): the "
-    "record is half-applied, GetCallRecord then crashes (calls.py:43 int('40000.5')) and the event "
-    "is acknowledged as a duplicate",
-)
 async def test_review_failing_event_leaves_no_partial_effects(script, make_consumer, stats, redis, tenant):
     await script.login("anna", ["sales"])
     await script.receive("c1", "sales")
@@ -75,11 +62,6 @@ async def test_review_failing_event_leaves_no_partial_effects(script, make_consu
         assert len(dead) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/board.py:56-57 — overdue uses ZRANGEBYSCORE -inf..cutoff (inclusive); a "
-    "call that has waited exactly overdue_after is counted overdue, docs say 'longer than'",
-)
 async def test_review_a_call_waiting_exactly_the_threshold_is_not_overdue(script, make_consumer, stats):
     await script.receive("c1", "sales")
     await script.queue("c1")
@@ -90,12 +72,6 @@ async def test_review_a_call_waiting_exactly_the_threshold_is_not_overdue(script
     assert sales.overdue == 0 and board.overdue == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:64 — wait histograms are capped at 3601 s, so with a "
-    "service-level threshold above an hour (accepted by grpc_api.py:283) a 2-hour wait counts as "
-    "answered within threshold",
-)
 async def test_review_service_level_threshold_above_an_hour(script, make_consumer, stats):
     await script.login("anna", ["sales"])
     await script.answered_call("c1", "sales", "anna", ring_s=2, talk_s=10, wait_s=7200)
@@ -105,11 +81,6 @@ async def test_review_service_level_threshold_above_an_hour(script, make_consume
     assert sales.answered_within == 0  # waited 7202 s > 5400 s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/periods.py:29 — day 9999-12-31 overflows date + 1 day (OverflowError), "
-    "reported as UNKNOWN instead of INVALID_ARGUMENT naming period.day",
-)
 async def test_review_last_representable_day_is_invalid_argument(stats_stub):
     period = pb.Period(time_zone="UTC", day="9999-12-31")
     with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -178,12 +149,6 @@ async def test_review_agent_index_uses_arrival_time_in_any_apply_order(
     assert [r.call_id for r in theirs] == ["c1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/calls.py:74-78 — a tampered page token is not fully checked: a huge 'max' "
-    "(JSON 1e400) raises OverflowError in int(), a huge 'offset' makes Redis refuse the LIMIT; both "
-    "come back UNKNOWN instead of INVALID_ARGUMENT page_token",
-)
 @pytest.mark.parametrize("payload", [{"max": 1e400, "offset": 0}, {"max": 1, "offset": 2**70}])
 async def test_review_tampered_page_token_is_invalid_argument(stats_stub, payload):
     token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
@@ -193,12 +158,6 @@ async def test_review_tampered_page_token_is_invalid_argument(stats_stub, payloa
     assert "page_token" in err.value.details()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/periods.py:20-24 — zone() catches only ZoneInfoNotFoundError/ValueError; a "
-    "tz database folder ('Europe') raises IsADirectoryError and a long name OSError: UNKNOWN instead "
-    "of INVALID_ARGUMENT period.time_zone",
-)
 @pytest.mark.parametrize("time_zone", ["Europe", "x" * 300])
 async def test_review_bad_time_zone_is_invalid_argument(stats_stub, time_zone):
     with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -276,12 +235,6 @@ async def test_review_a_call_arriving_between_pages_does_not_shift_them(script, 
     assert [r.call_id for r in second] == ["c1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/grpc_api.py:225 — an unknown outcome value maps to '' (any outcome): the "
-    "filter is silently dropped and every call is listed, where ListLeads refuses an unknown filter "
-    "with INVALID_ARGUMENT",
-)
 async def test_review_unknown_outcome_filter_is_invalid_argument(stats_stub):
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stats_stub.ListCallRecords(pb.ListCallRecordsRequest(page_size=10, outcome=99))

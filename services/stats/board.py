@@ -52,8 +52,8 @@ class BoardReader:
                 for state in LIVE_STATES:
                     pipe.zcard(self.keys.live(q, state))
                 pipe.zrange(self.keys.live(q, "waiting"), 0, 0, withscores=True)
-                pipe.zrangebyscore(self.keys.live(q, "waiting"), "-inf", cutoff, withscores=True)
-                pipe.zrangebyscore(self.keys.live(q, "ringing"), "-inf", cutoff, withscores=True)
+                pipe.zrangebyscore(self.keys.live(q, "waiting"), "-inf", f"({cutoff}", withscores=True)
+                pipe.zrangebyscore(self.keys.live(q, "ringing"), "-inf", f"({cutoff}", withscores=True)
             replies = await pipe.execute()
         queues: list[QueueNow] = []
         late: list[tuple[str, str, str, int]] = []

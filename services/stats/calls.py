@@ -74,9 +74,12 @@ def _encode_token(max_ms: int, offset: int) -> str:
 def _decode_token(token: str) -> tuple[int, int]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["max"]), int(data["offset"])
-    except (ValueError, KeyError, TypeError):
+        max_ms, offset = int(data["max"]), int(data["offset"])
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise InvalidArgument("page_token: not a token this service issued") from None
+    if not (0 <= max_ms < 2**62 and 0 <= offset < 2**31):
+        raise InvalidArgument("page_token: not a token this service issued")
+    return max_ms, offset
 
 
 class CallReader:

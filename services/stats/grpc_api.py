@@ -217,6 +217,8 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
         if _set(request.received.end) and end <= start:
             raise InvalidArgument("received: end must be after start")
         received = Range(start, end if _set(request.received.end) else 2**62)
+    if request.outcome and request.outcome not in OUTCOME_FROM_PB:
+        raise InvalidArgument(f"outcome: unknown value {request.outcome}")
     return CallFilter(
         received=received,
         agent_id=request.agent_id,

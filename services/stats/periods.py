@@ -18,9 +18,11 @@ from services.stats.model import InvalidArgument, Range
 
 def zone(name: str) -> ZoneInfo:
     try:
+        if len(name) > 64:
+            raise ValueError("too long")
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidArgument(f"period.time_zone: unknown IANA time zone {name!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidArgument(f"period.time_zone: unknown IANA time zone {name[:64]!r}") from None
 
 
 def day_range(day: dt.date, tz: ZoneInfo) -> Range:
@@ -32,9 +34,12 @@ def day_range(day: dt.date, tz: ZoneInfo) -> Range:
 
 def parse_day(text: str, field: str = "period.day") -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidArgument(f"{field}: expected YYYY-MM-DD, got {text!r}") from None
+        raise InvalidArgument(f"{field}: expected YYYY-MM-DD, got {text[:40]!r}") from None
+    if not dt.date(1970, 1, 2) <= day <= dt.date(9999, 12, 30):
+        raise InvalidArgument(f"{field}: {text} is outside 1970-01-02 .. 9999-12-30")
+    return day
 
 
 def local_day(ms: int, tz: ZoneInfo) -> dt.date:

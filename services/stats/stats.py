@@ -24,12 +24,15 @@ from services.stats.model import (
     Board,
     CallFilter,
     CallRecord,
+    InvalidArgument,
     LeadFigures,
     QueueFigures,
     QueueNow,
     Range,
 )
 from services.stats.periods import day_range, local_day, parse_day, widen, zone
+
+MAX_THRESHOLD_S = 86_400  # wait histograms keep whole seconds up to a day (scripts/apply.lua)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class Stats:
     async def queue_figures(
         self, spec: PeriodSpec, queues: list[str], threshold_s: int = 0
     ) -> tuple[Range, int, list[QueueFigures]]:
+        if not 0 <= threshold_s <= MAX_THRESHOLD_S:
+            raise InvalidArgument(f"service_level_threshold: at most {MAX_THRESHOLD_S} s (a day)")
         r, _tz = self.resolve(spec)
         names = queues or sorted(await self.redis.smembers(self.keys.queues))
         threshold = threshold_s or self.figures.service_level_threshold_s

@@ -28,6 +28,19 @@ for i = 5, #ARGV, 2 do e[ARGV[i]] = ARGV[i + 1] end
 local id_ms, id_seq = string.match(ID, '^(%d+)-(%d+)$')
 id_ms, id_seq = tonumber(id_ms), tonumber(id_seq)
 
+-- A script's writes are not undone when it fails half-way, so every field the effects
+-- compute with is checked before anything is written: a malformed event fails whole, is not
+-- marked applied, and goes to the dead-letter stream after its deliveries.
+for _, f in ipairs({'time', 'duration_ms', 'wait_ms', 'attempt'}) do
+  local v = e[f]
+  if v ~= nil then
+    local num = tonumber(v)
+    if num == nil or num ~= math.floor(num) or num < 0 or num > 9e15 then
+      return redis.error_reply('invalid event: ' .. f .. ' is not a whole number: ' .. string.sub(v, 1, 40))
+    end
+  end
+end
+
 -- Exactly once ----------------------------------------------------------------------------
 local APPLIED = S .. 'applied'
 local floor = tonumber(redis.call('GET', S .. 'applied_floor') or '0')
@@ -61,7 +74,8 @@ local function bucket_incr(kind, id, fields)
 end
 
 -- Durations by whole seconds, rounded up: "within T s" is "ceil(ms / 1000) <= T".
-local function secs(ms) return math.min(math.ceil(n(ms) / 1000), 3601) end
+-- Waits longer than a day share one last field (MAX_THRESHOLD_S + 1 in services/stats).
+local function secs(ms) return math.min(math.ceil(n(ms) / 1000), 86401) end
 
 -- Agents ----------------------------------------------------------------------------------
 
