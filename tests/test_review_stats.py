@@ -121,12 +121,6 @@ async def test_review_refusal_attribution_does_not_depend_on_apply_order(
     assert backwards.refused_by == forwards.refused_by
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:142-145,111-112 — an OFFER_MISSED applied before the "
-    "CALL_RECEIVED indexes the call under the agent by the miss time (NX, never corrected), so "
-    "filtering by agent and arrival range loses the call when events are applied out of order",
-)
 async def test_review_agent_index_uses_arrival_time_in_any_apply_order(
     script, make_consumer, stats, redis, tenant, stats_clock
 ):
@@ -196,12 +190,6 @@ async def test_review_queue_filter_keeps_calls_that_overflowed_through_the_queue
     assert sorted(r.call_id for r in records) == ["c1", "c2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:103-106,213 — per-caller (and per-agent) call indexes are "
-    "only trimmed when the same index is written again and never get a TTL: every distinct caller "
-    "number leaves a calls:caller:<n> key in Redis forever, past the 400-day retention of its records",
-)
 async def test_review_per_caller_index_expires_with_its_records(script, make_consumer, redis, tenant):
     await script.login("anna", ["sales"])
     await script.answered_call("c1", "sales", "anna", ring_s=2, talk_s=10, caller="+4930111")

@@ -114,9 +114,12 @@ local FINAL = {completed = true, abandoned = true, timed_out = true, redirected 
 local function k_call(id) return S .. 'call:' .. id end
 local function k_live(q, st) return S .. 'live:' .. q .. ':' .. st end
 
+-- An index lives as long as its newest entry: entries older than the retention are cut,
+-- and the whole key expires with the retention after its last write.
 local function index(key, score, member, nx)
   if nx then redis.call('ZADD', key, 'NX', score, member) else redis.call('ZADD', key, score, member) end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. fmt(T - TTL_MS))
+  redis.call('EXPIRE', key, TTL)
 end
 
 local function call_received_at(call_id)
@@ -225,6 +228,14 @@ elseif TYPE == 'CALL_RECEIVED' then
   index(S .. 'calls', T, call_id, false)
   index(S .. 'calls:queue:' .. queue, T, call_id, false)
   if (e.caller or '') ~= '' then index(S .. 'calls:caller:' .. e.caller, T, call_id, false) end
+  -- offers applied before this event (out of order) indexed the call under their agents by
+  -- a guessed arrival time: the true one replaces it
+  local offers = redis.call('HGETALL', k_call(call_id) .. ':offers')
+  for i = 1, #offers, 2 do
+    if string.sub(offers[i], -6) == ':agent' and offers[i + 1] ~= '' then
+      redis.call('ZADD', S .. 'calls:agent:' .. offers[i + 1], 'XX', T, call_id)
+    end
+  end
   redis.call('SADD', S .. 'queues', queue)
   bucket_incr('queue', queue, {offered = 1})
   if lead_id ~= '' then
