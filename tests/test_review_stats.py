@@ -160,13 +160,6 @@ async def test_review_bad_time_zone_is_invalid_argument(stats_stub, time_zone):
     assert "time_zone" in err.value.details()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/calls.py:54 — the queue filter re-checks only record.queue/final_queue, so a "
-    "call that overflowed into a queue (found through calls:queue:<q>) is dropped unless it also "
-    "ended there: waiting in the overflow queue, or overflowed on again (proto: 'arrived in or "
-    "overflowed to')",
-)
 async def test_review_queue_filter_keeps_calls_that_overflowed_through_the_queue(script, make_consumer, stats):
     script.at("2026-03-02 10:00")
     await script.receive("c1", "sales")

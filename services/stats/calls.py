@@ -44,11 +44,12 @@ def call_record(h: dict[str, str], offers: dict[str, str], recordings: set[str])
         wrap_ms=int(h.get("wrap_ms") or 0),
         recording_ids=sorted(recordings),
         lead_id=h.get("lead_id", ""),
+        queues=sorted(name[2:] for name in h if name.startswith("q:")),
     )
 
 
 def matches(record: CallRecord, f: CallFilter) -> bool:
-    if f.queue and f.queue not in (record.queue, record.final_queue):
+    if f.queue and f.queue not in (record.queue, record.final_queue, *record.queues):
         return False
     if f.caller and record.caller != f.caller:
         return False

@@ -158,6 +158,7 @@ class CallRecord:
     wrap_ms: int = 0
     recording_ids: list[str] = field(default_factory=list)
     lead_id: str = ""
+    queues: list[str] = field(default_factory=list)  # every queue the call went through
 
     @property
     def ring_ms(self) -> int:

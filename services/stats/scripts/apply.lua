@@ -219,7 +219,7 @@ elseif TYPE == 'CALL_RECEIVED' then
     if ok and type(attrs) == 'table' and attrs.lead_id ~= nil then lead_id = tostring(attrs.lead_id) end
   end
   call_set(call_id, 'caller', e.caller or '', 'queue', queue, 'received', TS, 'lead_id', lead_id,
-    'attributes', e.attributes or '')
+    'attributes', e.attributes or '', 'q:' .. queue, '1')
   -- a board entry made before this event (out of order) gets the true arrival time
   local live = redis.call('HGET', k_call(call_id), 'live_queue')
   if live then
@@ -252,7 +252,7 @@ elseif TYPE == 'CALL_OFFERED' then
   local a = e.attempt or '0'
   offer_set(call_id, a .. ':agent', agent_id)
   redis.call('HSETNX', k_call(call_id) .. ':offers', a .. ':outcome', 'ringing')
-  call_set(call_id, 'last_queue', queue)
+  call_set(call_id, 'last_queue', queue, 'q:' .. queue, '1')
   call_index_agent(call_id, agent_id)
   bucket_incr('agent', agent_id, {offered = 1})
   agent_state(agent_id, e.agent_state, call_id)
@@ -305,6 +305,7 @@ elseif TYPE == 'CALL_OVERFLOWED' then
     if ok and type(attrs) == 'table' and attrs.overflow_queue ~= nil then target = tostring(attrs.overflow_queue) end
   end
   if target ~= '' then
+    call_set(call_id, 'q:' .. target, '1') -- every queue the call went through (queue filter)
     bucket_incr('queue', target, {offered = 1})
     index(S .. 'calls:queue:' .. target, call_received_at(call_id), call_id, true)
     redis.call('SADD', S .. 'queues', target)
