@@ -100,12 +100,6 @@ async def _apply_backwards(make_consumer, redis, tenant: str) -> str:
     return reordered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:321-323 — refused_by falls back to the lead's agent as "
-    "known when the refusal is applied; applied before the LEAD_ASSIGNED (another replica, any "
-    "order) it stays empty forever, although docs promise order does not matter",
-)
 async def test_review_refusal_attribution_does_not_depend_on_apply_order(
     make_consumer, stats, redis, tenant, stats_clock
 ):

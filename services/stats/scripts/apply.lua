@@ -188,6 +188,24 @@ local function lead_talk(call_id)
   end
 end
 
+-- The lead's owners over time, so a refusal naming no agent is put on whoever owned the
+-- lead at that moment, whatever order the events are applied in.
+local function lead_owner_at(lead_id, at)
+  local owner = redis.call('ZREVRANGEBYSCORE', k_lead(lead_id) .. ':owners', at, '-inf', 'LIMIT', 0, 1)
+  if owner[1] == nil then return '' end
+  return string.match(owner[1], '^.*|(.*)$') or ''
+end
+
+local function lead_owned(lead_id, owner)
+  local key = k_lead(lead_id) .. ':owners'
+  redis.call('ZADD', key, T, ORDER .. '|' .. owner)
+  redis.call('EXPIRE', key, TTL)
+  local h = redis.call('HMGET', k_lead(lead_id), 'refused_at', 'refused_named')
+  if h[1] and (h[2] or '') == '' then
+    redis.call('HSET', k_lead(lead_id), 'refused_by', lead_owner_at(lead_id, h[1]))
+  end
+end
+
 local function lead_field_lww(lead_id, field, value)
   local key = k_lead(lead_id)
   local last = redis.call('HGET', key, field .. '_order')
@@ -330,13 +348,17 @@ elseif TYPE == 'LEAD_CREATED' then
     redis.call('ZADD', S .. 'leads', T, lead_id)
     redis.call('HSET', k_lead(lead_id), 'created', TS)
     lead_field_lww(lead_id, 'stage', (e.lead_stage or '') ~= '' and e.lead_stage or 'lead')
-    if agent_id ~= '' then lead_field_lww(lead_id, 'agent', agent_id) end
+    if agent_id ~= '' then
+      lead_field_lww(lead_id, 'agent', agent_id)
+      lead_owned(lead_id, agent_id)
+    end
   end
 elseif TYPE == 'LEAD_ASSIGNED' then
   local lead_id = e.lead_id or ''
   if lead_id ~= '' then
     lead_seen(lead_id)
     lead_field_lww(lead_id, 'agent', agent_id)
+    lead_owned(lead_id, agent_id)
   end
 elseif TYPE == 'LEAD_STAGE_CHANGED' then
   local lead_id = e.lead_id or ''
@@ -345,10 +367,10 @@ elseif TYPE == 'LEAD_STAGE_CHANGED' then
     if lead_field_lww(lead_id, 'stage', e.lead_stage or '') then
       if e.lead_stage == 'refused' then
         local by = agent_id
-        if by == '' then by = redis.call('HGET', k_lead(lead_id), 'agent') or '' end
-        redis.call('HSET', k_lead(lead_id), 'refused_at', TS, 'refused_by', by)
+        if by == '' then by = lead_owner_at(lead_id, TS) end
+        redis.call('HSET', k_lead(lead_id), 'refused_at', TS, 'refused_by', by, 'refused_named', agent_id)
       else
-        redis.call('HDEL', k_lead(lead_id), 'refused_at', 'refused_by')
+        redis.call('HDEL', k_lead(lead_id), 'refused_at', 'refused_by', 'refused_named')
       end
     end
   end
