@@ -241,6 +241,16 @@ class Catalog:
         keys = [self.keys.lock(call_id, leg), self.keys.session(call_id, leg), self.keys.uploads]
         await self._scripts["discard"](keys=keys, args=[token])
 
+    async def session_recording_ids(self) -> set[str]:
+        """The recording ids of every upload session (uploads that may still resume)."""
+        keys = await self.redis.zrange(self.keys.uploads, 0, -1)
+        if not keys:
+            return set()
+        async with self.redis.pipeline(transaction=False) as p:
+            for key in keys:
+                p.hget(key, "recording_id")
+            return {r for r in await p.execute() if r}
+
     async def idle_uploads(self, before_ms: int, limit: int = 100) -> list[tuple[str, Leg]]:
         """(call id, leg) of uploads last updated before the time, oldest first."""
         session_keys = await self.redis.zrange(self.keys.uploads, "-inf", before_ms, byscore=True, offset=0, num=limit)

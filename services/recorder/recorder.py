@@ -280,8 +280,9 @@ class Recorder:
                     )
                 recording_id, offset = session.recording_id, metadata.resume_offset
                 # Lower the committed offset before cutting the file back, so Redis never
-                # promises more than the file holds.
-                await self.catalog.commit(metadata, token, offset, now, lease_ms)
+                # promises more than the file holds. The session takes the merged metadata:
+                # an agent or lead the resume filled in survives another cut.
+                await self.catalog.commit(metadata, token, offset, now, lease_ms, start_recording_id=recording_id)
                 try:
                     file = await asyncio.to_thread(self.staging.open_raw, recording_id, offset)
                 except FileNotFoundError:
@@ -442,32 +443,50 @@ class Recorder:
     async def finalize_idle_uploads(self) -> list[Recording]:
         """Stores uploads interrupted longer than idle_finalize_ms as partial recordings."""
         cutoff = self.clock.now_ms() - self.limits.idle_finalize_ms
-        stored = []
-        for call_id, leg in await self.catalog.idle_uploads(cutoff):
-            token = uuid.uuid4().hex
+        stored: list[Recording] = []
+        seen: set[tuple[str, Leg]] = set()
+        while True:  # batches of the oldest, until every idle session was looked at once
+            batch = [u for u in await self.catalog.idle_uploads(cutoff) if u not in seen]
+            if not batch:
+                return stored
+            seen.update(batch)
+            for call_id, leg in batch:
+                await self._finalize_idle(call_id, leg, cutoff, stored)
+
+    async def _finalize_idle(self, call_id: str, leg: Leg, cutoff: int, stored: list[Recording]) -> None:
+        """One idle upload: stored as partial, or forgotten when there is nothing to keep."""
+        token = uuid.uuid4().hex
+        try:
+            await self.catalog.acquire_upload(call_id, leg, token, self.limits.upload_lease_ms)
+        except Busy:
+            return  # receiving again
+        try:
+            session = await self.catalog.session(call_id, leg)
+            if session is None or session.updated_ms > cutoff:
+                return
+            if session.committed == 0:
+                # No audio ever arrived: there is nothing to keep (no empty "recording").
+                await self.catalog.discard(call_id, leg, token)
+                await asyncio.to_thread(self.staging.raw_path(session.recording_id).unlink, missing_ok=True)
+                log.info("upload.dropped_empty", call_id=call_id, leg=leg, recording_id=session.recording_id)
+                return
+            if not self.staging.has_raw(session.recording_id):
+                # Idle past the finalize time and its audio is not here: it can never be
+                # resumed nor stored. Forgetting it keeps it from blocking the sweep.
+                await self.catalog.discard(call_id, leg, token)
+                log.error("upload.staging_missing", call_id=call_id, leg=leg, recording_id=session.recording_id)
+                return
             try:
-                await self.catalog.acquire_upload(call_id, leg, token, self.limits.upload_lease_ms)
-            except Busy:
-                continue  # receiving again
-            try:
-                session = await self.catalog.session(call_id, leg)
-                if session is None or session.updated_ms > cutoff:
-                    continue
-                if not self.staging.has_raw(session.recording_id):
-                    log.warning("upload.staging_missing", call_id=call_id, leg=leg, recording_id=session.recording_id)
-                    continue
-                try:
-                    file = await asyncio.to_thread(self.staging.open_raw, session.recording_id, session.committed)
-                except FileNotFoundError as exc:
-                    log.error("upload.staging_short", call_id=call_id, leg=leg, error=str(exc))
-                    continue
-                file.close()
-                stored.append(
-                    await self._finalize(session.metadata, session.recording_id, token, session.committed, partial=True)
-                )
-            finally:
-                await self.catalog.release_uploads([(call_id, leg, token)])
-        return stored
+                file = await asyncio.to_thread(self.staging.open_raw, session.recording_id, session.committed)
+            except FileNotFoundError as exc:
+                log.error("upload.staging_short", call_id=call_id, leg=leg, error=str(exc))
+                return
+            file.close()
+            stored.append(
+                await self._finalize(session.metadata, session.recording_id, token, session.committed, partial=True)
+            )
+        finally:
+            await self.catalog.release_uploads([(call_id, leg, token)])
 
     async def clean_staging(self) -> list[str]:
         """Removes staged files a crash left behind: WAV files of a storing that never
@@ -475,10 +494,15 @@ class Recorder:
         Only files untouched for idle_finalize_ms are looked at; raw audio of an upload that
         may still be resumed is kept. Returns the names removed."""
         removed = []
-        for path in await asyncio.to_thread(self.staging.older_than, self.limits.idle_finalize_ms / 1000):
+        old_files = await asyncio.to_thread(self.staging.older_than, self.limits.idle_finalize_ms / 1000)
+        resumable = await self.catalog.session_recording_ids() if old_files else set()
+        for path in old_files:
             key, _, kind = path.name.partition(".")
             if kind == "raw":
-                if not await self.redis.exists(self.catalog.keys.recording(key)):
+                # Raw audio is kept while an upload may still resume into it; audio of a
+                # stored recording, or of no upload at all (a crash before its first commit),
+                # goes.
+                if key in resumable:
                     continue
             elif kind != "wav":
                 continue

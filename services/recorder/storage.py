@@ -127,7 +127,9 @@ class Staging:
         """Opens (creating if needed) the raw file for appending after its first keep_bytes
         bytes; anything beyond them (written but never committed) is cut off. Blocking."""
         path = self.raw_path(key)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+        # Only a new upload creates its file: resuming into a missing file is an error, and
+        # must not leave an empty one behind.
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if keep_bytes == 0 else 0), 0o640)
         file = os.fdopen(fd, "r+b")
         try:
             size = os.fstat(fd).st_size
