@@ -56,7 +56,7 @@ class EventScript:
         await self.emit("AGENT_RESUMED", agent_id=agent, agent_state="available")
 
     async def receive(self, call_id: str, queue: str, caller: str = "+491701", lead_id: str = "") -> None:
-        self.calls[call_id] = {"received": self.now, "queue": queue, "caller": caller, "offers": 0}
+        self.calls[call_id] = {"received": self.now, "entered": self.now, "queue": queue, "caller": caller, "offers": 0}
         attrs = {"lead_id": lead_id} if lead_id else {}
         await self.emit(
             "CALL_RECEIVED", call_id=call_id, queue=queue, caller=caller, call_state="routing", attributes=attrs
@@ -85,6 +85,7 @@ class EventScript:
             "CALL_ANSWERED", call_id=call_id, agent_id=c["agent"], queue=c["queue"],
             offer_id=f"{call_id}#{c['offers']}", caller=c["caller"], agent_state="on_call", call_state="connected",
             duration_ms=self.now - c["offered"], wait_ms=self.now - c["received"], attempt=c["offers"],
+            attributes={"queue_wait_ms": str(self.now - c["entered"])},
         )  # fmt: skip
 
     async def miss(self, call_id: str, reason: str = "no_answer", agent_state: str = "available") -> None:
@@ -138,6 +139,7 @@ class EventScript:
         )  # fmt: skip
         if to_queue:
             c["queue"] = to_queue
+            c["entered"] = self.now
 
     async def answered_call(
         self,

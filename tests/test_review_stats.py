@@ -217,12 +217,6 @@ async def test_review_unknown_outcome_filter_is_invalid_argument(stats_stub):
     assert "outcome" in err.value.details()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/stats/scripts/apply.lua:242 — ASA sums the router's wait_ms (received → answer) into "
-    "the answering queue; for a call that overflowed into it that includes the time spent in the first "
-    "queue, while docs define ASA as 'entering the queue → answer' (and an overflow as entering it)",
-)
 async def test_review_asa_of_an_overflow_queue_counts_only_the_wait_in_it(script, make_consumer, stats):
     await script.login("anna", ["support"])
     script.at("2026-03-02 10:00")

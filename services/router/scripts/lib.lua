@@ -559,7 +559,7 @@ give_up = function(call_id, c, reason)
     emit('CALL_OVERFLOWED', {call_id = call_id, queue = c.queue, caller = c.caller,
       reason = reason, wait_ms = wait_ms, attempt = c.offers,
       attributes = cjson.encode({overflow_queue = target})})
-    call_set(call_id, c, {queue = target, hops = hops + 1, state = 'routing',
+    call_set(call_id, c, {queue = target, hops = hops + 1, state = 'routing', entered = NOW,
       deadline_passed = '', admitted = '', manager_waited = ''})
     local max_wait = queue_ms(target, 'max_wait_ms')
     if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end

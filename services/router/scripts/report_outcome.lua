@@ -24,7 +24,9 @@ if outcome == 'answered' then
   emit('CALL_ANSWERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = offer_id, caller = c.caller, agent_state = 'on_call', call_state = 'connected',
     duration_ms = NOW - tonumber(c.offered_at), wait_ms = NOW - tonumber(c.received),
-    attempt = c.offers, reason = OFFER_REASON[c.stage] or 'strategy'})
+    attempt = c.offers, reason = OFFER_REASON[c.stage] or 'strategy',
+    -- the wait in the answering queue only (it differs from wait_ms after an overflow)
+    attributes = cjson.encode({queue_wait_ms = tostring(NOW - tonumber(c.entered or c.received))})})
   -- Sticky routing: the first agent to answer a caller becomes their personal manager.
   if queue_conf(c.queue).sticky == '1' and (c.caller or '') ~= '' and
       (redis.call('HGET', k_client(c.caller), 'manager') or '') == '' then

@@ -16,7 +16,7 @@ if caller ~= '' then
 end
 local c = {}
 call_set(call_id, c, {id = call_id, caller = caller, queue = queue, state = 'routing',
-  received = NOW, offers = 0, attrs = attrs, priority = priority, manager = manager})
+  received = NOW, entered = NOW, offers = 0, attrs = attrs, priority = priority, manager = manager})
 local max_wait = queue_ms(queue, 'max_wait_ms')
 if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end
 emit('CALL_RECEIVED', {call_id = call_id, queue = queue, caller = caller, call_state = 'routing',

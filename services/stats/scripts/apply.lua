@@ -277,12 +277,19 @@ elseif TYPE == 'CALL_OFFERED' then
   call_live(call_id, queue, e.call_state)
 elseif TYPE == 'CALL_ANSWERED' then
   local a = e.attempt or '0'
+  -- ASA counts from entering the answering queue: the router says how long that was
+  -- (attributes.queue_wait_ms, after an overflow shorter than wait_ms)
+  local queue_wait = e.wait_ms
+  if e.attributes and e.attributes ~= '' then
+    local ok, attrs = pcall(cjson.decode, e.attributes)
+    if ok and type(attrs) == 'table' and tonumber(attrs.queue_wait_ms) then queue_wait = attrs.queue_wait_ms end
+  end
   offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'answered', a .. ':ring_ms', e.duration_ms or '0')
   call_set(call_id, 'answered', TS, 'agent', agent_id, 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
   call_index_agent(call_id, agent_id)
   index(S .. 'calls:queue:' .. queue, call_received_at(call_id), call_id, true)
   bucket_incr('agent', agent_id, {answered = 1, ring_ms = n(e.duration_ms)})
-  bucket_incr('queue', queue, {answered = 1, answer_wait_ms = n(e.wait_ms), ['w:' .. secs(e.wait_ms)] = 1})
+  bucket_incr('queue', queue, {answered = 1, answer_wait_ms = n(queue_wait), ['w:' .. secs(queue_wait)] = 1})
   lead_talk(call_id)
   agent_state(agent_id, e.agent_state, call_id)
   call_live(call_id, queue, e.call_state)
