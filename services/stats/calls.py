@@ -68,19 +68,20 @@ def matches(record: CallRecord, f: CallFilter) -> bool:
     return not (f.max_talk_ms is not None and record.talk_ms > f.max_talk_ms)
 
 
-def _encode_token(max_ms: int, offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"max": max_ms, "offset": offset}).encode()).decode()
+def _encode_token(score: int, member: str) -> str:
+    """The position after the last record of a page: its arrival time and call id."""
+    return base64.urlsafe_b64encode(json.dumps({"s": score, "m": member}).encode()).decode()
 
 
-def _decode_token(token: str) -> tuple[int, int]:
+def _decode_token(token: str) -> tuple[int, str]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        max_ms, offset = int(data["max"]), int(data["offset"])
+        score, member = int(data["s"]), data["m"]
     except (ValueError, KeyError, TypeError, OverflowError):
         raise InvalidArgument("page_token: not a token this service issued") from None
-    if not (0 <= max_ms < 2**62 and 0 <= offset < 2**31):
+    if not (0 <= score < 2**62) or not isinstance(member, str) or len(member) > 256:
         raise InvalidArgument("page_token: not a token this service issued")
-    return max_ms, offset
+    return score, member
 
 
 class CallReader:
@@ -119,26 +120,31 @@ class CallReader:
 
     async def list(self, f: CallFilter, page_size: int, page_token: str, now_ms: int) -> tuple[list[CallRecord], str]:
         """A page of matching records, newest first, and the next page's token ("" at the end).
-        The token fixes the newest arrival time of the first page, so calls arriving later do
-        not shift the pages."""
+        The token is the position after the page's last record (its arrival time and call
+        id), so calls arriving meanwhile, or applied late, never shift or repeat a page."""
         low = f.received.start_ms if f.received else 0
-        # Up to now (plus a second of clock skew between router and stats): calls arriving
-        # after the first page are left out of every later page instead of shifting them.
+        # Up to now (plus a second of clock skew between router and stats).
         high = now_ms + CLOCK_SLACK_MS
         if f.received:
             high = min(f.received.end_ms - 1, high)
-        offset = 0
+        after: str | None = None
         if page_token:
-            high, offset = _decode_token(page_token)
+            high, after = _decode_token(page_token)
         key = self._index(f)
         page: list[CallRecord] = []
+        offset = 0
         while True:
-            ids = await self.redis.zrevrangebyscore(key, high, low, start=offset, num=self.scan_chunk)
-            if not ids:
+            entries = await self.redis.zrevrangebyscore(
+                key, high, low, start=offset, num=self.scan_chunk, withscores=True
+            )
+            if not entries:
                 return page, ""
-            for pos, record in enumerate(await self.load(ids)):
+            offset += len(entries)
+            # Same arrival time as the last record: ids at or after it (in the index's
+            # reverse order) were on earlier pages.
+            fresh = [(m, int(sc)) for m, sc in entries if after is None or int(sc) < high or m < after]
+            for (member, score), record in zip(fresh, await self.load([m for m, _ in fresh]), strict=True):
                 if record is not None and matches(record, f):
                     page.append(record)
                     if len(page) == page_size:
-                        return page, _encode_token(high, offset + pos + 1)
-            offset += len(ids)
+                        return page, _encode_token(score, member)
