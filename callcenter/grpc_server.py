@@ -3,10 +3,12 @@ reflection and the logging interceptor, started and stopped in one place."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 
 import grpc
+import redis.exceptions
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -90,6 +92,37 @@ class LogContextInterceptor(grpc.aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         return handler
+
+
+def domain_errors(
+    error_type: type[Exception],
+    status_for: Callable[[Exception], grpc.StatusCode],
+    store: str,
+    storage_errors: bool = False,
+):
+    """The decorator every servicer's handlers wear: a domain error (error_type) becomes the
+    gRPC status status_for gives, with its message; a Redis outage becomes UNAVAILABLE
+    ("<store> is unreachable; retry"); with storage_errors, so does a failing disk."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        async def wrapper(self, request, context):
+            try:
+                return await handler(self, request, context)
+            except error_type as exc:
+                await context.abort(status_for(exc), str(exc))
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                log.warning("redis.unavailable", error=str(exc))
+                await context.abort(grpc.StatusCode.UNAVAILABLE, f"{store} is unreachable; retry")
+            except OSError as exc:
+                if not storage_errors:
+                    raise
+                log.error("storage.failed", error=str(exc))  # what was committed is kept
+                await context.abort(grpc.StatusCode.UNAVAILABLE, f"the storage failed ({exc}); retry")
+
+        return wrapper
+
+    return decorate
 
 
 def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:

@@ -3,7 +3,6 @@ converts the answer. Domain errors become gRPC status codes in one place (`_STAT
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 
 import grpc
@@ -11,6 +10,7 @@ import redis.exceptions
 import structlog
 
 from callcenter.event_stream import duration_ms, timestamp_ms
+from callcenter.grpc_server import domain_errors
 from callcenter.recorder.v1 import recorder_pb2 as pb
 from callcenter.recorder.v1 import recorder_pb2_grpc
 from services.recorder.model import (
@@ -67,23 +67,7 @@ def _status_for(exc: RecorderError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def _domain_errors(handler):
-    """Turns domain errors and Redis outages into gRPC statuses with a readable message."""
-
-    @functools.wraps(handler)
-    async def wrapper(self, request, context):
-        try:
-            return await handler(self, request, context)
-        except RecorderError as exc:
-            await context.abort(_status_for(exc), str(exc))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            log.warning("redis.unavailable", error=str(exc))
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the recorder's catalog is unreachable; retry")
-        except OSError as exc:  # disk full, storage gone: what was committed is kept
-            log.error("storage.failed", error=str(exc))
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"the recorder could not use its storage ({exc}); retry")
-
-    return wrapper
+_domain_errors = domain_errors(RecorderError, _status_for, "the recorder's catalog", storage_errors=True)
 
 
 def _leg(value: int, field: str) -> Leg:

@@ -3,12 +3,11 @@ converts the answer. Domain errors become gRPC status codes in one place (`_stat
 
 from __future__ import annotations
 
-import functools
-
 import grpc
 import redis.exceptions
 import structlog
 
+from callcenter.grpc_server import domain_errors
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
 from services.router import convert
 from services.router.model import IllegalState, InvalidArgument, NotFound, RouterError
@@ -28,20 +27,7 @@ def _status_for(exc: Exception) -> grpc.StatusCode:
     return grpc.StatusCode.UNAVAILABLE
 
 
-def _domain_errors(handler):
-    """Turns domain errors and Redis outages into gRPC statuses with a readable message."""
-
-    @functools.wraps(handler)
-    async def wrapper(self, request, context):
-        try:
-            return await handler(self, request, context)
-        except RouterError as exc:
-            await context.abort(_status_for(exc), str(exc))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            log.warning("redis.unavailable", error=str(exc))
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")
-
-    return wrapper
+_domain_errors = domain_errors(RouterError, _status_for, "the router's store")
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):

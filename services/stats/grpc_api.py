@@ -3,14 +3,12 @@ converts the answer. Domain errors become gRPC status codes in one place (`_doma
 
 from __future__ import annotations
 
-import functools
-
 import grpc
-import redis.exceptions
 import structlog
 
 from callcenter.common.v1 import states_pb2
 from callcenter.event_stream import agent_state_enum, duration_ms, timestamp_ms
+from callcenter.grpc_server import domain_errors
 from callcenter.stats.v1 import stats_pb2 as pb
 from callcenter.stats.v1 import stats_pb2_grpc
 from services.stats.model import (
@@ -52,24 +50,15 @@ LEAD_FILTER_FROM_PB = {
 MAX_PAGE = 500
 
 
-def _domain_errors(handler):
-    """Turns domain errors and Redis outages into gRPC statuses with a readable message."""
+def _status_for(exc: Exception) -> grpc.StatusCode:
+    if isinstance(exc, InvalidArgument):
+        return grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(exc, NotFound):
+        return grpc.StatusCode.NOT_FOUND
+    return grpc.StatusCode.FAILED_PRECONDITION
 
-    @functools.wraps(handler)
-    async def wrapper(self, request, context):
-        try:
-            return await handler(self, request, context)
-        except InvalidArgument as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except NotFound as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        except StatsError as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            log.warning("redis.unavailable", error=str(exc))
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the stats store is unreachable; retry")
 
-    return wrapper
+_domain_errors = domain_errors(StatsError, _status_for, "the stats store")
 
 
 def _set(ts) -> bool:
