@@ -16,7 +16,7 @@ from grpc_reflection.v1alpha import reflection
 log = structlog.get_logger(__name__)
 
 # Request fields bound into the log context of every line an RPC writes.
-_CONTEXT_FIELDS = ("call_id", "agent_id")
+_CONTEXT_FIELDS = ("call_id", "agent_id", "pbx_id")
 
 
 def _bind_request(method: str, request: object) -> None:
@@ -88,6 +88,24 @@ class LogContextInterceptor(grpc.aio.ServerInterceptor):
 
             return grpc.stream_unary_rpc_method_handler(
                 upload,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_stream is not None:
+            inner_session = handler.stream_stream
+
+            async def session(request_iterator, context):
+                _bind_request(method, None)  # the handler binds the ids it reads
+                started = time.perf_counter()
+                try:
+                    async for response in inner_session(request_iterator, context):
+                        yield response
+                finally:
+                    _access_line(context, started)
+                    structlog.contextvars.clear_contextvars()
+
+            return grpc.stream_stream_rpc_method_handler(
+                session,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from callcenter.call_ids import CALL_ID_RULE
+
 routes = web.RouteTableDef()
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -22,8 +24,11 @@ def _op(summary: str, *, body: dict | None = None, params: list[dict] | None = N
     return op
 
 
-def _path_param(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _path_param(name: str, description: str = "") -> dict:
+    param = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    if description:
+        param["description"] = description
+    return param
 
 
 def _query(name: str, kind: str = "string", description: str = "") -> dict:
@@ -35,6 +40,10 @@ def _obj(**props) -> dict:
 
 
 AGENT = [_path_param("agent_id")]
+CALL_ID = (
+    f"{CALL_ID_RULE}, percent-encoded as one path segment (encodeURIComponent: '/' as %2F). "
+    "Clients drop the ids '.' and '..' as dot segments: ask for those with GET /api/v1/calls?call_id="
+)
 PERIOD = [
     _query("period", description="day (default), hour or range"),
     _query("day", description="YYYY-MM-DD (default: today in tz)"),
@@ -110,7 +119,13 @@ PATHS: dict[str, dict] = {
         )
     },
     "/api/v1/comments/{kind}/{subject_id}": {
-        "get": _op("Comments on one call, lead or agent", params=[_path_param("kind"), _path_param("subject_id")])
+        "get": _op(
+            "Comments on one call, lead or agent",
+            params=[
+                _path_param("kind", "call, lead or agent"),
+                _path_param("subject_id", "the call's, lead's or agent's id, percent-encoded"),
+            ],
+        )
     },
     "/api/v1/tasks": {
         "get": _op(
@@ -140,7 +155,7 @@ PATHS: dict[str, dict] = {
                 _query("agent_id"),
                 _query("queue"),
                 _query("caller"),
-                _query("call_id"),
+                _query("call_id", description="one call, any SIP Call-ID (other filters are ignored)"),
                 _query("outcome", description="answered, missed, abandoned, timed_out, redirected, in_progress"),
                 _query("from", description="ISO date or date-time"),
                 _query("to", description="ISO date (inclusive) or date-time"),
@@ -153,7 +168,7 @@ PATHS: dict[str, dict] = {
             tag="calls",
         )
     },
-    "/api/v1/calls/{call_id}": {"get": _op("One call record", params=[_path_param("call_id")], tag="calls")},
+    "/api/v1/calls/{call_id}": {"get": _op("One call record", params=[_path_param("call_id", CALL_ID)], tag="calls")},
     "/api/v1/leads": {
         "get": _op(
             "Leads with their attempts, touches and cadence (S4)",
@@ -185,7 +200,7 @@ PATHS: dict[str, dict] = {
         "get": _op(
             "Recordings the user may hear, newest first",
             params=[
-                _query("call_id"),
+                _query("call_id", description="a SIP Call-ID"),
                 _query("agent_id"),
                 _query("lead_id"),
                 _query("from", description="ISO date or date-time (start time at or after)"),

@@ -14,7 +14,7 @@ from callcenter.recorder.v1 import recorder_pb2_grpc
 from callcenter.router.v1 import router_pb2 as pb
 from services.gateway import access
 from services.gateway.query import page_size, timestamp_param
-from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, user_of
+from services.gateway.web import BACKENDS, ApiError, check_call_id, json_reply, message_dict, user_of
 
 routes = web.RouteTableDef()
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -72,8 +72,9 @@ async def list_recordings(request: web.Request) -> web.Response:
         queues = await agent_queues(request, agent_id)
         if queues is None or not access.sees_agent(user, agent_id, queues):
             raise access.Hidden(f"agent {agent_id} does not exist")
+    call_id = q.get("call_id", "")
     req = rpb.ListRecordingsRequest(
-        call_id=q.get("call_id", ""),
+        call_id=check_call_id(call_id) if call_id else "",
         agent_id=agent_id,
         lead_id=q.get("lead_id", ""),
         page_size=page_size(q),

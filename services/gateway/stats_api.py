@@ -14,7 +14,18 @@ from callcenter.stats.v1 import stats_pb2_grpc
 from services.gateway import access
 from services.gateway.agents_api import visible_agents
 from services.gateway.query import datetime_param, page_size, seconds_param, time_zone, timestamp_param
-from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, read_json, text_field, user_of
+from services.gateway.web import (
+    ANY_SEGMENT,
+    BACKENDS,
+    ApiError,
+    check_call_id,
+    json_reply,
+    last_segment,
+    message_dict,
+    read_json,
+    text_field,
+    user_of,
+)
 
 routes = web.RouteTableDef()
 
@@ -197,7 +208,7 @@ async def list_calls(request: web.Request) -> web.Response:
             getattr(req, field).CopyFrom(_duration(value))
     if q.get("call_id"):
         reply = await stats(request).GetCallRecord(
-            spb.GetCallRecordRequest(call_id=q["call_id"]), timeout=timeout(request)
+            spb.GetCallRecordRequest(call_id=check_call_id(q["call_id"])), timeout=timeout(request)
         )
         records, token = [reply.record], ""
     else:
@@ -206,9 +217,12 @@ async def list_calls(request: web.Request) -> web.Response:
     return json_reply({"calls": [call_summary(r) for r in records if sees_record(user, r)], "next_page_token": token})
 
 
-@routes.get("/api/v1/calls/{call_id}")
+@routes.get("/api/v1/calls/{call_id:" + ANY_SEGMENT + "}")
 async def get_call(request: web.Request) -> web.Response:
-    call_id = request.match_info["call_id"]
+    """One call record; the id percent-encoded as one path segment ("/" as %2F). The ids "."
+    and ".." cannot be a path segment (clients drop them as dot segments): ?call_id= on
+    /api/v1/calls takes any id."""
+    call_id = check_call_id(last_segment(request, "call_id"))
     reply = await stats(request).GetCallRecord(spb.GetCallRecordRequest(call_id=call_id), timeout=timeout(request))
     if not sees_record(user_of(request), reply.record):
         raise access.Hidden(f"call {call_id} does not exist")

@@ -9,16 +9,28 @@ from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
 
+from callcenter.call_ids import call_id_problem
 from callcenter.config import key_prefix
 
 SUBJECT_KINDS = ("call", "lead", "agent")
 MAX_TEXT = 2000
+MAX_SUBJECT_ID = 128  # leads and agents; a call's id is any SIP Call-ID (callcenter/call_ids.py)
 
 
 class TaskError(Exception):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
+
+
+def subject_problem(subject_kind: str, subject_id: str) -> str | None:
+    """Why subject_id is no id of a subject_kind, or None. The id ends the comments' key
+    (after the kind), so any character is safe there."""
+    if subject_kind == "call":
+        return call_id_problem(subject_id)
+    if not subject_id or len(subject_id) > MAX_SUBJECT_ID:
+        return f"is required (at most {MAX_SUBJECT_ID} characters)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,8 +72,9 @@ class TaskStore:
         """Stores a comment and opens one task per tagged agent, in one transaction."""
         if subject_kind not in SUBJECT_KINDS:
             raise TaskError("subject_kind", f"must be one of {', '.join(SUBJECT_KINDS)}")
-        if not subject_id or len(subject_id) > 128:
-            raise TaskError("subject_id", "is required (at most 128 characters)")
+        problem = subject_problem(subject_kind, subject_id)
+        if problem:
+            raise TaskError("subject_id", problem)
         if not text.strip() or len(text) > MAX_TEXT:
             raise TaskError("text", f"is required (at most {MAX_TEXT} characters)")
         comment = Comment(

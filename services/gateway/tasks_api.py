@@ -9,7 +9,18 @@ from aiohttp import web
 
 from services.gateway import access
 from services.gateway.agents_api import visible_agents
-from services.gateway.web import TASKS, ApiError, json_reply, read_json, text_field, text_list, user_of
+from services.gateway.tasks import SUBJECT_KINDS, subject_problem
+from services.gateway.web import (
+    ANY_SEGMENT,
+    TASKS,
+    ApiError,
+    json_reply,
+    last_segment,
+    read_json,
+    text_field,
+    text_list,
+    user_of,
+)
 
 routes = web.RouteTableDef()
 
@@ -68,7 +79,11 @@ async def comment(request: web.Request) -> web.Response:
     for agent_id in tagged:
         if agent_id not in visible:
             raise ApiError(400, f"tag_agent_ids: agent {agent_id} does not exist", "tag_agent_ids")
-    kind, subject_id = text_field(body, "subject_kind"), text_field(body, "subject_id", limit=128)
+    kind, subject_id = text_field(body, "subject_kind"), text_field(body, "subject_id")
+    if kind in SUBJECT_KINDS:
+        problem = subject_problem(kind, subject_id)
+        if problem:
+            raise ApiError(400, f"subject_id: {problem}", "subject_id")
     if kind and subject_id:
         await check_subject(request, kind, subject_id)
     created, tasks = await request.app[TASKS].comment(
@@ -88,10 +103,16 @@ async def comment(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/v1/comments/{kind}/{subject_id}")
+@routes.get("/api/v1/comments/{kind}/{subject_id:" + ANY_SEGMENT + "}")
 async def list_comments(request: web.Request) -> web.Response:
+    """The comments on one subject; its id percent-encoded as one path segment."""
     access.require_role(user_of(request), "admin", "supervisor")
-    kind, subject_id = request.match_info["kind"], request.match_info["subject_id"]
+    kind, subject_id = request.match_info["kind"], last_segment(request, "subject_id")
+    if kind not in SUBJECT_KINDS:
+        raise ApiError(400, f"kind: must be one of {', '.join(SUBJECT_KINDS)}", "kind")
+    problem = subject_problem(kind, subject_id)
+    if problem:
+        raise ApiError(400, f"subject_id: {problem}", "subject_id")
     await check_subject(request, kind, subject_id)
     found = await request.app[TASKS].comments(kind, subject_id)
     return json_reply({"comments": [{**c.__dict__, "tagged_agent_ids": list(c.tagged_agent_ids)} for c in found]})

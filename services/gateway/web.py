@@ -4,7 +4,9 @@ middlewares (errors, security headers, access log, authentication with CSRF)."""
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.parse
 from typing import Any
 
 import grpc
@@ -12,6 +14,7 @@ import structlog
 from aiohttp import web
 from google.protobuf import json_format
 
+from callcenter.call_ids import call_id_problem
 from services.gateway.access import Forbidden, Hidden
 from services.gateway.backends import Backends
 from services.gateway.config import GatewayConfig
@@ -91,6 +94,29 @@ def text_list(body: dict, name: str) -> list[str]:
     return value
 
 
+def check_call_id(value: str, field: str = "call_id") -> str:
+    """A call id from a request (any SIP Call-ID, callcenter/call_ids.py), or a 400 naming
+    the field."""
+    problem = call_id_problem(value)
+    if problem:
+        raise ApiError(400, f"{field}: {problem}", field)
+    return value
+
+
+# A route's last path segment that may hold any id, "/" (sent as %2F) and "{}" included.
+ANY_SEGMENT = "[^/]+"
+
+
+def last_segment(request: web.Request, field: str) -> str:
+    """The route's last path segment percent-decoded as UTF-8 (aiohttp leaves escapes that
+    are no UTF-8, such as %FF, as they are): clients send an id with encodeURIComponent."""
+    raw = request.rel_url.raw_path.rsplit("/", 1)[-1]
+    try:
+        return urllib.parse.unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise ApiError(400, f"{field}: not UTF-8 once percent-decoded", field) from None
+
+
 def set_session_cookie(response: web.StreamResponse, config: GatewayConfig, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
@@ -118,6 +144,9 @@ _GRPC_TO_HTTP = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
+
+
+_FIELD = re.compile(r"([a-z_][a-z0-9_.]*): ")
 
 
 def _error(status: int, message: str, field: str = "") -> web.Response:
@@ -152,7 +181,10 @@ async def errors_middleware(request: web.Request, handler):
         status = _GRPC_TO_HTTP.get(exc.code(), 502)
         if status >= 500:
             log.warning("gateway.backend_error", code=exc.code().name, details=exc.details(), path=request.path)
-        return _error(status, exc.details() or exc.code().name)
+        details = exc.details() or exc.code().name
+        # The services start a bad argument's message with the field's name ("call_id: …").
+        named = _FIELD.match(details) if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else None
+        return _error(status, details, named.group(1) if named else "")
     except Exception:
         log.exception("gateway.unhandled", path=request.path)
         return _error(500, "internal error; see the gateway's log")

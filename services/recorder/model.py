@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from callcenter.call_ids import call_id_problem
 from services.recorder import codecs
 
 
@@ -83,6 +84,16 @@ MAX_SAMPLE_RATE_HZ = 48000
 G711_SAMPLE_RATE_HZ = 8000
 
 
+def check_call_id(call_id: str, field: str = "call_id") -> str:
+    """The call id, if it is one (any SIP Call-ID, callcenter/call_ids.py); InvalidArgument
+    naming the field otherwise. Call ids name Redis keys (always last, after a fixed prefix)
+    and events, never files: audio is stored under the recording id."""
+    problem = call_id_problem(call_id)
+    if problem:
+        raise InvalidArgument(field, problem)
+    return call_id
+
+
 @dataclass(frozen=True)
 class UploadMetadata:
     """What the PBX says about an upload in its first message."""
@@ -98,8 +109,7 @@ class UploadMetadata:
     resume_offset: int = 0
 
     def validate(self) -> None:
-        if not self.call_id or len(self.call_id) > 128:
-            raise InvalidArgument("metadata.call_id", "required, at most 128 characters")
+        check_call_id(self.call_id, "metadata.call_id")
         if self.channels not in (1, 2):
             raise InvalidArgument("metadata.channels", f"must be 1 or 2, got {self.channels}")
         if self.codec.is_g711 and self.sample_rate_hz != G711_SAMPLE_RATE_HZ:

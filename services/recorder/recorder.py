@@ -51,6 +51,7 @@ from services.recorder.model import (
     UploadMetadata,
     UploadState,
     UploadStatus,
+    check_call_id,
 )
 from services.recorder.storage import RecordingStorage, Staging
 
@@ -430,6 +431,7 @@ class Recorder:
         return len(head) + data_bytes, file_hash.hexdigest(), audio_hash.hexdigest(), data_bytes
 
     async def upload_status(self, call_id: str, leg: Leg) -> UploadStatus:
+        check_call_id(call_id)
         session, locked = await self.catalog.session_and_lock(call_id, leg)
         if session is not None:
             state = UploadState.RECEIVING if locked else UploadState.INTERRUPTED
@@ -556,6 +558,8 @@ class Recorder:
         page_size = filters.pop("page_size", 0) or 50
         if not 1 <= page_size <= 1000:
             raise InvalidArgument("page_size", f"must be 0 to 1000, got {page_size}")
+        if filters.get("call_id"):
+            check_call_id(filters["call_id"])
         return await self.catalog.list(page_size=page_size, **filters)
 
     async def set_legal_hold(self, recording_id: str, hold: bool) -> Recording:

@@ -19,6 +19,22 @@ class QueueDefaults:
     vip_overflow_ms: int = 30_000  # S1.7: a VIP waits this long for an experienced agent
     manager_wait_ms: int = 5_000  # S1.6: a returning caller waits this long for a busy manager
     max_no_answer: int = 3  # S1.4: misses in a row before an agent is paused
+    max_call_lifetime_ms: int = 4 * 3_600_000  # a call whose hang-up never comes ends after this
+
+
+@dataclass(frozen=True)
+class PbxSettings:
+    """PBX sessions (docs/pbx-integration.md)."""
+
+    # With a PBX that runs the ring timer itself, the router's backstop expires an offer this
+    # long after the ring timeout, so the PBX's own no-answer always comes first.
+    ring_grace_ms: int = 2_000
+    # A waiting call's new position goes on its PBX's stream at most this often.
+    position_interval_ms: int = 1_000
+    # Messages kept per PBX stream (how far back a reconnecting PBX may resume).
+    stream_maxlen: int = 100_000
+    # A session's lease when the hello asks for none.
+    default_lease_ms: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,7 @@ class RouterConfig:
     # Optional TOML file with queues and agents to create at start.
     config_file: pathlib.Path | None = None
     queue_defaults: QueueDefaults = field(default_factory=QueueDefaults)
+    pbx: PbxSettings = field(default_factory=PbxSettings)
 
     @classmethod
     def from_env(cls) -> RouterConfig:
@@ -63,5 +80,16 @@ class RouterConfig:
                 vip_overflow_ms=env_int("CALLCENTER_DEFAULT_VIP_OVERFLOW_MS", QueueDefaults.vip_overflow_ms, minimum=1),
                 manager_wait_ms=env_int("CALLCENTER_DEFAULT_MANAGER_WAIT_MS", QueueDefaults.manager_wait_ms, minimum=0),
                 max_no_answer=env_int("CALLCENTER_DEFAULT_MAX_NO_ANSWER", QueueDefaults.max_no_answer, minimum=0),
+                max_call_lifetime_ms=env_int(
+                    "CALLCENTER_DEFAULT_MAX_CALL_LIFETIME_MS", QueueDefaults.max_call_lifetime_ms, minimum=1000
+                ),
+            ),
+            pbx=PbxSettings(
+                ring_grace_ms=env_int("CALLCENTER_PBX_RING_GRACE_MS", PbxSettings.ring_grace_ms, minimum=0),
+                position_interval_ms=env_int(
+                    "CALLCENTER_PBX_POSITION_INTERVAL_MS", PbxSettings.position_interval_ms, minimum=100
+                ),
+                stream_maxlen=env_int("CALLCENTER_PBX_STREAM_MAXLEN", PbxSettings.stream_maxlen, minimum=1000),
+                default_lease_ms=env_int("CALLCENTER_PBX_DEFAULT_LEASE_MS", PbxSettings.default_lease_ms, minimum=1000),
             ),
         )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from callcenter.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.router.v1 import router_pb2
-from services.router.model import AgentProfile, AgentStatus, CallView, Client, QueueConfig, QueueCounts
+from services.router.model import (
+    AgentProfile,
+    AgentStatus,
+    CallView,
+    Client,
+    PbxMessage,
+    PbxSession,
+    QueueConfig,
+    QueueCounts,
+)
 
 _STRATEGY_TO_PB = {
     "longest_idle": router_pb2.STRATEGY_LONGEST_IDLE,
@@ -29,6 +38,20 @@ OUTCOME_FROM_PB = {
     router_pb2.OFFER_OUTCOME_NO_ANSWER: "no_answer",
     router_pb2.OFFER_OUTCOME_REJECTED: "rejected",
     router_pb2.OFFER_OUTCOME_BUSY: "busy",
+}
+RING_TIMER_FROM_PB = {
+    router_pb2.RING_TIMER_UNSPECIFIED: "router",
+    router_pb2.RING_TIMER_ROUTER: "router",
+    router_pb2.RING_TIMER_PBX: "pbx",
+}
+_RING_TIMER_TO_PB = {"router": router_pb2.RING_TIMER_ROUTER, "pbx": router_pb2.RING_TIMER_PBX}
+_PBX_KIND_TO_PB = {
+    "offered": router_pb2.PBX_CALL_EVENT_KIND_OFFERED,
+    "offer_cancelled": router_pb2.PBX_CALL_EVENT_KIND_OFFER_CANCELLED,
+    "queued": router_pb2.PBX_CALL_EVENT_KIND_QUEUED,
+    "position_changed": router_pb2.PBX_CALL_EVENT_KIND_POSITION_CHANGED,
+    "connected": router_pb2.PBX_CALL_EVENT_KIND_CONNECTED,
+    "ended": router_pb2.PBX_CALL_EVENT_KIND_ENDED,
 }
 
 
@@ -58,6 +81,7 @@ def queue_settings_from_pb(q: router_pb2.Queue) -> dict:
         "max_queue_length": q.max_queue_length,
         "overflow_queue": q.overflow_queue,
         "fallback": q.fallback,
+        "max_call_lifetime_ms": q.max_call_lifetime.ToMilliseconds(),
     }
 
 
@@ -82,6 +106,7 @@ def queue_to_pb(q: QueueConfig, counts: QueueCounts | None = None) -> router_pb2
         max_queue_length=q.max_queue_length,
         overflow_queue=q.overflow_queue,
         fallback=q.fallback,
+        max_call_lifetime=duration_ms(q.max_call_lifetime_ms),
     )
     if counts is not None:
         msg.counts.waiting = counts.waiting
@@ -141,6 +166,8 @@ def call_to_pb(c: CallView) -> router_pb2.Call:
         personal_manager_id=c.personal_manager_id,
         stage=_STAGE_TO_PB.get(c.stage, router_pb2.ROUTING_STAGE_UNSPECIFIED),
         redirect_to=c.redirect_to,
+        pbx_id=c.pbx_id,
+        end_reason=c.end_reason,
     )
     if c.estimated_wait_ms is not None:
         msg.estimated_wait.CopyFrom(duration_ms(c.estimated_wait_ms))
@@ -168,3 +195,30 @@ def client_from_pb(c: router_pb2.Client) -> Client:
 
 def client_to_pb(c: Client) -> router_pb2.Client:
     return router_pb2.Client(number=c.number, name=c.name, priority=c.priority, manager_id=c.manager_id)
+
+
+def pbx_opened_to_pb(session: PbxSession, ring_grace_ms: int) -> router_pb2.PbxSessionResponse:
+    return router_pb2.PbxSessionResponse(
+        opened=router_pb2.PbxSessionOpened(
+            pbx_id=session.pbx_id,
+            sequence=session.sequence,
+            lease=duration_ms(session.lease_ms),
+            lease_expires_at=timestamp_ms(session.lease_until_ms),
+            ring_timer=_RING_TIMER_TO_PB[session.ring_timer],
+            ring_grace=duration_ms(ring_grace_ms if session.ring_timer == "pbx" else 0),
+            open_calls=min(session.open_calls, 2**31 - 1),
+        )
+    )
+
+
+def pbx_message_to_pb(m: PbxMessage) -> router_pb2.PbxSessionResponse:
+    return router_pb2.PbxSessionResponse(
+        event=router_pb2.PbxCallEvent(
+            sequence=m.sequence,
+            kind=_PBX_KIND_TO_PB.get(m.kind, router_pb2.PBX_CALL_EVENT_KIND_UNSPECIFIED),
+            call=call_to_pb(m.call),
+            offer_id=m.offer_id,
+            reason=m.reason,
+            time=timestamp_ms(m.time_ms),
+        )
+    )

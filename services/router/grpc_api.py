@@ -10,7 +10,8 @@ import structlog
 from callcenter.grpc_server import domain_errors
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
 from services.router import convert
-from services.router.model import IllegalState, InvalidArgument, NotFound, RouterError
+from services.router.model import IllegalState, InvalidArgument, NotFound, OutOfRange, PbxSession, RouterError
+from services.router.pbx_sessions import Hello, serve_session
 from services.router.router import Router
 from services.router.watch import CallWatchHub, watch_call
 
@@ -24,6 +25,8 @@ def _status_for(exc: Exception) -> grpc.StatusCode:
         return grpc.StatusCode.NOT_FOUND
     if isinstance(exc, IllegalState):
         return grpc.StatusCode.FAILED_PRECONDITION
+    if isinstance(exc, OutOfRange):
+        return grpc.StatusCode.OUT_OF_RANGE
     return grpc.StatusCode.UNAVAILABLE
 
 
@@ -108,6 +111,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             dict(request.attributes),
             priority=request.priority,
             personal_manager_id=request.personal_manager_id,
+            pbx_id=request.pbx_id,
         )
         return router_pb2.RouteCallResponse(call=convert.call_to_pb(call))
 
@@ -162,3 +166,47 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             await context.abort(_status_for(exc), str(exc))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")
+
+    async def PbxSession(self, request_iterator, context):
+        try:
+            first = await anext(request_iterator)
+        except StopAsyncIteration:
+            return
+        try:
+            hello = _hello_from_pb(first)
+            structlog.contextvars.bind_contextvars(pbx_id=hello.pbx_id)
+
+            async def heartbeats():
+                async for request in request_iterator:
+                    if request.WhichOneof("message") != "heartbeat":
+                        raise InvalidArgument("message", "after the hello a PBX sends only heartbeats")
+                    yield request.heartbeat.handled_sequence
+
+            grace = self.router.store.pbx.ring_grace_ms
+            async for item in serve_session(self.router, hello, heartbeats()):
+                if isinstance(item, PbxSession):
+                    yield convert.pbx_opened_to_pb(item, grace)
+                else:
+                    yield convert.pbx_message_to_pb(item)
+        except RouterError as exc:
+            await context.abort(_status_for(exc), str(exc))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")
+
+
+def _hello_from_pb(request: router_pb2.PbxSessionRequest) -> Hello:
+    if request.WhichOneof("message") != "hello":
+        raise InvalidArgument("hello", "the first message of a PBX session must be a hello")
+    h = request.hello
+    ring_timer = convert.RING_TIMER_FROM_PB.get(h.ring_timer)
+    if ring_timer is None:
+        raise InvalidArgument("hello.ring_timer", f"{h.ring_timer} is not a RingTimer value")
+    if h.lease.nanos % 1_000_000 or not 0 <= h.lease.seconds <= 300:
+        raise InvalidArgument("hello.lease", "must be 1 s to 5 min, in whole milliseconds")
+    return Hello(
+        pbx_id=h.pbx_id,
+        lease_ms=h.lease.ToMilliseconds(),
+        ring_timer=ring_timer,
+        resume_after=h.resume_after_sequence,
+        end_open_calls=h.end_open_calls,
+    )

@@ -39,3 +39,12 @@ class RouterKeys:
 
     def agent_clients(self, agent_id: str) -> str:
         return f"{self.prefix}agent:{agent_id}:clients"  # set: numbers of the agent's clients
+
+    def pbx(self, pbx_id: str) -> str:
+        return f"{self.prefix}pbx:{pbx_id}"  # hash: a PBX session (lease, ring timer, last sequence)
+
+    def pbx_events(self, pbx_id: str) -> str:
+        return f"{self.prefix}pbx:{pbx_id}:events"  # stream: the session's messages, ids "0-<sequence>"
+
+    def pbx_calls(self, pbx_id: str) -> str:
+        return f"{self.prefix}pbx:{pbx_id}:calls"  # set: the session's open calls

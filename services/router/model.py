@@ -15,11 +15,15 @@ STAGES = ("manager", "vip", "skilled", "anyone")
 MAX_PRIORITY = 9
 MAX_SKILL_LEVEL = 100
 OFFER_OUTCOMES = ("answered", "no_answer", "rejected", "busy")
+# Who ends an unanswered ring (PbxHello.ring_timer).
+RING_TIMERS = ("router", "pbx")
+# A PBX session's lease without a heartbeat.
+MIN_LEASE_MS, MAX_LEASE_MS = 1_000, 300_000
+# Every duration a queue setting may have (the longest: a call's lifetime, 7 days).
+MAX_SETTING_MS = 7 * 86_400_000
 
 # Names of agents and queues; no ',' '|' '#' (they separate fields in Redis).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-# Call ids as PBXs make them (UUIDs, Asterisk "1700000000.42", "sip-abc@host").
-CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$")
 MAX_ATTRIBUTES = 32
 MAX_ATTRIBUTE_LENGTH = 256
 MAX_TEXT = 256
@@ -55,6 +59,18 @@ class NotAllowed(IllegalState):
     """The queue's configuration forbids the transition."""
 
 
+class LeaseLapsed(IllegalState):
+    """A PBX session's lease lapsed before its heartbeat came; its calls have ended."""
+
+
+class OutOfRange(RouterError):
+    """A PBX asked to resume from a sequence the router does not have."""
+
+    def __init__(self, message: str, state: str = "") -> None:
+        super().__init__(message)
+        self.state = state
+
+
 @dataclass(frozen=True)
 class QueueConfig:
     name: str
@@ -77,6 +93,7 @@ class QueueConfig:
     max_queue_length: int = 0
     overflow_queue: str = ""
     fallback: str = ""
+    max_call_lifetime_ms: int = 4 * 3_600_000
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,8 @@ class CallView:
     stage: str = ""
     estimated_wait_ms: int | None = None
     redirect_to: str = ""
+    pbx_id: str = ""
+    end_reason: str = ""
 
     @property
     def final(self) -> bool:
@@ -152,3 +171,37 @@ class Client:
     name: str = ""
     priority: int = 0
     manager_id: str = ""
+
+
+@dataclass(frozen=True)
+class PbxSession:
+    """A PBX's session as opened: its lease and the newest sequence of its stream."""
+
+    pbx_id: str
+    sequence: int
+    lease_ms: int
+    lease_until_ms: int
+    ring_timer: str
+    open_calls: int
+
+
+@dataclass(frozen=True)
+class PbxMessage:
+    """One message of a PBX's stream: a change of one of its calls."""
+
+    sequence: int
+    kind: str
+    call: CallView
+    offer_id: str
+    reason: str
+    time_ms: int
+
+
+@dataclass(frozen=True)
+class TimerRound:
+    """What one run of the timer script did, by the Redis clock."""
+
+    fired: int
+    late_ms: int
+    now_ms: int
+    next_ms: int | None

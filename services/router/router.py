@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import structlog
 
-from callcenter.clock import Clock, SystemClock
+from callcenter.call_ids import call_id_problem
+from callcenter.clock import Clock
 from services.router.config import QueueDefaults
 from services.router.model import (
-    CALL_ID_PATTERN,
     MAX_ATTRIBUTE_LENGTH,
     MAX_ATTRIBUTES,
+    MAX_LEASE_MS,
     MAX_PRIORITY,
+    MAX_SETTING_MS,
     MAX_SKILL_LEVEL,
     MAX_TEXT,
+    MIN_LEASE_MS,
     NAME_PATTERN,
     OFFER_OUTCOMES,
+    RING_TIMERS,
     SKILL_ORDERS,
     STRATEGIES,
     AgentProfile,
@@ -28,8 +32,10 @@ from services.router.model import (
     IllegalState,
     InvalidArgument,
     NotFound,
+    PbxSession,
     QueueConfig,
     QueueCounts,
+    TimerRound,
 )
 from services.router.store import RouterStore
 
@@ -44,10 +50,18 @@ def _check_name(field_name: str, value: str) -> None:
 
 
 def _check_call_id(value: str, field_name: str = "call_id") -> None:
-    if not value:
-        raise InvalidArgument(field_name, "is required")
-    if not CALL_ID_PATTERN.match(value):
-        raise InvalidArgument(field_name, f"{value!r} must be 1-128 letters, digits or _.:@+-")
+    problem = call_id_problem(value)
+    if problem:
+        raise InvalidArgument(field_name, problem)
+
+
+def _check_offer_id(call_id: str, offer_id: str) -> None:
+    """An offer id is "<call id>#<attempt>", as the router made it."""
+    call_part, _, attempt = offer_id.rpartition("#")
+    if not offer_id:
+        raise InvalidArgument("offer_id", "is required")
+    if call_part != call_id or not attempt.isdigit() or len(attempt) > 9:
+        raise InvalidArgument("offer_id", f"{offer_id[:80]!r} is not an offer of call {call_id[:80]!r}")
 
 
 def _check_text(field_name: str, value: str, limit: int = MAX_TEXT) -> None:
@@ -65,13 +79,17 @@ def _check_phone(field_name: str, value: str) -> None:
 
 
 class Router:
+    """clock: None (always, outside tests): every transition takes its time from the Redis
+    server's clock inside its script. A test passes a hand-driven clock instead."""
+
     def __init__(self, store: RouterStore, clock: Clock | None = None, defaults: QueueDefaults | None = None) -> None:
         self.store = store
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self.defaults = defaults or QueueDefaults()
+        self.last_round: TimerRound | None = None  # the timer script's last reply
 
-    def _now(self) -> int:
-        return self.clock.now_ms()
+    def _now(self) -> int | str:
+        return "" if self.clock is None else self.clock.now_ms()
 
     # Queues ---------------------------------------------------------------------------
 
@@ -97,6 +115,7 @@ class Router:
         max_queue_length: int = 0,
         overflow_queue: str = "",
         fallback: str = "",
+        max_call_lifetime_ms: int = 0,
     ) -> QueueConfig:
         """Creates or replaces a queue; zero/empty values (None where zero means something)
         take the defaults."""
@@ -112,9 +131,12 @@ class Router:
             ("queue.skill_relax", skill_relax_ms),
             ("queue.max_no_answer", max_no_answer or 0),
             ("queue.max_queue_length", max_queue_length),
+            ("queue.max_call_lifetime", max_call_lifetime_ms),
         ):
             if value < 0:
                 raise InvalidArgument(field_name, "must not be negative")
+        if max_call_lifetime_ms > MAX_SETTING_MS:
+            raise InvalidArgument("queue.max_call_lifetime", "must be at most 7 days")
         required_skills = dict(required_skills or {})
         for skill, level in required_skills.items():
             _check_name("queue.required_skills", skill)
@@ -159,6 +181,7 @@ class Router:
             max_queue_length=max_queue_length,
             overflow_queue=overflow_queue,
             fallback=fallback,
+            max_call_lifetime_ms=max_call_lifetime_ms or self.defaults.max_call_lifetime_ms,
         )
         await self.store.put_queue(queue)
         await self.store.reconfigure_queue(self._now(), name)
@@ -263,8 +286,11 @@ class Router:
         attributes: dict[str, str] | None = None,
         priority: int = 0,
         personal_manager_id: str = "",
+        pbx_id: str = "",
     ) -> CallView:
         _check_call_id(call_id)
+        if pbx_id:
+            _check_name("pbx_id", pbx_id)
         _check_text("caller", caller, 64)
         if not 0 <= priority <= MAX_PRIORITY:
             raise InvalidArgument("priority", f"must be 0-{MAX_PRIORITY}")
@@ -286,11 +312,12 @@ class Router:
             queue = found
         _check_name("queue", queue)
         call = await self.store.route_call(
-            self._now(), call_id, caller, queue, attributes, priority, personal_manager_id
+            self._now(), call_id, caller, queue, attributes, priority, personal_manager_id, pbx_id
         )
         log.info(
             "call.routed",
             call_id=call_id,
+            pbx_id=pbx_id or None,
             queue=queue,
             state=call.state,
             agent_id=call.offer.agent_id if call.offer else None,
@@ -299,7 +326,7 @@ class Router:
 
     async def report_offer_outcome(self, call_id: str, offer_id: str, outcome: str) -> CallView:
         _check_call_id(call_id)
-        _check_call_id(offer_id.replace("#", "-"), "offer_id")
+        _check_offer_id(call_id, offer_id)
         if outcome not in OFFER_OUTCOMES:
             raise InvalidArgument("outcome", f"must be one of {', '.join(OFFER_OUTCOMES)}")
         call = await self.store.report_outcome(self._now(), call_id, offer_id, outcome)
@@ -379,12 +406,46 @@ class Router:
 
     # Timers ---------------------------------------------------------------------------
 
-    async def fire_due_timers(self, limit: int = 200) -> int:
-        """Fires every timer whose deadline has passed (up to limit); returns how many fired here."""
-        now = self._now()
+    async def fire_due_timers(self, batch: int = 20, most: int = 2000) -> int:
+        """Fires every timer whose deadline has passed by the Redis clock (in script runs of
+        `batch` timers, at most `most`); returns how many fired here."""
         fired = 0
-        for member in await self.store.due_timers(now, limit):
-            if await self.store.fire_timer(now, member):
-                fired += 1
-                log.info("timer.fired", timer=member)
+        while fired < most:
+            done = await self.store.fire_due_timers(self._now(), batch)
+            self.last_round = done
+            fired += done.fired
+            if done.fired:
+                log.debug("timers.fired", fired=done.fired, late_ms=done.late_ms)
+            if done.fired < batch:
+                break
         return fired
+
+    # PBX sessions ---------------------------------------------------------------------
+
+    async def open_pbx_session(
+        self, pbx_id: str, lease_ms: int, ring_timer: str, resume_after: int, end_open_calls: bool
+    ) -> PbxSession:
+        _check_name("hello.pbx_id", pbx_id)
+        lease_ms = lease_ms or self.store.pbx.default_lease_ms
+        if not MIN_LEASE_MS <= lease_ms <= MAX_LEASE_MS:
+            raise InvalidArgument("hello.lease", "must be 1 s to 5 min")
+        if ring_timer not in RING_TIMERS:
+            raise InvalidArgument("hello.ring_timer", f"{ring_timer!r} is not one of {', '.join(RING_TIMERS)}")
+        if not 0 <= resume_after < 2**63:
+            raise InvalidArgument("hello.resume_after_sequence", "is out of range")
+        session = await self.store.pbx_open(self._now(), pbx_id, lease_ms, ring_timer, resume_after, end_open_calls)
+        log.info(
+            "pbx.session_opened",
+            pbx_id=pbx_id,
+            lease_ms=lease_ms,
+            ring_timer=ring_timer,
+            resume_after=resume_after,
+            sequence=session.sequence,
+            open_calls=session.open_calls,
+        )
+        return session
+
+    async def renew_pbx_session(self, pbx_id: str, handled: int) -> int:
+        if not 0 <= handled < 2**63:
+            raise InvalidArgument("heartbeat.handled_sequence", "is out of range")
+        return await self.store.pbx_renew(self._now(), pbx_id, handled)

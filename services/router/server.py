@@ -8,7 +8,7 @@ import contextlib
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter.clock import Clock, SystemClock
+from callcenter.clock import Clock
 from callcenter.grpc_server import GrpcServer
 from callcenter.lifecycle import catch_termination, wait_for_termination
 from callcenter.logs import configure_logging
@@ -37,9 +37,12 @@ class RouterReplica:
             config.common.tenant,
             event_stream_maxlen=config.event_stream_maxlen,
             call_retention_s=config.call_retention_s,
+            pbx=config.pbx,
+            max_call_lifetime_ms=config.queue_defaults.max_call_lifetime_ms,
         )
-        self.router = Router(store, clock or SystemClock(), config.queue_defaults)
-        self.hub = CallWatchHub(redis, store.keys.events)
+        # No clock: every time comes from Redis (a test may still pass a hand-driven one).
+        self.router = Router(store, clock, config.queue_defaults)
+        self.hub = CallWatchHub(redis, store.keys.events, position_interval_ms=config.pbx.position_interval_ms)
         self.grpc = GrpcServer(
             [SERVICE_NAME],
             lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from services.router.config import PbxSettings, QueueDefaults
 from services.router.keys import RouterKeys
 from services.router.model import (
     FINAL_CALL_STATES,
@@ -20,12 +21,16 @@ from services.router.model import (
     CallView,
     Client,
     IllegalState,
+    LeaseLapsed,
     NotAllowed,
     NotFound,
     Offer,
+    OutOfRange,
+    PbxSession,
     QueueConfig,
     QueueCounts,
     StaleOffer,
+    TimerRound,
 )
 
 TRANSITIONS = (
@@ -37,7 +42,9 @@ TRANSITIONS = (
     "route_call",
     "report_outcome",
     "hangup",
-    "fire_timer",
+    "fire_timers",
+    "pbx_open",
+    "pbx_renew",
     "get_call",
     "upsert_client",
     "reassign_clients",
@@ -45,12 +52,25 @@ TRANSITIONS = (
     "extend_wrap_up",
     "reconfigure_queue",
 )
-_ERRORS = {"illegal_state": IllegalState, "stale_offer": StaleOffer, "not_allowed": NotAllowed}
+_ERRORS = {
+    "illegal_state": IllegalState,
+    "stale_offer": StaleOffer,
+    "not_allowed": NotAllowed,
+    "lease_lapsed": LeaseLapsed,
+    "out_of_range": OutOfRange,
+}
 
 
 def _script_source(name: str) -> str:
+    """lib.lua, then the entry script's body as a function, then the PBX stream writes the
+    transition noted (lib.lua's header explains the convention)."""
     folder = importlib.resources.files("services.router") / "scripts"
-    return (folder / "lib.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
+    return (
+        (folder / "lib.lua").read_text()
+        + "\nlocal function __entry()\n"
+        + (folder / f"{name}.lua").read_text()
+        + "\nend\nlocal __reply = __entry()\npbx_flush()\nreturn __reply\n"
+    )
 
 
 def _opt_int(value: str | None) -> int | None:
@@ -62,13 +82,33 @@ def _split(csv: str | None) -> tuple[str, ...]:
 
 
 class RouterStore:
-    def __init__(self, redis: aioredis.Redis, tenant: str, *, event_stream_maxlen: int, call_retention_s: int) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        tenant: str,
+        *,
+        event_stream_maxlen: int,
+        call_retention_s: int,
+        pbx: PbxSettings | None = None,
+        max_call_lifetime_ms: int = QueueDefaults.max_call_lifetime_ms,
+    ) -> None:
         self.redis = redis
         self.keys = RouterKeys(tenant)
-        self._common = (event_stream_maxlen, call_retention_s)
+        self.pbx = pbx = pbx or PbxSettings()
+        self.default_lifetime_ms = max_call_lifetime_ms
+        self._common = (
+            event_stream_maxlen,
+            call_retention_s,
+            pbx.ring_grace_ms,
+            pbx.position_interval_ms,
+            max_call_lifetime_ms,
+            pbx.stream_maxlen,
+        )
         self._scripts = {name: redis.register_script(_script_source(name)) for name in TRANSITIONS}
 
-    async def _run(self, name: str, now_ms: int, *args: Any) -> dict[str, Any]:
+    async def _run(self, name: str, now_ms: int | str, *args: Any) -> dict[str, Any]:
+        """Runs a transition. now_ms is "" (the Redis server's clock, always outside tests) or
+        a hand-driven test clock's time."""
         raw = await self._scripts[name](keys=[self.keys.prefix], args=[now_ms, *self._common, *args])
         reply = json.loads(raw)
         if "err" in reply:
@@ -92,9 +132,10 @@ class RouterStore:
         attributes: dict[str, str],
         priority: int = 0,
         personal_manager_id: str = "",
+        pbx_id: str = "",
     ) -> CallView:
         reply = await self._run(
-            "route_call", now_ms, call_id, caller, queue, json.dumps(attributes), priority, personal_manager_id
+            "route_call", now_ms, call_id, caller, queue, json.dumps(attributes), priority, personal_manager_id, pbx_id
         )
         return call_view(reply["call"])
 
@@ -129,16 +170,42 @@ class RouterStore:
             found = await p.execute()
         return [client_from_hash(h) for h in found if h]
 
-    async def due_timers(self, now_ms: int, limit: int) -> list[str]:
-        return await self.redis.zrangebyscore(self.keys.timers, "-inf", now_ms, start=0, num=limit)
+    async def fire_due_timers(self, now_ms: int | str, limit: int) -> TimerRound:
+        """Fires up to limit due timers (by the Redis clock) in one script run."""
+        reply = await self._run("fire_timers", now_ms, limit)
+        return TimerRound(fired=reply["fired"], late_ms=reply["late_ms"], now_ms=reply["now"], next_ms=reply["next"])
 
     async def next_deadline_ms(self) -> int | None:
         first = await self.redis.zrange(self.keys.timers, 0, 0, withscores=True)
         return int(first[0][1]) if first else None
 
-    async def fire_timer(self, now_ms: int, member: str) -> bool:
-        """Applies one due timer; False when another replica fired it first."""
-        return (await self._run("fire_timer", now_ms, member))["ok"] != "none"
+    # PBX sessions ---------------------------------------------------------------------
+
+    async def pbx_open(
+        self, now_ms: int | str, pbx_id: str, lease_ms: int, ring_timer: str, resume_after: int, end_open_calls: bool
+    ) -> PbxSession:
+        reply = await self._run(
+            "pbx_open", now_ms, pbx_id, lease_ms, ring_timer, resume_after, "1" if end_open_calls else "0"
+        )
+        return PbxSession(
+            pbx_id=pbx_id,
+            sequence=int(reply["seq"]),
+            lease_ms=lease_ms,
+            lease_until_ms=int(reply["lease_until"]),
+            ring_timer=ring_timer,
+            open_calls=int(reply["open_calls"]),
+        )
+
+    async def pbx_renew(self, now_ms: int | str, pbx_id: str, handled: int) -> int:
+        """Renews a PBX's lease; returns when it lapses now."""
+        return int((await self._run("pbx_renew", now_ms, pbx_id, handled))["lease_until"])
+
+    async def pbx_messages(
+        self, pbx_id: str, after: int, block_ms: int, count: int = 500
+    ) -> list[tuple[int, dict[str, str]]]:
+        """The PBX's stream messages after sequence `after` (waiting up to block_ms for one)."""
+        reply = await self.redis.xread({self.keys.pbx_events(pbx_id): f"0-{after}"}, block=block_ms, count=count)
+        return [(int(i.split("-", 1)[1]), fields) for _key, entries in reply or () for i, fields in entries]
 
     # Configuration --------------------------------------------------------------------
 
@@ -168,6 +235,7 @@ class RouterStore:
                     "max_queue_length": queue.max_queue_length,
                     "overflow_queue": queue.overflow_queue,
                     "fallback": queue.fallback,
+                    "max_call_lifetime_ms": queue.max_call_lifetime_ms,
                 },
             )
             tx.sadd(self.keys.queues, queue.name)
@@ -209,6 +277,7 @@ class RouterStore:
             max_queue_length=int(h.get("max_queue_length") or 0),
             overflow_queue=h.get("overflow_queue", ""),
             fallback=h.get("fallback", ""),
+            max_call_lifetime_ms=int(h.get("max_call_lifetime_ms") or 0) or self.default_lifetime_ms,
         )
 
     async def queue_names(self) -> list[str]:
@@ -293,7 +362,7 @@ def call_view(c: dict[str, Any]) -> CallView:
             offer_id=c["offer"],
             agent_id=c["agent"],
             endpoint=c.get("endpoint", ""),
-            ring_timeout_ms=deadline - offered_at,
+            ring_timeout_ms=int(c.get("ring_ms") or deadline - offered_at),
             expires_at_ms=deadline,
             attempt=int(c["offers"]),
         )
@@ -317,6 +386,8 @@ def call_view(c: dict[str, Any]) -> CallView:
         stage=c.get("stage", "") if state not in FINAL_CALL_STATES else "",
         estimated_wait_ms=_opt_int(c.get("estimated_wait_ms")),
         redirect_to=c.get("redirect_to", ""),
+        pbx_id=c.get("pbx", ""),
+        end_reason=c.get("end_reason", ""),
     )
 
 

@@ -1,7 +1,7 @@
 """Fires the router's stored deadlines (offer expiry, wrap-up end, maximum wait, retry).
 
 Every replica runs this loop against the one timer set in Redis; firing is claimed atomically
-(fire_timer.lua), so a timer fires exactly once even with many replicas, and a replica that
+(fire_timers.lua), so a timer fires exactly once even with many replicas, and a replica that
 dies with a timer pending leaves it to the others.
 """
 
@@ -28,14 +28,16 @@ class TimerLoop:
         while not self.stopping:
             try:
                 await self.router.fire_due_timers()
-                next_deadline = await self.router.store.next_deadline_ms()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("timers.failed")
                 await asyncio.sleep(self.poll_s)
                 continue
+            # Sleep until the next deadline by the Redis clock (the script's reply says both),
+            # at most poll_s: another replica may add an earlier deadline meanwhile.
+            done = self.router.last_round
             delay = self.poll_s
-            if next_deadline is not None:
-                delay = min(delay, max(0.0, (next_deadline - self.router.clock.now_ms()) / 1000))
+            if done is not None and done.next_ms is not None:
+                delay = min(delay, max(0.0, (done.next_ms - done.now_ms) / 1000))
             await asyncio.sleep(delay)

@@ -8,6 +8,11 @@ With nobody watching, the reader does not read events at all (it was the largest
 busy router): it only notes the stream's end once per block_ms, and when the first watcher
 subscribes it reads on from that mark, so an event between the mark and the subscription is
 still delivered (at worst a watcher is woken once for nothing).
+
+A waiting call's watcher also follows its queue (its position moves when calls ahead leave),
+but queue events only mark the queue as moved: its followers are woken at most once per
+position interval, so a busy queue costs one wake per watcher per interval, not one per
+event (v2 PBX sessions need none of this: their positions come on the PBX's stream).
 """
 
 from __future__ import annotations
@@ -28,11 +33,16 @@ _QUEUE_KEY = "queue|"  # subscriber keys of queues ("|" never occurs in call ids
 
 
 class CallWatchHub:
-    def __init__(self, redis: aioredis.Redis, events_key: str, block_ms: int = 1000) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, events_key: str, block_ms: int = 1000, position_interval_ms: int = 1000
+    ) -> None:
         self.redis = redis
         self.events_key = events_key
-        self.block_ms = block_ms
+        self.block_ms = min(block_ms, position_interval_ms)
+        self.position_interval_s = position_interval_ms / 1000
         self._subscribers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._moved: set[str] = set()  # followed queues with events since their followers were woken
+        self._woken_at = 0.0
         self._watched = asyncio.Event()  # set while anyone watches
         self.stopping = False
 
@@ -93,9 +103,22 @@ class CallWatchHub:
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
                     last = entry_id
-                    for key in (fields.get("call_id", ""), _QUEUE_KEY + fields.get("queue", "")):
-                        for changed in self._subscribers.get(key, ()):
-                            changed.set()
+                    for changed in self._subscribers.get(fields.get("call_id", ""), ()):
+                        changed.set()
+                    queue_key = _QUEUE_KEY + fields.get("queue", "")
+                    if queue_key in self._subscribers:
+                        self._moved.add(queue_key)
+            self._wake_queue_followers()
+
+    def _wake_queue_followers(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if not self._moved or now - self._woken_at < self.position_interval_s:
+            return
+        self._woken_at = now
+        for key in self._moved:
+            for changed in self._subscribers.get(key, ()):
+                changed.set()
+        self._moved.clear()
 
     async def _stream_end(self) -> str:
         newest = await self.redis.xrevrange(self.events_key, count=1)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import redis.asyncio as aioredis
 
+from callcenter.call_ids import call_id_problem
 from services.stats.keys import StatsKeys
 from services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
 
 NOT_ANSWERED = ("abandoned", "timed_out", "redirected")
 CLOCK_SLACK_MS = 1000
+_OFFER_FIELD = re.compile(r"[0-9]+:(agent|outcome|ring_ms)")
 
 
 def _opt(h: dict[str, str], name: str) -> int | None:
@@ -79,7 +82,7 @@ def _decode_token(token: str) -> tuple[int, str]:
         score, member = int(data["s"]), data["m"]
     except (ValueError, KeyError, TypeError, OverflowError):
         raise InvalidArgument("page_token: not a token this service issued") from None
-    if not (0 <= score < 2**62) or not isinstance(member, str) or len(member) > 256:
+    if not (0 <= score < 2**62) or not isinstance(member, str) or call_id_problem(member):
         raise InvalidArgument("page_token: not a token this service issued")
     return score, member
 
@@ -96,14 +99,29 @@ class CallReader:
                 pipe.hgetall(self.keys.call(call_id))
                 pipe.hgetall(self.keys.offers(call_id))
                 pipe.smembers(self.keys.recordings(call_id))
-            replies = await pipe.execute()
+                pipe.hgetall(self.keys.legacy_offers(call_id))
+                pipe.smembers(self.keys.legacy_recordings(call_id))
+            replies = await pipe.execute(raise_on_error=False)
         out: list[CallRecord | None] = []
         for i in range(len(call_ids)):
-            h, offers, recordings = replies[i * 3 : i * 3 + 3]
+            h, offers, recordings, old_offers, old_recordings = replies[i * 5 : i * 5 + 5]
+            for reply in (h, offers, recordings):
+                if isinstance(reply, Exception):
+                    raise reply
+            # The previous layout's names may hold another call's record (the call
+            # "<id>:offers" or "<id>:recordings"): only offer fields of a hash count, a hash
+            # where a set was expected (WRONGTYPE) is none.
+            if isinstance(old_offers, dict) and old_offers:
+                offers = {k: v for k, v in old_offers.items() if _OFFER_FIELD.fullmatch(k)} | offers
+            if isinstance(old_recordings, set) and old_recordings:
+                recordings = set(old_recordings) | recordings
             out.append(call_record(h, offers, recordings) if h.get("id") else None)
         return out
 
     async def get(self, call_id: str) -> CallRecord:
+        problem = call_id_problem(call_id)
+        if problem:
+            raise InvalidArgument(f"call_id: {problem}")
         (record,) = await self.load([call_id])
         if record is None:
             raise NotFound(f"call {call_id} has no record")

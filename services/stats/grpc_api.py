@@ -296,8 +296,6 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_domain_errors
     async def GetCallRecord(self, request, context):
-        if not request.call_id:
-            raise InvalidArgument("call_id: required")
         return pb.GetCallRecordResponse(record=call_record_pb(await self.stats.call_record(request.call_id)))
 
     @_domain_errors

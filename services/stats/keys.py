@@ -35,14 +35,27 @@ class StatsKeys:
     def live(self, queue: str, state: str) -> str:
         return f"{self.prefix}live:{queue}:{state}"  # zset: call id -> received ms
 
+    # A call id is any SIP Call-ID (callcenter/call_ids.py): ":" and every other separator
+    # included. So each kind of key of a call has a prefix of its own and ends with the id:
+    # "call:<id>:offers" would be the record of the call "<id>:offers".
+
     def call(self, call_id: str) -> str:
         return f"{self.prefix}call:{call_id}"  # hash: the call record
 
     def offers(self, call_id: str) -> str:
-        return f"{self.prefix}call:{call_id}:offers"  # hash: "<attempt>:agent|outcome|ring_ms"
+        return f"{self.prefix}offers:{call_id}"  # hash: "<attempt>:agent|outcome|ring_ms"
 
     def recordings(self, call_id: str) -> str:
-        return f"{self.prefix}call:{call_id}:recordings"  # set of recording ids
+        return f"{self.prefix}recordings:{call_id}"  # set of recording ids
+
+    def legacy_offers(self, call_id: str) -> str:
+        """Where records stored before the keys above kept their offers (read, never written,
+        until they expire with the retention; may be the record of the call "<id>:offers")."""
+        return f"{self.prefix}call:{call_id}:offers"
+
+    def legacy_recordings(self, call_id: str) -> str:
+        """As legacy_offers, for recordings (may be the record hash of "<id>:recordings")."""
+        return f"{self.prefix}call:{call_id}:recordings"
 
     def calls_by(self, what: str, value: str) -> str:
         return f"{self.prefix}calls:{what}:{value}"  # zset: call id -> received ms

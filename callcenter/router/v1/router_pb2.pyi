@@ -33,6 +33,22 @@ class Strategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STRATEGY_ROUND_ROBIN: _ClassVar[Strategy]
     STRATEGY_FEWEST_CALLS: _ClassVar[Strategy]
 
+class RingTimer(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RING_TIMER_UNSPECIFIED: _ClassVar[RingTimer]
+    RING_TIMER_ROUTER: _ClassVar[RingTimer]
+    RING_TIMER_PBX: _ClassVar[RingTimer]
+
+class PbxCallEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PBX_CALL_EVENT_KIND_UNSPECIFIED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_OFFERED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_OFFER_CANCELLED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_QUEUED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_POSITION_CHANGED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_CONNECTED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_ENDED: _ClassVar[PbxCallEventKind]
+
 class OfferOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OFFER_OUTCOME_UNSPECIFIED: _ClassVar[OfferOutcome]
@@ -52,6 +68,16 @@ STRATEGY_UNSPECIFIED: Strategy
 STRATEGY_LONGEST_IDLE: Strategy
 STRATEGY_ROUND_ROBIN: Strategy
 STRATEGY_FEWEST_CALLS: Strategy
+RING_TIMER_UNSPECIFIED: RingTimer
+RING_TIMER_ROUTER: RingTimer
+RING_TIMER_PBX: RingTimer
+PBX_CALL_EVENT_KIND_UNSPECIFIED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_OFFERED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_OFFER_CANCELLED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_QUEUED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_POSITION_CHANGED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_CONNECTED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_ENDED: PbxCallEventKind
 OFFER_OUTCOME_UNSPECIFIED: OfferOutcome
 OFFER_OUTCOME_ANSWERED: OfferOutcome
 OFFER_OUTCOME_NO_ANSWER: OfferOutcome
@@ -59,7 +85,7 @@ OFFER_OUTCOME_REJECTED: OfferOutcome
 OFFER_OUTCOME_BUSY: OfferOutcome
 
 class Queue(_message.Message):
-    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback")
+    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback", "max_call_lifetime")
     class RequiredSkillsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +113,7 @@ class Queue(_message.Message):
     MAX_QUEUE_LENGTH_FIELD_NUMBER: _ClassVar[int]
     OVERFLOW_QUEUE_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    MAX_CALL_LIFETIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     ring_timeout: _duration_pb2.Duration
     wrap_up: _duration_pb2.Duration
@@ -107,7 +134,8 @@ class Queue(_message.Message):
     max_queue_length: int
     overflow_queue: str
     fallback: str
-    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ...) -> None: ...
+    max_call_lifetime: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ..., max_call_lifetime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class QueueCounts(_message.Message):
     __slots__ = ("waiting", "available_agents", "oldest_waiting_since")
@@ -181,7 +209,7 @@ class Offer(_message.Message):
     def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., endpoint: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class Call(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers", "priority", "personal_manager_id", "stage", "estimated_wait", "redirect_to")
+    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers", "priority", "personal_manager_id", "stage", "estimated_wait", "redirect_to", "pbx_id", "end_reason")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -207,6 +235,8 @@ class Call(_message.Message):
     STAGE_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_WAIT_FIELD_NUMBER: _ClassVar[int]
     REDIRECT_TO_FIELD_NUMBER: _ClassVar[int]
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    END_REASON_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
@@ -225,7 +255,9 @@ class Call(_message.Message):
     stage: RoutingStage
     estimated_wait: _duration_pb2.Duration
     redirect_to: str
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., stage: _Optional[_Union[RoutingStage, str]] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., redirect_to: _Optional[str] = ...) -> None: ...
+    pbx_id: str
+    end_reason: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., stage: _Optional[_Union[RoutingStage, str]] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., redirect_to: _Optional[str] = ..., pbx_id: _Optional[str] = ..., end_reason: _Optional[str] = ...) -> None: ...
 
 class Client(_message.Message):
     __slots__ = ("number", "name", "priority", "manager_id")
@@ -388,7 +420,7 @@ class ExtendWrapUpResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class RouteCallRequest(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes", "priority", "personal_manager_id")
+    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes", "priority", "personal_manager_id", "pbx_id")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -403,6 +435,7 @@ class RouteCallRequest(_message.Message):
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PERSONAL_MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
@@ -410,7 +443,8 @@ class RouteCallRequest(_message.Message):
     attributes: _containers.ScalarMap[str, str]
     priority: int
     personal_manager_id: str
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ...) -> None: ...
+    pbx_id: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., pbx_id: _Optional[str] = ...) -> None: ...
 
 class RouteCallResponse(_message.Message):
     __slots__ = ("call",)
@@ -537,3 +571,73 @@ class ReassignClientsResponse(_message.Message):
     CLIENTS_MOVED_FIELD_NUMBER: _ClassVar[int]
     clients_moved: int
     def __init__(self, clients_moved: _Optional[int] = ...) -> None: ...
+
+class PbxSessionRequest(_message.Message):
+    __slots__ = ("hello", "heartbeat")
+    HELLO_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    hello: PbxHello
+    heartbeat: PbxHeartbeat
+    def __init__(self, hello: _Optional[_Union[PbxHello, _Mapping]] = ..., heartbeat: _Optional[_Union[PbxHeartbeat, _Mapping]] = ...) -> None: ...
+
+class PbxHello(_message.Message):
+    __slots__ = ("pbx_id", "lease", "resume_after_sequence", "ring_timer", "end_open_calls")
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMER_FIELD_NUMBER: _ClassVar[int]
+    END_OPEN_CALLS_FIELD_NUMBER: _ClassVar[int]
+    pbx_id: str
+    lease: _duration_pb2.Duration
+    resume_after_sequence: int
+    ring_timer: RingTimer
+    end_open_calls: bool
+    def __init__(self, pbx_id: _Optional[str] = ..., lease: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resume_after_sequence: _Optional[int] = ..., ring_timer: _Optional[_Union[RingTimer, str]] = ..., end_open_calls: _Optional[bool] = ...) -> None: ...
+
+class PbxHeartbeat(_message.Message):
+    __slots__ = ("handled_sequence",)
+    HANDLED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    handled_sequence: int
+    def __init__(self, handled_sequence: _Optional[int] = ...) -> None: ...
+
+class PbxSessionResponse(_message.Message):
+    __slots__ = ("opened", "event")
+    OPENED_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    opened: PbxSessionOpened
+    event: PbxCallEvent
+    def __init__(self, opened: _Optional[_Union[PbxSessionOpened, _Mapping]] = ..., event: _Optional[_Union[PbxCallEvent, _Mapping]] = ...) -> None: ...
+
+class PbxSessionOpened(_message.Message):
+    __slots__ = ("pbx_id", "sequence", "lease", "lease_expires_at", "ring_timer", "ring_grace", "open_calls")
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMER_FIELD_NUMBER: _ClassVar[int]
+    RING_GRACE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_CALLS_FIELD_NUMBER: _ClassVar[int]
+    pbx_id: str
+    sequence: int
+    lease: _duration_pb2.Duration
+    lease_expires_at: _timestamp_pb2.Timestamp
+    ring_timer: RingTimer
+    ring_grace: _duration_pb2.Duration
+    open_calls: int
+    def __init__(self, pbx_id: _Optional[str] = ..., sequence: _Optional[int] = ..., lease: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ring_timer: _Optional[_Union[RingTimer, str]] = ..., ring_grace: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., open_calls: _Optional[int] = ...) -> None: ...
+
+class PbxCallEvent(_message.Message):
+    __slots__ = ("sequence", "kind", "call", "offer_id", "reason", "time")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    kind: PbxCallEventKind
+    call: Call
+    offer_id: str
+    reason: str
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[_Union[PbxCallEventKind, str]] = ..., call: _Optional[_Union[Call, _Mapping]] = ..., offer_id: _Optional[str] = ..., reason: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -145,6 +145,11 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.FromString,
                 _registered_method=True)
+        self.PbxSession = channel.stream_stream(
+                '/callcenter.router.v1.RouterService/PbxSession',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -316,6 +321,22 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PbxSession(self, request_iterator, context):
+        """The PBX's session (contract v2, docs/pbx-integration.md): one stream per PBX instance
+        for all its calls. The PBX's first message is a hello (its id, a lease, where to resume);
+        then it sends a heartbeat well within the lease (a third of it). The router answers with
+        PbxSessionOpened, then streams every change of every call routed with this pbx_id —
+        new offer, offer cancelled, queued, position, connected, ended — in order, each with a
+        sequence number one higher than the last. A PBX that reconnects, to any replica, resumes
+        after the last sequence it handled and gets every later message exactly once. When no
+        heartbeat renews the lease in time, the PBX's calls end (ABANDONED, or COMPLETED if
+        connected; reason pbx_lost) and their agents are released without a miss; the stream
+        then ends with FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -428,6 +449,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.ReassignClients,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.SerializeToString,
+            ),
+            'PbxSession': grpc.stream_stream_rpc_method_handler(
+                    servicer.PbxSession,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1025,6 +1051,33 @@ class RouterService:
             '/callcenter.router.v1.RouterService/ReassignClients',
             callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PbxSession(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/callcenter.router.v1.RouterService/PbxSession',
+            callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

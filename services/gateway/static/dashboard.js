@@ -98,7 +98,7 @@ async function loadTasks() {
   document.getElementById("tasks").replaceChildren(...tasks.map((t) => el("li", {},
     `${t.author} on ${t.subject_kind} ${t.subject_id}: ${t.text} `,
     el("button", { type: "button", onclick: async () => {
-      await api(`/api/v1/tasks/${t.id}/close`, { method: "POST" });
+      await api(`/api/v1/tasks/${encodeURIComponent(t.id)}/close`, { method: "POST" });
       loadTasks();
     } }, "Done"))));
 }

@@ -1,7 +1,7 @@
 -- Removes a logged-out agent for good; their clients move to another agent or are
--- released, as the request says. ARGV[4] agent, ARGV[5] clients' new agent ('' = none),
--- ARGV[6] '1' when releasing the clients is intended.
-local agent_id, to, release = ARGV[4], ARGV[5], ARGV[6]
+-- released, as the request says. ARGS[1] agent, ARGS[2] clients' new agent ('' = none),
+-- ARGS[3] '1' when releasing the clients is intended.
+local agent_id, to, release = ARGS[1], ARGS[2], ARGS[3]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
 if a.state ~= 'logged_out' then

@@ -1,6 +1,6 @@
--- Wrap-up -> available before its time, where the queue allows it (or when ARGV[5] is '1':
--- a supervisor's forced end). ARGV[4] agent id.
-local agent_id, force = ARGV[4], ARGV[5]
+-- Wrap-up -> available before its time, where the queue allows it (or when ARGS[2] is '1':
+-- a supervisor's forced end). ARGS[1] agent id.
+local agent_id, force = ARGS[1], ARGS[2]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
 if a.state ~= 'wrap_up' then

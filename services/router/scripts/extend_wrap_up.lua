@@ -1,5 +1,5 @@
--- Makes a running wrap-up longer. ARGV[4] agent id, ARGV[5] extra milliseconds.
-local agent_id, extra = ARGV[4], tonumber(ARGV[5])
+-- Makes a running wrap-up longer. ARGS[1] agent id, ARGS[2] extra milliseconds.
+local agent_id, extra = ARGS[1], tonumber(ARGS[2])
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
 if a.state ~= 'wrap_up' then

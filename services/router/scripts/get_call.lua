@@ -1,5 +1,5 @@
--- Reads a call with its live queue position. ARGV[4] call id.
-local call_id = ARGV[4]
+-- Reads a call with its live queue position. ARGS[1] call id.
+local call_id = ARGS[1]
 if redis.call('EXISTS', k_call(call_id)) == 0 then
   return fail('not_found', 'call ' .. call_id .. ' does not exist')
 end

@@ -1,21 +1,48 @@
 -- Shared library of the router's transitions. Prepended to every entry script at load time,
--- so each transition below is written once and runs inside one atomic script call.
+-- so each transition below is written once and runs inside one atomic script call. The
+-- entry script's body runs as a function; afterwards pbx_flush() writes the messages for
+-- PBX session streams that the transition noted (see "PBX sessions" below).
 --
 -- Calling convention of every entry script:
 --   KEYS[1]  the tenant's key prefix, e.g. "cc:{default}:". Every key the router touches
 --            starts with it; the "{...}" hash tag puts them all in one Redis Cluster slot,
 --            so keys derived from it inside the script (agents picked from a queue) are
 --            always local to the node that runs the script.
---   ARGV[1]  now, in milliseconds since the epoch (the router's clock)
+--   ARGV[1]  '' (always, outside tests): now is the Redis server's clock (TIME), read here,
+--            inside the transition. A test may pass a fixed time in ms (a hand-driven clock).
 --   ARGV[2]  approximate maximum length of the event stream (XADD MAXLEN ~)
 --   ARGV[3]  how long a finished call's keys are kept, in seconds
---   ARGV[4…] the entry script's own arguments
+--   ARGV[4]  with a PBX that runs the ring timer itself: how long after the ring timeout the
+--            router's backstop expires an offer (ms)
+--   ARGV[5]  how often a waiting call's position is sent on its PBX's stream, at most (ms)
+--   ARGV[6]  the maximum call lifetime of queues that set none (ms; 0 = none)
+--   ARGV[7]  approximate maximum length of each PBX session's stream
+--   ARGV[8…] the entry script's own arguments, as ARGS[1…]
 -- Every entry script returns a JSON document: {"ok":…} or {"err":code,"msg":…,"state":…}.
 
 local P = KEYS[1]
-local NOW = tonumber(ARGV[1])
+-- One clock for every replica: the Redis server's. No time is ever read in a router process,
+-- so replicas with skewed clocks write the same times, and a transition's time is when it
+-- was applied, never when a request was sent.
+local NOW
+if ARGV[1] ~= '' then
+  NOW = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local MAXLEN = ARGV[2]
 local CALL_TTL = tonumber(ARGV[3])
+local RING_GRACE = tonumber(ARGV[4])
+local POSITION_INTERVAL = tonumber(ARGV[5])
+local DEFAULT_LIFETIME = tonumber(ARGV[6])
+local PBX_MAXLEN = ARGV[7]
+local ARGS = {}
+for i = 8, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
+
+-- The time since t (a stored time in ms), never negative: the Redis server's clock may be
+-- stepped back (NTP), and a duration must not follow it below zero.
+local function since(t) return math.max(0, NOW - (tonumber(t) or NOW)) end
 
 local EVENTS = P .. 'events'
 local TIMERS = P .. 'timers'
@@ -24,7 +51,14 @@ local function k_agent(id) return P .. 'agent:' .. id end
 local function k_agent_clients(id) return P .. 'agent:' .. id .. ':clients' end
 local function k_agent_waiting(id) return P .. 'agent:' .. id .. ':waiting' end
 local function k_call(id) return P .. 'call:' .. id end
-local function k_tried(id) return P .. 'call:' .. id .. ':tried' end
+-- Agents a call was offered to (its own key: a call id may end in ':tried' itself).
+local function k_tried(id) return P .. 'tried:' .. id end
+-- How each ended offer of a call ended: offer id -> "<reason>|<agent>|<offered at ms>".
+local function k_offers(id) return P .. 'offers:' .. id end
+-- A PBX session (hash: lease, ring timer, last sequence), its stream and its open calls.
+local function k_pbx(id) return P .. 'pbx:' .. id end
+local function k_pbx_events(id) return P .. 'pbx:' .. id .. ':events' end
+local function k_pbx_calls(id) return P .. 'pbx:' .. id .. ':calls' end
 local function k_client(number) return P .. 'client:' .. number end
 local function k_queue(q) return P .. 'queue:' .. q end
 local function k_queue_stats(q) return P .. 'queue:' .. q .. ':stats' end
@@ -81,6 +115,56 @@ end
 
 local function timer_set(member, deadline) redis.call('ZADD', TIMERS, deadline, member) end
 local function timer_clear(member) redis.call('ZREM', TIMERS, member) end
+
+-- PBX sessions ----------------------------------------------------------------------------
+-- A call routed with a pbx_id belongs to that PBX's session: each change of it that the PBX
+-- must act on is noted during the transition (pbx_note) and written at its end (pbx_flush)
+-- as one entry of the PBX's stream, with the call as it is after the whole transition. The
+-- entry id is "0-<sequence>", the sequence one higher than the PBX's previous message, so a
+-- PBX resumes with XREAD after "0-<last sequence it handled>", on any replica.
+
+local PBX_NOTES = {}
+
+local function pbx_note(c, kind, offer_id, reason)
+  if (c.pbx or '') == '' or c.id == nil then return end
+  PBX_NOTES[#PBX_NOTES + 1] = {call = c.id, pbx = c.pbx, kind = kind, offer = offer_id or '',
+    reason = reason or ''}
+end
+
+local call_snapshot -- defined with the replies below
+
+-- Called after every entry script (see the top of this file).
+local function pbx_flush()
+  local snapshots = {}
+  for _, note in ipairs(PBX_NOTES) do
+    local snap = snapshots[note.call]
+    if snap == nil then
+      local c = call_snapshot(note.call)
+      snap = {call = c, json = cjson.encode(c)}
+      snapshots[note.call] = snap
+    end
+    local seq = redis.call('HINCRBY', k_pbx(note.pbx), 'seq', 1)
+    redis.call('XADD', k_pbx_events(note.pbx), 'MAXLEN', '~', PBX_MAXLEN, '0-' .. seq,
+      'kind', note.kind, 'offer_id', note.offer, 'reason', note.reason, 'time', NOW,
+      'call', snap.json)
+    if note.kind == 'queued' or note.kind == 'position_changed' then
+      -- what the PBX was told last, so the position timer sends only changes
+      redis.call('HSET', k_call(note.call), 'announced',
+        (snap.call.queue_position or 0) .. '|' .. (snap.call.estimated_wait_ms or ''))
+    end
+  end
+end
+
+-- The ring timer mode of a PBX ('pbx' or 'router'), read once per script run.
+local PBX_RING_TIMER = {}
+local function pbx_ring_timer(pbx_id)
+  local mode = PBX_RING_TIMER[pbx_id]
+  if mode == nil then
+    mode = redis.call('HGET', k_pbx(pbx_id), 'ring_timer') or 'router'
+    PBX_RING_TIMER[pbx_id] = mode
+  end
+  return mode
+end
 
 -- Queues ----------------------------------------------------------------------------------
 
@@ -305,16 +389,24 @@ local function clear_call_timers(call_id)
   for _, stage in ipairs(STAGES) do timer_clear(relax_timer(call_id, stage)) end
 end
 
--- A call reached a final state: it leaves every index and its keys expire later.
-local function call_finish(call_id, c, state, extra)
+-- A call reached a final state: it leaves every index and its keys expire later. reason
+-- ('' for an ordinary end) is kept as end_reason and told to the call's PBX.
+local function call_finish(call_id, c, state, extra, reason)
   unwait(call_id, c)
   clear_call_timers(call_id)
+  timer_clear('lifetime|' .. call_id)
   local fields = extra or {}
   fields.state = state
   fields.ended = NOW
+  fields.end_reason = reason or ''
   call_set(call_id, c, fields)
   redis.call('EXPIRE', k_call(call_id), CALL_TTL)
   redis.call('EXPIRE', k_tried(call_id), CALL_TTL)
+  redis.call('EXPIRE', k_offers(call_id), CALL_TTL)
+  if (c.pbx or '') ~= '' then
+    redis.call('SREM', k_pbx_calls(c.pbx), call_id)
+    pbx_note(c, 'ended', '', (reason ~= nil and reason ~= '') and reason or state)
+  end
 end
 
 -- Offers ----------------------------------------------------------------------------------
@@ -324,6 +416,10 @@ local function reserve(call_id, c, agent_id, a)
   local ring_ms = queue_ms(c.queue, 'ring_timeout_ms')
   local attempt = tonumber(c.offers or 0) + 1
   local offer_id = call_id .. '#' .. attempt
+  -- A PBX that runs the ring timer itself reports the no-answer; the router's expiry is then
+  -- only a backstop, a grace after the ring timeout, so the two timers never race.
+  local deadline = NOW + ring_ms
+  if (c.pbx or '') ~= '' and pbx_ring_timer(c.pbx) == 'pbx' then deadline = deadline + RING_GRACE end
   out_of_rotation(agent_id, a)
   -- last_offer orders the round-robin rotation: a tenant-wide counter, so never a tie.
   agent_set(agent_id, a, {state = 'reserved', since = NOW, call = call_id, offer = offer_id,
@@ -332,11 +428,13 @@ local function reserve(call_id, c, agent_id, a)
   if c.stage == 'manager' then timer_clear(relax_timer(call_id, 'manager')) end -- the wait is over
   redis.call('SADD', k_tried(call_id), agent_id)
   call_set(call_id, c, {state = 'ringing', agent = agent_id, offer = offer_id,
-    offers = attempt, offered_at = NOW, ring_deadline = NOW + ring_ms, admitted = '1'})
-  timer_set('offer|' .. offer_id, NOW + ring_ms)
+    offers = attempt, offered_at = NOW, ring_ms = ring_ms, ring_deadline = deadline,
+    admitted = '1'})
+  timer_set('offer|' .. offer_id, deadline)
   emit('CALL_OFFERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = offer_id, caller = c.caller, agent_state = 'reserved', call_state = 'ringing',
     attempt = attempt, reason = OFFER_REASON[c.stage] or 'strategy'})
+  pbx_note(c, 'offered', offer_id)
 end
 
 -- The free agent the call's stage puts first, among those not yet tried for this call.
@@ -408,6 +506,11 @@ local function dispatch_call(call_id, c)
     call_set(call_id, c, {state = 'waiting', agent = '', offer = '', admitted = '1'})
     emit('CALL_QUEUED', {call_id = call_id, queue = c.queue, caller = c.caller,
       call_state = 'waiting', attempt = tonumber(c.offers or 0), reason = c.stage})
+    if (c.pbx or '') ~= '' then
+      pbx_note(c, 'queued')
+      -- the queue's position timer tells its PBX calls where they stand as the line moves
+      redis.call('ZADD', TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. c.queue)
+    end
   end
   if anyone_free or redis.call('SCARD', k_tried(call_id)) > 0 then
     -- Every free agent has been tried for this call (or the agents who tried it are away,
@@ -501,19 +604,26 @@ end
 local function close_wrap_up(agent_id, a, reason, next_state)
   timer_clear('wrapup|' .. agent_id .. '|' .. (a.wrap_token or ''))
   emit('AGENT_WRAP_UP_ENDED', {agent_id = agent_id, call_id = a.call, queue = a.wrap_queue,
-    reason = reason, agent_state = next_state, duration_ms = NOW - tonumber(a.since)})
+    reason = reason, agent_state = next_state, duration_ms = since(a.since)})
 end
 
 -- Misses that count towards auto-pause (a busy line or a caller hanging up do not).
 local COUNTED_MISSES = {no_answer = true, rejected = true, timeout = true}
+-- Offers the router ends on its own: the PBX is told to stop ringing (OFFER_CANCELLED).
+-- All but timeout are no fault of the agent.
+local ROUTER_ENDED = {timeout = true, answered_elsewhere = true, agent_took_other_call = true,
+  pbx_lost = true, pbx_restarted = true, max_lifetime = true}
 
 -- The offered agent did not take the call: the agent is released (or paused after too many
 -- misses in a row), the call goes on to the next agent (or back into the waiting line, or
--- times out if its maximum wait is over).
-local function miss_offer(call_id, c, reason)
+-- times out if its maximum wait is over). call_state is the call's state the event reports
+-- (default: abandoned for a caller's hang-up, else ringing).
+local function miss_offer(call_id, c, reason, call_state)
   local agent_id = c.agent
   local a = hgetall(k_agent(agent_id))
   timer_clear('offer|' .. c.offer)
+  redis.call('HSET', k_offers(call_id), c.offer, reason .. '|' .. agent_id .. '|' .. (c.offered_at or NOW))
+  if ROUTER_ENDED[reason] then pbx_note(c, 'offer_cancelled', c.offer, reason) end
   local next_state = 'available'
   local misses = tonumber(a.misses or 0) or 0
   if COUNTED_MISSES[reason] then
@@ -530,8 +640,8 @@ local function miss_offer(call_id, c, reason)
   if next_state == 'available' then into_rotation(agent_id, a) end
   emit('OFFER_MISSED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = c.offer, caller = c.caller, reason = reason, agent_state = next_state,
-    call_state = (reason == 'caller_hangup') and 'abandoned' or 'ringing',
-    duration_ms = NOW - tonumber(c.offered_at), attempt = c.offers})
+    call_state = call_state or ((reason == 'caller_hangup') and 'abandoned' or 'ringing'),
+    duration_ms = since(c.offered_at), attempt = c.offers})
   if next_state == 'paused' then
     emit('AGENT_PAUSED', {agent_id = agent_id, agent_state = 'paused', reason = 'no_answer',
       attributes = cjson.encode({consecutive_misses = tostring(misses)})})
@@ -540,9 +650,9 @@ local function miss_offer(call_id, c, reason)
 end
 
 local function time_out(call_id, c)
-  call_finish(call_id, c, 'timed_out')
+  call_finish(call_id, c, 'timed_out', nil, 'max_wait')
   emit('CALL_TIMED_OUT', {call_id = call_id, queue = c.queue, caller = c.caller,
-    call_state = 'timed_out', wait_ms = NOW - tonumber(c.received), attempt = c.offers})
+    call_state = 'timed_out', wait_ms = since(c.received), attempt = c.offers})
 end
 
 -- The queue cannot keep the call (full, or its maximum wait is over): on to the overflow
@@ -552,7 +662,7 @@ give_up = function(call_id, c, reason)
   local qc = queue_conf(c.queue)
   local target = qc.overflow_queue or ''
   local hops = tonumber(c.hops or 0) or 0
-  local wait_ms = NOW - tonumber(c.received)
+  local wait_ms = since(c.received)
   if target ~= '' and target ~= c.queue and hops < 3 and redis.call('EXISTS', k_queue(target)) == 1 then
     unwait(call_id, c)
     clear_call_timers(call_id)
@@ -572,7 +682,7 @@ give_up = function(call_id, c, reason)
     time_out(call_id, c)
     return
   end
-  call_finish(call_id, c, 'redirected', {redirect_to = fallback})
+  call_finish(call_id, c, 'redirected', {redirect_to = fallback}, reason)
   emit('CALL_OVERFLOWED', {call_id = call_id, queue = c.queue, caller = c.caller,
     reason = reason, call_state = 'redirected', wait_ms = wait_ms, attempt = c.offers,
     attributes = cjson.encode({fallback = fallback})})
@@ -592,9 +702,106 @@ local function after_miss(call_id, c, agent_id, a)
   end
 end
 
+-- Answering and ending -------------------------------------------------------------------
+
+-- The agent of offer_id picked up: the call is connected to them. extra: attributes of the
+-- CALL_ANSWERED event beyond the queue wait.
+local function answer(call_id, c, agent_id, a, offer_id, offered_at, extra)
+  timer_clear('offer|' .. offer_id)
+  out_of_rotation(agent_id, a)
+  agent_set(agent_id, a, {state = 'on_call', since = NOW, calls = tonumber(a.calls or 0) + 1,
+    misses = 0, call = call_id, offer = offer_id})
+  agent_clear(agent_id, a, {'reason'})
+  unwait(call_id, c)
+  call_set(call_id, c, {state = 'connected', answered = NOW, agent = agent_id, offer = offer_id})
+  clear_call_timers(call_id)
+  redis.call('HSET', k_offers(call_id), offer_id, 'answered|' .. agent_id .. '|' .. offered_at)
+  local attrs = extra or {}
+  -- the wait in the answering queue only (it differs from wait_ms after an overflow)
+  attrs.queue_wait_ms = tostring(since(c.entered or c.received))
+  emit('CALL_ANSWERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
+    offer_id = offer_id, caller = c.caller, agent_state = 'on_call', call_state = 'connected',
+    duration_ms = since(offered_at), wait_ms = since(c.received),
+    attempt = string.match(offer_id, '#(%d+)$'), reason = OFFER_REASON[c.stage] or 'strategy',
+    attributes = cjson.encode(attrs)})
+  pbx_note(c, 'connected', offer_id)
+  -- Sticky routing: the first agent to answer a caller becomes their personal manager.
+  if queue_conf(c.queue).sticky == '1' and (c.caller or '') ~= '' and
+      (redis.call('HGET', k_client(c.caller), 'manager') or '') == '' then
+    set_manager(c.caller, agent_id, 'sticky')
+  end
+end
+
+-- A connected call is over: completed, its agent into wrap-up (or free at once without one).
+-- reason: '' for a hang-up, else why the router ended it.
+local function complete_call(call_id, c, reason)
+  local agent_id = c.agent
+  local a = hgetall(k_agent(agent_id))
+  call_finish(call_id, c, 'completed', nil, reason)
+  local wrap_ms = queue_ms(c.queue, 'wrap_up_ms')
+  -- The queue's average handle time (talk + wrap-up), smoothed as Asterisk does its hold
+  -- time: new = (3 * old + this call) / 4. It feeds the estimated wait of queued calls.
+  local handle = since(c.answered) + wrap_ms
+  local aht = tonumber(redis.call('HGET', k_queue_stats(c.queue), 'aht_ms') or 0) or 0
+  if aht > 0 then handle = math.floor((3 * aht + handle) / 4) end
+  redis.call('HSET', k_queue_stats(c.queue), 'aht_ms', handle)
+  local next_state = (wrap_ms > 0) and 'wrap_up' or 'available'
+  emit('CALL_COMPLETED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
+    offer_id = c.offer, caller = c.caller, agent_state = next_state, call_state = 'completed',
+    duration_ms = since(c.answered), attempt = c.offers, reason = reason})
+  if a.state ~= 'on_call' or a.call ~= call_id then return end -- the agent moved on already
+  if wrap_ms > 0 then
+    local token = tostring(redis.call('HINCRBY', k_agent(agent_id), 'wrap_seq', 1))
+    agent_set(agent_id, a, {state = 'wrap_up', since = NOW, wrap_token = token,
+      wrap_ends = NOW + wrap_ms, wrap_queue = c.queue})
+    agent_clear(agent_id, a, {'offer'})
+    timer_set('wrapup|' .. agent_id .. '|' .. token, NOW + wrap_ms)
+  else
+    make_available(agent_id, a)
+    dispatch_agent(agent_id, a)
+  end
+end
+
+-- A call nobody answered is over: abandoned (a ringing agent is released, not charged a
+-- miss). reason: '' for the caller's hang-up, else why the router ended it.
+local function abandon_call(call_id, c, reason)
+  local agent_id, a = nil, nil
+  if c.state == 'ringing' then
+    agent_id, a = miss_offer(call_id, c, (reason == '') and 'caller_hangup' or reason, 'abandoned')
+  end
+  call_finish(call_id, c, 'abandoned', nil, reason)
+  emit('CALL_ABANDONED', {call_id = call_id, queue = c.queue, caller = c.caller,
+    call_state = 'abandoned', wait_ms = since(c.received), attempt = c.offers,
+    agent_id = agent_id, reason = reason})
+  if agent_id then dispatch_agent(agent_id, a) end
+end
+
+-- The router ends a call whose hang-up will never come (its PBX is gone, or it outlived its
+-- queue's maximum lifetime). A call already final is left alone.
+local function force_end(call_id, c, reason)
+  if c.state == 'connected' then
+    complete_call(call_id, c, reason)
+  elseif c.state == 'ringing' or c.state == 'waiting' or c.state == 'routing' then
+    abandon_call(call_id, c, reason)
+  end
+end
+
+-- Ends up to `limit` open calls of a PBX (reason pbx_lost or pbx_restarted); returns how
+-- many are left.
+local function end_pbx_calls(pbx_id, reason, limit)
+  for _, call_id in ipairs(redis.call('SRANDMEMBER', k_pbx_calls(pbx_id), limit)) do
+    local c = hgetall(k_call(call_id))
+    redis.call('SREM', k_pbx_calls(pbx_id), call_id)
+    if c.id ~= nil then force_end(call_id, c, reason) end
+  end
+  return redis.call('SCARD', k_pbx_calls(pbx_id))
+end
+
 -- Replies ---------------------------------------------------------------------------------
 
-local function call_reply(call_id)
+-- A call as replies and PBX messages show it: its hash plus its live queue position,
+-- estimated wait and the offered agent's endpoint.
+call_snapshot = function(call_id)
   local c = hgetall(k_call(call_id))
   if c.state == 'waiting' then
     if c.stage == 'manager' then
@@ -620,7 +827,12 @@ local function call_reply(call_id)
   if c.agent and c.agent ~= '' and c.state == 'ringing' then
     c.endpoint = redis.call('HGET', k_agent(c.agent), 'endpoint') or ''
   end
-  return cjson.encode({ok = 'call', call = c})
+  c.announced = nil
+  return c
+end
+
+local function call_reply(call_id)
+  return cjson.encode({ok = 'call', call = call_snapshot(call_id)})
 end
 
 local function agent_reply(agent_id)

@@ -1,5 +1,5 @@
--- Logged out -> available (or paused). ARGV[4] agent id, ARGV[5] pause reason ('' = available).
-local agent_id, pause_reason = ARGV[4], ARGV[5]
+-- Logged out -> available (or paused). ARGS[1] agent id, ARGS[2] pause reason ('' = available).
+local agent_id, pause_reason = ARGS[1], ARGS[2]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
 if a.state ~= 'logged_out' then

@@ -1,5 +1,5 @@
--- Available, wrap-up or paused -> paused with a reason. ARGV[4] agent id, ARGV[5] reason.
-local agent_id, reason = ARGV[4], ARGV[5]
+-- Available, wrap-up or paused -> paused with a reason. ARGS[1] agent id, ARGS[2] reason.
+local agent_id, reason = ARGS[1], ARGS[2]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
 if a.state ~= 'available' and a.state ~= 'wrap_up' and a.state ~= 'paused' then

@@ -1,7 +1,7 @@
--- Moves every client of one agent to another (or releases them when ARGV[5] is '').
--- ARGV[4] from agent, ARGV[5] to agent, ARGV[6] comma-separated numbers to move only those
+-- Moves every client of one agent to another (or releases them when ARGS[2] is '').
+-- ARGS[1] from agent, ARGS[2] to agent, ARGS[3] comma-separated numbers to move only those
 -- ('' = every client). One CLIENT_REASSIGNED event per client.
-local from, to, only = ARGV[4], ARGV[5], ARGV[6]
+local from, to, only = ARGS[1], ARGS[2], ARGS[3]
 if load_agent(from) == nil then return fail('not_found', 'agent ' .. from .. ' does not exist') end
 if to ~= '' and load_agent(to) == nil then
   return fail('not_found', 'agent ' .. to .. ' does not exist')

@@ -1,8 +1,8 @@
 -- A queue's rules changed (UpsertQueue): its free agents re-enter its rotation sets under
 -- the new rules, waiting calls at a stage that no longer applies move on (a
 -- CALL_RULE_RELAXED event with reason rule_changed), and free agents take what they now may.
--- ARGV[4] the queue.
-local q = ARGV[4]
+-- ARGS[1] the queue.
+local q = ARGS[1]
 local free = redis.call('ZRANGE', k_avail(q), 0, -1)
 for _, agent_id in ipairs(free) do
   redis.call('ZREM', k_avail_skilled(q), agent_id)

@@ -1,5 +1,5 @@
--- Paused -> available. ARGV[4] agent id.
-local agent_id = ARGV[4]
+-- Paused -> available. ARGS[1] agent id.
+local agent_id = ARGS[1]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
 if a.state ~= 'paused' then

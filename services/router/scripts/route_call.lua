@@ -1,13 +1,17 @@
 -- A new call: offered to an agent or queued. Idempotent by call id: a call the router knows
 -- already is returned as it is now.
--- ARGV[4] call id, ARGV[5] caller, ARGV[6] queue, ARGV[7] attributes (JSON object),
--- ARGV[8] priority ('0' = take the caller list's), ARGV[9] personal manager ('' = the
--- caller list's).
-local call_id, caller, queue, attrs = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local priority, manager = tonumber(ARGV[8]) or 0, ARGV[9]
+-- ARGS[1] call id, ARGS[2] caller, ARGS[3] queue, ARGS[4] attributes (JSON object),
+-- ARGS[5] priority ('0' = take the caller list's), ARGS[6] personal manager ('' = the
+-- caller list's), ARGS[7] the PBX session the call belongs to ('' = a v1 call).
+local call_id, caller, queue, attrs = ARGS[1], ARGS[2], ARGS[3], ARGS[4]
+local priority, manager, pbx = tonumber(ARGS[5]) or 0, ARGS[6], ARGS[7] or ''
 if redis.call('EXISTS', k_call(call_id)) == 1 then return call_reply(call_id) end
 if redis.call('EXISTS', k_queue(queue)) == 0 then
   return fail('not_found', 'queue ' .. queue .. ' does not exist')
+end
+if pbx ~= '' and redis.call('HGET', k_pbx(pbx), 'state') ~= 'open' then
+  return fail('illegal_state', 'PBX session ' .. pbx .. ' is not open (never opened, or its lease lapsed): ' ..
+    'open it with PbxSession first', 'closed')
 end
 if caller ~= '' then
   local client = hgetall(k_client(caller))
@@ -16,9 +20,15 @@ if caller ~= '' then
 end
 local c = {}
 call_set(call_id, c, {id = call_id, caller = caller, queue = queue, state = 'routing',
-  received = NOW, entered = NOW, offers = 0, attrs = attrs, priority = priority, manager = manager})
+  received = NOW, entered = NOW, offers = 0, attrs = attrs, priority = priority, manager = manager,
+  pbx = pbx})
+if pbx ~= '' then redis.call('SADD', k_pbx_calls(pbx), call_id) end
 local max_wait = queue_ms(queue, 'max_wait_ms')
 if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end
+-- the backstop for a call whose hang-up never comes
+local lifetime = queue_ms(queue, 'max_call_lifetime_ms')
+if lifetime == 0 then lifetime = DEFAULT_LIFETIME end
+if lifetime > 0 then timer_set('lifetime|' .. call_id, NOW + lifetime) end
 emit('CALL_RECEIVED', {call_id = call_id, queue = queue, caller = caller, call_state = 'routing',
   attributes = attrs, reason = (priority > 0) and 'vip' or ''})
 enter_stage(call_id, c, 1)

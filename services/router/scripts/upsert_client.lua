@@ -1,6 +1,6 @@
--- Creates or updates a caller-list entry. ARGV[4] number, ARGV[5] name, ARGV[6] priority,
--- ARGV[7] personal manager ('' = none). A change of manager is a CLIENT_REASSIGNED event.
-local number, name, priority, manager = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+-- Creates or updates a caller-list entry. ARGS[1] number, ARGS[2] name, ARGS[3] priority,
+-- ARGS[4] personal manager ('' = none). A change of manager is a CLIENT_REASSIGNED event.
+local number, name, priority, manager = ARGS[1], ARGS[2], ARGS[3], ARGS[4]
 if manager ~= '' and load_agent(manager) == nil then
   return fail('not_found', 'agent ' .. manager .. ' does not exist')
 end

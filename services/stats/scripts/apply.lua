@@ -35,9 +35,11 @@ for _, f in ipairs({'time', 'duration_ms', 'wait_ms', 'attempt'}) do
   local v = e[f]
   if v ~= nil then
     local num = tonumber(v)
-    if num == nil or num ~= math.floor(num) or num < 0 or num > 9e15 then
+    if num == nil or num ~= math.floor(num) or num > 9e15 or (f == 'time' and num < 0) then
       return redis.error_reply('invalid event: ' .. f .. ' is not a whole number: ' .. string.sub(v, 1, 40))
     end
+    -- a writer whose clock stepped back may report a negative length: it counts as none
+    if num < 0 then e[f] = '0' end
   end
 end
 
@@ -60,6 +62,9 @@ local ORDER = string.format('%015.0f|%015.0f-%010.0f', T, id_ms, id_seq)
 local TTL_MS = TTL * 1000
 
 local function n(v) return tonumber(v or '0') or 0 end
+-- Offers the router ended without it being the agent's miss (OFFER_MISSED reasons).
+local CANCELLED = {answered_elsewhere = true, agent_took_other_call = true, pbx_lost = true,
+  pbx_restarted = true, max_lifetime = true}
 local function fmt(x) return string.format('%.0f', x) end
 
 -- Buckets: every sum lands in the event's quarter hour and hour (UTC) -----------------------
@@ -111,7 +116,12 @@ end
 local LIVE = {'waiting', 'ringing', 'connected'}
 local FINAL = {completed = true, abandoned = true, timed_out = true, redirected = true}
 
+-- A call id is any SIP Call-ID, ':' included: each kind of key of a call has its own prefix
+-- and ends with the id, so no call's key is another call's ("call:<id>:offers" would be the
+-- record of the call "<id>:offers").
 local function k_call(id) return S .. 'call:' .. id end
+local function k_offers(id) return S .. 'offers:' .. id end
+local function k_recordings(id) return S .. 'recordings:' .. id end
 local function k_live(q, st) return S .. 'live:' .. q .. ':' .. st end
 
 -- An index lives as long as its newest entry: entries older than the retention are cut,
@@ -162,7 +172,7 @@ local function call_index_agent(call_id, agent_id)
 end
 
 local function offer_set(call_id, ...)
-  local key = k_call(call_id) .. ':offers'
+  local key = k_offers(call_id)
   redis.call('HSET', key, ...)
   redis.call('EXPIRE', key, TTL)
 end
@@ -248,7 +258,7 @@ elseif TYPE == 'CALL_RECEIVED' then
   if (e.caller or '') ~= '' then index(S .. 'calls:caller:' .. e.caller, T, call_id, false) end
   -- offers applied before this event (out of order) indexed the call under their agents by
   -- a guessed arrival time: the true one replaces it
-  local offers = redis.call('HGETALL', k_call(call_id) .. ':offers')
+  local offers = redis.call('HGETALL', k_offers(call_id))
   for i = 1, #offers, 2 do
     if string.sub(offers[i], -6) == ':agent' and offers[i + 1] ~= '' then
       redis.call('ZADD', S .. 'calls:agent:' .. offers[i + 1], 'XX', T, call_id)
@@ -269,7 +279,7 @@ elseif TYPE == 'CALL_QUEUED' then
 elseif TYPE == 'CALL_OFFERED' then
   local a = e.attempt or '0'
   offer_set(call_id, a .. ':agent', agent_id)
-  redis.call('HSETNX', k_call(call_id) .. ':offers', a .. ':outcome', 'ringing')
+  redis.call('HSETNX', k_offers(call_id), a .. ':outcome', 'ringing')
   call_set(call_id, 'last_queue', queue, 'q:' .. queue, '1')
   call_index_agent(call_id, agent_id)
   bucket_incr('agent', agent_id, {offered = 1})
@@ -280,15 +290,24 @@ elseif TYPE == 'CALL_ANSWERED' then
   -- ASA counts from entering the answering queue: the router says how long that was
   -- (attributes.queue_wait_ms, after an overflow shorter than wait_ms)
   local queue_wait = e.wait_ms
+  local revoked = false
   if e.attributes and e.attributes ~= '' then
     local ok, attrs = pcall(cjson.decode, e.attributes)
     if ok and type(attrs) == 'table' and tonumber(attrs.queue_wait_ms) then queue_wait = attrs.queue_wait_ms end
+    -- a late answer of an offer the router had expired: the miss it counted is taken back
+    if ok and type(attrs) == 'table' and attrs.revoked_miss == 'timeout' then revoked = true end
+  end
+  local ring = n(e.duration_ms)
+  if revoked then
+    local counted = n(redis.call('HGET', k_offers(call_id), a .. ':ring_ms'))
+    bucket_incr('agent', agent_id, {missed = -1})
+    ring = ring - counted -- the miss already counted its part of the ring time
   end
   offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'answered', a .. ':ring_ms', e.duration_ms or '0')
   call_set(call_id, 'answered', TS, 'agent', agent_id, 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
   call_index_agent(call_id, agent_id)
   index(S .. 'calls:queue:' .. queue, call_received_at(call_id), call_id, true)
-  bucket_incr('agent', agent_id, {answered = 1, ring_ms = n(e.duration_ms)})
+  bucket_incr('agent', agent_id, {answered = 1, ring_ms = ring})
   bucket_incr('queue', queue, {answered = 1, answer_wait_ms = n(queue_wait), ['w:' .. secs(queue_wait)] = 1})
   lead_talk(call_id)
   agent_state(agent_id, e.agent_state, call_id)
@@ -296,12 +315,15 @@ elseif TYPE == 'CALL_ANSWERED' then
 elseif TYPE == 'OFFER_MISSED' then
   local a = e.attempt or '0'
   local reason = e.reason or 'no_answer'
-  offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', reason, a .. ':ring_ms', e.duration_ms or '0')
+  if redis.call('HGET', k_offers(call_id), a .. ':outcome') ~= 'answered' then -- a late answer stands
+    offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', reason, a .. ':ring_ms', e.duration_ms or '0')
+  end
   call_index_agent(call_id, agent_id)
   local field = 'missed'
   if reason == 'rejected' then field = 'rejected'
   elseif reason == 'busy' then field = 'busy'
-  elseif reason == 'caller_hangup' then field = 'caller_hung_up' end
+  elseif reason == 'caller_hangup' then field = 'caller_hung_up'
+  elseif CANCELLED[reason] then field = 'cancelled' end
   bucket_incr('agent', agent_id, {[field] = 1, ring_ms = n(e.duration_ms)})
   agent_state(agent_id, e.agent_state, '')
   if e.call_state ~= 'abandoned' then call_live(call_id, queue, e.call_state) end
@@ -342,12 +364,16 @@ elseif TYPE == 'CALL_OVERFLOWED' then
   end
 elseif TYPE == 'RECORDING_STORED' then
   if call_id ~= '' and (e.recording_id or '') ~= '' then
-    redis.call('SADD', k_call(call_id) .. ':recordings', e.recording_id)
-    redis.call('EXPIRE', k_call(call_id) .. ':recordings', TTL)
+    redis.call('SADD', k_recordings(call_id), e.recording_id)
+    redis.call('EXPIRE', k_recordings(call_id), TTL)
   end
 elseif TYPE == 'RECORDING_DELETED' then
   if call_id ~= '' and (e.recording_id or '') ~= '' then
-    redis.call('SREM', k_call(call_id) .. ':recordings', e.recording_id)
+    redis.call('SREM', k_recordings(call_id), e.recording_id)
+    -- a record stored before recordings had keys of their own (read as a fallback until it
+    -- expires); that name may also be the record (a hash) of the call "<id>:recordings"
+    local legacy = k_call(call_id) .. ':recordings'
+    if redis.call('TYPE', legacy)['ok'] == 'set' then redis.call('SREM', legacy, e.recording_id) end
   end
 elseif TYPE == 'LEAD_CREATED' then
   local lead_id = e.lead_id or ''
