@@ -25,7 +25,9 @@ async def test_one_stream_carries_every_change_of_every_call_of_the_pbx_in_order
     await team(router_stub)
     async with PbxClient(router_stub, "kamailio-1") as pbx:
         for n in range(3):
-            await router_stub.RouteCall(pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales", pbx_id="kamailio-1"))
+            await router_stub.RouteCall(
+                pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales", pbx_id="kamailio-1")
+            )
         offered = await pbx.next_event("c0", K.PBX_CALL_EVENT_KIND_OFFERED)
         await router_stub.ReportOfferOutcome(
             pb.ReportOfferOutcomeRequest(call_id="c0", offer_id=offered.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED)
@@ -67,7 +69,9 @@ async def test_a_lapsed_lease_ends_the_pbxs_calls_and_frees_their_agents_without
     await team(router_stub, agents=("anna", "boris"))
     async with PbxClient(router_stub, "pbx-a", lease_ms=1000) as pbx:
         for n in range(3):
-            await router_stub.RouteCall(pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales", pbx_id="pbx-a"))
+            await router_stub.RouteCall(
+                pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales", pbx_id="pbx-a")
+            )
         offered = await pbx.next_event("c1", K.PBX_CALL_EVENT_KIND_OFFERED)
         await router_stub.ReportOfferOutcome(
             pb.ReportOfferOutcomeRequest(call_id="c1", offer_id=offered.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED)
@@ -91,11 +95,14 @@ async def test_a_lapsed_lease_ends_the_pbxs_calls_and_frees_their_agents_without
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-async def test_a_reconnect_to_another_replica_resumes_the_stream_with_no_gap_and_no_repeat(start_replica, redis, tenant):
+async def test_a_reconnect_to_another_replica_resumes_the_stream_with_no_gap_and_no_repeat(
+    start_replica, redis, tenant
+):
     a, b = await start_replica(), await start_replica()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{a.port}") as ch_a, grpc.aio.insecure_channel(
-        f"127.0.0.1:{b.port}"
-    ) as ch_b:
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{a.port}") as ch_a,
+        grpc.aio.insecure_channel(f"127.0.0.1:{b.port}") as ch_b,
+    ):
         from callcenter.router.v1 import router_pb2_grpc
 
         stub_a, stub_b = router_pb2_grpc.RouterServiceStub(ch_a), router_pb2_grpc.RouterServiceStub(ch_b)
@@ -103,7 +110,9 @@ async def test_a_reconnect_to_another_replica_resumes_the_stream_with_no_gap_and
         first = PbxClient(stub_a, "pbx-r", lease_ms=5000)
         async with first:
             for n in range(4):
-                await stub_a.RouteCall(pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales", pbx_id="pbx-r"))
+                await stub_a.RouteCall(
+                    pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales", pbx_id="pbx-r")
+                )
             await first.next_event("c3", K.PBX_CALL_EVENT_KIND_QUEUED)
         handled = first.events[-1].sequence
         # while the PBX is away, its calls move on (through the other replica)
@@ -170,7 +179,9 @@ async def test_a_late_miss_report_for_an_offer_the_router_expired_is_ok_and_coun
     assert misses[:1] == [(first.offer_id, "timeout")] and [m for m in misses if m[0] == first.offer_id] == misses[:1]
 
 
-async def test_an_answer_racing_the_routers_expiry_is_accepted_and_the_newer_offer_cancelled(router_stub, redis, tenant):
+async def test_an_answer_racing_the_routers_expiry_is_accepted_and_the_newer_offer_cancelled(
+    router_stub, redis, tenant
+):
     await team(router_stub, agents=("anna", "boris"), ring_timeout=ms(150))
     async with PbxClient(router_stub, "pbx-race") as pbx:
         await router_stub.RouteCall(pb.RouteCallRequest(call_id="c1", caller="+491", queue="sales", pbx_id="pbx-race"))
@@ -183,7 +194,9 @@ async def test_an_answer_racing_the_routers_expiry_is_accepted_and_the_newer_off
             pb.ReportOfferOutcomeRequest(call_id="c1", offer_id=first.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED)
         )
         told = await pbx.next_event("c1", K.PBX_CALL_EVENT_KIND_CONNECTED)
-        stop = [e for e in pbx.events if e.kind == K.PBX_CALL_EVENT_KIND_OFFER_CANCELLED and e.offer_id == second.offer_id]
+        stop = [
+            e for e in pbx.events if e.kind == K.PBX_CALL_EVENT_KIND_OFFER_CANCELLED and e.offer_id == second.offer_id
+        ]
     assert answered.call.state == st.CALL_STATE_CONNECTED and answered.call.agent_id == "anna"
     assert told.offer_id == first.offer_id
     assert [e.reason for e in stop] == ["answered_elsewhere"]  # the PBX stops ringing boris

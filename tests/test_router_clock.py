@@ -43,9 +43,13 @@ async def test_two_replicas_with_clocks_300_ms_apart_write_the_redis_time_and_no
     try:
         async with ahead.channel() as ch_a, behind.channel() as ch_b:
             a, b = ahead.stub(ch_a), behind.stub(ch_b)
-            await a.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales", ring_timeout=ms(100), wrap_up=ms(50))))
+            await a.UpsertQueue(
+                pb.UpsertQueueRequest(queue=pb.Queue(name="sales", ring_timeout=ms(100), wrap_up=ms(50)))
+            )
             for agent_id in ("anna", "boris"):
-                await a.UpsertAgent(pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint="sip:x", queues=["sales"])))
+                await a.UpsertAgent(
+                    pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint="sip:x", queues=["sales"]))
+                )
                 await b.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
             for n in range(6):
                 routed = (await a.RouteCall(pb.RouteCallRequest(call_id=f"c{n}", caller="+491", queue="sales"))).call
@@ -85,7 +89,9 @@ async def test_two_replicas_with_clocks_300_ms_apart_write_the_redis_time_and_no
 async def test_sip_call_ids_are_call_ids(router_stub):
     await router_stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales", ring_timeout=ms(100))))
     for agent_id in ("anna", "boris"):
-        await router_stub.UpsertAgent(pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint="sip:x", queues=["sales"])))
+        await router_stub.UpsertAgent(
+            pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint="sip:x", queues=["sales"]))
+        )
         await router_stub.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
     ids = ["a84b4c76e66710@pc33.example.com", "!~%*/=+[]{}|#?'\"<>\\:x", "x" * 255, "a|b|c"]
     for call_id in ids:

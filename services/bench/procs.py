@@ -116,9 +116,10 @@ class ServerProcess:
         tenant: str,
         profile: pathlib.Path | None = None,
         name: str = "router",
+        extra_env: dict[str, str] | None = None,
     ) -> ServerProcess:
         """The router as `python -m services.router` (under cProfile, writing `profile` at exit,
-        when given: a diagnostic run, slower)."""
+        when given: a diagnostic run, slower); extra_env: more settings (e.g. the PBX ring grace)."""
         env = _env(
             CALLCENTER_REDIS_URL=redis_url,
             CALLCENTER_TENANT=tenant,
@@ -126,6 +127,7 @@ class ServerProcess:
             CALLCENTER_ROUTER_PORT="0",
             CALLCENTER_ROUTER_PORT_FILE=str(workdir / f"{name}.port"),
             CALLCENTER_DATA_DIR=str(workdir / f"{name}-data"),
+            **(extra_env or {}),
         )
         env.pop("CALLCENTER_ROUTER_CONFIG", None)
         args = ["-m", "services.router"]
