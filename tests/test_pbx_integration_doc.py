@@ -45,4 +45,16 @@ async def test_the_documented_v1_sequence_still_runs_as_written(start_replica, t
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
-    assert _shape(out.decode()) == _shape(_block("text", "Its output"))
+    printed, documented = _shape(out.decode()), _shape(_block("text", "Its output"))
+    # The PBX's own lines come in the documented order; the watch stream's lines interleave
+    # with them as the scheduler has it, and a watcher that wakes late (a busy machine)
+    # reports the call as it is then, so it may skip a step: what it prints is a subsequence
+    # of the documented watch lines, ending in the final states.
+    watched = [line for line in printed if line.startswith("  watch")]
+    assert [line for line in printed if line not in watched] == [
+        line for line in documented if not line.startswith("  watch")
+    ]
+    expected = iter(line for line in documented if line.startswith("  watch"))
+    assert all(line in expected for line in watched), watched
+    for final in ("  watch: CALL_STATE_COMPLETED vN agent=boris", "  watch: CALL_STATE_TIMED_OUT vN"):
+        assert final in watched

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import grpc
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -91,13 +88,9 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
     app[board_api.FIGURES_CACHE] = {}
 
     async def run_live_hub(app: web.Application):
-        hub = app[board_api.LIVE]
-        task = asyncio.create_task(hub.run(), name="live-hub")
+        worker = app[board_api.LIVE].worker().start()
         yield
-        hub.stopping = True
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await worker.stop()
 
     async def end_streams(app: web.Application) -> None:
         app[board_api.LIVE].close()

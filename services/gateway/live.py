@@ -15,10 +15,10 @@ import json
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
-import redis.exceptions
 import structlog
 from aiohttp import web
 
+from callcenter.background import Worker
 from callcenter.event_stream import decode, stream_key
 from callcenter.events.v1 import events_pb2
 from services.gateway.users import User
@@ -59,7 +59,8 @@ class LiveHub:
         self.agent_queues: dict[str, set[str]] = {}
         self._load_agent_queues = load_agent_queues
         self._loaded_at = -1.0
-        self.stopping = False
+        self._last: str | None = None  # the stream entry read last
+        self.unreadable = 0
 
     async def refresh_agent_queues(self, min_interval_s: float = 1.0) -> None:
         loop = asyncio.get_running_loop()
@@ -81,38 +82,39 @@ class LiveHub:
 
     def close(self) -> None:
         """Ends every open stream (the gateway is shutting down; browsers reconnect elsewhere)."""
-        self.stopping = True
         for queue in list(self.subscribers):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
 
-    async def run(self) -> None:
-        last = "$"
-        await self.refresh_agent_queues()
-        # The flag, not only cancellation, ends the loop: a cancellation that lands inside a
-        # Redis call's own timeout can surface as TimeoutError and be absorbed (see TimerLoop).
-        while not self.stopping:
-            try:
-                replies = await self.redis.xread({self.key: last}, count=500, block=500)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                log.warning("live.redis_unavailable", error=str(exc))
-                await asyncio.sleep(1)
-                continue
-            for _, entries in replies:
-                for entry_id, fields in entries:
-                    last = entry_id
+    async def step(self) -> None:
+        """One read of the event stream, handed to every subscriber (run by a worker)."""
+        if self._last is None:
+            self._last = "$"
+            await self.refresh_agent_queues()
+        replies = await self.redis.xread({self.key: self._last}, count=500, block=500)
+        for _, entries in replies:
+            for entry_id, fields in entries:
+                self._last = entry_id
+                try:
                     event = decode(entry_id, fields)
-                    if event.queues:
-                        self.agent_queues[event.agent_id] = set(event.queues)
-                    elif event.agent_id and event.agent_id not in self.agent_queues:
-                        await self.refresh_agent_queues()
-                    item = summary(event)
-                    for queue in list(self.subscribers):
-                        if queue.full():
-                            # A browser that cannot keep up is told to reload everything.
-                            with contextlib.suppress(asyncio.QueueEmpty):
-                                queue.get_nowait()
-                        queue.put_nowait(item)
+                except (KeyError, ValueError, TypeError):
+                    self.unreadable += 1  # skipped and counted, never the end of the feed
+                    log.warning("live.event_unreadable", id=entry_id, unreadable=self.unreadable)
+                    continue
+                if event.queues:
+                    self.agent_queues[event.agent_id] = set(event.queues)
+                elif event.agent_id and event.agent_id not in self.agent_queues:
+                    await self.refresh_agent_queues()
+                item = summary(event)
+                for queue in list(self.subscribers):
+                    if queue.full():
+                        # A browser that cannot keep up is told to reload everything.
+                        with contextlib.suppress(asyncio.QueueEmpty):
+                            queue.get_nowait()
+                    queue.put_nowait(item)
+
+    def worker(self) -> Worker:
+        return Worker("live-hub", self.step, stop_timeout_s=0)
 
     def view(self, user: User, item: dict) -> dict | None:
         """The event as this user may see it, or None when it is none of their business."""

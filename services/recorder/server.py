@@ -7,6 +7,7 @@ import asyncio
 import redis.asyncio as aioredis
 import structlog
 
+from callcenter.background import Worker
 from callcenter.clock import Clock, SystemClock
 from callcenter.grpc_server import GrpcServer
 from callcenter.lifecycle import catch_termination, wait_for_termination
@@ -16,7 +17,7 @@ from callcenter.redis_connection import open_redis
 from services.recorder.config import RecorderConfig
 from services.recorder.grpc_api import RecorderServicer
 from services.recorder.recorder import Recorder
-from services.recorder.retention import Periodic, background_loops
+from services.recorder.retention import background_loops
 from services.recorder.storage import LocalDirectoryStorage, RecordingStorage, Staging
 
 log = structlog.get_logger(__name__)
@@ -51,7 +52,7 @@ class RecorderService:
                 RecorderServicer(self.recorder), server
             ),
         )
-        self._loops: list[Periodic] = []
+        self._loops: list[Worker] = []
         self.port = 0
 
     async def start(self) -> int:

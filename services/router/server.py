@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import redis.asyncio as aioredis
 import structlog
 
+from callcenter.background import Worker
 from callcenter.clock import Clock
 from callcenter.grpc_server import GrpcServer
 from callcenter.lifecycle import catch_termination, wait_for_termination
@@ -19,7 +19,7 @@ from services.router.config_file import apply_config_file
 from services.router.grpc_api import RouterServicer
 from services.router.router import Router
 from services.router.store import RouterStore
-from services.router.timers import TimerLoop
+from services.router.timers import timer_worker
 from services.router.watch import CallWatchHub
 
 log = structlog.get_logger(__name__)
@@ -49,16 +49,14 @@ class RouterReplica:
                 RouterServicer(self.router, self.hub), server
             ),
         )
-        self._loops: list[TimerLoop | CallWatchHub] = []
-        self._tasks: list[asyncio.Task] = []
+        self._workers: list[Worker] = []
         self.port = 0
 
     async def start(self) -> int:
         if self.config.config_file is not None:
             queues, agents = await apply_config_file(self.router, self.config.config_file)
             log.info("router.config_file_applied", path=str(self.config.config_file), queues=queues, agents=agents)
-        self._loops = [TimerLoop(self.router, self.config.timer_poll_ms), self.hub]
-        self._tasks = [asyncio.create_task(loop.run(), name=type(loop).__name__) for loop in self._loops]
+        self._workers = [timer_worker(self.router, self.config.timer_poll_ms).start(), self.hub.worker().start()]
         self.port = await self.grpc.start(self.config.host, self.config.port)
         if self.config.port_file is not None:
             self.config.port_file.write_text(str(self.port))
@@ -69,13 +67,8 @@ class RouterReplica:
         """Stops taking RPCs, lets running ones finish, then stops the loops. Nothing is lost:
         every state and timer is in Redis, and other replicas fire this one's timers."""
         await self.grpc.stop(self.config.shutdown_grace_s)
-        for loop in self._loops:
-            loop.stopping = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for worker in self._workers:
+            await worker.stop()
         log.info("router.stopped")
 
 

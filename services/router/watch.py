@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 import redis.asyncio as aioredis
 import structlog
 
+from callcenter.background import Worker
 from services.router.model import CallView
 from services.router.router import Router
 
@@ -43,8 +44,8 @@ class CallWatchHub:
         self._subscribers: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._moved: set[str] = set()  # followed queues with events since their followers were woken
         self._woken_at = 0.0
+        self._last: str | None = None  # the stream entry read last
         self._watched = asyncio.Event()  # set while anyone watches
-        self.stopping = False
 
     def _add(self, key: str, changed: asyncio.Event) -> None:
         self._subscribers[key].add(changed)
@@ -77,38 +78,30 @@ class CallWatchHub:
     def unfollow_queue(self, queue: str, changed: asyncio.Event) -> None:
         self._remove(_QUEUE_KEY + queue, changed)
 
-    async def run(self) -> None:
-        """Reads the event stream from its current end for as long as the replica lives."""
-        last = await self._stream_end()
-        while not self.stopping:  # see TimerLoop.run on why a flag as well as cancellation
-            if not self._subscribers:
-                try:
-                    await asyncio.wait_for(self._watched.wait(), timeout=self.block_ms / 1000)
-                except TimeoutError:
-                    try:
-                        last = await self._stream_end()
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception("watch.read_failed")
-                continue
+    async def step(self) -> None:
+        """One read of the event stream (run by a background worker for as long as the
+        replica lives): wakes the watchers of the calls it names."""
+        if self._last is None:
+            self._last = await self._stream_end()
+        if not self._subscribers:
             try:
-                reply = await self.redis.xread({self.events_key: last}, block=self.block_ms, count=1000)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("watch.read_failed")
-                await asyncio.sleep(0.5)
-                continue
-            for _stream, entries in reply or ():
-                for entry_id, fields in entries:
-                    last = entry_id
-                    for changed in self._subscribers.get(fields.get("call_id", ""), ()):
-                        changed.set()
-                    queue_key = _QUEUE_KEY + fields.get("queue", "")
-                    if queue_key in self._subscribers:
-                        self._moved.add(queue_key)
-            self._wake_queue_followers()
+                await asyncio.wait_for(self._watched.wait(), timeout=self.block_ms / 1000)
+            except TimeoutError:
+                self._last = await self._stream_end()
+            return
+        reply = await self.redis.xread({self.events_key: self._last}, block=self.block_ms, count=1000)
+        for _stream, entries in reply or ():
+            for entry_id, fields in entries:
+                self._last = entry_id
+                for changed in self._subscribers.get(fields.get("call_id", ""), ()):
+                    changed.set()
+                queue_key = _QUEUE_KEY + fields.get("queue", "")
+                if queue_key in self._subscribers:
+                    self._moved.add(queue_key)
+        self._wake_queue_followers()
+
+    def worker(self) -> Worker:
+        return Worker("call-watch-hub", self.step, stop_timeout_s=0)
 
     def _wake_queue_followers(self) -> None:
         now = asyncio.get_running_loop().time()

@@ -11,7 +11,6 @@ that keeps failing goes to a dead-letter stream after max_deliveries attempts.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.resources
 import os
 import socket
@@ -21,6 +20,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
 
+from callcenter.background import Worker
 from callcenter.event_stream import stream_key
 from services.stats.config import StatsConfig
 from services.stats.keys import StatsKeys
@@ -51,7 +51,6 @@ class EventConsumer:
         self._apply = redis.register_script(_script_source())
         self._claim_cursor = "0-0"
         self._group_ready = False
-        self.stopping = False
         self.applied = 0  # events this consumer counted (duplicates excluded)
         self.duplicates = 0  # redeliveries it recognised
 
@@ -180,13 +179,10 @@ class EventConsumer:
             total += handled
         return total
 
-    async def run(self) -> None:
+    def worker(self) -> Worker:
         """Consumes for as long as the replica lives."""
-        while not self.stopping:
-            try:
-                await self.step(block_ms=self.config.block_ms)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("stats.consume_failed")
-                await asyncio.sleep(0.5)
+
+        async def consume() -> None:
+            await self.step(block_ms=self.config.block_ms)
+
+        return Worker("stats-consumer", consume, stop_timeout_s=0)

@@ -4,11 +4,11 @@ the domain readers and the gRPC server."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import redis.asyncio as aioredis
 import structlog
 
+from callcenter.background import Worker
 from callcenter.clock import Clock, SystemClock
 from callcenter.grpc_server import GrpcServer
 from callcenter.lifecycle import wait_for_termination
@@ -36,7 +36,7 @@ class StatsService:
             [SERVICE_NAME],
             lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(StatsServicer(self.stats), server),
         )
-        self._task: asyncio.Task | None = None
+        self._worker: Worker | None = None
         self.port = 0
 
     async def start(self) -> int:
@@ -44,7 +44,7 @@ class StatsService:
         gone = await self.consumer.forget_idle_consumers(self.config.forget_consumers_after_s * 1000)
         if gone:
             log.info("stats.consumers_forgotten", consumers=gone)
-        self._task = asyncio.create_task(self.consumer.run(), name="EventConsumer")
+        self._worker = self.consumer.worker().start()
         self.port = await self.grpc.start(self.config.host, self.config.port)
         if self.config.port_file is not None:
             self.config.port_file.write_text(str(self.port))
@@ -56,11 +56,8 @@ class StatsService:
         not acknowledged is reclaimed by another replica (or this one after a restart) and
         counted once."""
         await self.grpc.stop(self.config.shutdown_grace_s)
-        self.consumer.stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._worker is not None:
+            await self._worker.stop()
         log.info("stats.stopped", applied=self.consumer.applied, duplicates=self.consumer.duplicates)
 
 
