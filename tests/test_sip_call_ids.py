@@ -181,18 +181,15 @@ async def test_stats_serves_sip_call_ids_over_grpc_and_refuses_others(start_stat
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         stub = stats_pb2_grpc.StatsServiceStub(channel)
 
-        async def all_listed():
-            reply = await stub.ListCallRecords(spb.ListCallRecordsRequest(page_size=3))
-            return reply if len(reply.records) == 3 else None
+        async def all_listed():  # page by page, once stats has applied every call
+            listed, token = [], None
+            while token != "":
+                reply = await stub.ListCallRecords(spb.ListCallRecordsRequest(page_size=3, page_token=token or ""))
+                listed += [r.call_id for r in reply.records]
+                token = reply.next_page_token
+            return listed if len(listed) == len(SIP_IDS) else None
 
-        first = await eventually(all_listed)
-        listed = [r.call_id for r in first.records]
-        token = first.next_page_token
-        while token:
-            reply = await stub.ListCallRecords(spb.ListCallRecordsRequest(page_size=3, page_token=token))
-            listed += [r.call_id for r in reply.records]
-            token = reply.next_page_token
-        assert listed == SIP_IDS[::-1]
+        assert await eventually(all_listed) == SIP_IDS[::-1]
         for call_id in SIP_IDS:
 
             async def completed(call_id=call_id):

@@ -1,4 +1,5 @@
 """Queues and agents declared in a TOML file, created or updated when the router starts.
+A queue's keys are its settings (callcenter/queue_settings.py), durations in seconds:
 
 [[queues]]
 name = "sales"
@@ -20,6 +21,7 @@ max_no_answer = 3           # misses in a row before the agent is paused (0 = of
 max_queue_length = 20       # 0 = no limit
 overflow_queue = "support"  # where calls go when full or over max wait ...
 fallback = "voicemail:sales"  # ... or where the PBX sends them when no queue takes them
+max_call_lifetime_s = 14400 # a call whose hang-up never comes ends after 4 h (the default)
 
 [[agents]]
 id = "anna"
@@ -35,31 +37,11 @@ from __future__ import annotations
 import pathlib
 import tomllib
 
+from callcenter import queue_settings
 from callcenter.config import ConfigError
 from services.router.model import AgentProfile, RouterError
 from services.router.router import Router
 
-_QUEUE_KEYS = {
-    "name",
-    "ring_timeout_s",
-    "wrap_up_s",
-    "strategy",
-    "max_wait_s",
-    "retry_delay_s",
-    "allow_early_wrap_up_end",
-    "dialed_numbers",
-    "vip_min_tier",
-    "vip_overflow_s",
-    "sticky",
-    "manager_wait_s",
-    "required_skills",
-    "skill_order",
-    "skill_relax_s",
-    "max_no_answer",
-    "max_queue_length",
-    "overflow_queue",
-    "fallback",
-}
 _AGENT_KEYS = {"id", "name", "endpoint", "queues", "skills", "tier"}
 
 
@@ -142,30 +124,7 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
         entry = queues[i]
         where = f"{path}: queues[{i}]"
         try:
-            unknown = set(entry) - _QUEUE_KEYS
-            if unknown:
-                raise ValueError(f"unknown keys {sorted(unknown)}")
-            await router.upsert_queue(
-                _str(entry, "name"),
-                ring_timeout_ms=_ms(entry, "ring_timeout_s") or 0,
-                wrap_up_ms=_ms(entry, "wrap_up_s"),
-                strategy=_str(entry, "strategy"),
-                max_wait_ms=_ms(entry, "max_wait_s") or 0,
-                retry_delay_ms=_ms(entry, "retry_delay_s") or 0,
-                allow_early_wrap_up_end=_bool(entry, "allow_early_wrap_up_end"),
-                dialed_numbers=_strings(entry, "dialed_numbers"),
-                vip_min_tier=_int(entry, "vip_min_tier") or 0,
-                vip_overflow_ms=_ms(entry, "vip_overflow_s") or 0,
-                sticky=_bool(entry, "sticky"),
-                manager_wait_ms=_ms(entry, "manager_wait_s"),
-                required_skills=_levels(entry, "required_skills"),
-                skill_order=_str(entry, "skill_order"),
-                skill_relax_ms=_ms(entry, "skill_relax_s") or 0,
-                max_no_answer=_int(entry, "max_no_answer"),
-                max_queue_length=_int(entry, "max_queue_length") or 0,
-                overflow_queue=_str(entry, "overflow_queue"),
-                fallback=_str(entry, "fallback"),
-            )
+            await router.upsert_queue(_str(entry, "name"), **queue_settings.from_toml(entry))
         except (ValueError, TypeError, RouterError) as exc:
             raise ConfigError(f"{where}: {exc}") from exc
     for i, entry in enumerate(agents):

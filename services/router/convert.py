@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from callcenter import queue_settings
 from callcenter.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.router.v1 import router_pb2
 from services.router.model import (
@@ -9,24 +10,13 @@ from services.router.model import (
     AgentStatus,
     CallView,
     Client,
+    InvalidArgument,
     PbxMessage,
     PbxSession,
     QueueConfig,
     QueueCounts,
 )
 
-_STRATEGY_TO_PB = {
-    "longest_idle": router_pb2.STRATEGY_LONGEST_IDLE,
-    "round_robin": router_pb2.STRATEGY_ROUND_ROBIN,
-    "fewest_calls": router_pb2.STRATEGY_FEWEST_CALLS,
-}
-_STRATEGY_FROM_PB = {v: k for k, v in _STRATEGY_TO_PB.items()}
-_SKILL_ORDER_TO_PB = {
-    "": router_pb2.SKILL_ORDER_UNSPECIFIED,
-    "highest_first": router_pb2.SKILL_ORDER_HIGHEST_FIRST,
-    "lowest_first": router_pb2.SKILL_ORDER_LOWEST_FIRST,
-}
-_SKILL_ORDER_FROM_PB = {v: k for k, v in _SKILL_ORDER_TO_PB.items()}
 _STAGE_TO_PB = {
     "manager": router_pb2.ROUTING_STAGE_PERSONAL_MANAGER,
     "vip": router_pb2.ROUTING_STAGE_VIP,
@@ -55,59 +45,16 @@ _PBX_KIND_TO_PB = {
 }
 
 
-def strategy_from_pb(value: int) -> str:
-    """ "" for UNSPECIFIED (the router's default applies)."""
-    return _STRATEGY_FROM_PB.get(value, "")
-
-
 def queue_settings_from_pb(q: router_pb2.Queue) -> dict:
-    """Keyword arguments of Router.upsert_queue from a Queue message."""
-    return {
-        "ring_timeout_ms": q.ring_timeout.ToMilliseconds(),
-        "wrap_up_ms": q.wrap_up.ToMilliseconds() if q.HasField("wrap_up") else None,
-        "strategy": strategy_from_pb(q.strategy),
-        "max_wait_ms": q.max_wait.ToMilliseconds(),
-        "retry_delay_ms": q.retry_delay.ToMilliseconds(),
-        "allow_early_wrap_up_end": q.allow_early_wrap_up_end,
-        "dialed_numbers": tuple(q.dialed_numbers),
-        "vip_min_tier": q.vip_min_tier,
-        "vip_overflow_ms": q.vip_overflow.ToMilliseconds(),
-        "sticky": q.sticky,
-        "manager_wait_ms": q.manager_wait.ToMilliseconds() if q.HasField("manager_wait") else None,
-        "required_skills": dict(q.required_skills),
-        "skill_order": _SKILL_ORDER_FROM_PB.get(q.skill_order, ""),
-        "skill_relax_ms": q.skill_relax.ToMilliseconds(),
-        "max_no_answer": q.max_no_answer if q.HasField("max_no_answer") else None,
-        "max_queue_length": q.max_queue_length,
-        "overflow_queue": q.overflow_queue,
-        "fallback": q.fallback,
-        "max_call_lifetime_ms": q.max_call_lifetime.ToMilliseconds(),
-    }
+    """Keyword arguments of Router.upsert_queue from a Queue message (the settings it sets)."""
+    try:
+        return queue_settings.from_pb(q)
+    except queue_settings.SettingError as exc:
+        raise InvalidArgument(f"queue.{exc.field}", exc.problem) from exc
 
 
 def queue_to_pb(q: QueueConfig, counts: QueueCounts | None = None) -> router_pb2.Queue:
-    msg = router_pb2.Queue(
-        name=q.name,
-        ring_timeout=duration_ms(q.ring_timeout_ms),
-        wrap_up=duration_ms(q.wrap_up_ms),
-        strategy=_STRATEGY_TO_PB[q.strategy],
-        max_wait=duration_ms(q.max_wait_ms),
-        retry_delay=duration_ms(q.retry_delay_ms),
-        allow_early_wrap_up_end=q.allow_early_wrap_up_end,
-        dialed_numbers=list(q.dialed_numbers),
-        vip_min_tier=q.vip_min_tier,
-        vip_overflow=duration_ms(q.vip_overflow_ms),
-        sticky=q.sticky,
-        manager_wait=duration_ms(q.manager_wait_ms),
-        required_skills=q.required_skills,
-        skill_order=_SKILL_ORDER_TO_PB[q.skill_order],
-        skill_relax=duration_ms(q.skill_relax_ms),
-        max_no_answer=q.max_no_answer,
-        max_queue_length=q.max_queue_length,
-        overflow_queue=q.overflow_queue,
-        fallback=q.fallback,
-        max_call_lifetime=duration_ms(q.max_call_lifetime_ms),
-    )
+    msg = queue_settings.to_pb(q, router_pb2.Queue())
     if counts is not None:
         msg.counts.waiting = counts.waiting
         msg.counts.available_agents = counts.available_agents

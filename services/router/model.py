@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from callcenter import queue_settings
+
 AGENT_STATES = ("logged_out", "available", "paused", "reserved", "on_call", "wrap_up")
 CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out", "redirected")
 FINAL_CALL_STATES = frozenset({"completed", "abandoned", "timed_out", "redirected"})
-STRATEGIES = ("longest_idle", "round_robin", "fewest_calls")
-SKILL_ORDERS = ("", "highest_first", "lowest_first")
 # Routing stages, in the order a call goes through them (see scripts/lib.lua).
 STAGES = ("manager", "vip", "skilled", "anyone")
 MAX_PRIORITY = 9
@@ -19,8 +19,7 @@ OFFER_OUTCOMES = ("answered", "no_answer", "rejected", "busy")
 RING_TIMERS = ("router", "pbx")
 # A PBX session's lease without a heartbeat.
 MIN_LEASE_MS, MAX_LEASE_MS = 1_000, 300_000
-# Every duration a queue setting may have (the longest: a call's lifetime, 7 days).
-MAX_SETTING_MS = 7 * 86_400_000
+
 
 # Names of agents and queues; no ',' '|' '#' (they separate fields in Redis).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -71,29 +70,8 @@ class OutOfRange(RouterError):
         self.state = state
 
 
-@dataclass(frozen=True)
-class QueueConfig:
-    name: str
-    ring_timeout_ms: int
-    wrap_up_ms: int
-    strategy: str
-    max_wait_ms: int = 0
-    retry_delay_ms: int = 2_000
-    allow_early_wrap_up_end: bool = False
-    dialed_numbers: tuple[str, ...] = ()
-    # Routing rules (docs/routing-rules.md).
-    vip_min_tier: int = 0
-    vip_overflow_ms: int = 30_000
-    sticky: bool = False
-    manager_wait_ms: int = 5_000
-    required_skills: dict[str, int] = field(default_factory=dict)
-    skill_order: str = ""
-    skill_relax_ms: int = 0
-    max_no_answer: int = 3
-    max_queue_length: int = 0
-    overflow_queue: str = ""
-    fallback: str = ""
-    max_call_lifetime_ms: int = 4 * 3_600_000
+# A queue's settings are declared once, in the kernel.
+QueueConfig = queue_settings.QueueConfig
 
 
 @dataclass(frozen=True)

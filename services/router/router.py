@@ -6,25 +6,26 @@ and it raises the errors of model.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 
+from callcenter import queue_settings
 from callcenter.call_ids import call_id_problem
 from callcenter.clock import Clock
+from callcenter.queue_settings import QueueConfig
 from services.router.config import QueueDefaults
 from services.router.model import (
     MAX_ATTRIBUTE_LENGTH,
     MAX_ATTRIBUTES,
     MAX_LEASE_MS,
     MAX_PRIORITY,
-    MAX_SETTING_MS,
     MAX_SKILL_LEVEL,
     MAX_TEXT,
     MIN_LEASE_MS,
     NAME_PATTERN,
     OFFER_OUTCOMES,
     RING_TIMERS,
-    SKILL_ORDERS,
-    STRATEGIES,
     AgentProfile,
     AgentStatus,
     CallView,
@@ -33,7 +34,6 @@ from services.router.model import (
     InvalidArgument,
     NotFound,
     PbxSession,
-    QueueConfig,
     QueueCounts,
     TimerRound,
 )
@@ -93,102 +93,31 @@ class Router:
 
     # Queues ---------------------------------------------------------------------------
 
-    async def upsert_queue(
-        self,
-        name: str,
-        *,
-        ring_timeout_ms: int = 0,
-        wrap_up_ms: int | None = None,
-        strategy: str = "",
-        max_wait_ms: int = 0,
-        retry_delay_ms: int = 0,
-        allow_early_wrap_up_end: bool = False,
-        dialed_numbers: tuple[str, ...] = (),
-        vip_min_tier: int = 0,
-        vip_overflow_ms: int = 0,
-        sticky: bool = False,
-        manager_wait_ms: int | None = None,
-        required_skills: dict[str, int] | None = None,
-        skill_order: str = "",
-        skill_relax_ms: int = 0,
-        max_no_answer: int | None = None,
-        max_queue_length: int = 0,
-        overflow_queue: str = "",
-        fallback: str = "",
-        max_call_lifetime_ms: int = 0,
-    ) -> QueueConfig:
-        """Creates or replaces a queue; zero/empty values (None where zero means something)
-        take the defaults."""
+    async def upsert_queue(self, name: str, **settings: Any) -> QueueConfig:
+        """Creates or replaces a queue. `settings` are callcenter.queue_settings attributes
+        (ring_timeout_ms=…); one left out, or None, is unset: it takes its default (see
+        QUEUE_SETTINGS for what unset and zero mean per setting)."""
         _check_name("queue.name", name)
-        for field_name, value in (
-            ("queue.ring_timeout", ring_timeout_ms),
-            ("queue.max_wait", max_wait_ms),
-            ("queue.retry_delay", retry_delay_ms),
-            ("queue.wrap_up", wrap_up_ms or 0),
-            ("queue.vip_min_tier", vip_min_tier),
-            ("queue.vip_overflow", vip_overflow_ms),
-            ("queue.manager_wait", manager_wait_ms or 0),
-            ("queue.skill_relax", skill_relax_ms),
-            ("queue.max_no_answer", max_no_answer or 0),
-            ("queue.max_queue_length", max_queue_length),
-            ("queue.max_call_lifetime", max_call_lifetime_ms),
-        ):
-            if value < 0:
-                raise InvalidArgument(field_name, "must not be negative")
-        if max_call_lifetime_ms > MAX_SETTING_MS:
-            raise InvalidArgument("queue.max_call_lifetime", "must be at most 7 days")
-        required_skills = dict(required_skills or {})
-        for skill, level in required_skills.items():
-            _check_name("queue.required_skills", skill)
-            if not 0 <= level <= MAX_SKILL_LEVEL:
-                raise InvalidArgument(f"queue.required_skills[{skill}]", f"level must be 0-{MAX_SKILL_LEVEL}")
-        if skill_order not in SKILL_ORDERS:
-            raise InvalidArgument("queue.skill_order", f"{skill_order!r} is not one of highest_first, lowest_first")
-        if overflow_queue:
-            _check_name("queue.overflow_queue", overflow_queue)
-            if overflow_queue == name:
+        try:
+            resolved = queue_settings.resolve(settings, self.defaults, lambda s: f"queue.{s.name}")
+        except queue_settings.SettingError as exc:
+            raise InvalidArgument(exc.field, exc.problem) from exc
+        queue = QueueConfig(name=name, **resolved)
+        if queue.overflow_queue:
+            if queue.overflow_queue == name:
                 raise InvalidArgument("queue.overflow_queue", "must be another queue")
-            if await self.store.get_queue(overflow_queue) is None:
-                raise InvalidArgument("queue.overflow_queue", f"queue {overflow_queue} does not exist")
-        _check_text("queue.fallback", fallback, 128)
-        strategy = strategy or self.defaults.strategy
-        if strategy not in STRATEGIES:
-            raise InvalidArgument("queue.strategy", f"{strategy!r} is not one of {', '.join(STRATEGIES)}")
-        for i, number in enumerate(dialed_numbers):
-            if not number or len(number) > 32 or any(ch in number for ch in ",| \r\n"):
-                raise InvalidArgument(f"queue.dialed_numbers[{i}]", f"{number!r} is not a phone number")
-        for number in dialed_numbers:
+            if await self.store.get_queue(queue.overflow_queue) is None:
+                raise InvalidArgument("queue.overflow_queue", f"queue {queue.overflow_queue} does not exist")
+        for number in queue.dialed_numbers:
             owner = await self.store.queue_for_number(number)
             if owner not in (None, name):
                 raise InvalidArgument("queue.dialed_numbers", f"{number} already belongs to queue {owner}")
-        queue = QueueConfig(
-            name=name,
-            ring_timeout_ms=ring_timeout_ms or self.defaults.ring_timeout_ms,
-            wrap_up_ms=self.defaults.wrap_up_ms if wrap_up_ms is None else wrap_up_ms,
-            strategy=strategy,
-            max_wait_ms=max_wait_ms,
-            retry_delay_ms=retry_delay_ms or self.defaults.retry_delay_ms,
-            allow_early_wrap_up_end=allow_early_wrap_up_end,
-            dialed_numbers=tuple(dict.fromkeys(dialed_numbers)),
-            vip_min_tier=vip_min_tier,
-            vip_overflow_ms=vip_overflow_ms or self.defaults.vip_overflow_ms,
-            sticky=sticky,
-            manager_wait_ms=self.defaults.manager_wait_ms if manager_wait_ms is None else manager_wait_ms,
-            required_skills=required_skills,
-            skill_order=skill_order,
-            skill_relax_ms=skill_relax_ms,
-            max_no_answer=self.defaults.max_no_answer if max_no_answer is None else max_no_answer,
-            max_queue_length=max_queue_length,
-            overflow_queue=overflow_queue,
-            fallback=fallback,
-            max_call_lifetime_ms=max_call_lifetime_ms or self.defaults.max_call_lifetime_ms,
-        )
         await self.store.put_queue(queue)
         await self.store.reconfigure_queue(self._now(), name)
         log.info(
             "queue.saved",
             queue=name,
-            strategy=strategy,
+            strategy=queue.strategy,
             ring_timeout_ms=queue.ring_timeout_ms,
             wrap_up_ms=queue.wrap_up_ms,
         )

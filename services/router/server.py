@@ -38,7 +38,7 @@ class RouterReplica:
             event_stream_maxlen=config.event_stream_maxlen,
             call_retention_s=config.call_retention_s,
             pbx=config.pbx,
-            max_call_lifetime_ms=config.queue_defaults.max_call_lifetime_ms,
+            defaults=config.queue_defaults,
         )
         # No clock: every time comes from Redis (a test may still pass a hand-driven one).
         self.router = Router(store, clock, config.queue_defaults)

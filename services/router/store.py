@@ -12,6 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from callcenter import queue_settings
 from services.router.config import PbxSettings, QueueDefaults
 from services.router.keys import RouterKeys
 from services.router.model import (
@@ -90,18 +91,18 @@ class RouterStore:
         event_stream_maxlen: int,
         call_retention_s: int,
         pbx: PbxSettings | None = None,
-        max_call_lifetime_ms: int = QueueDefaults.max_call_lifetime_ms,
+        defaults: QueueDefaults | None = None,
     ) -> None:
         self.redis = redis
         self.keys = RouterKeys(tenant)
         self.pbx = pbx = pbx or PbxSettings()
-        self.default_lifetime_ms = max_call_lifetime_ms
+        self.defaults = defaults = defaults or QueueDefaults()
         self._common = (
             event_stream_maxlen,
             call_retention_s,
             pbx.ring_grace_ms,
             pbx.position_interval_ms,
-            max_call_lifetime_ms,
+            defaults.max_call_lifetime_ms,
             pbx.stream_maxlen,
         )
         self._scripts = {name: redis.register_script(_script_source(name)) for name in TRANSITIONS}
@@ -213,31 +214,7 @@ class RouterStore:
         key = self.keys.queue(queue.name)
         old_numbers = _split(await self.redis.hget(key, "dialed_numbers"))
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(
-                key,
-                mapping={
-                    "name": queue.name,
-                    "ring_timeout_ms": queue.ring_timeout_ms,
-                    "wrap_up_ms": queue.wrap_up_ms,
-                    "strategy": queue.strategy,
-                    "max_wait_ms": queue.max_wait_ms,
-                    "retry_delay_ms": queue.retry_delay_ms,
-                    "allow_early_wrap_up_end": int(queue.allow_early_wrap_up_end),
-                    "dialed_numbers": ",".join(queue.dialed_numbers),
-                    "vip_min_tier": queue.vip_min_tier,
-                    "vip_overflow_ms": queue.vip_overflow_ms,
-                    "sticky": int(queue.sticky),
-                    "manager_wait_ms": queue.manager_wait_ms,
-                    "skills": json.dumps(queue.required_skills, sort_keys=True),
-                    "skill_order": queue.skill_order,
-                    "skill_relax_ms": queue.skill_relax_ms,
-                    "max_no_answer": queue.max_no_answer,
-                    "max_queue_length": queue.max_queue_length,
-                    "overflow_queue": queue.overflow_queue,
-                    "fallback": queue.fallback,
-                    "max_call_lifetime_ms": queue.max_call_lifetime_ms,
-                },
-            )
+            tx.hset(key, mapping=queue_settings.to_redis(queue))
             tx.sadd(self.keys.queues, queue.name)
             stale = [n for n in old_numbers if n not in queue.dialed_numbers]
             if stale:
@@ -255,30 +232,7 @@ class RouterStore:
 
     async def get_queue(self, name: str) -> QueueConfig | None:
         h = await self.redis.hgetall(self.keys.queue(name))
-        if not h:
-            return None
-        return QueueConfig(
-            name=h["name"],
-            ring_timeout_ms=int(h["ring_timeout_ms"]),
-            wrap_up_ms=int(h["wrap_up_ms"]),
-            strategy=h["strategy"],
-            max_wait_ms=int(h["max_wait_ms"]),
-            retry_delay_ms=int(h["retry_delay_ms"]),
-            allow_early_wrap_up_end=h["allow_early_wrap_up_end"] == "1",
-            dialed_numbers=_split(h.get("dialed_numbers")),
-            vip_min_tier=int(h.get("vip_min_tier") or 0),
-            vip_overflow_ms=int(h.get("vip_overflow_ms") or 0),
-            sticky=h.get("sticky") == "1",
-            manager_wait_ms=int(h.get("manager_wait_ms") or 0),
-            required_skills=json.loads(h.get("skills") or "{}"),
-            skill_order=h.get("skill_order", ""),
-            skill_relax_ms=int(h.get("skill_relax_ms") or 0),
-            max_no_answer=int(h.get("max_no_answer") or 0),
-            max_queue_length=int(h.get("max_queue_length") or 0),
-            overflow_queue=h.get("overflow_queue", ""),
-            fallback=h.get("fallback", ""),
-            max_call_lifetime_ms=int(h.get("max_call_lifetime_ms") or 0) or self.default_lifetime_ms,
-        )
+        return queue_settings.from_redis(h, self.defaults) if h else None
 
     async def queue_names(self) -> list[str]:
         return sorted(await self.redis.smembers(self.keys.queues))
