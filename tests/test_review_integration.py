@@ -234,7 +234,8 @@ async def test_a_simulated_rush_agrees_across_stream_router_stats_and_recorder(
     seen = Counter(kinds)
     for kind in ("CALL_OVERFLOWED", "CALL_TIMED_OUT", "CALL_ABANDONED", "CALL_COMPLETED", "AGENT_PAUSED"):
         assert seen[kind] > 0, f"the rush played no {kind}: {seen}"
-    assert any(e.reason == "timeout" for e, k in zip(events, kinds, strict=True) if k == "OFFER_MISSED")
+    # ring-outs: the v2 PBX runs the ring timer and reports them (the router's is a backstop)
+    assert any(e.reason in ("timeout", "no_answer") for e, k in zip(events, kinds, strict=True) if k == "OFFER_MISSED")
     assert stream_invariants(events, kinds, calls) == []
 
     # Every time comes from the Redis clock inside the transition, so no duration is negative

@@ -30,10 +30,10 @@ class Recording(SideEffect):
         self.seen.append(("finished", call.call_id))
 
 
-async def test_a_tiny_simulation_routes_answers_fails_over_and_ends_every_call(start_replica, redis, tenant):
-    replica = await start_replica()
-    config = SimulationConfig(
-        router=f"127.0.0.1:{replica.port}",
+def tiny_config(router: str, **overrides) -> SimulationConfig:
+    fields = dict(
+        router=router,
+        pbx_contract="v2",
         speed=100.0,  # ring timeout 5 s -> 50 ms, talk ~10 s -> ~100 ms, wrap-up 5 s -> 50 ms
         rate_per_min=300.0,  # 5 calls a simulated second -> about one every 2 ms
         duration_s=None,
@@ -51,6 +51,16 @@ async def test_a_tiny_simulation_routes_answers_fails_over_and_ends_every_call(s
         clients=6,
         returning_fraction=0.5,
     )
+    return SimulationConfig(**{**fields, **overrides})
+
+
+async def play_tiny(start_replica, redis, tenant, **overrides):
+    """Plays 12 calls against a fresh replica and checks what the event stream says of them:
+    every call routed, offered and ended once, answers and completions as the simulator
+    counted them, side effects on every call, the summary, agents logged out. Returns the
+    result and the events."""
+    replica = await start_replica()
+    config = tiny_config(f"127.0.0.1:{replica.port}", **overrides)
     out = io.StringIO()
     log_lines = io.StringIO()
     recording = Recording()
@@ -66,16 +76,16 @@ async def test_a_tiny_simulation_routes_answers_fails_over_and_ends_every_call(s
     assert len(sim_calls) == 12 and set(by_call) == sim_calls
     assert kinds["CALL_RECEIVED"] == 12 and kinds["CALL_OFFERED"] >= 12
     assert kinds["CALL_ANSWERED"] > 0 and kinds["CALL_COMPLETED"] > 0
-    # The agent who never answers was offered the first call; the ring ran out and the
-    # router moved the call on by its timer: a failover the PBX learned of by WatchCall.
-    missed = [e for e in events if event_types([e]) == ["OFFER_MISSED"]]
-    assert any(e.reason == "timeout" and e.agent_id == "sim-agent00" for e in missed)
     assert result.counters["failovers"] >= 1
     for call_id, kinds_of_call in by_call.items():
         assert FINAL_EVENTS & set(kinds_of_call), f"{call_id} never ended: {kinds_of_call}"
+        assert sum(1 for k in kinds_of_call if k in FINAL_EVENTS) == 1, f"{call_id}: {kinds_of_call}"
     assert all(c.final_state in ("completed", "abandoned", "timed_out", "redirected") for c in result.calls)
+    assert result.final_states.get("error", 0) == 0 and "unfinished" not in result.final_states
     assert result.counters["completed"] == kinds["CALL_COMPLETED"]
     assert result.counters["answered"] == kinds["CALL_ANSWERED"]
+    assert result.counters["abandoned"] == kinds["CALL_ABANDONED"]
+    assert result.counters["errors"] == 0
     # Side effects saw every call, with the attributes they added carried by the router.
     received = [e for e in events if event_types([e]) == ["CALL_RECEIVED"]]
     assert all(e.attributes["lead"].startswith("L-") for e in received)
@@ -87,6 +97,51 @@ async def test_a_tiny_simulation_routes_answers_fails_over_and_ends_every_call(s
     assert "[final] calls 12 routed 12" in summary and "missed offers" in summary and "waiting" in summary
     # Agents were logged out at the end.
     assert kinds["AGENT_LOGGED_OUT"] == 4
+    return result, events, summary
+
+
+def missed_offers(events):
+    return [e for e in events if event_types([e]) == ["OFFER_MISSED"]]
+
+
+async def test_a_tiny_simulation_over_one_pbx_session_rings_out_by_its_own_timer(start_replica, redis, tenant):
+    result, events, summary = await play_tiny(start_replica, redis, tenant)  # PBX contract v2
+    c = result.counters
+    # Every call of the run came on one session stream, in sequence, nothing missing or twice.
+    assert result.pbx_id.startswith("sim-") and c["sessions"] == 1 and c["reconnects"] == 0
+    assert c["watch_streams"] == 0
+    seqs = result.sequences
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and c["stream_gaps"] == c["stream_repeats"] == 0
+    assert c["stream_messages"] == len(seqs) >= 3 * 12  # at least offered, connected/queued, ended each
+    assert c["unknown_events"] == 0 and c["lost_calls"] == 0
+    # The router saw one PBX open one session, with the PBX's own ring timer.
+    opened = [e for e in events if event_types([e]) == ["PBX_SESSION_OPENED"]]
+    assert len(opened) == 1 and opened[0].reason == "opened"
+    assert opened[0].attributes["pbx_id"] == result.pbx_id and opened[0].attributes["ring_timer"] == "pbx"
+    # The agent who never answers was offered the first call; the PBX's own ring timer ran
+    # out and it reported NO_ANSWER: the router's timer (the backstop, ring timeout + grace)
+    # never had to fire.
+    missed = missed_offers(events)
+    assert any(e.reason == "no_answer" and e.agent_id == "sim-agent00" for e in missed)
+    assert not any(e.reason == "timeout" for e in missed)
+    assert c["pbx_ring_timeouts"] >= 1 and c["router_timeouts"] == 0
+    assert c["pbx_ring_timeouts"] == sum(1 for e in missed if e.reason == "no_answer")
+    assert f"pbx v2 {result.pbx_id} msgs {c['stream_messages']}" in summary and "reconnects 0" in summary
+
+
+async def test_a_tiny_simulation_over_pbx_contract_v1_follows_each_call_by_watch_call(start_replica, redis, tenant):
+    result, events, summary = await play_tiny(start_replica, redis, tenant, pbx_contract="v1")
+    c = result.counters
+    assert result.pbx_id == "" and result.sequences == [] and c["sessions"] == 0
+    assert c["watch_streams"] >= 1 and c["stream_messages"] >= c["watch_streams"]
+    # The ring ran out and the router moved the call on by its timer: a failover the PBX
+    # learned of by WatchCall.
+    missed = missed_offers(events)
+    assert any(e.reason == "timeout" and e.agent_id == "sim-agent00" for e in missed)
+    assert c["pbx_ring_timeouts"] == 0
+    assert "pbx v1 watch streams" in summary
+    # No call belongs to a PBX session.
+    assert not any(event_types([e]) == ["PBX_SESSION_OPENED"] for e in events)
 
 
 async def test_answered_calls_are_streamed_to_the_recorder_while_the_agent_talks(start_replica):
@@ -125,6 +180,7 @@ async def test_answered_calls_are_streamed_to_the_recorder_while_the_agent_talks
         recordings = Recordings(f"127.0.0.1:{port}")
         config = SimulationConfig(
             router=f"127.0.0.1:{replica.port}",
+            pbx_contract="v2",
             speed=100.0,
             rate_per_min=300.0,
             duration_s=None,
@@ -187,6 +243,7 @@ async def test_some_calls_carry_a_crm_lead_that_moves_through_the_pipeline(start
         leads = Leads(f"127.0.0.1:{port}", lead_fraction=1.0)
         config = SimulationConfig(
             router=f"127.0.0.1:{replica.port}",
+            pbx_contract="v2",
             speed=100.0,
             rate_per_min=300.0,
             duration_s=None,

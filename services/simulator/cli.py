@@ -10,7 +10,7 @@ import pathlib
 import sys
 from typing import TYPE_CHECKING
 
-from services.simulator.config import SimulationConfig
+from services.simulator.config import PBX_CONTRACTS, RING_TIMERS, SimulationConfig
 
 if TYPE_CHECKING:  # gRPC is imported when a simulation runs, not when the CLI is built
     from services.simulator.pbx import SimulationResult
@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # gRPC is imported when a simulation runs, not when the CLI i
 
 # `callcenter up --demo`: half an hour of a call centre in a minute, until Ctrl+C.
 DEMO_SPEED = 30.0
+# The PBX contract the command line plays (--pbx-contract).
+DEFAULT_PBX_CONTRACT = "v2"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--router",
         default=os.environ.get("CALLCENTER_ROUTER_ADDR", d.router),
-        help="router gRPC address (default: %(default)s, or CALLCENTER_ROUTER_ADDR)",
+        help="router gRPC address, or several IPv4 host:port of its replicas separated by commas"
+        " (default: %(default)s, or CALLCENTER_ROUTER_ADDR)",
     )
     parser.add_argument(
         "--speed", type=float, default=d.speed, help="time compression: 30 plays 30 minutes in one (default: 1)"
@@ -68,6 +71,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--lead-share", type=float, default=0.5, help="share of new callers with a lead (--stats)")
     parser.add_argument(
+        "--pbx-contract",
+        choices=PBX_CONTRACTS,
+        default=DEFAULT_PBX_CONTRACT,
+        help="v2: one PbxSession stream for all calls, the PBX runs the ring timer, resumes after a"
+        " break; v1: a WatchCall stream per call, ring-outs left to the router (default: %(default)s)",
+    )
+    parser.add_argument("--pbx-id", default=d.pbx_id, help="v2: the PBX's id (default: <prefix>-<run tag>)")
+    parser.add_argument(
+        "--pbx-lease", type=float, default=d.pbx_lease_s, help="v2: session lease, wall-clock seconds (1-300)"
+    )
+    parser.add_argument(
+        "--ring-timer",
+        choices=RING_TIMERS,
+        default=d.ring_timer,
+        help="v2: who ends an unanswered ring: the PBX (reports NO_ANSWER) or the router (default: %(default)s)",
+    )
+    parser.add_argument(
         "--recorder",
         default=os.environ.get("CALLCENTER_RECORDER_ADDR", ""),
         help="recorder gRPC address: stream each answered call's audio there (default: none,"
@@ -97,6 +117,10 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         summary_every_s=args.summary_every,
         seed=args.seed,
         prefix=args.prefix,
+        pbx_contract=args.pbx_contract,
+        pbx_id=args.pbx_id,
+        pbx_lease_s=args.pbx_lease,
+        ring_timer=args.ring_timer,
     )
 
 
@@ -189,6 +213,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 130
     except grpc.aio.AioRpcError as exc:
         print(f"simulate: the router at {args.router} refused: {exc.code().name} {exc.details()}", file=sys.stderr)
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED and getattr(args, "pbx_contract", "") == "v2":
+            print("simulate: that router has no PbxSession (PBX contract v2); try --pbx-contract v1", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"simulate: {exc}", file=sys.stderr)

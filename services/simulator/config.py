@@ -25,9 +25,14 @@ class Spread:
         return rng.lognormvariate(math.log(self.median_s), self.sigma) if self.sigma > 0 else self.median_s
 
 
+PBX_CONTRACTS = ("v1", "v2")
+RING_TIMERS = ("pbx", "router")
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
-    # The router's gRPC address.
+    # The router's gRPC address; several IPv4 host:port separated by commas are replicas of
+    # one router (the PBX uses the first that answers and moves on when it goes away).
     router: str = "127.0.0.1:50051"
     # Time compression: every simulated duration (and the queues' timers) is divided by this.
     speed: float = 1.0
@@ -91,6 +96,19 @@ class SimulationConfig:
     # Log the simulation's agents out at the end.
     logout_at_end: bool = True
 
+    # How the virtual PBX talks to the router (docs/pbx-integration.md). "v2": one PbxSession
+    # stream for all its calls (heartbeats, resume after a break, the PBX runs the ring
+    # timer); "v1": a WatchCall stream per call, ring-outs left to the router's timer. The
+    # default is v2 here and on the command line (`callcenter simulate`, `callcenter up --demo`).
+    pbx_contract: str = "v2"
+    # v2: the PBX's id (empty: "<prefix>-<run tag>", new for every run).
+    pbx_id: str = ""
+    # v2: the session's lease, wall-clock seconds (1-300); a heartbeat goes every third of it.
+    pbx_lease_s: float = 10.0
+    # v2: who ends an unanswered ring: "pbx" (the PBX reports NO_ANSWER when the ring timeout
+    # passes; the router's timer is only a backstop) or "router" (as in v1).
+    ring_timer: str = "pbx"
+
     def scaled(self, simulated_s: float) -> float:
         """Wall-clock seconds for a simulated duration."""
         return simulated_s / self.speed
@@ -116,6 +134,12 @@ class SimulationConfig:
         ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if self.pbx_contract not in PBX_CONTRACTS:
+            raise ValueError(f"pbx_contract must be one of {', '.join(PBX_CONTRACTS)}")
+        if self.ring_timer not in RING_TIMERS:
+            raise ValueError(f"ring_timer must be one of {', '.join(RING_TIMERS)}")
+        if not 1 <= self.pbx_lease_s <= 300:
+            raise ValueError("pbx_lease_s must be 1-300 seconds")
         if self.duration_s is None and self.max_calls is None:
             # Allowed: runs until stopped (callcenter up --demo).
             pass

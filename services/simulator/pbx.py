@@ -1,13 +1,20 @@
 """The virtual PBX and its agents, playing calls against the router over gRPC.
 
-For every call the PBX does what a real one does (docs/simulator.md): RouteCall, then it
-follows the call's WatchCall stream, so it learns of each new offer (after a ring timeout, or
-when a queued call finds an agent) as the router pushes it, without polling. It rings the
-offered agent, whose virtual self answers after a moment, declines, or lets it ring out (the
-router's timer then fails the call over to the next agent); it hangs up when the talk is over
-or when the caller runs out of patience. After a call the agent does their after-call work and
-ends the wrap-up early when done before the queue's wrap-up time. An agent the router paused
-for missing calls comes back after a while (ResumeAgent).
+For every call the PBX does what a real one does (docs/simulator.md, docs/pbx-integration.md).
+With PBX contract v2 (the default) it keeps ONE PbxSession stream open for all of its calls
+(pbx_id `<prefix>-<run tag>`), routes each call with that pbx_id and hands every event of the
+stream (offered, offer cancelled, queued, position, connected, ended) to the call's leg by
+call id; it runs the ring timer itself (RING_TIMER_PBX): when the ring timeout passes and the
+agent has not picked up, it reports NO_ANSWER, so the call goes on to the next agent at once.
+The session (services/simulator/session.py) renews its lease with heartbeats and, when the
+stream breaks, reconnects and resumes after the last sequence it handled. With contract v1
+it follows each call's own WatchCall stream and leaves ring-outs to the router's timer.
+
+The offered agent's virtual self answers after a moment, declines, or lets it ring out; the
+PBX hangs up when the talk is over or when the caller runs out of patience. After a call the
+agent does their after-call work and ends the wrap-up early when done before the queue's
+wrap-up time. An agent the router paused for missing calls comes back after a while
+(ResumeAgent).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from callcenter.common.v1 import states_pb2
 from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from services.simulator.config import SimulationConfig
+from services.simulator.session import PbxSessionLink
 from services.simulator.side_effects import SideEffect, SimCall
 
 log = structlog.get_logger(__name__)
@@ -41,6 +49,15 @@ _FINAL = {
     states_pb2.CALL_STATE_REDIRECTED,
 }
 RPC_TIMEOUT_S = 10.0
+# How long the PBX retries an RPC the router could not take (UNAVAILABLE: a replica stopping,
+# the channel reconnecting); every PBX RPC is safe to repeat.
+RETRY_BUDGET_S = 10.0
+# End reasons of calls the router ended because the PBX's session was gone.
+_LOST_REASONS = {"pbx_lost", "pbx_restarted"}
+_K = pb.PbxCallEventKind
+# What a stopping replica answers the RPCs under way (it cancels those it cannot finish):
+# the PBX never cancels its own RPCs, so CANCELLED too means "try again".
+_RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
 
 
 def _duration(seconds_ms: int) -> duration_pb2.Duration:
@@ -51,6 +68,33 @@ def _duration(seconds_ms: int) -> duration_pb2.Duration:
 
 def _state_name(state: int) -> str:
     return states_pb2.CallState.Name(state).removeprefix("CALL_STATE_").lower()
+
+
+# Reconnect soon after a replica goes away (gRPC's defaults wait a second and more).
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
+
+def router_target(router: str) -> str:
+    """The gRPC target for --router: one host:port, or several IPv4 host:port separated by
+    commas (replicas of one router: the channel uses the first that answers and moves to
+    another when it goes away)."""
+    addresses = [a.strip() for a in router.split(",") if a.strip()]
+    if len(addresses) <= 1:
+        return router.strip()
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        parts = host.split(".")
+        if not (port.isdigit() and len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)):
+            raise ValueError(f"several router addresses must each be IPv4 host:port, not {address!r}")
+    return "ipv4:" + ",".join(addresses)
+
+
+def router_channel(router: str) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(router_target(router), options=CHANNEL_OPTIONS)
 
 
 @dataclass
@@ -69,7 +113,23 @@ class Counters:
     timed_out: int = 0
     redirected: int = 0
     errors: int = 0  # RPCs that failed (router unreachable, ...)
-    stale_reports: int = 0  # outcome reports the router had already overtaken (allowed)
+    rpc_retries: int = 0  # RPCs repeated after UNAVAILABLE (a replica stopping, reconnecting)
+    stale_reports: int = 0  # outcome reports the router refused: it had moved on (allowed)
+    late_answers: int = 0  # answers the router took for an offer it had already expired
+    pbx_ring_timeouts: int = 0  # v2: ring-outs the PBX's own ring timer reported (NO_ANSWER)
+    router_timeouts: int = 0  # v2: offers the router's backstop expired (the PBX was too slow)
+    lost_calls: int = 0  # calls the router ended because the PBX's session was gone
+    position_updates: int = 0  # v2: POSITION_CHANGED events
+    unknown_events: int = 0  # v2: events of calls the PBX does not know (or no longer)
+    watch_streams: int = 0  # v1: WatchCall streams opened (one per call, more on a re-watch)
+    stream_messages: int = 0  # messages received on streams (v1: WatchCall; v2: PbxSession)
+    stream_gaps: int = 0  # v2: sequences missing on a resumed session (must stay 0)
+    stream_repeats: int = 0  # v2: sequences received twice (must stay 0)
+    sessions: int = 0  # v2: PbxSession streams opened
+    reconnects: int = 0  # v2: ... of which reopened after the stream broke
+    resumed: int = 0  # v2: ... of which resumed after the last handled sequence
+    fresh_sessions: int = 0  # v2: ... of which the router could not resume (calls lost)
+    heartbeats: int = 0  # v2
     early_wrap_up_ends: int = 0
     agents_paused: int = 0  # agents found paused by the router for missing calls
     agents_resumed: int = 0
@@ -102,6 +162,12 @@ class _Leg:
     answering: bool = False
     final: bool = False
     tasks: list[asyncio.Task] = field(default_factory=list)
+    routed: bool = False  # the router accepted RouteCall
+    done: asyncio.Event = field(default_factory=asyncio.Event)  # set when final
+    # v2: the pick-up task of each offer ringing (cancelled when the router cancels the offer).
+    pickups: dict[str, asyncio.Task] = field(default_factory=dict)
+    # Offers the router ended without an answer, as the PBX learned it (late answers show).
+    expired: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -112,6 +178,9 @@ class SimulationResult:
     elapsed_s: float
     # How many calls ended in each final state ("error": the router refused or was unreachable).
     final_states: dict[str, int] = field(default_factory=dict)
+    # v2: the PBX's id and every sequence its session delivered, in order (bounded runs).
+    pbx_id: str = ""
+    sequences: list[int] = field(default_factory=list)
 
 
 class Simulation:
@@ -146,6 +215,9 @@ class Simulation:
         self._call_tasks: set[asyncio.Task] = set()
         self._started = 0.0
         self.stub: router_pb2_grpc.RouterServiceStub | None = None
+        self.v2 = config.pbx_contract == "v2"
+        self.pbx_id = (config.pbx_id or f"{config.prefix}-{self.run_tag}") if self.v2 else ""
+        self.session: PbxSessionLink | None = None
 
     # Running -------------------------------------------------------------------------
 
@@ -153,10 +225,12 @@ class Simulation:
         """Sets up the team, plays calls until the duration, the number of calls or `stop`,
         lets the calls in progress finish (at most drain_s), and returns what happened."""
         stop = stop or asyncio.Event()
-        channel = self._channel or grpc.aio.insecure_channel(self.config.router)
+        channel = self._channel or router_channel(self.config.router)
         try:
             self.stub = router_pb2_grpc.RouterServiceStub(channel)
             await self.setup()
+            if self.v2:
+                await self._open_session()
             for effect in self.side_effects:
                 await effect.start(self)
             self._started = time.monotonic()
@@ -173,17 +247,46 @@ class Simulation:
                 await asyncio.gather(*self._background, *self._call_tasks, return_exceptions=True)
                 for leg in list(self._legs.values()):  # legs cut short by the cancellation
                     self._finished(leg)
+                if self.session is not None:
+                    await self.session.close()
+                    self._take_session_stats()
             await self.print_summary(final=True)
             if self.config.logout_at_end:
                 await self._logout_all()
             for effect in self.side_effects:
                 await self._guard(effect.stop(), effect)
         finally:
+            if self.session is not None:
+                await self.session.close()
             if self._channel is None:
                 await channel.close()
         return SimulationResult(
-            self.counters.as_dict(), list(self.calls), time.monotonic() - self._started, dict(self.final_states)
+            self.counters.as_dict(),
+            list(self.calls),
+            time.monotonic() - self._started,
+            dict(self.final_states),
+            pbx_id=self.pbx_id,
+            sequences=list(self.session.sequences or []) if self.session is not None else [],
         )
+
+    async def _open_session(self) -> None:
+        assert self.stub is not None
+        cfg = self.config
+        self.session = PbxSessionLink(
+            self.stub,
+            self.pbx_id,
+            lease_s=cfg.pbx_lease_s,
+            ring_timer=pb.RING_TIMER_PBX if cfg.ring_timer == "pbx" else pb.RING_TIMER_ROUTER,
+            on_event=self._on_session_event,
+            on_fresh=self._session_lost,
+            keep_sequences=self._keep_calls,
+        )
+        try:
+            opened = await self.session.start(timeout_s=RPC_TIMEOUT_S)
+        except BaseException:
+            await self.session.close()
+            raise
+        log.info("simulator.pbx_session", pbx_id=self.pbx_id, ring_grace_ms=opened.ring_grace.ToMilliseconds())
 
     async def _arrivals(self, stop: asyncio.Event) -> None:
         cfg = self.config
@@ -211,6 +314,13 @@ class Simulation:
         left = [leg for leg in self._legs.values() if not leg.final]
         await asyncio.gather(*(self._hangup(leg, "drain") for leg in left), return_exceptions=True)
         pending = set(self._call_tasks)
+        if pending and self.v2:
+            # The ENDED events normally follow at once; legs still open after a while (the
+            # session is down) take their final state from the router instead.
+            await asyncio.wait(pending, timeout=2)
+            left = [leg for leg in self._legs.values() if not leg.final and leg.routed]
+            await asyncio.gather(*(self._resync(leg) for leg in left), return_exceptions=True)
+            pending = set(self._call_tasks)
         if pending:
             await asyncio.wait(pending, timeout=5)
 
@@ -332,12 +442,7 @@ class Simulation:
             await self._guard(effect.before_route(call), effect)
         call.received_at = time.time()
         try:
-            routed = await self.stub.RouteCall(
-                pb.RouteCallRequest(
-                    call_id=call.call_id, caller=call.caller, queue=call.queue, attributes=call.attributes
-                ),
-                timeout=RPC_TIMEOUT_S,
-            )
+            routed = await self._route(call)
         except grpc.aio.AioRpcError as exc:
             log.warning("simulator.route_failed", call_id=call.call_id, code=exc.code().name, details=exc.details())
             self.counters.errors += 1
@@ -345,6 +450,7 @@ class Simulation:
             leg.final = True
             self._finished(leg)
             return
+        leg.routed = True
         self.counters.routed += 1
         call.priority = routed.call.priority
         call.personal_manager_id = routed.call.personal_manager_id
@@ -352,18 +458,12 @@ class Simulation:
         patience = self.config.scaled(self.config.patience.draw(self.rng))
         leg.tasks.append(asyncio.create_task(self._patience(leg, patience)))
         try:
-            self._update(leg, routed.call)
-            if not leg.final:
-                async for update in self.stub.WatchCall(pb.WatchCallRequest(call_id=call.call_id)):
-                    self._update(leg, update.call)
-                    if leg.final:
-                        break
-        except grpc.aio.AioRpcError as exc:
-            if not leg.final:
-                log.warning("simulator.watch_failed", call_id=call.call_id, code=exc.code().name)
-                self.counters.errors += 1
-                call.final_state = "error"
-                leg.final = True
+            if self.v2:
+                # Everything about the call comes on the PBX's session (its first event, OFFERED
+                # or QUEUED, may even have come before RouteCall's reply).
+                await leg.done.wait()
+            else:
+                await self._watch(leg, routed.call)
         finally:
             for task in leg.tasks:
                 task.cancel()
@@ -375,6 +475,61 @@ class Simulation:
         self._finished(leg)
         for effect in self.side_effects:
             await self._guard(effect.call_finished(call), effect)
+
+    async def _route(self, call: SimCall) -> pb.RouteCallResponse:
+        assert self.stub is not None
+        request = pb.RouteCallRequest(
+            call_id=call.call_id, caller=call.caller, queue=call.queue, attributes=call.attributes, pbx_id=self.pbx_id
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RETRY_BUDGET_S
+        while True:
+            if self.session is not None:
+                # A call needs the session open (the router refuses it otherwise); while the
+                # link reconnects, the call waits a moment (the caller hears ringback).
+                await self.session.wait_open(max(0.0, deadline - loop.time()))
+            try:
+                return await self._rpc(self.stub.RouteCall, request)
+            except grpc.aio.AioRpcError as exc:
+                # FAILED_PRECONDITION: the session is not open at the router (its lease lapsed
+                # and the link has not noticed yet): wait for the link to reopen, then retry.
+                if self.session is None or exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                    raise
+                if loop.time() + 0.1 > deadline:
+                    raise
+                self.counters.rpc_retries += 1
+                await asyncio.sleep(0.1)
+
+    async def _watch(self, leg: _Leg, first: pb.Call) -> None:
+        """v1: follows the call's own WatchCall stream until it is final."""
+        assert self.stub is not None
+        call = leg.call
+        self._update(leg, first)
+        breaks = 0
+        while not leg.final:
+            code: grpc.StatusCode | None = None  # None: the stream ended without an error
+            try:
+                self.counters.watch_streams += 1
+                async for update in self.stub.WatchCall(pb.WatchCallRequest(call_id=call.call_id)):
+                    self.counters.stream_messages += 1
+                    self._update(leg, update.call)
+                    if leg.final:
+                        return
+            except grpc.aio.AioRpcError as exc:
+                code = exc.code()
+            if leg.final:
+                return
+            # The stream broke or ended before the call did (the replica stopped): watch again,
+            # on whichever replica the channel reaches; the first message is the call now.
+            breaks += 1
+            if (code is None or code in _RETRYABLE) and breaks <= 5:
+                await asyncio.sleep(0.05 * 2**breaks)
+                continue
+            log.warning("simulator.watch_failed", call_id=call.call_id, code=code.name if code else "OK")
+            self.counters.errors += 1
+            call.final_state = "error"
+            leg.final = True
+            leg.done.set()
 
     def _finished(self, leg: _Leg) -> None:
         state = leg.call.final_state or "unfinished"
@@ -402,6 +557,7 @@ class Simulation:
         ringing_now = call.offer.offer_id if call.state == states_pb2.CALL_STATE_RINGING else ""
         answered_states = (states_pb2.CALL_STATE_CONNECTED, states_pb2.CALL_STATE_COMPLETED)
         if leg.offer_id and leg.offer_id != ringing_now and call.state not in answered_states:
+            leg.expired.add(leg.offer_id)
             self._offer_missed(leg, caller_hung_up=call.state == states_pb2.CALL_STATE_ABANDONED)
         if ringing_now and ringing_now != leg.offer_id:
             self._ring(leg, call.offer)
@@ -424,12 +580,127 @@ class Simulation:
             leg.call.answered_at = call.answered_at.ToMilliseconds() / 1000
             self.counters.answered += 1
         if call.state in _FINAL:
-            leg.final = True
-            leg.call.ended_at = time.time()
-            leg.call.final_state = _state_name(call.state)
-            name = leg.call.final_state
-            if name in ("completed", "abandoned", "timed_out", "redirected"):
-                setattr(self.counters, name, getattr(self.counters, name) + 1)
+            self._final(leg, call)
+
+    def _final(self, leg: _Leg, call: pb.Call) -> None:
+        leg.final = True
+        leg.call.ended_at = time.time()
+        leg.call.final_state = _state_name(call.state)
+        name = leg.call.final_state
+        if name in ("completed", "abandoned", "timed_out", "redirected"):
+            setattr(self.counters, name, getattr(self.counters, name) + 1)
+        if call.end_reason in _LOST_REASONS:
+            self.counters.lost_calls += 1
+        leg.done.set()
+
+    # v2: the PBX's session --------------------------------------------------------------
+
+    def _on_session_event(self, event: pb.PbxCallEvent) -> None:
+        """One event of the PBX's session stream, for the leg of its call."""
+        self.counters.stream_messages += 1
+        leg = self._legs.get(event.call.call_id)
+        if leg is None or leg.final:
+            self.counters.unknown_events += 1
+            return
+        self._on_event(leg, event)
+
+    def _on_event(self, leg: _Leg, event: pb.PbxCallEvent) -> None:
+        call, kind = event.call, event.kind
+        leg.version, leg.state = max(leg.version, call.version), call.state
+        if kind == _K.PBX_CALL_EVENT_KIND_OFFERED:
+            if event.offer_id == leg.offer_id:
+                return
+            if leg.offer_id:  # the previous offer ended with our miss report
+                self._offer_missed(leg, caller_hung_up=False)
+            if call.offer.offer_id == event.offer_id:
+                self._ring(leg, call.offer)
+            else:
+                # Already over within the same change (the call shows what came after it):
+                # nothing to ring; what ended it follows on the stream.
+                leg.offer_id, leg.offer_decision = event.offer_id, ""
+                self.counters.offers += 1
+        elif kind == _K.PBX_CALL_EVENT_KIND_OFFER_CANCELLED:
+            leg.expired.add(event.offer_id)
+            pickup = leg.pickups.pop(event.offer_id, None)
+            if pickup is not None:
+                pickup.cancel()  # stop ringing: the agent can no longer pick up
+            if event.reason == "timeout":
+                self.counters.router_timeouts += 1
+            if event.offer_id == leg.offer_id:
+                self._offer_missed(leg, caller_hung_up=False)
+        elif kind == _K.PBX_CALL_EVENT_KIND_QUEUED:
+            if leg.offer_id:
+                self._offer_missed(leg, caller_hung_up=False)
+        elif kind == _K.PBX_CALL_EVENT_KIND_POSITION_CHANGED:
+            self.counters.position_updates += 1
+        elif kind == _K.PBX_CALL_EVENT_KIND_CONNECTED:
+            if event.offer_id in leg.expired:
+                self.counters.late_answers += 1  # reality won: the router took the late answer
+            if leg.offer_id and leg.offer_id != event.offer_id:
+                self._offer_missed(leg, caller_hung_up=False)
+            leg.pickups.clear()
+            self._connected(leg, call)
+        elif kind == _K.PBX_CALL_EVENT_KIND_ENDED:
+            if leg.offer_id and not leg.connected:
+                self._offer_missed(leg, caller_hung_up=call.state == states_pb2.CALL_STATE_ABANDONED)
+            for pickup in leg.pickups.values():
+                pickup.cancel()
+            leg.pickups.clear()
+            if call.state == states_pb2.CALL_STATE_COMPLETED and not leg.connected:
+                # CONNECTED went missing (a fresh session after lost messages)
+                self._connected(leg, call, talk=False)
+            self._final(leg, call)
+
+    def _connected(self, leg: _Leg, call: pb.Call, talk: bool = True) -> None:
+        if leg.connected:
+            return
+        leg.connected = True
+        leg.answering = False
+        leg.offer_id = ""
+        leg.call.agent_id = call.agent_id
+        leg.call.answered_at = time.time() if talk else call.answered_at.ToMilliseconds() / 1000
+        self.counters.answered += 1
+        if talk:
+            for effect in self.side_effects:
+                self._spawn_for_call(leg, effect.call_connected(leg.call), effect)
+            # Not one of the leg's tasks: the end of the call may come before the talk's own
+            # HangupCall returns, and the agent's after-call work follows it.
+            self._spawn(self._talk(leg))
+
+    async def _resync(self, leg: _Leg) -> None:
+        """Brings a leg up to the call as the router has it now (after messages were lost)."""
+        assert self.stub is not None
+        try:
+            call = (await self._rpc(self.stub.GetCall, pb.GetCallRequest(call_id=leg.call.call_id))).call
+        except grpc.aio.AioRpcError as exc:
+            log.warning("simulator.resync_failed", call_id=leg.call.call_id, code=exc.code().name)
+            return
+        if leg.final:
+            return
+        if call.state in _FINAL:
+            kind = _K.PBX_CALL_EVENT_KIND_ENDED
+        elif call.state == states_pb2.CALL_STATE_CONNECTED:
+            kind = _K.PBX_CALL_EVENT_KIND_CONNECTED
+        elif call.state == states_pb2.CALL_STATE_RINGING:
+            kind = _K.PBX_CALL_EVENT_KIND_OFFERED
+        else:
+            kind = _K.PBX_CALL_EVENT_KIND_QUEUED
+        self._on_event(leg, pb.PbxCallEvent(kind=kind, call=call, offer_id=call.offer.offer_id))
+
+    async def _session_lost(self) -> None:
+        """The session was reopened fresh (the router could not resume it, or its lease
+        lapsed): the router has ended the calls it held for this PBX, and their messages are
+        gone. Every call in progress is settled from the router's own view of it."""
+        legs = [leg for leg in self._legs.values() if leg.routed and not leg.final]
+        log.warning("simulator.pbx_session_lost", pbx_id=self.pbx_id, calls=len(legs))
+        await asyncio.gather(*(self._resync(leg) for leg in legs), return_exceptions=True)
+
+    def _take_session_stats(self) -> None:
+        if self.session is None:
+            return
+        st, c = self.session.stats, self.counters
+        c.sessions, c.reconnects, c.resumed, c.fresh_sessions = st.sessions, st.reconnects, st.resumed, st.fresh
+        c.stream_gaps, c.stream_repeats, c.heartbeats = st.gaps, st.repeats, st.heartbeats
 
     def _offer_missed(self, leg: _Leg, caller_hung_up: bool) -> None:
         self.counters.missed_offers += 1
@@ -447,7 +718,10 @@ class Simulation:
         ring_s = offer.ring_timeout.ToMilliseconds() / 1000
         decision, delay_s = self._decide(agent, ring_s)
         leg.offer_decision = decision
-        leg.tasks.append(asyncio.create_task(self._pick_up(leg, offer, agent, decision, delay_s, ring_s)))
+        task = asyncio.create_task(self._pick_up(leg, offer, agent, decision, delay_s, ring_s))
+        leg.tasks.append(task)
+        if self.v2:
+            leg.pickups[offer.offer_id] = task
 
     def _decide(self, agent: VirtualAgent | None, ring_s: float) -> tuple[str, float]:
         """What the offered agent does: answer or reject after a delay, or let it ring out."""
@@ -469,38 +743,56 @@ class Simulation:
     ) -> None:
         assert self.stub is not None
         if decision == "ring_out":
-            # Nobody picks up; the router's ring timer moves the call on and the watch stream
-            # brings the next offer. The agent then sees on their phone whether they were paused.
-            await asyncio.sleep(ring_s + 0.05)
-            if agent is not None:
-                self._spawn(self._check_paused(agent))
-            return
-        await asyncio.sleep(delay_s)
+            await asyncio.sleep(ring_s if self._pbx_ring_timer else ring_s + 0.05)
+            if not self._pbx_ring_timer:
+                # Nobody picks up; the router's ring timer moves the call on and the stream
+                # brings the next offer. The agent then sees on their phone whether they were paused.
+                if agent is not None:
+                    self._spawn(self._check_paused(agent))
+                return
+            # v2: the PBX's own ring timer fired: it stops ringing and says so at once.
+            decision = "no_answer"
+        else:
+            await asyncio.sleep(delay_s)
         if leg.final or leg.offer_id != offer.offer_id:
             return
-        outcome = pb.OFFER_OUTCOME_ANSWERED if decision == "answer" else pb.OFFER_OUTCOME_REJECTED
+        leg.pickups.pop(offer.offer_id, None)  # picked up (or given up): the report goes out whatever comes
+        outcome = {
+            "answer": pb.OFFER_OUTCOME_ANSWERED,
+            "reject": pb.OFFER_OUTCOME_REJECTED,
+            "no_answer": pb.OFFER_OUTCOME_NO_ANSWER,
+        }[decision]
         leg.answering = decision == "answer"
+        request = pb.ReportOfferOutcomeRequest(call_id=leg.call.call_id, offer_id=offer.offer_id, outcome=outcome)
         try:
-            reply = await self.stub.ReportOfferOutcome(
-                pb.ReportOfferOutcomeRequest(call_id=leg.call.call_id, offer_id=offer.offer_id, outcome=outcome),
-                timeout=RPC_TIMEOUT_S,
-            )
+            reply = await self._rpc(self.stub.ReportOfferOutcome, request)
         except grpc.aio.AioRpcError as exc:
+            leg.answering = False
             if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
                 self.counters.stale_reports += 1  # the ring timer or the caller's hangup came first
             else:
                 self.counters.errors += 1
             return
-        finally:
+        if decision == "no_answer":
+            self.counters.pbx_ring_timeouts += 1
+        connected = reply.call.state == states_pb2.CALL_STATE_CONNECTED and reply.call.agent_id == offer.agent_id
+        if self.v2:
+            # The session brings what follows (CONNECTED, the next offer); until CONNECTED
+            # comes, an answered call is not one the caller gives up on.
+            leg.answering = connected and not leg.connected and not leg.final
+        else:
             leg.answering = False
-        self._update(leg, reply.call)
-        if decision == "reject" and agent is not None:
+            if connected and offer.offer_id in leg.expired and not leg.connected:
+                self.counters.late_answers += 1  # reality won: the router took the late answer
+            self._update(leg, reply.call)
+        if decision != "answer" and agent is not None:
             self._spawn(self._check_paused(agent))
 
     async def _talk(self, leg: _Leg) -> None:
         await asyncio.sleep(self.config.scaled(leg.call.planned_talk_s))
         agent_id = leg.call.agent_id
-        if await self._hangup(leg, "talk_over") and leg.call.final_state == "completed":
+        ended = await self._hangup(leg, "talk_over")
+        if ended is not None and ended.state == states_pb2.CALL_STATE_COMPLETED:
             self._spawn(self._after_call_work(agent_id))
 
     async def _patience(self, leg: _Leg, patience_s: float) -> None:
@@ -508,16 +800,41 @@ class Simulation:
         if not leg.connected and not leg.answering and not leg.final:
             await self._hangup(leg, "caller_gave_up")
 
-    async def _hangup(self, leg: _Leg, why: str) -> bool:
+    async def _hangup(self, leg: _Leg, why: str) -> pb.Call | None:
+        """HangupCall; the call as the router answered (None if it could not)."""
         assert self.stub is not None
         try:
-            reply = await self.stub.HangupCall(pb.HangupCallRequest(call_id=leg.call.call_id), timeout=RPC_TIMEOUT_S)
+            reply = await self._rpc(self.stub.HangupCall, pb.HangupCallRequest(call_id=leg.call.call_id))
         except grpc.aio.AioRpcError as exc:
             log.warning("simulator.hangup_failed", call_id=leg.call.call_id, why=why, code=exc.code().name)
             self.counters.errors += 1
-            return False
-        self._update(leg, reply.call)
-        return True
+            return None
+        if not self.v2:  # v2: the session's ENDED event settles the leg
+            self._update(leg, reply.call)
+        return reply.call
+
+    @property
+    def _pbx_ring_timer(self) -> bool:
+        return self.v2 and self.config.ring_timer == "pbx"
+
+    async def _rpc(self, method, request):
+        """One PBX RPC, repeated with backoff while the router is UNAVAILABLE (a replica
+        stopping, the channel moving to another one) or a stopping replica CANCELLED it, for
+        up to RETRY_BUDGET_S."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RETRY_BUDGET_S
+        delay, retry = 0.05, False
+        while True:
+            timeout = RPC_TIMEOUT_S if not retry else max(0.5, min(RPC_TIMEOUT_S, deadline - loop.time()))
+            try:
+                return await method(request, timeout=timeout, wait_for_ready=retry or None)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in _RETRYABLE or loop.time() + delay > deadline:
+                    raise
+            self.counters.rpc_retries += 1
+            retry = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     # Agents --------------------------------------------------------------------------
 
@@ -530,7 +847,7 @@ class Simulation:
         await asyncio.sleep(cfg.scaled(work_s))
         assert self.stub is not None
         try:
-            await self.stub.EndWrapUp(pb.EndWrapUpRequest(agent_id=agent_id), timeout=RPC_TIMEOUT_S)
+            await self._rpc(self.stub.EndWrapUp, pb.EndWrapUpRequest(agent_id=agent_id))
             self.counters.early_wrap_up_ends += 1
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:  # the timer came first: fine
@@ -543,7 +860,7 @@ class Simulation:
             return
         assert self.stub is not None
         try:
-            reply = await self.stub.GetAgent(pb.GetAgentRequest(agent_id=agent.agent_id), timeout=RPC_TIMEOUT_S)
+            reply = await self._rpc(self.stub.GetAgent, pb.GetAgentRequest(agent_id=agent.agent_id))
         except grpc.aio.AioRpcError:
             self.counters.errors += 1
             return
@@ -554,7 +871,7 @@ class Simulation:
         self.counters.agents_paused += 1
         try:
             await asyncio.sleep(self.config.scaled(self.config.comeback.draw(self.rng)))
-            await self.stub.ResumeAgent(pb.ResumeAgentRequest(agent_id=agent.agent_id), timeout=RPC_TIMEOUT_S)
+            await self._rpc(self.stub.ResumeAgent, pb.ResumeAgentRequest(agent_id=agent.agent_id))
             self.counters.agents_resumed += 1
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
@@ -597,9 +914,28 @@ class Simulation:
             f" | abandoned {c.abandoned} timed out {c.timed_out + c.redirected}"
             f" | waiting {'?' if waiting is None else waiting} ringing {ringing} talking {talking}"
             f" | paused agents {c.agents_paused} resumed {c.agents_resumed}"
+            + f" | {self.pbx_summary()}"
             + (f" | errors {c.errors}" if c.errors else "")
             + "".join(f" | {text}" for text in (e.summary() for e in self.side_effects) if text)
         )
+
+    def pbx_summary(self) -> str:
+        """The PBX's link to the router: stream messages (per routed call), and for v2 the
+        session's reconnects, the calls lost with it and the router's late-answer verdicts."""
+        self._take_session_stats()
+        c = self.counters
+        per_call = f" ({c.stream_messages / c.routed:.1f}/call)" if c.routed else ""
+        if not self.v2:
+            return f"pbx v1 watch streams {c.watch_streams} msgs {c.stream_messages}{per_call}"
+        text = (
+            f"pbx v2 {self.pbx_id} msgs {c.stream_messages}{per_call} reconnects {c.reconnects}"
+            f" lost calls {c.lost_calls} late answers {c.late_answers}"
+        )
+        if c.router_timeouts:
+            text += f" router timeouts {c.router_timeouts}"
+        if c.stream_gaps or c.stream_repeats:
+            text += f" GAPS {c.stream_gaps} REPEATS {c.stream_repeats}"
+        return text
 
     async def print_summary(self, final: bool = False) -> None:
         print(self.summary_line(await self.waiting_now(), final), file=self.out, flush=True)
