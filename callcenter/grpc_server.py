@@ -3,7 +3,10 @@ reflection and the logging interceptor, started and stopped in one place."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
+import sys
 import time
 from collections.abc import Callable, Iterable
 
@@ -12,6 +15,8 @@ import redis.exceptions
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+
+from callcenter import errors
 
 log = structlog.get_logger(__name__)
 
@@ -112,31 +117,66 @@ class LogContextInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
 
-def domain_errors(
-    error_type: type[Exception],
-    status_for: Callable[[Exception], grpc.StatusCode],
-    store: str,
-    storage_errors: bool = False,
-):
-    """The decorator every servicer's handlers wear: a domain error (error_type) becomes the
-    gRPC status status_for gives, with its message; a Redis outage becomes UNAVAILABLE
-    ("<store> is unreachable; retry"); with storage_errors, so does a failing disk."""
+_STATUS: tuple[tuple[type[errors.DomainError], grpc.StatusCode], ...] = (
+    (errors.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
+    (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.Aborted, grpc.StatusCode.ABORTED),
+    (errors.OutOfRange, grpc.StatusCode.OUT_OF_RANGE),
+    (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.DataLoss, grpc.StatusCode.DATA_LOSS),
+)
+
+
+def status_for(exc: errors.DomainError) -> grpc.StatusCode:
+    """The gRPC status of a domain refusal: the one place that maps them."""
+    for cls, code in _STATUS:
+        if isinstance(exc, cls):
+            return code
+    return grpc.StatusCode.FAILED_PRECONDITION  # a refusal of a kind not listed: still not INTERNAL
+
+
+async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, store: str, storage_errors: bool) -> None:
+    if isinstance(exc, errors.DomainError):
+        await context.abort(status_for(exc), str(exc))
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        log.warning("redis.unavailable", error=str(exc))
+        await context.abort(grpc.StatusCode.UNAVAILABLE, f"{store} is unreachable; retry")
+    if storage_errors and isinstance(exc, OSError):
+        log.error("storage.failed", error=str(exc))  # what was committed is kept
+        await context.abort(grpc.StatusCode.UNAVAILABLE, f"the storage failed ({exc}); retry")
+    raise exc
+
+
+_HANDLED = (errors.DomainError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+def domain_errors(store: str, storage_errors: bool = False):
+    """The decorator every servicer's handlers wear, unary and streaming alike: a domain
+    refusal becomes its gRPC status (status_for) with its message; a Redis outage becomes
+    UNAVAILABLE ("<store> is unreachable; retry"); with storage_errors, so does a failing disk."""
 
     def decorate(handler):
+        if inspect.isasyncgenfunction(handler):
+
+            @functools.wraps(handler)
+            async def streaming(self, request, context):
+                try:
+                    async for response in handler(self, request, context):
+                        yield response
+                except _HANDLED as exc:
+                    await _abort_for(exc, context, store, storage_errors)
+
+            return streaming
+
         @functools.wraps(handler)
         async def wrapper(self, request, context):
             try:
                 return await handler(self, request, context)
-            except error_type as exc:
-                await context.abort(status_for(exc), str(exc))
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                log.warning("redis.unavailable", error=str(exc))
-                await context.abort(grpc.StatusCode.UNAVAILABLE, f"{store} is unreachable; retry")
-            except OSError as exc:
-                if not storage_errors:
-                    raise
-                log.error("storage.failed", error=str(exc))  # what was committed is kept
-                await context.abort(grpc.StatusCode.UNAVAILABLE, f"the storage failed ({exc}); retry")
+            except _HANDLED as exc:
+                await _abort_for(exc, context, store, storage_errors)
 
         return wrapper
 
@@ -146,6 +186,10 @@ def domain_errors(
 def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:
     code = context.code()
     name = code.name if isinstance(code, grpc.StatusCode) else "OK"
+    failure = sys.exc_info()[1]  # set while the handler's exception propagates through `finally`
+    if name == "OK" and failure is not None and not isinstance(failure, asyncio.CancelledError | GeneratorExit):
+        name = "UNKNOWN"  # grpc answers an unexpected exception with UNKNOWN
+        log.error("rpc.crashed", error=repr(failure)[:500])
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
     if name == "OK":
         log.debug("rpc.done", code=name, ms=elapsed_ms)

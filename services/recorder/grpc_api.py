@@ -1,49 +1,31 @@
 """The recorder's gRPC servicer: each handler reads the request, calls one domain method and
-converts the answer. Domain errors become gRPC status codes in one place (`_STATUS`)."""
+converts the answer. Domain errors become gRPC status codes in one place
+(`callcenter.grpc_server.domain_errors`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import grpc
-import redis.exceptions
 import structlog
 
+from callcenter import errors
 from callcenter.event_stream import duration_ms, timestamp_ms
 from callcenter.grpc_server import domain_errors
 from callcenter.recorder.v1 import recorder_pb2 as pb
 from callcenter.recorder.v1 import recorder_pb2_grpc
 from services.recorder.model import (
-    AlreadyExists,
     AudioCodec,
-    Busy,
     Chunk,
     End,
-    FailedPrecondition,
     InvalidArgument,
     Leg,
-    NotFound,
-    OutOfRange,
-    RecorderError,
     Recording,
-    TooLarge,
     UploadMetadata,
     UploadState,
 )
-from services.recorder.recorder import Recorder, ShuttingDown
+from services.recorder.recorder import Recorder
 
 log = structlog.get_logger(__name__)
-
-_STATUS: list[tuple[type[RecorderError], grpc.StatusCode]] = [
-    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (NotFound, grpc.StatusCode.NOT_FOUND),
-    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
-    (Busy, grpc.StatusCode.ABORTED),
-    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
-    (OutOfRange, grpc.StatusCode.OUT_OF_RANGE),
-    (TooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (ShuttingDown, grpc.StatusCode.UNAVAILABLE),
-]
 
 CODEC_FROM_PB = {
     pb.AUDIO_CODEC_PCM_S16LE: AudioCodec.PCM_S16LE,
@@ -60,14 +42,7 @@ STATE_TO_PB = {
 }
 
 
-def _status_for(exc: RecorderError) -> grpc.StatusCode:
-    for cls, code in _STATUS:
-        if isinstance(exc, cls):
-            return code
-    return grpc.StatusCode.INTERNAL
-
-
-_domain_errors = domain_errors(RecorderError, _status_for, "the recorder's catalog", storage_errors=True)
+_domain_errors = domain_errors("the recorder's catalog", storage_errors=True)
 
 
 def _leg(value: int, field: str) -> Leg:
@@ -156,6 +131,7 @@ class RecorderServicer(recorder_pb2_grpc.RecorderServiceServicer):
     async def GetRecording(self, request, context):
         return pb.GetRecordingResponse(recording=recording_to_pb(await self.recorder.get(request.recording_id)))
 
+    @_domain_errors
     async def DownloadRecording(self, request, context):
         try:
             recording, chunks = await self.recorder.read(request.recording_id, request.offset, request.length)
@@ -165,12 +141,8 @@ class RecorderServicer(recorder_pb2_grpc.RecorderServiceServicer):
                     offset=offset, data=data, total_size=recording.size_bytes, content_type=recording.content_type
                 )
                 offset += len(data)
-        except RecorderError as exc:
-            await context.abort(_status_for(exc), str(exc))
         except FileNotFoundError:
-            await context.abort(grpc.StatusCode.DATA_LOSS, f"recording {request.recording_id}'s file is missing")
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the recorder's catalog is unreachable; retry")
+            raise errors.DataLoss(f"recording {request.recording_id}'s file is missing") from None
 
     @_domain_errors
     async def ListRecordings(self, request, context):

@@ -5,44 +5,19 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from callcenter import errors
 from callcenter.call_ids import call_id_problem
 from services.recorder import codecs
 
-
-class RecorderError(Exception):
-    """A request the recorder refuses; the gRPC layer maps each subclass to a status code."""
-
-
-class InvalidArgument(RecorderError):
-    """A request field is missing or wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class NotFound(RecorderError):
-    """No such recording or upload."""
-
-
-class AlreadyExists(RecorderError):
-    """The call leg already has a stored recording."""
-
-
-class Busy(RecorderError):
-    """Another upload of the same call leg is running now (retry after it ends)."""
-
-
-class FailedPrecondition(RecorderError):
-    """The request does not fit the current state (a resume that does not match, a held recording)."""
-
-
-class OutOfRange(RecorderError):
-    """An offset past what exists (a resume past the committed offset, a download past the end)."""
-
-
-class TooLarge(RecorderError):
-    """An upload over the size limit; nothing of it is kept."""
+# The recorder's refusals are the kernel's (callcenter.errors), under the recorder's names.
+RecorderError = errors.DomainError
+InvalidArgument = errors.InvalidArgument
+NotFound = errors.NotFound
+AlreadyExists = errors.AlreadyExists  # the call leg already has a stored recording
+Busy = errors.Aborted  # another upload of the same call leg is running now
+FailedPrecondition = errors.FailedPrecondition
+OutOfRange = errors.OutOfRange  # a resume past the committed offset, a download past the end
+TooLarge = errors.ResourceExhausted  # an upload over the size limit; nothing of it is kept
 
 
 class AudioCodec(enum.StrEnum):

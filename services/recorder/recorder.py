@@ -31,7 +31,7 @@ from typing import BinaryIO, TypeVar
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter import event_stream
+from callcenter import errors, event_stream
 from callcenter.clock import Clock
 from services.recorder import wav
 from services.recorder.catalog import Catalog
@@ -45,7 +45,6 @@ from services.recorder.model import (
     Leg,
     NotFound,
     OutOfRange,
-    RecorderError,
     Recording,
     TooLarge,
     UploadMetadata,
@@ -62,7 +61,7 @@ DAY_MS = 86_400_000
 _CONVERT_BLOCK = 1 << 20  # bytes of raw audio converted at a time when writing the WAV file
 
 
-class ShuttingDown(RecorderError):
+class ShuttingDown(errors.Unavailable):
     """The recorder is stopping and takes no new uploads."""
 
 

@@ -1,16 +1,15 @@
 """The router's gRPC servicer: each handler reads the request, calls one domain method and
-converts the answer. Domain errors become gRPC status codes in one place (`_status_for`)."""
+converts the answer. Domain errors become gRPC status codes in one place
+(`callcenter.grpc_server.domain_errors`), streaming RPCs included."""
 
 from __future__ import annotations
 
-import grpc
-import redis.exceptions
 import structlog
 
 from callcenter.grpc_server import domain_errors
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
 from services.router import convert
-from services.router.model import IllegalState, InvalidArgument, NotFound, OutOfRange, PbxSession, RouterError
+from services.router.model import InvalidArgument, PbxSession
 from services.router.pbx_sessions import Hello, serve_session
 from services.router.router import Router
 from services.router.watch import CallWatchHub, watch_call
@@ -18,19 +17,7 @@ from services.router.watch import CallWatchHub, watch_call
 log = structlog.get_logger(__name__)
 
 
-def _status_for(exc: Exception) -> grpc.StatusCode:
-    if isinstance(exc, InvalidArgument):
-        return grpc.StatusCode.INVALID_ARGUMENT
-    if isinstance(exc, NotFound):
-        return grpc.StatusCode.NOT_FOUND
-    if isinstance(exc, IllegalState):
-        return grpc.StatusCode.FAILED_PRECONDITION
-    if isinstance(exc, OutOfRange):
-        return grpc.StatusCode.OUT_OF_RANGE
-    return grpc.StatusCode.UNAVAILABLE
-
-
-_domain_errors = domain_errors(RouterError, _status_for, "the router's store")
+_domain_errors = domain_errors("the router's store")
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
@@ -158,40 +145,32 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         moved = await self.router.reassign_clients(request.from_agent_id, request.to_agent_id, tuple(request.numbers))
         return router_pb2.ReassignClientsResponse(clients_moved=moved)
 
+    @_domain_errors
     async def WatchCall(self, request, context):
-        try:
-            async for call in watch_call(self.router, self.hub, request.call_id):
-                yield router_pb2.WatchCallResponse(call=convert.call_to_pb(call))
-        except RouterError as exc:
-            await context.abort(_status_for(exc), str(exc))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")
+        async for call in watch_call(self.router, self.hub, request.call_id):
+            yield router_pb2.WatchCallResponse(call=convert.call_to_pb(call))
 
+    @_domain_errors
     async def PbxSession(self, request_iterator, context):
         try:
             first = await anext(request_iterator)
         except StopAsyncIteration:
             return
-        try:
-            hello = _hello_from_pb(first)
-            structlog.contextvars.bind_contextvars(pbx_id=hello.pbx_id)
+        hello = _hello_from_pb(first)
+        structlog.contextvars.bind_contextvars(pbx_id=hello.pbx_id)
 
-            async def heartbeats():
-                async for request in request_iterator:
-                    if request.WhichOneof("message") != "heartbeat":
-                        raise InvalidArgument("message", "after the hello a PBX sends only heartbeats")
-                    yield request.heartbeat.handled_sequence
+        async def heartbeats():
+            async for request in request_iterator:
+                if request.WhichOneof("message") != "heartbeat":
+                    raise InvalidArgument("message", "after the hello a PBX sends only heartbeats")
+                yield request.heartbeat.handled_sequence
 
-            grace = self.router.store.pbx.ring_grace_ms
-            async for item in serve_session(self.router, hello, heartbeats()):
-                if isinstance(item, PbxSession):
-                    yield convert.pbx_opened_to_pb(item, grace)
-                else:
-                    yield convert.pbx_message_to_pb(item)
-        except RouterError as exc:
-            await context.abort(_status_for(exc), str(exc))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the router's store is unreachable; retry")
+        grace = self.router.store.pbx.ring_grace_ms
+        async for item in serve_session(self.router, hello, heartbeats()):
+            if isinstance(item, PbxSession):
+                yield convert.pbx_opened_to_pb(item, grace)
+            else:
+                yield convert.pbx_message_to_pb(item)
 
 
 def _hello_from_pb(request: router_pb2.PbxSessionRequest) -> Hello:

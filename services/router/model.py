@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from callcenter import queue_settings
+from callcenter import errors, queue_settings
 
 AGENT_STATES = ("logged_out", "available", "paused", "reserved", "on_call", "wrap_up")
 CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out", "redirected")
@@ -28,26 +28,15 @@ MAX_ATTRIBUTE_LENGTH = 256
 MAX_TEXT = 256
 
 
-class RouterError(Exception):
-    """A request the router refuses; the message is meant for the caller."""
+# The router's refusals are the kernel's (callcenter.errors), under the router's names.
+RouterError = errors.DomainError
+InvalidArgument = errors.InvalidArgument
+NotFound = errors.NotFound
+OutOfRange = errors.OutOfRange
 
 
-class InvalidArgument(RouterError):
-    def __init__(self, field_name: str, problem: str) -> None:
-        super().__init__(f"{field_name}: {problem}")
-        self.field = field_name
-
-
-class NotFound(RouterError):
-    pass
-
-
-class IllegalState(RouterError):
+class IllegalState(errors.FailedPrecondition):
     """The transition is not allowed from the current state (named in `state`)."""
-
-    def __init__(self, message: str, state: str) -> None:
-        super().__init__(message)
-        self.state = state
 
 
 class StaleOffer(IllegalState):
@@ -60,14 +49,6 @@ class NotAllowed(IllegalState):
 
 class LeaseLapsed(IllegalState):
     """A PBX session's lease lapsed before its heartbeat came; its calls have ended."""
-
-
-class OutOfRange(RouterError):
-    """A PBX asked to resume from a sequence the router does not have."""
-
-    def __init__(self, message: str, state: str = "") -> None:
-        super().__init__(message)
-        self.state = state
 
 
 # A queue's settings are declared once, in the kernel.

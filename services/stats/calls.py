@@ -81,9 +81,9 @@ def _decode_token(token: str) -> tuple[int, str]:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         score, member = int(data["s"]), data["m"]
     except (ValueError, KeyError, TypeError, OverflowError):
-        raise InvalidArgument("page_token: not a token this service issued") from None
+        raise InvalidArgument("page_token", "not a token this service issued") from None
     if not (0 <= score < 2**62) or not isinstance(member, str) or call_id_problem(member):
-        raise InvalidArgument("page_token: not a token this service issued")
+        raise InvalidArgument("page_token", "not a token this service issued")
     return score, member
 
 
@@ -121,7 +121,7 @@ class CallReader:
     async def get(self, call_id: str) -> CallRecord:
         problem = call_id_problem(call_id)
         if problem:
-            raise InvalidArgument(f"call_id: {problem}")
+            raise InvalidArgument("call_id", f"{problem}")
         (record,) = await self.load([call_id])
         if record is None:
             raise NotFound(f"call {call_id} has no record")

@@ -3,7 +3,6 @@ converts the answer. Domain errors become gRPC status codes in one place (`_doma
 
 from __future__ import annotations
 
-import grpc
 import structlog
 
 from callcenter.common.v1 import states_pb2
@@ -18,11 +17,9 @@ from services.stats.model import (
     CallRecord,
     InvalidArgument,
     LeadFigures,
-    NotFound,
     QueueFigures,
     QueueNow,
     Range,
-    StatsError,
 )
 from services.stats.stats import PeriodSpec, Stats
 
@@ -50,15 +47,7 @@ LEAD_FILTER_FROM_PB = {
 MAX_PAGE = 500
 
 
-def _status_for(exc: Exception) -> grpc.StatusCode:
-    if isinstance(exc, InvalidArgument):
-        return grpc.StatusCode.INVALID_ARGUMENT
-    if isinstance(exc, NotFound):
-        return grpc.StatusCode.NOT_FOUND
-    return grpc.StatusCode.FAILED_PRECONDITION
-
-
-_domain_errors = domain_errors(StatsError, _status_for, "the stats store")
+_domain_errors = domain_errors("the stats store")
 
 
 def _set(ts) -> bool:
@@ -204,10 +193,10 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
     if request.HasField("received"):
         start, end = request.received.start.ToMilliseconds(), request.received.end.ToMilliseconds()
         if _set(request.received.end) and end <= start:
-            raise InvalidArgument("received: end must be after start")
+            raise InvalidArgument("received", "end must be after start")
         received = Range(start, end if _set(request.received.end) else 2**62)
     if request.outcome and request.outcome not in OUTCOME_FROM_PB:
-        raise InvalidArgument(f"outcome: unknown value {request.outcome}")
+        raise InvalidArgument("outcome", f"unknown value {request.outcome}")
     return CallFilter(
         received=received,
         agent_id=request.agent_id,
@@ -227,7 +216,7 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     @_domain_errors
     async def GetBoard(self, request, context):
         if request.overdue_after.ToMilliseconds() < 0:
-            raise InvalidArgument("overdue_after: must not be negative")
+            raise InvalidArgument("overdue_after", "must not be negative")
         board = await self.stats.board(request.overdue_after.ToMilliseconds())
         now = board.now_ms
         return pb.GetBoardResponse(
@@ -250,6 +239,7 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
             overdue_after=duration_ms(board.overdue_after_ms),
         )
 
+    @_domain_errors
     async def WatchBoard(self, request, context):
         async for change in self.stats.changes(frozenset(request.queues)):
             now = self.stats.clock.now_ms()
@@ -272,7 +262,7 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     async def GetQueueStats(self, request, context):
         threshold_ms = request.service_level_threshold.ToMilliseconds()
         if threshold_ms < 0 or threshold_ms % 1000:
-            raise InvalidArgument("service_level_threshold: whole seconds expected")
+            raise InvalidArgument("service_level_threshold", "whole seconds expected")
         r, threshold_s, queues = await self.stats.queue_figures(
             period_spec(request.period), list(request.queues), threshold_ms // 1000
         )
@@ -288,7 +278,7 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     @_domain_errors
     async def ListCallRecords(self, request, context):
         if not 0 <= request.page_size <= MAX_PAGE:
-            raise InvalidArgument(f"page_size: 0 to {MAX_PAGE} expected")
+            raise InvalidArgument("page_size", f"0 to {MAX_PAGE} expected")
         records, token = await self.stats.call_records(
             call_filter(request), request.page_size or 50, request.page_token
         )
@@ -320,13 +310,13 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     @_domain_errors
     async def GetLead(self, request, context):
         if not request.lead_id:
-            raise InvalidArgument("lead_id: required")
+            raise InvalidArgument("lead_id", "required")
         return pb.GetLeadResponse(lead=lead_pb(await self.stats.lead(request.lead_id, period_spec(request.period))))
 
     @_domain_errors
     async def ListLeads(self, request, context):
         which = LEAD_FILTER_FROM_PB.get(request.filter)
         if which is None:
-            raise InvalidArgument("filter: unknown value")
+            raise InvalidArgument("filter", "unknown value")
         leads = await self.stats.leads(which, period_spec(request.period), request.agent_id)
         return pb.ListLeadsResponse(leads=[lead_pb(lead) for lead in leads])

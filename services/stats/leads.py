@@ -20,12 +20,12 @@ LEAD_ID = re.compile(r"^[A-Za-z0-9_.:#-]{1,128}$")
 
 def check_lead_id(lead_id: str) -> None:
     if not LEAD_ID.match(lead_id):
-        raise InvalidArgument(f"lead_id: 1-128 letters, digits or _.:#- expected, got {lead_id!r}")
+        raise InvalidArgument("lead_id", f"1-128 letters, digits or _.:#- expected, got {lead_id!r}")
 
 
 def check_stage(stage: str, field: str = "stage") -> None:
     if stage not in LEAD_STAGES:
-        raise InvalidArgument(f"{field}: one of {', '.join(LEAD_STAGES)} expected, got {stage!r}")
+        raise InvalidArgument(f"{field}", f"one of {', '.join(LEAD_STAGES)} expected, got {stage!r}")
 
 
 class LeadReports:
@@ -48,7 +48,7 @@ class LeadReports:
     async def assigned(self, lead_id: str, agent_id: str, at_ms: int) -> str:
         check_lead_id(lead_id)
         if not agent_id:
-            raise InvalidArgument("agent_id: required")
+            raise InvalidArgument("agent_id", "required")
         return await event_stream.append(
             self.redis, self.tenant, "lead_assigned", at_ms, maxlen=self.maxlen, lead_id=lead_id, agent_id=agent_id
         )

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from callcenter import errors
 
-class StatsError(Exception):
-    """A request the stats service cannot answer as asked."""
-
-
-class InvalidArgument(StatsError):
-    """A request field is wrong; the message starts with the field's name."""
-
-
-class NotFound(StatsError):
-    pass
+# The stats service's refusals are the kernel's (callcenter.errors).
+StatsError = errors.DomainError
+InvalidArgument = errors.InvalidArgument
+NotFound = errors.NotFound
 
 
 LEAD_STAGES = ("lead", "in_work", "payment", "fulfilled", "refused")

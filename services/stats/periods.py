@@ -22,7 +22,7 @@ def zone(name: str) -> ZoneInfo:
             raise ValueError("too long")
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidArgument(f"period.time_zone: unknown IANA time zone {name[:64]!r}") from None
+        raise InvalidArgument("period.time_zone", f"unknown IANA time zone {name[:64]!r}") from None
 
 
 def day_range(day: dt.date, tz: ZoneInfo) -> Range:
@@ -36,9 +36,9 @@ def parse_day(text: str, field: str = "period.day") -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidArgument(f"{field}: expected YYYY-MM-DD, got {text[:40]!r}") from None
+        raise InvalidArgument(f"{field}", f"expected YYYY-MM-DD, got {text[:40]!r}") from None
     if not dt.date(1970, 1, 2) <= day <= dt.date(9999, 12, 30):
-        raise InvalidArgument(f"{field}: {text} is outside 1970-01-02 .. 9999-12-30")
+        raise InvalidArgument(f"{field}", f"{text} is outside 1970-01-02 .. 9999-12-30")
     return day
 
 
@@ -48,7 +48,7 @@ def local_day(ms: int, tz: ZoneInfo) -> dt.date:
 
 def widen(start_ms: int, end_ms: int) -> Range:
     if end_ms <= start_ms:
-        raise InvalidArgument("period.range: end must be after start")
+        raise InvalidArgument("period.range", "end must be after start")
     start = start_ms // QUARTER_MS * QUARTER_MS
     end = -(-end_ms // QUARTER_MS) * QUARTER_MS
     return Range(start, end)

@@ -135,7 +135,7 @@ class Stats:
         self, spec: PeriodSpec, queues: list[str], threshold_s: int = 0
     ) -> tuple[Range, int, list[QueueFigures]]:
         if not 0 <= threshold_s <= MAX_THRESHOLD_S:
-            raise InvalidArgument(f"service_level_threshold: at most {MAX_THRESHOLD_S} s (a day)")
+            raise InvalidArgument("service_level_threshold", f"at most {MAX_THRESHOLD_S} s (a day)")
         r, _tz = self.resolve(spec)
         names = queues or sorted(await self.redis.smembers(self.keys.queues))
         threshold = threshold_s or self.figures.service_level_threshold_s

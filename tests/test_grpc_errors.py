@@ -1,0 +1,53 @@
+"""Domain refusals map to gRPC statuses in one place, streaming RPCs included; a crash is
+logged as a failure, never as OK."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from structlog.testing import capture_logs
+
+from callcenter import errors
+from callcenter.grpc_server import status_for
+from callcenter.router.v1 import router_pb2 as pb
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (errors.InvalidArgument("f", "bad"), grpc.StatusCode.INVALID_ARGUMENT),
+        (errors.NotFound("x"), grpc.StatusCode.NOT_FOUND),
+        (errors.FailedPrecondition("x", "s"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.OutOfRange("x"), grpc.StatusCode.OUT_OF_RANGE),
+        (errors.Aborted("x"), grpc.StatusCode.ABORTED),
+        (errors.ResourceExhausted("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (errors.Unavailable("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.DataLoss("x"), grpc.StatusCode.DATA_LOSS),
+    ],
+)
+def test_every_refusal_has_its_status(error, code):
+    assert status_for(error) == code
+
+
+async def test_a_streaming_rpc_refuses_like_a_unary_one(router_stub):
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        async for _ in router_stub.WatchCall(pb.WatchCallRequest(call_id="nobody")):
+            pass
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_an_rpc_that_crashes_is_logged_as_failed_not_ok(start_replica, monkeypatch):
+    replica = await start_replica()
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(replica.router, "list_queues", crash)
+    from callcenter.router.v1 import router_pb2_grpc
+
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+        with capture_logs() as logs, pytest.raises(grpc.aio.AioRpcError) as failed:
+            await router_pb2_grpc.RouterServiceStub(channel).ListQueues(pb.ListQueuesRequest())
+    assert failed.value.code() == grpc.StatusCode.UNKNOWN
+    lines = [line for line in logs if line.get("event") in ("rpc.failed", "rpc.done")]
+    assert [line["code"] for line in lines] == ["UNKNOWN"]
