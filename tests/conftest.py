@@ -60,14 +60,18 @@ async def start_replica(redis, redis_url, tenant):
     import dataclasses
 
     from callcenter.config import CommonConfig
-    from services.router.config import RouterConfig
+    from services.router.config import PbxSettings, RouterConfig
     from services.router.server import RouterReplica
 
     started: list[RouterReplica] = []
 
     async def start(**overrides) -> RouterReplica:
         config = RouterConfig(
-            common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, timer_poll_ms=10, shutdown_grace_s=0.5
+            common=CommonConfig(redis_url=redis_url, tenant=tenant),
+            port=0,
+            timer_poll_ms=10,
+            shutdown_grace_s=0.5,
+            pbx=PbxSettings(position_interval_ms=200),  # positions move within a test's patience
         )
         replica = RouterReplica(dataclasses.replace(config, **overrides), redis)
         await replica.start()

@@ -61,7 +61,7 @@ class PbxClient:
                     if response.WhichOneof("message") == "opened":
                         self.opened = response.opened
                     else:
-                        self.events.append(response.event)
+                        self.events.extend(response.events.events)
                     self._new.notify_all()
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:

@@ -28,6 +28,7 @@ class RouterProcess:
             "CALLCENTER_ROUTER_PORT": "0",
             "CALLCENTER_ROUTER_PORT_FILE": str(self.port_file),
             "CALLCENTER_ROUTER_TIMER_POLL_MS": "10",
+            "CALLCENTER_PBX_POSITION_INTERVAL_MS": "200",
             "CALLCENTER_LOG_FORMAT": "json",
             "CALLCENTER_LOG_LEVEL": "warning",
             **env,

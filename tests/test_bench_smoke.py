@@ -37,6 +37,18 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
             "1",
             "--upload-audio-s",
             "2",
+            "--pbx-seconds",
+            "3",
+            "--pbx-in-flight",
+            "6",
+            "--pbx-agents",
+            "3",
+            "--pbx-ring-timeout-ms",
+            "300",
+            "--pbx-wrap-up-ms",
+            "100",
+            "--pbx-ring-grace-ms",
+            "200",
             "--output",
             str(output),
         ],
@@ -61,6 +73,31 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
         assert s["timers"][phase]["failover_event_lateness"]["n"] > 0
         assert s["timers"][phase]["wrap_up_release_lateness"]["n"] > 0
     assert [p["agents"] for p in s["scale"]] == [3, 12] and all(p["route"]["n"] > 0 for p in s["scale"])
+    # PBX at load: three replicas, one session per PBX process, every message accounted for
+    assert "pbx: 6 in flight, 3 replicas" in done.stdout
+    pbx = s["pbx"]
+    assert pbx["settings"]["replicas"] == 3 and pbx["bare_lifecycle_cpu_ms_per_call"] > 0
+    (point,) = pbx["points"]
+    assert point["in_flight"] == 6 and len(point["pbx"]) == 3
+    assert [x["ring_timer"] for x in point["pbx"]] == ["pbx", "pbx", "router"]
+    assert all(x["session_error"] == "" and x["messages"] > 0 for x in point["pbx"])
+    assert point["calls"]["started"] > 0 and point["errors"] == 0
+    assert point["negative_durations"] == 0 and point["short_offers"] == 0
+    stream = point["stream"]
+    assert stream["sequence_problems"] == {"gaps": 0, "repeats": 0} and stream["calls_without_ended_message"] == 0
+    received, expected = stream["kinds_received"], stream["kinds_expected_from_event_stream"]
+    for kind in ("offered", "offer_cancelled", "queued", "connected", "ended"):
+        assert received.get(kind, 0) == expected[kind], kind
+    assert point["router_cpu_ms_per_call"] is None or point["router_cpu_ms_per_call"] > 0
+    for name in ("offer_expiry_lateness", "wrap_up_lateness", "ring_time_left_at_pbx"):
+        assert set(point[name]) == {"n", "p50_ms", "p99_ms", "max_ms", "mean_ms"}
+    assert set(point["targets"]) == {
+        "lateness_p99_le_20ms",
+        "no_short_offers",
+        "no_negative_durations",
+        "cpu_le_2x_bare_lifecycle",
+        "messages_le_transitions_plus_positions",
+    }
     # The recorder and the stats are measured when their services are there (other teams';
     # a failure of theirs is reported in the results, not raised), else placeholders stand.
     recorder, stats = s["recorder"], s["stats"]

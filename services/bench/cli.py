@@ -14,11 +14,11 @@ def _scale_list(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
     if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("agent counts must be at least 1")
+        raise argparse.ArgumentTypeError("counts must be at least 1")
     return values
 
 
-SECTIONS = ("echo", "router", "timers", "scale", "recorder", "stats")
+SECTIONS = ("echo", "router", "timers", "scale", "pbx", "recorder", "stats")
 
 
 def _sections(text: str) -> list[str]:
@@ -46,13 +46,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-concurrency", type=int, default=4, help="parallel timer probes of each kind")
     parser.add_argument("--ring-timeout-ms", type=int, default=200, help="ring timeout of the failover probes")
     parser.add_argument("--wrap-up-ms", type=int, default=300, help="wrap-up of the wrap-up probes")
+    parser.add_argument(
+        "--pbx-in-flight",
+        type=_scale_list,
+        default=[100, 400],
+        help="calls in flight of the PBX-at-load section, one point each (default: 100,400)",
+    )
+    parser.add_argument("--pbx-seconds", type=float, default=45.0, help="seconds of load per PBX point (default: 45)")
+    parser.add_argument("--pbx-agents", type=int, default=50, help="agents of the PBX section (default: 50)")
+    parser.add_argument("--pbx-replicas", type=int, default=3, help="router processes of the PBX section (default: 3)")
+    parser.add_argument(
+        "--pbx-clients",
+        type=int,
+        default=3,
+        help="PBX processes, one session each; the last leaves the ring timer to the router (default: 3)",
+    )
+    parser.add_argument("--pbx-ring-timeout-ms", type=int, default=2000, help="ring timeout of the PBX section")
+    parser.add_argument("--pbx-wrap-up-ms", type=int, default=1000, help="wrap-up of the PBX section")
+    parser.add_argument(
+        "--pbx-ring-grace-ms", type=int, default=2000, help="the routers' CALLCENTER_PBX_RING_GRACE_MS (default: 2000)"
+    )
     parser.add_argument("--upload-concurrency", type=int, default=8, help="recorder uploads in flight per client")
     parser.add_argument("--upload-audio-s", type=float, default=60.0, help="seconds of audio per recorder upload")
     parser.add_argument(
         "--sections",
         type=_sections,
         default=list(SECTIONS),
-        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, recorder, stats"
+        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, pbx, recorder, stats"
         " (default: all; the recorder and stats when their services are there)",
     )
     parser.add_argument(
@@ -67,8 +87,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Runs the bench with options parsed by a parser given add_arguments; the exit code."""
-    counts = (args.clients, args.concurrency, args.scale_rounds, args.scale_concurrency, args.probe_concurrency)
-    durations = (args.seconds, args.scale_seconds, args.upload_audio_s)
+    counts = (
+        args.clients,
+        args.concurrency,
+        args.scale_rounds,
+        args.scale_concurrency,
+        args.probe_concurrency,
+        args.pbx_agents,
+        args.pbx_replicas,
+        args.pbx_clients,
+        args.pbx_ring_timeout_ms,
+    )
+    durations = (args.seconds, args.scale_seconds, args.upload_audio_s, args.pbx_seconds)
+    if args.pbx_wrap_up_ms < 0 or args.pbx_ring_grace_ms < 0:
+        print("bench: the PBX wrap-up and ring grace must not be negative", file=sys.stderr)
+        return 2
     if min(counts) < 1 or args.upload_concurrency < 1 or min(durations) <= 0:
         print("bench: counts must be at least 1 and durations above 0", file=sys.stderr)
         return 2

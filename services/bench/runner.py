@@ -9,9 +9,12 @@ Sections (docs/performance.md explains each and keeps the figures):
 3. timers: how late the router's ring-timeout failover and wrap-up release fire, from the
    event stream's times against the deadlines, idle and while the router is loaded;
 4. scale: RouteCall latency with 10, 1,000 and 10,000 logged-in agents;
-5. recorder: recordings uploaded as fast as it stores them, when services.recorder exists
+5. pbx: PBXs of contract v2 (one PbxSession each) keeping 100 and 400 calls in flight on
+   three router replicas: calls/s, router CPU per call against the bare lifecycle's, session
+   messages per call, timer lateness from the event stream's entry ids (services.bench.pbx_load);
+6. recorder: recordings uploaded as fast as it stores them, when services.recorder exists
    (else a placeholder);
-6. stats: a placeholder until that service exists.
+7. stats: the stats service following the event stream of a loaded router.
 
 Every server runs as its own process (the echo server, the router, redis-server), and so does
 every load generator (services.bench.loadgen); the bench process itself only coordinates and
@@ -177,6 +180,10 @@ class Bench:
                     if "scale" in a.sections:
                         sections["scale"] = await self.scale_section(router, stub, redis, meter(router))
                 router.stop()  # idle from here on; the stats section has its own router
+                if "pbx" in a.sections:
+                    from services.bench.pbx_load import pbx_section
+
+                    sections["pbx"] = await pbx_section(self, workdir, redis_server.url, redis)
                 if measure_stats and stats_started is not None:
                     sections["stats"] = await self.stats_section(
                         stats_router, stats, stats_started, stats_tenant, redis, worker_pids
@@ -764,6 +771,10 @@ def render_table(results: dict[str, Any]) -> str:
             )
             + f"  redis {_fmt(point['redis_script_usec_per_call'])} us/script"
         )
+    if "pbx" in s:
+        from services.bench.pbx_load import render_lines
+
+        lines.extend(render_lines(s["pbx"]))
     rec = s.get("recorder", {})
     if rec.get("status") == "measured":
         lines.append(row(f"recorder: {rec['audio_seconds_per_upload']:g} s uploads, whole", rec))

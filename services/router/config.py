@@ -30,7 +30,7 @@ class PbxSettings:
     # long after the ring timeout, so the PBX's own no-answer always comes first.
     ring_grace_ms: int = 2_000
     # A waiting call's new position goes on its PBX's stream at most this often.
-    position_interval_ms: int = 1_000
+    position_interval_ms: int = 5_000
     # Messages kept per PBX stream (how far back a reconnecting PBX may resume).
     stream_maxlen: int = 100_000
     # A session's lease when the hello asks for none.

@@ -158,14 +158,19 @@ def pbx_opened_to_pb(session: PbxSession, ring_grace_ms: int) -> router_pb2.PbxS
     )
 
 
-def pbx_message_to_pb(m: PbxMessage) -> router_pb2.PbxSessionResponse:
+def pbx_messages_to_pb(batch: list[PbxMessage]) -> router_pb2.PbxSessionResponse:
     return router_pb2.PbxSessionResponse(
-        event=router_pb2.PbxCallEvent(
-            sequence=m.sequence,
-            kind=_PBX_KIND_TO_PB.get(m.kind, router_pb2.PBX_CALL_EVENT_KIND_UNSPECIFIED),
-            call=call_to_pb(m.call),
-            offer_id=m.offer_id,
-            reason=m.reason,
-            time=timestamp_ms(m.time_ms),
+        events=router_pb2.PbxCallEvents(
+            events=[
+                router_pb2.PbxCallEvent(
+                    sequence=m.sequence,
+                    kind=_PBX_KIND_TO_PB.get(m.kind, router_pb2.PBX_CALL_EVENT_KIND_UNSPECIFIED),
+                    call=call_to_pb(m.call),
+                    offer_id=m.offer_id,
+                    reason=m.reason,
+                    time=timestamp_ms(m.time_ms),
+                )
+                for m in batch
+            ]
         )
     )

@@ -170,7 +170,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             if isinstance(item, PbxSession):
                 yield convert.pbx_opened_to_pb(item, grace)
             else:
-                yield convert.pbx_message_to_pb(item)
+                yield convert.pbx_messages_to_pb(item)
 
 
 def _hello_from_pb(request: router_pb2.PbxSessionRequest) -> Hello:

@@ -47,11 +47,11 @@ def message_from_entry(sequence: int, fields: dict[str, str]) -> PbxMessage:
 
 async def serve_session(
     router: Router, hello: Hello, heartbeats: AsyncIterator[int], block_ms: int = 1000
-) -> AsyncIterator[PbxSession | PbxMessage]:
-    """Opens the session, yields it, then every message after the resume point, for as long
-    as the PBX keeps the stream open. `heartbeats` yields the PBX's handled sequences; each
-    renews the lease. Ends when the PBX closes its side; raises LeaseLapsed when the lease
-    lapsed (its calls were ended)."""
+) -> AsyncIterator[PbxSession | list[PbxMessage]]:
+    """Opens the session, yields it, then every message after the resume point, in batches
+    of those read at once, for as long as the PBX keeps the stream open. `heartbeats`
+    yields the PBX's handled sequences; each renews the lease. Ends when the PBX closes its
+    side; raises LeaseLapsed when the lease lapsed (its calls were ended)."""
     session = await router.open_pbx_session(
         hello.pbx_id, hello.lease_ms, hello.ring_timer, hello.resume_after, hello.end_open_calls
     )
@@ -74,15 +74,16 @@ async def serve_session(
             entries = await store.pbx_messages(pbx_id, last, block_ms)
             if not entries and await store.redis.hget(store.keys.pbx(pbx_id), "state") != "open":
                 raise LeaseLapsed(f"the lease of PBX {pbx_id} lapsed; its calls were ended: open a new session", "lost")
+            batch: list[PbxMessage] = []
             for sequence, fields in entries:
                 last = sequence
                 try:
-                    message = message_from_entry(sequence, fields)
+                    batch.append(message_from_entry(sequence, fields))
                 except (KeyError, ValueError, TypeError):
                     skipped += 1  # never written by a router of this version; skip, never die
                     log.warning("pbx.message_unreadable", pbx_id=pbx_id, sequence=sequence, skipped=skipped)
-                    continue
-                yield message
+            if batch:
+                yield batch
     finally:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

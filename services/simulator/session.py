@@ -235,9 +235,10 @@ class PbxSessionLink:
                 response = await call.read()
                 if response is grpc.aio.EOF:
                     return
-                self.stats.messages += 1
-                if response.WhichOneof("message") == "event":
-                    self._handle(response.event)
+                if response.WhichOneof("message") == "events":
+                    self.stats.messages += len(response.events.events)
+                    for event in response.events.events:
+                        self._handle(event)
         finally:
             beats.cancel()
             with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError, grpc.aio.UsageError):

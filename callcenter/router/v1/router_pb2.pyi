@@ -601,12 +601,18 @@ class PbxHeartbeat(_message.Message):
     def __init__(self, handled_sequence: _Optional[int] = ...) -> None: ...
 
 class PbxSessionResponse(_message.Message):
-    __slots__ = ("opened", "event")
+    __slots__ = ("opened", "events")
     OPENED_FIELD_NUMBER: _ClassVar[int]
-    EVENT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     opened: PbxSessionOpened
-    event: PbxCallEvent
-    def __init__(self, opened: _Optional[_Union[PbxSessionOpened, _Mapping]] = ..., event: _Optional[_Union[PbxCallEvent, _Mapping]] = ...) -> None: ...
+    events: PbxCallEvents
+    def __init__(self, opened: _Optional[_Union[PbxSessionOpened, _Mapping]] = ..., events: _Optional[_Union[PbxCallEvents, _Mapping]] = ...) -> None: ...
+
+class PbxCallEvents(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[PbxCallEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[PbxCallEvent, _Mapping]]] = ...) -> None: ...
 
 class PbxSessionOpened(_message.Message):
     __slots__ = ("pbx_id", "sequence", "lease", "lease_expires_at", "ring_timer", "ring_grace", "open_calls")

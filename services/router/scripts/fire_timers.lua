@@ -10,8 +10,8 @@ local limit = tonumber(ARGS[1])
 
 -- Calls of a PBX whose lease lapsed, ended per firing; more are ended by the next firing.
 local PBX_BATCH = 200
--- Waiting calls looked at per position firing (the front of the queue's line).
-local POSITION_BATCH = 2000
+-- Waiting calls looked at per position firing.
+local POSITION_BATCH = 50
 
 local function fire_call_timer(kind, id, token)
   if kind == 'offer' then
@@ -69,10 +69,13 @@ end
 
 -- Tells the PBXs of a queue's waiting calls their new positions and estimated waits, for
 -- the calls whose figures changed since they were last told; again after the interval
--- while PBX calls wait.
+-- while PBX calls wait. A long line is gone through POSITION_BATCH calls per firing (the
+-- timer fires again at once from where it stopped), so no firing holds Redis for long.
 local function announce_positions(q)
-  local waiting = redis.call('ZRANGE', k_waiting_all(q), 0, POSITION_BATCH - 1)
-  local any = false
+  local cursor_key = P .. 'positions:cursor'
+  local from = tonumber(redis.call('HGET', cursor_key, q) or '0') or 0
+  local waiting = redis.call('ZRANGE', k_waiting_all(q), from, from + POSITION_BATCH - 1)
+  local any = from > 0
   for _, call_id in ipairs(waiting) do
     local pbx = redis.call('HGET', k_call(call_id), 'pbx')
     if pbx and pbx ~= '' then
@@ -80,10 +83,16 @@ local function announce_positions(q)
       local c = call_snapshot(call_id)
       local now = (c.queue_position or 0) .. '|' .. (c.estimated_wait_ms or '')
       if c.state == 'waiting' and now ~= redis.call('HGET', k_call(call_id), 'announced') then
-        pbx_note(c, 'position_changed')
+        pbx_note(c, 'position_changed', '', '', position_view(c))
       end
     end
   end
+  if #waiting == POSITION_BATCH then
+    redis.call('HSET', cursor_key, q, from + POSITION_BATCH)
+    timer_set('positions|' .. q, NOW) -- the rest of the line at the next firing
+    return
+  end
+  redis.call('HDEL', cursor_key, q)
   if any then redis.call('ZADD', TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. q) end
 end
 

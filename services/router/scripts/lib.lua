@@ -125,10 +125,19 @@ local function timer_clear(member) redis.call('ZREM', TIMERS, member) end
 
 local PBX_NOTES = {}
 
-local function pbx_note(c, kind, offer_id, reason)
+-- view: the call as the message shows it, when the caller has it already (a position
+-- change carries only what changed: position_view); else the call after the transition.
+local function pbx_note(c, kind, offer_id, reason, view)
   if (c.pbx or '') == '' or c.id == nil then return end
   PBX_NOTES[#PBX_NOTES + 1] = {call = c.id, pbx = c.pbx, kind = kind, offer = offer_id or '',
-    reason = reason or ''}
+    reason = reason or '', view = view}
+end
+
+-- What a POSITION_CHANGED message says of a waiting call: who it is and where it stands.
+local function position_view(c)
+  return {id = c.id, caller = c.caller, queue = c.queue, state = c.state, version = c.version,
+    received = c.received, offers = c.offers, stage = c.stage, pbx = c.pbx,
+    queue_position = c.queue_position, estimated_wait_ms = c.estimated_wait_ms}
 end
 
 local call_snapshot -- defined with the replies below
@@ -138,7 +147,9 @@ local function pbx_flush()
   local snapshots = {}
   for _, note in ipairs(PBX_NOTES) do
     local snap = snapshots[note.call]
-    if snap == nil then
+    if note.view ~= nil then
+      snap = {call = note.view, json = cjson.encode(note.view)}
+    elseif snap == nil then
       local c = call_snapshot(note.call)
       snap = {call = c, json = cjson.encode(c)}
       snapshots[note.call] = snap
