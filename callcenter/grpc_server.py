@@ -34,83 +34,55 @@ def _bind_request(method: str, request: object) -> None:
     structlog.contextvars.bind_contextvars(**values)
 
 
+# The four kinds of handler: its attribute, its factory, whether the request is a stream
+# (then its ids arrive inside it, and the handler binds them when it reads them) and whether
+# the response is one.
+_KINDS = (
+    ("unary_unary", grpc.unary_unary_rpc_method_handler, False, False),
+    ("unary_stream", grpc.unary_stream_rpc_method_handler, False, True),
+    ("stream_unary", grpc.stream_unary_rpc_method_handler, True, False),
+    ("stream_stream", grpc.stream_stream_rpc_method_handler, True, True),
+)
+
+
 class LogContextInterceptor(grpc.aio.ServerInterceptor):
-    """Binds the RPC name and the request's call_id/agent_id to the log context and writes one
-    access line per RPC (debug level; failures at info)."""
+    """Binds the RPC name and the request's call_id/agent_id/pbx_id to the log context and
+    writes one access line per RPC (debug level; failures at info)."""
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            inner = handler.unary_unary
+        for attr, factory, streamed_request, streamed_response in _KINDS:
+            inner = getattr(handler, attr)
+            if inner is None:
+                continue
+            if streamed_response:
 
-            async def unary(request, context):
-                _bind_request(method, request)
-                started = time.perf_counter()
-                try:
-                    return await inner(request, context)
-                finally:
-                    _access_line(context, started)
-                    structlog.contextvars.clear_contextvars()
+                async def wrapped(request, context, inner=inner, streamed_request=streamed_request):
+                    _bind_request(method, None if streamed_request else request)
+                    started = time.perf_counter()
+                    try:
+                        async for response in inner(request, context):
+                            yield response
+                    finally:
+                        _access_line(context, started)
+                        structlog.contextvars.clear_contextvars()
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            inner_stream = handler.unary_stream
+            else:
 
-            async def stream(request, context):
-                _bind_request(method, request)
-                started = time.perf_counter()
-                try:
-                    async for response in inner_stream(request, context):
-                        yield response
-                finally:
-                    _access_line(context, started)
-                    structlog.contextvars.clear_contextvars()
+                async def wrapped(request, context, inner=inner, streamed_request=streamed_request):
+                    _bind_request(method, None if streamed_request else request)
+                    started = time.perf_counter()
+                    try:
+                        return await inner(request, context)
+                    finally:
+                        _access_line(context, started)
+                        structlog.contextvars.clear_contextvars()
 
-            return grpc.unary_stream_rpc_method_handler(
-                stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary is not None:
-            inner_upload = handler.stream_unary
-
-            async def upload(request_iterator, context):
-                # The ids arrive inside the stream; the handler binds them when it reads them.
-                _bind_request(method, None)
-                started = time.perf_counter()
-                try:
-                    return await inner_upload(request_iterator, context)
-                finally:
-                    _access_line(context, started)
-                    structlog.contextvars.clear_contextvars()
-
-            return grpc.stream_unary_rpc_method_handler(
-                upload,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_stream is not None:
-            inner_session = handler.stream_stream
-
-            async def session(request_iterator, context):
-                _bind_request(method, None)  # the handler binds the ids it reads
-                started = time.perf_counter()
-                try:
-                    async for response in inner_session(request_iterator, context):
-                        yield response
-                finally:
-                    _access_line(context, started)
-                    structlog.contextvars.clear_contextvars()
-
-            return grpc.stream_stream_rpc_method_handler(
-                session,
+            return factory(
+                wrapped,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )

@@ -39,8 +39,9 @@ class RouterProcess:
     async def start(self, timeout: float = 30.0) -> RouterProcess:
         self.port_file.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "services.router"], env=self.env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.router"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while not (self.port_file.exists() and self.port_file.read_text().strip()):
             if self.process.poll() is not None:

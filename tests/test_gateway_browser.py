@@ -11,8 +11,7 @@ from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from tests.browser import browser_page, screenshot
 from tests.gateway_fixtures import PASSWORD
-from tests.recorder_fixtures import metadata, start_recorder_fixture, tone, upload  # noqa: F401 - fixture
-from tests.stats_fixtures import start_stats_fixture  # noqa: F401 - fixture
+from tests.recorder_fixtures import metadata, tone, upload
 from tests.test_gateway_auth import setup_team
 from tests.test_gateway_stats import calls_in_sales_and_support
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter.recorder.v1 import recorder_pb2 as rpb
-from tests.recorder_fixtures import metadata, start_recorder_fixture, tone, upload  # noqa: F401 - fixture
+from tests.recorder_fixtures import metadata, tone, upload
 from tests.test_gateway_auth import setup_team
 
 

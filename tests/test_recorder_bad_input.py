@@ -10,14 +10,11 @@ import pytest
 
 from callcenter.recorder.v1 import recorder_pb2 as pb
 from callcenter.recorder.v1 import recorder_pb2_grpc
-from tests.recorder_fixtures import (  # noqa: F401
+from tests.recorder_fixtures import (
     chunks,
     end,
     metadata,
-    recorder_fixture,
-    recorder_stub_fixture,
     refusal,
-    start_recorder_fixture,
     status,
     tone,
     upload,

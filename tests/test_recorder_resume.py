@@ -14,16 +14,13 @@ import pytest
 from callcenter.recorder.v1 import recorder_pb2 as pb
 from callcenter.recorder.v1 import recorder_pb2_grpc
 from tests.helpers import read_events
-from tests.recorder_fixtures import (  # noqa: F401
+from tests.recorder_fixtures import (
     chunks,
     download,
     end,
     metadata,
     parse_wav,
-    recorder_fixture,
-    recorder_stub_fixture,
     refusal,
-    start_recorder_fixture,
     status,
     tone,
     upload,

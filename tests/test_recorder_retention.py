@@ -9,7 +9,7 @@ import pytest
 from callcenter.recorder.v1 import recorder_pb2 as pb
 from callcenter.recorder.v1 import recorder_pb2_grpc
 from tests.helpers import event_types, read_events
-from tests.recorder_fixtures import metadata, start_recorder_fixture, tone, upload  # noqa: F401
+from tests.recorder_fixtures import metadata, tone, upload
 
 DAY_MS = 86_400_000
 

@@ -15,13 +15,10 @@ from callcenter.recorder.v1 import recorder_pb2 as pb
 from callcenter.recorder.v1 import recorder_pb2_grpc
 from services.recorder import codecs
 from tests.helpers import event_types, read_events
-from tests.recorder_fixtures import (  # noqa: F401
+from tests.recorder_fixtures import (
     download,
     metadata,
     parse_wav,
-    recorder_fixture,
-    recorder_stub_fixture,
-    start_recorder_fixture,
     tone,
     upload,
 )

@@ -11,7 +11,6 @@ import pytest
 from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD, csrf
-from tests.recorder_fixtures import start_recorder_fixture  # noqa: F401 - fixture
 from tests.test_gateway_auth import setup_team
 from tests.test_gateway_recordings import stored
 

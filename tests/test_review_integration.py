@@ -21,13 +21,6 @@ from services.simulator import Simulation, SimulationConfig
 from services.simulator.config import Spread
 from services.simulator.side_effects import SideEffect
 from tests.helpers import event_types, read_events
-from tests.recorder_fixtures import start_recorder_fixture  # noqa: F401 - fixture
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    start_stats_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-)
 
 SUPPORT, SALES = "sim-support", "sim-sales"
 FINAL = {"CALL_COMPLETED", "CALL_ABANDONED", "CALL_TIMED_OUT"}
@@ -173,9 +166,7 @@ def stream_invariants(events, kinds, calls) -> list[str]:
             finals[e.call_id] += 1
     late = ["CALL_OFFERED", "OFFER_MISSED", "LATE", "CALL_ANSWERED"]
     problems += [
-        f"offer {o}: {ks}"
-        for o, ks in by_offer.items()
-        if ks[0] != "CALL_OFFERED" or (len(ks) != 2 and ks != late)
+        f"offer {o}: {ks}" for o, ks in by_offer.items() if ks[0] != "CALL_OFFERED" or (len(ks) != 2 and ks != late)
     ]
     problems += [f"{c}: {finals[c]} final events" for c in calls if finals[c] != 1]
     return problems

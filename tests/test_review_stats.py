@@ -14,15 +14,7 @@ from services.stats.config import Figures
 from services.stats.keys import StatsKeys
 from services.stats.model import CallFilter, Range
 from services.stats.stats import PeriodSpec, Stats
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    start_stats_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    stats_stub_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))
 

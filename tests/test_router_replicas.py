@@ -44,8 +44,9 @@ async def setup_team(stub, agents: int, **queue_fields) -> list[str]:
     await stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales", **queue_fields)))
     ids = [f"agent{i:02d}" for i in range(agents)]
     for agent_id in ids:
-        await stub.UpsertAgent(pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}",
-                                                                     queues=["sales"])))
+        await stub.UpsertAgent(
+            pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}", queues=["sales"]))
+        )
     return ids
 
 
@@ -62,14 +63,20 @@ async def play_call(stub, call_id: str, rng: random.Random, stats: Counter) -> i
         try:
             if roll < 0.6:
                 await asyncio.sleep(rng.uniform(0, 0.02))
-                await stub.ReportOfferOutcome(pb.ReportOfferOutcomeRequest(
-                    call_id=call_id, offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED))
+                await stub.ReportOfferOutcome(
+                    pb.ReportOfferOutcomeRequest(
+                        call_id=call_id, offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED
+                    )
+                )
                 stats["answered"] += 1
                 await asyncio.sleep(rng.uniform(0.005, 0.03))
                 await stub.HangupCall(pb.HangupCallRequest(call_id=call_id))
             elif roll < 0.9:
-                await stub.ReportOfferOutcome(pb.ReportOfferOutcomeRequest(
-                    call_id=call_id, offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_NO_ANSWER))
+                await stub.ReportOfferOutcome(
+                    pb.ReportOfferOutcomeRequest(
+                        call_id=call_id, offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_NO_ANSWER
+                    )
+                )
                 stats["no_answer"] += 1
             else:
                 stats["ring_out"] += 1  # report nothing: the router's ring timer moves on
@@ -106,20 +113,27 @@ async def test_two_replicas_200_calls_20_agents_never_reserve_an_agent_twice(rep
         stubs = [a.stub(ch_a), b.stub(ch_b)]
         # No auto-pause: on a busy machine the first offers may ring out before the watchers
         # are open, and paused agents would leave the rest of the calls waiting for ever.
-        agents = await setup_team(stubs[0], 20, ring_timeout=ms(150), wrap_up=ms(40), retry_delay=ms(50),
-                                  max_no_answer=0)
-        await asyncio.gather(*(stubs[i % 2].LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
-                               for i, agent_id in enumerate(agents)))
-        routed = await asyncio.gather(*(
-            stubs[n % 2].RouteCall(pb.RouteCallRequest(call_id=f"call-{n}", caller=f"+49170{n:04d}", queue="sales"),
-                                   timeout=10)
-            for n in range(200)))
+        agents = await setup_team(
+            stubs[0], 20, ring_timeout=ms(150), wrap_up=ms(40), retry_delay=ms(50), max_no_answer=0
+        )
+        await asyncio.gather(
+            *(stubs[i % 2].LoginAgent(pb.LoginAgentRequest(agent_id=agent_id)) for i, agent_id in enumerate(agents))
+        )
+        routed = await asyncio.gather(
+            *(
+                stubs[n % 2].RouteCall(
+                    pb.RouteCallRequest(call_id=f"call-{n}", caller=f"+49170{n:04d}", queue="sales"), timeout=10
+                )
+                for n in range(200)
+            )
+        )
         states = Counter(states_pb2.CallState.Name(r.call.state) for r in routed)
         assert set(states) <= {"CALL_STATE_RINGING", "CALL_STATE_WAITING"}
         assert states["CALL_STATE_RINGING"] == 20 and states["CALL_STATE_WAITING"] == 180
         stats: Counter = Counter()
-        finals = await asyncio.wait_for(asyncio.gather(*(
-            play_call(stubs[(n + 1) % 2], f"call-{n}", rng, stats) for n in range(200))), timeout=90)
+        finals = await asyncio.wait_for(
+            asyncio.gather(*(play_call(stubs[(n + 1) % 2], f"call-{n}", rng, stats) for n in range(200))), timeout=90
+        )
     assert finals == [states_pb2.CALL_STATE_COMPLETED] * 200
     events = await read_events(redis, tenant)
     assert_no_agent_ever_held_two_calls(events)

@@ -25,28 +25,17 @@ from callcenter.stats.v1 import stats_pb2_grpc
 from services.stats.model import CallFilter
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.helpers import event_types, read_events
-from tests.recorder_fixtures import (  # noqa: F401 - fixtures
+from tests.recorder_fixtures import (
     chunks,
     download,
     metadata,
     parse_wav,
-    recorder_fixture,
-    recorder_stub_fixture,
     refusal,
-    start_recorder_fixture,
     status,
     tone,
     upload,
 )
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    EventScript,
-    make_consumer_fixture,
-    script_fixture,
-    start_stats_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    stats_stub_fixture,
-)
+from tests.stats_fixtures import EventScript
 
 EVERY_CHARACTER = "".join(chr(c) for c in range(0x21, 0x7F))  # all 94 a Call-ID may hold
 LONGEST = ("a84b4c76e66710@pc33.example.com/" + EVERY_CHARACTER) * 3

@@ -7,13 +7,7 @@ from callcenter.event_stream import stream_key
 from services.stats.config import Figures
 from services.stats.model import CallFilter
 from services.stats.stats import Stats
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 
 async def late_afternoon(script) -> None:

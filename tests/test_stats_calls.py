@@ -7,13 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.stats.model import CallFilter, InvalidArgument, NotFound, OfferRecord, Range
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 
 async def five_calls(script) -> None:

@@ -7,13 +7,7 @@ import pytest
 
 from services.stats.config import Figures
 from services.stats.stats import PeriodSpec, Stats
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 UTC_DAY = PeriodSpec(day="2026-03-02")
 

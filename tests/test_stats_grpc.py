@@ -15,7 +15,6 @@ from callcenter.common.v1 import states_pb2
 from callcenter.events.v1 import events_pb2
 from callcenter.router.v1 import router_pb2 as rpb
 from callcenter.stats.v1 import stats_pb2 as pb
-from tests.stats_fixtures import start_stats_fixture, stats_stub_fixture  # noqa: F401 - fixtures
 
 TODAY = pb.Period(time_zone="UTC")
 

@@ -6,13 +6,7 @@ from __future__ import annotations
 from callcenter.event_stream import stream_key
 from services.stats.keys import StatsKeys
 from services.stats.model import CallFilter, Range
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))
 

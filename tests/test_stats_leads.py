@@ -8,13 +8,7 @@ import pytest
 
 from services.stats.model import InvalidArgument, NotFound
 from services.stats.stats import PeriodSpec
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    stats_clock_fixture,
-    stats_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 
 async def attempt(script, lead_id: str, when: str, talk_s: float | None = None) -> None:

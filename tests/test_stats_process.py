@@ -16,11 +16,7 @@ from services.stats.config import Figures
 from services.stats.keys import StatsKeys
 from services.stats.model import CallFilter
 from services.stats.stats import PeriodSpec, Stats
-from tests.stats_fixtures import (  # noqa: F401 - fixtures
-    make_consumer_fixture,
-    script_fixture,
-    utc_ms,
-)
+from tests.stats_fixtures import utc_ms
 
 AGENTS = [f"a{i:02d}" for i in range(10)]
 
