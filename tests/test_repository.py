@@ -16,3 +16,15 @@ def _readme_block_after(heading: str) -> str:
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert _readme_block_after("## Test it") in ci.splitlines()
+
+
+def test_the_code_is_lint_clean_and_formatted():
+    import subprocess
+    import sys
+
+    folders = ["callcenter", "services", "tests"]
+    for args in (["check", *folders], ["format", "--check", *folders]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, f"ruff {' '.join(args)}:\n{done.stdout[-3000:]}{done.stderr[-1000:]}"
