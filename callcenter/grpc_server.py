@@ -8,7 +8,8 @@ import functools
 import inspect
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 import grpc
 import redis.exceptions
@@ -45,11 +46,11 @@ _KINDS = (
 )
 
 
-class LogContextInterceptor(grpc.aio.ServerInterceptor):
+class LogContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Binds the RPC name and the request's call_id/agent_id/pbx_id to the log context and
     writes one access line per RPC (debug level; failures at info)."""
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
@@ -58,35 +59,44 @@ class LogContextInterceptor(grpc.aio.ServerInterceptor):
             inner = getattr(handler, attr)
             if inner is None:
                 continue
-            if streamed_response:
-
-                async def wrapped(request, context, inner=inner, streamed_request=streamed_request):
-                    _bind_request(method, None if streamed_request else request)
-                    started = time.perf_counter()
-                    try:
-                        async for response in inner(request, context):
-                            yield response
-                    finally:
-                        _access_line(context, started)
-                        structlog.contextvars.clear_contextvars()
-
-            else:
-
-                async def wrapped(request, context, inner=inner, streamed_request=streamed_request):
-                    _bind_request(method, None if streamed_request else request)
-                    started = time.perf_counter()
-                    try:
-                        return await inner(request, context)
-                    finally:
-                        _access_line(context, started)
-                        structlog.contextvars.clear_contextvars()
-
+            wrapped = (
+                _streaming_access(method, inner, streamed_request)
+                if streamed_response
+                else (_unary_access(method, inner, streamed_request))
+            )
             return factory(
                 wrapped,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
+
+
+def _unary_access(method: str, inner: Any, streamed_request: bool) -> Any:
+    async def wrapped(request: Any, context: Any) -> Any:
+        _bind_request(method, None if streamed_request else request)
+        started = time.perf_counter()
+        try:
+            return await inner(request, context)
+        finally:
+            _access_line(context, started)
+            structlog.contextvars.clear_contextvars()
+
+    return wrapped
+
+
+def _streaming_access(method: str, inner: Any, streamed_request: bool) -> Any:
+    async def wrapped(request: Any, context: Any) -> AsyncIterator[Any]:
+        _bind_request(method, None if streamed_request else request)
+        started = time.perf_counter()
+        try:
+            async for response in inner(request, context):
+                yield response
+        finally:
+            _access_line(context, started)
+            structlog.contextvars.clear_contextvars()
+
+    return wrapped
 
 
 _STATUS: tuple[tuple[type[errors.DomainError], grpc.StatusCode], ...] = (
@@ -125,16 +135,16 @@ async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, stor
 _HANDLED = (errors.DomainError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
-def domain_errors(store: str, storage_errors: bool = False):
+def domain_errors(store: str, storage_errors: bool = False) -> Callable[[Any], Any]:
     """The decorator every servicer's handlers wear, unary and streaming alike: a domain
     refusal becomes its gRPC status (status_for) with its message; a Redis outage becomes
     UNAVAILABLE ("<store> is unreachable; retry"); with storage_errors, so does a failing disk."""
 
-    def decorate(handler):
+    def decorate(handler: Any) -> Any:
         if inspect.isasyncgenfunction(handler):
 
             @functools.wraps(handler)
-            async def streaming(self, request, context):
+            async def streaming(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
                 try:
                     async for response in handler(self, request, context):
                         yield response
@@ -144,7 +154,7 @@ def domain_errors(store: str, storage_errors: bool = False):
             return streaming
 
         @functools.wraps(handler)
-        async def wrapper(self, request, context):
+        async def wrapper(self: Any, request: Any, context: Any) -> Any:
             try:
                 return await handler(self, request, context)
             except _HANDLED as exc:

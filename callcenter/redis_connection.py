@@ -25,7 +25,8 @@ def client_for(url: str, max_connections: int = 64, wait_s: float = 10.0) -> aio
         from redis.asyncio.cluster import RedisCluster
 
         plain = url.replace("+cluster", "", 1)
-        return RedisCluster.from_url(plain, decode_responses=True, max_connections=max_connections)
+        # a cluster client speaks the same commands (typed apart by redis-py)
+        return RedisCluster.from_url(plain, decode_responses=True, max_connections=max_connections)  # type: ignore[return-value]
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=wait_s, decode_responses=True, health_check_interval=30
     )
