@@ -9,7 +9,6 @@ import io
 from collections import Counter, defaultdict
 
 import grpc
-import pytest
 
 from callcenter.common.v1 import states_pb2 as st
 from callcenter.event_stream import stream_key
@@ -379,12 +378,6 @@ async def test_a_hangup_stamped_before_the_offer_it_ends_is_still_counted(
     assert [o.outcome for o in record.offers] == ["caller_hangup"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/simulator/leads.py:91-113 call_finished reads the caller's open lead, awaits the CRM "
-    "RPCs, then `del self.open[call.caller]`: two calls of the same caller ending together both move the "
-    "lead from the same stale stage and the second raises KeyError (seen as simulator.side_effect_failed)",
-)
 async def test_two_calls_of_one_caller_ending_together_move_their_lead_once():
     import random
 
@@ -417,12 +410,6 @@ async def test_two_calls_of_one_caller_ending_together_move_their_lead_once():
     assert changes == [("L-1", "fulfilled")] and leads.won == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/simulator/recorder.py:126 checks call.ended_at before the first chunk: an answered "
-    "call hung up before its upload task got to run sends metadata and no audio, the recorder refuses "
-    "it (INVALID_ARGUMENT 'the upload carried no audio') and the answered call has no recording",
-)
 async def test_an_answered_call_hung_up_before_its_upload_started_is_still_recorded(start_recorder):
     import time
     import types
@@ -445,12 +432,6 @@ async def test_an_answered_call_hung_up_before_its_upload_started_is_still_recor
     assert (recordings.stored, recordings.failed) == (1, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/simulator/pbx.py:419-425: a call the PBX first sees COMPLETED (the caller's hangup "
-    "raced the agent's answer: answered, then ended a few ms later) is counted answered but no side "
-    "effect gets call_connected, so the answered call has no recording (seen under the simulator)",
-)
 async def test_a_call_seen_first_as_completed_still_reaches_call_connected():
     from callcenter.common.v1 import states_pb2
     from services.simulator.pbx import _Leg

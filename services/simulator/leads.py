@@ -11,6 +11,7 @@ says whether it is there.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,7 @@ class Leads(SideEffect):
         self.won = 0
         # caller -> [lead id, stage, agent] of their open lead
         self.open: dict[str, list[str]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}  # per caller
         self._simulation: Simulation | None = None
         self._channel = None
         self._stub = None
@@ -89,6 +91,12 @@ class Leads(SideEffect):
         call.attributes["lead_id"] = lead[0]
 
     async def call_finished(self, call: SimCall) -> None:
+        # One caller's calls ending together move their lead one after the other, each from
+        # the stage the one before left it in.
+        async with self._locks.setdefault(call.caller, asyncio.Lock()):
+            await self._lead_after(call)
+
+    async def _lead_after(self, call: SimCall) -> None:
         from callcenter.stats.v1 import stats_pb2 as spb
 
         lead = self.open.get(call.caller)
@@ -110,7 +118,7 @@ class Leads(SideEffect):
                 lead[1] = next_stage
                 if next_stage in FINAL_STAGES:
                     self.won += next_stage == "fulfilled"
-                    del self.open[call.caller]
+                    self.open.pop(call.caller, None)
                 break
 
     def summary(self) -> str:

@@ -579,6 +579,8 @@ class Simulation:
             leg.call.agent_id = call.agent_id
             leg.call.answered_at = call.answered_at.ToMilliseconds() / 1000
             self.counters.answered += 1
+            for effect in self.side_effects:  # it was connected, however briefly: record it
+                self._spawn_for_call(leg, effect.call_connected(leg.call), effect)
         if call.state in _FINAL:
             self._final(leg, call)
 

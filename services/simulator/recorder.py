@@ -123,7 +123,7 @@ class Recordings(SideEffect):
             offset = 0
             digest = hashlib.sha256()
             while offset < total:
-                if call.ended_at is not None:
+                if call.ended_at is not None and offset > 0:
                     break  # hung up earlier than planned (the simulation ended): the recording ends here
                 end = min(total, offset + per_send)
                 while offset < end:
