@@ -1,4 +1,5 @@
-"""Reviewer's tests of the stats service: each pins a bug found in review and fixed since."""
+"""Stats at its edges: poison events, thresholds, apply order, page tokens, time zones,
+overflow filters (each found by a review and pinned here)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.stats_fixtures import utc_ms
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))
 
 
-async def test_review_failing_event_reaches_dead_letter_with_default_retries(make_consumer, redis, tenant):
+async def test_failing_event_reaches_dead_letter_with_default_retries(make_consumer, redis, tenant):
     await redis.xadd(stream_key(tenant), {"type": "CALL_RECEIVED", "time": "not a number", "call_id": "c1"})
     consumer = make_consumer(max_deliveries=3, claim_idle_ms=0)
     for _ in range(6):
@@ -30,7 +31,7 @@ async def test_review_failing_event_reaches_dead_letter_with_default_retries(mak
     assert consumer.duplicates == 0
 
 
-async def test_review_failing_event_leaves_no_partial_effects(script, make_consumer, stats, redis, tenant):
+async def test_failing_event_leaves_no_partial_effects(script, make_consumer, stats, redis, tenant):
     await script.login("anna", ["sales"])
     await script.receive("c1", "sales")
     await script.offer("c1", "anna")
@@ -54,7 +55,7 @@ async def test_review_failing_event_leaves_no_partial_effects(script, make_consu
         assert len(dead) == 1
 
 
-async def test_review_a_call_waiting_exactly_the_threshold_is_not_overdue(script, make_consumer, stats):
+async def test_a_call_waiting_exactly_the_threshold_is_not_overdue(script, make_consumer, stats):
     await script.receive("c1", "sales")
     await script.queue("c1")
     await make_consumer().drain()
@@ -64,7 +65,7 @@ async def test_review_a_call_waiting_exactly_the_threshold_is_not_overdue(script
     assert sales.overdue == 0 and board.overdue == []
 
 
-async def test_review_service_level_threshold_above_an_hour(script, make_consumer, stats):
+async def test_service_level_threshold_above_an_hour(script, make_consumer, stats):
     await script.login("anna", ["sales"])
     await script.answered_call("c1", "sales", "anna", ring_s=2, talk_s=10, wait_s=7200)
     await make_consumer().drain()
@@ -73,7 +74,7 @@ async def test_review_service_level_threshold_above_an_hour(script, make_consume
     assert sales.answered_within == 0  # waited 7202 s > 5400 s
 
 
-async def test_review_last_representable_day_is_invalid_argument(stats_stub):
+async def test_last_representable_day_is_invalid_argument(stats_stub):
     period = pb.Period(time_zone="UTC", day="9999-12-31")
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stats_stub.GetAgentStats(pb.GetAgentStatsRequest(period=period))
@@ -92,9 +93,7 @@ async def _apply_backwards(make_consumer, redis, tenant: str) -> str:
     return reordered
 
 
-async def test_review_refusal_attribution_does_not_depend_on_apply_order(
-    make_consumer, stats, redis, tenant, stats_clock
-):
+async def test_refusal_attribution_does_not_depend_on_apply_order(make_consumer, stats, redis, tenant, stats_clock):
     await stats.lead_created("L1", "", "lead", utc_ms("2026-03-02 08:00"))
     await stats.lead_assigned("L1", "anna", utc_ms("2026-03-02 08:30"))
     await stats.lead_stage_changed("L1", "refused", "", utc_ms("2026-03-02 09:00"))
@@ -107,7 +106,7 @@ async def test_review_refusal_attribution_does_not_depend_on_apply_order(
     assert backwards.refused_by == forwards.refused_by
 
 
-async def test_review_agent_index_uses_arrival_time_in_any_apply_order(
+async def test_agent_index_uses_arrival_time_in_any_apply_order(
     script, make_consumer, stats, redis, tenant, stats_clock
 ):
     script.at("2026-03-02 10:00")
@@ -130,7 +129,7 @@ async def test_review_agent_index_uses_arrival_time_in_any_apply_order(
 
 
 @pytest.mark.parametrize("payload", [{"max": 1e400, "offset": 0}, {"max": 1, "offset": 2**70}])
-async def test_review_tampered_page_token_is_invalid_argument(stats_stub, payload):
+async def test_tampered_page_token_is_invalid_argument(stats_stub, payload):
     token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stats_stub.ListCallRecords(pb.ListCallRecordsRequest(page_size=10, page_token=token))
@@ -139,14 +138,14 @@ async def test_review_tampered_page_token_is_invalid_argument(stats_stub, payloa
 
 
 @pytest.mark.parametrize("time_zone", ["Europe", "x" * 300])
-async def test_review_bad_time_zone_is_invalid_argument(stats_stub, time_zone):
+async def test_bad_time_zone_is_invalid_argument(stats_stub, time_zone):
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stats_stub.GetQueueStats(pb.GetQueueStatsRequest(period=pb.Period(time_zone=time_zone)))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "time_zone" in err.value.details()
 
 
-async def test_review_queue_filter_keeps_calls_that_overflowed_through_the_queue(script, make_consumer, stats):
+async def test_queue_filter_keeps_calls_that_overflowed_through_the_queue(script, make_consumer, stats):
     script.at("2026-03-02 10:00")
     await script.receive("c1", "sales")
     await script.queue("c1")
@@ -169,7 +168,7 @@ async def test_review_queue_filter_keeps_calls_that_overflowed_through_the_queue
     assert sorted(r.call_id for r in records) == ["c1", "c2"]
 
 
-async def test_review_per_caller_index_expires_with_its_records(script, make_consumer, redis, tenant):
+async def test_per_caller_index_expires_with_its_records(script, make_consumer, redis, tenant):
     await script.login("anna", ["sales"])
     await script.answered_call("c1", "sales", "anna", ring_s=2, talk_s=10, caller="+4930111")
     await make_consumer().drain()
@@ -179,7 +178,7 @@ async def test_review_per_caller_index_expires_with_its_records(script, make_con
     assert await redis.ttl(keys.calls_by("caller", "+4930111")) > 0  # ... its caller index never does
 
 
-async def test_review_a_call_arriving_between_pages_does_not_shift_them(script, make_consumer, stats):
+async def test_a_call_arriving_between_pages_does_not_shift_them(script, make_consumer, stats):
     consumer = make_consumer()
     script.at("2026-03-02 17:00")
     await script.receive("c1", "sales")
@@ -195,14 +194,14 @@ async def test_review_a_call_arriving_between_pages_does_not_shift_them(script, 
     assert [r.call_id for r in second] == ["c1"]
 
 
-async def test_review_unknown_outcome_filter_is_invalid_argument(stats_stub):
+async def test_unknown_outcome_filter_is_invalid_argument(stats_stub):
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stats_stub.ListCallRecords(pb.ListCallRecordsRequest(page_size=10, outcome=99))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "outcome" in err.value.details()
 
 
-async def test_review_asa_of_an_overflow_queue_counts_only_the_wait_in_it(script, make_consumer, stats):
+async def test_asa_of_an_overflow_queue_counts_only_the_wait_in_it(script, make_consumer, stats):
     await script.login("anna", ["support"])
     script.at("2026-03-02 10:00")
     await script.receive("c1", "sales")

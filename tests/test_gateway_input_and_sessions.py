@@ -1,4 +1,5 @@
-"""Reviewer's tests of the supervisor gateway: each pins a bug found in review and fixed since."""
+"""The gateway at its edges: deleted users' sessions, malformed bodies and parameters,
+calendar limits, cross-team comments, byte ranges (each found by a review and pinned here)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reviewer's tests of the recorder: each pins a bug found in review and fixed since."""
+"""Interrupted uploads: what is stored as partial, what is cleaned, what a resume keeps
+(each found by a review and pinned here)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.recorder_fixtures import (
 )
 
 
-async def test_review_an_interrupted_upload_without_audio_is_not_stored(start_recorder, clock):
+async def test_an_interrupted_upload_without_audio_is_not_stored(start_recorder, clock):
     service = await start_recorder(idle_finalize_s=60)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         stub = recorder_pb2_grpc.RecorderServiceStub(channel)
@@ -32,7 +33,7 @@ async def test_review_an_interrupted_upload_without_audio_is_not_stored(start_re
         assert [r.size_bytes for r in stored] == []
 
 
-async def test_review_orphan_raw_audio_without_session_is_cleaned(recorder):
+async def test_orphan_raw_audio_without_session_is_cleaned(recorder):
     staging = recorder.recorder.staging
     orphan = staging.raw_path(uuid.uuid4().hex)
     orphan.write_bytes(b"\x00\x01" * 100)
@@ -42,7 +43,7 @@ async def test_review_orphan_raw_audio_without_session_is_cleaned(recorder):
     assert orphan.name in removed and not orphan.exists()
 
 
-async def test_review_agent_given_on_resume_survives_into_partial_recording(start_recorder, clock):
+async def test_agent_given_on_resume_survives_into_partial_recording(start_recorder, clock):
     service = await start_recorder(commit_bytes=800, idle_finalize_s=60)
     audio = tone(1.0)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
@@ -62,7 +63,7 @@ async def test_review_agent_given_on_resume_survives_into_partial_recording(star
         assert stored.agent_id == "anna"
 
 
-async def test_review_refused_resume_leaves_no_empty_raw_file(start_recorder):
+async def test_refused_resume_leaves_no_empty_raw_file(start_recorder):
     service = await start_recorder()
     audio = tone(0.5)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
@@ -79,7 +80,7 @@ async def test_review_refused_resume_leaves_no_empty_raw_file(start_recorder):
         assert not staging.raw_path(reply.recording_id).exists()
 
 
-async def test_review_sessions_without_staged_audio_do_not_block_the_partial_sweep(start_recorder, clock):
+async def test_sessions_without_staged_audio_do_not_block_the_partial_sweep(start_recorder, clock):
     service = await start_recorder(idle_finalize_s=60)
     audio = tone(0.1)
     staging = service.recorder.staging

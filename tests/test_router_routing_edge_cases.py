@@ -1,4 +1,5 @@
-"""Reviewer's tests of the routing rules: each pins a bug found in review and fixed since."""
+"""Routing rules at their edges: manager waits, VIPs, overflow, full queues, dropped skills,
+auto-paused agents, queue positions (each found by a review and pinned here)."""
 
 from __future__ import annotations
 

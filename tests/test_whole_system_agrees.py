@@ -1,5 +1,5 @@
-"""Review: drive the real router, stats and recorder with the simulator and cross-check what
-each part says about the same calls against the raw event stream."""
+"""The whole system agrees with itself: the simulator drives the real router, stats and
+recorder, and what each says about the same calls is checked against the raw event stream."""
 
 from __future__ import annotations
 
