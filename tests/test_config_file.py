@@ -166,3 +166,17 @@ def test_a_setting_beyond_its_bound_is_refused_naming_the_key(tmp_path):
     with pytest.raises(queue_settings.SettingError) as refused:
         queue_settings.from_toml({"name": "q", "ring_timeout_s": 10_000 * 365 * 86_400})
     assert str(refused.value) == "ring_timeout_s: must be at most 1 hour"
+
+
+async def test_queues_overflowing_in_a_chain_load_in_any_order(router, tmp_path):
+    from services.router.config_file import apply_config_file
+
+    path = tmp_path / "chain.toml"
+    path.write_text(
+        '[[queues]]\nname = "c"\n'
+        '[[queues]]\nname = "a"\noverflow_queue = "b"\n'
+        '[[queues]]\nname = "b"\noverflow_queue = "c"\n'
+    )
+    assert await apply_config_file(router, path) == (3, 0)
+    queue, _ = await router.get_queue("a")
+    assert queue.overflow_queue == "b"

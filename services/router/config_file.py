@@ -104,6 +104,26 @@ def _tables(document: dict, key: str) -> list[dict]:
     return value
 
 
+def _overflow_targets_first(queues: list[dict]) -> list[int]:
+    """The queues' indexes in an order where every queue comes after the queue it overflows
+    into (a chain c, a -> b, b -> c included), so the order in the file is free; a queue
+    whose target is not in the file (it may exist already) or that is part of a loop keeps its
+    place at the end, and the router says what is wrong with it."""
+    names = {q.get("name"): i for i, q in enumerate(queues) if isinstance(q.get("name"), str)}
+    done: list[int] = []
+    placed: set[int] = set()
+    progress = True
+    while progress:
+        progress = False
+        for i, q in enumerate(queues):
+            target = names.get(q.get("overflow_queue"))
+            if i not in placed and (target is None or target in placed or target == i):
+                done.append(i)
+                placed.add(i)
+                progress = True
+    return done + [i for i in range(len(queues)) if i not in placed]
+
+
 def read_config_file(path: pathlib.Path) -> dict:
     try:
         return tomllib.loads(path.read_text())
@@ -118,8 +138,7 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
         queues, agents = _tables(document, "queues"), _tables(document, "agents")
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    # Queues that overflow into another are saved last, so the order in the file is free.
-    order = sorted(range(len(queues)), key=lambda i: bool(queues[i].get("overflow_queue")))
+    order = _overflow_targets_first(queues)
     for i in order:
         entry = queues[i]
         where = f"{path}: queues[{i}]"
