@@ -33,6 +33,20 @@ def client_for(url: str, max_connections: int = 64, wait_s: float = 10.0) -> aio
     return aioredis.Redis.from_pool(pool)
 
 
+def dedicated_client(redis: aioredis.Redis, max_connections: int = 2) -> aioredis.Redis | None:
+    """A client of the same server with a small pool of its own, for work nothing else may
+    starve (the router's timers: a burst of client streams holding every connection of the
+    shared pool must not stop offers expiring). None for a Redis Cluster client (it keeps a
+    pool per node; the caller shares it)."""
+    pool = getattr(redis, "connection_pool", None)
+    if not isinstance(pool, aioredis.ConnectionPool):
+        return None
+    own = aioredis.BlockingConnectionPool(
+        connection_class=pool.connection_class, max_connections=max_connections, timeout=10, **pool.connection_kwargs
+    )
+    return aioredis.Redis.from_pool(own)
+
+
 @contextlib.asynccontextmanager
 async def open_redis(config: CommonConfig) -> AsyncIterator[aioredis.Redis]:
     """Yields a connected client; starts (and later stops) the embedded server when no URL is set."""

@@ -322,3 +322,50 @@ async def test_a_v1_watcher_following_the_documented_version_rule_gets_position_
             if update.call.queue_position == 1:
                 break
     assert applied == [2, 1]
+
+
+async def test_a_replica_serves_a_bounded_number_of_sessions(start_replica):
+    from callcenter.router.v1 import router_pb2_grpc
+    from services.router.config import PbxSettings
+
+    replica = await start_replica(pbx=PbxSettings(max_sessions=2))
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        async with PbxClient(stub, "pbx-1"), PbxClient(stub, "pbx-2"):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                async with PbxClient(stub, "pbx-3"):
+                    pass
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        async with PbxClient(stub, "pbx-3") as third:  # a closed session frees its place
+            assert third.opened.pbx_id == "pbx-3"
+
+
+async def test_offers_still_expire_while_clients_hold_every_shared_connection(start_replica, redis, redis_url, tenant):
+    import asyncio
+
+    from callcenter.redis_connection import client_for
+    from services.router.model import AgentProfile
+    from services.router.router import Router
+    from services.router.store import RouterStore
+    from tests.helpers import read_events
+
+    await start_replica()  # its timers run on connections of their own
+    other = client_for(redis_url)
+    router = Router(RouterStore(other, tenant, event_stream_maxlen=100_000, call_retention_s=3600))
+    await router.upsert_queue("sales", ring_timeout_ms=150)
+    await router.upsert_agent(AgentProfile(id="anna", endpoint="sip:anna", queues=("sales",)))
+    await router.login("anna")
+    # Streams opened by clients hold all 64 connections of the replica's shared pool.
+    holders = [asyncio.create_task(redis.xread({"held-open": "$"}, block=4000)) for _ in range(64)]
+    await asyncio.sleep(0.2)
+    try:
+        await router.route_call("c1", "+491", "sales")
+        deadline = asyncio.get_running_loop().time() + 3
+        while not [e for e in await read_events(other, tenant) if e.reason == "timeout"]:
+            assert asyncio.get_running_loop().time() < deadline, "the offer never expired"
+            await asyncio.sleep(0.05)
+    finally:
+        for task in holders:
+            task.cancel()
+        await asyncio.gather(*holders, return_exceptions=True)
+        await other.aclose()

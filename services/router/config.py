@@ -35,6 +35,9 @@ class PbxSettings:
     stream_maxlen: int = 100_000
     # A session's lease when the hello asks for none.
     default_lease_ms: int = 10_000
+    # Sessions one replica serves at once (each holds a Redis connection while it reads);
+    # more are refused RESOURCE_EXHAUSTED, to open on another replica.
+    max_sessions: int = 32
 
 
 @dataclass(frozen=True)
@@ -91,5 +94,6 @@ class RouterConfig:
                 ),
                 stream_maxlen=env_int("CALLCENTER_PBX_STREAM_MAXLEN", PbxSettings.stream_maxlen, minimum=1000),
                 default_lease_ms=env_int("CALLCENTER_PBX_DEFAULT_LEASE_MS", PbxSettings.default_lease_ms, minimum=1000),
+                max_sessions=env_int("CALLCENTER_PBX_MAX_SESSIONS", PbxSettings.max_sessions, minimum=1),
             ),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import structlog
 
+from callcenter import errors
 from callcenter.grpc_server import domain_errors
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
 from services.router import convert
@@ -24,6 +25,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     def __init__(self, router: Router, hub: CallWatchHub) -> None:
         self.router = router
         self.hub = hub
+        self.sessions = 0  # PBX sessions this replica serves now
 
     @_domain_errors
     async def UpsertQueue(self, request, context):
@@ -158,6 +160,17 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             return
         hello = _hello_from_pb(first)
         structlog.contextvars.bind_contextvars(pbx_id=hello.pbx_id)
+        limit = self.router.store.pbx.max_sessions
+        if self.sessions >= limit:
+            raise errors.ResourceExhausted(f"this replica serves {limit} PBX sessions already: open it on another")
+        self.sessions += 1
+        try:
+            async for response in self._session(hello, request_iterator):
+                yield response
+        finally:
+            self.sessions -= 1
+
+    async def _session(self, hello: Hello, request_iterator):
 
         async def heartbeats():
             async for request in request_iterator:

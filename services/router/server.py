@@ -12,7 +12,7 @@ from callcenter.clock import Clock
 from callcenter.grpc_server import GrpcServer
 from callcenter.lifecycle import catch_termination, wait_for_termination
 from callcenter.logs import configure_logging
-from callcenter.redis_connection import open_redis
+from callcenter.redis_connection import dedicated_client, open_redis
 from callcenter.router.v1 import router_pb2, router_pb2_grpc
 from services.router.config import RouterConfig
 from services.router.config_file import apply_config_file
@@ -32,16 +32,24 @@ class RouterReplica:
 
     def __init__(self, config: RouterConfig, redis: aioredis.Redis, clock: Clock | None = None) -> None:
         self.config = config
-        store = RouterStore(
-            redis,
-            config.common.tenant,
-            event_stream_maxlen=config.event_stream_maxlen,
-            call_retention_s=config.call_retention_s,
-            pbx=config.pbx,
-            defaults=config.queue_defaults,
-        )
+
+        def store_on(client: aioredis.Redis) -> RouterStore:
+            return RouterStore(
+                client,
+                config.common.tenant,
+                event_stream_maxlen=config.event_stream_maxlen,
+                call_retention_s=config.call_retention_s,
+                pbx=config.pbx,
+                defaults=config.queue_defaults,
+            )
+
+        store = store_on(redis)
         # No clock: every time comes from Redis (a test may still pass a hand-driven one).
         self.router = Router(store, clock, config.queue_defaults)
+        # The timers fire on connections of their own: however many streams clients hold
+        # open on the shared pool, offers still expire and wrap-ups still end.
+        self._timer_redis = dedicated_client(redis)
+        self.timer_router = Router(store_on(self._timer_redis or redis), clock, config.queue_defaults)
         self.hub = CallWatchHub(redis, store.keys.events, position_interval_ms=config.pbx.position_interval_ms)
         self.grpc = GrpcServer(
             [SERVICE_NAME],
@@ -56,7 +64,7 @@ class RouterReplica:
         if self.config.config_file is not None:
             queues, agents = await apply_config_file(self.router, self.config.config_file)
             log.info("router.config_file_applied", path=str(self.config.config_file), queues=queues, agents=agents)
-        self._workers = [timer_worker(self.router, self.config.timer_poll_ms).start(), self.hub.worker().start()]
+        self._workers = [timer_worker(self.timer_router, self.config.timer_poll_ms).start(), self.hub.worker().start()]
         self.port = await self.grpc.start(self.config.host, self.config.port)
         if self.config.port_file is not None:
             self.config.port_file.write_text(str(self.port))
@@ -69,6 +77,8 @@ class RouterReplica:
         await self.grpc.stop(self.config.shutdown_grace_s)
         for worker in self._workers:
             await worker.stop()
+        if self._timer_redis is not None:
+            await self._timer_redis.aclose()
         log.info("router.stopped")
 
 
