@@ -59,3 +59,14 @@ async def test_recordings_are_listed_by_role_and_play_with_ranges(backend_addrs,
     everything = (await (await root.get("/api/v1/recordings")).json())["recordings"]
     assert sorted(r["id"] for r in everything) == sorted([anna_rec.id, csilla_rec.id])
     assert (await root.get("/api/v1/recordings?from=yesterday")).status == 400
+
+
+async def test_a_supervisors_page_of_recordings_is_never_empty_while_more_of_theirs_are_behind(backend_addrs, gateway):
+    gateway.recorder_addr = backend_addrs["recorder_addr"]
+    await setup_team(gateway)
+    anna_rec = await stored(gateway, "anna", "c1")  # the oldest: the recorder lists it last
+    for n in range(3):
+        await stored(gateway, "csilla", f"c{n + 2}")  # another team's, newer
+    sam = await gateway.login("sam")
+    page = await (await sam.get("/api/v1/recordings?page_size=2")).json()
+    assert [r["id"] for r in page["recordings"]] == [anna_rec.id]

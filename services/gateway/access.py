@@ -11,7 +11,7 @@ role may never take is answered 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from services.gateway.users import User
 
@@ -59,3 +59,28 @@ def may_act_on_agent(user: User, agent_id: str, agent_queues: Iterable[str], act
         raise Hidden(f"agent {agent_id} does not exist")
     if user.role == "agent" and action not in ("pause", "resume", "logout", "end_wrap_up"):
         raise Forbidden(f"an agent may not {action.replace('_', ' ')}")
+
+
+class Visibility:
+    """What one user may see, for one request: the agents' queues are asked of the router
+    once (`load_agent_queues`), however many leads, recordings or figures are then filtered
+    (no request per item)."""
+
+    def __init__(self, user: User, load_agent_queues: Callable[[], Awaitable[dict[str, list[str]]]]) -> None:
+        self.user = user
+        self._load = load_agent_queues
+        self._queues: dict[str, list[str]] | None = None
+
+    async def agent_queues(self) -> dict[str, list[str]]:
+        if self._queues is None:
+            self._queues = await self._load()
+        return self._queues
+
+    async def sees_agent(self, agent_id: str) -> bool:
+        """An agent the user may see (an unknown agent is seen by admins only)."""
+        if sees_all(self.user):
+            return True
+        if self.user.role == "agent":
+            return bool(agent_id) and agent_id == self.user.agent_id
+        queues = (await self.agent_queues()).get(agent_id)
+        return queues is not None and sees_agent(self.user, agent_id, queues)

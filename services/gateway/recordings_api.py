@@ -6,46 +6,26 @@ from __future__ import annotations
 
 import re
 
-import grpc
 from aiohttp import web
 
 from callcenter.recorder.v1 import recorder_pb2 as rpb
 from callcenter.recorder.v1 import recorder_pb2_grpc
-from callcenter.router.v1 import router_pb2 as pb
 from services.gateway import access
 from services.gateway.query import page_size, timestamp_param
-from services.gateway.web import BACKENDS, ApiError, check_call_id, json_reply, message_dict, user_of
+from services.gateway.web import BACKENDS, ApiError, check_call_id, json_reply, message_dict, user_of, visibility
 
 routes = web.RouteTableDef()
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Recorder pages read at most for one page of a user who sees only part of them.
+MAX_PAGES_READ = 10
 
 
 def recorder(request: web.Request) -> recorder_pb2_grpc.RecorderServiceStub:
     return recorder_pb2_grpc.RecorderServiceStub(request.app[BACKENDS].recorder_channel)
 
 
-async def agent_queues(request: web.Request, agent_id: str) -> list[str] | None:
-    """The queues of an agent, or None when the router does not know them."""
-    if not agent_id:
-        return None
-    b = request.app[BACKENDS]
-    try:
-        reply = await b.router.GetAgent(pb.GetAgentRequest(agent_id=agent_id), timeout=b.timeout_s)
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.NOT_FOUND:
-            return None
-        raise
-    return list(reply.agent.queues)
-
-
 async def _visible(request: web.Request, recording: rpb.Recording) -> bool:
-    user = user_of(request)
-    if access.sees_all(user):
-        return True
-    if user.role == "agent":
-        return recording.agent_id == user.agent_id
-    queues = await agent_queues(request, recording.agent_id)
-    return queues is not None and access.sees_agent(user, recording.agent_id, queues)
+    return await visibility(request).sees_agent(recording.agent_id)
 
 
 async def _recording(request: web.Request) -> rpb.Recording:
@@ -68,10 +48,8 @@ async def list_recordings(request: web.Request) -> web.Response:
         if agent_id and agent_id != user.agent_id:
             raise access.Hidden(f"agent {agent_id} does not exist")
         agent_id = user.agent_id
-    elif agent_id and not access.sees_all(user):
-        queues = await agent_queues(request, agent_id)
-        if queues is None or not access.sees_agent(user, agent_id, queues):
-            raise access.Hidden(f"agent {agent_id} does not exist")
+    elif agent_id and not await visibility(request).sees_agent(agent_id):
+        raise access.Hidden(f"agent {agent_id} does not exist")
     call_id = q.get("call_id", "")
     req = rpb.ListRecordingsRequest(
         call_id=check_call_id(call_id) if call_id else "",
@@ -84,8 +62,15 @@ async def list_recordings(request: web.Request) -> web.Response:
         ts = timestamp_param(q, param)
         if ts is not None:
             getattr(req, field).CopyFrom(ts)
-    reply = await recorder(request).ListRecordings(req, timeout=request.app[BACKENDS].timeout_s)
-    visible = [r for r in reply.recordings if await _visible(request, r)]
+    # Filtering is by the user's rights, after the recorder's paging: read on (a few pages at
+    # most) until the page is full, so a supervisor never gets an empty page with more behind.
+    wanted, visible = req.page_size or 50, []
+    for _ in range(MAX_PAGES_READ):
+        reply = await recorder(request).ListRecordings(req, timeout=request.app[BACKENDS].timeout_s)
+        visible += [r for r in reply.recordings if await _visible(request, r)]
+        if len(visible) >= wanted or not reply.next_page_token:
+            break
+        req.page_token = reply.next_page_token
     return json_reply({"recordings": [message_dict(r) for r in visible], "next_page_token": reply.next_page_token})
 
 

@@ -25,6 +25,7 @@ from services.gateway.web import (
     read_json,
     text_field,
     user_of,
+    visibility,
 )
 
 routes = web.RouteTableDef()
@@ -239,12 +240,7 @@ def _duration(seconds: float) -> duration_pb2.Duration:
 
 
 async def sees_lead(request: web.Request, lead: spb.Lead) -> bool:
-    user = user_of(request)
-    if access.sees_all(user):
-        return True
-    if user.role == "agent":
-        return lead.agent_id == user.agent_id
-    return lead.agent_id in await visible_agent_ids(request)
+    return await visibility(request).sees_agent(lead.agent_id)
 
 
 @routes.get("/api/v1/leads")

@@ -116,7 +116,8 @@ class TaskStore:
 
     async def for_agent(self, agent_id: str, include_closed: bool = False) -> list[Task]:
         ids = await self.redis.zrevrange(f"{self.prefix}tasks:{agent_id}", 0, 499)
-        tasks = [t for t in [await self.get(i) for i in ids] if t is not None]
+        raws = await self.redis.mget([f"{self.prefix}task:{i}" for i in ids]) if ids else []  # one round trip
+        tasks = [Task(**json.loads(raw)) for raw in raws if raw]
         return [t for t in tasks if include_closed or t.status == "open"]
 
     async def close(self, task_id: str, by: str, now_ms: int) -> Task:

@@ -15,6 +15,8 @@ from aiohttp import web
 from google.protobuf import json_format
 
 from callcenter.call_ids import call_id_problem
+from callcenter.router.v1 import router_pb2
+from services.gateway import access
 from services.gateway.access import Forbidden, Hidden
 from services.gateway.backends import Backends
 from services.gateway.config import GatewayConfig
@@ -33,6 +35,7 @@ BACKENDS = web.AppKey("backends", Backends)
 USER = web.RequestKey("user", User)
 SESSION = web.RequestKey("session", Session)
 TOKEN = web.RequestKey("token", str)
+VISIBILITY = web.RequestKey("visibility", access.Visibility)
 
 SESSION_COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -131,6 +134,20 @@ def set_session_cookie(response: web.StreamResponse, config: GatewayConfig, toke
 
 def user_of(request: web.Request) -> User:
     return request[USER]
+
+
+def visibility(request: web.Request) -> access.Visibility:
+    """What the request's user may see; the agents' queues are read once per request."""
+    found = request.get(VISIBILITY)
+    if found is None:
+        backends = request.app[BACKENDS]
+
+        async def agent_queues() -> dict[str, list[str]]:
+            reply = await backends.router.ListAgents(router_pb2.ListAgentsRequest(), timeout=backends.timeout_s)
+            return {a.id: list(a.queues) for a in reply.agents}
+
+        found = request[VISIBILITY] = access.Visibility(user_of(request), agent_queues)
+    return found
 
 
 _GRPC_TO_HTTP = {
