@@ -60,3 +60,11 @@ def test_generated_code_imports_only_generated_code_and_grpc():
     for path in (ROOT / "callcenter").rglob("*_pb2*.py"):
         ours = {m for m in _imports(path) if m.startswith(("callcenter", "services"))}
         assert all(m.split(".")[-1].endswith(("_pb2", "_pb2_grpc")) or ".v1" in m for m in ours), (path, ours)
+
+
+def test_no_test_imports_another_test_module():
+    offenders = {
+        path.name: sorted(m for m in _imports(path) if m.startswith("tests.test_"))
+        for path in (ROOT / "tests").glob("*.py")
+    }
+    assert {name: modules for name, modules in offenders.items() if modules} == {}

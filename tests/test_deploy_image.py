@@ -12,7 +12,7 @@ import tomllib
 
 import pytest
 
-from tests.test_deploy_kustomize import DEPLOY, OVERLAYS, REPO, containers_of, pod_specs, render_overlay
+from tests.kustomize_renderer import DEPLOY, OVERLAYS, REPO, containers_of, pod_specs, render_overlay
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "apt-get install", "git ")

@@ -12,7 +12,7 @@ import re
 import kubernetes_validate
 import pytest
 
-from tests.test_deploy_kustomize import DEPLOY, OVERLAYS, REPO, containers_of, key_of, pod_specs, render_overlay
+from tests.kustomize_renderer import DEPLOY, OVERLAYS, REPO, containers_of, key_of, pod_specs, render_overlay
 
 # The oldest Kubernetes the manifests support, and the newest whose schemas are bundled.
 KUBERNETES_VERSIONS = ["1.29.0", kubernetes_validate.latest_version()]
@@ -252,7 +252,7 @@ def test_ingress_sends_to_the_gateway_service(overlay):
 
 def referenced(objects):
     """(kind, name) of every ConfigMap and Secret the objects refer to."""
-    from tests.test_deploy_kustomize import config_references
+    from tests.kustomize_renderer import config_references
 
     return {(kind, holder[key]) for obj in objects for kind, holder, key in config_references(obj)}
 

@@ -17,8 +17,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.test_deploy_drift import deployed, require_service
-from tests.test_deploy_kustomize import render_overlay
+from tests.deploy_model import deployed, require_service
+from tests.kustomize_renderer import render_overlay
 
 
 class Container:

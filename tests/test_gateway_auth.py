@@ -9,22 +9,7 @@ from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from services.gateway.passwords import hash_password, verify_password
 from tests.gateway_fixtures import PASSWORD, csrf
-
-
-async def setup_team(gw):
-    """Two teams: sales (anna, boris) and support (csilla); users of every role."""
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.router_port}") as channel:
-        stub = router_pb2_grpc.RouterServiceStub(channel)
-        for queue in ("sales", "support"):
-            await stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name=queue)))
-        for agent_id, queue in (("anna", "sales"), ("boris", "sales"), ("csilla", "support")):
-            await stub.UpsertAgent(
-                pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}@pbx", queues=[queue]))
-            )
-            await stub.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
-    await gw.users.create("root", PASSWORD, "admin")
-    await gw.users.create("sam", PASSWORD, "supervisor", teams=("sales",))
-    await gw.users.create("anna", PASSWORD, "agent", agent_id="anna")
+from tests.gateway_scenes import setup_team
 
 
 def test_passwords_are_hashed_with_a_salted_kdf_and_verify():

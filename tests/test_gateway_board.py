@@ -10,7 +10,7 @@ import grpc
 from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD
-from tests.test_gateway_auth import setup_team
+from tests.gateway_scenes import setup_team
 
 
 async def next_event(reply, timeout: float = 2.0) -> dict:

@@ -11,9 +11,8 @@ from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from tests.browser import browser_page, screenshot
 from tests.gateway_fixtures import PASSWORD
+from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 from tests.recorder_fixtures import metadata, tone, upload
-from tests.test_gateway_auth import setup_team
-from tests.test_gateway_stats import calls_in_sales_and_support
 
 
 async def test_a_supervisor_watches_an_agent_state_change_live(gateway):

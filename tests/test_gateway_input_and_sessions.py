@@ -12,8 +12,7 @@ import pytest
 from callcenter.router.v1 import router_pb2 as pb
 from callcenter.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD, csrf
-from tests.test_gateway_auth import setup_team
-from tests.test_gateway_recordings import stored
+from tests.gateway_scenes import setup_team, stored
 
 
 async def next_event(reply, timeout: float = 2.0) -> dict | None:

@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from callcenter.recorder.v1 import recorder_pb2 as rpb
-from tests.recorder_fixtures import metadata, tone, upload
-from tests.test_gateway_auth import setup_team
+from tests.gateway_scenes import setup_team, stored
 
 
 @pytest.fixture
 async def backend_addrs(start_recorder):
     recorder = await start_recorder()
     return {"recorder_addr": f"127.0.0.1:{recorder.port}"}
-
-
-async def stored(gateway, agent_id: str, call_id: str) -> rpb.Recording:
-    import grpc
-
-    from callcenter.recorder.v1 import recorder_pb2_grpc
-
-    channel = grpc.aio.insecure_channel(gateway.recorder_addr)
-    async with channel:
-        stub = recorder_pb2_grpc.RecorderServiceStub(channel)
-        return await upload(stub, tone(1.0), metadata(call_id, agent_id=agent_id))
 
 
 async def test_recordings_are_listed_by_role_and_play_with_ranges(backend_addrs, gateway):

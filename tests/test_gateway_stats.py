@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import grpc
 import pytest
 
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import csrf
-from tests.test_gateway_auth import setup_team
+from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 
 
 @pytest.fixture
@@ -30,32 +27,6 @@ async def eventually(check, timeout: float = 5.0):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
-
-
-async def calls_in_sales_and_support(gateway):
-    """c1: anna misses, boris answers and talks; c2: csilla answers (support); c3 abandoned."""
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
-        stub = router_pb2_grpc.RouterServiceStub(channel)
-        call = (await stub.RouteCall(pb.RouteCallRequest(call_id="c1", caller="+491", queue="sales"))).call
-        call = (
-            await stub.ReportOfferOutcome(
-                pb.ReportOfferOutcomeRequest(
-                    call_id="c1", offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_NO_ANSWER
-                )
-            )
-        ).call
-        assert call.offer.agent_id == "boris"
-        await stub.ReportOfferOutcome(
-            pb.ReportOfferOutcomeRequest(call_id="c1", offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED)
-        )
-        await stub.HangupCall(pb.HangupCallRequest(call_id="c1"))
-        call = (await stub.RouteCall(pb.RouteCallRequest(call_id="c2", caller="+492", queue="support"))).call
-        await stub.ReportOfferOutcome(
-            pb.ReportOfferOutcomeRequest(call_id="c2", offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED)
-        )
-        await stub.HangupCall(pb.HangupCallRequest(call_id="c2"))
-        await stub.RouteCall(pb.RouteCallRequest(call_id="c3", caller="+493", queue="sales"))
-        await stub.HangupCall(pb.HangupCallRequest(call_id="c3"))
 
 
 async def test_board_figures_of_the_day_come_from_stats(backend_addrs, gateway):

@@ -316,7 +316,7 @@ async def get_raw(client, path: str):
 
 
 async def gateway_team(gateway):
-    from tests.test_gateway_auth import setup_team
+    from tests.gateway_scenes import setup_team
 
     await setup_team(gateway)
     return await gateway.login("root"), await gateway.login("sam")
