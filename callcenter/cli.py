@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from callcenter.config import CommonConfig, ConfigError
+from callcenter.grpc_server import PortTaken
 from callcenter.logs import configure_logging
 
 log = structlog.get_logger(__name__)
@@ -248,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
             return codegen_main()
     except ConfigError as exc:
         print(f"callcenter: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except PortTaken as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

@@ -179,12 +179,18 @@ def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:
         log.info("rpc.failed", code=name, ms=elapsed_ms, details=context.details())
 
 
+class PortTaken(RuntimeError):
+    """The address to listen on is taken."""
+
+
 class GrpcServer:
     """A grpc.aio server with the standard health service and reflection turned on."""
 
     def __init__(self, service_names: Iterable[str], register: Callable[[grpc.aio.Server], None]) -> None:
         self.service_names = list(service_names)
-        self.server = grpc.aio.server(interceptors=[LogContextInterceptor()])
+        # No SO_REUSEPORT: a second process on a taken port must fail, not share it (grpcio's
+        # default would split the calls between two systems).
+        self.server = grpc.aio.server(interceptors=[LogContextInterceptor()], options=[("grpc.so_reuseport", 0)])
         register(self.server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -196,9 +202,12 @@ class GrpcServer:
 
     async def start(self, host: str, port: int) -> int:
         """Binds host:port (0 picks a free port), starts serving, marks every service SERVING."""
-        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        try:
+            self.port = self.server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:
+            self.port = 0
         if self.port == 0:
-            raise RuntimeError(f"could not bind {host}:{port}")
+            raise PortTaken(f"could not bind {host}:{port}: the port is taken (another service runs there?)")
         await self.server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -51,3 +51,15 @@ async def test_an_rpc_that_crashes_is_logged_as_failed_not_ok(start_replica, mon
     assert failed.value.code() == grpc.StatusCode.UNKNOWN
     lines = [line for line in logs if line.get("event") in ("rpc.failed", "rpc.done")]
     assert [line["code"] for line in lines] == ["UNKNOWN"]
+
+
+async def test_a_second_server_on_a_taken_port_fails_instead_of_sharing_it():
+    from callcenter.grpc_server import GrpcServer, PortTaken
+
+    first = GrpcServer([], lambda server: None)
+    port = await first.start("127.0.0.1", 0)
+    try:
+        with pytest.raises(PortTaken):
+            await GrpcServer([], lambda server: None).start("127.0.0.1", port)
+    finally:
+        await first.stop(0)

@@ -15,7 +15,9 @@ from services.gateway.query import page_size, timestamp_param
 from services.gateway.web import BACKENDS, ApiError, check_call_id, json_reply, message_dict, user_of, visibility
 
 routes = web.RouteTableDef()
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# At most 18 digits each (no file is larger): a longer number is no range we serve, and the
+# header is ignored as RFC 9110 allows (the whole file), never a 500 from int().
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 # Recorder pages read at most for one page of a user who sees only part of them.
 MAX_PAGES_READ = 10
 
