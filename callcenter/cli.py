@@ -162,13 +162,19 @@ async def _user_create(args: argparse.Namespace) -> int:
 
 def _redis(args: argparse.Namespace) -> None:
     import signal
+    import threading
 
     from callcenter.embedded_redis import EmbeddedRedis
 
+    # The handlers first: a signal while the server starts still stops it afterwards.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     common = CommonConfig.from_env()
     with EmbeddedRedis(common.data_dir, port=args.port) as server:
         print(f"embedded Redis: {server.url}" + (f" and 127.0.0.1:{args.port}" if args.port else ""), flush=True)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while not stop.wait(0.2):
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -218,3 +218,15 @@ async def test_sigterm_while_starting_up_leaves_no_embedded_redis_running(start_
     await up.wait_exit(timeout=30)  # generous: a busy machine applies the file slowly
     await asyncio.sleep(0.2)
     assert not embedded_redis_answers(up.data_dir), "a stopped callcenter must not leave its Redis running"
+
+
+async def test_sigterm_stops_callcenter_redis_and_its_server(start_callcenter):
+    redis_only = start_callcenter("redis")
+    deadline = time.monotonic() + 10
+    while not embedded_redis_answers(redis_only.data_dir):
+        assert time.monotonic() < deadline and redis_only.process.poll() is None, redis_only.stderr[-2000:]
+        await asyncio.sleep(0.02)
+    redis_only.process.send_signal(signal.SIGTERM)
+    assert await redis_only.wait_exit(timeout=10) == 0
+    await asyncio.sleep(0.2)
+    assert not embedded_redis_answers(redis_only.data_dir), "callcenter redis left its redis-server running"

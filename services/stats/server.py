@@ -11,7 +11,7 @@ import structlog
 from callcenter.background import Worker
 from callcenter.clock import Clock, SystemClock
 from callcenter.grpc_server import GrpcServer
-from callcenter.lifecycle import wait_for_termination
+from callcenter.lifecycle import catch_termination, wait_for_termination
 from callcenter.logs import configure_logging
 from callcenter.redis_connection import open_redis
 from callcenter.stats.v1 import stats_pb2, stats_pb2_grpc
@@ -62,6 +62,7 @@ class StatsService:
 
 
 async def run(config: StatsConfig) -> None:
+    catch_termination()  # a signal while starting still ends in a clean stop
     async with open_redis(config.common) as redis:
         service = StatsService(config, redis)
         await service.start()
