@@ -88,9 +88,17 @@ async def append(
     write their own): event_type is the lower-case name ("recording_stored"), fields use the
     entry field names above (empty values are left out; `attributes` may be a dict).
     Returns the entry id."""
-    entry: dict[str, str] = {"type": event_type, "time": str(time_ms)}
+    return str(
+        await redis.xadd(stream_key(tenant), entry(event_type, time_ms, **fields), maxlen=maxlen, approximate=True)
+    )
+
+
+def entry(event_type: str, time_ms: int, **fields: Any) -> dict[str, str]:
+    """The stream entry of one event (see append), for a caller that writes it itself, e.g.
+    inside the Lua script of the transition it describes."""
+    out: dict[str, str] = {"type": event_type, "time": str(time_ms)}
     for name, value in fields.items():
         if value is None or value == "" or value == {}:
             continue
-        entry[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
-    return str(await redis.xadd(stream_key(tenant), entry, maxlen=maxlen, approximate=True))
+        out[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+    return out

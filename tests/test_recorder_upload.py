@@ -221,3 +221,46 @@ async def test_a_hundred_concurrent_uploads_are_all_stored_intact(start_recorder
             assert parse_wav(stored).frames == sent
     assert event_types(await read_events(redis, tenant)) == ["RECORDING_STORED"] * 100
     assert len({r.id for r in recordings}) == 100
+
+
+async def test_a_recording_and_its_stored_event_are_written_in_one_step(redis, tenant):
+    import pytest
+
+    from callcenter.event_stream import entry, stream_key
+    from services.recorder.catalog import Catalog
+    from services.recorder.model import AlreadyExists, AudioCodec, Leg, Recording
+
+    catalog = Catalog(redis, tenant)
+
+    def recording(recording_id: str) -> Recording:
+        return Recording(
+            recording_id,
+            "c1",
+            Leg.MIXED,
+            "anna",
+            "",
+            AudioCodec.PCMU,
+            8000,
+            1,
+            1,
+            1000,
+            100,
+            "x",
+            "audio/wav",
+            False,
+            False,
+            1,
+            80,
+            "y",
+        )
+
+    async def stored(recording_id: str) -> None:
+        await catalog.acquire_upload("c1", Leg.MIXED, "token", 60_000)
+        event = entry("recording_stored", 1, call_id="c1", recording_id=recording_id)
+        await catalog.store(recording(recording_id), "token", event, 1000)
+
+    await stored("r1")
+    with pytest.raises(AlreadyExists):  # refused: the leg has its recording, and no event is written
+        await stored("r2")
+    events = await redis.xrange(stream_key(tenant))
+    assert [(e["type"], e["recording_id"]) for _, e in events] == [("recording_stored", "r1")]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import importlib.resources
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from callcenter import event_stream
 from callcenter.config import key_prefix
 from services.recorder.model import (
     AlreadyExists,
@@ -177,6 +179,7 @@ class Catalog:
     def __init__(self, redis: aioredis.Redis, tenant: str) -> None:
         self.redis = redis
         self.keys = RecorderKeys(tenant)
+        self.events = event_stream.stream_key(tenant)
         self._scripts = {name: redis.register_script(_script_source(name)) for name in _SCRIPTS}
 
     # Uploads --------------------------------------------------------------------------
@@ -265,9 +268,10 @@ class Catalog:
 
     # Recordings -----------------------------------------------------------------------
 
-    async def store(self, recording: Recording, token: str) -> None:
-        """Adds the recording and ends its upload. AlreadyExists when the leg has a recording;
-        Busy when the upload's lock was lost."""
+    async def store(self, recording: Recording, token: str, event: dict[str, str], stream_maxlen: int) -> None:
+        """Adds the recording, ends its upload and appends its RECORDING_STORED `event`, in one
+        atomic step. AlreadyExists when the leg has a recording; Busy when the upload's lock
+        was lost."""
         r = recording
         keys = [
             self.keys.recording(r.id),
@@ -279,9 +283,11 @@ class Catalog:
             self.keys.session(r.call_id, r.leg),
             self.keys.uploads,
             self.keys.lock(r.call_id, r.leg),
+            self.events,
         ]
         pairs = [x for item in _recording_fields(r).items() for x in item]
-        args = [token, r.id, r.leg.value, r.start_ms, int(bool(r.agent_id)), int(bool(r.lead_id)), *pairs]
+        args = [token, r.id, r.leg.value, r.start_ms, int(bool(r.agent_id)), int(bool(r.lead_id))]
+        args += [json.dumps(event), stream_maxlen, *pairs]
         reply = await self._scripts["store"](keys=keys, args=args)
         if reply == "exists":
             raise AlreadyExists(f"call {r.call_id!r} leg {r.leg} already has a recording")

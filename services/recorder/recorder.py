@@ -8,8 +8,8 @@ An upload's life:
            record the committed offset in Redis (a crash loses at most the uncommitted tail,
            and the PBX resumes from the committed offset)
   finish   the end message came (with the total size, which must match): write the WAV
-           file (decoding G.711 to PCM), fsync, publish it atomically, catalogue it, emit
-           RECORDING_STORED. Only then is the upload acknowledged.
+           file (decoding G.711 to PCM), fsync, publish it atomically, catalogue it and
+           emit RECORDING_STORED in one Redis script. Only then is the upload acknowledged.
   suspend  the stream broke (client gone, bad chunk, shutdown, or it closed without the end
            message — grpc.aio ends a cancelled client's request stream like a finished one,
            so only the end message tells a complete recording): commit what arrived, unlock.
@@ -370,14 +370,9 @@ class Recorder:
             audio_bytes=audio_bytes,
             audio_sha256=audio_sha256,
         )
-        await self.catalog.store(recording, token)
-        await asyncio.to_thread(self.staging.raw_path(recording_id).unlink, missing_ok=True)
-        await event_stream.append(
-            self.redis,
-            self.tenant,
+        event = event_stream.entry(
             "recording_stored",
             now,
-            maxlen=self.limits.event_stream_maxlen,
             call_id=recording.call_id,
             agent_id=recording.agent_id,
             recording_id=recording.id,
@@ -385,6 +380,8 @@ class Recorder:
             reason="partial" if partial else "",
             lead_id=recording.lead_id,
         )
+        await self.catalog.store(recording, token, event, self.limits.event_stream_maxlen)
+        await asyncio.to_thread(self.staging.raw_path(recording_id).unlink, missing_ok=True)
         log.info(
             "recording.stored",
             call_id=recording.call_id,
