@@ -280,3 +280,37 @@ async def test_some_calls_carry_a_crm_lead_that_moves_through_the_pipeline(start
     assert all(("assign", lead, "", agent) in calls for lead, (_, agent) in first_moves.items())
     assert set(first_moves) <= set(answered) and leads.moved == sum(1 for c in calls if c[0] == "stage")
     assert f"leads created {leads.created}" in out.getvalue()
+
+
+async def test_an_agent_paused_for_misses_comes_back_even_when_no_miss_of_theirs_was_seen(start_replica):
+    import asyncio
+    import io
+
+    import grpc
+
+    from callcenter.common.v1 import states_pb2
+    from callcenter.router.v1 import router_pb2 as rpb
+    from callcenter.router.v1 import router_pb2_grpc
+
+    replica = await start_replica()
+    config = tiny_config(f"127.0.0.1:{replica.port}", max_calls=None, duration_s=3.0, rate_per_min=6.0)
+    simulation = Simulation(config, out=io.StringIO())
+    stop = asyncio.Event()
+    run = asyncio.create_task(simulation.run(stop))
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        while not simulation.agents:
+            await asyncio.sleep(0.01)
+        agent_id = next(iter(simulation.agents))
+        await asyncio.sleep(0.1)  # logged in by now
+        # paused for misses behind the PBX's back (as the router's own ring timer does)
+        await stub.PauseAgent(rpb.PauseAgentRequest(agent_id=agent_id, reason="no_answer"))
+        deadline = asyncio.get_running_loop().time() + 5
+        while (await stub.GetAgent(rpb.GetAgentRequest(agent_id=agent_id))).agent.status.state == (
+            states_pb2.AGENT_STATE_PAUSED
+        ):
+            assert asyncio.get_running_loop().time() < deadline, "the paused agent never came back"
+            await asyncio.sleep(0.05)
+    stop.set()
+    await run
+    assert simulation.counters.agents_resumed >= 1

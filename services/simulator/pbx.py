@@ -235,13 +235,15 @@ class Simulation:
                 await effect.start(self)
             self._started = time.monotonic()
             summaries = asyncio.create_task(self._summaries(), name="simulator-summary")
+            comebacks = asyncio.create_task(self._paused_sweep(), name="simulator-comebacks")
             try:
                 await self._arrivals(stop)
                 await self._drain()
             finally:
-                summaries.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await summaries
+                for task in (summaries, comebacks):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 for task in list(self._background) + list(self._call_tasks):
                     task.cancel()
                 await asyncio.gather(*self._background, *self._call_tasks, return_exceptions=True)
@@ -880,6 +882,25 @@ class Simulation:
                 self.counters.errors += 1
         finally:
             agent.coming_back = False
+
+    async def _paused_sweep(self) -> None:
+        """Every 5 simulated seconds (at least 0.2 s), any of the team the router paused for missing
+        calls comes back after a while, whatever paused them: a miss the agent saw, or the
+        router's own ring timer at a moment nobody looked (on a busy machine most pauses)."""
+        assert self.stub is not None
+        while True:
+            await asyncio.sleep(max(0.2, self.config.scaled(5.0)))
+            try:
+                reply = await self._rpc(self.stub.ListAgents, pb.ListAgentsRequest())
+            except grpc.aio.AioRpcError:
+                self.counters.errors += 1
+                continue
+            for listed in reply.agents:
+                agent = self.agents.get(listed.id)
+                status = listed.status
+                if agent is not None and not agent.coming_back and status.state == states_pb2.AGENT_STATE_PAUSED:
+                    if status.pause_reason == "no_answer":
+                        self._spawn(self._check_paused(agent))
 
     # Summary -------------------------------------------------------------------------
 
