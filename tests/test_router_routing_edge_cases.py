@@ -3,29 +3,7 @@ auto-paused agents, queue positions (each found by a review and pinned here)."""
 
 from __future__ import annotations
 
-from services.router.model import AgentProfile
-from tests.helpers import event_types, read_events
-
-
-async def agent(router, agent_id: str, queues=("sales",), *, tier: int = 0, login: bool = True):
-    await router.upsert_agent(
-        AgentProfile(
-            id=agent_id, name=agent_id.title(), endpoint=f"sip:{agent_id}@pbx", queues=tuple(queues), tier=tier
-        )
-    )
-    if login:
-        await router.login(agent_id)
-        router.clock.advance(1)
-
-
-async def occupy(router, agent_id: str, call_id: str, queue: str = "sales"):
-    call = await router.route_call(call_id, "+4900" + call_id, queue, personal_manager_id=agent_id)
-    assert call.offer is not None and call.offer.agent_id == agent_id, call
-    return await router.report_offer_outcome(call_id, call.offer.offer_id, "answered")
-
-
-async def events_of(redis, tenant, kind: str):
-    return [e for e in await read_events(redis, tenant) if event_types([e]) == [kind]]
+from tests.routing_scenes import agent, events_of, occupy
 
 
 async def test_manager_wait_timer_does_not_relax_a_call_already_ringing_its_manager(router, clock, redis, tenant):

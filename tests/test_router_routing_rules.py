@@ -6,36 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.router.model import AgentProfile, Client, IllegalState, InvalidArgument, NotFound
-from tests.helpers import event_types, read_events
-
-
-async def agent(router, agent_id: str, queues=("sales",), *, tier: int = 0, skills=None, login: bool = True):
-    await router.upsert_agent(
-        AgentProfile(
-            id=agent_id,
-            name=agent_id.title(),
-            endpoint=f"sip:{agent_id}@pbx",
-            queues=tuple(queues),
-            tier=tier,
-            skills=dict(skills or {}),
-        )
-    )
-    if login:
-        await router.login(agent_id)
-        router.clock.advance(1)
-
-
-async def occupy(router, agent_id: str, call_id: str, queue: str = "sales"):
-    """Puts an agent on a call (the call is routed to them while nobody else is free)."""
-    call = await router.route_call(call_id, "+4900" + call_id, queue, personal_manager_id=agent_id)
-    assert call.offer is not None and call.offer.agent_id == agent_id, call
-    return await router.report_offer_outcome(call_id, call.offer.offer_id, "answered")
-
-
-async def events_of(redis, tenant, kind: str):
-    return [e for e in await read_events(redis, tenant) if event_types([e]) == [kind]]
-
+from services.router.model import Client, IllegalState, InvalidArgument, NotFound
+from tests.routing_scenes import agent, events_of, occupy
 
 # VIP callers and experienced agents (S1.7) ---------------------------------------------------
 
