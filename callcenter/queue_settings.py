@@ -332,11 +332,8 @@ def from_redis(h: Mapping[str, str], defaults: object) -> QueueConfig:
 
 # Protobuf (callcenter.router.v1.Queue) --------------------------------------------------
 
-# Enum values of the proto <-> the settings' choices.
-PB_CHOICES = {
-    "strategy": ("STRATEGY_", {"": 0}),
-    "skill_order": ("SKILL_ORDER_", {"": 0}),
-}
+# The proto enum value prefix of each choice setting ("longest_idle" <-> STRATEGY_LONGEST_IDLE).
+PB_ENUM_PREFIX = {"strategy": "STRATEGY_", "skill_order": "SKILL_ORDER_"}
 
 
 def from_pb(q: Any) -> dict[str, Any]:
@@ -348,15 +345,13 @@ def from_pb(q: Any) -> dict[str, Any]:
             present = q.HasField(s.name)
             if present and (d.nanos % 1_000_000 or d.seconds < 0 or d.nanos < 0):
                 raise SettingError(s.name, "must be a non-negative whole number of milliseconds")
-            if present and d.seconds > 10 * 366 * 86_400:
-                raise SettingError(s.name, f"must be at most {_human_ms(s.maximum)}")  # type: ignore[arg-type]
             if s.empty == UNSET_IS_DEFAULT and not present:
                 continue
             values[s.attr] = d.ToMilliseconds()
         elif s.kind == "choice":
             number = getattr(q, s.name)
             enum = q.DESCRIPTOR.fields_by_name[s.name].enum_type
-            prefix = PB_CHOICES[s.name][0]
+            prefix = PB_ENUM_PREFIX[s.name]
             names = {v.number: v.name.removeprefix(prefix).lower() for v in enum.values}
             if number not in names:
                 raise SettingError(s.name, f"{number} is not a {enum.name} value")
@@ -384,7 +379,7 @@ def to_pb(queue: QueueConfig, q: Any) -> Any:
             getattr(q, s.name).CopyFrom(d)
         elif s.kind == "choice":
             enum = q.DESCRIPTOR.fields_by_name[s.name].enum_type
-            prefix = PB_CHOICES[s.name][0]
+            prefix = PB_ENUM_PREFIX[s.name]
             setattr(q, s.name, enum.values_by_name[prefix + value.upper()].number if value else 0)
         elif s.kind == "numbers":
             getattr(q, s.name).extend(value)

@@ -12,31 +12,26 @@ from collections import Counter
 from services.simulator import Simulation, SimulationConfig
 from services.simulator.config import Spread
 from tests.helpers import event_types, read_events
+from tests.simulator_scenes import tiny_config
 
 FINAL_EVENTS = {"CALL_COMPLETED", "CALL_ABANDONED", "CALL_TIMED_OUT", "CALL_OVERFLOWED"}
 
 
 def config(router: str, **overrides) -> SimulationConfig:
+    """The tiny call centre, busier: 40 calls at about one per wall-clock millisecond."""
     fields = dict(
-        router=router,
-        pbx_contract="v2",
-        speed=100.0,
         rate_per_min=600.0,  # about one call every 1 ms of wall time ... 10 a simulated second
-        duration_s=None,
         max_calls=40,
         drain_s=5.0,
         summary_every_s=0,
         seed=11,
         agents=5,
-        never_answer_agents=1,
-        answer_delay=Spread(0.5, 0.3),
         talk=Spread(20.0, 0.3),
-        after_call_work=Spread(2.0, 0.3),
         patience=Spread(60.0, 0.3),
         wrap_up_s=3.0,
-        clients=6,
+        returning_fraction=SimulationConfig.returning_fraction,
     )
-    return SimulationConfig(**{**fields, **overrides})
+    return tiny_config(router, **{**fields, **overrides})
 
 
 async def until(condition, timeout: float = 10.0) -> None:

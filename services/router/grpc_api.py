@@ -193,8 +193,8 @@ def _hello_from_pb(request: router_pb2.PbxSessionRequest) -> Hello:
     ring_timer = convert.RING_TIMER_FROM_PB.get(h.ring_timer)
     if ring_timer is None:
         raise InvalidArgument("hello.ring_timer", f"{h.ring_timer} is not a RingTimer value")
-    if h.lease.nanos % 1_000_000 or not 0 <= h.lease.seconds <= 300:
-        raise InvalidArgument("hello.lease", "must be 1 s to 5 min, in whole milliseconds")
+    if h.lease.nanos % 1_000_000:
+        raise InvalidArgument("hello.lease", "must be whole milliseconds")  # its range: Router.open_pbx_session
     return Hello(
         pbx_id=h.pbx_id,
         lease_ms=h.lease.ToMilliseconds(),

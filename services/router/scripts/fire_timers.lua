@@ -80,9 +80,9 @@ local function announce_positions(q)
     local pbx = redis.call('HGET', k_call(call_id), 'pbx')
     if pbx and pbx ~= '' then
       any = true
-      local c = call_snapshot(call_id)
+      local c, announced = call_snapshot(call_id)
       local now = (c.queue_position or 0) .. '|' .. (c.estimated_wait_ms or '')
-      if c.state == 'waiting' and now ~= redis.call('HGET', k_call(call_id), 'announced') then
+      if c.state == 'waiting' and now ~= announced then
         pbx_note(c, 'position_changed', '', '', position_view(c))
       end
     end

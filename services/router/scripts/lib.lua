@@ -811,7 +811,8 @@ end
 -- Replies ---------------------------------------------------------------------------------
 
 -- A call as replies and PBX messages show it: its hash plus its live queue position,
--- estimated wait and the offered agent's endpoint.
+-- estimated wait and the offered agent's endpoint. Second result: the position its PBX was
+-- told last (bookkeeping, not shown).
 call_snapshot = function(call_id)
   local c = hgetall(k_call(call_id))
   if c.state == 'waiting' then
@@ -838,8 +839,9 @@ call_snapshot = function(call_id)
   if c.agent and c.agent ~= '' and c.state == 'ringing' then
     c.endpoint = redis.call('HGET', k_agent(c.agent), 'endpoint') or ''
   end
+  local announced = c.announced
   c.announced = nil
-  return c
+  return c, announced
 end
 
 local function call_reply(call_id)
