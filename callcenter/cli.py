@@ -23,9 +23,9 @@ from typing import Any
 
 import structlog
 
-from callcenter.config import CommonConfig, ConfigError
-from callcenter.grpc_server import PortTaken
-from callcenter.logs import configure_logging
+from callcenter.core.config import CommonConfig, ConfigError
+from callcenter.core.grpc_server import PortTaken
+from callcenter.core.logs import configure_logging
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +44,7 @@ async def _first_admin(redis: Any, tenant: str, data_dir: pathlib.Path) -> str |
     by the owner in the data dir; returns the password (None when users exist)."""
     import secrets
 
-    from services.gateway.users import UserStore
+    from callcenter.services.gateway.users import UserStore
 
     users = UserStore(redis, tenant)
     if await users.count():
@@ -59,18 +59,18 @@ async def _first_admin(redis: Any, tenant: str, data_dir: pathlib.Path) -> str |
 
 
 async def _up(args: argparse.Namespace) -> None:
-    from callcenter.lifecycle import catch_termination, wait_for_termination
+    from callcenter.core.lifecycle import catch_termination, wait_for_termination
 
     catch_termination()  # a signal while starting still ends in a clean stop
-    from callcenter.redis_connection import open_redis
-    from services.gateway.config import GatewayConfig
-    from services.gateway.server import GatewayServer
-    from services.recorder.config import RecorderConfig
-    from services.recorder.server import RecorderService
-    from services.router.config import RouterConfig
-    from services.router.server import RouterReplica
-    from services.stats.config import StatsConfig
-    from services.stats.server import StatsService
+    from callcenter.core.redis_connection import open_redis
+    from callcenter.services.gateway.config import GatewayConfig
+    from callcenter.services.gateway.server import GatewayServer
+    from callcenter.services.recorder.config import RecorderConfig
+    from callcenter.services.recorder.server import RecorderService
+    from callcenter.services.router.config import RouterConfig
+    from callcenter.services.router.server import RouterReplica
+    from callcenter.services.stats.config import StatsConfig
+    from callcenter.services.stats.server import StatsService
 
     config = RouterConfig.from_env()
     config_file = args.config or config.config_file or _example_config()
@@ -116,7 +116,7 @@ async def _up(args: argparse.Namespace) -> None:
         print("Ctrl+C stops it.", flush=True)
         demo_stop, demo_task = asyncio.Event(), None
         if args.demo:
-            from services.simulator.cli import demo
+            from callcenter.tools.simulator.cli import demo
 
             demo_task = asyncio.create_task(
                 demo(
@@ -140,8 +140,8 @@ async def _up(args: argparse.Namespace) -> None:
 async def _user_create(args: argparse.Namespace) -> int:
     import getpass
 
-    from callcenter.redis_connection import open_redis
-    from services.gateway.users import UserError, UserStore
+    from callcenter.core.redis_connection import open_redis
+    from callcenter.services.gateway.users import UserError, UserStore
 
     common = CommonConfig.from_env()
     if args.password_stdin:
@@ -164,7 +164,7 @@ def _redis(args: argparse.Namespace) -> None:
     import signal
     import threading
 
-    from callcenter.embedded_redis import EmbeddedRedis
+    from callcenter.core.embedded_redis import EmbeddedRedis
 
     # The handlers first: a signal while the server starts still stops it afterwards.
     stop = threading.Event()
@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     redis_cmd = sub.add_parser("redis", help="run only the embedded Redis server in the foreground")
     redis_cmd.add_argument("--port", type=int, default=0, help="also listen on this TCP port of 127.0.0.1")
     sub.add_parser("codegen", help="regenerate the Python code from protos/")
-    from services.bench.cli import add_arguments as add_bench_arguments
-    from services.simulator.cli import add_arguments as add_simulate_arguments
+    from callcenter.tools.bench.cli import add_arguments as add_bench_arguments
+    from callcenter.tools.simulator.cli import add_arguments as add_simulate_arguments
 
     simulate = sub.add_parser("simulate", help="play a virtual PBX and agents against a running router (the demo)")
     add_simulate_arguments(simulate)
@@ -222,27 +222,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             asyncio.run(_up(args))
         elif args.command == "router":
-            from services.router.server import main as router_main
+            from callcenter.services.router.server import main as router_main
 
             router_main()
         elif args.command == "simulate":
-            from services.simulator.cli import run_from_args as simulate_main
+            from callcenter.tools.simulator.cli import run_from_args as simulate_main
 
             return simulate_main(args)
         elif args.command == "bench":
-            from services.bench.cli import run_from_args as bench_main
+            from callcenter.tools.bench.cli import run_from_args as bench_main
 
             return bench_main(args)
         elif args.command == "stats":
-            from services.stats.server import main as stats_main
+            from callcenter.services.stats.server import main as stats_main
 
             stats_main()
         elif args.command == "recorder":
-            from services.recorder.server import main as recorder_main
+            from callcenter.services.recorder.server import main as recorder_main
 
             recorder_main()
         elif args.command == "gateway":
-            from services.gateway.server import main as gateway_main
+            from callcenter.services.gateway.server import main as gateway_main
 
             gateway_main()
         elif args.command == "user":
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "redis":
             _redis(args)
         elif args.command == "codegen":
-            from callcenter.codegen import main as codegen_main
+            from callcenter.tools.codegen import main as codegen_main
 
             return codegen_main()
     except ConfigError as exc:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from callcenter.services.router.config import QueueDefaults
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import RouterStore
 
-from callcenter.clock import ManualClock
-from callcenter.embedded_redis import EmbeddedRedis
-from callcenter.redis_connection import client_for
-from services.router.config import QueueDefaults
-from services.router.router import Router
-from services.router.store import RouterStore
+from callcenter.core.clock import ManualClock
+from callcenter.core.embedded_redis import EmbeddedRedis
+from callcenter.core.redis_connection import client_for
 
 # Fixtures of one area live beside its tests; registered here so every module may use them.
 pytest_plugins = ["tests.gateway_fixtures", "tests.recorder_fixtures", "tests.stats_fixtures"]
@@ -59,9 +59,10 @@ async def start_replica(redis, redis_url, tenant):
     stops them at the end of the test. Keyword arguments override RouterConfig fields."""
     import dataclasses
 
-    from callcenter.config import CommonConfig
-    from services.router.config import PbxSettings, RouterConfig
-    from services.router.server import RouterReplica
+    from callcenter.services.router.config import PbxSettings, RouterConfig
+    from callcenter.services.router.server import RouterReplica
+
+    from callcenter.core.config import CommonConfig
 
     started: list[RouterReplica] = []
 
@@ -88,7 +89,7 @@ async def router_stub(start_replica):
     """A RouterService client connected to one fresh replica."""
     import grpc
 
-    from callcenter.router.v1 import router_pb2_grpc
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:

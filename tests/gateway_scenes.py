@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import grpc
 
-from callcenter.recorder.v1 import recorder_pb2 as rpb
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.recorder.v1 import recorder_pb2 as rpb
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD
 from tests.recorder_fixtures import metadata, tone, upload
 
@@ -57,7 +57,7 @@ async def calls_in_sales_and_support(gateway):
 async def stored(gateway, agent_id: str, call_id: str) -> rpb.Recording:
     import grpc
 
-    from callcenter.recorder.v1 import recorder_pb2_grpc
+    from callcenter.api.recorder.v1 import recorder_pb2_grpc
 
     channel = grpc.aio.insecure_channel(gateway.recorder_addr)
     async with channel:

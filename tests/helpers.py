@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from callcenter.event_stream import decode, stream_key
-from callcenter.events.v1 import events_pb2
-from services.router.model import AgentProfile
-from services.router.router import Router
+from callcenter.services.router.model import AgentProfile
+from callcenter.services.router.router import Router
+
+from callcenter.api.events.v1 import events_pb2
+from callcenter.core.event_stream import decode, stream_key
 
 
 async def read_events(redis, tenant: str) -> list[events_pb2.Event]:

@@ -8,7 +8,7 @@ import contextlib
 import grpc
 from google.protobuf import duration_pb2
 
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2 as pb
 
 
 class PbxClient:

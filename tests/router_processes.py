@@ -1,4 +1,4 @@
-"""Router replicas as real child processes (python -m services.router) for crash and
+"""Router replicas as real child processes (python -m callcenter.services.router) for crash and
 concurrency tests."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 import grpc
 
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2_grpc
 
 
 class RouterProcess:
@@ -40,7 +40,7 @@ class RouterProcess:
         self.port_file.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.router"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "callcenter.services.router"], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while not (self.port_file.exists() and self.port_file.read_text().strip()):

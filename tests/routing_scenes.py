@@ -3,7 +3,8 @@ an agent put on a call, the events of one kind."""
 
 from __future__ import annotations
 
-from services.router.model import AgentProfile
+from callcenter.services.router.model import AgentProfile
+
 from tests.helpers import event_types, read_events
 
 

@@ -3,8 +3,8 @@ scenario are hundredths of wall time)."""
 
 from __future__ import annotations
 
-from services.simulator import SimulationConfig
-from services.simulator.config import Spread
+from callcenter.tools.simulator import SimulationConfig
+from callcenter.tools.simulator.config import Spread
 
 
 def tiny_config(router: str, **overrides) -> SimulationConfig:

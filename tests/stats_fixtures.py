@@ -8,13 +8,13 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from callcenter.services.stats.config import Figures, StatsConfig
+from callcenter.services.stats.ingest import EventConsumer
+from callcenter.services.stats.stats import Stats
 
-from callcenter import event_stream
-from callcenter.clock import ManualClock
-from callcenter.config import CommonConfig
-from services.stats.config import Figures, StatsConfig
-from services.stats.ingest import EventConsumer
-from services.stats.stats import Stats
+from callcenter.core import event_stream
+from callcenter.core.clock import ManualClock
+from callcenter.core.config import CommonConfig
 
 
 def utc_ms(text: str) -> int:
@@ -205,7 +205,7 @@ async def start_stats_fixture(redis, redis_url, tenant):
     """Starts in-process stats services (real gRPC on a loopback port, consuming the test
     tenant's stream) and stops them at the end of the test. Keyword arguments override
     StatsConfig fields; clock= passes a clock."""
-    from services.stats.server import StatsService
+    from callcenter.services.stats.server import StatsService
 
     started: list[StatsService] = []
 
@@ -225,7 +225,7 @@ async def stats_stub_fixture(start_stats):
     """A StatsService client connected to one fresh stats service on the system clock."""
     import grpc
 
-    from callcenter.stats.v1 import stats_pb2_grpc
+    from callcenter.api.stats.v1 import stats_pb2_grpc
 
     service = await start_stats()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:

@@ -1,70 +1,120 @@
-"""The packages import only what docs/architecture.md ("Packages and their imports") allows:
-the kernel (callcenter/) no service, except its composition root (callcenter/cli.py, which
-starts them); no service another service (they talk over gRPC and the event stream). The
-tools beside them (bench, simulator) play a PBX over gRPC too, and may look inside a
-service only to explain a measurement (the bench names the router's scripts by SHA)."""
+"""The packages import only what docs/architecture.md ("Packages and their imports") allows.
+
+    callcenter.cli ─────────────► callcenter.tools.*  (bench, simulator, codegen: from tools/)
+          │                              │ may look inside a service
+          ▼                              ▼
+    callcenter.services.<one>  (router, recorder, stats, gateway: from services/)
+          │  never another service: they talk over gRPC and the event stream
+          ▼
+    callcenter.core (the kernel) ───► callcenter.api (generated from protos/)
+
+Nothing imports the composition root (callcenter.cli); the kernel imports no service and no tool;
+the generated code imports only generated code.
+"""
 
 from __future__ import annotations
 
 import ast
 import pathlib
+import tomllib
 
 ROOT = pathlib.Path(__file__).parent.parent
-TOOLS = {"bench", "simulator"}
-COMPOSITION_ROOT = ROOT / "callcenter" / "cli.py"
+#: Where each installed package's files are (pyproject.toml maps two folders).
+FOLDERS = {
+    "callcenter.services": ROOT / "services",
+    "callcenter.tools": ROOT / "tools",
+    "callcenter": ROOT / "callcenter",
+}
 
 
-def _imports(path: pathlib.Path) -> set[str]:
-    """Every module a file imports, at the top or inside functions."""
+def _imports(path: pathlib.Path, package: str) -> set[str]:
+    """Every module of ours a file imports, at the top or inside functions, relative ones resolved."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                found.add(".".join(base + ([node.module] if node.module else [])))
+            elif node.module:
+                found.add(node.module)
+    return {m for m in found if m == "callcenter" or m.startswith("callcenter.")}
+
+
+def _modules() -> dict[str, tuple[pathlib.Path, set[str]]]:
+    """Every module of the installed package: its name -> (file, what it imports of ours)."""
+    modules: dict[str, tuple[pathlib.Path, set[str]]] = {}
+    for prefix, folder in FOLDERS.items():
+        for path in folder.rglob("*.py"):
+            rel = path.relative_to(folder).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            name = ".".join([prefix, *parts])
+            if name in modules:
+                continue  # callcenter/ is walked last: the mapped folders win
+            package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+            modules[name] = (path, _imports(path, package))
+    return modules
+
+
+def _layer(module: str) -> str:
+    """callcenter.core, callcenter.api, callcenter.cli, callcenter.services.<s>, callcenter.tools.<t>."""
+    parts = module.split(".")
+    if len(parts) >= 3 and parts[1] in ("services", "tools"):
+        return ".".join(parts[:3])
+    return ".".join(parts[:2])
+
+
+def _offenders(allowed) -> dict[str, list[str]]:
+    found = {}
+    for name, (path, imports) in _modules().items():
+        bad = sorted(m for m in imports if not allowed(_layer(name), _layer(m)))
+        if bad:
+            found[str(path.relative_to(ROOT))] = bad
     return found
 
 
-def _python_files(folder: str) -> list[pathlib.Path]:
-    return [p for p in (ROOT / folder).rglob("*.py") if "_pb2" not in p.name]
+def test_the_kernel_imports_only_itself_and_the_generated_api():
+    assert _offenders(lambda me, it: me != "callcenter.core" or it in ("callcenter.core", "callcenter.api")) == {}
 
 
-def test_the_kernel_imports_no_service_but_from_its_composition_root():
-    offenders = {
-        str(path.relative_to(ROOT)): sorted(m for m in _imports(path) if m.split(".")[0] == "services")
-        for path in _python_files("callcenter")
-        if path != COMPOSITION_ROOT
-    }
-    assert {path: modules for path, modules in offenders.items() if modules} == {}
+def test_generated_code_imports_only_generated_code():
+    assert _offenders(lambda me, it: me != "callcenter.api" or it == "callcenter.api") == {}
 
 
-def test_no_service_imports_another_and_tools_only_look_inside():
-    services = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists())
-    assert TOOLS < set(services)
-    offenders = {}
-    for service in services:
-        for path in _python_files(f"services/{service}"):
-            others = sorted(
-                m
-                for m in _imports(path)
-                if m.startswith("services.")
-                and m.split(".")[1] != service
-                and (service not in TOOLS or m.split(".")[1] in TOOLS)  # a tool may look inside a service
-            )
-            if others:
-                offenders[str(path.relative_to(ROOT))] = others
-    assert offenders == {}
+def test_no_service_imports_another_service_or_a_tool():
+    def allowed(me: str, it: str) -> bool:
+        return not me.startswith("callcenter.services.") or it in (me, "callcenter.core", "callcenter.api")
+
+    assert _offenders(allowed) == {}
 
 
-def test_generated_code_imports_only_generated_code_and_grpc():
-    for path in (ROOT / "callcenter").rglob("*_pb2*.py"):
-        ours = {m for m in _imports(path) if m.startswith(("callcenter", "services"))}
-        assert all(m.split(".")[-1].endswith(("_pb2", "_pb2_grpc")) or ".v1" in m for m in ours), (path, ours)
+def test_nothing_but_the_entry_point_imports_the_composition_root():
+    assert _offenders(lambda me, it: it != "callcenter.cli" or me == "callcenter.cli") == {}
+
+
+def test_every_layer_is_one_of_the_documented_ones():
+    layers = {_layer(name) for name in _modules()}
+    services = {f"callcenter.services.{s}" for s in ("router", "recorder", "stats", "gateway")}
+    tools = {f"callcenter.tools.{t}" for t in ("bench", "simulator", "codegen")}
+    documented = {"callcenter", "callcenter.core", "callcenter.api", "callcenter.cli", "callcenter.services"}
+    assert layers == documented | {"callcenter.tools"} | services | tools
+
+
+def test_pyproject_installs_every_package_folder():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    on_disk = {name for name, (path, _) in _modules().items() if path.name == "__init__.py"}
+    assert listed == on_disk
+    assert config["package-dir"] == {"": ".", "callcenter.services": "services", "callcenter.tools": "tools"}
 
 
 def test_no_test_imports_another_test_module():
-    offenders = {
-        path.name: sorted(m for m in _imports(path) if m.startswith("tests.test_"))
-        for path in (ROOT / "tests").glob("*.py")
-    }
-    assert {name: modules for name, modules in offenders.items() if modules} == {}
+    offenders = {}
+    for path in (ROOT / "tests").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        if bad := sorted(m for m in names if m.startswith("tests.test_")):
+            offenders[path.name] = bad
+    assert offenders == {}

@@ -6,7 +6,7 @@ import asyncio
 
 import redis.exceptions
 
-from callcenter.background import Worker
+from callcenter.core.background import Worker
 
 
 async def test_a_failing_step_is_retried_after_a_growing_backoff_and_never_ends_the_loop():

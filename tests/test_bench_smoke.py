@@ -14,7 +14,7 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
         [
             sys.executable,
             "-m",
-            "services.bench",
+            "callcenter.tools.bench",
             "--seconds",
             "0.2",
             "--concurrency",

@@ -18,10 +18,10 @@ import pytest
 import redis as sync_redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from callcenter.common.v1 import states_pb2
-from callcenter.embedded_redis import socket_path_for
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.core.embedded_redis import socket_path_for
 
 READY_LINE = "Ctrl+C stops it."
 ROUTER_SERVICE = "callcenter.router.v1.RouterService"

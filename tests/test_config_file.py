@@ -7,10 +7,10 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from callcenter.services.router.config_file import apply_config_file
 
 from callcenter.cli import _example_config
-from callcenter.config import ConfigError
-from services.router.config_file import apply_config_file
+from callcenter.core.config import ConfigError
 
 EXAMPLE = _example_config()
 
@@ -161,7 +161,7 @@ async def test_a_redirected_call_stays_redirected_when_the_pbx_hangs_it_up(route
 def test_a_setting_beyond_its_bound_is_refused_naming_the_key(tmp_path):
     import asyncio  # noqa: F401 - the other tests' style: run through the router below
 
-    from callcenter import queue_settings
+    from callcenter.core import queue_settings
 
     with pytest.raises(queue_settings.SettingError) as refused:
         queue_settings.from_toml({"name": "q", "ring_timeout_s": 10_000 * 365 * 86_400})
@@ -169,7 +169,7 @@ def test_a_setting_beyond_its_bound_is_refused_naming_the_key(tmp_path):
 
 
 async def test_queues_overflowing_in_a_chain_load_in_any_order(router, tmp_path):
-    from services.router.config_file import apply_config_file
+    from callcenter.services.router.config_file import apply_config_file
 
     path = tmp_path / "chain.toml"
     path.write_text(

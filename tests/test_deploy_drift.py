@@ -129,7 +129,7 @@ def test_grpc_probes_ask_the_health_service_for_the_served_service(service_confi
 
 
 def test_gateway_http_probes_are_public_routes(service_config):
-    from services.gateway.web import PUBLIC
+    from callcenter.services.gateway.web import PUBLIC
 
     here, _ = service_config("gateway")
     sources = "\n".join(p.read_text() for p in (REPO / "services" / "gateway").glob("*.py"))

@@ -290,7 +290,7 @@ def test_no_secret_values_are_committed(overlay):
 
 
 def test_queue_configmap_is_the_routers_file_format(overlay, tmp_path):
-    from services.router.config_file import read_config_file
+    from callcenter.services.router.config_file import read_config_file
 
     _, objects = overlay
     queues = [cm for name, cm in by_kind(objects, "ConfigMap").items() if name.startswith("callcenter-queues-")]

@@ -1,4 +1,4 @@
-"""The embedded Redis (callcenter/embedded_redis.py): a real redis-server child process that
+"""The embedded Redis (callcenter/core/embedded_redis.py): a real redis-server child process that
 keeps its data in an append-only file under the data directory, found again by a second
 process on the same directory, and usable from data directories with long paths."""
 
@@ -12,7 +12,7 @@ import tempfile
 import pytest
 import redis as sync_redis
 
-from callcenter.embedded_redis import EmbeddedRedis, socket_path_for
+from callcenter.core.embedded_redis import EmbeddedRedis, socket_path_for
 
 
 def client(server: EmbeddedRedis) -> sync_redis.Redis:
@@ -101,7 +101,7 @@ def test_a_stale_socket_left_by_a_killed_server_is_replaced_by_a_new_server(data
 def test_two_starts_at_once_on_one_data_dir_give_one_server(tmp_path):
     import concurrent.futures
 
-    from callcenter.embedded_redis import EmbeddedRedis
+    from callcenter.core.embedded_redis import EmbeddedRedis
 
     servers = [EmbeddedRedis(tmp_path / "race") for _ in range(4)]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:

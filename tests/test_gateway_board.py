@@ -7,8 +7,8 @@ import json
 
 import grpc
 
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD
 from tests.gateway_scenes import setup_team
 
@@ -70,9 +70,8 @@ async def test_a_supervisor_hears_of_a_team_agent_pausing_who_logged_in_before_t
     """AGENT_PAUSED names no queue: a gateway started after the agents logged in learns who
     serves which queue from the router."""
     from aiohttp.test_utils import TestClient, TestServer
-
-    from services.gateway.app import create_app
-    from services.gateway.web import CONFIG
+    from callcenter.services.gateway.app import create_app
+    from callcenter.services.gateway.web import CONFIG
 
     await setup_team(gateway)  # the agents log in before the second gateway starts
     later = TestClient(TestServer(create_app(gateway.app[CONFIG], redis)))

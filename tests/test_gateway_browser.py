@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from callcenter.recorder.v1 import recorder_pb2_grpc
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 from tests.browser import browser_page, screenshot
 from tests.gateway_fixtures import PASSWORD
 from tests.gateway_scenes import calls_in_sales_and_support, setup_team

@@ -9,8 +9,8 @@ import json
 import grpc
 import pytest
 
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team, stored
 

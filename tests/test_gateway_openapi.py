@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.openapi import document
+from callcenter.services.gateway.openapi import document
 
 
 async def test_every_api_route_is_in_the_openapi_document_and_nothing_else(gateway):

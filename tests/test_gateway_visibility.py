@@ -3,8 +3,8 @@ their pages of recordings are full when more are behind (no empty page 1 with a 
 
 from __future__ import annotations
 
-from services.gateway.access import Visibility
-from services.gateway.users import User
+from callcenter.services.gateway.access import Visibility
+from callcenter.services.gateway.users import User
 
 
 async def test_a_supervisor_sees_their_teams_agents_with_one_read_of_the_agents():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from callcenter.codegen import REPO_ROOT, generate
+from callcenter.tools.codegen import REPO_ROOT, generate
 
 
 def test_committed_generated_code_matches_the_protos(tmp_path):

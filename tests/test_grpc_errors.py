@@ -7,9 +7,9 @@ import grpc
 import pytest
 from structlog.testing import capture_logs
 
-from callcenter import errors
-from callcenter.grpc_server import status_for
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.core import errors
+from callcenter.core.grpc_server import status_for
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ async def test_an_rpc_that_crashes_is_logged_as_failed_not_ok(start_replica, mon
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(replica.router, "list_queues", crash)
-    from callcenter.router.v1 import router_pb2_grpc
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
         with capture_logs() as logs, pytest.raises(grpc.aio.AioRpcError) as failed:
@@ -54,7 +54,7 @@ async def test_an_rpc_that_crashes_is_logged_as_failed_not_ok(start_replica, mon
 
 
 async def test_a_second_server_on_a_taken_port_fails_instead_of_sharing_it():
-    from callcenter.grpc_server import GrpcServer, PortTaken
+    from callcenter.core.grpc_server import GrpcServer, PortTaken
 
     first = GrpcServer([], lambda server: None)
     port = await first.start("127.0.0.1", 0)

@@ -11,8 +11,8 @@ import sys
 
 import grpc
 
-from callcenter.router.v1 import router_pb2 as pb
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 
 DOC = pathlib.Path(__file__).parent.parent / "docs" / "pbx-integration.md"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from callcenter.common.v1 import states_pb2 as st
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.common.v1 import states_pb2 as st
+from callcenter.api.router.v1 import router_pb2 as pb
 from tests.pbx_session_client import PbxClient
 
 K = pb.PbxCallEventKind
@@ -103,7 +103,7 @@ async def test_a_reconnect_to_another_replica_resumes_the_stream_with_no_gap_and
         grpc.aio.insecure_channel(f"127.0.0.1:{a.port}") as ch_a,
         grpc.aio.insecure_channel(f"127.0.0.1:{b.port}") as ch_b,
     ):
-        from callcenter.router.v1 import router_pb2_grpc
+        from callcenter.api.router.v1 import router_pb2_grpc
 
         stub_a, stub_b = router_pb2_grpc.RouterServiceStub(ch_a), router_pb2_grpc.RouterServiceStub(ch_b)
         await team(stub_a, agents=("anna",))
@@ -244,8 +244,9 @@ async def test_an_answer_the_pbx_itself_reported_missed_is_refused(router_stub):
 
 
 async def test_with_the_pbx_running_the_ring_timer_the_routers_expiry_is_only_a_backstop(start_replica, redis, tenant):
-    from callcenter.router.v1 import router_pb2_grpc
-    from services.router.config import PbxSettings
+    from callcenter.services.router.config import PbxSettings
+
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica(pbx=PbxSettings(ring_grace_ms=300))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -283,8 +284,9 @@ async def test_a_call_outliving_its_queues_maximum_lifetime_is_ended(router_stub
 
 
 async def test_waiting_calls_are_told_their_new_position_when_the_line_moves(start_replica):
-    from callcenter.router.v1 import router_pb2_grpc
-    from services.router.config import PbxSettings
+    from callcenter.services.router.config import PbxSettings
+
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica(pbx=PbxSettings(position_interval_ms=100))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -302,8 +304,9 @@ async def test_waiting_calls_are_told_their_new_position_when_the_line_moves(sta
 
 
 async def test_a_v1_watcher_following_the_documented_version_rule_gets_position_changes(start_replica):
-    from callcenter.router.v1 import router_pb2_grpc
-    from services.router.config import PbxSettings
+    from callcenter.services.router.config import PbxSettings
+
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica(pbx=PbxSettings(position_interval_ms=100))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -325,8 +328,9 @@ async def test_a_v1_watcher_following_the_documented_version_rule_gets_position_
 
 
 async def test_a_replica_serves_a_bounded_number_of_sessions(start_replica):
-    from callcenter.router.v1 import router_pb2_grpc
-    from services.router.config import PbxSettings
+    from callcenter.services.router.config import PbxSettings
+
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica(pbx=PbxSettings(max_sessions=2))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -343,10 +347,11 @@ async def test_a_replica_serves_a_bounded_number_of_sessions(start_replica):
 async def test_offers_still_expire_while_clients_hold_every_shared_connection(start_replica, redis, redis_url, tenant):
     import asyncio
 
-    from callcenter.redis_connection import client_for
-    from services.router.model import AgentProfile
-    from services.router.router import Router
-    from services.router.store import RouterStore
+    from callcenter.services.router.model import AgentProfile
+    from callcenter.services.router.router import Router
+    from callcenter.services.router.store import RouterStore
+
+    from callcenter.core.redis_connection import client_for
     from tests.helpers import read_events
 
     await start_replica()  # its timers run on connections of their own

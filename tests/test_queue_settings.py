@@ -9,8 +9,8 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 
-from callcenter.queue_settings import QUEUE_SETTINGS, settings_table
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.core.queue_settings import QUEUE_SETTINGS, settings_table
 
 
 def test_the_routing_rules_doc_carries_the_generated_table_of_every_setting():

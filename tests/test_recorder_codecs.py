@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from services.recorder import codecs, wav
+from callcenter.services.recorder import codecs, wav
+
 from tests.recorder_fixtures import parse_wav, tone
 
 

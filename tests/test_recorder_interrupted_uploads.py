@@ -9,8 +9,8 @@ import uuid
 
 import grpc
 
-from callcenter.recorder.v1 import recorder_pb2 as pb
-from callcenter.recorder.v1 import recorder_pb2_grpc
+from callcenter.api.recorder.v1 import recorder_pb2 as pb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from tests.recorder_fixtures import (
     chunks,
     metadata,

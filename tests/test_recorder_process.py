@@ -1,4 +1,4 @@
-"""The recorder as a real process (python -m services.recorder): a crash (SIGKILL) in the
+"""The recorder as a real process (python -m callcenter.services.recorder): a crash (SIGKILL) in the
 middle of an upload loses nothing committed — a new process resumes it into the full file —
 and SIGTERM stops it cleanly."""
 
@@ -13,10 +13,10 @@ import time
 
 import grpc
 import pytest
+from callcenter.services.recorder.config import RecorderConfig
 
-from callcenter.recorder.v1 import recorder_pb2 as pb
-from callcenter.recorder.v1 import recorder_pb2_grpc
-from services.recorder.config import RecorderConfig
+from callcenter.api.recorder.v1 import recorder_pb2 as pb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from tests.recorder_fixtures import chunks, download, metadata, parse_wav, status, tone, upload
 
 
@@ -42,7 +42,10 @@ class RecorderProcess:
     async def start(self, timeout: float = 30.0) -> RecorderProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.recorder"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "callcenter.services.recorder"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while not (self.port_file.exists() and self.port_file.read_text().strip()):

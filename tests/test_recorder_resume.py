@@ -11,8 +11,8 @@ import time
 import grpc
 import pytest
 
-from callcenter.recorder.v1 import recorder_pb2 as pb
-from callcenter.recorder.v1 import recorder_pb2_grpc
+from callcenter.api.recorder.v1 import recorder_pb2 as pb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from tests.helpers import read_events
 from tests.recorder_fixtures import (
     chunks,

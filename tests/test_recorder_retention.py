@@ -6,8 +6,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from callcenter.recorder.v1 import recorder_pb2 as pb
-from callcenter.recorder.v1 import recorder_pb2_grpc
+from callcenter.api.recorder.v1 import recorder_pb2 as pb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from tests.helpers import event_types, read_events
 from tests.recorder_fixtures import metadata, tone, upload
 

@@ -11,12 +11,12 @@ import time
 
 import pytest
 import redis
+from callcenter.services.router.model import AgentProfile, Client
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import RouterStore
 
-from callcenter.embedded_redis import redis_server_binary
-from callcenter.redis_connection import client_for
-from services.router.model import AgentProfile, Client
-from services.router.router import Router
-from services.router.store import RouterStore
+from callcenter.core.embedded_redis import redis_server_binary
+from callcenter.core.redis_connection import client_for
 from tests.helpers import event_types, read_events
 
 
@@ -79,7 +79,7 @@ def cluster_url(tmp_path_factory):
 async def test_routing_rules_and_timers_run_unchanged_on_redis_cluster(cluster_url):
     client = client_for(cluster_url)
     try:
-        from callcenter.clock import ManualClock
+        from callcenter.core.clock import ManualClock
 
         clock = ManualClock()
         tenants = ["alpha", "bravo", "charlie"]  # different slots, so different nodes

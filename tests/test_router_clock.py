@@ -7,8 +7,8 @@ import asyncio
 import grpc
 from google.protobuf import duration_pb2
 
-from callcenter.common.v1 import states_pb2 as st
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.common.v1 import states_pb2 as st
+from callcenter.api.router.v1 import router_pb2 as pb
 from tests.helpers import event_types, read_events
 from tests.router_processes import RouterProcess
 

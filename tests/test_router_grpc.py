@@ -10,8 +10,8 @@ from google.protobuf import duration_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from callcenter.common.v1 import states_pb2
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.router.v1 import router_pb2 as pb
 
 
 def ms(n: int) -> duration_pb2.Duration:

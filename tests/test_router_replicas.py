@@ -11,8 +11,8 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 
-from callcenter.common.v1 import states_pb2
-from callcenter.router.v1 import router_pb2 as pb
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.router.v1 import router_pb2 as pb
 from tests.helpers import event_types, read_events
 from tests.router_processes import RouterProcess
 

@@ -99,7 +99,7 @@ async def test_a_call_missed_by_an_auto_paused_agent_reaches_them_after_they_res
 async def test_watch_call_pushes_the_new_queue_position_when_a_call_ahead_leaves(router_stub):
     import asyncio
 
-    from callcenter.router.v1 import router_pb2 as pb
+    from callcenter.api.router.v1 import router_pb2 as pb
 
     await router_stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales")))
     await router_stub.RouteCall(pb.RouteCallRequest(call_id="c1", caller="+491", queue="sales"))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 from collections import Counter, defaultdict
 
-from services.simulator import Simulation, SimulationConfig
-from services.simulator.config import Spread
-from services.simulator.side_effects import CallLog, SideEffect
+from callcenter.tools.simulator import Simulation, SimulationConfig
+from callcenter.tools.simulator.config import Spread
+from callcenter.tools.simulator.side_effects import CallLog, SideEffect
+
 from tests.helpers import event_types, read_events
 from tests.simulator_scenes import tiny_config
 
@@ -125,9 +126,9 @@ async def test_answered_calls_are_streamed_to_the_recorder_while_the_agent_talks
     import grpc
     import pytest
 
-    recorder_pb2 = pytest.importorskip("callcenter.recorder.v1.recorder_pb2")
-    recorder_pb2_grpc = pytest.importorskip("callcenter.recorder.v1.recorder_pb2_grpc")
-    from services.simulator.recorder import SAMPLE_RATE, Recordings
+    recorder_pb2 = pytest.importorskip("callcenter.api.recorder.v1.recorder_pb2")
+    recorder_pb2_grpc = pytest.importorskip("callcenter.api.recorder.v1.recorder_pb2_grpc")
+    from callcenter.tools.simulator.recorder import SAMPLE_RATE, Recordings
 
     uploads: dict[str, tuple] = {}
 
@@ -192,9 +193,9 @@ async def test_some_calls_carry_a_crm_lead_that_moves_through_the_pipeline(start
     import grpc
     import pytest
 
-    stats_pb2 = pytest.importorskip("callcenter.stats.v1.stats_pb2")
-    stats_pb2_grpc = pytest.importorskip("callcenter.stats.v1.stats_pb2_grpc")
-    from services.simulator.leads import Leads
+    stats_pb2 = pytest.importorskip("callcenter.api.stats.v1.stats_pb2")
+    stats_pb2_grpc = pytest.importorskip("callcenter.api.stats.v1.stats_pb2_grpc")
+    from callcenter.tools.simulator.leads import Leads
 
     calls: list[tuple[str, str, str, str]] = []  # (rpc, lead, stage, agent)
 
@@ -265,9 +266,9 @@ async def test_an_agent_paused_for_misses_comes_back_even_when_no_miss_of_theirs
 
     import grpc
 
-    from callcenter.common.v1 import states_pb2
-    from callcenter.router.v1 import router_pb2 as rpb
-    from callcenter.router.v1 import router_pb2_grpc
+    from callcenter.api.common.v1 import states_pb2
+    from callcenter.api.router.v1 import router_pb2 as rpb
+    from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica()
     config = tiny_config(f"127.0.0.1:{replica.port}", max_calls=None, duration_s=3.0, rate_per_min=6.0)

@@ -9,8 +9,9 @@ import asyncio
 import io
 from collections import Counter
 
-from services.simulator import Simulation, SimulationConfig
-from services.simulator.config import Spread
+from callcenter.tools.simulator import Simulation, SimulationConfig
+from callcenter.tools.simulator.config import Spread
+
 from tests.helpers import event_types, read_events
 from tests.simulator_scenes import tiny_config
 
@@ -144,7 +145,7 @@ async def test_a_lease_lapsing_under_an_open_stream_makes_the_pbx_open_a_fresh_s
     longer than the lease: here its lease timer is made due at once): the calls end as
     pbx_lost, the stream ends with FAILED_PRECONDITION, and the PBX opens a fresh session
     and goes on with new calls on it."""
-    from services.router.keys import RouterKeys
+    from callcenter.services.router.keys import RouterKeys
 
     replica = await start_replica()
     simulation = Simulation(

@@ -1,5 +1,5 @@
 """SIP Call-IDs as call ids outside the router: stats, the recorder and the gateway take any
-printable ASCII id without whitespace of 1-255 bytes (callcenter/call_ids.py) end to end, and
+printable ASCII id without whitespace of 1-255 bytes (callcenter/core/call_ids.py) end to end, and
 refuse anything else as a bad argument naming the field, never as an internal error.
 
 Events reach stats as the router writes them (XADD to the tenant's stream, tests/stats_fixtures.py),
@@ -15,14 +15,14 @@ import urllib.parse
 
 import grpc
 import pytest
+from callcenter.services.stats.model import CallFilter
 from yarl import URL
 
-from callcenter.call_ids import CALL_ID_PATTERN, MAX_CALL_ID_BYTES, call_id_problem
-from callcenter.recorder.v1 import recorder_pb2 as rpb
-from callcenter.recorder.v1 import recorder_pb2_grpc
-from callcenter.stats.v1 import stats_pb2 as spb
-from callcenter.stats.v1 import stats_pb2_grpc
-from services.stats.model import CallFilter
+from callcenter.api.recorder.v1 import recorder_pb2 as rpb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core.call_ids import CALL_ID_PATTERN, MAX_CALL_ID_BYTES, call_id_problem
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.helpers import event_types, read_events
 from tests.recorder_fixtures import (

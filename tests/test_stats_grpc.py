@@ -11,10 +11,10 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 
-from callcenter.common.v1 import states_pb2
-from callcenter.events.v1 import events_pb2
-from callcenter.router.v1 import router_pb2 as rpb
-from callcenter.stats.v1 import stats_pb2 as pb
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.events.v1 import events_pb2
+from callcenter.api.router.v1 import router_pb2 as rpb
+from callcenter.api.stats.v1 import stats_pb2 as pb
 
 TODAY = pb.Period(time_zone="UTC")
 

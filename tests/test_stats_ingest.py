@@ -3,9 +3,10 @@ replicas. Compared figure by figure with a clean single-consumer run."""
 
 from __future__ import annotations
 
-from callcenter.event_stream import stream_key
-from services.stats.keys import StatsKeys
-from services.stats.model import CallFilter, Range
+from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.model import CallFilter, Range
+
+from callcenter.core.event_stream import stream_key
 from tests.stats_fixtures import utc_ms
 
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))
@@ -71,8 +72,8 @@ async def test_a_redelivered_event_is_not_counted_again(script, make_consumer, s
 async def test_a_consumer_killed_mid_batch_is_taken_over_with_identical_figures(
     script, make_consumer, stats, redis, tenant, redis_url, stats_clock
 ):
-    from services.stats.config import Figures
-    from services.stats.stats import Stats
+    from callcenter.services.stats.config import Figures
+    from callcenter.services.stats.stats import Stats
 
     await busy_morning(script)
     # The clean run: another tenant with a copy of the same stream, one consumer, no crash.

@@ -1,4 +1,4 @@
-"""A real stats process (`python -m services.stats`) killed with SIGKILL while it works through
+"""A real stats process (`python -m callcenter.services.stats`) killed with SIGKILL while it works through
 the stream, then a new one started: the figures equal those of a run that never died."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 
-from callcenter.clock import ManualClock
-from callcenter.event_stream import stream_key
-from services.stats.config import Figures
-from services.stats.keys import StatsKeys
-from services.stats.model import CallFilter
-from services.stats.stats import PeriodSpec, Stats
+from callcenter.services.stats.config import Figures
+from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.model import CallFilter
+from callcenter.services.stats.stats import PeriodSpec, Stats
+
+from callcenter.core.clock import ManualClock
+from callcenter.core.event_stream import stream_key
 from tests.stats_fixtures import utc_ms
 
 AGENTS = [f"a{i:02d}" for i in range(10)]
@@ -36,7 +37,7 @@ def start_process(redis_url: str, tenant: str, name: str, tmp_path) -> subproces
         "CALLCENTER_LOG_LEVEL": "warning",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "services.stats"],
+        [sys.executable, "-m", "callcenter.services.stats"],
         env=env,
         cwd=str(tmp_path),
         stdout=subprocess.DEVNULL,

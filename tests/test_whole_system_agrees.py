@@ -9,16 +9,16 @@ import io
 from collections import Counter, defaultdict
 
 import grpc
+from callcenter.tools.simulator import Simulation, SimulationConfig
+from callcenter.tools.simulator.config import Spread
+from callcenter.tools.simulator.side_effects import SideEffect
 
-from callcenter.common.v1 import states_pb2 as st
-from callcenter.event_stream import stream_key
-from callcenter.router.v1 import router_pb2 as rpb
-from callcenter.router.v1 import router_pb2_grpc
-from callcenter.stats.v1 import stats_pb2 as spb
-from callcenter.stats.v1 import stats_pb2_grpc
-from services.simulator import Simulation, SimulationConfig
-from services.simulator.config import Spread
-from services.simulator.side_effects import SideEffect
+from callcenter.api.common.v1 import states_pb2 as st
+from callcenter.api.router.v1 import router_pb2 as rpb
+from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core.event_stream import stream_key
 from tests.helpers import event_types, read_events
 
 SUPPORT, SALES = "sim-support", "sim-sales"
@@ -183,8 +183,8 @@ async def all_records(stub) -> dict[str, spb.CallRecord]:
 async def test_a_simulated_rush_agrees_across_stream_router_stats_and_recorder(
     start_replica, start_stats, start_recorder, redis, tenant
 ):
-    from services.simulator.leads import Leads
-    from services.simulator.recorder import Recordings
+    from callcenter.tools.simulator.leads import Leads
+    from callcenter.tools.simulator.recorder import Recordings
 
     replica, stats, recorder = await start_replica(), await start_stats(), await start_recorder()
     recordings = Recordings(f"127.0.0.1:{recorder.port}")
@@ -381,8 +381,8 @@ async def test_a_hangup_stamped_before_the_offer_it_ends_is_still_counted(
 async def test_two_calls_of_one_caller_ending_together_move_their_lead_once():
     import random
 
-    from services.simulator.leads import Leads
-    from services.simulator.side_effects import SimCall
+    from callcenter.tools.simulator.leads import Leads
+    from callcenter.tools.simulator.side_effects import SimCall
 
     changes: list[tuple[str, str]] = []
 
@@ -414,8 +414,8 @@ async def test_an_answered_call_hung_up_before_its_upload_started_is_still_recor
     import time
     import types
 
-    from services.simulator.recorder import Recordings
-    from services.simulator.side_effects import SimCall
+    from callcenter.tools.simulator.recorder import Recordings
+    from callcenter.tools.simulator.side_effects import SimCall
 
     recorder = await start_recorder()
     recordings = Recordings(f"127.0.0.1:{recorder.port}")
@@ -433,9 +433,10 @@ async def test_an_answered_call_hung_up_before_its_upload_started_is_still_recor
 
 
 async def test_a_call_seen_first_as_completed_still_reaches_call_connected():
-    from callcenter.common.v1 import states_pb2
-    from services.simulator.pbx import _Leg
-    from services.simulator.side_effects import SimCall
+    from callcenter.tools.simulator.pbx import _Leg
+    from callcenter.tools.simulator.side_effects import SimCall
+
+    from callcenter.api.common.v1 import states_pb2
 
     connected: list[str] = []
 

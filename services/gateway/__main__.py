@@ -1,3 +1,3 @@
-from services.gateway.server import main
+from callcenter.services.gateway.server import main
 
 main()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from services.gateway.users import User
+from callcenter.services.gateway.users import User
 
 
 class Forbidden(Exception):

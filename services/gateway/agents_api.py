@@ -4,11 +4,20 @@ S1.6, S2.5, S3.1): everything here is one router RPC, filtered by the user's rol
 from __future__ import annotations
 
 from aiohttp import web
+from callcenter.services.gateway import access
+from callcenter.services.gateway.web import (
+    BACKENDS,
+    ApiError,
+    json_reply,
+    message_dict,
+    read_json,
+    text_field,
+    text_list,
+    user_of,
+)
 from google.protobuf import duration_pb2
 
-from callcenter.router.v1 import router_pb2 as pb
-from services.gateway import access
-from services.gateway.web import BACKENDS, ApiError, json_reply, message_dict, read_json, text_field, text_list, user_of
+from callcenter.api.router.v1 import router_pb2 as pb
 
 routes = web.RouteTableDef()
 

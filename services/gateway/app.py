@@ -6,10 +6,7 @@ from __future__ import annotations
 import grpc
 import redis.asyncio as aioredis
 from aiohttp import web
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-from callcenter.router.v1 import router_pb2
-from services.gateway import (
+from callcenter.services.gateway import (
     agents_api,
     auth_api,
     board_api,
@@ -19,13 +16,13 @@ from services.gateway import (
     stats_api,
     tasks_api,
 )
-from services.gateway.backends import Backends
-from services.gateway.config import GatewayConfig
-from services.gateway.live import LiveHub
-from services.gateway.sessions import SessionStore
-from services.gateway.tasks import TaskStore
-from services.gateway.users import UserStore
-from services.gateway.web import (
+from callcenter.services.gateway.backends import Backends
+from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.live import LiveHub
+from callcenter.services.gateway.sessions import SessionStore
+from callcenter.services.gateway.tasks import TaskStore
+from callcenter.services.gateway.users import UserStore
+from callcenter.services.gateway.web import (
     BACKENDS,
     CONFIG,
     SESSIONS,
@@ -37,6 +34,9 @@ from services.gateway.web import (
     json_reply,
     security_headers_middleware,
 )
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from callcenter.api.router.v1 import router_pb2
 
 REDIS = web.AppKey("redis", aioredis.Redis)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
-
-from services.gateway import access
-from services.gateway.web import (
+from callcenter.services.gateway import access
+from callcenter.services.gateway.web import (
     CONFIG,
     CSRF_HEADER,
     SESSION,

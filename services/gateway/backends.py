@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import grpc
 
-from callcenter.router.v1 import router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2_grpc
 
 
 class Backends:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.call_ids import CALL_ID_RULE
+from callcenter.core.call_ids import CALL_ID_RULE
 
 routes = web.RouteTableDef()
 

@@ -9,7 +9,7 @@ import pathlib
 from aiohttp import web
 
 routes = web.RouteTableDef()
-STATIC = pathlib.Path(str(importlib.resources.files("services.gateway") / "static"))
+STATIC = pathlib.Path(str(importlib.resources.files("callcenter.services.gateway") / "static"))
 
 
 def _page(name: str) -> web.FileResponse:

@@ -7,12 +7,20 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
+from callcenter.services.gateway import access
+from callcenter.services.gateway.query import page_size, timestamp_param
+from callcenter.services.gateway.web import (
+    BACKENDS,
+    ApiError,
+    check_call_id,
+    json_reply,
+    message_dict,
+    user_of,
+    visibility,
+)
 
-from callcenter.recorder.v1 import recorder_pb2 as rpb
-from callcenter.recorder.v1 import recorder_pb2_grpc
-from services.gateway import access
-from services.gateway.query import page_size, timestamp_param
-from services.gateway.web import BACKENDS, ApiError, check_call_id, json_reply, message_dict, user_of, visibility
+from callcenter.api.recorder.v1 import recorder_pb2 as rpb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 
 routes = web.RouteTableDef()
 # At most 18 digits each (no file is larger): a longer number is no range we serve, and the

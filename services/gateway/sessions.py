@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from callcenter.config import key_prefix
+from callcenter.core.config import key_prefix
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
 
-from callcenter.call_ids import call_id_problem
-from callcenter.config import key_prefix
+from callcenter.core.call_ids import call_id_problem
+from callcenter.core.config import key_prefix
 
 SUBJECT_KINDS = ("call", "lead", "agent")
 MAX_TEXT = 2000
-MAX_SUBJECT_ID = 128  # leads and agents; a call's id is any SIP Call-ID (callcenter/call_ids.py)
+MAX_SUBJECT_ID = 128  # leads and agents; a call's id is any SIP Call-ID (callcenter/core/call_ids.py)
 
 
 class TaskError(Exception):

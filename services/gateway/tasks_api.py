@@ -6,11 +6,10 @@ import time
 
 import grpc
 from aiohttp import web
-
-from services.gateway import access
-from services.gateway.agents_api import visible_agents
-from services.gateway.tasks import SUBJECT_KINDS, subject_problem
-from services.gateway.web import (
+from callcenter.services.gateway import access
+from callcenter.services.gateway.agents_api import visible_agents
+from callcenter.services.gateway.tasks import SUBJECT_KINDS, subject_problem
+from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     TASKS,
     ApiError,
@@ -32,8 +31,9 @@ def _now_ms() -> int:
 async def check_subject(request: web.Request, kind: str, subject_id: str) -> None:
     """A comment's subject must be one the user may see (404 otherwise): an agent of their
     teams, a call of their queues, a lead of their agents."""
-    from callcenter.stats.v1 import stats_pb2 as spb
-    from services.gateway import stats_api
+    from callcenter.services.gateway import stats_api
+
+    from callcenter.api.stats.v1 import stats_pb2 as spb
 
     user = user_of(request)
     if access.sees_all(user):

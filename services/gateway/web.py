@@ -12,17 +12,17 @@ from typing import Any
 import grpc
 import structlog
 from aiohttp import web
+from callcenter.services.gateway import access
+from callcenter.services.gateway.access import Forbidden, Hidden
+from callcenter.services.gateway.backends import Backends
+from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.sessions import Session, SessionStore
+from callcenter.services.gateway.tasks import TaskError, TaskStore
+from callcenter.services.gateway.users import User, UserError, UserExists, UserStore
 from google.protobuf import json_format
 
-from callcenter.call_ids import call_id_problem
-from callcenter.router.v1 import router_pb2
-from services.gateway import access
-from services.gateway.access import Forbidden, Hidden
-from services.gateway.backends import Backends
-from services.gateway.config import GatewayConfig
-from services.gateway.sessions import Session, SessionStore
-from services.gateway.tasks import TaskError, TaskStore
-from services.gateway.users import User, UserError, UserExists, UserStore
+from callcenter.api.router.v1 import router_pb2
+from callcenter.core.call_ids import call_id_problem
 
 log = structlog.get_logger("gateway")
 
@@ -98,7 +98,7 @@ def text_list(body: dict, name: str) -> list[str]:
 
 
 def check_call_id(value: str, field: str = "call_id") -> str:
-    """A call id from a request (any SIP Call-ID, callcenter/call_ids.py), or a 400 naming
+    """A call id from a request (any SIP Call-ID, callcenter/core/call_ids.py), or a 400 naming
     the field."""
     problem = call_id_problem(value)
     if problem:

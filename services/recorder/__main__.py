@@ -1,3 +1,3 @@
-from services.recorder.server import main
+from callcenter.services.recorder.server import main
 
 main()

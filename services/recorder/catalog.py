@@ -15,10 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-
-from callcenter import event_stream
-from callcenter.config import key_prefix
-from services.recorder.model import (
+from callcenter.services.recorder.model import (
     AlreadyExists,
     AudioCodec,
     Busy,
@@ -30,11 +27,14 @@ from services.recorder.model import (
     UploadMetadata,
 )
 
+from callcenter.core import event_stream
+from callcenter.core.config import key_prefix
+
 _SCRIPTS = ("store", "delete", "commit", "discard", "release", "renew", "hold")
 
 
 def _script_source(name: str) -> str:
-    return (importlib.resources.files("services.recorder") / "scripts" / f"{name}.lua").read_text()
+    return (importlib.resources.files("callcenter.services.recorder") / "scripts" / f"{name}.lua").read_text()
 
 
 class RecorderKeys:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
-from callcenter.config import CommonConfig, ConfigError, env_float, env_int, env_str
-from services.recorder.recorder import RecorderLimits
+from callcenter.services.recorder.recorder import RecorderLimits
+
+from callcenter.core.config import CommonConfig, ConfigError, env_float, env_int, env_str
 
 MIB = 1024 * 1024
 

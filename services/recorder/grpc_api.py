@@ -1,19 +1,13 @@
 """The recorder's gRPC servicer: each handler reads the request, calls one domain method and
 converts the answer. Domain errors become gRPC status codes in one place
-(`callcenter.grpc_server.domain_errors`)."""
+(`callcenter.core.grpc_server.domain_errors`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import structlog
-
-from callcenter import errors
-from callcenter.event_stream import duration_ms, timestamp_ms
-from callcenter.grpc_server import domain_errors
-from callcenter.recorder.v1 import recorder_pb2 as pb
-from callcenter.recorder.v1 import recorder_pb2_grpc
-from services.recorder.model import (
+from callcenter.services.recorder.model import (
     AudioCodec,
     Chunk,
     End,
@@ -23,7 +17,13 @@ from services.recorder.model import (
     UploadMetadata,
     UploadState,
 )
-from services.recorder.recorder import Recorder
+from callcenter.services.recorder.recorder import Recorder
+
+from callcenter.api.recorder.v1 import recorder_pb2 as pb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.core import errors
+from callcenter.core.event_stream import duration_ms, timestamp_ms
+from callcenter.core.grpc_server import domain_errors
 
 log = structlog.get_logger(__name__)
 

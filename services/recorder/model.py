@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from callcenter import errors
-from callcenter.call_ids import call_id_problem
-from services.recorder import codecs
+from callcenter.services.recorder import codecs
 
-# The recorder's refusals are the kernel's (callcenter.errors), under the recorder's names.
+from callcenter.core import errors
+from callcenter.core.call_ids import call_id_problem
+
+# The recorder's refusals are the kernel's (callcenter.core.errors), under the recorder's names.
 RecorderError = errors.DomainError
 InvalidArgument = errors.InvalidArgument
 NotFound = errors.NotFound
@@ -60,7 +61,7 @@ G711_SAMPLE_RATE_HZ = 8000
 
 
 def check_call_id(call_id: str, field: str = "call_id") -> str:
-    """The call id, if it is one (any SIP Call-ID, callcenter/call_ids.py); InvalidArgument
+    """The call id, if it is one (any SIP Call-ID, callcenter/core/call_ids.py); InvalidArgument
     naming the field otherwise. Call ids name Redis keys (always last, after a fixed prefix)
     and events, never files: audio is stored under the recording id."""
     problem = call_id_problem(call_id)

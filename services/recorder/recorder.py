@@ -30,12 +30,9 @@ from typing import BinaryIO, TypeVar
 
 import redis.asyncio as aioredis
 import structlog
-
-from callcenter import errors, event_stream
-from callcenter.clock import Clock
-from services.recorder import wav
-from services.recorder.catalog import Catalog
-from services.recorder.model import (
+from callcenter.services.recorder import wav
+from callcenter.services.recorder.catalog import Catalog
+from callcenter.services.recorder.model import (
     AlreadyExists,
     Busy,
     Chunk,
@@ -52,7 +49,10 @@ from services.recorder.model import (
     UploadStatus,
     check_call_id,
 )
-from services.recorder.storage import RecordingStorage, Staging
+from callcenter.services.recorder.storage import RecordingStorage, Staging
+
+from callcenter.core import errors, event_stream
+from callcenter.core.clock import Clock
 
 log = structlog.get_logger(__name__)
 

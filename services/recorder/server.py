@@ -6,19 +6,19 @@ import asyncio
 
 import redis.asyncio as aioredis
 import structlog
+from callcenter.services.recorder.config import RecorderConfig
+from callcenter.services.recorder.grpc_api import RecorderServicer
+from callcenter.services.recorder.recorder import Recorder
+from callcenter.services.recorder.retention import background_loops
+from callcenter.services.recorder.storage import LocalDirectoryStorage, RecordingStorage, Staging
 
-from callcenter.background import Worker
-from callcenter.clock import Clock, SystemClock
-from callcenter.grpc_server import GrpcServer
-from callcenter.lifecycle import catch_termination, wait_for_termination
-from callcenter.logs import configure_logging
-from callcenter.recorder.v1 import recorder_pb2, recorder_pb2_grpc
-from callcenter.redis_connection import open_redis
-from services.recorder.config import RecorderConfig
-from services.recorder.grpc_api import RecorderServicer
-from services.recorder.recorder import Recorder
-from services.recorder.retention import background_loops
-from services.recorder.storage import LocalDirectoryStorage, RecordingStorage, Staging
+from callcenter.api.recorder.v1 import recorder_pb2, recorder_pb2_grpc
+from callcenter.core.background import Worker
+from callcenter.core.clock import Clock, SystemClock
+from callcenter.core.grpc_server import GrpcServer
+from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.logs import configure_logging
+from callcenter.core.redis_connection import open_redis
 
 log = structlog.get_logger(__name__)
 

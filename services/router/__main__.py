@@ -1,3 +1,3 @@
-from services.router.server import main
+from callcenter.services.router.server import main
 
 main()

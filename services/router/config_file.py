@@ -1,5 +1,5 @@
 """Queues and agents declared in a TOML file, created or updated when the router starts.
-A queue's keys are its settings (callcenter/queue_settings.py), durations in seconds:
+A queue's keys are its settings (callcenter/core/queue_settings.py), durations in seconds:
 
 [[queues]]
 name = "sales"
@@ -37,10 +37,11 @@ from __future__ import annotations
 import pathlib
 import tomllib
 
-from callcenter import queue_settings
-from callcenter.config import ConfigError
-from services.router.model import AgentProfile, RouterError
-from services.router.router import Router
+from callcenter.services.router.model import AgentProfile, RouterError
+from callcenter.services.router.router import Router
+
+from callcenter.core import queue_settings
+from callcenter.core.config import ConfigError
 
 _AGENT_KEYS = {"id", "name", "endpoint", "queues", "skills", "tier"}
 

@@ -3,7 +3,7 @@ tenant's prefix, whose {hash tag} puts them in one Redis Cluster slot."""
 
 from __future__ import annotations
 
-from callcenter.config import key_prefix
+from callcenter.core.config import key_prefix
 
 
 class RouterKeys:

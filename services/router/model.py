@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from callcenter import errors, queue_settings
+from callcenter.core import errors, queue_settings
 
 AGENT_STATES = ("logged_out", "available", "paused", "reserved", "on_call", "wrap_up")
 CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out", "redirected")
@@ -28,7 +28,7 @@ MAX_ATTRIBUTE_LENGTH = 256
 MAX_TEXT = 256
 
 
-# The router's refusals are the kernel's (callcenter.errors), under the router's names.
+# The router's refusals are the kernel's (callcenter.core.errors), under the router's names.
 RouterError = errors.DomainError
 InvalidArgument = errors.InvalidArgument
 NotFound = errors.NotFound

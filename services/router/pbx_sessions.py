@@ -17,10 +17,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import structlog
-
-from services.router.model import LeaseLapsed, PbxMessage, PbxSession
-from services.router.router import Router
-from services.router.store import call_view
+from callcenter.services.router.model import LeaseLapsed, PbxMessage, PbxSession
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import call_view
 
 log = structlog.get_logger(__name__)
 

@@ -9,13 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-
-from callcenter import queue_settings
-from callcenter.call_ids import call_id_problem
-from callcenter.clock import Clock
-from callcenter.queue_settings import QueueConfig
-from services.router.config import QueueDefaults
-from services.router.model import (
+from callcenter.services.router.config import QueueDefaults
+from callcenter.services.router.model import (
     MAX_ATTRIBUTE_LENGTH,
     MAX_ATTRIBUTES,
     MAX_LEASE_MS,
@@ -37,7 +32,12 @@ from services.router.model import (
     QueueCounts,
     TimerRound,
 )
-from services.router.store import RouterStore
+from callcenter.services.router.store import RouterStore
+
+from callcenter.core import queue_settings
+from callcenter.core.call_ids import call_id_problem
+from callcenter.core.clock import Clock
+from callcenter.core.queue_settings import QueueConfig
 
 log = structlog.get_logger(__name__)
 
@@ -94,7 +94,7 @@ class Router:
     # Queues ---------------------------------------------------------------------------
 
     async def upsert_queue(self, name: str, **settings: Any) -> QueueConfig:
-        """Creates or replaces a queue. `settings` are callcenter.queue_settings attributes
+        """Creates or replaces a queue. `settings` are callcenter.core.queue_settings attributes
         (ring_timeout_ms=…); one left out, or None, is unset: it takes its default (see
         QUEUE_SETTINGS for what unset and zero mean per setting)."""
         _check_name("queue.name", name)

@@ -6,21 +6,21 @@ import asyncio
 
 import redis.asyncio as aioredis
 import structlog
+from callcenter.services.router.config import RouterConfig
+from callcenter.services.router.config_file import apply_config_file
+from callcenter.services.router.grpc_api import RouterServicer
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import RouterStore
+from callcenter.services.router.timers import timer_worker
+from callcenter.services.router.watch import CallWatchHub
 
-from callcenter.background import Worker
-from callcenter.clock import Clock
-from callcenter.grpc_server import GrpcServer
-from callcenter.lifecycle import catch_termination, wait_for_termination
-from callcenter.logs import configure_logging
-from callcenter.redis_connection import dedicated_client, open_redis
-from callcenter.router.v1 import router_pb2, router_pb2_grpc
-from services.router.config import RouterConfig
-from services.router.config_file import apply_config_file
-from services.router.grpc_api import RouterServicer
-from services.router.router import Router
-from services.router.store import RouterStore
-from services.router.timers import timer_worker
-from services.router.watch import CallWatchHub
+from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.core.background import Worker
+from callcenter.core.clock import Clock
+from callcenter.core.grpc_server import GrpcServer
+from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.logs import configure_logging
+from callcenter.core.redis_connection import dedicated_client, open_redis
 
 log = structlog.get_logger(__name__)
 

@@ -11,11 +11,9 @@ import json
 from typing import Any
 
 import redis.asyncio as aioredis
-
-from callcenter import queue_settings
-from services.router.config import PbxSettings, QueueDefaults
-from services.router.keys import RouterKeys
-from services.router.model import (
+from callcenter.services.router.config import PbxSettings, QueueDefaults
+from callcenter.services.router.keys import RouterKeys
+from callcenter.services.router.model import (
     FINAL_CALL_STATES,
     AgentProfile,
     AgentStatus,
@@ -33,6 +31,8 @@ from services.router.model import (
     StaleOffer,
     TimerRound,
 )
+
+from callcenter.core import queue_settings
 
 TRANSITIONS = (
     "login",
@@ -65,7 +65,7 @@ _ERRORS = {
 def _script_source(name: str) -> str:
     """lib.lua, then the entry script's body as a function, then the PBX stream writes the
     transition noted (lib.lua's header explains the convention)."""
-    folder = importlib.resources.files("services.router") / "scripts"
+    folder = importlib.resources.files("callcenter.services.router") / "scripts"
     return (
         (folder / "lib.lua").read_text()
         + "\nlocal function __entry()\n"

@@ -8,8 +8,9 @@ replicas, and a replica that dies with a timer pending leaves it to the others.
 
 from __future__ import annotations
 
-from callcenter.background import Worker
-from services.router.router import Router
+from callcenter.services.router.router import Router
+
+from callcenter.core.background import Worker
 
 
 def timer_worker(router: Router, poll_ms: int) -> Worker:

@@ -1,3 +1,3 @@
-from services.stats.server import main
+from callcenter.services.stats.server import main
 
 main()

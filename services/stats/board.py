@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-
-from services.stats.keys import StatsKeys
-from services.stats.model import AgentNow, Board, OverdueCall, QueueNow
+from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.model import AgentNow, Board, OverdueCall, QueueNow
 
 AGENT_STATES = ("available", "paused", "reserved", "on_call", "wrap_up")
 LIVE_STATES = ("waiting", "ringing", "connected")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
-from callcenter.config import CommonConfig, env_float, env_int, env_str
+from callcenter.core.config import CommonConfig, env_float, env_int, env_str
 
 
 @dataclass(frozen=True)

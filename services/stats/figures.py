@@ -4,11 +4,10 @@ from each agent's state timeline (docs/stats.md has every formula)."""
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-
-from services.stats.config import Figures
-from services.stats.keys import StatsKeys
-from services.stats.model import AgentFigures, QueueFigures, Range
-from services.stats.periods import buckets
+from callcenter.services.stats.config import Figures
+from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.model import AgentFigures, QueueFigures, Range
+from callcenter.services.stats.periods import buckets
 
 
 def _histogram(sums: dict[str, int], prefix: str) -> dict[int, int]:

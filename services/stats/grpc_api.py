@@ -4,13 +4,7 @@ converts the answer. Domain errors become gRPC status codes in one place (`_doma
 from __future__ import annotations
 
 import structlog
-
-from callcenter.common.v1 import states_pb2
-from callcenter.event_stream import agent_state_enum, duration_ms, timestamp_ms
-from callcenter.grpc_server import domain_errors
-from callcenter.stats.v1 import stats_pb2 as pb
-from callcenter.stats.v1 import stats_pb2_grpc
-from services.stats.model import (
+from callcenter.services.stats.model import (
     AgentFigures,
     AgentNow,
     CallFilter,
@@ -21,7 +15,13 @@ from services.stats.model import (
     QueueNow,
     Range,
 )
-from services.stats.stats import PeriodSpec, Stats
+from callcenter.services.stats.stats import PeriodSpec, Stats
+
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.stats.v1 import stats_pb2 as pb
+from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
+from callcenter.core.grpc_server import domain_errors
 
 log = structlog.get_logger(__name__)
 

@@ -19,11 +19,11 @@ import uuid
 import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
+from callcenter.services.stats.config import StatsConfig
+from callcenter.services.stats.keys import StatsKeys
 
-from callcenter.background import Worker
-from callcenter.event_stream import stream_key
-from services.stats.config import StatsConfig
-from services.stats.keys import StatsKeys
+from callcenter.core.background import Worker
+from callcenter.core.event_stream import stream_key
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +31,7 @@ Entry = tuple[str, dict[str, str] | None]
 
 
 def _script_source() -> str:
-    return (importlib.resources.files("services.stats") / "scripts" / "apply.lua").read_text()
+    return (importlib.resources.files("callcenter.services.stats") / "scripts" / "apply.lua").read_text()
 
 
 def default_consumer_name() -> str:

@@ -4,7 +4,7 @@ stream; scripts/apply.lua writes them, the readers here only read."""
 
 from __future__ import annotations
 
-from callcenter.config import key_prefix
+from callcenter.core.config import key_prefix
 
 QUARTER_MS = 15 * 60 * 1000
 HOUR_MS = 60 * 60 * 1000
@@ -35,7 +35,7 @@ class StatsKeys:
     def live(self, queue: str, state: str) -> str:
         return f"{self.prefix}live:{queue}:{state}"  # zset: call id -> received ms
 
-    # A call id is any SIP Call-ID (callcenter/call_ids.py): ":" and every other separator
+    # A call id is any SIP Call-ID (callcenter/core/call_ids.py): ":" and every other separator
     # included. So each kind of key of a call has a prefix of its own and ends with the id:
     # "call:<id>:offers" would be the record of the call "<id>:offers".
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from callcenter import errors
+from callcenter.core import errors
 
-# The stats service's refusals are the kernel's (callcenter.errors).
+# The stats service's refusals are the kernel's (callcenter.core.errors).
 StatsError = errors.DomainError
 InvalidArgument = errors.InvalidArgument
 NotFound = errors.NotFound

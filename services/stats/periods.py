@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from services.stats.keys import HOUR_MS, QUARTER_MS
-from services.stats.model import InvalidArgument, Range
+from callcenter.services.stats.keys import HOUR_MS, QUARTER_MS
+from callcenter.services.stats.model import InvalidArgument, Range
 
 
 def zone(name: str) -> ZoneInfo:

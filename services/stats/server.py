@@ -7,18 +7,18 @@ import asyncio
 
 import redis.asyncio as aioredis
 import structlog
+from callcenter.services.stats.config import StatsConfig
+from callcenter.services.stats.grpc_api import StatsServicer
+from callcenter.services.stats.ingest import EventConsumer
+from callcenter.services.stats.stats import Stats
 
-from callcenter.background import Worker
-from callcenter.clock import Clock, SystemClock
-from callcenter.grpc_server import GrpcServer
-from callcenter.lifecycle import catch_termination, wait_for_termination
-from callcenter.logs import configure_logging
-from callcenter.redis_connection import open_redis
-from callcenter.stats.v1 import stats_pb2, stats_pb2_grpc
-from services.stats.config import StatsConfig
-from services.stats.grpc_api import StatsServicer
-from services.stats.ingest import EventConsumer
-from services.stats.stats import Stats
+from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
+from callcenter.core.background import Worker
+from callcenter.core.clock import Clock, SystemClock
+from callcenter.core.grpc_server import GrpcServer
+from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.logs import configure_logging
+from callcenter.core.redis_connection import open_redis
 
 log = structlog.get_logger(__name__)
 

@@ -8,17 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-
-from callcenter.clock import Clock
-from callcenter.event_stream import decode, stream_key
-from callcenter.events.v1 import events_pb2
-from services.stats.board import BoardReader
-from services.stats.calls import CallReader
-from services.stats.config import Figures
-from services.stats.figures import FigureReader
-from services.stats.keys import HOUR_MS, StatsKeys
-from services.stats.leads import LeadReader, LeadReports
-from services.stats.model import (
+from callcenter.services.stats.board import BoardReader
+from callcenter.services.stats.calls import CallReader
+from callcenter.services.stats.config import Figures
+from callcenter.services.stats.figures import FigureReader
+from callcenter.services.stats.keys import HOUR_MS, StatsKeys
+from callcenter.services.stats.leads import LeadReader, LeadReports
+from callcenter.services.stats.model import (
     AgentFigures,
     AgentNow,
     Board,
@@ -30,7 +26,11 @@ from services.stats.model import (
     QueueNow,
     Range,
 )
-from services.stats.periods import day_range, local_day, parse_day, widen, zone
+from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
+
+from callcenter.api.events.v1 import events_pb2
+from callcenter.core.clock import Clock
+from callcenter.core.event_stream import decode, stream_key
 
 MAX_THRESHOLD_S = 86_400  # wait histograms keep whole seconds up to a day (scripts/apply.lua)
 

@@ -1,0 +1,649 @@
+import datetime
+
+from callcenter.api.common.v1 import states_pb2 as _states_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SkillOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SKILL_ORDER_UNSPECIFIED: _ClassVar[SkillOrder]
+    SKILL_ORDER_HIGHEST_FIRST: _ClassVar[SkillOrder]
+    SKILL_ORDER_LOWEST_FIRST: _ClassVar[SkillOrder]
+
+class RoutingStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROUTING_STAGE_UNSPECIFIED: _ClassVar[RoutingStage]
+    ROUTING_STAGE_PERSONAL_MANAGER: _ClassVar[RoutingStage]
+    ROUTING_STAGE_VIP: _ClassVar[RoutingStage]
+    ROUTING_STAGE_SKILLED: _ClassVar[RoutingStage]
+    ROUTING_STAGE_ANYONE: _ClassVar[RoutingStage]
+
+class Strategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STRATEGY_UNSPECIFIED: _ClassVar[Strategy]
+    STRATEGY_LONGEST_IDLE: _ClassVar[Strategy]
+    STRATEGY_ROUND_ROBIN: _ClassVar[Strategy]
+    STRATEGY_FEWEST_CALLS: _ClassVar[Strategy]
+
+class RingTimer(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RING_TIMER_UNSPECIFIED: _ClassVar[RingTimer]
+    RING_TIMER_ROUTER: _ClassVar[RingTimer]
+    RING_TIMER_PBX: _ClassVar[RingTimer]
+
+class PbxCallEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PBX_CALL_EVENT_KIND_UNSPECIFIED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_OFFERED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_OFFER_CANCELLED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_QUEUED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_POSITION_CHANGED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_CONNECTED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_ENDED: _ClassVar[PbxCallEventKind]
+
+class OfferOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OFFER_OUTCOME_UNSPECIFIED: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_ANSWERED: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_NO_ANSWER: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_REJECTED: _ClassVar[OfferOutcome]
+    OFFER_OUTCOME_BUSY: _ClassVar[OfferOutcome]
+SKILL_ORDER_UNSPECIFIED: SkillOrder
+SKILL_ORDER_HIGHEST_FIRST: SkillOrder
+SKILL_ORDER_LOWEST_FIRST: SkillOrder
+ROUTING_STAGE_UNSPECIFIED: RoutingStage
+ROUTING_STAGE_PERSONAL_MANAGER: RoutingStage
+ROUTING_STAGE_VIP: RoutingStage
+ROUTING_STAGE_SKILLED: RoutingStage
+ROUTING_STAGE_ANYONE: RoutingStage
+STRATEGY_UNSPECIFIED: Strategy
+STRATEGY_LONGEST_IDLE: Strategy
+STRATEGY_ROUND_ROBIN: Strategy
+STRATEGY_FEWEST_CALLS: Strategy
+RING_TIMER_UNSPECIFIED: RingTimer
+RING_TIMER_ROUTER: RingTimer
+RING_TIMER_PBX: RingTimer
+PBX_CALL_EVENT_KIND_UNSPECIFIED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_OFFERED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_OFFER_CANCELLED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_QUEUED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_POSITION_CHANGED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_CONNECTED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_ENDED: PbxCallEventKind
+OFFER_OUTCOME_UNSPECIFIED: OfferOutcome
+OFFER_OUTCOME_ANSWERED: OfferOutcome
+OFFER_OUTCOME_NO_ANSWER: OfferOutcome
+OFFER_OUTCOME_REJECTED: OfferOutcome
+OFFER_OUTCOME_BUSY: OfferOutcome
+
+class Queue(_message.Message):
+    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback", "max_call_lifetime")
+    class RequiredSkillsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    MAX_WAIT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_DELAY_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_EARLY_WRAP_UP_END_FIELD_NUMBER: _ClassVar[int]
+    DIALED_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    VIP_MIN_TIER_FIELD_NUMBER: _ClassVar[int]
+    VIP_OVERFLOW_FIELD_NUMBER: _ClassVar[int]
+    STICKY_FIELD_NUMBER: _ClassVar[int]
+    MANAGER_WAIT_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    SKILL_ORDER_FIELD_NUMBER: _ClassVar[int]
+    SKILL_RELAX_FIELD_NUMBER: _ClassVar[int]
+    MAX_NO_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUEUE_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    OVERFLOW_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    MAX_CALL_LIFETIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ring_timeout: _duration_pb2.Duration
+    wrap_up: _duration_pb2.Duration
+    strategy: Strategy
+    max_wait: _duration_pb2.Duration
+    retry_delay: _duration_pb2.Duration
+    allow_early_wrap_up_end: bool
+    dialed_numbers: _containers.RepeatedScalarFieldContainer[str]
+    counts: QueueCounts
+    vip_min_tier: int
+    vip_overflow: _duration_pb2.Duration
+    sticky: bool
+    manager_wait: _duration_pb2.Duration
+    required_skills: _containers.ScalarMap[str, int]
+    skill_order: SkillOrder
+    skill_relax: _duration_pb2.Duration
+    max_no_answer: int
+    max_queue_length: int
+    overflow_queue: str
+    fallback: str
+    max_call_lifetime: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ..., max_call_lifetime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class QueueCounts(_message.Message):
+    __slots__ = ("waiting", "available_agents", "oldest_waiting_since")
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_WAITING_SINCE_FIELD_NUMBER: _ClassVar[int]
+    waiting: int
+    available_agents: int
+    oldest_waiting_since: _timestamp_pb2.Timestamp
+    def __init__(self, waiting: _Optional[int] = ..., available_agents: _Optional[int] = ..., oldest_waiting_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Agent(_message.Message):
+    __slots__ = ("id", "name", "endpoint", "queues", "skills", "tier", "status")
+    class SkillsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    SKILLS_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    endpoint: str
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    skills: _containers.ScalarMap[str, int]
+    tier: int
+    status: AgentStatus
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., endpoint: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ..., skills: _Optional[_Mapping[str, int]] = ..., tier: _Optional[int] = ..., status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class AgentStatus(_message.Message):
+    __slots__ = ("agent_id", "state", "state_since", "pause_reason", "call_id", "wrap_up_ends_at", "queues", "calls_answered")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    CALLS_ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    state: _states_pb2.AgentState
+    state_since: _timestamp_pb2.Timestamp
+    pause_reason: str
+    call_id: str
+    wrap_up_ends_at: _timestamp_pb2.Timestamp
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    calls_answered: int
+    def __init__(self, agent_id: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pause_reason: _Optional[str] = ..., call_id: _Optional[str] = ..., wrap_up_ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queues: _Optional[_Iterable[str]] = ..., calls_answered: _Optional[int] = ...) -> None: ...
+
+class Offer(_message.Message):
+    __slots__ = ("offer_id", "agent_id", "endpoint", "ring_timeout", "expires_at", "attempt")
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    offer_id: str
+    agent_id: str
+    endpoint: str
+    ring_timeout: _duration_pb2.Duration
+    expires_at: _timestamp_pb2.Timestamp
+    attempt: int
+    def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., endpoint: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class Call(_message.Message):
+    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers", "priority", "personal_manager_id", "stage", "estimated_wait", "redirect_to", "pbx_id", "end_reason")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OFFER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PERSONAL_MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_WAIT_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_TO_FIELD_NUMBER: _ClassVar[int]
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    END_REASON_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    caller: str
+    queue: str
+    state: _states_pb2.CallState
+    offer: Offer
+    queue_position: int
+    agent_id: str
+    received_at: _timestamp_pb2.Timestamp
+    answered_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    attributes: _containers.ScalarMap[str, str]
+    version: int
+    offers: int
+    priority: int
+    personal_manager_id: str
+    stage: RoutingStage
+    estimated_wait: _duration_pb2.Duration
+    redirect_to: str
+    pbx_id: str
+    end_reason: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., stage: _Optional[_Union[RoutingStage, str]] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., redirect_to: _Optional[str] = ..., pbx_id: _Optional[str] = ..., end_reason: _Optional[str] = ...) -> None: ...
+
+class Client(_message.Message):
+    __slots__ = ("number", "name", "priority", "manager_id")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    name: str
+    priority: int
+    manager_id: str
+    def __init__(self, number: _Optional[str] = ..., name: _Optional[str] = ..., priority: _Optional[int] = ..., manager_id: _Optional[str] = ...) -> None: ...
+
+class UpsertQueueRequest(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: Queue
+    def __init__(self, queue: _Optional[_Union[Queue, _Mapping]] = ...) -> None: ...
+
+class UpsertQueueResponse(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: Queue
+    def __init__(self, queue: _Optional[_Union[Queue, _Mapping]] = ...) -> None: ...
+
+class GetQueueRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetQueueResponse(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: Queue
+    def __init__(self, queue: _Optional[_Union[Queue, _Mapping]] = ...) -> None: ...
+
+class ListQueuesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListQueuesResponse(_message.Message):
+    __slots__ = ("queues",)
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[Queue]
+    def __init__(self, queues: _Optional[_Iterable[_Union[Queue, _Mapping]]] = ...) -> None: ...
+
+class UpsertAgentRequest(_message.Message):
+    __slots__ = ("agent",)
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ...) -> None: ...
+
+class UpsertAgentResponse(_message.Message):
+    __slots__ = ("agent",)
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ...) -> None: ...
+
+class GetAgentRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class GetAgentResponse(_message.Message):
+    __slots__ = ("agent",)
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ...) -> None: ...
+
+class ListAgentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAgentsResponse(_message.Message):
+    __slots__ = ("agents",)
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    agents: _containers.RepeatedCompositeFieldContainer[Agent]
+    def __init__(self, agents: _Optional[_Iterable[_Union[Agent, _Mapping]]] = ...) -> None: ...
+
+class LoginAgentRequest(_message.Message):
+    __slots__ = ("agent_id", "pause_reason")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    pause_reason: str
+    def __init__(self, agent_id: _Optional[str] = ..., pause_reason: _Optional[str] = ...) -> None: ...
+
+class LoginAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class LogoutAgentRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class LogoutAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class PauseAgentRequest(_message.Message):
+    __slots__ = ("agent_id", "reason")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    reason: str
+    def __init__(self, agent_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PauseAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class ResumeAgentRequest(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class ResumeAgentResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class EndWrapUpRequest(_message.Message):
+    __slots__ = ("agent_id", "force")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    force: bool
+    def __init__(self, agent_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class EndWrapUpResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class ExtendWrapUpRequest(_message.Message):
+    __slots__ = ("agent_id", "extra")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    extra: _duration_pb2.Duration
+    def __init__(self, agent_id: _Optional[str] = ..., extra: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ExtendWrapUpResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: AgentStatus
+    def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class RouteCallRequest(_message.Message):
+    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes", "priority", "personal_manager_id", "pbx_id")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    DIALED_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PERSONAL_MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    caller: str
+    queue: str
+    dialed_number: str
+    attributes: _containers.ScalarMap[str, str]
+    priority: int
+    personal_manager_id: str
+    pbx_id: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., pbx_id: _Optional[str] = ...) -> None: ...
+
+class RouteCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class ReportOfferOutcomeRequest(_message.Message):
+    __slots__ = ("call_id", "offer_id", "outcome")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    offer_id: str
+    outcome: OfferOutcome
+    def __init__(self, call_id: _Optional[str] = ..., offer_id: _Optional[str] = ..., outcome: _Optional[_Union[OfferOutcome, str]] = ...) -> None: ...
+
+class ReportOfferOutcomeResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class HangupCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class HangupCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class GetCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class GetCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class WatchCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class WatchCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class DeleteAgentRequest(_message.Message):
+    __slots__ = ("agent_id", "clients_to_agent_id", "release_clients")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENTS_TO_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    clients_to_agent_id: str
+    release_clients: bool
+    def __init__(self, agent_id: _Optional[str] = ..., clients_to_agent_id: _Optional[str] = ..., release_clients: _Optional[bool] = ...) -> None: ...
+
+class DeleteAgentResponse(_message.Message):
+    __slots__ = ("clients_moved",)
+    CLIENTS_MOVED_FIELD_NUMBER: _ClassVar[int]
+    clients_moved: int
+    def __init__(self, clients_moved: _Optional[int] = ...) -> None: ...
+
+class UpsertClientRequest(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ...) -> None: ...
+
+class UpsertClientResponse(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ...) -> None: ...
+
+class GetClientRequest(_message.Message):
+    __slots__ = ("number",)
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    def __init__(self, number: _Optional[str] = ...) -> None: ...
+
+class GetClientResponse(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ...) -> None: ...
+
+class ListClientsRequest(_message.Message):
+    __slots__ = ("manager_id",)
+    MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
+    manager_id: str
+    def __init__(self, manager_id: _Optional[str] = ...) -> None: ...
+
+class ListClientsResponse(_message.Message):
+    __slots__ = ("clients",)
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    clients: _containers.RepeatedCompositeFieldContainer[Client]
+    def __init__(self, clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ...) -> None: ...
+
+class ReassignClientsRequest(_message.Message):
+    __slots__ = ("from_agent_id", "to_agent_id", "numbers")
+    FROM_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    from_agent_id: str
+    to_agent_id: str
+    numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, from_agent_id: _Optional[str] = ..., to_agent_id: _Optional[str] = ..., numbers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReassignClientsResponse(_message.Message):
+    __slots__ = ("clients_moved",)
+    CLIENTS_MOVED_FIELD_NUMBER: _ClassVar[int]
+    clients_moved: int
+    def __init__(self, clients_moved: _Optional[int] = ...) -> None: ...
+
+class PbxSessionRequest(_message.Message):
+    __slots__ = ("hello", "heartbeat")
+    HELLO_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    hello: PbxHello
+    heartbeat: PbxHeartbeat
+    def __init__(self, hello: _Optional[_Union[PbxHello, _Mapping]] = ..., heartbeat: _Optional[_Union[PbxHeartbeat, _Mapping]] = ...) -> None: ...
+
+class PbxHello(_message.Message):
+    __slots__ = ("pbx_id", "lease", "resume_after_sequence", "ring_timer", "end_open_calls")
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMER_FIELD_NUMBER: _ClassVar[int]
+    END_OPEN_CALLS_FIELD_NUMBER: _ClassVar[int]
+    pbx_id: str
+    lease: _duration_pb2.Duration
+    resume_after_sequence: int
+    ring_timer: RingTimer
+    end_open_calls: bool
+    def __init__(self, pbx_id: _Optional[str] = ..., lease: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resume_after_sequence: _Optional[int] = ..., ring_timer: _Optional[_Union[RingTimer, str]] = ..., end_open_calls: _Optional[bool] = ...) -> None: ...
+
+class PbxHeartbeat(_message.Message):
+    __slots__ = ("handled_sequence",)
+    HANDLED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    handled_sequence: int
+    def __init__(self, handled_sequence: _Optional[int] = ...) -> None: ...
+
+class PbxSessionResponse(_message.Message):
+    __slots__ = ("opened", "events")
+    OPENED_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    opened: PbxSessionOpened
+    events: PbxCallEvents
+    def __init__(self, opened: _Optional[_Union[PbxSessionOpened, _Mapping]] = ..., events: _Optional[_Union[PbxCallEvents, _Mapping]] = ...) -> None: ...
+
+class PbxCallEvents(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[PbxCallEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[PbxCallEvent, _Mapping]]] = ...) -> None: ...
+
+class PbxSessionOpened(_message.Message):
+    __slots__ = ("pbx_id", "sequence", "lease", "lease_expires_at", "ring_timer", "ring_grace", "open_calls")
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMER_FIELD_NUMBER: _ClassVar[int]
+    RING_GRACE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_CALLS_FIELD_NUMBER: _ClassVar[int]
+    pbx_id: str
+    sequence: int
+    lease: _duration_pb2.Duration
+    lease_expires_at: _timestamp_pb2.Timestamp
+    ring_timer: RingTimer
+    ring_grace: _duration_pb2.Duration
+    open_calls: int
+    def __init__(self, pbx_id: _Optional[str] = ..., sequence: _Optional[int] = ..., lease: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ring_timer: _Optional[_Union[RingTimer, str]] = ..., ring_grace: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., open_calls: _Optional[int] = ...) -> None: ...
+
+class PbxCallEvent(_message.Message):
+    __slots__ = ("sequence", "kind", "call", "offer_id", "reason", "time")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    kind: PbxCallEventKind
+    call: Call
+    offer_id: str
+    reason: str
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[_Union[PbxCallEventKind, str]] = ..., call: _Optional[_Union[Call, _Mapping]] = ..., offer_id: _Optional[str] = ..., reason: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,501 @@
+import datetime
+
+from callcenter.api.common.v1 import states_pb2 as _states_pb2
+from callcenter.api.events.v1 import events_pb2 as _events_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_OUTCOME_UNSPECIFIED: _ClassVar[CallOutcome]
+    CALL_OUTCOME_IN_PROGRESS: _ClassVar[CallOutcome]
+    CALL_OUTCOME_COMPLETED: _ClassVar[CallOutcome]
+    CALL_OUTCOME_ABANDONED: _ClassVar[CallOutcome]
+    CALL_OUTCOME_TIMED_OUT: _ClassVar[CallOutcome]
+    CALL_OUTCOME_REDIRECTED: _ClassVar[CallOutcome]
+
+class CadenceStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CADENCE_STATUS_UNSPECIFIED: _ClassVar[CadenceStatus]
+    CADENCE_STATUS_MET: _ClassVar[CadenceStatus]
+    CADENCE_STATUS_PENDING: _ClassVar[CadenceStatus]
+    CADENCE_STATUS_BROKEN: _ClassVar[CadenceStatus]
+
+class LeadFilter(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LEAD_FILTER_UNSPECIFIED: _ClassVar[LeadFilter]
+    LEAD_FILTER_NOT_CALLED: _ClassVar[LeadFilter]
+    LEAD_FILTER_IMPROPER_REFUSAL: _ClassVar[LeadFilter]
+    LEAD_FILTER_CADENCE_BROKEN: _ClassVar[LeadFilter]
+CALL_OUTCOME_UNSPECIFIED: CallOutcome
+CALL_OUTCOME_IN_PROGRESS: CallOutcome
+CALL_OUTCOME_COMPLETED: CallOutcome
+CALL_OUTCOME_ABANDONED: CallOutcome
+CALL_OUTCOME_TIMED_OUT: CallOutcome
+CALL_OUTCOME_REDIRECTED: CallOutcome
+CADENCE_STATUS_UNSPECIFIED: CadenceStatus
+CADENCE_STATUS_MET: CadenceStatus
+CADENCE_STATUS_PENDING: CadenceStatus
+CADENCE_STATUS_BROKEN: CadenceStatus
+LEAD_FILTER_UNSPECIFIED: LeadFilter
+LEAD_FILTER_NOT_CALLED: LeadFilter
+LEAD_FILTER_IMPROPER_REFUSAL: LeadFilter
+LEAD_FILTER_CADENCE_BROKEN: LeadFilter
+
+class Period(_message.Message):
+    __slots__ = ("time_zone", "day", "hour", "range")
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    HOUR_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    time_zone: str
+    day: str
+    hour: _timestamp_pb2.Timestamp
+    range: TimeRange
+    def __init__(self, time_zone: _Optional[str] = ..., day: _Optional[str] = ..., hour: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...
+
+class TimeRange(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AgentCounts(_message.Message):
+    __slots__ = ("online", "available", "paused", "reserved", "on_call", "wrap_up")
+    ONLINE_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    ON_CALL_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_FIELD_NUMBER: _ClassVar[int]
+    online: int
+    available: int
+    paused: int
+    reserved: int
+    on_call: int
+    wrap_up: int
+    def __init__(self, online: _Optional[int] = ..., available: _Optional[int] = ..., paused: _Optional[int] = ..., reserved: _Optional[int] = ..., on_call: _Optional[int] = ..., wrap_up: _Optional[int] = ...) -> None: ...
+
+class BoardAgent(_message.Message):
+    __slots__ = ("agent_id", "state", "state_since", "time_in_state", "call_id", "pause_reason", "queues")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_IN_STATE_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    state: _states_pb2.AgentState
+    state_since: _timestamp_pb2.Timestamp
+    time_in_state: _duration_pb2.Duration
+    call_id: str
+    pause_reason: str
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, agent_id: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_in_state: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., call_id: _Optional[str] = ..., pause_reason: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BoardQueue(_message.Message):
+    __slots__ = ("queue", "agents", "waiting", "ringing", "in_progress", "longest_wait", "overdue")
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    RINGING_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_WAIT_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    agents: AgentCounts
+    waiting: int
+    ringing: int
+    in_progress: int
+    longest_wait: _duration_pb2.Duration
+    overdue: int
+    def __init__(self, queue: _Optional[str] = ..., agents: _Optional[_Union[AgentCounts, _Mapping]] = ..., waiting: _Optional[int] = ..., ringing: _Optional[int] = ..., in_progress: _Optional[int] = ..., longest_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., overdue: _Optional[int] = ...) -> None: ...
+
+class OverdueCall(_message.Message):
+    __slots__ = ("call_id", "queue", "caller", "state", "received_at", "waited", "agent_id")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    WAITED_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    queue: str
+    caller: str
+    state: _states_pb2.CallState
+    received_at: _timestamp_pb2.Timestamp
+    waited: _duration_pb2.Duration
+    agent_id: str
+    def __init__(self, call_id: _Optional[str] = ..., queue: _Optional[str] = ..., caller: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waited: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., agent_id: _Optional[str] = ...) -> None: ...
+
+class GetBoardRequest(_message.Message):
+    __slots__ = ("overdue_after",)
+    OVERDUE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    overdue_after: _duration_pb2.Duration
+    def __init__(self, overdue_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class GetBoardResponse(_message.Message):
+    __slots__ = ("generated_at", "agents_total", "agents", "queues", "overdue", "overdue_after")
+    GENERATED_AT_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    generated_at: _timestamp_pb2.Timestamp
+    agents_total: AgentCounts
+    agents: _containers.RepeatedCompositeFieldContainer[BoardAgent]
+    queues: _containers.RepeatedCompositeFieldContainer[BoardQueue]
+    overdue: _containers.RepeatedCompositeFieldContainer[OverdueCall]
+    overdue_after: _duration_pb2.Duration
+    def __init__(self, generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agents_total: _Optional[_Union[AgentCounts, _Mapping]] = ..., agents: _Optional[_Iterable[_Union[BoardAgent, _Mapping]]] = ..., queues: _Optional[_Iterable[_Union[BoardQueue, _Mapping]]] = ..., overdue: _Optional[_Iterable[_Union[OverdueCall, _Mapping]]] = ..., overdue_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class WatchBoardRequest(_message.Message):
+    __slots__ = ("queues",)
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, queues: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WatchBoardResponse(_message.Message):
+    __slots__ = ("event", "agent", "queue")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    event: _events_pb2.Event
+    agent: BoardAgent
+    queue: BoardQueue
+    def __init__(self, event: _Optional[_Union[_events_pb2.Event, _Mapping]] = ..., agent: _Optional[_Union[BoardAgent, _Mapping]] = ..., queue: _Optional[_Union[BoardQueue, _Mapping]] = ...) -> None: ...
+
+class AgentStats(_message.Message):
+    __slots__ = ("agent_id", "offered", "answered", "missed", "rejected", "busy", "caller_hung_up", "handled", "talk_time", "average_talk_time", "wrap_up_time", "pause_time", "available_time", "logged_in_time", "occupancy", "successful_touches", "score", "ring_time")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFERED_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    MISSED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    BUSY_FIELD_NUMBER: _ClassVar[int]
+    CALLER_HUNG_UP_FIELD_NUMBER: _ClassVar[int]
+    HANDLED_FIELD_NUMBER: _ClassVar[int]
+    TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_TIME_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LOGGED_IN_TIME_FIELD_NUMBER: _ClassVar[int]
+    OCCUPANCY_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSFUL_TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    RING_TIME_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    offered: int
+    answered: int
+    missed: int
+    rejected: int
+    busy: int
+    caller_hung_up: int
+    handled: int
+    talk_time: _duration_pb2.Duration
+    average_talk_time: _duration_pb2.Duration
+    wrap_up_time: _duration_pb2.Duration
+    pause_time: _duration_pb2.Duration
+    available_time: _duration_pb2.Duration
+    logged_in_time: _duration_pb2.Duration
+    occupancy: float
+    successful_touches: int
+    score: float
+    ring_time: _duration_pb2.Duration
+    def __init__(self, agent_id: _Optional[str] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., missed: _Optional[int] = ..., rejected: _Optional[int] = ..., busy: _Optional[int] = ..., caller_hung_up: _Optional[int] = ..., handled: _Optional[int] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., pause_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., available_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., logged_in_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., occupancy: _Optional[float] = ..., successful_touches: _Optional[int] = ..., score: _Optional[float] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class GetAgentStatsRequest(_message.Message):
+    __slots__ = ("period", "agent_ids")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetAgentStatsResponse(_message.Message):
+    __slots__ = ("agents", "range", "successful_touch_threshold")
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSFUL_TOUCH_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    agents: _containers.RepeatedCompositeFieldContainer[AgentStats]
+    range: TimeRange
+    successful_touch_threshold: _duration_pb2.Duration
+    def __init__(self, agents: _Optional[_Iterable[_Union[AgentStats, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., successful_touch_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class QueueStats(_message.Message):
+    __slots__ = ("queue", "offered", "answered", "abandoned", "short_abandoned", "timed_out", "overflowed", "answered_within_threshold", "service_level_percent", "average_speed_of_answer", "average_handle_time", "abandonment_rate_percent", "handled", "talk_time", "wrap_up_time", "service_level_met")
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    OFFERED_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    ABANDONED_FIELD_NUMBER: _ClassVar[int]
+    SHORT_ABANDONED_FIELD_NUMBER: _ClassVar[int]
+    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    OVERFLOWED_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_WITHIN_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_SPEED_OF_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_HANDLE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ABANDONMENT_RATE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    HANDLED_FIELD_NUMBER: _ClassVar[int]
+    TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_TIME_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_MET_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    timed_out: int
+    overflowed: int
+    answered_within_threshold: int
+    service_level_percent: float
+    average_speed_of_answer: _duration_pb2.Duration
+    average_handle_time: _duration_pb2.Duration
+    abandonment_rate_percent: float
+    handled: int
+    talk_time: _duration_pb2.Duration
+    wrap_up_time: _duration_pb2.Duration
+    service_level_met: bool
+    def __init__(self, queue: _Optional[str] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., abandoned: _Optional[int] = ..., short_abandoned: _Optional[int] = ..., timed_out: _Optional[int] = ..., overflowed: _Optional[int] = ..., answered_within_threshold: _Optional[int] = ..., service_level_percent: _Optional[float] = ..., average_speed_of_answer: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_handle_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., abandonment_rate_percent: _Optional[float] = ..., handled: _Optional[int] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., service_level_met: _Optional[bool] = ...) -> None: ...
+
+class GetQueueStatsRequest(_message.Message):
+    __slots__ = ("period", "queues", "service_level_threshold")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    service_level_threshold: _duration_pb2.Duration
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., queues: _Optional[_Iterable[str]] = ..., service_level_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class GetQueueStatsResponse(_message.Message):
+    __slots__ = ("queues", "range", "service_level_threshold", "service_level_target_percent", "short_abandon_threshold")
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_TARGET_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    SHORT_ABANDON_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[QueueStats]
+    range: TimeRange
+    service_level_threshold: _duration_pb2.Duration
+    service_level_target_percent: float
+    short_abandon_threshold: _duration_pb2.Duration
+    def __init__(self, queues: _Optional[_Iterable[_Union[QueueStats, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., service_level_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., service_level_target_percent: _Optional[float] = ..., short_abandon_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class OfferRecord(_message.Message):
+    __slots__ = ("attempt", "agent_id", "outcome", "ring_time")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    RING_TIME_FIELD_NUMBER: _ClassVar[int]
+    attempt: int
+    agent_id: str
+    outcome: str
+    ring_time: _duration_pb2.Duration
+    def __init__(self, attempt: _Optional[int] = ..., agent_id: _Optional[str] = ..., outcome: _Optional[str] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class CallRecord(_message.Message):
+    __slots__ = ("call_id", "caller", "queue", "received_at", "answered_at", "ended_at", "outcome", "agent_id", "offers", "wait", "ring_time", "talk_time", "wrap_up_time", "recording_ids", "lead_id", "final_queue")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    RING_TIME_FIELD_NUMBER: _ClassVar[int]
+    TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_TIME_FIELD_NUMBER: _ClassVar[int]
+    RECORDING_IDS_FIELD_NUMBER: _ClassVar[int]
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    FINAL_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    caller: str
+    queue: str
+    received_at: _timestamp_pb2.Timestamp
+    answered_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    outcome: CallOutcome
+    agent_id: str
+    offers: _containers.RepeatedCompositeFieldContainer[OfferRecord]
+    wait: _duration_pb2.Duration
+    ring_time: _duration_pb2.Duration
+    talk_time: _duration_pb2.Duration
+    wrap_up_time: _duration_pb2.Duration
+    recording_ids: _containers.RepeatedScalarFieldContainer[str]
+    lead_id: str
+    final_queue: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., agent_id: _Optional[str] = ..., offers: _Optional[_Iterable[_Union[OfferRecord, _Mapping]]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., recording_ids: _Optional[_Iterable[str]] = ..., lead_id: _Optional[str] = ..., final_queue: _Optional[str] = ...) -> None: ...
+
+class ListCallRecordsRequest(_message.Message):
+    __slots__ = ("received", "agent_id", "queue", "caller", "outcome", "missed_only", "min_talk_time", "max_talk_time", "page_size", "page_token")
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    MISSED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    MIN_TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    MAX_TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    received: TimeRange
+    agent_id: str
+    queue: str
+    caller: str
+    outcome: CallOutcome
+    missed_only: bool
+    min_talk_time: _duration_pb2.Duration
+    max_talk_time: _duration_pb2.Duration
+    page_size: int
+    page_token: str
+    def __init__(self, received: _Optional[_Union[TimeRange, _Mapping]] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., caller: _Optional[str] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., missed_only: _Optional[bool] = ..., min_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCallRecordsResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[CallRecord]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[CallRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetCallRecordRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class GetCallRecordResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: CallRecord
+    def __init__(self, record: _Optional[_Union[CallRecord, _Mapping]] = ...) -> None: ...
+
+class CreateLeadRequest(_message.Message):
+    __slots__ = ("lead_id", "agent_id", "stage", "occurred_at")
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    agent_id: str
+    stage: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, lead_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., stage: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateLeadResponse(_message.Message):
+    __slots__ = ("event_id",)
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    def __init__(self, event_id: _Optional[str] = ...) -> None: ...
+
+class AssignLeadRequest(_message.Message):
+    __slots__ = ("lead_id", "agent_id", "occurred_at")
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    agent_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, lead_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AssignLeadResponse(_message.Message):
+    __slots__ = ("event_id",)
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    def __init__(self, event_id: _Optional[str] = ...) -> None: ...
+
+class ChangeLeadStageRequest(_message.Message):
+    __slots__ = ("lead_id", "stage", "agent_id", "occurred_at")
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    stage: str
+    agent_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, lead_id: _Optional[str] = ..., stage: _Optional[str] = ..., agent_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ChangeLeadStageResponse(_message.Message):
+    __slots__ = ("event_id",)
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    def __init__(self, event_id: _Optional[str] = ...) -> None: ...
+
+class Lead(_message.Message):
+    __slots__ = ("lead_id", "stage", "agent_id", "created_at", "attempts_today", "attempts_total", "conversations", "successful_touches", "cadence", "cadence_attempts", "improper_refusal", "refused_by", "refused_at")
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_TODAY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSFUL_TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    CADENCE_FIELD_NUMBER: _ClassVar[int]
+    CADENCE_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    IMPROPER_REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_BY_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_AT_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    stage: str
+    agent_id: str
+    created_at: _timestamp_pb2.Timestamp
+    attempts_today: int
+    attempts_total: int
+    conversations: int
+    successful_touches: int
+    cadence: CadenceStatus
+    cadence_attempts: int
+    improper_refusal: bool
+    refused_by: str
+    refused_at: _timestamp_pb2.Timestamp
+    def __init__(self, lead_id: _Optional[str] = ..., stage: _Optional[str] = ..., agent_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_today: _Optional[int] = ..., attempts_total: _Optional[int] = ..., conversations: _Optional[int] = ..., successful_touches: _Optional[int] = ..., cadence: _Optional[_Union[CadenceStatus, str]] = ..., cadence_attempts: _Optional[int] = ..., improper_refusal: _Optional[bool] = ..., refused_by: _Optional[str] = ..., refused_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetLeadRequest(_message.Message):
+    __slots__ = ("lead_id", "period")
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    period: Period
+    def __init__(self, lead_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ...) -> None: ...
+
+class GetLeadResponse(_message.Message):
+    __slots__ = ("lead",)
+    LEAD_FIELD_NUMBER: _ClassVar[int]
+    lead: Lead
+    def __init__(self, lead: _Optional[_Union[Lead, _Mapping]] = ...) -> None: ...
+
+class ListLeadsRequest(_message.Message):
+    __slots__ = ("filter", "period", "agent_id")
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    filter: LeadFilter
+    period: Period
+    agent_id: str
+    def __init__(self, filter: _Optional[_Union[LeadFilter, str]] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., agent_id: _Optional[str] = ...) -> None: ...
+
+class ListLeadsResponse(_message.Message):
+    __slots__ = ("leads",)
+    LEADS_FIELD_NUMBER: _ClassVar[int]
+    leads: _containers.RepeatedCompositeFieldContainer[Lead]
+    def __init__(self, leads: _Optional[_Iterable[_Union[Lead, _Mapping]]] = ...) -> None: ...

@@ -1,3 +1,0 @@
-"""The benchmark (`python -m services.bench`, `callcenter bench`): the machine's gRPC and Redis
-ceiling, the router's call lifecycle against it, timer precision under load, and routing
-cost as the number of agents grows. See docs/performance.md."""

@@ -1,5 +1,0 @@
-import sys
-
-from services.bench.cli import main
-
-sys.exit(main())

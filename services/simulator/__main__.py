@@ -1,5 +1,0 @@
-import sys
-
-from services.simulator.cli import main
-
-sys.exit(main())

@@ -1,0 +1,2 @@
+"""Tools beside the services (installed as callcenter.tools): the simulator, the bench, codegen.
+No service imports them."""

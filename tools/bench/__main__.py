@@ -1,0 +1,5 @@
+import sys
+
+from callcenter.tools.bench.cli import main
+
+sys.exit(main())
