@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from callcenter.services.router.config import QueueDefaults
-from callcenter.services.router.router import Router
-from callcenter.services.router.store import RouterStore
 
 from callcenter.core.clock import ManualClock
 from callcenter.core.embedded_redis import EmbeddedRedis
 from callcenter.core.redis_connection import client_for
+from callcenter.services.router.config import QueueDefaults
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import RouterStore
 
 # Fixtures of one area live beside its tests; registered here so every module may use them.
 pytest_plugins = ["tests.gateway_fixtures", "tests.recorder_fixtures", "tests.stats_fixtures"]
@@ -59,10 +59,9 @@ async def start_replica(redis, redis_url, tenant):
     stops them at the end of the test. Keyword arguments override RouterConfig fields."""
     import dataclasses
 
+    from callcenter.core.config import CommonConfig
     from callcenter.services.router.config import PbxSettings, RouterConfig
     from callcenter.services.router.server import RouterReplica
-
-    from callcenter.core.config import CommonConfig
 
     started: list[RouterReplica] = []
 

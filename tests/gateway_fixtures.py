@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+
+from callcenter.core.config import CommonConfig
 from callcenter.services.gateway.app import create_app
 from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.users import UserStore
-
-from callcenter.core.config import CommonConfig
 
 PASSWORD = "correct horse battery"
 

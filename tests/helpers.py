@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from callcenter.services.router.model import AgentProfile
-from callcenter.services.router.router import Router
-
 from callcenter.api.events.v1 import events_pb2
 from callcenter.core.event_stream import decode, stream_key
+from callcenter.services.router.model import AgentProfile
+from callcenter.services.router.router import Router
 
 
 async def read_events(redis, tenant: str) -> list[events_pb2.Event]:

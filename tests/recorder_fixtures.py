@@ -18,13 +18,13 @@ import wave
 
 import grpc
 import pytest
-from callcenter.services.recorder.config import RecorderConfig
-from callcenter.services.recorder.server import RecorderService
 
 from callcenter.api.recorder.v1 import recorder_pb2 as pb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.core.config import CommonConfig
 from callcenter.core.event_stream import timestamp_ms
+from callcenter.services.recorder.config import RecorderConfig
+from callcenter.services.recorder.server import RecorderService
 
 
 @pytest.fixture(name="start_recorder")

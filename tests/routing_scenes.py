@@ -4,7 +4,6 @@ an agent put on a call, the events of one kind."""
 from __future__ import annotations
 
 from callcenter.services.router.model import AgentProfile
-
 from tests.helpers import event_types, read_events
 
 

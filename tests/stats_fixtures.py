@@ -8,13 +8,13 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from callcenter.services.stats.config import Figures, StatsConfig
-from callcenter.services.stats.ingest import EventConsumer
-from callcenter.services.stats.stats import Stats
 
 from callcenter.core import event_stream
 from callcenter.core.clock import ManualClock
 from callcenter.core.config import CommonConfig
+from callcenter.services.stats.config import Figures, StatsConfig
+from callcenter.services.stats.ingest import EventConsumer
+from callcenter.services.stats.stats import Stats
 
 
 def utc_ms(text: str) -> int:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-from callcenter.services.router.config_file import apply_config_file
 
 from callcenter.cli import _example_config
 from callcenter.core.config import ConfigError
+from callcenter.services.router.config_file import apply_config_file
 
 EXAMPLE = _example_config()
 

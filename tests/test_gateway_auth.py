@@ -4,10 +4,10 @@ real router on a real Redis."""
 from __future__ import annotations
 
 import grpc
-from callcenter.services.gateway.passwords import hash_password, verify_password
 
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.services.gateway.passwords import hash_password, verify_password
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
 

@@ -70,6 +70,7 @@ async def test_a_supervisor_hears_of_a_team_agent_pausing_who_logged_in_before_t
     """AGENT_PAUSED names no queue: a gateway started after the agents logged in learns who
     serves which queue from the router."""
     from aiohttp.test_utils import TestClient, TestServer
+
     from callcenter.services.gateway.app import create_app
     from callcenter.services.gateway.web import CONFIG
 

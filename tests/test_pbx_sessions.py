@@ -244,9 +244,8 @@ async def test_an_answer_the_pbx_itself_reported_missed_is_refused(router_stub):
 
 
 async def test_with_the_pbx_running_the_ring_timer_the_routers_expiry_is_only_a_backstop(start_replica, redis, tenant):
-    from callcenter.services.router.config import PbxSettings
-
     from callcenter.api.router.v1 import router_pb2_grpc
+    from callcenter.services.router.config import PbxSettings
 
     replica = await start_replica(pbx=PbxSettings(ring_grace_ms=300))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -284,9 +283,8 @@ async def test_a_call_outliving_its_queues_maximum_lifetime_is_ended(router_stub
 
 
 async def test_waiting_calls_are_told_their_new_position_when_the_line_moves(start_replica):
-    from callcenter.services.router.config import PbxSettings
-
     from callcenter.api.router.v1 import router_pb2_grpc
+    from callcenter.services.router.config import PbxSettings
 
     replica = await start_replica(pbx=PbxSettings(position_interval_ms=100))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -304,9 +302,8 @@ async def test_waiting_calls_are_told_their_new_position_when_the_line_moves(sta
 
 
 async def test_a_v1_watcher_following_the_documented_version_rule_gets_position_changes(start_replica):
-    from callcenter.services.router.config import PbxSettings
-
     from callcenter.api.router.v1 import router_pb2_grpc
+    from callcenter.services.router.config import PbxSettings
 
     replica = await start_replica(pbx=PbxSettings(position_interval_ms=100))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -328,9 +325,8 @@ async def test_a_v1_watcher_following_the_documented_version_rule_gets_position_
 
 
 async def test_a_replica_serves_a_bounded_number_of_sessions(start_replica):
-    from callcenter.services.router.config import PbxSettings
-
     from callcenter.api.router.v1 import router_pb2_grpc
+    from callcenter.services.router.config import PbxSettings
 
     replica = await start_replica(pbx=PbxSettings(max_sessions=2))
     async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
@@ -347,11 +343,10 @@ async def test_a_replica_serves_a_bounded_number_of_sessions(start_replica):
 async def test_offers_still_expire_while_clients_hold_every_shared_connection(start_replica, redis, redis_url, tenant):
     import asyncio
 
+    from callcenter.core.redis_connection import client_for
     from callcenter.services.router.model import AgentProfile
     from callcenter.services.router.router import Router
     from callcenter.services.router.store import RouterStore
-
-    from callcenter.core.redis_connection import client_for
     from tests.helpers import read_events
 
     await start_replica()  # its timers run on connections of their own

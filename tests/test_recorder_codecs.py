@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from callcenter.services.recorder import codecs, wav
-
 from tests.recorder_fixtures import parse_wav, tone
 
 

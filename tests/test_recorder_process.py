@@ -13,10 +13,10 @@ import time
 
 import grpc
 import pytest
-from callcenter.services.recorder.config import RecorderConfig
 
 from callcenter.api.recorder.v1 import recorder_pb2 as pb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.services.recorder.config import RecorderConfig
 from tests.recorder_fixtures import chunks, download, metadata, parse_wav, status, tone, upload
 
 

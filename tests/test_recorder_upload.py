@@ -8,12 +8,12 @@ import hashlib
 import time
 
 import grpc
-from callcenter.services.recorder import codecs
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.recorder.v1 import recorder_pb2 as pb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.services.recorder import codecs
 from tests.helpers import event_types, read_events
 from tests.recorder_fixtures import (
     download,
@@ -225,10 +225,10 @@ async def test_a_hundred_concurrent_uploads_are_all_stored_intact(start_recorder
 
 async def test_a_recording_and_its_stored_event_are_written_in_one_step(redis, tenant):
     import pytest
-    from callcenter.services.recorder.catalog import Catalog
-    from callcenter.services.recorder.model import AlreadyExists, AudioCodec, Leg, Recording
 
     from callcenter.core.event_stream import entry, stream_key
+    from callcenter.services.recorder.catalog import Catalog
+    from callcenter.services.recorder.model import AlreadyExists, AudioCodec, Leg, Recording
 
     catalog = Catalog(redis, tenant)
 

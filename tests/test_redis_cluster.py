@@ -11,12 +11,12 @@ import time
 
 import pytest
 import redis
-from callcenter.services.router.model import AgentProfile, Client
-from callcenter.services.router.router import Router
-from callcenter.services.router.store import RouterStore
 
 from callcenter.core.embedded_redis import redis_server_binary
 from callcenter.core.redis_connection import client_for
+from callcenter.services.router.model import AgentProfile, Client
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import RouterStore
 from tests.helpers import event_types, read_events
 
 

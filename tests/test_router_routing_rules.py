@@ -5,8 +5,8 @@ missed offers, queue limits with overflow, queue position and estimated wait."""
 from __future__ import annotations
 
 import pytest
-from callcenter.services.router.model import Client, IllegalState, InvalidArgument, NotFound
 
+from callcenter.services.router.model import Client, IllegalState, InvalidArgument, NotFound
 from tests.routing_scenes import agent, events_of, occupy
 
 # VIP callers and experienced agents (S1.7) ---------------------------------------------------

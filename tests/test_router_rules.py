@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from callcenter.services.router.model import IllegalState, InvalidArgument, NotAllowed, NotFound, StaleOffer
 
+from callcenter.services.router.model import IllegalState, InvalidArgument, NotAllowed, NotFound, StaleOffer
 from tests.helpers import event_types, read_events, team
 
 

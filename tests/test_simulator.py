@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from callcenter.tools.simulator import Simulation, SimulationConfig
 from callcenter.tools.simulator.config import Spread
 from callcenter.tools.simulator.side_effects import CallLog, SideEffect
-
 from tests.helpers import event_types, read_events
 from tests.simulator_scenes import tiny_config
 

@@ -11,7 +11,6 @@ from collections import Counter
 
 from callcenter.tools.simulator import Simulation, SimulationConfig
 from callcenter.tools.simulator.config import Spread
-
 from tests.helpers import event_types, read_events
 from tests.simulator_scenes import tiny_config
 

@@ -15,7 +15,6 @@ import urllib.parse
 
 import grpc
 import pytest
-from callcenter.services.stats.model import CallFilter
 from yarl import URL
 
 from callcenter.api.recorder.v1 import recorder_pb2 as rpb
@@ -23,6 +22,7 @@ from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.core.call_ids import CALL_ID_PATTERN, MAX_CALL_ID_BYTES, call_id_problem
+from callcenter.services.stats.model import CallFilter
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.helpers import event_types, read_events
 from tests.recorder_fixtures import (

@@ -3,11 +3,10 @@ connected calls, overdue calls (S0.1, S0.2, S3.1, S3.2, S3.6)."""
 
 from __future__ import annotations
 
+from callcenter.core.event_stream import stream_key
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.model import CallFilter
 from callcenter.services.stats.stats import Stats
-
-from callcenter.core.event_stream import stream_key
 from tests.stats_fixtures import utc_ms
 
 

@@ -5,8 +5,8 @@ paged."""
 from __future__ import annotations
 
 import pytest
-from callcenter.services.stats.model import CallFilter, InvalidArgument, NotFound, OfferRecord, Range
 
+from callcenter.services.stats.model import CallFilter, InvalidArgument, NotFound, OfferRecord, Range
 from tests.stats_fixtures import utc_ms
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from callcenter.services.stats.config import Figures, StatsConfig
 
 from callcenter.core.config import ConfigError
+from callcenter.services.stats.config import Figures, StatsConfig
 
 
 def test_defaults_are_the_documented_ones(monkeypatch):

@@ -8,13 +8,13 @@ import json
 
 import grpc
 import pytest
+
+from callcenter.api.stats.v1 import stats_pb2 as pb
+from callcenter.core.event_stream import stream_key
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import CallFilter, Range
 from callcenter.services.stats.stats import PeriodSpec, Stats
-
-from callcenter.api.stats.v1 import stats_pb2 as pb
-from callcenter.core.event_stream import stream_key
 from tests.stats_fixtures import utc_ms
 
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))

@@ -4,9 +4,9 @@ is in docs/stats.md), and time-zone day boundaries."""
 from __future__ import annotations
 
 import pytest
+
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.stats import PeriodSpec, Stats
-
 from tests.stats_fixtures import utc_ms
 
 UTC_DAY = PeriodSpec(day="2026-03-02")

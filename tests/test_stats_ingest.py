@@ -3,10 +3,9 @@ replicas. Compared figure by figure with a clean single-consumer run."""
 
 from __future__ import annotations
 
+from callcenter.core.event_stream import stream_key
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import CallFilter, Range
-
-from callcenter.core.event_stream import stream_key
 from tests.stats_fixtures import utc_ms
 
 DAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))

@@ -5,9 +5,9 @@ improper refusals (refused after fewer than 15 contacts)."""
 from __future__ import annotations
 
 import pytest
+
 from callcenter.services.stats.model import InvalidArgument, NotFound
 from callcenter.services.stats.stats import PeriodSpec
-
 from tests.stats_fixtures import utc_ms
 
 

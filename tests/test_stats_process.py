@@ -10,13 +10,12 @@ import subprocess
 import sys
 import time
 
+from callcenter.core.clock import ManualClock
+from callcenter.core.event_stream import stream_key
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import CallFilter
 from callcenter.services.stats.stats import PeriodSpec, Stats
-
-from callcenter.core.clock import ManualClock
-from callcenter.core.event_stream import stream_key
 from tests.stats_fixtures import utc_ms
 
 AGENTS = [f"a{i:02d}" for i in range(10)]

@@ -9,9 +9,6 @@ import io
 from collections import Counter, defaultdict
 
 import grpc
-from callcenter.tools.simulator import Simulation, SimulationConfig
-from callcenter.tools.simulator.config import Spread
-from callcenter.tools.simulator.side_effects import SideEffect
 
 from callcenter.api.common.v1 import states_pb2 as st
 from callcenter.api.router.v1 import router_pb2 as rpb
@@ -19,6 +16,9 @@ from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.core.event_stream import stream_key
+from callcenter.tools.simulator import Simulation, SimulationConfig
+from callcenter.tools.simulator.config import Spread
+from callcenter.tools.simulator.side_effects import SideEffect
 from tests.helpers import event_types, read_events
 
 SUPPORT, SALES = "sim-support", "sim-sales"
@@ -433,10 +433,9 @@ async def test_an_answered_call_hung_up_before_its_upload_started_is_still_recor
 
 
 async def test_a_call_seen_first_as_completed_still_reaches_call_connected():
+    from callcenter.api.common.v1 import states_pb2
     from callcenter.tools.simulator.pbx import _Leg
     from callcenter.tools.simulator.side_effects import SimCall
-
-    from callcenter.api.common.v1 import states_pb2
 
     connected: list[str] = []
 

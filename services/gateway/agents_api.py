@@ -4,6 +4,9 @@ S1.6, S2.5, S3.1): everything here is one router RPC, filtered by the user's rol
 from __future__ import annotations
 
 from aiohttp import web
+from google.protobuf import duration_pb2
+
+from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.services.gateway import access
 from callcenter.services.gateway.web import (
     BACKENDS,
@@ -15,9 +18,6 @@ from callcenter.services.gateway.web import (
     text_list,
     user_of,
 )
-from google.protobuf import duration_pb2
-
-from callcenter.api.router.v1 import router_pb2 as pb
 
 routes = web.RouteTableDef()
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import grpc
 import redis.asyncio as aioredis
 from aiohttp import web
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from callcenter.api.router.v1 import router_pb2
 from callcenter.services.gateway import (
     agents_api,
     auth_api,
@@ -34,9 +37,6 @@ from callcenter.services.gateway.web import (
     json_reply,
     security_headers_middleware,
 )
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-from callcenter.api.router.v1 import router_pb2
 
 REDIS = web.AppKey("redis", aioredis.Redis)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+
 from callcenter.services.gateway import access
 from callcenter.services.gateway.web import (
     CONFIG,

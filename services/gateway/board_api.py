@@ -10,15 +10,15 @@ import time
 import grpc
 import structlog
 from aiohttp import web
+
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.services.gateway import access, stats_api
 from callcenter.services.gateway.agents_api import visible_agents
 from callcenter.services.gateway.live import LiveHub, stream
 from callcenter.services.gateway.query import time_zone
 from callcenter.services.gateway.web import BACKENDS, TOKEN, current_user, json_reply, user_of
-
-from callcenter.api.common.v1 import states_pb2
-from callcenter.api.router.v1 import router_pb2 as pb
-from callcenter.api.stats.v1 import stats_pb2 as spb
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()

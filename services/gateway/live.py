@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
-from callcenter.services.gateway.users import User
 
 from callcenter.api.events.v1 import events_pb2
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import decode, stream_key
+from callcenter.services.gateway.users import User
 
 log = structlog.get_logger(__name__)
 

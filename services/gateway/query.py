@@ -6,8 +6,9 @@ import datetime as dt
 import math
 import zoneinfo
 
-from callcenter.services.gateway.web import ApiError
 from google.protobuf import timestamp_pb2
+
+from callcenter.services.gateway.web import ApiError
 
 MAX_PAGE = 500
 

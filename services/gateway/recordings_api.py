@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
+
+from callcenter.api.recorder.v1 import recorder_pb2 as rpb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.services.gateway import access
 from callcenter.services.gateway.query import page_size, timestamp_param
 from callcenter.services.gateway.web import (
@@ -18,9 +21,6 @@ from callcenter.services.gateway.web import (
     user_of,
     visibility,
 )
-
-from callcenter.api.recorder.v1 import recorder_pb2 as rpb
-from callcenter.api.recorder.v1 import recorder_pb2_grpc
 
 routes = web.RouteTableDef()
 # At most 18 digits each (no file is larger): a longer number is no range we serve, and the

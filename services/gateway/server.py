@@ -6,12 +6,12 @@ import asyncio
 
 import structlog
 from aiohttp import web
-from callcenter.services.gateway.app import create_app
-from callcenter.services.gateway.config import GatewayConfig
 
 from callcenter.core.lifecycle import catch_termination, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import open_redis
+from callcenter.services.gateway.app import create_app
+from callcenter.services.gateway.config import GatewayConfig
 
 log = structlog.get_logger(__name__)
 

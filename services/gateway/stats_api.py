@@ -7,6 +7,10 @@ import datetime as dt
 import zoneinfo
 
 from aiohttp import web
+from google.protobuf import duration_pb2
+
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.services.gateway import access
 from callcenter.services.gateway.agents_api import visible_agents
 from callcenter.services.gateway.query import datetime_param, page_size, seconds_param, time_zone, timestamp_param
@@ -23,10 +27,6 @@ from callcenter.services.gateway.web import (
     user_of,
     visibility,
 )
-from google.protobuf import duration_pb2
-
-from callcenter.api.stats.v1 import stats_pb2 as spb
-from callcenter.api.stats.v1 import stats_pb2_grpc
 
 routes = web.RouteTableDef()
 

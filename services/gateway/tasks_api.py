@@ -6,6 +6,7 @@ import time
 
 import grpc
 from aiohttp import web
+
 from callcenter.services.gateway import access
 from callcenter.services.gateway.agents_api import visible_agents
 from callcenter.services.gateway.tasks import SUBJECT_KINDS, subject_problem
@@ -31,9 +32,8 @@ def _now_ms() -> int:
 async def check_subject(request: web.Request, kind: str, subject_id: str) -> None:
     """A comment's subject must be one the user may see (404 otherwise): an agent of their
     teams, a call of their queues, a lead of their agents."""
-    from callcenter.services.gateway import stats_api
-
     from callcenter.api.stats.v1 import stats_pb2 as spb
+    from callcenter.services.gateway import stats_api
 
     user = user_of(request)
     if access.sees_all(user):

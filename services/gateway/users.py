@@ -12,9 +12,9 @@ import secrets
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-from callcenter.services.gateway.passwords import DUMMY_HASH, MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 
 from callcenter.core.config import key_prefix
+from callcenter.services.gateway.passwords import DUMMY_HASH, MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 
 ROLES = ("admin", "supervisor", "agent")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

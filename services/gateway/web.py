@@ -12,6 +12,10 @@ from typing import Any
 import grpc
 import structlog
 from aiohttp import web
+from google.protobuf import json_format
+
+from callcenter.api.router.v1 import router_pb2
+from callcenter.core.call_ids import call_id_problem
 from callcenter.services.gateway import access
 from callcenter.services.gateway.access import Forbidden, Hidden
 from callcenter.services.gateway.backends import Backends
@@ -19,10 +23,6 @@ from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.sessions import Session, SessionStore
 from callcenter.services.gateway.tasks import TaskError, TaskStore
 from callcenter.services.gateway.users import User, UserError, UserExists, UserStore
-from google.protobuf import json_format
-
-from callcenter.api.router.v1 import router_pb2
-from callcenter.core.call_ids import call_id_problem
 
 log = structlog.get_logger("gateway")
 

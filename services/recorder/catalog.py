@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+
+from callcenter.core import event_stream
+from callcenter.core.config import key_prefix
 from callcenter.services.recorder.model import (
     AlreadyExists,
     AudioCodec,
@@ -26,9 +29,6 @@ from callcenter.services.recorder.model import (
     Recording,
     UploadMetadata,
 )
-
-from callcenter.core import event_stream
-from callcenter.core.config import key_prefix
 
 _SCRIPTS = ("store", "delete", "commit", "discard", "release", "renew", "hold")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
-from callcenter.services.recorder.recorder import RecorderLimits
-
 from callcenter.core.config import CommonConfig, ConfigError, env_float, env_int, env_str
+from callcenter.services.recorder.recorder import RecorderLimits
 
 MIB = 1024 * 1024
 

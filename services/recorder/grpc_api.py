@@ -7,6 +7,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import structlog
+
+from callcenter.api.recorder.v1 import recorder_pb2 as pb
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.core import errors
+from callcenter.core.event_stream import duration_ms, timestamp_ms
+from callcenter.core.grpc_server import domain_errors
 from callcenter.services.recorder.model import (
     AudioCodec,
     Chunk,
@@ -18,12 +24,6 @@ from callcenter.services.recorder.model import (
     UploadState,
 )
 from callcenter.services.recorder.recorder import Recorder
-
-from callcenter.api.recorder.v1 import recorder_pb2 as pb
-from callcenter.api.recorder.v1 import recorder_pb2_grpc
-from callcenter.core import errors
-from callcenter.core.event_stream import duration_ms, timestamp_ms
-from callcenter.core.grpc_server import domain_errors
 
 log = structlog.get_logger(__name__)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from callcenter.services.recorder import codecs
-
 from callcenter.core import errors
 from callcenter.core.call_ids import call_id_problem
+from callcenter.services.recorder import codecs
 
 # The recorder's refusals are the kernel's (callcenter.core.errors), under the recorder's names.
 RecorderError = errors.DomainError

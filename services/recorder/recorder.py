@@ -30,6 +30,9 @@ from typing import BinaryIO, TypeVar
 
 import redis.asyncio as aioredis
 import structlog
+
+from callcenter.core import errors, event_stream
+from callcenter.core.clock import Clock
 from callcenter.services.recorder import wav
 from callcenter.services.recorder.catalog import Catalog
 from callcenter.services.recorder.model import (
@@ -50,9 +53,6 @@ from callcenter.services.recorder.model import (
     check_call_id,
 )
 from callcenter.services.recorder.storage import RecordingStorage, Staging
-
-from callcenter.core import errors, event_stream
-from callcenter.core.clock import Clock
 
 log = structlog.get_logger(__name__)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import structlog
-from callcenter.services.recorder.recorder import Recorder
 
 from callcenter.core.background import Worker
+from callcenter.services.recorder.recorder import Recorder
 
 log = structlog.get_logger(__name__)
 

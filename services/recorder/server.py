@@ -6,11 +6,6 @@ import asyncio
 
 import redis.asyncio as aioredis
 import structlog
-from callcenter.services.recorder.config import RecorderConfig
-from callcenter.services.recorder.grpc_api import RecorderServicer
-from callcenter.services.recorder.recorder import Recorder
-from callcenter.services.recorder.retention import background_loops
-from callcenter.services.recorder.storage import LocalDirectoryStorage, RecordingStorage, Staging
 
 from callcenter.api.recorder.v1 import recorder_pb2, recorder_pb2_grpc
 from callcenter.core.background import Worker
@@ -19,6 +14,11 @@ from callcenter.core.grpc_server import GrpcServer
 from callcenter.core.lifecycle import catch_termination, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import open_redis
+from callcenter.services.recorder.config import RecorderConfig
+from callcenter.services.recorder.grpc_api import RecorderServicer
+from callcenter.services.recorder.recorder import Recorder
+from callcenter.services.recorder.retention import background_loops
+from callcenter.services.recorder.storage import LocalDirectoryStorage, RecordingStorage, Staging
 
 log = structlog.get_logger(__name__)
 

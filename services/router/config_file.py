@@ -37,11 +37,10 @@ from __future__ import annotations
 import pathlib
 import tomllib
 
-from callcenter.services.router.model import AgentProfile, RouterError
-from callcenter.services.router.router import Router
-
 from callcenter.core import queue_settings
 from callcenter.core.config import ConfigError
+from callcenter.services.router.model import AgentProfile, RouterError
+from callcenter.services.router.router import Router
 
 _AGENT_KEYS = {"id", "name", "endpoint", "queues", "skills", "tier"}
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from callcenter.api.router.v1 import router_pb2
+from callcenter.core import queue_settings
+from callcenter.core.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.services.router.model import (
     AgentProfile,
     AgentStatus,
@@ -13,10 +16,6 @@ from callcenter.services.router.model import (
     QueueConfig,
     QueueCounts,
 )
-
-from callcenter.api.router.v1 import router_pb2
-from callcenter.core import queue_settings
-from callcenter.core.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 
 _STAGE_TO_PB = {
     "manager": router_pb2.ROUTING_STAGE_PERSONAL_MANAGER,

@@ -5,15 +5,15 @@ converts the answer. Domain errors become gRPC status codes in one place
 from __future__ import annotations
 
 import structlog
+
+from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.core import errors
+from callcenter.core.grpc_server import domain_errors
 from callcenter.services.router import convert
 from callcenter.services.router.model import InvalidArgument, PbxSession
 from callcenter.services.router.pbx_sessions import Hello, serve_session
 from callcenter.services.router.router import Router
 from callcenter.services.router.watch import CallWatchHub, watch_call
-
-from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
-from callcenter.core import errors
-from callcenter.core.grpc_server import domain_errors
 
 log = structlog.get_logger(__name__)
 

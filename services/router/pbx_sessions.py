@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import structlog
+
 from callcenter.services.router.model import LeaseLapsed, PbxMessage, PbxSession
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import call_view

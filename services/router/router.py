@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+
+from callcenter.core import queue_settings
+from callcenter.core.call_ids import call_id_problem
+from callcenter.core.clock import Clock
+from callcenter.core.queue_settings import QueueConfig
 from callcenter.services.router.config import QueueDefaults
 from callcenter.services.router.model import (
     MAX_ATTRIBUTE_LENGTH,
@@ -33,11 +38,6 @@ from callcenter.services.router.model import (
     TimerRound,
 )
 from callcenter.services.router.store import RouterStore
-
-from callcenter.core import queue_settings
-from callcenter.core.call_ids import call_id_problem
-from callcenter.core.clock import Clock
-from callcenter.core.queue_settings import QueueConfig
 
 log = structlog.get_logger(__name__)
 

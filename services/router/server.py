@@ -6,13 +6,6 @@ import asyncio
 
 import redis.asyncio as aioredis
 import structlog
-from callcenter.services.router.config import RouterConfig
-from callcenter.services.router.config_file import apply_config_file
-from callcenter.services.router.grpc_api import RouterServicer
-from callcenter.services.router.router import Router
-from callcenter.services.router.store import RouterStore
-from callcenter.services.router.timers import timer_worker
-from callcenter.services.router.watch import CallWatchHub
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core.background import Worker
@@ -21,6 +14,13 @@ from callcenter.core.grpc_server import GrpcServer
 from callcenter.core.lifecycle import catch_termination, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import dedicated_client, open_redis
+from callcenter.services.router.config import RouterConfig
+from callcenter.services.router.config_file import apply_config_file
+from callcenter.services.router.grpc_api import RouterServicer
+from callcenter.services.router.router import Router
+from callcenter.services.router.store import RouterStore
+from callcenter.services.router.timers import timer_worker
+from callcenter.services.router.watch import CallWatchHub
 
 log = structlog.get_logger(__name__)
 

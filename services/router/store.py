@@ -11,6 +11,8 @@ import json
 from typing import Any
 
 import redis.asyncio as aioredis
+
+from callcenter.core import queue_settings
 from callcenter.services.router.config import PbxSettings, QueueDefaults
 from callcenter.services.router.keys import RouterKeys
 from callcenter.services.router.model import (
@@ -31,8 +33,6 @@ from callcenter.services.router.model import (
     StaleOffer,
     TimerRound,
 )
-
-from callcenter.core import queue_settings
 
 TRANSITIONS = (
     "login",

@@ -8,9 +8,8 @@ replicas, and a replica that dies with a timer pending leaves it to the others.
 
 from __future__ import annotations
 
-from callcenter.services.router.router import Router
-
 from callcenter.core.background import Worker
+from callcenter.services.router.router import Router
 
 
 def timer_worker(router: Router, poll_ms: int) -> Worker:

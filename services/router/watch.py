@@ -24,10 +24,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import redis.asyncio as aioredis
 import structlog
-from callcenter.services.router.model import CallView
-from callcenter.services.router.router import Router
 
 from callcenter.core.background import Worker
+from callcenter.services.router.model import CallView
+from callcenter.services.router.router import Router
 
 log = structlog.get_logger(__name__)
 _QUEUE_KEY = "queue|"  # subscriber keys of queues ("|" never occurs in call ids)

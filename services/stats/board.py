@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import AgentNow, Board, OverdueCall, QueueNow
 

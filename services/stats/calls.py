@@ -8,10 +8,10 @@ import json
 import re
 
 import redis.asyncio as aioredis
-from callcenter.services.stats.keys import StatsKeys
-from callcenter.services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
 
 from callcenter.core.call_ids import call_id_problem
+from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
 
 NOT_ANSWERED = ("abandoned", "timed_out", "redirected")
 CLOCK_SLACK_MS = 1000

@@ -4,6 +4,7 @@ from each agent's state timeline (docs/stats.md has every formula)."""
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import AgentFigures, QueueFigures, Range

@@ -4,6 +4,12 @@ converts the answer. Domain errors become gRPC status codes in one place (`_doma
 from __future__ import annotations
 
 import structlog
+
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.stats.v1 import stats_pb2 as pb
+from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
+from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.model import (
     AgentFigures,
     AgentNow,
@@ -16,12 +22,6 @@ from callcenter.services.stats.model import (
     Range,
 )
 from callcenter.services.stats.stats import PeriodSpec, Stats
-
-from callcenter.api.common.v1 import states_pb2
-from callcenter.api.stats.v1 import stats_pb2 as pb
-from callcenter.api.stats.v1 import stats_pb2_grpc
-from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
-from callcenter.core.grpc_server import domain_errors
 
 log = structlog.get_logger(__name__)
 

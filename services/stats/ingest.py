@@ -19,11 +19,11 @@ import uuid
 import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
-from callcenter.services.stats.config import StatsConfig
-from callcenter.services.stats.keys import StatsKeys
 
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import stream_key
+from callcenter.services.stats.config import StatsConfig
+from callcenter.services.stats.keys import StatsKeys
 
 log = structlog.get_logger(__name__)
 

@@ -8,12 +8,12 @@ import datetime as dt
 import re
 
 import redis.asyncio as aioredis
+
+from callcenter.core import event_stream
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import LEAD_STAGES, OPEN_LEAD_STAGES, InvalidArgument, LeadFigures, NotFound, Range
 from callcenter.services.stats.periods import day_range, local_day
-
-from callcenter.core import event_stream
 
 LEAD_ID = re.compile(r"^[A-Za-z0-9_.:#-]{1,128}$")
 

@@ -7,10 +7,6 @@ import asyncio
 
 import redis.asyncio as aioredis
 import structlog
-from callcenter.services.stats.config import StatsConfig
-from callcenter.services.stats.grpc_api import StatsServicer
-from callcenter.services.stats.ingest import EventConsumer
-from callcenter.services.stats.stats import Stats
 
 from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
 from callcenter.core.background import Worker
@@ -19,6 +15,10 @@ from callcenter.core.grpc_server import GrpcServer
 from callcenter.core.lifecycle import catch_termination, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import open_redis
+from callcenter.services.stats.config import StatsConfig
+from callcenter.services.stats.grpc_api import StatsServicer
+from callcenter.services.stats.ingest import EventConsumer
+from callcenter.services.stats.stats import Stats
 
 log = structlog.get_logger(__name__)
 

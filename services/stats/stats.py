@@ -8,6 +8,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+
+from callcenter.api.events.v1 import events_pb2
+from callcenter.core.clock import Clock
+from callcenter.core.event_stream import decode, stream_key
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
@@ -27,10 +31,6 @@ from callcenter.services.stats.model import (
     Range,
 )
 from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
-
-from callcenter.api.events.v1 import events_pb2
-from callcenter.core.clock import Clock
-from callcenter.core.event_stream import decode, stream_key
 
 MAX_THRESHOLD_S = 86_400  # wait histograms keep whole seconds up to a day (scripts/apply.lua)
 

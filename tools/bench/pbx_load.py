@@ -31,12 +31,12 @@ import uuid
 from typing import Any
 
 import grpc
-from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
 from google.protobuf import duration_pb2
 
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.event_stream import stream_key
+from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
 
 ANSWER_P = 0.6  # an offered agent answers with this probability, else the phone rings out
 ANSWER_DELAY = (0.2, 0.75)  # when an agent answers: this fraction of the ring timeout after the PBX learned of it

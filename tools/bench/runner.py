@@ -40,8 +40,6 @@ import uuid
 from typing import Any
 
 import grpc
-from callcenter.tools.bench.echo_server import PING, PING_REDIS
-from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
 from google.protobuf import duration_pb2
 
 from callcenter.api.common.v1 import states_pb2
@@ -51,6 +49,8 @@ from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.embedded_redis import EmbeddedRedis
 from callcenter.core.event_stream import decode, stream_key
 from callcenter.core.redis_connection import client_for
+from callcenter.tools.bench.echo_server import PING, PING_REDIS
+from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
 
 NOT_BUILT = "not yet measured (service not built)"
 

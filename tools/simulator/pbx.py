@@ -31,14 +31,14 @@ from typing import IO
 
 import grpc
 import structlog
-from callcenter.tools.simulator.config import SimulationConfig
-from callcenter.tools.simulator.session import PbxSessionLink
-from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 from google.protobuf import duration_pb2
 
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.tools.simulator.config import SimulationConfig
+from callcenter.tools.simulator.session import PbxSessionLink
+from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 
 log = structlog.get_logger(__name__)
 

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
+
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 
 if TYPE_CHECKING:
