@@ -52,7 +52,7 @@ def service_sources(service: str) -> list[pathlib.Path]:
 def require_service(service: str):
     """The service's config module: every service the manifests deploy must have one."""
     assert (REPO / "services" / service / "config.py").exists(), f"services/{service}/config.py is missing"
-    return importlib.import_module(f"services.{service}.config")
+    return importlib.import_module(f"callcenter.services.{service}.config")
 
 
 def config_class(module):

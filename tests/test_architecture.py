@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 import tomllib
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -107,6 +108,27 @@ def test_pyproject_installs_every_package_folder():
     on_disk = {name for name, (path, _) in _modules().items() if path.name == "__init__.py"}
     assert listed == on_disk
     assert config["package-dir"] == {"": ".", "callcenter.services": "services", "callcenter.tools": "tools"}
+
+
+def test_nothing_imports_the_folders_by_their_repository_names():
+    """services/ and tools/ are importable from the repository root as `services` and `tools`
+    too; a module imported under both names would run twice with two sets of globals."""
+    offenders = {}
+    for path in [*ROOT.glob("tests/*.py"), *(p for folder in FOLDERS.values() for p in folder.rglob("*.py"))]:
+        source = path.read_text()
+        tree = ast.parse(source)
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level}
+        # import_module("services.x") or f"services.{name}": a string that starts like a module
+        strings = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        names |= {n.value for n in strings if re.fullmatch(r"(services|tools)\.[\w.]+", n.value)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+                if str(node.values[0].value).startswith(("services.", "tools.")) and len(node.values) > 1:
+                    names.add(str(node.values[0].value) + "{...}")
+        if bad := sorted(m for m in names if m.split(".")[0] in ("services", "tools")):
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
 
 
 def test_no_test_imports_another_test_module():

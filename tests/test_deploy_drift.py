@@ -122,7 +122,7 @@ def test_ports_probes_and_addresses_match_what_the_service_binds(service_config,
 @pytest.mark.parametrize("service", ["router", "stats", "recorder"])
 def test_grpc_probes_ask_the_health_service_for_the_served_service(service_config, service):
     here, _ = service_config(service)
-    served = importlib.import_module(f"services.{service}.server").SERVICE_NAME
+    served = importlib.import_module(f"callcenter.services.{service}.server").SERVICE_NAME
     readiness = here.container["readinessProbe"]["grpc"]
     assert readiness["service"] == served
     assert here.container["livenessProbe"]["grpc"].get("service", "") == ""  # the overall status
