@@ -14,7 +14,15 @@ from tests.recorder_fixtures import metadata, tone, upload
 
 async def setup_team(gw):
     """Two teams: sales (anna, boris) and support (csilla); users of every role."""
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.router_port}") as channel:
+    await team_in_router(gw.router_port)
+    await gw.users.create("root", PASSWORD, "admin")
+    await gw.users.create("sam", PASSWORD, "supervisor", teams=("sales",))
+    await gw.users.create("anna", PASSWORD, "agent", agent_id="anna")
+
+
+async def team_in_router(router_port: int):
+    """The queues sales and support, and their agents (anna, boris; csilla) logged in."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{router_port}") as channel:
         stub = router_pb2_grpc.RouterServiceStub(channel)
         for queue in ("sales", "support"):
             await stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name=queue)))
@@ -23,9 +31,6 @@ async def setup_team(gw):
                 pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}@pbx", queues=[queue]))
             )
             await stub.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
-    await gw.users.create("root", PASSWORD, "admin")
-    await gw.users.create("sam", PASSWORD, "supervisor", teams=("sales",))
-    await gw.users.create("anna", PASSWORD, "agent", agent_id="anna")
 
 
 async def calls_in_sales_and_support(gateway):

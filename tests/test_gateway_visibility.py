@@ -3,7 +3,7 @@ their pages of recordings are full when more are behind (no empty page 1 with a 
 
 from __future__ import annotations
 
-from callcenter.services.gateway.access import Visibility
+from callcenter.services.gateway.domain.access import Visibility
 from callcenter.services.gateway.users import User
 
 

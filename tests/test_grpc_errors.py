@@ -23,10 +23,19 @@ from callcenter.core.grpc_server import status_for
         (errors.ResourceExhausted("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
         (errors.Unavailable("x"), grpc.StatusCode.UNAVAILABLE),
         (errors.DataLoss("x"), grpc.StatusCode.DATA_LOSS),
+        (errors.Unauthenticated("x"), grpc.StatusCode.UNAUTHENTICATED),
+        (errors.PermissionDenied("x"), grpc.StatusCode.PERMISSION_DENIED),
+        (errors.AlreadyExists("x"), grpc.StatusCode.ALREADY_EXISTS),
     ],
 )
 def test_every_refusal_has_its_status(error, code):
     assert status_for(error) == code
+
+
+def test_every_kind_of_refusal_is_listed_above():
+    kinds = {cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.DomainError)}
+    listed = {type(e) for e, _ in test_every_refusal_has_its_status.pytestmark[0].args[1]}
+    assert kinds - {errors.DomainError} == listed
 
 
 async def test_a_streaming_rpc_refuses_like_a_unary_one(router_stub):

@@ -22,6 +22,18 @@ class NotFound(DomainError):
     """No such object."""
 
 
+class Unauthenticated(DomainError):
+    """The caller did not say who they are, or not believably (no or a wrong credential)."""
+
+
+class PermissionDenied(DomainError):
+    """The caller's role may never do this; `field` names the culprit where there is one."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class AlreadyExists(DomainError):
     """The object to create exists already."""
 

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import grpc
 import redis.asyncio as aioredis
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from callcenter.api.router.v1 import router_pb2
 from callcenter.services.gateway import (
     agents_api,
     auth_api,
@@ -21,6 +22,9 @@ from callcenter.services.gateway import (
 )
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.domain.agents import served_queues
+from callcenter.services.gateway.domain.day_figures import FiguresCache
+from callcenter.services.gateway.error_replies import errors_middleware
 from callcenter.services.gateway.live import LiveHub
 from callcenter.services.gateway.sessions import SessionStore
 from callcenter.services.gateway.tasks import TaskStore
@@ -33,7 +37,6 @@ from callcenter.services.gateway.web import (
     USERS,
     access_log_middleware,
     auth_middleware,
-    errors_middleware,
     json_reply,
     security_headers_middleware,
 )
@@ -79,13 +82,8 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         yield
         await app[BACKENDS].close()
 
-    async def agent_queues() -> dict[str, set[str]]:
-        backends = app[BACKENDS]
-        reply = await backends.router.ListAgents(router_pb2.ListAgentsRequest(), timeout=backends.timeout_s)
-        return {a.id: set(a.queues) | set(a.status.queues) for a in reply.agents}
-
-    app[board_api.LIVE] = LiveHub(redis, config.common.tenant, agent_queues)
-    app[board_api.FIGURES_CACHE] = {}
+    app[board_api.LIVE] = LiveHub(redis, config.common.tenant, functools.partial(served_queues, app[BACKENDS]))
+    app[board_api.FIGURES_CACHE] = FiguresCache()
 
     async def run_live_hub(app: web.Application):
         worker = app[board_api.LIVE].worker().start()

@@ -1,10 +1,11 @@
-"""Logging in and out, who am I, and user administration (admin only)."""
+"""Logging in and out (sessions and their cookie), who am I, and user administration (the
+HTTP side of domain/accounts.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.services.gateway import access
+from callcenter.services.gateway.domain import accounts
 from callcenter.services.gateway.web import (
     CONFIG,
     CSRF_HEADER,
@@ -59,15 +60,16 @@ async def me(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/users")
 async def list_users(request: web.Request) -> web.Response:
-    access.require_role(user_of(request), "admin")
-    return json_reply({"users": [u.public() for u in await request.app[USERS].list()]})
+    found = await accounts.list_users(user_of(request), request.app[USERS])
+    return json_reply({"users": [u.public() for u in found]})
 
 
 @routes.post("/api/v1/users")
 async def create_user(request: web.Request) -> web.Response:
-    access.require_role(user_of(request), "admin")
     body = await read_json(request)
-    user = await request.app[USERS].create(
+    user = await accounts.create_user(
+        user_of(request),
+        request.app[USERS],
         text_field(body, "username"),
         text_field(body, "password"),
         text_field(body, "role"),
@@ -80,19 +82,14 @@ async def create_user(request: web.Request) -> web.Response:
 @routes.post("/api/v1/users/{username}/password")
 async def change_password(request: web.Request) -> web.Response:
     """Admins set anyone's password; every user may change their own (giving the old one)."""
-    user = user_of(request)
-    username = request.match_info["username"]
-    body = await read_json(request)
-    users = request.app[USERS]
-    if user.role != "admin":
-        if username.lower() != user.username.lower():
-            raise access.Hidden(f"user {username} does not exist")
-        if await users.authenticate(user.username, text_field(body, "old_password")) is None:
-            raise ApiError(403, "old_password: is wrong", "old_password")
-    try:
-        changed = await users.set_password(username, text_field(body, "password"))
-    except KeyError:
-        raise access.Hidden(f"user {username} does not exist") from None
+    user, body = user_of(request), await read_json(request)
+    changed = await accounts.change_password(
+        user,
+        request.app[USERS],
+        request.match_info["username"],
+        password=text_field(body, "password"),
+        old_password=text_field(body, "old_password"),
+    )
     # Every session of the user ended with the change; whoever changed their own password
     # gets a new one at once.
     if changed.username.lower() != user.username.lower():
@@ -105,11 +102,5 @@ async def change_password(request: web.Request) -> web.Response:
 
 @routes.delete("/api/v1/users/{username}")
 async def delete_user(request: web.Request) -> web.Response:
-    user = user_of(request)
-    access.require_role(user, "admin")
-    username = request.match_info["username"]
-    if username.lower() == user.username.lower():
-        raise ApiError(409, "username: an admin cannot delete themselves", "username")
-    if not await request.app[USERS].delete(username):
-        raise access.Hidden(f"user {username} does not exist")
+    await accounts.delete_user(user_of(request), request.app[USERS], request.match_info["username"])
     return json_reply({"ok": True})

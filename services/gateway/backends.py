@@ -1,11 +1,14 @@
-"""The gRPC services the gateway asks: one channel and stub per service, a deadline on every
-call. The gateway holds no business logic: it asks these and filters by role."""
+"""The gRPC services the gateway asks: one channel and stub per service, and the deadline of
+every call. The gateway holds no call-centre logic: its domain (domain/) asks these and
+filters by role."""
 
 from __future__ import annotations
 
 import grpc
 
+from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.api.stats.v1 import stats_pb2_grpc
 
 
 class Backends:
@@ -17,10 +20,10 @@ class Backends:
             grpc.aio.insecure_channel(recorder_addr),
         ]
         router_channel, stats_channel, recorder_channel = self._channels
-        self.router_channel = router_channel
+        self.router_channel = router_channel  # the readiness probe asks its health service
         self.router = router_pb2_grpc.RouterServiceStub(router_channel)
-        self.stats_channel = stats_channel
-        self.recorder_channel = recorder_channel
+        self.stats = stats_pb2_grpc.StatsServiceStub(stats_channel)
+        self.recorder = recorder_pb2_grpc.RecorderServiceStub(recorder_channel)
 
     async def close(self) -> None:
         for channel in self._channels:

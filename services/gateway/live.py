@@ -2,9 +2,10 @@
 out to every open server-sent-events connection, filtered by what each user may see.
 
 The event stream (callcenter.events.v1 on Redis) is the platform's published feed; the gateway
-only relays *that something changed* (type and ids), and browsers then ask the API, which
-applies the role rules, for the figures. So a change reaches a dashboard within the stream's
-read latency (milliseconds) plus one API round trip.
+only relays *that something changed* (type and ids, as far as the user may see them:
+domain/access.event_view), and browsers then ask the API, which applies the role rules, for
+the figures. So a change reaches a dashboard within the stream's read latency
+(milliseconds) plus one API round trip.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiohttp import web
 from callcenter.api.events.v1 import events_pb2
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import decode, stream_key
+from callcenter.services.gateway.domain import access
 from callcenter.services.gateway.users import User
 
 log = structlog.get_logger(__name__)
@@ -116,19 +118,6 @@ class LiveHub:
     def worker(self) -> Worker:
         return Worker("live-hub", self.step, stop_timeout_s=0)
 
-    def view(self, user: User, item: dict) -> dict | None:
-        """The event as this user may see it, or None when it is none of their business."""
-        if user.role == "admin":
-            return item
-        if user.role == "agent":
-            return item if user.agent_id in (item["agent_id"], item["other_agent_id"]) else None
-        teams = set(user.teams)
-        if not (item["queue"] in teams or self.agent_queues.get(item["agent_id"], set()) & teams):
-            return None
-        if item["other_agent_id"] and not self.agent_queues.get(item["other_agent_id"], set()) & teams:
-            item = {**item, "other_agent_id": ""}  # never name another team's agent
-        return item
-
 
 async def stream(
     request: web.Request, hub: LiveHub, user: User, still_valid: Callable[[], Awaitable[bool]]
@@ -156,7 +145,8 @@ async def stream(
                 batch.append(queue.get_nowait())
             if None in batch or not await still_valid():
                 break
-            seen = [view for view in (hub.view(user, item) for item in batch) if view is not None]
+            views = (access.event_view(user, item, hub.agent_queues) for item in batch)
+            seen = [view for view in views if view is not None]
             chunk = "".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen)
             if chunk:
                 await response.write(chunk.encode())

@@ -1,4 +1,4 @@
-"""Reading list filters from query strings, with errors that name the parameter."""
+"""Reading list filters and periods from query strings, with errors that name the parameter."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import zoneinfo
 
 from google.protobuf import timestamp_pb2
 
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.services.gateway.domain.periods import today
 from callcenter.services.gateway.web import ApiError
 
 MAX_PAGE = 500
@@ -78,3 +80,31 @@ def seconds_param(query, name: str) -> float | None:
     if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
         raise ApiError(400, f"{name}: must be a number of seconds from 0 to {MAX_SECONDS}", name)
     return value
+
+
+def period_from_query(query) -> spb.Period:
+    """?period=day&day=YYYY-MM-DD (default: today) | hour&hour=ISO | range&from=&to=; ?tz=."""
+    tz = time_zone(query)
+    kind = query.get("period", "day")
+    period = spb.Period(time_zone=tz)
+    if kind == "day":
+        day = query.get("day", "") or today(tz)
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError as exc:
+            raise ApiError(400, f"day: {day!r} is not YYYY-MM-DD", "day") from exc
+        period.day = day
+    elif kind == "hour":
+        hour = datetime_param(query, "hour")
+        if hour is None:
+            raise ApiError(400, "hour: is required for period=hour", "hour")
+        period.hour.FromDatetime(hour.astimezone(dt.UTC))
+    elif kind == "range":
+        start, end = timestamp_param(query, "from"), timestamp_param(query, "to")
+        if start is None or end is None:
+            raise ApiError(400, "from: and to: are required for period=range", "from")
+        period.range.start.CopyFrom(start)
+        period.range.end.CopyFrom(end)
+    else:
+        raise ApiError(400, "period: must be day, hour or range", "period")
+    return period

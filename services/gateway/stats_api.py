@@ -1,19 +1,14 @@
-"""Figures, call records and leads for supervisors, asked of the stats service and filtered
-by role (S0.1, S0.2, S1.1, S1.4, S3.1-S3.6, S4.1-S4.6)."""
+"""Figures, call records and leads for supervisors (S0.1, S0.2, S1.1, S1.4, S3.1-S3.6,
+S4.1-S4.6): the HTTP side of domain/figures.py, calls.py and leads.py."""
 
 from __future__ import annotations
-
-import datetime as dt
-import zoneinfo
 
 from aiohttp import web
 from google.protobuf import duration_pb2
 
 from callcenter.api.stats.v1 import stats_pb2 as spb
-from callcenter.api.stats.v1 import stats_pb2_grpc
-from callcenter.services.gateway import access
-from callcenter.services.gateway.agents_api import visible_agents
-from callcenter.services.gateway.query import datetime_param, page_size, seconds_param, time_zone, timestamp_param
+from callcenter.services.gateway.domain import calls, figures, leads
+from callcenter.services.gateway.query import page_size, period_from_query, seconds_param, timestamp_param
 from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
@@ -25,7 +20,6 @@ from callcenter.services.gateway.web import (
     read_json,
     text_field,
     user_of,
-    visibility,
 )
 
 routes = web.RouteTableDef()
@@ -38,60 +32,10 @@ OUTCOMES = {
     "redirected": spb.CALL_OUTCOME_REDIRECTED,
 }
 OUTCOME_NAMES = {v: k for k, v in OUTCOMES.items()}
-LEAD_FILTERS = {
-    "": spb.LEAD_FILTER_UNSPECIFIED,
-    "not_called": spb.LEAD_FILTER_NOT_CALLED,
-    "improper_refusal": spb.LEAD_FILTER_IMPROPER_REFUSAL,
-    "cadence_broken": spb.LEAD_FILTER_CADENCE_BROKEN,
-}
-
-
-def stats(request: web.Request) -> stats_pb2_grpc.StatsServiceStub:
-    return stats_pb2_grpc.StatsServiceStub(request.app[BACKENDS].stats_channel)
-
-
-def timeout(request: web.Request) -> float:
-    return request.app[BACKENDS].timeout_s
 
 
 def _ms(value) -> int | None:
     return value.ToMilliseconds() if value.ByteSize() else None
-
-
-def today(tz: str) -> str:
-    return dt.datetime.now(zoneinfo.ZoneInfo(tz)).date().isoformat()
-
-
-def period_from_query(query) -> spb.Period:
-    """?period=day&day=YYYY-MM-DD (default: today) | hour&hour=ISO | range&from=&to=; ?tz=."""
-    tz = time_zone(query)
-    kind = query.get("period", "day")
-    period = spb.Period(time_zone=tz)
-    if kind == "day":
-        day = query.get("day", "") or today(tz)
-        try:
-            dt.date.fromisoformat(day)
-        except ValueError as exc:
-            raise ApiError(400, f"day: {day!r} is not YYYY-MM-DD", "day") from exc
-        period.day = day
-    elif kind == "hour":
-        hour = datetime_param(query, "hour")
-        if hour is None:
-            raise ApiError(400, "hour: is required for period=hour", "hour")
-        period.hour.FromDatetime(hour.astimezone(dt.UTC))
-    elif kind == "range":
-        start, end = timestamp_param(query, "from"), timestamp_param(query, "to")
-        if start is None or end is None:
-            raise ApiError(400, "from: and to: are required for period=range", "from")
-        period.range.start.CopyFrom(start)
-        period.range.end.CopyFrom(end)
-    else:
-        raise ApiError(400, "period: must be day, hour or range", "period")
-    return period
-
-
-async def visible_agent_ids(request: web.Request) -> dict[str, list[str]]:
-    return {a.id: list(a.queues) for a in await visible_agents(request)}
 
 
 # Agent and queue figures ----------------------------------------------------------------------
@@ -100,35 +44,22 @@ async def visible_agent_ids(request: web.Request) -> dict[str, list[str]]:
 @routes.get("/api/v1/stats/agents")
 async def agent_stats(request: web.Request) -> web.Response:
     """Per-agent KPIs over a period, for the agents the user may see (?agent_id= for one)."""
-    visible = await visible_agent_ids(request)
-    wanted = request.query.get("agent_id", "")
-    if wanted and wanted not in visible:
-        raise access.Hidden(f"agent {wanted} does not exist")
-    ids = [wanted] if wanted else sorted(visible)
-    reply = await stats(request).GetAgentStats(
-        spb.GetAgentStatsRequest(period=period_from_query(request.query), agent_ids=ids), timeout=timeout(request)
-    )
+    period, agent_id = period_from_query(request.query), request.query.get("agent_id", "")
+    reply = await figures.agent_stats(user_of(request), request.app[BACKENDS], period, agent_id)
     return json_reply(message_dict(reply))
 
 
 @routes.get("/api/v1/stats/queues")
 async def queue_stats(request: web.Request) -> web.Response:
     """Per-queue KPIs over a period (service level with ?service_level_s=)."""
-    user = user_of(request)
-    if user.role == "agent":
-        raise access.Forbidden("queue figures are for supervisors")
-    wanted = request.query.get("queue", "")
-    if wanted and not access.sees_queue(user, wanted):
-        raise access.Hidden(f"queue {wanted} does not exist")
-    req = spb.GetQueueStatsRequest(period=period_from_query(request.query))
-    if wanted:
-        req.queues.append(wanted)
-    elif not access.sees_all(user):
-        req.queues.extend(user.teams)
-    threshold = seconds_param(request.query, "service_level_s")
-    if threshold is not None:
-        req.service_level_threshold.FromMilliseconds(round(threshold * 1000))
-    reply = await stats(request).GetQueueStats(req, timeout=timeout(request))
+    q = request.query
+    reply = await figures.queue_stats(
+        user_of(request),
+        request.app[BACKENDS],
+        period_from_query(q),
+        queue=q.get("queue", ""),
+        service_level_s=seconds_param(q, "service_level_s"),
+    )
     return json_reply(message_dict(reply))
 
 
@@ -164,18 +95,8 @@ def call_summary(record: spb.CallRecord) -> dict:
     }
 
 
-def sees_record(user, record: spb.CallRecord) -> bool:
-    agents = [o.agent_id for o in record.offers] + [record.agent_id]
-    queues = {record.queue, record.final_queue} - {""}
-    if user.role == "agent":
-        return access.sees_call(user, record.queue, agents)
-    return access.sees_all(user) or any(access.sees_queue(user, q) for q in queues)
-
-
-@routes.get("/api/v1/calls")
-async def list_calls(request: web.Request) -> web.Response:
-    user = user_of(request)
-    q = request.query
+def _call_filters(q) -> spb.ListCallRecordsRequest:
+    """?agent_id= ?queue= ?caller= ?outcome= ?from= ?to= ?min_talk_s= ?max_talk_s= and paging."""
     req = spb.ListCallRecordsRequest(
         agent_id=q.get("agent_id", ""),
         queue=q.get("queue", ""),
@@ -183,14 +104,6 @@ async def list_calls(request: web.Request) -> web.Response:
         page_size=page_size(q),
         page_token=q.get("page_token", ""),
     )
-    if user.role == "agent":
-        if req.agent_id and req.agent_id != user.agent_id:
-            raise access.Hidden(f"agent {req.agent_id} does not exist")
-        req.agent_id = user.agent_id
-    elif req.queue and not access.sees_queue(user, req.queue):
-        raise access.Hidden(f"queue {req.queue} does not exist")
-    elif not req.queue and user.role == "supervisor" and len(user.teams) == 1:
-        req.queue = user.teams[0]
     outcome = q.get("outcome", "")
     if outcome == "missed":
         req.missed_only = True
@@ -207,27 +120,7 @@ async def list_calls(request: web.Request) -> web.Response:
         value = seconds_param(q, param)
         if value is not None:
             getattr(req, field).CopyFrom(_duration(value))
-    if q.get("call_id"):
-        reply = await stats(request).GetCallRecord(
-            spb.GetCallRecordRequest(call_id=check_call_id(q["call_id"])), timeout=timeout(request)
-        )
-        records, token = [reply.record], ""
-    else:
-        reply = await stats(request).ListCallRecords(req, timeout=timeout(request))
-        records, token = list(reply.records), reply.next_page_token
-    return json_reply({"calls": [call_summary(r) for r in records if sees_record(user, r)], "next_page_token": token})
-
-
-@routes.get("/api/v1/calls/{call_id:" + ANY_SEGMENT + "}")
-async def get_call(request: web.Request) -> web.Response:
-    """One call record; the id percent-encoded as one path segment ("/" as %2F). The ids "."
-    and ".." cannot be a path segment (clients drop them as dot segments): ?call_id= on
-    /api/v1/calls takes any id."""
-    call_id = check_call_id(last_segment(request, "call_id"))
-    reply = await stats(request).GetCallRecord(spb.GetCallRecordRequest(call_id=call_id), timeout=timeout(request))
-    if not sees_record(user_of(request), reply.record):
-        raise access.Hidden(f"call {call_id} does not exist")
-    return json_reply({"call": call_summary(reply.record), "record": message_dict(reply.record)})
+    return req
 
 
 def _duration(seconds: float) -> duration_pb2.Duration:
@@ -236,83 +129,76 @@ def _duration(seconds: float) -> duration_pb2.Duration:
     return d
 
 
+@routes.get("/api/v1/calls")
+async def list_calls(request: web.Request) -> web.Response:
+    q = request.query
+    filters, call_id = _call_filters(q), check_call_id(q["call_id"]) if q.get("call_id") else ""
+    records, token = await calls.list_calls(user_of(request), request.app[BACKENDS], filters, call_id)
+    return json_reply({"calls": [call_summary(r) for r in records], "next_page_token": token})
+
+
+@routes.get("/api/v1/calls/{call_id:" + ANY_SEGMENT + "}")
+async def get_call(request: web.Request) -> web.Response:
+    """One call record; the id percent-encoded as one path segment ("/" as %2F). The ids "."
+    and ".." cannot be a path segment (clients drop them as dot segments): ?call_id= on
+    /api/v1/calls takes any id."""
+    call_id = check_call_id(last_segment(request, "call_id"))
+    record = await calls.get_call(user_of(request), request.app[BACKENDS], call_id)
+    return json_reply({"call": call_summary(record), "record": message_dict(record)})
+
+
 # Leads (S4) -----------------------------------------------------------------------------------
-
-
-async def sees_lead(request: web.Request, lead: spb.Lead) -> bool:
-    return await visibility(request).sees_agent(lead.agent_id)
 
 
 @routes.get("/api/v1/leads")
 async def list_leads(request: web.Request) -> web.Response:
     """?filter=not_called|improper_refusal|cadence_broken, ?agent_id=, ?day= and ?tz=."""
-    user = user_of(request)
     q = request.query
     name = q.get("filter", "")
-    if name not in LEAD_FILTERS:
-        raise ApiError(400, f"filter: must be one of {', '.join(f for f in LEAD_FILTERS if f)}", "filter")
-    agent_id = q.get("agent_id", "")
-    if user.role == "agent":
-        if agent_id and agent_id != user.agent_id:
-            raise access.Hidden(f"agent {agent_id} does not exist")
-        agent_id = user.agent_id
-    reply = await stats(request).ListLeads(
-        spb.ListLeadsRequest(filter=LEAD_FILTERS[name], period=period_from_query(q), agent_id=agent_id),
-        timeout=timeout(request),
+    if name not in leads.LEAD_FILTERS:
+        raise ApiError(400, f"filter: must be one of {', '.join(f for f in leads.LEAD_FILTERS if f)}", "filter")
+    found = await leads.list_leads(
+        user_of(request), request.app[BACKENDS], name, period_from_query(q), q.get("agent_id", "")
     )
-    leads = [lead for lead in reply.leads if await sees_lead(request, lead)]
-    return json_reply({"leads": [message_dict(lead) for lead in leads]})
+    return json_reply({"leads": [message_dict(lead) for lead in found]})
 
 
 @routes.get("/api/v1/leads/{lead_id}")
 async def get_lead(request: web.Request) -> web.Response:
-    lead_id = request.match_info["lead_id"]
-    reply = await stats(request).GetLead(
-        spb.GetLeadRequest(lead_id=lead_id, period=period_from_query(request.query)), timeout=timeout(request)
-    )
-    if not await sees_lead(request, reply.lead):
-        raise access.Hidden(f"lead {lead_id} does not exist")
-    return json_reply({"lead": message_dict(reply.lead)})
-
-
-async def _lead_change(request: web.Request) -> tuple[dict, str]:
-    access.require_role(user_of(request), "admin", "supervisor")
-    body = await read_json(request)
-    agent_id = text_field(body, "agent_id")
-    if agent_id and agent_id not in await visible_agent_ids(request):
-        raise ApiError(400, f"agent_id: agent {agent_id} does not exist", "agent_id")
-    return body, agent_id
+    period = period_from_query(request.query)
+    lead = await leads.get_lead(user_of(request), request.app[BACKENDS], request.match_info["lead_id"], period)
+    return json_reply({"lead": message_dict(lead)})
 
 
 @routes.post("/api/v1/leads")
 async def create_lead(request: web.Request) -> web.Response:
     """The CRM (or a supervisor) reports a new lead."""
-    body, agent_id = await _lead_change(request)
-    reply = await stats(request).CreateLead(
-        spb.CreateLeadRequest(
-            lead_id=text_field(body, "lead_id", limit=128), agent_id=agent_id, stage=text_field(body, "stage")
-        ),
-        timeout=timeout(request),
+    body = await read_json(request)
+    event_id = await leads.create_lead(
+        user_of(request),
+        request.app[BACKENDS],
+        lead_id=text_field(body, "lead_id", limit=128),
+        agent_id=text_field(body, "agent_id"),
+        stage=text_field(body, "stage"),
     )
-    return json_reply({"event_id": reply.event_id}, 201)
+    return json_reply({"event_id": event_id}, 201)
 
 
 @routes.post("/api/v1/leads/{lead_id}/assign")
 async def assign_lead(request: web.Request) -> web.Response:
-    _, agent_id = await _lead_change(request)
-    reply = await stats(request).AssignLead(
-        spb.AssignLeadRequest(lead_id=request.match_info["lead_id"], agent_id=agent_id), timeout=timeout(request)
-    )
-    return json_reply({"event_id": reply.event_id})
+    agent_id = text_field(await read_json(request), "agent_id")
+    event_id = await leads.assign_lead(user_of(request), request.app[BACKENDS], request.match_info["lead_id"], agent_id)
+    return json_reply({"event_id": event_id})
 
 
 @routes.post("/api/v1/leads/{lead_id}/stage")
 async def change_lead_stage(request: web.Request) -> web.Response:
-    body, agent_id = await _lead_change(request)
-    reply = await stats(request).ChangeLeadStage(
-        spb.ChangeLeadStageRequest(
-            lead_id=request.match_info["lead_id"], stage=text_field(body, "stage"), agent_id=agent_id
-        ),
-        timeout=timeout(request),
+    body = await read_json(request)
+    event_id = await leads.change_lead_stage(
+        user_of(request),
+        request.app[BACKENDS],
+        request.match_info["lead_id"],
+        stage=text_field(body, "stage"),
+        agent_id=text_field(body, "agent_id"),
     )
-    return json_reply({"event_id": reply.event_id})
+    return json_reply({"event_id": event_id})

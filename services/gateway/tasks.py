@@ -11,16 +11,11 @@ import redis.asyncio as aioredis
 
 from callcenter.core.call_ids import call_id_problem
 from callcenter.core.config import key_prefix
+from callcenter.core.errors import InvalidArgument, NotFound
 
 SUBJECT_KINDS = ("call", "lead", "agent")
 MAX_TEXT = 2000
 MAX_SUBJECT_ID = 128  # leads and agents; a call's id is any SIP Call-ID (callcenter/core/call_ids.py)
-
-
-class TaskError(Exception):
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
 
 
 def subject_problem(subject_kind: str, subject_id: str) -> str | None:
@@ -71,12 +66,12 @@ class TaskStore:
     ) -> tuple[Comment, list[Task]]:
         """Stores a comment and opens one task per tagged agent, in one transaction."""
         if subject_kind not in SUBJECT_KINDS:
-            raise TaskError("subject_kind", f"must be one of {', '.join(SUBJECT_KINDS)}")
+            raise InvalidArgument("subject_kind", f"must be one of {', '.join(SUBJECT_KINDS)}")
         problem = subject_problem(subject_kind, subject_id)
         if problem:
-            raise TaskError("subject_id", problem)
+            raise InvalidArgument("subject_id", problem)
         if not text.strip() or len(text) > MAX_TEXT:
-            raise TaskError("text", f"is required (at most {MAX_TEXT} characters)")
+            raise InvalidArgument("text", f"is required (at most {MAX_TEXT} characters)")
         comment = Comment(
             id=secrets.token_hex(8),
             subject_kind=subject_kind,
@@ -123,7 +118,7 @@ class TaskStore:
     async def close(self, task_id: str, by: str, now_ms: int) -> Task:
         task = await self.get(task_id)
         if task is None:
-            raise KeyError(task_id)
+            raise NotFound(f"task {task_id} does not exist")
         if task.status == "closed":
             return task
         closed = Task(**{**asdict(task), "status": "closed", "closed_ms": now_ms, "closed_by": by})

@@ -14,22 +14,19 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from callcenter.core.config import key_prefix
+from callcenter.core.errors import AlreadyExists, InvalidArgument, NotFound
 from callcenter.services.gateway.passwords import DUMMY_HASH, MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 
 ROLES = ("admin", "supervisor", "agent")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
-class UserError(Exception):
+class UserError(InvalidArgument):
     """A request about users the gateway refuses; `field` names the culprit."""
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
 
-
-class UserExists(UserError):
-    pass
+class UserExists(UserError, AlreadyExists):
+    """The username is taken: refused as AlreadyExists, and still a UserError to the CLI."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ class UserStore:
             raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
         user = await self.get(username)
         if user is None:
-            raise KeyError(username)
+            raise NotFound(f"user {username} does not exist")
         uid = secrets.token_hex(8)
         await self.redis.hset(self._key(username), mapping={"password": hash_password(password), "uid": uid})
         return User(username=user.username, role=user.role, agent_id=user.agent_id, teams=user.teams, uid=uid)

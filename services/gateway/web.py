@@ -1,28 +1,24 @@
-"""Shared pieces of the gateway's HTTP layer: typed app keys, JSON replies and errors, the
-middlewares (errors, security headers, access log, authentication with CSRF)."""
+"""Shared pieces of the gateway's HTTP layer: typed app keys, JSON replies, reading request
+bodies and path segments, the HTTP layer's own errors (ApiError), the middlewares (security
+headers, access log, authentication with CSRF). Errors become replies in error_replies.py."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.parse
 from typing import Any
 
-import grpc
 import structlog
 from aiohttp import web
 from google.protobuf import json_format
 
-from callcenter.api.router.v1 import router_pb2
 from callcenter.core.call_ids import call_id_problem
-from callcenter.services.gateway import access
-from callcenter.services.gateway.access import Forbidden, Hidden
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.sessions import Session, SessionStore
-from callcenter.services.gateway.tasks import TaskError, TaskStore
-from callcenter.services.gateway.users import User, UserError, UserExists, UserStore
+from callcenter.services.gateway.tasks import TaskStore
+from callcenter.services.gateway.users import User, UserStore
 
 log = structlog.get_logger("gateway")
 
@@ -35,7 +31,6 @@ BACKENDS = web.AppKey("backends", Backends)
 USER = web.RequestKey("user", User)
 SESSION = web.RequestKey("session", Session)
 TOKEN = web.RequestKey("token", str)
-VISIBILITY = web.RequestKey("visibility", access.Visibility)
 
 SESSION_COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -44,7 +39,9 @@ PUBLIC = ("/healthz", "/readyz", "/api/v1/login", "/openapi.json", "/login", "/s
 
 
 class ApiError(Exception):
-    """An error reply: HTTP status and a message (naming the field where one is at fault)."""
+    """A refusal of the HTTP layer itself (a request that does not parse, no session or wrong
+    credentials, a bad CSRF token, an unsatisfiable byte range): HTTP status and a message
+    (naming the field where one is at fault). The domain refuses with callcenter.core.errors."""
 
     def __init__(self, status: int, message: str, field: str = "", headers: dict | None = None) -> None:
         super().__init__(message)
@@ -97,6 +94,12 @@ def text_list(body: dict, name: str) -> list[str]:
     return value
 
 
+def number_field(body: dict, name: str) -> float | None:
+    """A number field of a JSON body; None when it is missing or no number (true is none)."""
+    value = body.get(name)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def check_call_id(value: str, field: str = "call_id") -> str:
     """A call id from a request (any SIP Call-ID, callcenter/core/call_ids.py), or a 400 naming
     the field."""
@@ -134,77 +137,6 @@ def set_session_cookie(response: web.StreamResponse, config: GatewayConfig, toke
 
 def user_of(request: web.Request) -> User:
     return request[USER]
-
-
-def visibility(request: web.Request) -> access.Visibility:
-    """What the request's user may see; the agents' queues are read once per request."""
-    found = request.get(VISIBILITY)
-    if found is None:
-        backends = request.app[BACKENDS]
-
-        async def agent_queues() -> dict[str, list[str]]:
-            reply = await backends.router.ListAgents(router_pb2.ListAgentsRequest(), timeout=backends.timeout_s)
-            return {a.id: list(a.queues) for a in reply.agents}
-
-        found = request[VISIBILITY] = access.Visibility(user_of(request), agent_queues)
-    return found
-
-
-_GRPC_TO_HTTP = {
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.OUT_OF_RANGE: 416,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.FAILED_PRECONDITION: 409,
-    grpc.StatusCode.PERMISSION_DENIED: 403,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-}
-
-
-_FIELD = re.compile(r"([a-z_][a-z0-9_.]*): ")
-
-
-def _error(status: int, message: str, field: str = "") -> web.Response:
-    body = {"error": message}
-    if field:
-        body["field"] = field
-    return json_reply(body, status)
-
-
-@web.middleware
-async def errors_middleware(request: web.Request, handler):
-    """Every failure becomes a JSON reply with a message; nothing escapes as a 500 page."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400 or exc.content_type == "application/json":
-            raise
-        return _error(exc.status, exc.reason)
-    except ApiError as exc:
-        response = _error(exc.status, str(exc), exc.field)
-        response.headers.update(exc.headers)
-        return response
-    except UserExists as exc:
-        return _error(409, str(exc), exc.field)
-    except (UserError, TaskError) as exc:
-        return _error(400, str(exc), exc.field)
-    except Forbidden as exc:
-        return _error(403, str(exc))
-    except Hidden as exc:
-        return _error(404, str(exc))
-    except grpc.aio.AioRpcError as exc:
-        status = _GRPC_TO_HTTP.get(exc.code(), 502)
-        if status >= 500:
-            log.warning("gateway.backend_error", code=exc.code().name, details=exc.details(), path=request.path)
-        details = exc.details() or exc.code().name
-        # The services start a bad argument's message with the field's name ("call_id: …").
-        named = _FIELD.match(details) if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else None
-        return _error(status, details, named.group(1) if named else "")
-    except Exception:
-        log.exception("gateway.unhandled", path=request.path)
-        return _error(500, "internal error; see the gateway's log")
 
 
 @web.middleware

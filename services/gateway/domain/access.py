@@ -5,28 +5,23 @@ supervisor  agents who serve one of their teams (queues), and those queues' call
             recordings; actions on those agents
 agent       only themselves: their own agent, calls, leads, recordings and tasks
 
-An object a user may not see is answered 404 (its existence is not revealed); an action a
-role may never take is answered 403.
+An object a user may not see is refused as NotFound (HTTP 404: its existence is not
+revealed); an action a role may never take as PermissionDenied (HTTP 403).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
-from callcenter.services.gateway.users import User
+from callcenter.core.errors import NotFound, PermissionDenied
 
-
-class Forbidden(Exception):
-    """The role may not do this at all (HTTP 403)."""
-
-
-class Hidden(Exception):
-    """The object does not exist for this user (HTTP 404)."""
+from ..users import User
 
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise Forbidden(f"role {user.role} may not do this")
+        raise PermissionDenied(f"role {user.role} may not do this")
 
 
 def sees_all(user: User) -> bool:
@@ -56,9 +51,25 @@ def may_act_on_agent(user: User, agent_id: str, agent_queues: Iterable[str], act
     """Supervisor actions on agents. Agents may pause, resume, log out and end (allowed)
     wrap-ups for themselves only; everything else needs a supervisor of the agent's team."""
     if not sees_agent(user, agent_id, agent_queues):
-        raise Hidden(f"agent {agent_id} does not exist")
+        raise NotFound(f"agent {agent_id} does not exist")
     if user.role == "agent" and action not in ("pause", "resume", "logout", "end_wrap_up"):
-        raise Forbidden(f"an agent may not {action.replace('_', ' ')}")
+        raise PermissionDenied(f"an agent may not {action.replace('_', ' ')}")
+
+
+def event_view(user: User, item: dict[str, Any], agent_queues: Mapping[str, set[str]]) -> dict[str, Any] | None:
+    """A live event's summary as this user may see it, or None when it is none of their
+    business; `agent_queues` says which queues each agent serves (events such as
+    AGENT_PAUSED name no queue)."""
+    if user.role == "admin":
+        return item
+    if user.role == "agent":
+        return item if user.agent_id in (item["agent_id"], item["other_agent_id"]) else None
+    teams = set(user.teams)
+    if not (item["queue"] in teams or agent_queues.get(item["agent_id"], set()) & teams):
+        return None
+    if item["other_agent_id"] and not agent_queues.get(item["other_agent_id"], set()) & teams:
+        item = {**item, "other_agent_id": ""}  # never name another team's agent
+    return item
 
 
 class Visibility:

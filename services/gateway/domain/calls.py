@@ -1,0 +1,61 @@
+"""Call records (S1.1), asked of stats and filtered by role: a call is seen by supervisors of
+its queues and by every agent it was offered to."""
+
+from __future__ import annotations
+
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.core.errors import NotFound
+
+from ..backends import Backends
+from ..users import User
+from . import access
+
+
+def sees_record(user: User, record: spb.CallRecord) -> bool:
+    agents = [o.agent_id for o in record.offers] + [record.agent_id]
+    queues = {record.queue, record.final_queue} - {""}
+    if user.role == "agent":
+        return access.sees_call(user, record.queue, agents)
+    return access.sees_all(user) or any(access.sees_queue(user, q) for q in queues)
+
+
+def _restricted(user: User, filters: spb.ListCallRecordsRequest) -> spb.ListCallRecordsRequest:
+    """The filters narrowed to what the user may see: an agent's own calls, a supervisor's
+    queue (their only team's when they name none)."""
+    req = spb.ListCallRecordsRequest()
+    req.CopyFrom(filters)
+    if user.role == "agent":
+        if req.agent_id and req.agent_id != user.agent_id:
+            raise NotFound(f"agent {req.agent_id} does not exist")
+        req.agent_id = user.agent_id
+    elif req.queue and not access.sees_queue(user, req.queue):
+        raise NotFound(f"queue {req.queue} does not exist")
+    elif not req.queue and user.role == "supervisor" and len(user.teams) == 1:
+        req.queue = user.teams[0]
+    return req
+
+
+async def list_calls(
+    user: User, backends: Backends, filters: spb.ListCallRecordsRequest, call_id: str = ""
+) -> tuple[list[spb.CallRecord], str]:
+    """One page of call records the user may see and the next page's token; with call_id,
+    that one call (the filters then only check the user's rights)."""
+    req = _restricted(user, filters)
+    if call_id:
+        one: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
+            spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
+        )
+        records, token = [one.record], ""
+    else:
+        page: spb.ListCallRecordsResponse = await backends.stats.ListCallRecords(req, timeout=backends.timeout_s)
+        records, token = list(page.records), page.next_page_token
+    return [r for r in records if sees_record(user, r)], token
+
+
+async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallRecord:
+    reply: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
+        spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
+    )
+    if not sees_record(user, reply.record):
+        raise NotFound(f"call {call_id} does not exist")
+    return reply.record

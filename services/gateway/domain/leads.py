@@ -1,0 +1,76 @@
+"""Leads (S4), asked of stats and filtered by role: a lead is seen by whoever sees its agent;
+only supervisors and admins report and change leads, for agents they see."""
+
+from __future__ import annotations
+
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.core.errors import InvalidArgument, NotFound
+
+from ..backends import Backends
+from ..users import User
+from . import access
+from .agents import visibility, visible_agents
+
+# The lead filters by the names the API and the board use.
+LEAD_FILTERS = {
+    "": spb.LEAD_FILTER_UNSPECIFIED,
+    "not_called": spb.LEAD_FILTER_NOT_CALLED,
+    "improper_refusal": spb.LEAD_FILTER_IMPROPER_REFUSAL,
+    "cadence_broken": spb.LEAD_FILTER_CADENCE_BROKEN,
+}
+
+
+async def list_leads(
+    user: User, backends: Backends, filter_name: str, period: spb.Period, agent_id: str
+) -> list[spb.Lead]:
+    """The leads of a filter (a name of LEAD_FILTERS) in the period, of one agent or all."""
+    if user.role == "agent":
+        if agent_id and agent_id != user.agent_id:
+            raise NotFound(f"agent {agent_id} does not exist")
+        agent_id = user.agent_id
+    reply: spb.ListLeadsResponse = await backends.stats.ListLeads(
+        spb.ListLeadsRequest(filter=LEAD_FILTERS[filter_name], period=period, agent_id=agent_id),
+        timeout=backends.timeout_s,
+    )
+    seen = visibility(user, backends)
+    return [lead for lead in reply.leads if await seen.sees_agent(lead.agent_id)]
+
+
+async def get_lead(user: User, backends: Backends, lead_id: str, period: spb.Period) -> spb.Lead:
+    reply: spb.GetLeadResponse = await backends.stats.GetLead(
+        spb.GetLeadRequest(lead_id=lead_id, period=period), timeout=backends.timeout_s
+    )
+    if not await visibility(user, backends).sees_agent(reply.lead.agent_id):
+        raise NotFound(f"lead {lead_id} does not exist")
+    return reply.lead
+
+
+async def _check_change(user: User, backends: Backends, agent_id: str) -> None:
+    access.require_role(user, "admin", "supervisor")
+    if agent_id and agent_id not in {a.id for a in await visible_agents(user, backends)}:
+        raise InvalidArgument("agent_id", f"agent {agent_id} does not exist")
+
+
+async def create_lead(user: User, backends: Backends, lead_id: str, agent_id: str, stage: str) -> str:
+    """The CRM (or a supervisor) reports a new lead; returns the event's id."""
+    await _check_change(user, backends, agent_id)
+    reply: spb.CreateLeadResponse = await backends.stats.CreateLead(
+        spb.CreateLeadRequest(lead_id=lead_id, agent_id=agent_id, stage=stage), timeout=backends.timeout_s
+    )
+    return reply.event_id
+
+
+async def assign_lead(user: User, backends: Backends, lead_id: str, agent_id: str) -> str:
+    await _check_change(user, backends, agent_id)
+    reply: spb.AssignLeadResponse = await backends.stats.AssignLead(
+        spb.AssignLeadRequest(lead_id=lead_id, agent_id=agent_id), timeout=backends.timeout_s
+    )
+    return reply.event_id
+
+
+async def change_lead_stage(user: User, backends: Backends, lead_id: str, stage: str, agent_id: str) -> str:
+    await _check_change(user, backends, agent_id)
+    reply: spb.ChangeLeadStageResponse = await backends.stats.ChangeLeadStage(
+        spb.ChangeLeadStageRequest(lead_id=lead_id, stage=stage, agent_id=agent_id), timeout=backends.timeout_s
+    )
+    return reply.event_id
