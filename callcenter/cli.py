@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import dataclasses
 import importlib.resources
-import os
 import pathlib
 import sys
 from typing import Any
@@ -26,6 +25,7 @@ import structlog
 from callcenter.core.config import CommonConfig, ConfigError
 from callcenter.core.grpc_server import PortTaken
 from callcenter.core.logs import configure_logging
+from callcenter.core.settings import load
 
 log = structlog.get_logger(__name__)
 
@@ -141,13 +141,14 @@ async def _user_create(args: argparse.Namespace) -> int:
     import getpass
 
     from callcenter.core.redis_connection import open_redis
+    from callcenter.services.gateway.config import NewUserEnvironment
     from callcenter.services.gateway.users import UserError, UserStore
 
     common = CommonConfig.from_env()
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = os.environ.get("CALLCENTER_NEW_USER_PASSWORD") or getpass.getpass(f"password for {args.username}: ")
+        password = load(NewUserEnvironment).password or getpass.getpass(f"password for {args.username}: ")
     async with open_redis(common) as redis:
         try:
             user = await UserStore(redis, common.tenant).create(

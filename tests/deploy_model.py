@@ -38,17 +38,6 @@ def env_names_read(files) -> set[str]:
     return names
 
 
-def service_sources(service: str) -> list[pathlib.Path]:
-    """What a `callcenter <service>` process runs: its package and the shared library (not the
-    CLI's other commands, not generated code)."""
-    shared = [
-        p
-        for p in (REPO / "callcenter").rglob("*.py")
-        if p.name not in ("cli.py", "codegen.py") and "_pb2" not in p.name
-    ]
-    return sorted((REPO / "services" / service).rglob("*.py")) + shared
-
-
 def require_service(service: str):
     """The service's config module: every service the manifests deploy must have one."""
     assert (REPO / "services" / service / "config.py").exists(), f"services/{service}/config.py is missing"

@@ -95,7 +95,7 @@ BAD_ENTRIES = {
         ["queues[1]", "queue.dialed_numbers", "+49301 already belongs to queue sales"],
     ),
     "bad dialled number": (QUEUE + 'dialed_numbers = ["+49 301"]\n', ["queues[0]", "dialed_numbers[0]:"]),
-    "unknown agent key": (QUEUE + AGENT + 'email = "a@b"\n', ["agents[0]", "unknown keys ['email']"]),
+    "unknown agent key": (QUEUE + AGENT + 'email = "a@b"\n', ["agents[0]", "agent.email: is not a field of an agent"]),
     "agent without endpoint": (QUEUE + '[[agents]]\nid = "anna"\n', ["agents[0]", "agent.endpoint", "is required"]),
     "agent of a missing queue": (
         QUEUE + '[[agents]]\nid = "anna"\nendpoint = "sip:1"\nqueues = ["nope"]\n',

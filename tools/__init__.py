@@ -1,2 +1,2 @@
-"""Tools beside the services (installed as callcenter.tools): the simulator, the bench, codegen.
+"""Tools beside the services (installed as callcenter.tools): the simulator, the bench, codegen and the settings page.
 No service imports them."""

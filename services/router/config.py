@@ -1,99 +1,142 @@
-"""The router's settings, from environment variables; every default is here."""
+"""The router's settings, each declared once (environment variable, default, bounds, meaning)."""
 
 from __future__ import annotations
 
 import pathlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from callcenter.core.config import CommonConfig, env_float, env_int, env_str
+from callcenter.core.config import CommonConfig, event_stream_maxlen, shutdown_grace
+from callcenter.core.settings import load, nested, setting
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 
 
 @dataclass(frozen=True)
 class QueueDefaults:
-    """What a queue gets for a setting it leaves unset."""
+    """What a queue gets for a setting it leaves unset (callcenter/core/queue_settings.py)."""
 
-    ring_timeout_ms: int = 5_000  # S1.2: no answer within 5 s -> next agent
-    wrap_up_ms: int = 180_000  # S1.3: 3 minutes without calls after a call
-    retry_delay_ms: int = 2_000  # every free agent tried: wait this long, then try them again
+    ring_timeout_ms: int = setting(
+        "CALLCENTER_DEFAULT_RING_TIMEOUT_MS",
+        5_000,
+        "ring timeout of queues that set none (S1.2)",
+        minimum=1,
+        maximum=HOUR_MS,
+    )
+    wrap_up_ms: int = setting(
+        "CALLCENTER_DEFAULT_WRAP_UP_MS", 180_000, "wrap-up of queues that set none (S1.3)", minimum=0, maximum=DAY_MS
+    )
+    retry_delay_ms: int = setting(
+        "CALLCENTER_DEFAULT_RETRY_DELAY_MS",
+        2_000,
+        "pause before agents who all missed a call are tried again",
+        minimum=1,
+        maximum=HOUR_MS,
+    )
     strategy: str = "longest_idle"
-    vip_overflow_ms: int = 30_000  # S1.7: a VIP waits this long for an experienced agent
-    manager_wait_ms: int = 5_000  # S1.6: a returning caller waits this long for a busy manager
-    max_no_answer: int = 3  # S1.4: misses in a row before an agent is paused
-    max_call_lifetime_ms: int = 4 * 3_600_000  # a call whose hang-up never comes ends after this
+    vip_overflow_ms: int = setting(
+        "CALLCENTER_DEFAULT_VIP_OVERFLOW_MS",
+        30_000,
+        "how long a VIP waits for an experienced agent (S1.7)",
+        minimum=1,
+        maximum=DAY_MS,
+    )
+    manager_wait_ms: int = setting(
+        "CALLCENTER_DEFAULT_MANAGER_WAIT_MS",
+        5_000,
+        "how long a returning caller waits for a busy personal manager (S1.6)",
+        minimum=0,
+        maximum=DAY_MS,
+    )
+    max_no_answer: int = setting(
+        "CALLCENTER_DEFAULT_MAX_NO_ANSWER",
+        3,
+        "misses in a row before an agent is paused (S1.4; 0: never)",
+        minimum=0,
+        maximum=1000,
+    )
+    max_call_lifetime_ms: int = setting(
+        "CALLCENTER_DEFAULT_MAX_CALL_LIFETIME_MS",
+        4 * HOUR_MS,
+        "the longest a call of a queue that sets none may live (its hang-up never came)",
+        minimum=1000,
+        maximum=7 * DAY_MS,
+    )
 
 
 @dataclass(frozen=True)
 class PbxSettings:
     """PBX sessions (docs/pbx-integration.md)."""
 
-    # With a PBX that runs the ring timer itself, the router's backstop expires an offer this
-    # long after the ring timeout, so the PBX's own no-answer always comes first.
-    ring_grace_ms: int = 2_000
-    # A waiting call's new position goes on its PBX's stream at most this often.
-    position_interval_ms: int = 5_000
-    # Messages kept per PBX stream (how far back a reconnecting PBX may resume).
-    stream_maxlen: int = 100_000
-    # A session's lease when the hello asks for none.
-    default_lease_ms: int = 10_000
-    # Sessions one replica serves at once (each holds a Redis connection while it reads);
-    # more are refused RESOURCE_EXHAUSTED, to open on another replica.
-    max_sessions: int = 32
+    ring_grace_ms: int = setting(
+        "CALLCENTER_PBX_RING_GRACE_MS",
+        2_000,
+        "with a PBX running the ring timer: how long after the ring timeout the router's backstop expires an offer",
+        minimum=0,
+        maximum=HOUR_MS,
+    )
+    position_interval_ms: int = setting(
+        "CALLCENTER_PBX_POSITION_INTERVAL_MS",
+        5_000,
+        "a waiting call's new position is pushed at most this often (PBX streams and v1 watchers)",
+        minimum=100,
+        maximum=HOUR_MS,
+    )
+    stream_maxlen: int = setting(
+        "CALLCENTER_PBX_STREAM_MAXLEN",
+        100_000,
+        "messages kept per PBX stream (how far back a PBX may resume)",
+        minimum=1000,
+        maximum=100_000_000,
+    )
+    default_lease_ms: int = setting(
+        "CALLCENTER_PBX_DEFAULT_LEASE_MS",
+        10_000,
+        "a session's lease when the hello asks for none",
+        minimum=1000,
+        maximum=300_000,
+    )
+    max_sessions: int = setting(
+        "CALLCENTER_PBX_MAX_SESSIONS",
+        32,
+        "sessions one replica serves at once (each reads on a connection of the shared pool); more are"
+        " refused RESOURCE_EXHAUSTED, to open on another replica",
+        minimum=1,
+        maximum=10_000,
+    )
 
 
 @dataclass(frozen=True)
 class RouterConfig:
-    common: CommonConfig = field(default_factory=CommonConfig)
-    # Address the gRPC server binds; port 0 picks a free port (logged and written to port_file).
-    host: str = "127.0.0.1"
-    port: int = 50051
-    # When set, the bound port is written to this file once the server is ready.
-    port_file: pathlib.Path | None = None
-    # Longest sleep of the timer loop between looks at the timer set; a timer set by another
-    # replica fires at most this late (the loop sleeps exactly until the next known deadline).
-    timer_poll_ms: int = 50
-    # Approximate maximum number of entries in the event stream (XADD MAXLEN ~).
-    event_stream_maxlen: int = 1_000_000
-    # How long a finished call's keys stay in Redis (GetCall, idempotent retries).
-    call_retention_s: int = 86_400
-    # Seconds to let in-flight RPCs finish on SIGTERM.
-    shutdown_grace_s: float = 5.0
-    # Optional TOML file with queues and agents to create at start.
-    config_file: pathlib.Path | None = None
-    queue_defaults: QueueDefaults = field(default_factory=QueueDefaults)
-    pbx: PbxSettings = field(default_factory=PbxSettings)
+    common: CommonConfig = nested(CommonConfig)
+    host: str = setting("CALLCENTER_ROUTER_HOST", "127.0.0.1", "address the router's gRPC server binds")
+    port: int = setting("CALLCENTER_ROUTER_PORT", 50051, "router port; 0 picks a free one", minimum=0, maximum=65535)
+    port_file: pathlib.Path | None = setting(
+        "CALLCENTER_ROUTER_PORT_FILE", None, "write the bound port to this file once serving"
+    )
+    # A timer set by another replica fires at most this late (the loop sleeps exactly until
+    # the next deadline it knows of).
+    timer_poll_ms: int = setting(
+        "CALLCENTER_ROUTER_TIMER_POLL_MS", 50, "longest sleep of the timer loop", minimum=1, maximum=10_000
+    )
+    event_stream_maxlen: int = event_stream_maxlen()
+    call_retention_s: int = setting(
+        "CALLCENTER_CALL_RETENTION_S",
+        86_400,
+        "how long a finished call stays readable (and RouteCall idempotent)",
+        minimum=1,
+        maximum=366 * 86_400,
+    )
+    shutdown_grace_s: float = shutdown_grace()
+    config_file: pathlib.Path | None = setting(
+        "CALLCENTER_ROUTER_CONFIG",
+        None,
+        "TOML file of queues and agents applied at start (`callcenter up` defaults to"
+        " `callcenter/examples/queues.toml`)",
+    )
+    queue_defaults: QueueDefaults = nested(QueueDefaults)
+    pbx: PbxSettings = nested(PbxSettings)
 
     @classmethod
     def from_env(cls) -> RouterConfig:
-        port_file = env_str("CALLCENTER_ROUTER_PORT_FILE", "")
-        config_file = env_str("CALLCENTER_ROUTER_CONFIG", "")
-        return cls(
-            common=CommonConfig.from_env(),
-            host=env_str("CALLCENTER_ROUTER_HOST", cls.host),
-            port=env_int("CALLCENTER_ROUTER_PORT", cls.port, minimum=0),
-            port_file=pathlib.Path(port_file) if port_file else None,
-            timer_poll_ms=env_int("CALLCENTER_ROUTER_TIMER_POLL_MS", cls.timer_poll_ms, minimum=1),
-            event_stream_maxlen=env_int("CALLCENTER_EVENT_STREAM_MAXLEN", cls.event_stream_maxlen, minimum=1000),
-            call_retention_s=env_int("CALLCENTER_CALL_RETENTION_S", cls.call_retention_s, minimum=1),
-            shutdown_grace_s=env_float("CALLCENTER_SHUTDOWN_GRACE_S", cls.shutdown_grace_s, minimum=0),
-            config_file=pathlib.Path(config_file) if config_file else None,
-            queue_defaults=QueueDefaults(
-                ring_timeout_ms=env_int("CALLCENTER_DEFAULT_RING_TIMEOUT_MS", QueueDefaults.ring_timeout_ms, minimum=1),
-                wrap_up_ms=env_int("CALLCENTER_DEFAULT_WRAP_UP_MS", QueueDefaults.wrap_up_ms, minimum=0),
-                retry_delay_ms=env_int("CALLCENTER_DEFAULT_RETRY_DELAY_MS", QueueDefaults.retry_delay_ms, minimum=1),
-                vip_overflow_ms=env_int("CALLCENTER_DEFAULT_VIP_OVERFLOW_MS", QueueDefaults.vip_overflow_ms, minimum=1),
-                manager_wait_ms=env_int("CALLCENTER_DEFAULT_MANAGER_WAIT_MS", QueueDefaults.manager_wait_ms, minimum=0),
-                max_no_answer=env_int("CALLCENTER_DEFAULT_MAX_NO_ANSWER", QueueDefaults.max_no_answer, minimum=0),
-                max_call_lifetime_ms=env_int(
-                    "CALLCENTER_DEFAULT_MAX_CALL_LIFETIME_MS", QueueDefaults.max_call_lifetime_ms, minimum=1000
-                ),
-            ),
-            pbx=PbxSettings(
-                ring_grace_ms=env_int("CALLCENTER_PBX_RING_GRACE_MS", PbxSettings.ring_grace_ms, minimum=0),
-                position_interval_ms=env_int(
-                    "CALLCENTER_PBX_POSITION_INTERVAL_MS", PbxSettings.position_interval_ms, minimum=100
-                ),
-                stream_maxlen=env_int("CALLCENTER_PBX_STREAM_MAXLEN", PbxSettings.stream_maxlen, minimum=1000),
-                default_lease_ms=env_int("CALLCENTER_PBX_DEFAULT_LEASE_MS", PbxSettings.default_lease_ms, minimum=1000),
-                max_sessions=env_int("CALLCENTER_PBX_MAX_SESSIONS", PbxSettings.max_sessions, minimum=1),
-            ),
-        )
+        return load(cls)

@@ -37,30 +37,10 @@ from __future__ import annotations
 import pathlib
 import tomllib
 
-from callcenter.core import queue_settings
+from callcenter.core import agent_settings, queue_settings
 from callcenter.core.config import ConfigError
 from callcenter.services.router.model import AgentProfile, RouterError
 from callcenter.services.router.router import Router
-
-_AGENT_KEYS = {"id", "name", "endpoint", "queues", "skills", "tier"}
-
-
-def _ms(entry: dict, key: str) -> int | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"{key} must be a number of seconds")
-    return round(value * 1000)
-
-
-def _int(entry: dict, key: str) -> int | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{key} must be a whole number")
-    return value
 
 
 def _str(entry: dict, key: str) -> str:
@@ -68,30 +48,6 @@ def _str(entry: dict, key: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{key} must be a string")
     return value
-
-
-def _bool(entry: dict, key: str) -> bool:
-    value = entry.get(key, False)
-    if not isinstance(value, bool):
-        raise ValueError(f"{key} must be true or false")
-    return value
-
-
-def _strings(entry: dict, key: str) -> tuple[str, ...]:
-    value = entry.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{key} must be a list of strings")
-    return tuple(value)
-
-
-def _levels(entry: dict, key: str) -> dict[str, int]:
-    value = entry.get(key, {})
-    if not isinstance(value, dict):
-        raise ValueError(f"{key} must be a table of skill = level")
-    for skill, level in value.items():
-        if not isinstance(level, int) or isinstance(level, bool):
-            raise ValueError(f"{key}.{skill} must be a whole number")
-    return dict(value)
 
 
 def _tables(document: dict, key: str) -> list[dict]:
@@ -149,19 +105,7 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
     for i, entry in enumerate(agents):
         where = f"{path}: agents[{i}]"
         try:
-            unknown = set(entry) - _AGENT_KEYS
-            if unknown:
-                raise ValueError(f"unknown keys {sorted(unknown)}")
-            await router.upsert_agent(
-                AgentProfile(
-                    id=_str(entry, "id"),
-                    name=_str(entry, "name"),
-                    endpoint=_str(entry, "endpoint"),
-                    queues=_strings(entry, "queues"),
-                    skills=_levels(entry, "skills"),
-                    tier=_int(entry, "tier") or 0,
-                )
-            )
+            await router.upsert_agent(AgentProfile(**agent_settings.validate(entry, "agent")))
         except (ValueError, TypeError, RouterError) as exc:
             raise ConfigError(f"{where}: {exc}") from exc
     return len(queues), len(agents)

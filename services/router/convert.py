@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from callcenter.api.router.v1 import router_pb2
-from callcenter.core import queue_settings
+from callcenter.core import agent_settings, queue_settings
 from callcenter.core.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.services.router.model import (
     AgentProfile,
@@ -64,9 +66,8 @@ def queue_to_pb(q: QueueConfig, counts: QueueCounts | None = None) -> router_pb2
 
 
 def profile_from_pb(a: router_pb2.Agent) -> AgentProfile:
-    return AgentProfile(
-        id=a.id, name=a.name, endpoint=a.endpoint, queues=tuple(a.queues), skills=dict(a.skills), tier=a.tier
-    )
+    """The profile as sent (Router.upsert_agent validates it)."""
+    return AgentProfile(**agent_settings.from_pb(a))
 
 
 def status_to_pb(s: AgentStatus) -> router_pb2.AgentStatus:
@@ -86,15 +87,7 @@ def status_to_pb(s: AgentStatus) -> router_pb2.AgentStatus:
 
 
 def agent_to_pb(profile: AgentProfile, status: AgentStatus) -> router_pb2.Agent:
-    return router_pb2.Agent(
-        id=profile.id,
-        name=profile.name,
-        endpoint=profile.endpoint,
-        queues=list(profile.queues),
-        skills=profile.skills,
-        tier=profile.tier,
-        status=status_to_pb(status),
-    )
+    return agent_settings.to_pb(dataclasses.asdict(profile), router_pb2.Agent(status=status_to_pb(status)))
 
 
 def call_to_pb(c: CallView) -> router_pb2.Call:

@@ -1,50 +1,66 @@
-"""The router's Redis key model (docs/architecture.md describes it). All keys share the
-tenant's prefix, whose {hash tag} puts them in one Redis Cluster slot."""
+"""The router's Redis key model, declared once (docs/architecture.md describes each key).
+
+Every key starts with the tenant's prefix, whose {hash tag} puts them all in one Redis Cluster
+slot. From the table below come both `RouterKeys` (the Python side: `keys.events`,
+`keys.agent("anna")`) and the Lua preamble every transition script starts with (`K_EVENTS`,
+`k_agent(id)`), so a key's name is written in exactly one place.
+"""
 
 from __future__ import annotations
 
+from callcenter.core.call_states import CANCELLED_OFFER_REASONS
 from callcenter.core.config import key_prefix
+from callcenter.core.key_model import Key, KeySpace, lua_constants
+from callcenter.core.key_model import lua_preamble as _lua_preamble
+
+#: Offers the router ends on its own (the PBX is told to stop ringing): its ring timeout, and
+#: every reason that is no fault of the agent.
+ROUTER_ENDED_OFFERS = CANCELLED_OFFER_REASONS | {"timeout"}
+
+KEYS: tuple[Key, ...] = (
+    Key("events", "events", "stream", "every transition (the event stream)"),
+    Key("timers", "timers", "sorted set", "every durable timer: member <kind>|<id>[|<token>], score = deadline ms"),
+    Key("agents", "agents", "set", "ids of every agent"),
+    Key("queues", "queues", "set", "names of every queue"),
+    Key("dialed_numbers", "dids", "hash", "dialled number -> queue name"),
+    Key("offer_seq", "offer_seq", "string", "counter incremented at every offer"),
+    Key("pbxs", "pbxs", "set", "ids of every PBX that opened a session"),
+    Key("positions_cursor", "positions:cursor", "hash", "queue -> where the last position sweep stopped"),
+    Key("queue", "queue:{}", "hash", "a queue's configuration"),
+    Key("queue_stats", "queue:{}:stats", "hash", "a queue's smoothed figures (aht_ms)"),
+    Key("online", "queue:{}:online", "set", "agents logged in to the queue"),
+    Key("available", "queue:{}:avail", "sorted set", "free agents at stage anyone, by strategy score"),
+    Key("available_skilled", "queue:{}:avail:skilled", "sorted set", "free agents at stage skilled"),
+    Key("available_vip", "queue:{}:avail:vip", "sorted set", "free agents at stage VIP tier"),
+    Key("waiting", "queue:{}:waiting", "sorted set", "waiting calls at stage anyone, by priority and arrival"),
+    Key("waiting_skilled", "queue:{}:waiting:skilled", "sorted set", "waiting calls at stage skilled"),
+    Key("waiting_vip", "queue:{}:waiting:vip", "sorted set", "waiting calls at stage VIP tier"),
+    Key("waiting_all", "queue:{}:waiting:all", "sorted set", "every call waiting in the queue, by arrival"),
+    Key("agent", "agent:{}", "hash", "an agent's profile and state"),
+    Key("agent_clients", "agent:{}:clients", "set", "numbers of the agent's clients (personal manager)"),
+    Key("agent_waiting", "agent:{}:waiting", "sorted set", "calls waiting for this agent as their manager"),
+    Key("call", "call:{}", "hash", "a call's state"),
+    # Its own key, not call:<id>:tried: a call id may end in ':tried' itself.
+    Key("tried", "tried:{}", "set", "agents already offered the call"),
+    Key("offers", "offers:{}", "hash", "how each ended offer of the call ended"),
+    Key("client", "client:{}", "hash", "a caller-list entry (name, priority, manager)"),
+    Key("pbx", "pbx:{}", "hash", "a PBX session (lease, ring timer, last sequence)"),
+    Key("pbx_events", "pbx:{}:events", "stream", "the session's messages, ids 0-<sequence>"),
+    Key("pbx_calls", "pbx:{}:calls", "set", "the session's open calls"),
+)
 
 
-class RouterKeys:
+class RouterKeys(KeySpace):
+    """The keys of one tenant: `keys.events` for single keys, `keys.agent(agent_id)` for the rest."""
+
     def __init__(self, tenant: str) -> None:
-        self.prefix = key_prefix(tenant)
-        self.events = self.prefix + "events"  # stream of every transition
-        self.timers = self.prefix + "timers"  # zset: timer member -> deadline ms
-        self.agents = self.prefix + "agents"  # set of agent ids
-        self.queues = self.prefix + "queues"  # set of queue names
-        self.dialed_numbers = self.prefix + "dids"  # hash: dialled number -> queue
+        super().__init__(key_prefix(tenant), KEYS)
 
-    def agent(self, agent_id: str) -> str:
-        return f"{self.prefix}agent:{agent_id}"  # hash: profile and state
 
-    def call(self, call_id: str) -> str:
-        return f"{self.prefix}call:{call_id}"  # hash: the call's state
-
-    def queue(self, name: str) -> str:
-        return f"{self.prefix}queue:{name}"  # hash: configuration
-
-    def available(self, name: str) -> str:
-        return f"{self.prefix}queue:{name}:avail"  # zset: free agents by strategy score
-
-    def waiting(self, name: str) -> str:
-        return f"{self.prefix}queue:{name}:waiting"  # zset: waiting calls (stage anyone) by priority, arrival
-
-    def waiting_all(self, name: str) -> str:
-        """zset: every call waiting in the queue, whatever its stage, by arrival (lib.lua)."""
-        return f"{self.prefix}queue:{name}:waiting:all"
-
-    def client(self, number: str) -> str:
-        return f"{self.prefix}client:{number}"  # hash: caller-list entry (name, priority, manager)
-
-    def agent_clients(self, agent_id: str) -> str:
-        return f"{self.prefix}agent:{agent_id}:clients"  # set: numbers of the agent's clients
-
-    def pbx(self, pbx_id: str) -> str:
-        return f"{self.prefix}pbx:{pbx_id}"  # hash: a PBX session (lease, ring timer, last sequence)
-
-    def pbx_events(self, pbx_id: str) -> str:
-        return f"{self.prefix}pbx:{pbx_id}:events"  # stream: the session's messages, ids "0-<sequence>"
-
-    def pbx_calls(self, pbx_id: str) -> str:
-        return f"{self.prefix}pbx:{pbx_id}:calls"  # set: the session's open calls
+def lua_preamble() -> str:
+    """The key model in Lua, prepended to lib.lua: `K_EVENTS` and `k_agent(id)`, from KEYS[1]."""
+    return (
+        "local P = KEYS[1]\n"
+        + _lua_preamble(KEYS, "P", "services/router/keys.py")
+        + lua_constants("services/router/keys.py", ROUTER_ENDED=ROUTER_ENDED_OFFERS)
+    )

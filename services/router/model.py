@@ -6,14 +6,11 @@ import re
 from dataclasses import dataclass, field
 
 from callcenter.core import errors, queue_settings
+from callcenter.core.call_states import FINAL_CALL_STATES
 
-AGENT_STATES = ("logged_out", "available", "paused", "reserved", "on_call", "wrap_up")
-CALL_STATES = ("waiting", "ringing", "connected", "completed", "abandoned", "timed_out", "redirected")
-FINAL_CALL_STATES = frozenset({"completed", "abandoned", "timed_out", "redirected"})
 # Routing stages, in the order a call goes through them (see scripts/lib.lua).
 STAGES = ("manager", "vip", "skilled", "anyone")
 MAX_PRIORITY = 9
-MAX_SKILL_LEVEL = 100
 OFFER_OUTCOMES = ("answered", "no_answer", "rejected", "busy")
 # Who ends an unanswered ring (PbxHello.ring_timer).
 RING_TIMERS = ("router", "pbx")

@@ -6,11 +6,12 @@ and it raises the errors of model.py.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import structlog
 
-from callcenter.core import queue_settings
+from callcenter.core import agent_settings, queue_settings
 from callcenter.core.call_ids import call_id_problem
 from callcenter.core.clock import Clock
 from callcenter.core.queue_settings import QueueConfig
@@ -20,7 +21,6 @@ from callcenter.services.router.model import (
     MAX_ATTRIBUTES,
     MAX_LEASE_MS,
     MAX_PRIORITY,
-    MAX_SKILL_LEVEL,
     MAX_TEXT,
     MIN_LEASE_MS,
     NAME_PATTERN,
@@ -136,29 +136,13 @@ class Router:
     # Agents ---------------------------------------------------------------------------
 
     async def upsert_agent(self, profile: AgentProfile) -> tuple[AgentProfile, AgentStatus]:
-        _check_name("agent.id", profile.id)
-        _check_text("agent.name", profile.name)
-        _check_text("agent.endpoint", profile.endpoint)
-        if not profile.endpoint:
-            raise InvalidArgument("agent.endpoint", "is required (what the PBX should ring)")
+        try:
+            profile = AgentProfile(**agent_settings.validate(dataclasses.asdict(profile)))
+        except agent_settings.SettingError as exc:
+            raise InvalidArgument(exc.field, exc.problem) from exc
         for i, queue in enumerate(profile.queues):
-            _check_name(f"agent.queues[{i}]", queue)
             if await self.store.get_queue(queue) is None:
                 raise InvalidArgument(f"agent.queues[{i}]", f"queue {queue} does not exist")
-        for skill, level in profile.skills.items():
-            _check_name("agent.skills", skill)
-            if not 0 <= level <= MAX_SKILL_LEVEL:
-                raise InvalidArgument(f"agent.skills[{skill}]", f"level must be 0-{MAX_SKILL_LEVEL}")
-        if profile.tier < 0:
-            raise InvalidArgument("agent.tier", "must not be negative")
-        profile = AgentProfile(
-            id=profile.id,
-            name=profile.name,
-            endpoint=profile.endpoint,
-            queues=tuple(dict.fromkeys(profile.queues)),
-            skills=dict(profile.skills),
-            tier=profile.tier,
-        )
         await self.store.put_agent(profile)
         log.info("agent.saved", agent_id=profile.id, queues=list(profile.queues))
         return await self.get_agent(profile.id)

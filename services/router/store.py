@@ -6,15 +6,16 @@ replies into domain objects or domain errors. Reads that need no atomicity are p
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import json
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from callcenter.core import queue_settings
+from callcenter.core import agent_settings, queue_settings
 from callcenter.services.router.config import PbxSettings, QueueDefaults
-from callcenter.services.router.keys import RouterKeys
+from callcenter.services.router.keys import RouterKeys, lua_preamble
 from callcenter.services.router.model import (
     FINAL_CALL_STATES,
     AgentProfile,
@@ -63,11 +64,12 @@ _ERRORS = {
 
 
 def _script_source(name: str) -> str:
-    """lib.lua, then the entry script's body as a function, then the PBX stream writes the
-    transition noted (lib.lua's header explains the convention)."""
+    """The key model (keys.py), lib.lua, then the entry script's body as a function, then the PBX
+    stream writes the transition noted (lib.lua's header explains the convention)."""
     folder = importlib.resources.files("callcenter.services.router") / "scripts"
     return (
-        (folder / "lib.lua").read_text()
+        lua_preamble()
+        + (folder / "lib.lua").read_text()
         + "\nlocal function __entry()\n"
         + (folder / f"{name}.lua").read_text()
         + "\nend\nlocal __reply = __entry()\npbx_flush()\nreturn __reply\n"
@@ -249,17 +251,7 @@ class RouterStore:
 
     async def put_agent(self, profile: AgentProfile) -> None:
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(
-                self.keys.agent(profile.id),
-                mapping={
-                    "id": profile.id,
-                    "name": profile.name,
-                    "endpoint": profile.endpoint,
-                    "queues": ",".join(profile.queues),
-                    "skills": json.dumps(profile.skills, sort_keys=True),
-                    "tier": profile.tier,
-                },
-            )
+            tx.hset(self.keys.agent(profile.id), mapping=agent_settings.to_redis(dataclasses.asdict(profile)))
             tx.sadd(self.keys.agents, profile.id)
             await tx.execute()
 
@@ -283,14 +275,7 @@ class RouterStore:
 
 
 def agent_profile(h: dict[str, str]) -> AgentProfile:
-    return AgentProfile(
-        id=h["id"],
-        name=h.get("name", ""),
-        endpoint=h.get("endpoint", ""),
-        queues=_split(h.get("queues")),
-        skills=json.loads(h.get("skills") or "{}"),
-        tier=int(h.get("tier") or 0),
-    )
+    return AgentProfile(**agent_settings.from_redis(h))
 
 
 def agent_status(agent_id: str, h: dict[str, Any]) -> AgentStatus:

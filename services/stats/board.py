@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from callcenter.core import call_states
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import AgentNow, Board, OverdueCall, QueueNow
 
-AGENT_STATES = ("available", "paused", "reserved", "on_call", "wrap_up")
-LIVE_STATES = ("waiting", "ringing", "connected")
+AGENT_STATES = tuple(s for s in call_states.AGENT_STATES if s != "logged_out")  # the states a board counts
+LIVE_STATES = call_states.LIVE_CALL_STATES
 
 
 def agent_now(agent_id: str, h: dict[str, str]) -> AgentNow:

@@ -10,10 +10,11 @@ import re
 import redis.asyncio as aioredis
 
 from callcenter.core.call_ids import call_id_problem
+from callcenter.core.call_states import FINAL_CALL_STATES
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
 
-NOT_ANSWERED = ("abandoned", "timed_out", "redirected")
+NOT_ANSWERED = tuple(sorted(FINAL_CALL_STATES - {"completed"}))  # ended without an agent
 CLOCK_SLACK_MS = 1000
 _OFFER_FIELD = re.compile(r"[0-9]+:(agent|outcome|ring_ms)")
 

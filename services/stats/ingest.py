@@ -23,7 +23,7 @@ import structlog
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import stream_key
 from callcenter.services.stats.config import StatsConfig
-from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.keys import StatsKeys, lua_preamble
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +31,9 @@ Entry = tuple[str, dict[str, str] | None]
 
 
 def _script_source() -> str:
-    return (importlib.resources.files("callcenter.services.stats") / "scripts" / "apply.lua").read_text()
+    """The key model and constants (keys.py), then apply.lua."""
+    folder = importlib.resources.files("callcenter.services.stats") / "scripts"
+    return lua_preamble() + (folder / "apply.lua").read_text()
 
 
 def default_consumer_name() -> str:

@@ -1,70 +1,72 @@
-"""The stats service's Redis key model. Every key starts with the tenant's prefix plus
-"stats:", so it shares the tenant's {hash tag} (one Redis Cluster slot) with the event
-stream; scripts/apply.lua writes them, the readers here only read."""
+"""The stats service's Redis key model, declared once for Python and for scripts/apply.lua.
+
+Every key starts with the tenant's prefix plus "stats:", so it shares the tenant's {hash tag}
+(one Redis Cluster slot) with the event stream; apply.lua writes them, the readers here only
+read. A call id is any SIP Call-ID (callcenter/core/call_ids.py), ':' and every other separator
+included, so each kind of key of a call has a prefix of its own and ends with the id
+("call:<id>:offers" would be the record of the call "<id>:offers").
+"""
 
 from __future__ import annotations
 
+from callcenter.core.call_states import CANCELLED_OFFER_REASONS, FINAL_CALL_STATES, LIVE_CALL_STATES
 from callcenter.core.config import key_prefix
+from callcenter.core.key_model import Key, KeySpace, lua_constants
+from callcenter.core.key_model import lua_preamble as _lua_preamble
 
 QUARTER_MS = 15 * 60 * 1000
 HOUR_MS = 60 * 60 * 1000
+#: The spans buckets are kept for: (name in the key, length in ms).
+BUCKET_SPANS = (("q", QUARTER_MS), ("h", HOUR_MS))
+#: Wait and talk histograms keep whole seconds up to a day; longer ones share the field above.
+HISTOGRAM_MAX_S = 86_400
+
+KEYS: tuple[Key, ...] = (
+    Key("applied", "applied", "sorted set", "applied event id -> entry ms (exactly once)"),
+    Key("applied_floor", "applied_floor", "string", "entry ms below which applied ids were trimmed"),
+    Key("changes", "changes", "stream", "one entry per applied event (the live board)"),
+    Key("dead_letters", "dead", "stream", "events that could not be applied"),
+    Key("agents", "agents", "set", "agent ids seen"),
+    Key("queues", "queues", "set", "queue names seen"),
+    Key("calls", "calls", "sorted set", "call id -> received ms"),
+    Key("leads", "leads", "sorted set", "lead id -> created ms"),
+    Key("agent", "agent:{}", "hash", "an agent's state now (last writer wins by event order)"),
+    Key("timeline", "agent:{}:timeline", "sorted set", "an agent's states of the day: order|state|reason"),
+    Key("bucket", "{}:{}:{}:{}", "hash", "sums of one agent or queue (kind, name) over a span from a start"),
+    Key("live", "live:{}:{}", "sorted set", "the queue's calls in a live state: call id -> received ms"),
+    Key("call", "call:{}", "hash", "the call record"),
+    Key("offers", "offers:{}", "hash", "the call's offers: <attempt>:agent|outcome|ring_ms"),
+    Key("recordings", "recordings:{}", "set", "the call's recording ids"),
+    # Where records stored before the keys above kept their offers and recordings: read, never
+    # written, until they expire with the retention.
+    Key("legacy_offers", "call:{}:offers", "hash", "old place of a call's offers (read only)"),
+    Key("legacy_recordings", "call:{}:recordings", "set", "old place of a call's recordings (read only)"),
+    Key("calls_by", "calls:{}:{}", "sorted set", "calls by agent, queue or caller: call id -> received ms"),
+    Key("lead", "lead:{}", "hash", "a lead: stage, agent, created, refused_at/by"),
+    Key("lead_attempts", "lead:{}:attempts", "sorted set", "the lead's call attempts: call id -> received ms"),
+    Key("lead_talk", "lead:{}:talk", "hash", "the lead's answered calls: call id -> talk ms"),
+)
 
 
-class StatsKeys:
+class StatsKeys(KeySpace):
+    """The stats keys of one tenant (`keys.applied`, `keys.call(call_id)`, ...)."""
+
     def __init__(self, tenant: str) -> None:
         self.tenant_prefix = key_prefix(tenant)
-        self.prefix = self.tenant_prefix + "stats:"
-        self.applied = self.prefix + "applied"  # zset: applied event id -> entry ms
-        self.changes = self.prefix + "changes"  # stream: one entry per applied event (live board)
-        self.dead_letters = self.prefix + "dead"  # stream: events that could not be applied
-        self.agents = self.prefix + "agents"  # set of agent ids seen
-        self.queues = self.prefix + "queues"  # set of queue names seen
-        self.calls = self.prefix + "calls"  # zset: call id -> received ms
-        self.leads = self.prefix + "leads"  # zset: lead id -> created ms
+        super().__init__(self.tenant_prefix + "stats:", KEYS)
 
-    def agent(self, agent_id: str) -> str:
-        return f"{self.prefix}agent:{agent_id}"  # hash: state now (last writer wins by event order)
 
-    def timeline(self, agent_id: str) -> str:
-        return f"{self.prefix}agent:{agent_id}:timeline"  # zset: "order|state|reason" by time
-
-    def bucket(self, kind: str, name: str, span: str, start_ms: int) -> str:
-        """Sums of one agent or queue (kind) over a quarter hour ("q") or hour ("h")."""
-        return f"{self.prefix}{kind}:{name}:{span}:{start_ms}"
-
-    def live(self, queue: str, state: str) -> str:
-        return f"{self.prefix}live:{queue}:{state}"  # zset: call id -> received ms
-
-    # A call id is any SIP Call-ID (callcenter/core/call_ids.py): ":" and every other separator
-    # included. So each kind of key of a call has a prefix of its own and ends with the id:
-    # "call:<id>:offers" would be the record of the call "<id>:offers".
-
-    def call(self, call_id: str) -> str:
-        return f"{self.prefix}call:{call_id}"  # hash: the call record
-
-    def offers(self, call_id: str) -> str:
-        return f"{self.prefix}offers:{call_id}"  # hash: "<attempt>:agent|outcome|ring_ms"
-
-    def recordings(self, call_id: str) -> str:
-        return f"{self.prefix}recordings:{call_id}"  # set of recording ids
-
-    def legacy_offers(self, call_id: str) -> str:
-        """Where records stored before the keys above kept their offers (read, never written,
-        until they expire with the retention; may be the record of the call "<id>:offers")."""
-        return f"{self.prefix}call:{call_id}:offers"
-
-    def legacy_recordings(self, call_id: str) -> str:
-        """As legacy_offers, for recordings (may be the record hash of "<id>:recordings")."""
-        return f"{self.prefix}call:{call_id}:recordings"
-
-    def calls_by(self, what: str, value: str) -> str:
-        return f"{self.prefix}calls:{what}:{value}"  # zset: call id -> received ms
-
-    def lead(self, lead_id: str) -> str:
-        return f"{self.prefix}lead:{lead_id}"  # hash: stage, agent, created, refused_at/by
-
-    def lead_attempts(self, lead_id: str) -> str:
-        return f"{self.prefix}lead:{lead_id}:attempts"  # zset: call id -> received ms
-
-    def lead_talk(self, lead_id: str) -> str:
-        return f"{self.prefix}lead:{lead_id}:talk"  # hash: answered call id -> talk ms
+def lua_preamble() -> str:
+    """The key model in Lua for apply.lua: `K_APPLIED`, `k_call(id)`, ..., built on S."""
+    return (
+        "local P = KEYS[1]\nlocal S = P .. 'stats:'\n"
+        + _lua_preamble(KEYS, "S", "services/stats/keys.py")
+        + lua_constants(
+            "services/stats/keys.py and callcenter/core/call_states.py",
+            LIVE=LIVE_CALL_STATES,
+            FINAL=FINAL_CALL_STATES,
+            CANCELLED=CANCELLED_OFFER_REASONS,
+            BUCKET_SPANS=BUCKET_SPANS,
+            HISTOGRAM_CAP_S=HISTOGRAM_MAX_S + 1,
+        )
+    )

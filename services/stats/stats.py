@@ -16,7 +16,7 @@ from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.figures import FigureReader
-from callcenter.services.stats.keys import HOUR_MS, StatsKeys
+from callcenter.services.stats.keys import HISTOGRAM_MAX_S, HOUR_MS, StatsKeys
 from callcenter.services.stats.leads import LeadReader, LeadReports
 from callcenter.services.stats.model import (
     AgentFigures,
@@ -32,7 +32,7 @@ from callcenter.services.stats.model import (
 )
 from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
 
-MAX_THRESHOLD_S = 86_400  # wait histograms keep whole seconds up to a day (scripts/apply.lua)
+MAX_THRESHOLD_S = HISTOGRAM_MAX_S  # a threshold the wait histograms can answer (whole seconds)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from google.protobuf import duration_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.event_stream import stream_key
+from callcenter.services.router.keys import ROUTER_ENDED_OFFERS
 from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
 
 ANSWER_P = 0.6  # an offered agent answers with this probability, else the phone rings out
@@ -47,8 +48,8 @@ QUEUES = (("pbx-sales", 0.7), ("pbx-support", 0.3))
 LEASE_MS = 6000
 DRAIN_S = 1.0  # after the load: the calls go on this long without new ones, then the rest are hung up
 
-# Offers the router ends by itself: the PBX is told to stop ringing (lib.lua ROUTER_ENDED).
-ROUTER_ENDED = {"timeout", "answered_elsewhere", "agent_took_other_call", "pbx_lost", "pbx_restarted", "max_lifetime"}
+# Offers the router ends by itself: the PBX is told to stop ringing.
+ROUTER_ENDED = ROUTER_ENDED_OFFERS
 CALL_TRANSITIONS = {
     "CALL_OFFERED",
     "OFFER_MISSED",

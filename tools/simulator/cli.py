@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
 import pathlib
 import sys
 from typing import TYPE_CHECKING
 
-from callcenter.tools.simulator.config import PBX_CONTRACTS, RING_TIMERS, SimulationConfig
+from callcenter.core.settings import load
+from callcenter.tools.simulator.config import PBX_CONTRACTS, RING_TIMERS, SimulationConfig, SimulatorEnvironment
 
 if TYPE_CHECKING:  # gRPC is imported when a simulation runs, not when the CLI is built
     from callcenter.tools.simulator.pbx import SimulationResult
@@ -25,9 +25,10 @@ DEFAULT_PBX_CONTRACT = "v2"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The simulation's options, for `python -m callcenter.tools.simulator` and `callcenter simulate`."""
     d = SimulationConfig()
+    env = load(SimulatorEnvironment)
     parser.add_argument(
         "--router",
-        default=os.environ.get("CALLCENTER_ROUTER_ADDR", d.router),
+        default=env.router,
         help="router gRPC address, or several IPv4 host:port of its replicas separated by commas"
         " (default: %(default)s, or CALLCENTER_ROUTER_ADDR)",
     )
@@ -65,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--call-log", type=pathlib.Path, help="write one JSON line per finished call here")
     parser.add_argument(
         "--stats",
-        default=os.environ.get("CALLCENTER_STATS_ADDR", ""),
+        default=env.stats,
         help="stats service gRPC address: create CRM leads for some calls and move them through the"
         " pipeline there (default: none, or CALLCENTER_STATS_ADDR)",
     )
@@ -89,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--recorder",
-        default=os.environ.get("CALLCENTER_RECORDER_ADDR", ""),
+        default=env.recorder,
         help="recorder gRPC address: stream each answered call's audio there (default: none,"
         " or CALLCENTER_RECORDER_ADDR)",
     )
@@ -203,7 +204,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     from callcenter.core.logs import configure_logging
 
     common = CommonConfig.from_env()
-    configure_logging(common.log_format, os.environ.get("CALLCENTER_LOG_LEVEL", "warning"))
+    configure_logging(common.log_format, load(SimulatorEnvironment).log_level)
     try:
         result = asyncio.run(run_until_terminated(args))
     except ValueError as exc:

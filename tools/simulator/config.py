@@ -11,6 +11,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from callcenter.core.settings import setting
+
 
 @dataclass(frozen=True)
 class Spread:
@@ -23,6 +25,25 @@ class Spread:
         if self.median_s <= 0:
             return 0.0
         return rng.lognormvariate(math.log(self.median_s), self.sigma) if self.sigma > 0 else self.median_s
+
+
+@dataclass(frozen=True)
+class SimulatorEnvironment:
+    """The defaults of the simulator's options an environment may set (the options win)."""
+
+    router: str = setting("CALLCENTER_ROUTER_ADDR", "127.0.0.1:50051", "default of `--router`: the router it calls")
+    stats: str = setting(
+        "CALLCENTER_STATS_ADDR", "", "default of `--stats`: where it creates CRM leads (empty: no leads)"
+    )
+    recorder: str = setting(
+        "CALLCENTER_RECORDER_ADDR", "", "default of `--recorder`: where it streams audio (empty: no recordings)"
+    )
+    log_level: str = setting(
+        "CALLCENTER_LOG_LEVEL",
+        "warning",
+        "log level of the simulator (its summaries go to stdout)",
+        choices=("debug", "info", "warning", "error", "critical"),
+    )
 
 
 PBX_CONTRACTS = ("v1", "v2")

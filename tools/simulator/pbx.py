@@ -36,18 +36,14 @@ from google.protobuf import duration_pb2
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.core.call_states import FINAL_CALL_STATES
 from callcenter.tools.simulator.config import SimulationConfig
 from callcenter.tools.simulator.session import PbxSessionLink
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 
 log = structlog.get_logger(__name__)
 
-_FINAL = {
-    states_pb2.CALL_STATE_COMPLETED,
-    states_pb2.CALL_STATE_ABANDONED,
-    states_pb2.CALL_STATE_TIMED_OUT,
-    states_pb2.CALL_STATE_REDIRECTED,
-}
+_FINAL = {states_pb2.CallState.Value(f"CALL_STATE_{state.upper()}") for state in FINAL_CALL_STATES}
 RPC_TIMEOUT_S = 10.0
 # How long the PBX retries an RPC the router could not take (UNAVAILABLE: a replica stopping,
 # the channel reconnecting); every PBX RPC is safe to repeat.

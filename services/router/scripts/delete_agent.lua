@@ -22,5 +22,5 @@ for _, number in ipairs(clients) do
   if set_manager(number, to, 'agent_deleted') then moved = moved + 1 end
 end
 redis.call('DEL', k_agent(agent_id), k_agent_clients(agent_id), k_agent_waiting(agent_id))
-redis.call('SREM', P .. 'agents', agent_id)
+redis.call('SREM', K_AGENTS, agent_id)
 return cjson.encode({ok = 'moved', moved = moved})

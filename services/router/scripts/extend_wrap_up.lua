@@ -6,7 +6,7 @@ if a.state ~= 'wrap_up' then
   return fail('illegal_state', 'agent ' .. agent_id .. ' is not in wrap-up but ' .. a.state, a.state)
 end
 local old = 'wrapup|' .. agent_id .. '|' .. (a.wrap_token or '')
-local ends = tonumber(redis.call('ZSCORE', TIMERS, old) or a.wrap_ends) + extra
-redis.call('ZADD', TIMERS, ends, old)
+local ends = tonumber(redis.call('ZSCORE', K_TIMERS, old) or a.wrap_ends) + extra
+redis.call('ZADD', K_TIMERS, ends, old)
 agent_set(agent_id, a, {wrap_ends = ends})
 return agent_reply(agent_id)

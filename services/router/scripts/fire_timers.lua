@@ -72,7 +72,7 @@ end
 -- while PBX calls wait. A long line is gone through POSITION_BATCH calls per firing (the
 -- timer fires again at once from where it stopped), so no firing holds Redis for long.
 local function announce_positions(q)
-  local cursor_key = P .. 'positions:cursor'
+  local cursor_key = K_POSITIONS_CURSOR
   local from = tonumber(redis.call('HGET', cursor_key, q) or '0') or 0
   local waiting = redis.call('ZRANGE', k_waiting_all(q), from, from + POSITION_BATCH - 1)
   local any = from > 0
@@ -93,16 +93,16 @@ local function announce_positions(q)
     return
   end
   redis.call('HDEL', cursor_key, q)
-  if any then redis.call('ZADD', TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. q) end
+  if any then redis.call('ZADD', K_TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. q) end
 end
 
 local fired, late = 0, 0
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', TIMERS, '-inf', NOW, 'LIMIT', 0, limit)) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW, 'LIMIT', 0, limit)) do
   -- a transition fired earlier in this run may have cleared or moved this timer
-  local deadline = tonumber(redis.call('ZSCORE', TIMERS, member))
+  local deadline = tonumber(redis.call('ZSCORE', K_TIMERS, member))
   local kind, rest = nil, nil
   if deadline ~= nil and deadline <= NOW then
-    redis.call('ZREM', TIMERS, member)
+    redis.call('ZREM', K_TIMERS, member)
     fired = fired + 1
     late = math.max(late, NOW - deadline)
     kind, rest = string.match(member, '^([^|]+)|(.*)$')
@@ -126,6 +126,6 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', TIMERS, '-inf', NOW, 'LIMIT'
     fire_call_timer(kind, rest, '')
   end
 end
-local first = redis.call('ZRANGE', TIMERS, 0, 0, 'WITHSCORES')
+local first = redis.call('ZRANGE', K_TIMERS, 0, 0, 'WITHSCORES')
 return cjson.encode({ok = 'fired', fired = fired, late_ms = late, now = NOW,
   next = first[2] and tonumber(first[2]) or cjson.null})

@@ -20,7 +20,6 @@
 --   ARGV[8…] the entry script's own arguments, as ARGS[1…]
 -- Every entry script returns a JSON document: {"ok":…} or {"err":code,"msg":…,"state":…}.
 
-local P = KEYS[1]
 -- One clock for every replica: the Redis server's. No time is ever read in a router process,
 -- so replicas with skewed clocks write the same times, and a transition's time is when it
 -- was applied, never when a request was sent.
@@ -44,36 +43,8 @@ for i = 8, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
 -- stepped back (NTP), and a duration must not follow it below zero.
 local function since(t) return math.max(0, NOW - (tonumber(t) or NOW)) end
 
-local EVENTS = P .. 'events'
-local TIMERS = P .. 'timers'
-
-local function k_agent(id) return P .. 'agent:' .. id end
-local function k_agent_clients(id) return P .. 'agent:' .. id .. ':clients' end
-local function k_agent_waiting(id) return P .. 'agent:' .. id .. ':waiting' end
-local function k_call(id) return P .. 'call:' .. id end
--- Agents a call was offered to (its own key: a call id may end in ':tried' itself).
-local function k_tried(id) return P .. 'tried:' .. id end
--- How each ended offer of a call ended: offer id -> "<reason>|<agent>|<offered at ms>".
-local function k_offers(id) return P .. 'offers:' .. id end
--- A PBX session (hash: lease, ring timer, last sequence), its stream and its open calls.
-local function k_pbx(id) return P .. 'pbx:' .. id end
-local function k_pbx_events(id) return P .. 'pbx:' .. id .. ':events' end
-local function k_pbx_calls(id) return P .. 'pbx:' .. id .. ':calls' end
-local function k_client(number) return P .. 'client:' .. number end
-local function k_queue(q) return P .. 'queue:' .. q end
-local function k_queue_stats(q) return P .. 'queue:' .. q .. ':stats' end
-local function k_online(q) return P .. 'queue:' .. q .. ':online' end
--- Free agents of a queue, one sorted set per routing stage (lowest score offered first).
-local function k_avail(q) return P .. 'queue:' .. q .. ':avail' end
-local function k_avail_skilled(q) return P .. 'queue:' .. q .. ':avail:skilled' end
-local function k_avail_vip(q) return P .. 'queue:' .. q .. ':avail:vip' end
--- Waiting calls of a queue, one sorted set per routing stage (lowest score offered first).
-local function k_waiting(q) return P .. 'queue:' .. q .. ':waiting' end
-local function k_waiting_skilled(q) return P .. 'queue:' .. q .. ':waiting:skilled' end
-local function k_waiting_vip(q) return P .. 'queue:' .. q .. ':waiting:vip' end
--- Every call waiting in a queue, whatever its stage (those waiting for their personal
--- manager included), by arrival time: the queue's length and its longest wait.
-local function k_waiting_all(q) return P .. 'queue:' .. q .. ':waiting:all' end
+-- The key model (K_EVENTS, k_agent(id), …) comes first, generated from
+-- services/router/keys.py; no key name is written in a script.
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -100,7 +71,7 @@ local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'rea
   'other_agent_id'}
 
 local function emit(event_type, fields)
-  local args = {EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}
+  local args = {K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}
   for _, name in ipairs(EVENT_FIELDS) do
     local v = fields[name]
     if v ~= nil and v ~= '' then
@@ -113,8 +84,8 @@ end
 
 -- Timers: one sorted set, member = "<kind>|<id>[|<token>]", score = deadline (ms) ----------
 
-local function timer_set(member, deadline) redis.call('ZADD', TIMERS, deadline, member) end
-local function timer_clear(member) redis.call('ZREM', TIMERS, member) end
+local function timer_set(member, deadline) redis.call('ZADD', K_TIMERS, deadline, member) end
+local function timer_clear(member) redis.call('ZREM', K_TIMERS, member) end
 
 -- PBX sessions ----------------------------------------------------------------------------
 -- A call routed with a pbx_id belongs to that PBX's session: each change of it that the PBX
@@ -240,15 +211,15 @@ end
 -- Puts a free agent into one queue's rotation sets, by the queue's rules now.
 local function rotate_in(q, agent_id, a)
   local score = rotation_score(q, a)
-  redis.call('ZADD', k_avail(q), score, agent_id)
+  redis.call('ZADD', k_available(q), score, agent_id)
   local level = skill_level(q, a)
   if level ~= nil then
     local qc = queue_conf(q)
     local ranked = score + skill_rank(q, level)
-    if qc.required ~= nil then redis.call('ZADD', k_avail_skilled(q), ranked, agent_id) end
+    if qc.required ~= nil then redis.call('ZADD', k_available_skilled(q), ranked, agent_id) end
     local min_tier = tonumber(qc.vip_min_tier or 0) or 0
     if min_tier > 0 and (tonumber(a.tier or 0) or 0) >= min_tier then
-      redis.call('ZADD', k_avail_vip(q), ranked, agent_id)
+      redis.call('ZADD', k_available_vip(q), ranked, agent_id)
     end
   end
 end
@@ -259,9 +230,9 @@ end
 
 local function out_of_rotation(agent_id, a)
   for _, q in ipairs(split(a.session_queues)) do
-    redis.call('ZREM', k_avail(q), agent_id)
-    redis.call('ZREM', k_avail_skilled(q), agent_id)
-    redis.call('ZREM', k_avail_vip(q), agent_id)
+    redis.call('ZREM', k_available(q), agent_id)
+    redis.call('ZREM', k_available_skilled(q), agent_id)
+    redis.call('ZREM', k_available_vip(q), agent_id)
   end
 end
 
@@ -434,7 +405,7 @@ local function reserve(call_id, c, agent_id, a)
   out_of_rotation(agent_id, a)
   -- last_offer orders the round-robin rotation: a tenant-wide counter, so never a tie.
   agent_set(agent_id, a, {state = 'reserved', since = NOW, call = call_id, offer = offer_id,
-    last_offer = redis.call('INCR', P .. 'offer_seq')})
+    last_offer = redis.call('INCR', K_OFFER_SEQ)})
   unwait(call_id, c)
   if c.stage == 'manager' then timer_clear(relax_timer(call_id, 'manager')) end -- the wait is over
   redis.call('SADD', k_tried(call_id), agent_id)
@@ -452,9 +423,9 @@ end
 -- Reads at most (tried + 1) entries of the stage's rotation: the cost does not grow with
 -- the number of agents. Returns agent_id, or nil and whether any agent is free at all.
 local function pick_agent(call_id, c)
-  local key = k_avail(c.queue)
-  if c.stage == 'vip' then key = k_avail_vip(c.queue)
-  elseif c.stage == 'skilled' then key = k_avail_skilled(c.queue) end
+  local key = k_available(c.queue)
+  if c.stage == 'vip' then key = k_available_vip(c.queue)
+  elseif c.stage == 'skilled' then key = k_available_skilled(c.queue) end
   local tried = redis.call('SCARD', k_tried(call_id))
   local candidates = redis.call('ZRANGE', key, 0, tried)
   for _, agent_id in ipairs(candidates) do
@@ -481,7 +452,7 @@ local function dispatch_call(call_id, c)
     if busy and not tried then
       local member = relax_timer(call_id, 'manager')
       -- Already waiting for the manager: stay in their line until the timer fires.
-      if redis.call('ZSCORE', TIMERS, member) then break end
+      if redis.call('ZSCORE', K_TIMERS, member) then break end
       local limit = queue_ms(c.queue, 'manager_wait_ms')
       if limit > 0 and c.manager_waited ~= '1' then
         timer_set(member, NOW + limit)
@@ -520,7 +491,7 @@ local function dispatch_call(call_id, c)
     if (c.pbx or '') ~= '' then
       pbx_note(c, 'queued')
       -- the queue's position timer tells its PBX calls where they stand as the line moves
-      redis.call('ZADD', TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. c.queue)
+      redis.call('ZADD', K_TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. c.queue)
     end
   end
   if anyone_free or redis.call('SCARD', k_tried(call_id)) > 0 then
@@ -555,10 +526,10 @@ local function dispatch_agent(agent_id, a)
   if best.call == nil then
     for _, q in ipairs(split(a.session_queues)) do
       best_waiting(k_waiting(q), agent_id, best)
-      if redis.call('ZSCORE', k_avail_skilled(q), agent_id) then
+      if redis.call('ZSCORE', k_available_skilled(q), agent_id) then
         best_waiting(k_waiting_skilled(q), agent_id, best)
       end
-      if redis.call('ZSCORE', k_avail_vip(q), agent_id) then
+      if redis.call('ZSCORE', k_available_vip(q), agent_id) then
         best_waiting(k_waiting_vip(q), agent_id, best)
       end
     end
@@ -620,10 +591,8 @@ end
 
 -- Misses that count towards auto-pause (a busy line or a caller hanging up do not).
 local COUNTED_MISSES = {no_answer = true, rejected = true, timeout = true}
--- Offers the router ends on its own: the PBX is told to stop ringing (OFFER_CANCELLED).
--- All but timeout are no fault of the agent.
-local ROUTER_ENDED = {timeout = true, answered_elsewhere = true, agent_took_other_call = true,
-  pbx_lost = true, pbx_restarted = true, max_lifetime = true}
+-- ROUTER_ENDED (offers the router ends on its own: the PBX is told to stop ringing,
+-- OFFER_CANCELLED) comes with the constants before this library (keys.py).
 
 -- The offered agent did not take the call: the agent is released (or paused after too many
 -- misses in a row), the call goes on to the next agent (or back into the waiting line, or

@@ -27,7 +27,7 @@ redis.call('HSET', k_pbx(pbx_id), 'id', pbx_id, 'state', 'open', 'lease_ms', lea
 for _, key in ipairs({k_pbx(pbx_id), k_pbx_events(pbx_id), k_pbx_calls(pbx_id)}) do
   redis.call('PERSIST', key)
 end
-redis.call('SADD', P .. 'pbxs', pbx_id)
+redis.call('SADD', K_PBXS, pbx_id)
 timer_set('pbx|' .. pbx_id, lease_until)
 if end_open then
   end_pbx_calls(pbx_id, 'pbx_restarted', 100000)

@@ -3,10 +3,10 @@
 -- CALL_RULE_RELAXED event with reason rule_changed), and free agents take what they now may.
 -- ARGS[1] the queue.
 local q = ARGS[1]
-local free = redis.call('ZRANGE', k_avail(q), 0, -1)
+local free = redis.call('ZRANGE', k_available(q), 0, -1)
 for _, agent_id in ipairs(free) do
-  redis.call('ZREM', k_avail_skilled(q), agent_id)
-  redis.call('ZREM', k_avail_vip(q), agent_id)
+  redis.call('ZREM', k_available_skilled(q), agent_id)
+  redis.call('ZREM', k_available_vip(q), agent_id)
   rotate_in(q, agent_id, hgetall(k_agent(agent_id)))
 end
 for _, line in ipairs({k_waiting_vip(q), k_waiting_skilled(q)}) do

@@ -15,8 +15,8 @@
 -- (time, then entry id), so several consumers applying events of one call or agent in a
 -- different order than the stream's still end with the same keys.
 
-local P = KEYS[1]
-local S = P .. 'stats:'
+-- The key model (K_APPLIED, k_call(id), …) and the constants come first, generated from
+-- services/stats/keys.py and the Python declarations: no key name is written here.
 local ID = ARGV[1]
 local WINDOW = tonumber(ARGV[2])
 local TTL = tonumber(ARGV[3])
@@ -44,15 +44,14 @@ for _, f in ipairs({'time', 'duration_ms', 'wait_ms', 'attempt'}) do
 end
 
 -- Exactly once ----------------------------------------------------------------------------
-local APPLIED = S .. 'applied'
-local floor = tonumber(redis.call('GET', S .. 'applied_floor') or '0')
-if id_ms < floor or redis.call('ZSCORE', APPLIED, ID) then return 'duplicate' end
-redis.call('ZADD', APPLIED, id_ms, ID)
+local floor = tonumber(redis.call('GET', K_APPLIED_FLOOR) or '0')
+if id_ms < floor or redis.call('ZSCORE', K_APPLIED, ID) then return 'duplicate' end
+redis.call('ZADD', K_APPLIED, id_ms, ID)
 -- trimmed once a minute's worth of ids has aged out, not on every event
 local cut = id_ms - WINDOW
 if cut > floor + 60000 then
-  redis.call('ZREMRANGEBYSCORE', APPLIED, '-inf', '(' .. string.format('%.0f', cut))
-  redis.call('SET', S .. 'applied_floor', string.format('%.0f', cut))
+  redis.call('ZREMRANGEBYSCORE', K_APPLIED, '-inf', '(' .. string.format('%.0f', cut))
+  redis.call('SET', K_APPLIED_FLOOR, string.format('%.0f', cut))
 end
 
 local TYPE = string.upper(e.type or '')
@@ -62,25 +61,22 @@ local ORDER = string.format('%015.0f|%015.0f-%010.0f', T, id_ms, id_seq)
 local TTL_MS = TTL * 1000
 
 local function n(v) return tonumber(v or '0') or 0 end
--- Offers the router ended without it being the agent's miss (OFFER_MISSED reasons).
-local CANCELLED = {answered_elsewhere = true, agent_took_other_call = true, pbx_lost = true,
-  pbx_restarted = true, max_lifetime = true}
 local function fmt(x) return string.format('%.0f', x) end
 
 -- Buckets: every sum lands in the event's quarter hour and hour (UTC) -----------------------
 local function bucket_incr(kind, id, fields)
   if id == nil or id == '' then return end
-  for _, span in ipairs({{'q', 900000}, {'h', 3600000}}) do
+  for _, span in ipairs(BUCKET_SPANS) do
     local start = math.floor(T / span[2]) * span[2]
-    local key = S .. kind .. ':' .. id .. ':' .. span[1] .. ':' .. fmt(start)
+    local key = k_bucket(kind, id, span[1], fmt(start))
     for f, by in pairs(fields) do redis.call('HINCRBY', key, f, by) end
     redis.call('EXPIRE', key, TTL)
   end
 end
 
 -- Durations by whole seconds, rounded up: "within T s" is "ceil(ms / 1000) <= T".
--- Waits longer than a day share one last field (MAX_THRESHOLD_S + 1 in services/stats).
-local function secs(ms) return math.min(math.ceil(n(ms) / 1000), 86401) end
+-- Waits longer than a day share one last field (HISTOGRAM_CAP_S).
+local function secs(ms) return math.min(math.ceil(n(ms) / 1000), HISTOGRAM_CAP_S) end
 
 -- Agents ----------------------------------------------------------------------------------
 
@@ -88,11 +84,11 @@ local function secs(ms) return math.min(math.ceil(n(ms) / 1000), 86401) end
 -- newest seen, as its current state.
 local function agent_state(agent_id, state, call_id)
   if agent_id == nil or agent_id == '' or state == nil or state == '' then return end
-  redis.call('SADD', S .. 'agents', agent_id)
-  local timeline = S .. 'agent:' .. agent_id .. ':timeline'
+  redis.call('SADD', K_AGENTS, agent_id)
+  local timeline = k_timeline(agent_id)
   redis.call('ZADD', timeline, T, ORDER .. '|' .. state .. '|' .. (e.reason or ''))
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', '(' .. fmt(T - TTL_MS))
-  local key = S .. 'agent:' .. agent_id
+  local key = k_agent(agent_id)
   local last = redis.call('HGET', key, 'order')
   if last == false or ORDER > last then
     local reason = ''
@@ -103,26 +99,20 @@ local function agent_state(agent_id, state, call_id)
 end
 
 local function agent_queues(agent_id, queues)
-  local key = S .. 'agent:' .. agent_id
+  local key = k_agent(agent_id)
   local last = redis.call('HGET', key, 'queues_order')
   if last == false or ORDER > last then
     redis.call('HSET', key, 'queues_order', ORDER, 'queues', queues or '')
   end
-  for q in string.gmatch(queues or '', '[^,]+') do redis.call('SADD', S .. 'queues', q) end
+  for q in string.gmatch(queues or '', '[^,]+') do redis.call('SADD', K_QUEUES, q) end
 end
 
 -- Calls -----------------------------------------------------------------------------------
 
-local LIVE = {'waiting', 'ringing', 'connected'}
-local FINAL = {completed = true, abandoned = true, timed_out = true, redirected = true}
 
 -- A call id is any SIP Call-ID, ':' included: each kind of key of a call has its own prefix
 -- and ends with the id, so no call's key is another call's ("call:<id>:offers" would be the
 -- record of the call "<id>:offers").
-local function k_call(id) return S .. 'call:' .. id end
-local function k_offers(id) return S .. 'offers:' .. id end
-local function k_recordings(id) return S .. 'recordings:' .. id end
-local function k_live(q, st) return S .. 'live:' .. q .. ':' .. st end
 
 -- An index lives as long as its newest entry: entries older than the retention are cut,
 -- and the whole key expires with the retention after its last write.
@@ -158,7 +148,7 @@ local function call_live(call_id, queue, state)
   if st == 'routing' then st = 'waiting' end
   redis.call('ZADD', k_live(queue, st), call_received_at(call_id), call_id)
   redis.call('HSET', key, 'live_queue', queue, 'live_agent', (st ~= 'waiting') and (e.agent_id or '') or '')
-  redis.call('SADD', S .. 'queues', queue)
+  redis.call('SADD', K_QUEUES, queue)
 end
 
 local function call_set(call_id, ...)
@@ -168,7 +158,7 @@ end
 
 local function call_index_agent(call_id, agent_id)
   if agent_id == nil or agent_id == '' then return end
-  index(S .. 'calls:agent:' .. agent_id, call_received_at(call_id), call_id, true)
+  index(k_calls_by('agent', agent_id), call_received_at(call_id), call_id, true)
 end
 
 local function offer_set(call_id, ...)
@@ -179,10 +169,9 @@ end
 
 -- Leads -----------------------------------------------------------------------------------
 
-local function k_lead(id) return S .. 'lead:' .. id end
 
 local function lead_seen(lead_id)
-  redis.call('ZADD', S .. 'leads', 'NX', T, lead_id)
+  redis.call('ZADD', K_LEADS, 'NX', T, lead_id)
   redis.call('HSETNX', k_lead(lead_id), 'created', TS)
 end
 
@@ -192,9 +181,9 @@ local function lead_talk(call_id)
   local lead_id = c[1]
   if not lead_id or lead_id == '' or not c[2] then return end
   if c[3] then
-    redis.call('HSET', k_lead(lead_id) .. ':talk', call_id, c[3])
+    redis.call('HSET', k_lead_talk(lead_id), call_id, c[3])
   else
-    redis.call('HSETNX', k_lead(lead_id) .. ':talk', call_id, '0')
+    redis.call('HSETNX', k_lead_talk(lead_id), call_id, '0')
   end
 end
 
@@ -253,22 +242,22 @@ elseif TYPE == 'CALL_RECEIVED' then
   if live then
     for _, st in ipairs(LIVE) do redis.call('ZADD', k_live(live, st), 'XX', T, call_id) end
   end
-  index(S .. 'calls', T, call_id, false)
-  index(S .. 'calls:queue:' .. queue, T, call_id, false)
-  if (e.caller or '') ~= '' then index(S .. 'calls:caller:' .. e.caller, T, call_id, false) end
+  index(K_CALLS, T, call_id, false)
+  index(k_calls_by('queue', queue), T, call_id, false)
+  if (e.caller or '') ~= '' then index(k_calls_by('caller', e.caller), T, call_id, false) end
   -- offers applied before this event (out of order) indexed the call under their agents by
   -- a guessed arrival time: the true one replaces it
   local offers = redis.call('HGETALL', k_offers(call_id))
   for i = 1, #offers, 2 do
     if string.sub(offers[i], -6) == ':agent' and offers[i + 1] ~= '' then
-      redis.call('ZADD', S .. 'calls:agent:' .. offers[i + 1], 'XX', T, call_id)
+      redis.call('ZADD', k_calls_by('agent', offers[i + 1]), 'XX', T, call_id)
     end
   end
-  redis.call('SADD', S .. 'queues', queue)
+  redis.call('SADD', K_QUEUES, queue)
   bucket_incr('queue', queue, {offered = 1})
   if lead_id ~= '' then
     lead_seen(lead_id)
-    redis.call('ZADD', k_lead(lead_id) .. ':attempts', T, call_id)
+    redis.call('ZADD', k_lead_attempts(lead_id), T, call_id)
     lead_talk(call_id)
   end
   call_live(call_id, queue, e.call_state)
@@ -306,7 +295,7 @@ elseif TYPE == 'CALL_ANSWERED' then
   offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'answered', a .. ':ring_ms', e.duration_ms or '0')
   call_set(call_id, 'answered', TS, 'agent', agent_id, 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
   call_index_agent(call_id, agent_id)
-  index(S .. 'calls:queue:' .. queue, call_received_at(call_id), call_id, true)
+  index(k_calls_by('queue', queue), call_received_at(call_id), call_id, true)
   bucket_incr('agent', agent_id, {answered = 1, ring_ms = ring})
   bucket_incr('queue', queue, {answered = 1, answer_wait_ms = n(queue_wait), ['w:' .. secs(queue_wait)] = 1})
   lead_talk(call_id)
@@ -354,8 +343,8 @@ elseif TYPE == 'CALL_OVERFLOWED' then
   if target ~= '' then
     call_set(call_id, 'q:' .. target, '1') -- every queue the call went through (queue filter)
     bucket_incr('queue', target, {offered = 1})
-    index(S .. 'calls:queue:' .. target, call_received_at(call_id), call_id, true)
-    redis.call('SADD', S .. 'queues', target)
+    index(k_calls_by('queue', target), call_received_at(call_id), call_id, true)
+    redis.call('SADD', K_QUEUES, target)
     call_live(call_id, target, 'waiting')
   end
   if e.call_state == 'redirected' then
@@ -378,7 +367,7 @@ elseif TYPE == 'RECORDING_DELETED' then
 elseif TYPE == 'LEAD_CREATED' then
   local lead_id = e.lead_id or ''
   if lead_id ~= '' then
-    redis.call('ZADD', S .. 'leads', T, lead_id)
+    redis.call('ZADD', K_LEADS, T, lead_id)
     redis.call('HSET', k_lead(lead_id), 'created', TS)
     lead_field_lww(lead_id, 'stage', (e.lead_stage or '') ~= '' and e.lead_stage or 'lead')
     if agent_id ~= '' then
@@ -410,6 +399,6 @@ elseif TYPE == 'LEAD_STAGE_CHANGED' then
 end
 -- Unknown types (CALL_RULE_RELAXED, CLIENT_REASSIGNED, newer ones) only count as applied.
 
-redis.call('XADD', S .. 'changes', 'MAXLEN', '~', CHANGES_MAXLEN, '*', 'id', ID, 'type', TYPE,
+redis.call('XADD', K_CHANGES, 'MAXLEN', '~', CHANGES_MAXLEN, '*', 'id', ID, 'type', TYPE,
   'agent_id', agent_id, 'queue', queue, 'call_id', call_id)
 return 'applied'

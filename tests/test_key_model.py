@@ -1,0 +1,82 @@
+"""Each service's Redis keys are declared once (keys.py): the Python side and the Lua scripts
+get them from that table, and the documented key tables list exactly those keys."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from callcenter.core.key_model import Key, KeySpace, lua_constants, lua_preamble
+from callcenter.services.router import keys as router_keys
+from callcenter.services.stats import keys as stats_keys
+
+REPO = pathlib.Path(__file__).parent.parent
+MODELS = {
+    "router": (router_keys.KEYS, REPO / "services/router/scripts", REPO / "docs/architecture.md", "cc:{t}:"),
+    "stats": (stats_keys.KEYS, REPO / "services/stats/scripts", REPO / "docs/stats.md", ""),
+}
+
+
+def _documented(doc: pathlib.Path, prefix: str) -> set[str]:
+    """The keys in the first column of the document's key table, ids as {}."""
+    text = doc.read_text()
+    section = text[text.index("Keys" if prefix == "" else "key model") :]
+    rows = [line for line in section.splitlines() if line.startswith("| `")][:60]
+    names = set()
+    for row in rows:
+        first = row.split(" | ")[0]
+        for token in re.findall(r"`([^`]+)`", first):
+            if token.startswith(prefix):
+                names.add(re.sub(r"<[^>]+>", "{}", token.removeprefix(prefix)))
+    return names
+
+
+def _matches(documented: str, key: Key) -> bool:
+    return re.fullmatch(re.escape(key.pattern).replace(r"\{\}", ".+"), documented) is not None
+
+
+@pytest.mark.parametrize("service", MODELS)
+def test_no_script_writes_a_key_name_of_its_own(service):
+    _, scripts, _, _ = MODELS[service]
+    written = {
+        f"{path.name}:{number}": line.strip()
+        for path in scripts.glob("*.lua")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\b[PS] \.\. '", line) and not line.lstrip().startswith("--")
+    }
+    assert written == {}
+
+
+@pytest.mark.parametrize("service", MODELS)
+def test_the_documented_key_table_lists_exactly_the_declared_keys(service):
+    keys, _, doc, prefix = MODELS[service]
+    documented = _documented(doc, prefix)
+    undocumented = [k.pattern for k in keys if not any(_matches(d, k) for d in documented)]
+    unknown = sorted(d for d in documented if not any(_matches(d, k) for k in keys))
+    assert (undocumented, unknown) == ([], [])
+
+
+def test_python_and_lua_build_the_same_key_for_any_id():
+    key = Key("call_offers", "offers:{}", "hash", "")
+    space = KeySpace("cc:{t}:", [key, Key("events", "events", "stream", ""), Key("pair", "a:{}:b:{}", "set", "")])
+    odd_id = "a{b}:c|d%e'"  # a SIP Call-ID may hold all of these
+    assert space.call_offers(odd_id) == "cc:{t}:offers:" + odd_id
+    assert space.events == "cc:{t}:events"
+    assert space.pair("x", 7) == "cc:{t}:a:x:b:7"
+    preamble = lua_preamble([key], "P", "test")
+    assert "local function k_call_offers(id) return P .. 'offers:' .. id end" in preamble
+    with pytest.raises(TypeError):
+        space.pair("only one")
+    with pytest.raises(AttributeError):
+        space.no_such_key  # noqa: B018
+
+
+def test_constants_reach_lua_as_arrays_sets_and_numbers():
+    text = lua_constants("test", LIVE=("waiting", "ringing"), FINAL=frozenset({"b", "a"}), CAP=86401)
+    assert "local LIVE = {'waiting', 'ringing'}" in text
+    assert "local FINAL = {['a'] = true, ['b'] = true}" in text
+    assert "local CAP = 86401" in text
+    with pytest.raises(TypeError):
+        lua_constants("test", BAD=1.5)
