@@ -80,3 +80,15 @@ def test_constants_reach_lua_as_arrays_sets_and_numbers():
     assert "local CAP = 86401" in text
     with pytest.raises(TypeError):
         lua_constants("test", BAD=1.5)
+
+
+def test_the_script_table_lists_every_router_transition():
+    doc = (REPO / "docs/architecture.md").read_text()
+    documented = {
+        name
+        for row in doc.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`(\w+)\.lua`", row.split(" | ")[0])
+    }
+    on_disk = {p.stem for p in (REPO / "services/router/scripts").glob("*.lua")} - {"lib"}
+    assert documented == on_disk
