@@ -15,7 +15,12 @@ from callcenter.services.router.router import Router
 from callcenter.services.router.store import RouterStore
 
 # Fixtures of one area live beside its tests; registered here so every module may use them.
-pytest_plugins = ["tests.gateway_fixtures", "tests.recorder_fixtures", "tests.stats_fixtures"]
+pytest_plugins = [
+    "tests.gateway_fixtures",
+    "tests.recorder_fixtures",
+    "tests.stats_fixtures",
+    "tests.kamailio_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

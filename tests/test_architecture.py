@@ -24,6 +24,7 @@ ROOT = pathlib.Path(__file__).parent.parent
 FOLDERS = {
     "callcenter.services": ROOT / "services",
     "callcenter.tools": ROOT / "tools",
+    "callcenter.integrations": ROOT / "integrations",
     "callcenter": ROOT / "callcenter",
 }
 
@@ -61,7 +62,7 @@ def _modules() -> dict[str, tuple[pathlib.Path, set[str]]]:
 def _layer(module: str) -> str:
     """callcenter.core, callcenter.api, callcenter.cli, callcenter.services.<s>, callcenter.tools.<t>."""
     parts = module.split(".")
-    if len(parts) >= 3 and parts[1] in ("services", "tools"):
+    if len(parts) >= 3 and parts[1] in ("services", "tools", "integrations"):
         return ".".join(parts[:3])
     return ".".join(parts[:2])
 
@@ -83,9 +84,10 @@ def test_generated_code_imports_only_generated_code():
     assert _offenders(lambda me, it: me != "callcenter.api" or it == "callcenter.api") == {}
 
 
-def test_no_service_imports_another_service_or_a_tool():
+def test_no_service_or_integration_imports_another_or_a_tool():
     def allowed(me: str, it: str) -> bool:
-        return not me.startswith("callcenter.services.") or it in (me, "callcenter.core", "callcenter.api")
+        ours = me.startswith(("callcenter.services.", "callcenter.integrations."))
+        return not ours or it in (me, "callcenter.core", "callcenter.api")
 
     assert _offenders(allowed) == {}
 
@@ -99,7 +101,8 @@ def test_every_layer_is_one_of_the_documented_ones():
     services = {f"callcenter.services.{s}" for s in ("router", "recorder", "stats", "gateway")}
     tools = {f"callcenter.tools.{t}" for t in ("bench", "simulator", "codegen", "settings_doc")}
     documented = {"callcenter", "callcenter.core", "callcenter.api", "callcenter.cli", "callcenter.services"}
-    assert layers == documented | {"callcenter.tools"} | services | tools
+    integrations = {"callcenter.integrations", "callcenter.integrations.kamailio"}
+    assert layers == documented | {"callcenter.tools"} | services | tools | integrations
 
 
 def test_pyproject_installs_every_package_folder():
@@ -107,7 +110,12 @@ def test_pyproject_installs_every_package_folder():
     listed = set(config["packages"])
     on_disk = {name for name, (path, _) in _modules().items() if path.name == "__init__.py"}
     assert listed == on_disk
-    assert config["package-dir"] == {"": ".", "callcenter.services": "services", "callcenter.tools": "tools"}
+    assert config["package-dir"] == {
+        "": ".",
+        "callcenter.services": "services",
+        "callcenter.tools": "tools",
+        "callcenter.integrations": "integrations",
+    }
 
 
 def test_nothing_imports_the_folders_by_their_repository_names():

@@ -10,6 +10,7 @@ from typing import Any
 
 from callcenter.core.config import CommonConfig
 from callcenter.core.settings import rows
+from callcenter.integrations.kamailio.config import KamailioSettings
 from callcenter.services.gateway.config import GatewayConfig, NewUserEnvironment
 from callcenter.services.recorder.config import RecorderConfig
 from callcenter.services.router.config import RouterConfig
@@ -27,6 +28,7 @@ SECTIONS: list[tuple[str, str, type[Any]]] = [
     ("Recorder", "`callcenter recorder` and `callcenter up`", RecorderConfig),
     ("Gateway", "`callcenter gateway` and `callcenter up` (which points it at its own services)", GatewayConfig),
     ("Simulator", "`callcenter simulate` (its command-line options win)", SimulatorEnvironment),
+    ("Kamailio", "the Kamailio integration, in every Kamailio process ([kamailio.md](kamailio.md))", KamailioSettings),
     ("Creating users", "`callcenter user create`", NewUserEnvironment),
 ]
 
