@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import sysconfig
 import threading
 import time
@@ -243,6 +242,3 @@ class Sipp:
 def sip_workdir(tmp_path):
     require_sip_tools()
     return tmp_path
-
-
-__all__ = ["Kamailio", "Sipp", "read_trace", "require_sip_tools", "sip_workdir", "free_udp_port", "sys"]

@@ -26,3 +26,7 @@ FINAL_CALL_STATES: frozenset[str] = frozenset(CALL_STATES) - frozenset(LIVE_CALL
 CANCELLED_OFFER_REASONS: frozenset[str] = frozenset(
     {"answered_elsewhere", "agent_took_other_call", "pbx_lost", "pbx_restarted", "max_lifetime"}
 )
+#: FINAL_CALL_STATES as the contract's enum values (for clients reading Call.state).
+FINAL_CALL_STATE_ENUMS: frozenset[int] = frozenset(
+    states_pb2.CallState.Value(f"CALL_STATE_{state.upper()}") for state in FINAL_CALL_STATES
+)

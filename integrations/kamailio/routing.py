@@ -22,18 +22,14 @@ import KSR  # provided by Kamailio's app_python3
 
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.integrations.kamailio.config import KamailioSettings, settings
 from callcenter.integrations.kamailio.session import Session, Status
 from callcenter.integrations.kamailio.sip_mapping import OFFER_HEADER, final_reply, outcome_for
 
 EXIT = -255  # a KEMI route's "exit"
 TABLE = "cc"  # htable: call id -> the call's state here (JSON)
-FINAL = {
-    states_pb2.CALL_STATE_COMPLETED,
-    states_pb2.CALL_STATE_ABANDONED,
-    states_pb2.CALL_STATE_TIMED_OUT,
-    states_pb2.CALL_STATE_REDIRECTED,
-}
+FINAL = FINAL_CALL_STATE_ENUMS
 K = router_pb2
 DEFER_S = 5.0  # how long the session process keeps an offer it cannot place yet
 

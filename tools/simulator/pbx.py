@@ -36,14 +36,14 @@ from google.protobuf import duration_pb2
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
-from callcenter.core.call_states import FINAL_CALL_STATES
+from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.tools.simulator.config import SimulationConfig
 from callcenter.tools.simulator.session import PbxSessionLink
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 
 log = structlog.get_logger(__name__)
 
-_FINAL = {states_pb2.CallState.Value(f"CALL_STATE_{state.upper()}") for state in FINAL_CALL_STATES}
+_FINAL = FINAL_CALL_STATE_ENUMS
 RPC_TIMEOUT_S = 10.0
 # How long the PBX retries an RPC the router could not take (UNAVAILABLE: a replica stopping,
 # the channel reconnecting); every PBX RPC is safe to repeat.
