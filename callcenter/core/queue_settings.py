@@ -23,6 +23,9 @@ from typing import Any
 
 from google.protobuf import duration_pb2
 
+from callcenter.core import time_bounds
+from callcenter.core.errors import InvalidArgument
+
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 SECOND, MINUTE, HOUR, DAY = 1_000, 60_000, 3_600_000, 86_400_000
 
@@ -345,6 +348,11 @@ def from_pb(q: Any) -> dict[str, Any]:
             present = q.HasField(s.name)
             if present and (d.nanos % 1_000_000 or d.seconds < 0 or d.nanos < 0):
                 raise SettingError(s.name, "must be a non-negative whole number of milliseconds")
+            if present:  # nanos out of range, or more seconds than any bound (time_bounds)
+                try:
+                    time_bounds.duration_ms(d, s.name, whole_ms=True)
+                except InvalidArgument as exc:
+                    raise SettingError(s.name, exc.problem) from None
             if s.empty == UNSET_IS_DEFAULT and not present:
                 continue
             values[s.attr] = d.ToMilliseconds()

@@ -8,6 +8,7 @@ from aiohttp import web
 from callcenter.services.gateway.domain import actions, agents, clients
 from callcenter.services.gateway.web import (
     BACKENDS,
+    accepts,
     json_reply,
     message_dict,
     number_field,
@@ -21,18 +22,21 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/agents")
+@accepts()
 async def list_agents(request: web.Request) -> web.Response:
     found = await agents.visible_agents(user_of(request), request.app[BACKENDS])
     return json_reply({"agents": [message_dict(a) for a in found]})
 
 
 @routes.get("/api/v1/agents/{agent_id}")
+@accepts()
 async def get_agent(request: web.Request) -> web.Response:
     agent = await agents.get_agent(user_of(request), request.app[BACKENDS], request.match_info["agent_id"])
     return json_reply({"agent": message_dict(agent)})
 
 
 @routes.get("/api/v1/queues")
+@accepts()
 async def list_queues(request: web.Request) -> web.Response:
     queues = await agents.visible_queues(user_of(request), request.app[BACKENDS])
     return json_reply({"queues": [message_dict(q) for q in queues]})
@@ -43,6 +47,7 @@ def _status_reply(status) -> web.Response:
 
 
 @routes.post("/api/v1/agents/{agent_id}/pause")
+@accepts(body=("reason",))
 async def pause_agent(request: web.Request) -> web.Response:
     reason = text_field(await read_json(request), "reason", limit=64)
     status = await actions.pause(user_of(request), request.app[BACKENDS], request.match_info["agent_id"], reason)
@@ -50,18 +55,21 @@ async def pause_agent(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/agents/{agent_id}/resume")
+@accepts()
 async def resume_agent(request: web.Request) -> web.Response:
     await read_json(request)
     return _status_reply(await actions.resume(user_of(request), request.app[BACKENDS], request.match_info["agent_id"]))
 
 
 @routes.post("/api/v1/agents/{agent_id}/logout")
+@accepts()
 async def logout_agent(request: web.Request) -> web.Response:
     await read_json(request)
     return _status_reply(await actions.log_out(user_of(request), request.app[BACKENDS], request.match_info["agent_id"]))
 
 
 @routes.post("/api/v1/agents/{agent_id}/wrap-up/end")
+@accepts()
 async def end_wrap_up(request: web.Request) -> web.Response:
     await read_json(request)
     status = await actions.end_wrap_up(user_of(request), request.app[BACKENDS], request.match_info["agent_id"])
@@ -69,6 +77,7 @@ async def end_wrap_up(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/agents/{agent_id}/wrap-up/extend")
+@accepts(body=("seconds",))
 async def extend_wrap_up(request: web.Request) -> web.Response:
     seconds = number_field(await read_json(request), "seconds")
     status = await actions.extend_wrap_up(
@@ -78,12 +87,14 @@ async def extend_wrap_up(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/agents/{agent_id}/clients")
+@accepts()
 async def list_clients(request: web.Request) -> web.Response:
     found = await clients.list_clients(user_of(request), request.app[BACKENDS], request.match_info["agent_id"])
     return json_reply({"clients": [message_dict(c) for c in found]})
 
 
 @routes.post("/api/v1/agents/{agent_id}/clients/reassign")
+@accepts(body=("to_agent_id", "numbers"))
 async def reassign_clients(request: web.Request) -> web.Response:
     """Moves all (or the listed) clients of an agent to another agent (S1.6, S2.5)."""
     body = await read_json(request)

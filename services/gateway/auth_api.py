@@ -15,6 +15,7 @@ from callcenter.services.gateway.web import (
     TOKEN,
     USERS,
     ApiError,
+    accepts,
     json_reply,
     read_json,
     set_session_cookie,
@@ -27,6 +28,7 @@ routes = web.RouteTableDef()
 
 
 @routes.post("/api/v1/login")
+@accepts(body=("username", "password"))
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     username, password = body.get("username"), body.get("password")
@@ -44,6 +46,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/logout")
+@accepts()
 async def logout(request: web.Request) -> web.Response:
     await request.app[SESSIONS].delete(request[TOKEN])
     response = json_reply({"ok": True})
@@ -52,6 +55,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/me")
+@accepts()
 async def me(request: web.Request) -> web.Response:
     return json_reply(
         {"user": user_of(request).public(), "csrf_token": request[SESSION].csrf_token, "csrf_header": CSRF_HEADER}
@@ -59,12 +63,14 @@ async def me(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/users")
+@accepts()
 async def list_users(request: web.Request) -> web.Response:
     found = await accounts.list_users(user_of(request), request.app[USERS])
     return json_reply({"users": [u.public() for u in found]})
 
 
 @routes.post("/api/v1/users")
+@accepts(body=("username", "password", "role", "agent_id", "teams"))
 async def create_user(request: web.Request) -> web.Response:
     body = await read_json(request)
     user = await accounts.create_user(
@@ -80,6 +86,7 @@ async def create_user(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/users/{username}/password")
+@accepts(body=("password", "old_password"))
 async def change_password(request: web.Request) -> web.Response:
     """Admins set anyone's password; every user may change their own (giving the old one)."""
     user, body = user_of(request), await read_json(request)
@@ -101,6 +108,7 @@ async def change_password(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/users/{username}")
+@accepts()
 async def delete_user(request: web.Request) -> web.Response:
     await accounts.delete_user(user_of(request), request.app[USERS], request.match_info["username"])
     return json_reply({"ok": True})

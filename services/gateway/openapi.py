@@ -103,7 +103,13 @@ PATHS: dict[str, dict] = {
         )
     },
     "/api/v1/queues": {"get": _op("Queues the user may see, with live counts", tag="agents")},
-    "/api/v1/board": {"get": _op("The live board: agents by state, online per team, queues, overdue", tag="board")},
+    "/api/v1/board": {
+        "get": _op(
+            "The live board: agents by state, online per team, queues, overdue",
+            params=[_query("tz", description="IANA time zone of the day's figures (default UTC)")],
+            tag="board",
+        )
+    },
     "/api/v1/events": {
         "get": {
             "summary": "Server-sent events: one message per visible change (type and ids)",

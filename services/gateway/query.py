@@ -9,10 +9,13 @@ import zoneinfo
 from google.protobuf import timestamp_pb2
 
 from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.core import time_bounds
 from callcenter.services.gateway.domain.periods import today
 from callcenter.services.gateway.web import ApiError
 
 MAX_PAGE = 500
+# The query parameters of a period (period_from_query).
+PERIOD_PARAMS = ("period", "day", "hour", "from", "to", "tz")
 
 
 def page_size(query, default: int = 50) -> int:
@@ -57,7 +60,7 @@ def datetime_param(query, name: str, end: bool = False) -> dt.datetime | None:
         value.astimezone(dt.UTC)  # every caller needs it in UTC: it must exist there
     except OverflowError as exc:
         raise ApiError(400, f"{name}: {raw!r} is outside the calendar", name) from exc
-    return value
+    return time_bounds.check_datetime(value, name)  # the window every service takes
 
 
 def timestamp_param(query, name: str) -> timestamp_pb2.Timestamp | None:
@@ -90,9 +93,10 @@ def period_from_query(query) -> spb.Period:
     if kind == "day":
         day = query.get("day", "") or today(tz)
         try:
-            dt.date.fromisoformat(day)
+            parsed = dt.date.fromisoformat(day)
         except ValueError as exc:
-            raise ApiError(400, f"day: {day!r} is not YYYY-MM-DD", "day") from exc
+            raise ApiError(400, f"day: {day[:40]!r} is not YYYY-MM-DD", "day") from exc
+        time_bounds.check_day(parsed, "day")
         period.day = day
     elif kind == "hour":
         hour = datetime_param(query, "hour")

@@ -11,7 +11,15 @@ from aiohttp import web
 from callcenter.api.recorder.v1 import recorder_pb2 as rpb
 from callcenter.services.gateway.domain import recordings
 from callcenter.services.gateway.query import page_size, timestamp_param
-from callcenter.services.gateway.web import BACKENDS, ApiError, check_call_id, json_reply, message_dict, user_of
+from callcenter.services.gateway.web import (
+    BACKENDS,
+    ApiError,
+    accepts,
+    check_call_id,
+    json_reply,
+    message_dict,
+    user_of,
+)
 
 routes = web.RouteTableDef()
 # At most 18 digits each (no file is larger): a longer number is no range we serve, and the
@@ -36,12 +44,14 @@ def _filters(q) -> rpb.ListRecordingsRequest:
 
 
 @routes.get("/api/v1/recordings")
+@accepts(query=("call_id", "agent_id", "lead_id", "from", "to", "tz", "page_size", "page_token"))
 async def list_recordings(request: web.Request) -> web.Response:
     found, token = await recordings.list_recordings(user_of(request), request.app[BACKENDS], _filters(request.query))
     return json_reply({"recordings": [message_dict(r) for r in found], "next_page_token": token})
 
 
 @routes.get("/api/v1/recordings/{recording_id}")
+@accepts()
 async def get_recording(request: web.Request) -> web.Response:
     recording = await recordings.get_recording(
         user_of(request), request.app[BACKENDS], request.match_info["recording_id"]
@@ -73,6 +83,7 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 @routes.get("/api/v1/recordings/{recording_id}/audio")
+@accepts()
 async def recording_audio(request: web.Request) -> web.StreamResponse:
     """The recording's WAV file; honours `Range: bytes=a-b` (206 Partial Content)."""
     audio = await recordings.open_audio(user_of(request), request.app[BACKENDS], request.match_info["recording_id"])

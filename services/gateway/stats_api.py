@@ -8,11 +8,18 @@ from google.protobuf import duration_pb2
 
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.services.gateway.domain import calls, figures, leads
-from callcenter.services.gateway.query import page_size, period_from_query, seconds_param, timestamp_param
+from callcenter.services.gateway.query import (
+    PERIOD_PARAMS,
+    page_size,
+    period_from_query,
+    seconds_param,
+    timestamp_param,
+)
 from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
     ApiError,
+    accepts,
     check_call_id,
     json_reply,
     last_segment,
@@ -32,6 +39,11 @@ OUTCOMES = {
     "redirected": spb.CALL_OUTCOME_REDIRECTED,
 }
 OUTCOME_NAMES = {v: k for k, v in OUTCOMES.items()}
+# The query parameters of GET /api/v1/calls.
+CALL_PARAMS = (
+    "agent_id", "queue", "caller", "call_id", "outcome", "from", "to", "tz",
+    "min_talk_s", "max_talk_s", "page_size", "page_token",
+)  # fmt: skip
 
 
 def _ms(value) -> int | None:
@@ -42,6 +54,7 @@ def _ms(value) -> int | None:
 
 
 @routes.get("/api/v1/stats/agents")
+@accepts(query=(*PERIOD_PARAMS, "agent_id"))
 async def agent_stats(request: web.Request) -> web.Response:
     """Per-agent KPIs over a period, for the agents the user may see (?agent_id= for one)."""
     period, agent_id = period_from_query(request.query), request.query.get("agent_id", "")
@@ -50,6 +63,7 @@ async def agent_stats(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/stats/queues")
+@accepts(query=(*PERIOD_PARAMS, "queue", "service_level_s"))
 async def queue_stats(request: web.Request) -> web.Response:
     """Per-queue KPIs over a period (service level with ?service_level_s=)."""
     q = request.query
@@ -130,6 +144,7 @@ def _duration(seconds: float) -> duration_pb2.Duration:
 
 
 @routes.get("/api/v1/calls")
+@accepts(query=CALL_PARAMS)
 async def list_calls(request: web.Request) -> web.Response:
     q = request.query
     filters, call_id = _call_filters(q), check_call_id(q["call_id"]) if q.get("call_id") else ""
@@ -138,6 +153,7 @@ async def list_calls(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/calls/{call_id:" + ANY_SEGMENT + "}")
+@accepts()
 async def get_call(request: web.Request) -> web.Response:
     """One call record; the id percent-encoded as one path segment ("/" as %2F). The ids "."
     and ".." cannot be a path segment (clients drop them as dot segments): ?call_id= on
@@ -151,6 +167,7 @@ async def get_call(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/leads")
+@accepts(query=(*PERIOD_PARAMS, "filter", "agent_id"))
 async def list_leads(request: web.Request) -> web.Response:
     """?filter=not_called|improper_refusal|cadence_broken, ?agent_id=, ?day= and ?tz=."""
     q = request.query
@@ -164,6 +181,7 @@ async def list_leads(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/leads/{lead_id}")
+@accepts(query=PERIOD_PARAMS)
 async def get_lead(request: web.Request) -> web.Response:
     period = period_from_query(request.query)
     lead = await leads.get_lead(user_of(request), request.app[BACKENDS], request.match_info["lead_id"], period)
@@ -171,6 +189,7 @@ async def get_lead(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/leads")
+@accepts(body=("lead_id", "agent_id", "stage"))
 async def create_lead(request: web.Request) -> web.Response:
     """The CRM (or a supervisor) reports a new lead."""
     body = await read_json(request)
@@ -185,6 +204,7 @@ async def create_lead(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/leads/{lead_id}/assign")
+@accepts(body=("agent_id",))
 async def assign_lead(request: web.Request) -> web.Response:
     agent_id = text_field(await read_json(request), "agent_id")
     event_id = await leads.assign_lead(user_of(request), request.app[BACKENDS], request.match_info["lead_id"], agent_id)
@@ -192,6 +212,7 @@ async def assign_lead(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/leads/{lead_id}/stage")
+@accepts(body=("stage", "agent_id"))
 async def change_lead_stage(request: web.Request) -> web.Response:
     body = await read_json(request)
     event_id = await leads.change_lead_stage(

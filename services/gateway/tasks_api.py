@@ -11,6 +11,7 @@ from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
     TASKS,
+    accepts,
     json_reply,
     last_segment,
     read_json,
@@ -27,6 +28,7 @@ def _comment_dict(comment: Comment) -> dict:
 
 
 @routes.post("/api/v1/comments")
+@accepts(body=("subject_kind", "subject_id", "text", "tag_agent_ids"))
 async def comment(request: web.Request) -> web.Response:
     """A supervisor comments on a call, lead or agent; each tagged agent gets a task."""
     body = await read_json(request)
@@ -43,6 +45,7 @@ async def comment(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/comments/{kind}/{subject_id:" + ANY_SEGMENT + "}")
+@accepts()
 async def list_comments(request: web.Request) -> web.Response:
     """The comments on one subject; its id percent-encoded as one path segment."""
     kind, subject_id = request.match_info["kind"], last_segment(request, "subject_id")
@@ -51,6 +54,7 @@ async def list_comments(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/tasks")
+@accepts(query=("agent_id", "all"))
 async def list_tasks(request: web.Request) -> web.Response:
     """An agent's notification list: their own open tasks (?all=1 with closed ones).
     Supervisors and admins may ask for an agent of theirs with ?agent_id=."""
@@ -65,6 +69,7 @@ async def list_tasks(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/tasks/{task_id}/close")
+@accepts()
 async def close_task(request: web.Request) -> web.Response:
     closed = await tasks.close_task(
         user_of(request), request.app[BACKENDS], request.app[TASKS], request.match_info["task_id"]

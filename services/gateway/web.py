@@ -4,9 +4,12 @@ headers, access log, authentication with CSRF). Errors become replies in error_r
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -50,6 +53,54 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+@dataclass(frozen=True)
+class Accepts:
+    """What one API route takes besides its path: query parameters and JSON body fields.
+    Anything else is refused with a 400 naming it (never silently ignored); the OpenAPI
+    document lists exactly these (tests/test_gateway_openapi.py checks)."""
+
+    query: frozenset[str] = frozenset()
+    body: frozenset[str] = frozenset()
+
+
+ACCEPTS = web.RequestKey("accepts", Accepts)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def accepts(*, query: Iterable[str] = (), body: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+    """Declares what an API route takes; put it below the route decorator. Unknown or
+    repeated query parameters are refused before the handler runs, unknown body fields by
+    read_json. The declaration stays readable as the handler's `accepts` attribute."""
+    spec = Accepts(frozenset(query), frozenset(body))
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(request: web.Request) -> web.StreamResponse:
+            check_query(request, spec.query)
+            request[ACCEPTS] = spec
+            return await handler(request)
+
+        checked.accepts = spec  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def _takes(names: frozenset[str], what: str) -> str:
+    return f"this route takes {what} {', '.join(sorted(names))}" if names else f"this route takes no {what}"
+
+
+def check_query(request: web.Request, allowed: frozenset[str]) -> None:
+    """Every query parameter is one the route takes, given once; else a 400 naming it."""
+    seen: set[str] = set()
+    for name, _value in request.query.items():  # every occurrence, repeats included
+        if name not in allowed:
+            raise ApiError(400, f"{name[:64]}: unknown query parameter ({_takes(allowed, 'parameters')})", name[:64])
+        if name in seen:
+            raise ApiError(400, f"{name}: given more than once", name)
+        seen.add(name)
+
+
 def json_reply(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":")))
 
@@ -61,7 +112,17 @@ def message_dict(message) -> dict:
 
 async def read_json(request: web.Request) -> dict:
     """The request's JSON object body ({} when there is none). Bodies are UTF-8 (RFC 8259);
-    anything that does not parse, or nests absurdly deep, is a 400 naming `body`."""
+    anything that does not parse, or nests absurdly deep, is a 400 naming `body`; a field the
+    route does not take (its `accepts` declaration) is a 400 naming the field."""
+    body = await _parse_json(request)
+    allowed = request[ACCEPTS].body if ACCEPTS in request else frozenset()
+    for name in body:
+        if name not in allowed:
+            raise ApiError(400, f"{name[:64]}: unknown field ({_takes(allowed, 'fields')})", name[:64])
+    return body
+
+
+async def _parse_json(request: web.Request) -> dict:
     if not request.can_read_body:
         return {}
     charset = (request.charset or "utf-8").lower()

@@ -10,7 +10,7 @@ import structlog
 
 from callcenter.api.recorder.v1 import recorder_pb2 as pb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
-from callcenter.core import errors
+from callcenter.core import errors, time_bounds
 from callcenter.core.event_stream import duration_ms, timestamp_ms
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.recorder.model import (
@@ -52,6 +52,12 @@ def _leg(value: int, field: str) -> Leg:
     return leg
 
 
+def _start_ms(m: pb.UploadMetadata, now_ms: int) -> int:
+    """The recording's start: unset (or zero) means now."""
+    start = time_bounds.optional_timestamp_ms(m.start_time, "metadata.start_time")
+    return now_ms if start is None else start
+
+
 def metadata_from_pb(m: pb.UploadMetadata, now_ms: int) -> UploadMetadata:
     codec = CODEC_FROM_PB.get(m.codec)
     if codec is None:
@@ -61,7 +67,7 @@ def metadata_from_pb(m: pb.UploadMetadata, now_ms: int) -> UploadMetadata:
         codec=codec,
         sample_rate_hz=m.sample_rate_hz,
         channels=m.channels or 1,
-        start_ms=m.start_time.ToMilliseconds() if m.HasField("start_time") else now_ms,
+        start_ms=_start_ms(m, now_ms),
         leg=_leg(m.leg, "metadata.leg"),
         agent_id=m.agent_id,
         lead_id=m.lead_id,
@@ -90,6 +96,11 @@ def recording_to_pb(r: Recording) -> pb.Recording:
         audio_bytes=r.audio_bytes,
         audio_sha256=r.audio_sha256,
     )
+
+
+def _bound(request: pb.ListRecordingsRequest, field: str) -> int | None:
+    """A start-time filter in ms; unset (or zero): no bound."""
+    return time_bounds.optional_timestamp_ms(getattr(request, field), field)
 
 
 async def _messages(requests: AsyncIterator[pb.UploadRecordingRequest]) -> AsyncIterator[Chunk | End]:
@@ -150,8 +161,8 @@ class RecorderServicer(recorder_pb2_grpc.RecorderServiceServicer):
             call_id=request.call_id,
             agent_id=request.agent_id,
             lead_id=request.lead_id,
-            from_ms=request.start_time_from.ToMilliseconds() if request.HasField("start_time_from") else None,
-            to_ms=request.start_time_to.ToMilliseconds() if request.HasField("start_time_to") else None,
+            from_ms=_bound(request, "start_time_from"),
+            to_ms=_bound(request, "start_time_to"),
             page_size=request.page_size,
             page_token=request.page_token,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import structlog
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
-from callcenter.core import errors
+from callcenter.core import errors, time_bounds
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.router import convert
 from callcenter.services.router.model import InvalidArgument, PbxSession
@@ -87,7 +87,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     @_domain_errors
     async def ExtendWrapUp(self, request, context):
-        status = await self.router.extend_wrap_up(request.agent_id, request.extra.ToMilliseconds())
+        extra_ms = time_bounds.duration_ms(request.extra, "extra", negative=True)  # Router checks the range
+        status = await self.router.extend_wrap_up(request.agent_id, extra_ms)
         return router_pb2.ExtendWrapUpResponse(status=convert.status_to_pb(status))
 
     @_domain_errors
@@ -197,7 +198,7 @@ def _hello_from_pb(request: router_pb2.PbxSessionRequest) -> Hello:
         raise InvalidArgument("hello.lease", "must be whole milliseconds")  # its range: Router.open_pbx_session
     return Hello(
         pbx_id=h.pbx_id,
-        lease_ms=h.lease.ToMilliseconds(),
+        lease_ms=time_bounds.duration_ms(h.lease, "hello.lease", negative=True),
         ring_timer=ring_timer,
         resume_after=h.resume_after_sequence,
         end_open_calls=h.end_open_calls,

@@ -8,11 +8,15 @@ import json
 import re
 
 import redis.asyncio as aioredis
+import structlog
 
+from callcenter.core import errors, time_bounds
 from callcenter.core.call_ids import call_id_problem
 from callcenter.core.call_states import FINAL_CALL_STATES
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import CallFilter, CallRecord, InvalidArgument, NotFound, OfferRecord
+
+log = structlog.get_logger(__name__)
 
 NOT_ANSWERED = tuple(sorted(FINAL_CALL_STATES - {"completed"}))  # ended without an agent
 CLOCK_SLACK_MS = 1000
@@ -20,11 +24,20 @@ _OFFER_FIELD = re.compile(r"[0-9]+:(agent|outcome|ring_ms)")
 
 
 def _opt(h: dict[str, str], name: str) -> int | None:
-    value = h.get(name)
-    return int(value) if value not in (None, "") else None
+    """A stored time; ValueError when it is unreadable (outside callcenter.core.time_bounds)."""
+    return time_bounds.stored_time_ms(h.get(name))
+
+
+def _span(value: str | None) -> int:
+    """A stored duration in ms; ValueError when it is none a reply can carry."""
+    ms = int(value or 0)
+    if not 0 <= ms <= time_bounds.MAX_DURATION_MS:
+        raise ValueError(f"stored duration {ms} ms is out of range")
+    return ms
 
 
 def call_record(h: dict[str, str], offers: dict[str, str], recordings: set[str]) -> CallRecord:
+    """The record of stored fields; ValueError when a time or duration is unreadable."""
     by_attempt: dict[int, dict[str, str]] = {}
     for field, value in offers.items():
         attempt, _, name = field.partition(":")
@@ -40,12 +53,12 @@ def call_record(h: dict[str, str], offers: dict[str, str], recordings: set[str])
         outcome=h.get("outcome") or "in_progress",
         agent_id=h.get("agent", ""),
         offers=[
-            OfferRecord(a, o.get("agent", ""), o.get("outcome", "ringing"), int(o.get("ring_ms") or 0))
+            OfferRecord(a, o.get("agent", ""), o.get("outcome", "ringing"), _span(o.get("ring_ms")))
             for a, o in sorted(by_attempt.items())
         ],
-        wait_ms=int(h.get("wait_ms") or 0),
-        talk_ms=int(h.get("talk_ms") or 0),
-        wrap_ms=int(h.get("wrap_ms") or 0),
+        wait_ms=_span(h.get("wait_ms")),
+        talk_ms=_span(h.get("talk_ms")),
+        wrap_ms=_span(h.get("wrap_ms")),
         recording_ids=sorted(recordings),
         lead_id=h.get("lead_id", ""),
         queues=sorted(name[2:] for name in h if name.startswith("q:")),
@@ -93,8 +106,12 @@ class CallReader:
         self.redis = redis
         self.keys = keys
         self.scan_chunk = scan_chunk
+        self.unreadable = 0  # records skipped because a stored time could not be read
 
-    async def load(self, call_ids: list[str]) -> list[CallRecord | None]:
+    async def load(self, call_ids: list[str], skip_unreadable: bool = True) -> list[CallRecord | None]:
+        """The records (None for a call without one). A record whose stored times are
+        unreadable is None too, counted in `unreadable` and logged; without skip_unreadable
+        it is DataLoss."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for call_id in call_ids:
                 pipe.hgetall(self.keys.call(call_id))
@@ -116,14 +133,24 @@ class CallReader:
                 offers = {k: v for k, v in old_offers.items() if _OFFER_FIELD.fullmatch(k)} | offers
             if isinstance(old_recordings, set) and old_recordings:
                 recordings = set(old_recordings) | recordings
-            out.append(call_record(h, offers, recordings) if h.get("id") else None)
+            if not h.get("id"):
+                out.append(None)
+                continue
+            try:
+                out.append(call_record(h, offers, recordings))
+            except ValueError as exc:
+                self.unreadable += 1
+                log.warning("stats.call_unreadable", call_id=h["id"], error=str(exc)[:200], unreadable=self.unreadable)
+                if not skip_unreadable:
+                    raise errors.DataLoss(f"call {h['id']}'s stored record is unreadable ({exc})") from None
+                out.append(None)
         return out
 
     async def get(self, call_id: str) -> CallRecord:
         problem = call_id_problem(call_id)
         if problem:
             raise InvalidArgument("call_id", f"{problem}")
-        (record,) = await self.load([call_id])
+        (record,) = await self.load([call_id], skip_unreadable=False)
         if record is None:
             raise NotFound(f"call {call_id} has no record")
         return record

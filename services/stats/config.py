@@ -148,6 +148,14 @@ class StatsConfig:
         minimum=100,
         maximum=10_000_000,
     )
+    max_watchers: int = setting(
+        "CALLCENTER_STATS_MAX_WATCHERS",
+        16,
+        "most WatchBoard streams one replica serves at once, each reading on a Redis connection of its own"
+        " (more are refused with RESOURCE_EXHAUSTED; 0 turns WatchBoard off)",
+        minimum=0,
+        maximum=1000,
+    )
     shutdown_grace_s: float = shutdown_grace()
     figures: Figures = nested(Figures)
 

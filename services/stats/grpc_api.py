@@ -8,8 +8,10 @@ import structlog
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.stats.v1 import stats_pb2 as pb
 from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core import errors, time_bounds
 from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
 from callcenter.core.grpc_server import domain_errors
+from callcenter.core.redis_connection import dedicated_client
 from callcenter.services.stats.model import (
     AgentFigures,
     AgentNow,
@@ -50,18 +52,17 @@ MAX_PAGE = 500
 _domain_errors = domain_errors("the stats store")
 
 
-def _set(ts) -> bool:
-    return bool(ts.seconds or ts.nanos)
-
-
 def period_spec(p: pb.Period) -> PeriodSpec:
     span = p.WhichOneof("span")
     if span == "day":
         return PeriodSpec(time_zone=p.time_zone, day=p.day)
     if span == "hour":
-        return PeriodSpec(time_zone=p.time_zone, hour_ms=p.hour.ToMilliseconds())
+        return PeriodSpec(time_zone=p.time_zone, hour_ms=time_bounds.timestamp_ms(p.hour, "period.hour"))
     if span == "range":
-        ends = (p.range.start.ToMilliseconds(), p.range.end.ToMilliseconds())
+        ends = (
+            time_bounds.timestamp_ms(p.range.start, "period.range.start"),
+            time_bounds.timestamp_ms(p.range.end, "period.range.end"),
+        )
         return PeriodSpec(time_zone=p.time_zone, range_ms=ends)
     return PeriodSpec(time_zone=p.time_zone)
 
@@ -185,16 +186,23 @@ def lead_pb(lead: LeadFigures) -> pb.Lead:
 
 
 def _occurred(ts) -> int | None:
-    return ts.ToMilliseconds() if _set(ts) else None
+    """A lead report's time: unset (zero) means now."""
+    return time_bounds.optional_timestamp_ms(ts, "occurred_at")
+
+
+def _talk_ms(request: pb.ListCallRecordsRequest, field: str) -> int | None:
+    return time_bounds.duration_ms(getattr(request, field), field) if request.HasField(field) else None
 
 
 def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
     received = None
     if request.HasField("received"):
-        start, end = request.received.start.ToMilliseconds(), request.received.end.ToMilliseconds()
-        if _set(request.received.end) and end <= start:
+        # An unset start is the beginning of time, an unset end no end.
+        start = time_bounds.optional_timestamp_ms(request.received.start, "received.start") or 0
+        end = time_bounds.optional_timestamp_ms(request.received.end, "received.end")
+        if end is not None and end <= start:
             raise InvalidArgument("received", "end must be after start")
-        received = Range(start, end if _set(request.received.end) else 2**62)
+        received = Range(start, end if end is not None else 2**62)
     if request.outcome and request.outcome not in OUTCOME_FROM_PB:
         raise InvalidArgument("outcome", f"unknown value {request.outcome}")
     return CallFilter(
@@ -204,20 +212,20 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
         caller=request.caller,
         outcome=OUTCOME_FROM_PB.get(request.outcome, ""),
         missed_only=request.missed_only,
-        min_talk_ms=request.min_talk_time.ToMilliseconds() if request.HasField("min_talk_time") else None,
-        max_talk_ms=request.max_talk_time.ToMilliseconds() if request.HasField("max_talk_time") else None,
+        min_talk_ms=_talk_ms(request, "min_talk_time"),
+        max_talk_ms=_talk_ms(request, "max_talk_time"),
     )
 
 
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
-    def __init__(self, stats: Stats) -> None:
+    def __init__(self, stats: Stats, max_watchers: int = 16) -> None:
         self.stats = stats
+        self.max_watchers = max_watchers
+        self.watchers = 0  # WatchBoard streams this replica serves now
 
     @_domain_errors
     async def GetBoard(self, request, context):
-        if request.overdue_after.ToMilliseconds() < 0:
-            raise InvalidArgument("overdue_after", "must not be negative")
-        board = await self.stats.board(request.overdue_after.ToMilliseconds())
+        board = await self.stats.board(time_bounds.duration_ms(request.overdue_after, "overdue_after"))
         now = board.now_ms
         return pb.GetBoardResponse(
             generated_at=timestamp_ms(now),
@@ -241,13 +249,27 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_domain_errors
     async def WatchBoard(self, request, context):
-        async for change in self.stats.changes(frozenset(request.queues)):
-            now = self.stats.clock.now_ms()
-            yield pb.WatchBoardResponse(
-                event=change.event,
-                agent=agent_pb(change.agent, now) if change.agent else None,
-                queue=queue_pb(change.queue, now) if change.queue else None,
+        """At most max_watchers streams per replica (RESOURCE_EXHAUSTED beyond), each reading
+        the changes stream on a Redis connection of its own, so that watchers can never take
+        the connections every other RPC and the consumer need."""
+        if self.watchers >= self.max_watchers:
+            raise errors.ResourceExhausted(
+                f"this replica serves {self.max_watchers} WatchBoard streams already: watch on another or later"
             )
+        self.watchers += 1
+        own = dedicated_client(self.stats.redis, max_connections=1)
+        try:
+            async for change in self.stats.changes(frozenset(request.queues), reader=own):
+                now = self.stats.clock.now_ms()
+                yield pb.WatchBoardResponse(
+                    event=change.event,
+                    agent=agent_pb(change.agent, now) if change.agent else None,
+                    queue=queue_pb(change.queue, now) if change.queue else None,
+                )
+        finally:
+            self.watchers -= 1
+            if own is not None:
+                await own.aclose()
 
     @_domain_errors
     async def GetAgentStats(self, request, context):
@@ -260,8 +282,8 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_domain_errors
     async def GetQueueStats(self, request, context):
-        threshold_ms = request.service_level_threshold.ToMilliseconds()
-        if threshold_ms < 0 or threshold_ms % 1000:
+        threshold_ms = time_bounds.duration_ms(request.service_level_threshold, "service_level_threshold")
+        if threshold_ms % 1000 or request.service_level_threshold.nanos:
             raise InvalidArgument("service_level_threshold", "whole seconds expected")
         r, threshold_s, queues = await self.stats.queue_figures(
             period_spec(request.period), list(request.queues), threshold_ms // 1000

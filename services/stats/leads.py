@@ -8,12 +8,15 @@ import datetime as dt
 import re
 
 import redis.asyncio as aioredis
+import structlog
 
-from callcenter.core import event_stream
+from callcenter.core import errors, event_stream, time_bounds
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import LEAD_STAGES, OPEN_LEAD_STAGES, InvalidArgument, LeadFigures, NotFound, Range
 from callcenter.services.stats.periods import day_range, local_day
+
+log = structlog.get_logger(__name__)
 
 LEAD_ID = re.compile(r"^[A-Za-z0-9_.:#-]{1,128}$")
 
@@ -67,6 +70,7 @@ class LeadReader:
         self.redis = redis
         self.keys = keys
         self.figures = figures
+        self.unreadable = 0  # leads skipped because a stored time could not be read
 
     async def _load(self, lead_ids: list[str]) -> list[tuple[dict, list[tuple[str, float]], dict]]:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -80,13 +84,16 @@ class LeadReader:
     def _figures(
         self, lead_id: str, h: dict, attempts: list[tuple[str, float]], talk: dict, day: Range, tz, now_ms: int
     ) -> LeadFigures:
+        """The lead's figures; ValueError when a stored time is unreadable (outside the
+        window of callcenter.core.time_bounds: stored before it was enforced)."""
         f = self.figures
-        times = [int(score) for _call, score in attempts]
+        times = [int(time_bounds.stored_time_ms(score) or 0) for _call, score in attempts]
+        created = time_bounds.stored_time_ms(h.get("created"))
         lead = LeadFigures(
             lead_id=lead_id,
             stage=h.get("stage", ""),
             agent_id=h.get("agent", ""),
-            created_ms=int(h.get("created") or (times[0] if times else 0)),
+            created_ms=created if created is not None else (times[0] if times else 0),
             attempts_today=sum(1 for t in times if day.start_ms <= t < day.end_ms),
             attempts_total=len(times),
             conversations=len(talk),
@@ -102,8 +109,9 @@ class LeadReader:
             lead.cadence = "broken"
         else:
             lead.cadence = "pending"
-        if lead.stage == "refused" and h.get("refused_at"):
-            lead.refused_ms = int(h["refused_at"])
+        refused_ms = time_bounds.stored_time_ms(h.get("refused_at"))
+        if lead.stage == "refused" and refused_ms is not None:
+            lead.refused_ms = refused_ms
             lead.refused_by = h.get("refused_by", "")
             contacts = sum(1 for t in times if t <= lead.refused_ms)
             lead.improper_refusal = contacts < f.min_contacts_before_refusal
@@ -113,13 +121,27 @@ class LeadReader:
         ((h, attempts, talk),) = await self._load([lead_id])
         if not h and not attempts:
             raise NotFound(f"lead {lead_id} is not known")
-        return self._figures(lead_id, h, attempts, talk, day, tz, now_ms)
+        try:
+            return self._figures(lead_id, h, attempts, talk, day, tz, now_ms)
+        except (ValueError, OverflowError) as exc:
+            self._unreadable(lead_id, exc)
+            raise errors.DataLoss(f"lead {lead_id}'s stored times are unreadable ({exc})") from None
+
+    def _unreadable(self, lead_id: str, exc: Exception) -> None:
+        self.unreadable += 1
+        log.warning("stats.lead_unreadable", lead_id=lead_id, error=str(exc)[:200], unreadable=self.unreadable)
 
     async def list(self, which: str, day: Range, tz, now_ms: int, agent_id: str = "") -> list[LeadFigures]:
+        """The leads of a filter, oldest first; a lead whose stored times are unreadable is
+        skipped (counted in `unreadable`, logged), never the end of the listing."""
         ids = await self.redis.zrange(self.keys.leads, 0, -1)
         out = []
         for lead_id, (h, attempts, talk) in zip(ids, await self._load(ids), strict=True):
-            lead = self._figures(lead_id, h, attempts, talk, day, tz, now_ms)
+            try:
+                lead = self._figures(lead_id, h, attempts, talk, day, tz, now_ms)
+            except (ValueError, OverflowError) as exc:
+                self._unreadable(lead_id, exc)
+                continue
             if agent_id and lead.agent_id != agent_id:
                 continue
             if which == "not_called" and not (

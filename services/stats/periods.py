@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from callcenter.core import time_bounds
 from callcenter.services.stats.keys import HOUR_MS, QUARTER_MS
 from callcenter.services.stats.model import InvalidArgument, Range
 
@@ -37,9 +38,7 @@ def parse_day(text: str, field: str = "period.day") -> dt.date:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise InvalidArgument(f"{field}", f"expected YYYY-MM-DD, got {text[:40]!r}") from None
-    if not dt.date(1970, 1, 2) <= day <= dt.date(9999, 12, 30):
-        raise InvalidArgument(f"{field}", f"{text} is outside 1970-01-02 .. 9999-12-30")
-    return day
+    return time_bounds.check_day(day, field)
 
 
 def local_day(ms: int, tz: ZoneInfo) -> dt.date:

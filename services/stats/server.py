@@ -34,7 +34,9 @@ class StatsService:
         self.consumer = EventConsumer(redis, config.common.tenant, config)
         self.grpc = GrpcServer(
             [SERVICE_NAME],
-            lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(StatsServicer(self.stats), server),
+            lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(
+                StatsServicer(self.stats, config.max_watchers), server
+            ),
         )
         self._worker: Worker | None = None
         self.port = 0

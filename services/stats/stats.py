@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+import structlog
 
 from callcenter.api.events.v1 import events_pb2
 from callcenter.core.clock import Clock
@@ -31,6 +32,8 @@ from callcenter.services.stats.model import (
     Range,
 )
 from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
+
+log = structlog.get_logger(__name__)
 
 MAX_THRESHOLD_S = HISTOGRAM_MAX_S  # a threshold the wait histograms can answer (whole seconds)
 
@@ -66,6 +69,7 @@ class Stats:
         self.call_reader = CallReader(redis, self.keys)
         self.lead_reader = LeadReader(redis, self.keys, figures)
         self.lead_reports = LeadReports(redis, tenant)
+        self.unreadable_changes = 0  # events WatchBoard skipped because they did not decode
 
     # Periods ------------------------------------------------------------------------------
 
@@ -94,19 +98,30 @@ class Stats:
         after = overdue_after_ms or self.figures.overdue_after_s * 1000
         return await self.board_reader.board(self.clock.now_ms(), after)
 
-    async def changes(self, queues: frozenset[str] = frozenset(), block_ms: int = 1000) -> AsyncIterator[Change]:
-        """Each event applied from now on, with its agent and queue as the board shows them."""
+    async def changes(
+        self, queues: frozenset[str] = frozenset(), block_ms: int = 1000, reader: aioredis.Redis | None = None
+    ) -> AsyncIterator[Change]:
+        """Each event applied from now on, with its agent and queue as the board shows them.
+        The blocking reads of the changes stream go to `reader` (a connection of the
+        watcher's own, so that watchers never hold the shared pool's connections), the
+        board's reads to the shared client."""
+        reader = reader or self.redis
         newest = await self.redis.xrevrange(self.keys.changes, count=1)
         last = newest[0][0] if newest else "0-0"
         while True:
-            reply = await self.redis.xread({self.keys.changes: last}, block=block_ms, count=500)
+            reply = await reader.xread({self.keys.changes: last}, block=block_ms, count=500)
             for _stream, entries in reply or ():
                 for change_id, change in entries:
                     last = change_id
                     found = await self.redis.xrange(stream_key(self.tenant), change["id"], change["id"])
                     if not found:
                         continue
-                    event = decode(*found[0])
+                    try:
+                        event = decode(*found[0])
+                    except (KeyError, ValueError, TypeError):
+                        self.unreadable_changes += 1  # skipped and counted, never the end of a watch
+                        log.warning("stats.change_unreadable", id=change["id"], unreadable=self.unreadable_changes)
+                        continue
                     agent = None
                     if event.agent_id:
                         (agent,) = await self.board_reader.agents([event.agent_id])
