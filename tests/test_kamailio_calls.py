@@ -1,5 +1,6 @@
 """A real SIP PBX drives the router: Kamailio with the integration (integrations/kamailio),
-sipp callers and sipp agents' phones on loopback ports, times read from the SIP messages."""
+sipp callers and sipp agents' phones on loopback ports, times read from the SIP messages and
+the router's view read from its event stream."""
 
 from __future__ import annotations
 
@@ -9,16 +10,28 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 
+from callcenter.api.common.v1 import states_pb2
+from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
-from tests.kamailio_fixtures import Kamailio, Sipp
+from callcenter.core.event_stream import decode, stream_key
+from tests.kamailio_fixtures import Kamailio, Message, Sipp
 
 RING_MS = 1000  # the queue's ring timeout (5 s in production; the same code path)
+WRAP_UP_MS = 300
+LEASE_MS = 2000
 NUMBER = "4930100100"
+E = events_pb2
+AVAILABLE = states_pb2.AGENT_STATE_AVAILABLE
+COUNTED_MISSES = {"no_answer", "rejected", "timeout"}  # the misses that count towards auto-pause
 
 
 def _ms(ms: int) -> duration_pb2.Duration:
     return duration_pb2.Duration(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
+
+
+def _gap_ms(earlier: Message, later: Message) -> float:
+    return (later.at - earlier.at).total_seconds() * 1000
 
 
 @pytest.fixture
@@ -33,20 +46,66 @@ async def sip_router(start_replica, sip_workdir):
 @pytest.fixture
 async def kamailio(sip_router, sip_workdir, tenant):
     replica, _ = sip_router
-    k = Kamailio(sip_workdir, replica.port, pbx_id=f"kam-{tenant}")
+    k = Kamailio(sip_workdir, replica.port, pbx_id=f"kam-{tenant}", lease_ms=LEASE_MS)
     await asyncio.to_thread(k.start)
     yield k
     await asyncio.to_thread(k.stop)
 
 
-async def team(stub, workdir, *behaviours: dict, wrap_up_ms: int = 300):
+@pytest.fixture
+def phones():
+    """Every sipp started by a test, stopped at its end."""
+    started: list[Sipp] = []
+    yield started
+    for phone in started:
+        phone.stop()
+
+
+@pytest.fixture
+def stream(redis, tenant):
+    return EventStream(redis, tenant)
+
+
+class EventStream:
+    """The router's event stream, read as it grows: waits are for events, never for time."""
+
+    def __init__(self, redis, tenant: str) -> None:
+        self.redis = redis
+        self.key = stream_key(tenant)
+        self.seen: list[events_pb2.Event] = []
+        self._last = "0"
+
+    async def _read(self, block_ms: int) -> None:
+        reply = await self.redis.xread({self.key: self._last}, block=block_ms, count=500)
+        for _, entries in reply or []:
+            for entry_id, fields in entries:
+                self.seen.append(decode(entry_id, fields))
+                self._last = entry_id
+
+    async def wait_for(self, kind: int, timeout_s: float = 15, **fields: str) -> events_pb2.Event:
+        """The first event of this kind whose fields match (waits for it to be appended)."""
+
+        async def first() -> events_pb2.Event:
+            while True:
+                for event in self.seen:
+                    if event.type == kind and all(getattr(event, k) == v for k, v in fields.items()):
+                        return event
+                await self._read(block_ms=1000)
+
+        return await asyncio.wait_for(first(), timeout_s)
+
+    async def of_call(self, call_id: str) -> list[events_pb2.Event]:
+        await self._read(block_ms=1)
+        return [e for e in self.seen if e.call_id == call_id]
+
+
+async def team(stub, workdir, phones: list[Sipp], *behaviours: dict, wrap_up_ms: int = WRAP_UP_MS):
     """A queue on NUMBER and one sipp phone per agent (answer after N ms, never, or busy)."""
     await stub.UpsertQueue(
         pb.UpsertQueueRequest(
             queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(RING_MS), wrap_up=_ms(wrap_up_ms))
         )
     )
-    phones = []
     for i, how in enumerate(behaviours, 1):
         args = ["-set", "answer", str(how.get("answer", -1)), "-set", "busy", "1" if how.get("busy") else "0"]
         phone = Sipp(workdir, f"agent{i}", "agent.xml", *args).start()
@@ -55,26 +114,185 @@ async def team(stub, workdir, *behaviours: dict, wrap_up_ms: int = 300):
             pb.UpsertAgentRequest(agent=pb.Agent(id=f"agent{i}", endpoint=phone.uri, queues=["sales"]))
         )
         await stub.LoginAgent(pb.LoginAgentRequest(agent_id=f"agent{i}"))
-    return phones
+    return phones[-len(behaviours) :]
 
 
-def caller(workdir, kamailio: Kamailio, name: str = "caller", *args: str) -> Sipp:
-    return Sipp(workdir, name, "caller.xml", "-s", NUMBER, "-m", "1", *args, f"127.0.0.1:{kamailio.port}").start()
+def dial(workdir, kamailio: Kamailio, phones: list[Sipp], name: str, scenario: str = "caller.xml", *args: str) -> Sipp:
+    """One call from a sipp caller to the queue's number through Kamailio."""
+    call = Sipp(workdir, name, scenario, "-s", NUMBER, "-m", "1", *args, f"127.0.0.1:{kamailio.port}").start()
+    phones.append(call)
+    return call
 
 
-def invites(phone: Sipp):
-    return [m for m in phone.messages() if not m.sent and m.method == "INVITE"]
+async def finished(call: Sipp) -> int:
+    return await asyncio.to_thread(call.wait)
 
 
-async def test_no_answer_within_the_ring_timeout_offers_the_next_agent(sip_router, kamailio, sip_workdir):
+def received(phone: Sipp, method: str, call_id: str | None = None) -> list[Message]:
+    return [
+        m
+        for m in phone.messages()
+        if not m.sent and m.method == method and (call_id is None or m.headers.get("call-id") == call_id)
+    ]
+
+
+def sent(phone: Sipp, first_line_start: str) -> list[Message]:
+    return [m for m in phone.messages() if m.sent and m.first_line.startswith(first_line_start)]
+
+
+def call_id_of(caller: Sipp) -> str:
+    return sent(caller, "INVITE")[0].headers["call-id"]
+
+
+def charged_misses(events: list[events_pb2.Event]) -> list[tuple[str, str]]:
+    """(agent, reason) of every miss that counts against an agent."""
+    return [(agent, reason) for agent, reason in misses(events) if reason in COUNTED_MISSES]
+
+
+def misses(events: list[events_pb2.Event]) -> list[tuple[str, str]]:
+    return [(e.agent_id, e.reason) for e in events if e.type == E.EVENT_TYPE_OFFER_MISSED]
+
+
+async def redis_now_ms(redis) -> int:
+    seconds, micros = await redis.time()
+    return seconds * 1000 + micros // 1000
+
+
+async def agent_state(stub, agent_id: str) -> int:
+    return (await stub.GetAgent(pb.GetAgentRequest(agent_id=agent_id))).agent.status.state
+
+
+async def test_no_answer_within_the_ring_timeout_offers_the_next_agent(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
     _, stub = sip_router
-    first, second = await team(stub, sip_workdir, {"answer": -1}, {"answer": 200})
-    call = caller(sip_workdir, kamailio, "caller", "-set", "talk", "200")
-    assert await asyncio.to_thread(call.wait) == 0
-    (offered_first,) = invites(first)
-    (offered_second,) = invites(second)
-    gap_ms = (offered_second.at - offered_first.at).total_seconds() * 1000
-    assert abs(gap_ms - RING_MS) <= 50, gap_ms
+    first, second = await team(stub, sip_workdir, phones, {"answer": -1}, {"answer": 200})
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller.xml", "-set", "talk", "200")
+    assert await finished(call) == 0
+    call_id = call_id_of(call)
+    (offered_first,) = received(first, "INVITE")
+    (offered_second,) = received(second, "INVITE")
+    assert abs(_gap_ms(offered_first, offered_second) - RING_MS) <= 50
     assert offered_first.headers["x-callcenter-offer-id"].endswith("#1")
-    for phone in (first, second):
-        phone.stop()
+    assert offered_second.headers["x-callcenter-offer-id"].endswith("#2")
+    # The router saw the same: one miss for agent 1 (no answer), the call agent 2's, wrap-up after the BYE.
+    await stream.wait_for(E.EVENT_TYPE_AGENT_WRAP_UP_ENDED, agent_id="agent2")
+    events = await stream.of_call(call_id)
+    assert misses(events) == [("agent1", "no_answer")]
+    answered = [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED]
+    assert answered == ["agent2"]
+    assert E.EVENT_TYPE_CALL_COMPLETED in [e.type for e in events]
+    assert await agent_state(stub, "agent2") == AVAILABLE
+
+
+async def test_an_answer_just_inside_the_ring_timeout_keeps_the_call_with_that_agent(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    first, second = await team(stub, sip_workdir, phones, {"answer": RING_MS - 100}, {"answer": 100})
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller.xml", "-set", "talk", "200")
+    assert await finished(call) == 0
+    call_id = call_id_of(call)
+    await stream.wait_for(E.EVENT_TYPE_CALL_COMPLETED, call_id=call_id)
+    events = await stream.of_call(call_id)
+    assert [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED] == ["agent1"]
+    assert charged_misses(events) == []
+    assert received(second, "INVITE") == []  # nobody else rang
+    (ok,) = sent(first, "SIP/2.0 200")[:1]
+    (invite,) = received(first, "INVITE")
+    assert RING_MS - 150 <= _gap_ms(invite, ok) < RING_MS
+
+
+async def test_busy_here_rings_the_next_agent_at_once(sip_router, kamailio, sip_workdir, phones, stream):
+    _, stub = sip_router
+    first, second = await team(stub, sip_workdir, phones, {"busy": True}, {"answer": 100})
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller.xml", "-set", "talk", "200")
+    assert await finished(call) == 0
+    (busy,) = sent(first, "SIP/2.0 486")
+    (offered_second,) = received(second, "INVITE")
+    assert 0 <= _gap_ms(busy, offered_second) < 50
+    events = await stream.of_call(call_id_of(call))
+    assert [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED] == ["agent2"]
+    assert misses(events) == [("agent1", "busy")]  # a busy line is not the agent's miss
+    assert charged_misses(events) == []
+
+
+async def test_a_caller_cancelling_while_an_agent_rings_abandons_the_call_without_a_miss(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    (first,) = await team(stub, sip_workdir, phones, {"answer": -1})
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller_cancel.xml", "-set", "after", "300")
+    assert await finished(call) == 0
+    call_id = call_id_of(call)
+    await stream.wait_for(E.EVENT_TYPE_CALL_ABANDONED, call_id=call_id)
+    assert received(first, "CANCEL", call_id)  # the agent's phone stopped ringing
+    assert charged_misses(await stream.of_call(call_id)) == []
+    assert await agent_state(stub, "agent1") == AVAILABLE
+
+
+async def test_a_caller_cancelling_while_queued_abandons_the_call(sip_router, kamailio, sip_workdir, phones, stream):
+    _, stub = sip_router
+    await team(stub, sip_workdir, phones, {"answer": -1})
+    await stub.PauseAgent(pb.PauseAgentRequest(agent_id="agent1", reason="lunch"))
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller_cancel.xml", "-set", "after", "300")
+    assert await finished(call) == 0
+    call_id = call_id_of(call)
+    await stream.wait_for(E.EVENT_TYPE_CALL_ABANDONED, call_id=call_id)
+    events = await stream.of_call(call_id)
+    assert E.EVENT_TYPE_CALL_QUEUED in [e.type for e in events]
+    assert any(m.first_line.startswith("SIP/2.0 182") for m in call.messages() if not m.sent)
+    assert charged_misses(events) == []
+
+
+async def test_a_queued_call_is_relayed_the_moment_an_agents_wrap_up_ends(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    (agent,) = await team(stub, sip_workdir, phones, {"answer": 100})
+    talking = dial(sip_workdir, kamailio, phones, "caller-a", "caller.xml", "-set", "talk", "1000")
+    await stream.wait_for(E.EVENT_TYPE_CALL_ANSWERED, agent_id="agent1")
+    waiting = dial(sip_workdir, kamailio, phones, "caller-b", "caller.xml", "-set", "talk", "200")
+    assert await finished(talking) == 0
+    assert await finished(waiting) == 0
+    assert any(m.first_line.startswith("SIP/2.0 182") for m in waiting.messages() if not m.sent)
+    (bye,) = received(agent, "BYE", call_id_of(talking))
+    (invite,) = received(agent, "INVITE", call_id_of(waiting))
+    assert abs(_gap_ms(bye, invite) - WRAP_UP_MS) <= 50
+    events = await stream.of_call(call_id_of(waiting))
+    assert [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED] == ["agent1"]
+
+
+async def test_a_killed_kamailio_frees_its_agents_within_the_lease_and_a_new_one_routes(
+    sip_router, kamailio, sip_workdir, phones, stream, tenant
+):
+    replica, stub = sip_router
+    await team(stub, sip_workdir, phones, {"answer": -1}, {"answer": 100})
+    await stub.PauseAgent(pb.PauseAgentRequest(agent_id="agent2", reason="meeting"))
+    ringing = dial(sip_workdir, kamailio, phones, "caller-a", "caller.xml")
+    await stream.wait_for(E.EVENT_TYPE_CALL_OFFERED, agent_id="agent1")
+    waiting = dial(sip_workdir, kamailio, phones, "caller-b", "caller.xml")
+    await stream.wait_for(E.EVENT_TYPE_CALL_QUEUED)
+    killed_at = await redis_now_ms(stream.redis)
+    await asyncio.to_thread(kamailio.kill)
+    lost = await stream.wait_for(E.EVENT_TYPE_PBX_SESSION_LOST)
+    assert lost.time.ToMilliseconds() - killed_at <= LEASE_MS + 1000  # the lease, and the timer's poll
+    for caller in (ringing, waiting):
+        caller.stop()
+    ended = [
+        e
+        for e in stream.seen
+        if e.type in (E.EVENT_TYPE_CALL_ABANDONED, E.EVENT_TYPE_CALL_TIMED_OUT) and e.id > lost.id
+    ]
+    assert len(ended) == 2
+    assert charged_misses(stream.seen) == []
+    assert await agent_state(stub, "agent1") == AVAILABLE
+    # A restarted Kamailio opens a new session; its calls route (agent 1 rings out, agent 2 answers).
+    await stub.ResumeAgent(pb.ResumeAgentRequest(agent_id="agent2"))
+    again = Kamailio(sip_workdir, replica.port, pbx_id=f"kam-{tenant}", lease_ms=LEASE_MS)
+    await asyncio.to_thread(again.start)
+    try:
+        call = dial(sip_workdir, again, phones, "caller-c", "caller.xml")
+        assert await finished(call) == 0
+    finally:
+        await asyncio.to_thread(again.stop)
