@@ -15,7 +15,7 @@ from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.event_stream import decode, stream_key
-from tests.kamailio_fixtures import Kamailio, Message, Sipp
+from callcenter.tools.sip.processes import Kamailio, Message, Sipp
 
 RING_MS = 1000  # the queue's ring timeout (5 s in production; the same code path)
 WRAP_UP_MS = 300
@@ -296,3 +296,65 @@ async def test_a_killed_kamailio_frees_its_agents_within_the_lease_and_a_new_one
         assert await finished(call) == 0
     finally:
         await asyncio.to_thread(again.stop)
+
+
+def final_response(caller: Sipp) -> Message:
+    (final,) = [m for m in caller.messages() if not m.sent and m.first_line.split(" ")[1][0] in "3456"]
+    return final
+
+
+async def test_a_call_past_its_maximum_wait_is_sent_to_the_queues_fallback(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    await team(stub, sip_workdir, phones, {"answer": -1})
+    await stub.PauseAgent(pb.PauseAgentRequest(agent_id="agent1", reason="lunch"))
+    voicemail = "sip:voicemail@127.0.0.1:5999"
+    await stub.UpsertQueue(
+        pb.UpsertQueueRequest(
+            queue=pb.Queue(
+                name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(RING_MS), max_wait=_ms(400), fallback=voicemail
+            )
+        )
+    )
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller_refused.xml")
+    assert await finished(call) == 0
+    final = final_response(call)
+    assert final.first_line.startswith("SIP/2.0 302")
+    assert final.headers["contact"] == f"<{voicemail}>"
+    (queued,) = [m for m in call.messages() if not m.sent and m.first_line.startswith("SIP/2.0 182")]
+    assert abs(_gap_ms(queued, final) - 400) <= 50
+
+
+async def test_a_call_past_its_maximum_wait_without_a_fallback_is_answered_temporarily_unavailable(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    await team(stub, sip_workdir, phones, {"answer": -1})
+    await stub.PauseAgent(pb.PauseAgentRequest(agent_id="agent1", reason="lunch"))
+    await stub.UpsertQueue(
+        pb.UpsertQueueRequest(queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], max_wait=_ms(300)))
+    )
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller_refused.xml")
+    assert await finished(call) == 0
+    assert final_response(call).first_line.startswith("SIP/2.0 480")
+    await stream.wait_for(E.EVENT_TYPE_CALL_TIMED_OUT, call_id=call_id_of(call))
+
+
+async def test_an_offer_the_router_ends_cancels_the_ringing_branch(sip_router, kamailio, sip_workdir, phones, stream):
+    _, stub = sip_router
+    (agent,) = await team(stub, sip_workdir, phones, {"answer": -1})
+    await stub.UpsertQueue(  # a call's lifetime ends while its offer rings
+        pb.UpsertQueueRequest(
+            queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(5000), max_call_lifetime=_ms(600))
+        )
+    )
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller_refused.xml")
+    assert await finished(call) == 0
+    call_id = call_id_of(call)
+    (invite,) = received(agent, "INVITE", call_id)
+    (cancel,) = received(agent, "CANCEL", call_id)
+    assert _gap_ms(invite, cancel) < 1000  # the router's end, not the 5 s ring timeout
+    assert final_response(call).first_line.startswith("SIP/2.0 503")
+    assert charged_misses(await stream.of_call(call_id)) == []
+    assert await agent_state(stub, "agent1") == AVAILABLE

@@ -67,6 +67,7 @@ class Handler:
         self._stub: router_pb2_grpc.RouterServiceStub | None = None
         self._channel: grpc.Channel | None = None
         self.pending: router_pb2.Call | None = None  # the call a t_continue route acts on
+        self.failed_events = 0  # the router's messages the session loop could not act on
 
     # Kamailio's hooks ------------------------------------------------------------------------
 
@@ -260,14 +261,29 @@ class Handler:
                 if isinstance(event, Status):
                     _log("info", f"kamailio.session_{event.what}", pbx_id=self.pbx_id, detail=event.detail)
                     continue
-                if not self._on_event(event):
+                if not self._on_event_safely(event):
                     deferred[event.call.call_id] = (time.monotonic() + DEFER_S, event)
                 else:
                     deferred.pop(event.call.call_id, None)
                 session.mark_handled(event.sequence)
             for call_id, (until, event) in list(deferred.items()):
-                if self._on_event(event) or time.monotonic() > until:
+                if self._on_event_safely(event) or time.monotonic() > until:
                     del deferred[call_id]
+
+    def _on_event_safely(self, event: router_pb2.PbxCallEvent) -> bool:
+        """_on_event, but a message it cannot act on is logged, counted and dropped: the session
+        loop never dies (a new loop would start a new session and end every open call)."""
+        try:
+            return self._on_event(event)
+        except Exception as exc:  # noqa: BLE001 - Kamailio's functions raise SystemError and more
+            self.failed_events += 1
+            _log("error", "kamailio.event_failed", call_id=event.call.call_id, kind=event.kind, error=repr(exc))
+            return True
+
+    def _cancel_ringing(self, call_id: str, state: dict[str, Any]) -> None:
+        """Cancels the call's ringing branch (CANCEL to the agent; the failure route follows)."""
+        if KSR.tmx.t_cancel_callid(call_id, state.get("cseq", "1"), 0) < 0:
+            _log("info", "kamailio.cancel_failed", call_id=call_id)  # the branch ended meanwhile
 
     def _on_event(self, event: router_pb2.PbxCallEvent) -> bool:
         """Acts on one message of the router; False when the call is not ready for it yet (an
@@ -283,13 +299,13 @@ class Handler:
             return False  # a worker has not placed the call yet: try again shortly
         if event.kind == K.PBX_CALL_EVENT_KIND_OFFER_CANCELLED:
             if state.get("s") == "ringing" and state.get("offer") == event.offer_id:
-                KSR.tmx.t_cancel_callid(call.call_id, state.get("cseq", "1"), 0, 487)
+                self._cancel_ringing(call.call_id, state)
             return True
         if event.kind == K.PBX_CALL_EVENT_KIND_ENDED:
             if held:
                 return self._continue(state, call)
             if state.get("s") == "ringing":
-                KSR.tmx.t_cancel_callid(call.call_id, state.get("cseq", "1"), 0, 487)
+                self._cancel_ringing(call.call_id, state)
             return True
         return True
 
