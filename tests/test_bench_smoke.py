@@ -49,6 +49,16 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
             "100",
             "--pbx-ring-grace-ms",
             "200",
+            "--sip-rate",
+            "4",
+            "--sip-seconds",
+            "1",
+            "--sip-agents",
+            "6",
+            "--sip-ring-timeout-ms",
+            "300",
+            "--sip-wrap-up-ms",
+            "100",
             "--output",
             str(output),
         ],
@@ -88,6 +98,12 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
     received, expected = stream["kinds_received"], stream["kinds_expected_from_event_stream"]
     for kind in ("offered", "offer_cancelled", "queued", "connected", "ended"):
         assert received.get(kind, 0) == expected[kind], kind
+    # SIP through Kamailio, where it is installed
+    sip = s["sip"]
+    if sip["status"] == "measured":
+        assert sip["calls"]["placed"] == 4 and sip["calls"]["failed"] == 0
+    else:
+        assert sip["status"].startswith("not installed")
     assert point["router_cpu_ms_per_call"] is None or point["router_cpu_ms_per_call"] > 0
     for name in ("offer_expiry_lateness", "wrap_up_lateness", "ring_time_left_at_pbx"):
         assert set(point[name]) == {"n", "p50_ms", "p99_ms", "max_ms", "mean_ms"}

@@ -15,6 +15,7 @@ from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.event_stream import decode, stream_key
+from callcenter.integrations.kamailio.sip_mapping import MAX_OFFERS
 from callcenter.tools.sip.processes import Kamailio, Message, Sipp
 
 RING_MS = 1000  # the queue's ring timeout (5 s in production; the same code path)
@@ -23,6 +24,11 @@ LEASE_MS = 2000
 NUMBER = "4930100100"
 E = events_pb2
 AVAILABLE = states_pb2.AGENT_STATE_AVAILABLE
+# How far a SIP time may be from the timer that made it. The target is ±50 ms (met on a quiet
+# machine: docs/performance.md, the bench's `sip` section); a test must also pass on a busy
+# 2-core CI machine, where the router and Kamailio wait for a core, so it leaves room for that.
+# A timer running on the wrong clock or the wrong duration is still seconds off.
+SLACK_MS = 150
 COUNTED_MISSES = {"no_answer", "rejected", "timeout"}  # the misses that count towards auto-pause
 
 
@@ -108,6 +114,8 @@ async def team(stub, workdir, phones: list[Sipp], *behaviours: dict, wrap_up_ms:
     )
     for i, how in enumerate(behaviours, 1):
         args = ["-set", "answer", str(how.get("answer", -1)), "-set", "busy", "1" if how.get("busy") else "0"]
+        if how.get("again"):  # rung again for the same call: sipp must not ignore a Call-ID it saw
+            args += ["-deadcall_wait", "0"]
         phone = Sipp(workdir, f"agent{i}", "agent.xml", *args).start()
         phones.append(phone)
         await stub.UpsertAgent(
@@ -172,7 +180,7 @@ async def test_no_answer_within_the_ring_timeout_offers_the_next_agent(
     call_id = call_id_of(call)
     (offered_first,) = received(first, "INVITE")
     (offered_second,) = received(second, "INVITE")
-    assert abs(_gap_ms(offered_first, offered_second) - RING_MS) <= 50
+    assert abs(_gap_ms(offered_first, offered_second) - RING_MS) <= SLACK_MS
     assert offered_first.headers["x-callcenter-offer-id"].endswith("#1")
     assert offered_second.headers["x-callcenter-offer-id"].endswith("#2")
     # The router saw the same: one miss for agent 1 (no answer), the call agent 2's, wrap-up after the BYE.
@@ -190,6 +198,7 @@ async def test_an_answer_just_inside_the_ring_timeout_keeps_the_call_with_that_a
 ):
     _, stub = sip_router
     first, second = await team(stub, sip_workdir, phones, {"answer": RING_MS - 100}, {"answer": 100})
+    # agent 1 answers 100 ms before the ring timeout (4.9 s into a 5 s ring, scaled)
     call = dial(sip_workdir, kamailio, phones, "caller", "caller.xml", "-set", "talk", "200")
     assert await finished(call) == 0
     call_id = call_id_of(call)
@@ -210,7 +219,7 @@ async def test_busy_here_rings_the_next_agent_at_once(sip_router, kamailio, sip_
     assert await finished(call) == 0
     (busy,) = sent(first, "SIP/2.0 486")
     (offered_second,) = received(second, "INVITE")
-    assert 0 <= _gap_ms(busy, offered_second) < 50
+    assert 0 <= _gap_ms(busy, offered_second) < SLACK_MS
     events = await stream.of_call(call_id_of(call))
     assert [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED] == ["agent2"]
     assert misses(events) == [("agent1", "busy")]  # a busy line is not the agent's miss
@@ -258,7 +267,7 @@ async def test_a_queued_call_is_relayed_the_moment_an_agents_wrap_up_ends(
     assert any(m.first_line.startswith("SIP/2.0 182") for m in waiting.messages() if not m.sent)
     (bye,) = received(agent, "BYE", call_id_of(talking))
     (invite,) = received(agent, "INVITE", call_id_of(waiting))
-    assert abs(_gap_ms(bye, invite) - WRAP_UP_MS) <= 50
+    assert abs(_gap_ms(bye, invite) - WRAP_UP_MS) <= SLACK_MS
     events = await stream.of_call(call_id_of(waiting))
     assert [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED] == ["agent1"]
 
@@ -323,7 +332,7 @@ async def test_a_call_past_its_maximum_wait_is_sent_to_the_queues_fallback(
     assert final.first_line.startswith("SIP/2.0 302")
     assert final.headers["contact"] == f"<{voicemail}>"
     (queued,) = [m for m in call.messages() if not m.sent and m.first_line.startswith("SIP/2.0 182")]
-    assert abs(_gap_ms(queued, final) - 400) <= 50
+    assert abs(_gap_ms(queued, final) - 400) <= SLACK_MS
 
 
 async def test_a_call_past_its_maximum_wait_without_a_fallback_is_answered_temporarily_unavailable(
@@ -357,4 +366,42 @@ async def test_an_offer_the_router_ends_cancels_the_ringing_branch(sip_router, k
     assert _gap_ms(invite, cancel) < 1000  # the router's end, not the 5 s ring timeout
     assert final_response(call).first_line.startswith("SIP/2.0 503")
     assert charged_misses(await stream.of_call(call_id)) == []
+    assert await agent_state(stub, "agent1") == AVAILABLE
+
+
+async def test_an_agent_whose_endpoint_cannot_be_reached_is_passed_over_without_a_miss(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    await team(stub, sip_workdir, phones, {"answer": 100})
+    await stub.UpsertAgent(  # logged in first, so offered first; nothing answers at that address
+        pb.UpsertAgentRequest(agent=pb.Agent(id="agent0", endpoint="sip:agent0@nowhere.invalid", queues=["sales"]))
+    )
+    await stub.LogoutAgent(pb.LogoutAgentRequest(agent_id="agent1"))
+    await stub.LoginAgent(pb.LoginAgentRequest(agent_id="agent0"))
+    await stub.LoginAgent(pb.LoginAgentRequest(agent_id="agent1"))
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller.xml")
+    assert await finished(call) == 0
+    events = await stream.of_call(call_id_of(call))
+    assert misses(events) == [("agent0", "busy")]
+    assert [e.agent_id for e in events if e.type == E.EVENT_TYPE_CALL_ANSWERED] == ["agent1"]
+
+
+async def test_a_call_that_rang_as_many_agents_as_a_transaction_can_hold_ends_cleanly(
+    sip_router, kamailio, sip_workdir, phones, stream
+):
+    _, stub = sip_router
+    (agent,) = await team(stub, sip_workdir, phones, {"answer": -1, "again": True})
+    await stub.UpsertQueue(  # one agent who never answers, offered again and again
+        pb.UpsertQueueRequest(
+            queue=pb.Queue(
+                name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(100), retry_delay=_ms(20), max_no_answer=0
+            )
+        )
+    )
+    call = dial(sip_workdir, kamailio, phones, "caller", "caller_refused.xml")
+    assert await asyncio.to_thread(call.wait, 60) == 0
+    assert final_response(call).first_line.startswith("SIP/2.0 480")
+    assert len({m.headers["x-callcenter-offer-id"] for m in received(agent, "INVITE")}) == MAX_OFFERS
+    await stream.wait_for(E.EVENT_TYPE_CALL_ABANDONED, call_id=call_id_of(call))
     assert await agent_state(stub, "agent1") == AVAILABLE

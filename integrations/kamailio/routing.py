@@ -25,7 +25,7 @@ from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.integrations.kamailio.config import KamailioSettings, settings
 from callcenter.integrations.kamailio.session import Session, Status
-from callcenter.integrations.kamailio.sip_mapping import OFFER_HEADER, final_reply, outcome_for
+from callcenter.integrations.kamailio.sip_mapping import MAX_OFFERS, OFFER_HEADER, final_reply, outcome_for
 
 EXIT = -255  # a KEMI route's "exit"
 TABLE = "cc"  # htable: call id -> the call's state here (JSON)
@@ -164,8 +164,14 @@ class Handler:
             KSR.tm.t_reply(reply.code, reply.reason)
             State.drop(call.call_id)
 
-    def _ring(self, call: router_pb2.Call) -> None:
+    def _ring(self, call: router_pb2.Call, retries: int = 3) -> None:
         offer = call.offer
+        if call.offers > MAX_OFFERS:
+            # tm cannot add another branch to the transaction: the call ends here
+            _log("error", "kamailio.branches_exhausted", call_id=call.call_id, offers=call.offers)
+            self._hangup(call.call_id, "branches_exhausted")
+            KSR.tm.t_reply(480, "Temporarily Unavailable")
+            return
         ring_ms = offer.ring_timeout.seconds * 1000 + offer.ring_timeout.nanos // 1_000_000
         KSR.pv.sets("$ru", offer.endpoint)
         State.put(call.call_id, s="ringing", offer=offer.offer_id)
@@ -173,8 +179,19 @@ class Handler:
         KSR.tm.t_on_branch("ksr_branch_route")
         KSR.tm.t_on_reply("ksr_branch_reply")
         KSR.tm.t_on_failure("ksr_failure_route")
-        if KSR.tm.t_relay() < 0:
-            _log("error", "kamailio.relay_failed", call_id=call.call_id, endpoint=offer.endpoint)
+        if KSR.tm.t_relay() > 0:
+            return
+        # The endpoint cannot be reached (a bad URI, no route): not the agent's miss; the router
+        # offers the call on, a few times, then the call's state decides.
+        _log("error", "kamailio.relay_failed", call_id=call.call_id, endpoint=offer.endpoint)
+        after = self._report(call.call_id, offer.offer_id, K.OFFER_OUTCOME_BUSY)
+        if after is not None and after.state == states_pb2.CALL_STATE_RINGING and retries > 0:
+            self._ring(after, retries - 1)
+        elif after is not None and after.state != states_pb2.CALL_STATE_RINGING:
+            self._act(after)
+        else:
+            self._hangup(call.call_id, "relay_failed")
+            KSR.tm.t_reply(480, "Temporarily Unavailable")
 
     def _hold(self, call_id: str, first: bool) -> None:
         if first:

@@ -11,6 +11,11 @@ from callcenter.api.router.v1 import router_pb2
 
 #: The header on the agent leg that names the offer (a softphone or B2BUA may correlate by it).
 OFFER_HEADER = "X-Callcenter-Offer-Id"
+#: The offers one call can ring: each is a branch of its INVITE transaction, tm holds at most
+#: kamailio.cfg's max_branches (30, its ceiling), and each offer after a failure takes two
+#: branch slots (measured on Kamailio 5.6: the branch indexes go 0, 2, 4, ...; the 16th relay
+#: fails). The offer after the last ends the call: 480 to the caller.
+MAX_OFFERS = 15
 
 
 def outcome_for(code: int) -> int | None:

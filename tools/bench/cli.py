@@ -18,7 +18,7 @@ def _scale_list(text: str) -> list[int]:
     return values
 
 
-SECTIONS = ("echo", "router", "timers", "scale", "pbx", "recorder", "stats")
+SECTIONS = ("echo", "router", "timers", "scale", "pbx", "sip", "recorder", "stats")
 
 
 def _sections(text: str) -> list[str]:
@@ -66,13 +66,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pbx-ring-grace-ms", type=int, default=2000, help="the routers' CALLCENTER_PBX_RING_GRACE_MS (default: 2000)"
     )
+    parser.add_argument("--sip-rate", type=float, default=20.0, help="new SIP calls per second (default: 20)")
+    parser.add_argument("--sip-seconds", type=float, default=60.0, help="seconds of SIP calls (default: 60)")
+    parser.add_argument("--sip-agents", type=int, default=200, help="agents of the SIP section (default: 200)")
+    parser.add_argument("--sip-ring-timeout-ms", type=int, default=2000, help="ring timeout of the SIP section")
+    parser.add_argument("--sip-wrap-up-ms", type=int, default=1000, help="wrap-up of the SIP section")
     parser.add_argument("--upload-concurrency", type=int, default=8, help="recorder uploads in flight per client")
     parser.add_argument("--upload-audio-s", type=float, default=60.0, help="seconds of audio per recorder upload")
     parser.add_argument(
         "--sections",
         type=_sections,
         default=list(SECTIONS),
-        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, pbx, recorder, stats"
+        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, pbx, sip, recorder,"
+        " stats"
         " (default: all; the recorder and stats when their services are there)",
     )
     parser.add_argument(
@@ -97,8 +103,17 @@ def run_from_args(args: argparse.Namespace) -> int:
         args.pbx_replicas,
         args.pbx_clients,
         args.pbx_ring_timeout_ms,
+        args.sip_agents,
+        args.sip_ring_timeout_ms,
     )
-    durations = (args.seconds, args.scale_seconds, args.upload_audio_s, args.pbx_seconds)
+    durations = (
+        args.seconds,
+        args.scale_seconds,
+        args.upload_audio_s,
+        args.pbx_seconds,
+        args.sip_seconds,
+        args.sip_rate,
+    )
     if args.pbx_wrap_up_ms < 0 or args.pbx_ring_grace_ms < 0:
         print("bench: the PBX wrap-up and ring grace must not be negative", file=sys.stderr)
         return 2

@@ -184,6 +184,10 @@ class Bench:
                     from callcenter.tools.bench.pbx_load import pbx_section
 
                     sections["pbx"] = await pbx_section(self, workdir, redis_server.url, redis)
+                if "sip" in a.sections:
+                    from callcenter.tools.bench.sip_section import sip_section
+
+                    sections["sip"] = await sip_section(self, workdir, redis_server.url, redis)
                 if measure_stats and stats_started is not None:
                     sections["stats"] = await self.stats_section(
                         stats_router, stats, stats_started, stats_tenant, redis, worker_pids
@@ -775,6 +779,17 @@ def render_table(results: dict[str, Any]) -> str:
         from callcenter.tools.bench.pbx_load import render_lines
 
         lines.extend(render_lines(s["pbx"]))
+    sip = s.get("sip", {})
+    if sip.get("status") == "measured":
+        from callcenter.tools.sip.load import summary_lines
+
+        lines.extend(summary_lines(sip))
+        cpu = sip["cpu_percent"]
+        lines.append(
+            f"  CPU % of a core during the SIP load: router {_fmt(cpu.get('router'))}, redis {_fmt(cpu.get('redis'))}"
+        )
+    elif sip:
+        lines.append(f"{'sip:':<44} {sip['status']}")
     rec = s.get("recorder", {})
     if rec.get("status") == "measured":
         lines.append(row(f"recorder: {rec['audio_seconds_per_upload']:g} s uploads, whole", rec))

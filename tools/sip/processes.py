@@ -46,8 +46,11 @@ def free_udp_port() -> int:
 class Kamailio:
     """One Kamailio process with the integration; its log lines are kept and can be waited for."""
 
-    def __init__(self, workdir: pathlib.Path, router_port: int, pbx_id: str, lease_ms: int = 3000) -> None:
+    def __init__(
+        self, workdir: pathlib.Path, router_port: int, pbx_id: str, lease_ms: int = 3000, children: int = 4
+    ) -> None:
         self.workdir = workdir
+        self.children = children
         self.port = free_udp_port()
         self.pbx_id = pbx_id
         self.env = {
@@ -79,7 +82,7 @@ class Kamailio:
                 "-A",
                 f'CC_KEMI="{_integration_dir() / "kemi.py"}"',
                 "-A",
-                "CC_CHILDREN=4",
+                f"CC_CHILDREN={self.children}",
                 "-A",
                 f'CC_CTL="unix:{ctl}"',
             ],
