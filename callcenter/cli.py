@@ -14,20 +14,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import importlib.resources
 import pathlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from callcenter.core.config import CommonConfig, ConfigError
+from callcenter.core.embedded_redis import EmbeddedRedisError, RedisPortTaken
 from callcenter.core.grpc_server import PortTaken
 from callcenter.core.logs import configure_logging
 from callcenter.core.settings import load
 
+if TYPE_CHECKING:
+    from callcenter.services.stats.config import Figures
+
 log = structlog.get_logger(__name__)
+
+# The subcommands that serve until SIGTERM/SIGINT (and may start the embedded Redis).
+_LONG_RUNNING = frozenset({"up", "router", "stats", "recorder", "gateway", "redis"})
 
 
 def _example_config() -> pathlib.Path:
@@ -37,6 +45,23 @@ def _example_config() -> pathlib.Path:
 def _given(option: int | None, configured: int) -> int:
     """A command-line option overrides the environment's setting."""
     return configured if option is None else option
+
+
+def demo_figures(figures: Figures, speed: float) -> Figures:
+    """The stats thresholds of a demo played `speed` times faster than real time: the service
+    level's 20 s, the short abandon's 5 s and the board's 60 s overdue, divided by the speed
+    like every duration of the simulation (whole seconds, the stats' resolution: at speed 30
+    the service level counts answers within 1 s, 30 simulated seconds), so the demo's service
+    level and abandon rate tell the same story."""
+    if speed <= 0:
+        return figures
+    return dataclasses.replace(
+        figures,
+        service_level_threshold_s=max(1, round(figures.service_level_threshold_s / speed)),
+        short_abandon_s=round(figures.short_abandon_s / speed),
+        successful_touch_s=round(figures.successful_touch_s / speed),
+        overdue_after_s=max(1, round(figures.overdue_after_s / speed)),
+    )
 
 
 async def _first_admin(redis: Any, tenant: str, data_dir: pathlib.Path) -> str | None:
@@ -77,16 +102,23 @@ async def _up(args: argparse.Namespace) -> None:
     config = dataclasses.replace(
         config, port=_given(args.router_port, config.port), config_file=pathlib.Path(config_file)
     )
-    async with open_redis(config.common) as redis:
+    stats_config = StatsConfig.from_env()
+    stats_config = dataclasses.replace(stats_config, port=_given(args.stats_port, stats_config.port))
+    if args.demo:
+        stats_config = dataclasses.replace(stats_config, figures=demo_figures(stats_config.figures, args.demo_speed))
+    async with open_redis(config.common) as redis, contextlib.AsyncExitStack() as started:
+        # Each part is stopped (in reverse) however the start-up ends: a port taken by the
+        # third part still stops the first two cleanly before the process exits.
         router = RouterReplica(config, redis)
+        started.push_async_callback(router.stop)
         port = await router.start()
-        stats_config = StatsConfig.from_env()
-        stats_config = dataclasses.replace(stats_config, port=_given(args.stats_port, stats_config.port))
         stats = StatsService(stats_config, redis)
+        started.push_async_callback(stats.stop)
         stats_port = await stats.start()
         recorder_config = RecorderConfig.from_env()
         recorder_config = dataclasses.replace(recorder_config, port=_given(args.recorder_port, recorder_config.port))
         recorder = RecorderService(recorder_config, redis)
+        started.push_async_callback(recorder.stop)
         recorder_port = await recorder.start()
         gateway_config = GatewayConfig.from_env()
         gateway_config = dataclasses.replace(
@@ -97,6 +129,7 @@ async def _up(args: argparse.Namespace) -> None:
             stats_addr=f"{stats_config.host}:{stats_port}",
         )
         gateway = GatewayServer(gateway_config, redis)
+        started.push_async_callback(gateway.stop)
         gateway_port = await gateway.start()
         password = await _first_admin(redis, config.common.tenant, config.common.data_dir)
         log.info(
@@ -131,10 +164,6 @@ async def _up(args: argparse.Namespace) -> None:
         if demo_task is not None:
             demo_stop.set()
             await demo_task
-        await gateway.stop()
-        await recorder.stop()
-        await stats.stop()
-        await router.stop()
 
 
 async def _user_create(args: argparse.Namespace) -> int:
@@ -161,21 +190,15 @@ async def _user_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _redis(args: argparse.Namespace) -> None:
-    import signal
-    import threading
-
+async def _redis(args: argparse.Namespace) -> None:
     from callcenter.core.embedded_redis import EmbeddedRedis
+    from callcenter.core.lifecycle import catch_termination, wait_for_termination
 
-    # The handlers first: a signal while the server starts still stops it afterwards.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    catch_termination()  # a signal while the server starts still stops it afterwards
     common = CommonConfig.from_env()
     with EmbeddedRedis(common.data_dir, port=args.port) as server:
         print(f"embedded Redis: {server.url}" + (f" and 127.0.0.1:{args.port}" if args.port else ""), flush=True)
-        while not stop.wait(0.2):
-            pass
+        await wait_for_termination()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--demo", action="store_true", help="also play a simulated call centre against it")
     up.add_argument("--demo-speed", type=float, default=30.0, help="time compression of the demo (default: 30)")
     args = parser.parse_args(argv)
+    if args.command in _LONG_RUNNING:
+        from callcenter.core.lifecycle import install_termination_handlers
+
+        # Before anything starts: a SIGTERM/SIGINT at any moment from here on is a clean stop
+        # (the embedded redis-server included), never a kill half-way through start-up.
+        install_termination_handlers()
 
     try:
         common = CommonConfig.from_env()
@@ -249,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "user":
             return asyncio.run(_user_create(args))
         elif args.command == "redis":
-            _redis(args)
+            asyncio.run(_redis(args))
         elif args.command == "codegen":
             from callcenter.tools.codegen import main as codegen_main
 
@@ -257,9 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"callcenter: configuration error: {exc}", file=sys.stderr)
         return 2
-    except PortTaken as exc:
+    except (PortTaken, RedisPortTaken) as exc:
         print(f"callcenter: {exc}", file=sys.stderr)
         return 2
+    except EmbeddedRedisError as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     return 0

@@ -3,17 +3,39 @@ HTTP port, and users of every role logged in with real sessions."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 
+import grpc
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.core.config import CommonConfig
 from callcenter.services.gateway.app import create_app
+from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.users import UserStore
 
 PASSWORD = "correct horse battery"
+
+
+class RpcCounter(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    """Counts the gateway's gRPC calls by method name ("ListAgents"), on their way out."""
+
+    def __init__(self) -> None:
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    def _count(self, details) -> None:
+        method = details.method.decode() if isinstance(details.method, bytes) else details.method
+        self.calls[method.rsplit("/", 1)[-1]] += 1
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
+        self._count(client_call_details)
+        return await continuation(client_call_details, request)
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):
+        self._count(client_call_details)
+        return await continuation(client_call_details, request)
 
 
 @dataclasses.dataclass
@@ -46,11 +68,16 @@ async def gateway(redis, redis_url, tenant, start_replica, request):
         if name in request.fixturenames:
             addrs.update(request.getfixturevalue(name))
     config = GatewayConfig(common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, **addrs)
-    app = create_app(config, redis)
+    rpcs = RpcCounter()
+    backends = Backends(
+        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, interceptors=[rpcs]
+    )
+    app = create_app(config, redis, backends)
     client = TestClient(TestServer(app))
     await client.start_server()
     gw = Gateway(client=client, app=app, users=UserStore(redis, tenant))
     gw.router_port = router.port
+    gw.rpcs = rpcs.calls  # every RPC the gateway made, by method name
     yield gw
     for c in gw._clients:
         await c.close()
@@ -59,3 +86,18 @@ async def gateway(redis, redis_url, tenant, start_replica, request):
 
 def csrf(client) -> dict:
     return {"X-CSRF-Token": client.csrf}
+
+
+@pytest.fixture
+async def quiet_stats(redis, redis_url, tenant):
+    """A real stats gRPC service that applies the event stream only when told: `await
+    quiet_stats.consumer.drain()` applies everything written so far, so a test knows when
+    the figures are current without polling for them."""
+    from callcenter.services.stats.server import StatsService
+    from tests.stats_fixtures import stats_config
+
+    service = StatsService(stats_config(redis_url, tenant), redis)
+    await service.consumer.ensure_group()
+    service.port = await service.grpc.start("127.0.0.1", 0)
+    yield service
+    await service.stop()

@@ -59,7 +59,9 @@ async def calls_in_sales_and_support(gateway):
         await stub.HangupCall(pb.HangupCallRequest(call_id="c3"))
 
 
-async def stored(gateway, agent_id: str, call_id: str) -> rpb.Recording:
+async def stored(gateway, agent_id: str, call_id: str, **fields) -> rpb.Recording:
+    """A second of tone recorded for the call, uploaded to the gateway's recorder (metadata
+    fields such as start_ms as keywords)."""
     import grpc
 
     from callcenter.api.recorder.v1 import recorder_pb2_grpc
@@ -67,4 +69,4 @@ async def stored(gateway, agent_id: str, call_id: str) -> rpb.Recording:
     channel = grpc.aio.insecure_channel(gateway.recorder_addr)
     async with channel:
         stub = recorder_pb2_grpc.RecorderServiceStub(channel)
-        return await upload(stub, tone(1.0), metadata(call_id, agent_id=agent_id))
+        return await upload(stub, tone(1.0), metadata(call_id, agent_id=agent_id, **fields))

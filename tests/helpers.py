@@ -28,3 +28,17 @@ async def team(router: Router, queue: str, agent_ids: list[str], *, login: bool 
             await router.login(agent_id)
             if hasattr(router.clock, "advance"):
                 router.clock.advance(1)
+
+
+async def next_event(redis, tenant: str, check, after: str = "0-0") -> tuple[str, events_pb2.Event]:
+    """The first event of the tenant's stream after entry `after` for which check(event)
+    holds, and its entry id: read with blocking XREADs, so it returns as the event comes
+    (the caller puts a safety-net timeout around it)."""
+    key = stream_key(tenant)
+    while True:
+        for _, entries in await redis.xread({key: after}, block=1000, count=200) or []:
+            for entry_id, fields in entries:
+                after = entry_id
+                event = decode(entry_id, fields)
+                if check(event):
+                    return entry_id, event

@@ -1,19 +1,92 @@
 """Router replicas as real child processes (python -m callcenter.services.router) for crash and
-concurrency tests."""
+concurrency tests. Every wait ends on an event, never on a guessed time: the port is read from
+a FIFO the router writes once it serves, the exit from a pidfd that turns readable when the
+process ends; the timeouts are only safety nets for a test that would otherwise hang."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pathlib
 import signal
 import subprocess
 import sys
-import time
 
 import grpc
 
 from callcenter.api.router.v1 import router_pb2_grpc
+
+SAFETY_S = 90.0  # a safety net only (pytest's own timeout is 120 s a test)
+
+
+async def _readable(fd: int) -> None:
+    """Returns once fd is readable (data, end of file, or an exited process's pidfd)."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+async def exited(process: subprocess.Popen[bytes]) -> int:
+    """The exit code, once the process has ended (waited for as an event, on its pidfd)."""
+    if process.poll() is None:
+        fd = os.pidfd_open(process.pid)
+        try:
+            await _readable(fd)
+        finally:
+            os.close(fd)
+    return process.wait()
+
+
+async def read_fifo(fd: int) -> bytes:
+    """Everything a writer puts into the FIFO open (non-blocking) on fd, once it closes it."""
+    chunks = []
+    while True:
+        await _readable(fd)
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            continue
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
+async def start_serving(
+    name: str, args: list[str], env: dict[str, str], port_file: pathlib.Path, log_path: pathlib.Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Starts `python <args>` (a service writing its bound port to port_file once it serves);
+    returns the process and the port, once written. port_file is made a FIFO, so the port
+    arrives as an event; the process's exit before it is one too (an error with its log)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(port_file)
+    os.mkfifo(port_file)
+    port_reader = os.open(port_file, os.O_RDONLY | os.O_NONBLOCK)  # before the service opens it
+    try:
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen([sys.executable, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+        port = asyncio.ensure_future(read_fifo(port_reader))
+        exit_code = asyncio.ensure_future(exited(process))
+        try:
+            async with asyncio.timeout(SAFETY_S):
+                await asyncio.wait({port, exit_code}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError:
+            process.kill()
+            raise RuntimeError(f"{name} did not serve within {SAFETY_S} s") from None
+        finally:
+            for task in (port, exit_code):
+                task.cancel()
+            await asyncio.gather(port, exit_code, return_exceptions=True)  # readers removed
+        if not port.cancelled() and port.result().strip():
+            return process, int(port.result())
+        with open(log_path, errors="replace") as log:
+            raise RuntimeError(f"{name} exited: {log.read()[-2000:]}")
+    finally:
+        os.close(port_reader)
 
 
 class RouterProcess:
@@ -36,20 +109,11 @@ class RouterProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
 
-    async def start(self, timeout: float = 30.0) -> RouterProcess:
-        self.port_file.unlink(missing_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "callcenter.services.router"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while not (self.port_file.exists() and self.port_file.read_text().strip()):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"router {self.name} exited: {self.log_path.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"router {self.name} did not start within {timeout} s")
-            await asyncio.sleep(0.05)
-        self.port = int(self.port_file.read_text())
+    async def start(self) -> RouterProcess:
+        """Starts the process; returns once it serves (it has written its port)."""
+        self.process, self.port = await start_serving(
+            f"router {self.name}", ["-m", "callcenter.services.router"], self.env, self.port_file, self.log_path
+        )
         return self
 
     def channel(self) -> grpc.aio.Channel:
@@ -64,15 +128,14 @@ class RouterProcess:
             self.process.kill()
             self.process.wait()
 
-    async def terminate(self, timeout: float = 15.0) -> int:
-        """SIGTERM, then the exit code (the graceful-shutdown path)."""
+    async def terminate(self) -> int:
+        """SIGTERM, then the exit code once the process has ended (the graceful-shutdown path)."""
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None:
-            if time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError(f"router {self.name} ignored SIGTERM for {timeout} s")
-            await asyncio.sleep(0.05)
-        return self.process.returncode
+        try:
+            async with asyncio.timeout(SAFETY_S):
+                return await exited(self.process)
+        except TimeoutError:
+            self.process.kill()
+            raise RuntimeError(f"router {self.name} ignored SIGTERM for {SAFETY_S} s") from None

@@ -56,7 +56,7 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
             "--sip-agents",
             "6",
             "--sip-ring-timeout-ms",
-            "300",
+            "2000",
             "--sip-wrap-up-ms",
             "100",
             "--output",
@@ -64,7 +64,7 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ceiling: gRPC echo" in done.stdout and "router: call lifecycle" in done.stdout

@@ -180,3 +180,49 @@ async def test_queues_overflowing_in_a_chain_load_in_any_order(router, tmp_path)
     assert await apply_config_file(router, path) == (3, 0)
     queue, _ = await router.get_queue("a")
     assert queue.overflow_queue == "b"
+
+
+async def test_queues_overflowing_into_each_other_in_a_loop_are_refused_naming_the_loop(router, tmp_path):
+    path = write(
+        tmp_path,
+        '[[queues]]\nname = "c"\n'
+        '[[queues]]\nname = "a"\noverflow_queue = "b"\n'
+        '[[queues]]\nname = "b"\noverflow_queue = "d"\n'
+        '[[queues]]\nname = "d"\noverflow_queue = "a"\n',
+    )
+    with pytest.raises(ConfigError) as refused:
+        await apply_config_file(router, path)
+    assert str(refused.value) == (
+        f"{path}: queues overflow into each other in a loop:"
+        " a (queues[1]) -> b (queues[2]) -> d (queues[3]) -> a (queues[1])"
+    )
+    assert await router.list_queues() == [], "nothing of a refused file is written"
+
+
+async def test_an_overflow_target_neither_in_the_file_nor_existing_is_refused_before_anything_is_written(
+    router, tmp_path
+):
+    path = write(tmp_path, '[[queues]]\nname = "a"\n[[queues]]\nname = "b"\noverflow_queue = "nowhere"\n')
+    with pytest.raises(ConfigError) as refused:
+        await apply_config_file(router, path)
+    assert str(refused.value) == (
+        f"{path}: queues[1]: queue.overflow_queue: queue nowhere is neither in this file nor an existing queue"
+    )
+    assert await router.list_queues() == []
+
+
+async def test_an_overflow_target_that_exists_already_needs_not_be_in_the_file(router, tmp_path):
+    await router.upsert_queue("existing")
+    path = write(tmp_path, '[[queues]]\nname = "a"\noverflow_queue = "existing"\n')
+    assert await apply_config_file(router, path) == (1, 0)
+    assert (await router.get_queue("a"))[0].overflow_queue == "existing"
+
+
+async def test_a_longer_chain_declared_backwards_loads_targets_first(router, tmp_path):
+    path = write(
+        tmp_path,
+        "".join(f'[[queues]]\nname = "q{i}"\noverflow_queue = "q{i + 1}"\n' for i in range(5))
+        + '[[queues]]\nname = "q5"\n',
+    )
+    assert await apply_config_file(router, path) == (6, 0)
+    assert [(await router.get_queue(f"q{i}"))[0].overflow_queue for i in range(6)] == ["q1", "q2", "q3", "q4", "q5", ""]

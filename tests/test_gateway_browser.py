@@ -15,6 +15,18 @@ from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 from tests.recorder_fixtures import metadata, tone, upload
 
 
+async def player_duration(page) -> float:
+    """The player's audio duration in seconds, once its metadata has loaded (an error fails)."""
+    return await page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const audio = document.getElementById("player");
+            const done = () => resolve(audio.duration);
+            if (audio.readyState >= 1) done(); else audio.addEventListener("loadedmetadata", done);
+            audio.addEventListener("error", () => reject(new Error("audio error " + audio.error.code)));
+        })"""
+    )
+
+
 async def test_a_supervisor_watches_an_agent_state_change_live(gateway):
     await setup_team(gateway)
     base = str(gateway.client.make_url("/")).rstrip("/")
@@ -76,14 +88,7 @@ async def test_a_supervisor_opens_call_records_and_plays_a_recording(full_backen
             await page.wait_for_timeout(100)
         assert await page.locator('tr[data-call="c2"]').count() == 0  # support's call: not sam's
         await play.click()
-        duration = await page.evaluate(
-            """() => new Promise((resolve, reject) => {
-                const audio = document.getElementById("player");
-                const done = () => resolve(audio.duration);
-                if (audio.readyState >= 1) done(); else audio.addEventListener("loadedmetadata", done);
-                audio.addEventListener("error", () => reject(new Error("audio error " + audio.error.code)));
-            })"""
-        )
+        duration = await player_duration(page)
         assert abs(duration - 3.0) < 0.05
         # Seeking asks the gateway for a byte range; the element lands where it was asked to.
         position = await page.evaluate(
@@ -115,3 +120,49 @@ async def test_a_supervisor_opens_call_records_and_plays_a_recording(full_backen
         assert [(t["subject_id"], t["text"], t["author"]) for t in tasks] == [
             ("c1", "Offer the annual plan next time", "sam")
         ]
+
+
+@pytest.fixture
+async def backend_addrs(quiet_stats, start_recorder):
+    recorder = await start_recorder()
+    return {"stats_addr": f"127.0.0.1:{quiet_stats.port}", "recorder_addr": f"127.0.0.1:{recorder.port}"}
+
+
+async def test_an_agent_is_offered_to_play_only_the_recordings_she_may_hear(backend_addrs, quiet_stats, gateway):
+    """anna missed c1 (boris took it, and its recording is his) and took c4 herself: her call
+    records show c1 without a Play button, c4 with one that plays; and the agent filter,
+    which is not hers to use, is not shown."""
+    await setup_team(gateway)
+    await calls_in_sales_and_support(gateway)  # c1: anna missed, boris answered
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        call = (await stub.RouteCall(pb.RouteCallRequest(call_id="c4", caller="+494", queue="sales"))).call
+        assert call.offer.agent_id == "anna"  # boris is in his wrap-up
+        await stub.ReportOfferOutcome(
+            pb.ReportOfferOutcomeRequest(call_id="c4", offer_id=call.offer.offer_id, outcome=pb.OFFER_OUTCOME_ANSWERED)
+        )
+        await stub.HangupCall(pb.HangupCallRequest(call_id="c4"))
+    async with grpc.aio.insecure_channel(backend_addrs["recorder_addr"]) as channel:
+        recorder = recorder_pb2_grpc.RecorderServiceStub(channel)
+        await upload(recorder, tone(1.0), metadata("c1", agent_id="boris"))
+        annas = await upload(recorder, tone(2.0), metadata("c4", agent_id="anna"))
+    await quiet_stats.consumer.drain()  # the calls and their recordings are in stats now
+
+    base = str(gateway.client.make_url("/")).rstrip("/")
+    async with browser_page() as page:
+        await page.goto(base + "/login")
+        await page.fill("#username", "anna")
+        await page.fill("#password", PASSWORD)
+        await page.click("#login-button")
+        await page.wait_for_url(base + "/")
+        await page.goto(base + "/calls")
+        await page.locator('tr[data-call="c4"]').wait_for()
+        assert await page.locator('tr[data-call="c1"]').count() == 1  # she sees the call she missed
+        assert await page.locator('tr[data-call="c1"] button.play').count() == 0  # but not boris's recording
+        assert not await page.locator("#filters label", has=page.locator('input[name="agent_id"]')).is_visible()
+        assert await page.locator("#filters label", has=page.locator('input[name="queue"]')).is_visible()
+        await screenshot(page, "call-records-agent")
+        await page.locator('tr[data-call="c4"] button.play').click()
+        duration = await player_duration(page)
+        assert abs(duration - 2.0) < 0.05
+        assert annas.id in await page.get_attribute("#player", "src")

@@ -59,10 +59,31 @@ async def test_a_supervisors_page_of_recordings_is_never_empty_while_more_of_the
     assert [r["id"] for r in page["recordings"]] == [anna_rec.id]
 
 
-async def test_a_range_header_with_thousands_of_digits_is_ignored_not_a_500(backend_addrs, gateway):
+MALFORMED_RANGES = [
+    "bytes=" + "9" * 5000 + "-",
+    "bytes=0-" + "9" * 5000,
+    "bytes=-" + "9" * 5000,
+    "bytes=0-" + "9" * 19,
+    "bytes=abc-def",
+    "bytes=-",
+    "bytes=0-1,5-9",
+    "items=0-9",
+    "bytes=5",
+    "",
+]
+
+
+async def test_a_malformed_or_huge_range_is_a_416_saying_why(backend_addrs, gateway):
     gateway.recorder_addr = backend_addrs["recorder_addr"]
     await setup_team(gateway)
     rec = await stored(gateway, "anna", "c1")
     root = await gateway.login("root")
-    reply = await root.get(f"/api/v1/recordings/{rec.id}/audio", headers={"Range": "bytes=" + "9" * 5000 + "-"})
-    assert reply.status == 200 and len(await reply.read()) == rec.size_bytes
+    for header in MALFORMED_RANGES:
+        reply = await root.get(f"/api/v1/recordings/{rec.id}/audio", headers={"Range": header})
+        body = await reply.json()
+        assert reply.status == 416, (header[:40], body)
+        assert body["field"] == "Range" and body["error"].startswith("Range: ") and len(body["error"]) < 200, body
+        assert reply.headers["Content-Range"] == f"bytes */{rec.size_bytes}"
+    # The largest number taken still reads as a range: to the end of the file.
+    reply = await root.get(f"/api/v1/recordings/{rec.id}/audio", headers={"Range": "bytes=4-" + "9" * 18})
+    assert reply.status == 206 and len(await reply.read()) == rec.size_bytes - 4

@@ -94,3 +94,91 @@ async def test_the_first_and_last_days_of_the_window_are_served(backend_addrs, g
     ):
         reply = await root.get(query)
         assert reply.status == 200, (query, await reply.text())
+
+
+# Where a user would send each of rights, due, team, min_misses, min_wait_s and agent_ids:
+# every such route refuses the name with a 400 naming it.
+UNKNOWN_BODY_FIELDS = [
+    ("/api/v1/users", {"username": "eve", "password": PASSWORD, "role": "agent", "rights": "all"}, "rights"),
+    ("/api/v1/users/anna/password", {"password": PASSWORD + "!", "rights": "admin"}, "rights"),
+    ("/api/v1/users", {"username": "eve", "password": PASSWORD, "role": "supervisor", "team": "sales"}, "team"),
+    ("/api/v1/comments", {"subject_kind": "agent", "subject_id": "anna", "text": "x", "due": "today"}, "due"),
+    ("/api/v1/tasks/{task}/close", {"due": "tomorrow"}, "due"),
+    (
+        "/api/v1/comments",
+        {"subject_kind": "agent", "subject_id": "anna", "text": "x", "agent_ids": ["anna"]},
+        "agent_ids",
+    ),
+    ("/api/v1/agents/anna/clients/reassign", {"to_agent_id": "boris", "agent_ids": ["anna"]}, "agent_ids"),
+    ("/api/v1/agents/anna/logout", {"team": "sales"}, "team"),
+    ("/api/v1/logout", {"due": "now"}, "due"),
+]
+UNKNOWN_QUERY_PARAMETERS = [
+    ("/api/v1/calls?min_misses=3", "min_misses"),
+    ("/api/v1/stats/agents?min_misses=3", "min_misses"),
+    ("/api/v1/board?min_misses=3", "min_misses"),
+    ("/api/v1/calls?min_wait_s=5", "min_wait_s"),
+    ("/api/v1/stats/queues?min_wait_s=5", "min_wait_s"),
+    ("/api/v1/queues?min_wait_s=5", "min_wait_s"),
+    ("/api/v1/stats/agents?agent_ids=anna", "agent_ids"),
+    ("/api/v1/calls?agent_ids=anna", "agent_ids"),
+    ("/api/v1/recordings?agent_ids=anna", "agent_ids"),
+    ("/api/v1/leads?agent_ids=anna", "agent_ids"),
+    ("/api/v1/tasks?agent_ids=anna", "agent_ids"),
+    ("/api/v1/agents?team=sales", "team"),
+    ("/api/v1/queues?team=sales", "team"),
+    ("/api/v1/stats/queues?team=sales", "team"),
+    ("/api/v1/users?rights=admin", "rights"),
+    ("/api/v1/tasks?due=today", "due"),
+]
+
+
+async def test_each_unknown_name_is_refused_on_every_route_a_user_would_send_it(backend_addrs, gateway):
+    await setup_team(gateway)
+    root = await gateway.login("root")
+    reply = await root.post(
+        "/api/v1/comments",
+        json={"subject_kind": "agent", "subject_id": "anna", "text": "call back", "tag_agent_ids": ["anna"]},
+        headers=csrf(root),
+    )
+    [task] = (await reply.json())["tasks"]
+    for path, body, field in UNKNOWN_BODY_FIELDS:
+        await refused(await root.post(path.format(task=task["id"]), json=body, headers=csrf(root)), field)
+    for path, field in UNKNOWN_QUERY_PARAMETERS:
+        await refused(await root.get(path), field)
+    # Nothing happened: no user, no comment, the task still open, the session alive, anna in.
+    assert await gateway.users.get("eve") is None
+    comments = (await (await root.get("/api/v1/comments/agent/anna")).json())["comments"]
+    assert [c["text"] for c in comments] == ["call back"]
+    tasks = (await (await root.get("/api/v1/tasks?agent_id=anna")).json())["tasks"]
+    assert [(t["id"], t["status"]) for t in tasks] == [(task["id"], "open")]
+    agents = (await (await root.get("/api/v1/agents")).json())["agents"]
+    assert {a["id"]: a["status"]["state"] for a in agents}["anna"] == "AGENT_STATE_AVAILABLE"
+    anna = await gateway.login("anna")  # her password is still the one she had
+    assert (await anna.get("/api/v1/me")).status == 200
+
+
+async def test_a_page_size_that_is_no_ascii_number_is_a_400_not_a_500(backend_addrs, gateway):
+    """Superscript two and Arabic three are digits to str.isdigit(); int() takes only one."""
+    await setup_team(gateway)
+    root = await gateway.login("root")
+    for route in ("/api/v1/calls", "/api/v1/recordings"):
+        for value in ("²", "٣", "１２", "0x10", "1" * 30, "-1"):
+            await refused(await root.get(route, params={"page_size": value}), "page_size")
+
+
+async def test_a_new_users_agent_id_and_teams_are_names_the_router_could_have(backend_addrs, gateway):
+    await setup_team(gateway)
+    root = await gateway.login("root")
+    for body, field in [
+        ({"role": "agent", "agent_id": "x" * 65}, "agent_id"),
+        ({"role": "agent", "agent_id": "anna\n"}, "agent_id"),
+        ({"role": "supervisor", "teams": ["x" * 5000]}, "teams"),
+        ({"role": "supervisor", "teams": [f"q{n}" for n in range(51)]}, "teams"),
+        ({"role": "supervisor", "teams": ["sales", ""]}, "teams"),
+    ]:
+        reply = await root.post(
+            "/api/v1/users", json={"username": "eve", "password": PASSWORD, **body}, headers=csrf(root)
+        )
+        await refused(reply, field)
+    assert await gateway.users.get("eve") is None

@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import grpc
@@ -18,6 +17,7 @@ from callcenter.api.recorder.v1 import recorder_pb2 as pb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.services.recorder.config import RecorderConfig
 from tests.recorder_fixtures import chunks, download, metadata, parse_wav, status, tone, upload
+from tests.router_processes import SAFETY_S, exited, start_serving
 
 
 class RecorderProcess:
@@ -39,22 +39,11 @@ class RecorderProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
 
-    async def start(self, timeout: float = 30.0) -> RecorderProcess:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "callcenter.services.recorder"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while not (self.port_file.exists() and self.port_file.read_text().strip()):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"recorder exited: {self.log_path.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"recorder did not start within {timeout} s")
-            await asyncio.sleep(0.02)
-        self.port = int(self.port_file.read_text())
+    async def start(self) -> RecorderProcess:
+        """Starts the process; returns once it serves (its port written: an event, no guessed time)."""
+        self.process, self.port = await start_serving(
+            "recorder", ["-m", "callcenter.services.recorder"], self.env, self.port_file, self.log_path
+        )
         return self
 
     def stop_now(self) -> None:
@@ -91,7 +80,7 @@ async def test_a_crash_mid_upload_loses_nothing_committed(recorder_process):
             await gate.wait()
 
         call = stub.UploadRecording(requests())
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + SAFETY_S  # a safety net: the loop ends on the commit
         while True:
             try:
                 if (await status(stub, "c-crash")).committed_offset >= 8000:
@@ -108,7 +97,7 @@ async def test_a_crash_mid_upload_loses_nothing_committed(recorder_process):
     second = await recorder_process("second").start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{second.port}") as channel:
         stub = recorder_pb2_grpc.RecorderServiceStub(channel)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + SAFETY_S  # a safety net: the loop ends on the state
         while (reply := await status(stub, "c-crash")).state != pb.UPLOAD_STATE_INTERRUPTED:
             assert time.monotonic() < deadline, "the dead process's lock never expired"
             await asyncio.sleep(0.02)  # the dead process's 300 ms lease runs out
@@ -118,7 +107,8 @@ async def test_a_crash_mid_upload_loses_nothing_committed(recorder_process):
         assert parse_wav(await download(stub, recording.id)).frames == audio
 
     second.process.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(second.process.wait, 15) == 0
+    async with asyncio.timeout(SAFETY_S):
+        assert await exited(second.process) == 0
 
 
 def test_settings_come_from_the_environment(monkeypatch, tmp_path):

@@ -52,13 +52,16 @@ async def setup_team(stub, agents: int, **queue_fields) -> list[str]:
 
 async def play_call(stub, call_id: str, rng: random.Random, stats: Counter) -> int:
     """A PBX leg: follows the call's offers; answers some, rejects some, lets some ring out;
-    answered calls talk briefly and hang up. Returns the final state."""
-    async for update in stub.WatchCall(pb.WatchCallRequest(call_id=call_id), timeout=60):
+    answered calls talk briefly and hang up. Returns the final state. (No deadline: the
+    test's safety net bounds the whole run.)"""
+    handled: set[str] = set()
+    async for update in stub.WatchCall(pb.WatchCallRequest(call_id=call_id)):
         call = update.call
         if call.state in FINAL:
             return call.state
-        if call.state != states_pb2.CALL_STATE_RINGING:
-            continue
+        if call.state != states_pb2.CALL_STATE_RINGING or call.offer.offer_id in handled:
+            continue  # an offer is acted on once, however often the stream shows it
+        handled.add(call.offer.offer_id)
         roll = rng.random()
         try:
             if roll < 0.6:
@@ -106,7 +109,23 @@ def assert_no_agent_ever_held_two_calls(events) -> None:
     assert holding == {}
 
 
+def first_step_of_each_call(events) -> Counter:
+    """For each call, what came right after CALL_RECEIVED: CALL_OFFERED (an agent was free
+    when it was routed) or CALL_QUEUED."""
+    first: dict[str, str] = {}
+    for e, kind in zip(events, event_types(events), strict=True):
+        if kind in ("CALL_OFFERED", "CALL_QUEUED"):
+            first.setdefault(e.call_id, kind)
+    return Counter(first.values())
+
+
+@pytest.mark.timeout(300)  # ~12 s on an idle 2-core machine, 75-100 s at load 8: never the limit
 async def test_two_replicas_200_calls_20_agents_never_reserve_an_agent_twice(replicas, redis, tenant):
+    async with asyncio.timeout(280):  # a safety net only: every wait below ends on an event
+        await two_replicas_200_calls_20_agents(replicas, redis, tenant)
+
+
+async def two_replicas_200_calls_20_agents(replicas, redis, tenant):
     a, b = await replicas(2)
     rng = random.Random(7)
     async with a.channel() as ch_a, b.channel() as ch_b:
@@ -121,21 +140,23 @@ async def test_two_replicas_200_calls_20_agents_never_reserve_an_agent_twice(rep
         )
         routed = await asyncio.gather(
             *(
-                stubs[n % 2].RouteCall(
-                    pb.RouteCallRequest(call_id=f"call-{n}", caller=f"+49170{n:04d}", queue="sales"), timeout=10
-                )
+                stubs[n % 2].RouteCall(pb.RouteCallRequest(call_id=f"call-{n}", caller=f"+49170{n:04d}", queue="sales"))
                 for n in range(200)
             )
         )
         states = Counter(states_pb2.CallState.Name(r.call.state) for r in routed)
         assert set(states) <= {"CALL_STATE_RINGING", "CALL_STATE_WAITING"}
-        assert states["CALL_STATE_RINGING"] == 20 and states["CALL_STATE_WAITING"] == 180
+        # 20 agents for 200 calls: 20 ring at once, and the rest wait, but for the calls
+        # routed after a ring timeout (150 ms) lapsed meanwhile: they may find that agent free.
+        assert states["CALL_STATE_RINGING"] >= 20 and sum(states.values()) == 200
         stats: Counter = Counter()
-        finals = await asyncio.wait_for(
-            asyncio.gather(*(play_call(stubs[(n + 1) % 2], f"call-{n}", rng, stats) for n in range(200))), timeout=90
-        )
+        finals = await asyncio.gather(*(play_call(stubs[(n + 1) % 2], f"call-{n}", rng, stats) for n in range(200)))
     assert finals == [states_pb2.CALL_STATE_COMPLETED] * 200
     events = await read_events(redis, tenant)
+    first_steps = first_step_of_each_call(events)
+    assert first_steps == Counter(
+        {"CALL_OFFERED": states["CALL_STATE_RINGING"], "CALL_QUEUED": states["CALL_STATE_WAITING"]}
+    ), "each call rang at once exactly when the router answered RINGING"
     assert_no_agent_ever_held_two_calls(events)
     kinds = Counter(event_types(events))
     assert kinds["CALL_RECEIVED"] == kinds["CALL_COMPLETED"] == kinds["CALL_ANSWERED"] == 200

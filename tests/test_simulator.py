@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 from collections import Counter, defaultdict
 
+import pytest
+
+from callcenter.api.common.v1 import states_pb2
 from callcenter.tools.simulator import Simulation, SimulationConfig
 from callcenter.tools.simulator.config import Spread
 from callcenter.tools.simulator.side_effects import CallLog, SideEffect
-from tests.helpers import event_types, read_events
+from tests.helpers import event_types, next_event, read_events
 from tests.simulator_scenes import tiny_config
 
 FINAL_EVENTS = {"CALL_COMPLETED", "CALL_ABANDONED", "CALL_TIMED_OUT", "CALL_OVERFLOWED"}
@@ -259,35 +262,76 @@ async def test_some_calls_carry_a_crm_lead_that_moves_through_the_pipeline(start
     assert f"leads created {leads.created}" in out.getvalue()
 
 
-async def test_an_agent_paused_for_misses_comes_back_even_when_no_miss_of_theirs_was_seen(start_replica):
+def is_event(kind: str, agent_id: str = ""):
+    """A check for next_event: an event of that type (of that agent)."""
+    return lambda e: event_types([e]) == [kind] and (not agent_id or e.agent_id == agent_id)
+
+
+async def test_an_agent_paused_for_misses_comes_back_even_when_no_miss_of_theirs_was_seen(start_replica, redis, tenant):
     import asyncio
-    import io
 
     import grpc
 
-    from callcenter.api.common.v1 import states_pb2
     from callcenter.api.router.v1 import router_pb2 as rpb
     from callcenter.api.router.v1 import router_pb2_grpc
 
     replica = await start_replica()
-    config = tiny_config(f"127.0.0.1:{replica.port}", max_calls=None, duration_s=3.0, rate_per_min=6.0)
+    config = tiny_config(f"127.0.0.1:{replica.port}", max_calls=None, duration_s=None, rate_per_min=6.0)
     simulation = Simulation(config, out=io.StringIO())
     stop = asyncio.Event()
     run = asyncio.create_task(simulation.run(stop))
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
-        stub = router_pb2_grpc.RouterServiceStub(channel)
-        while not simulation.agents:
-            await asyncio.sleep(0.01)
-        agent_id = next(iter(simulation.agents))
-        await asyncio.sleep(0.1)  # logged in by now
-        # paused for misses behind the PBX's back (as the router's own ring timer does)
-        await stub.PauseAgent(rpb.PauseAgentRequest(agent_id=agent_id, reason="no_answer"))
-        deadline = asyncio.get_running_loop().time() + 5
-        while (await stub.GetAgent(rpb.GetAgentRequest(agent_id=agent_id))).agent.status.state == (
-            states_pb2.AGENT_STATE_PAUSED
-        ):
-            assert asyncio.get_running_loop().time() < deadline, "the paused agent never came back"
-            await asyncio.sleep(0.05)
-    stop.set()
-    await run
+    try:
+        async with asyncio.timeout(60), grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+            _, logged_in = await next_event(redis, tenant, is_event("AGENT_LOGGED_IN"))
+            # paused for misses behind the PBX's back (as the router's own ring timer does)
+            stub = router_pb2_grpc.RouterServiceStub(channel)
+            await stub.PauseAgent(rpb.PauseAgentRequest(agent_id=logged_in.agent_id, reason="no_answer"))
+            paused_at, _ = await next_event(redis, tenant, is_event("AGENT_PAUSED", logged_in.agent_id))
+            await next_event(redis, tenant, is_event("AGENT_RESUMED", logged_in.agent_id), after=paused_at)
+    finally:
+        stop.set()
+        await run
+    assert simulation.counters.agents_resumed >= 1
+
+
+# What makes the router pause an agent (max_no_answer 1: the first miss), and the reason of
+# that miss in the event stream.
+PAUSE_CAUSES = {
+    "the router's ring timer": (dict(ring_timer="router", answer_probability=0.0, reject_probability=0.0), "timeout"),
+    "the pbx's ring timer": (dict(answer_probability=0.0, reject_probability=0.0), "no_answer"),
+    "a decline": (dict(answer_probability=0.0, reject_probability=1.0), "rejected"),
+}
+
+
+@pytest.mark.parametrize("overrides, reason", PAUSE_CAUSES.values(), ids=PAUSE_CAUSES.keys())
+async def test_an_agent_the_router_paused_comes_back_whatever_miss_paused_them(
+    start_replica, redis, tenant, overrides, reason
+):
+    import asyncio
+
+    replica = await start_replica()
+    config = tiny_config(
+        f"127.0.0.1:{replica.port}",
+        max_calls=None,
+        duration_s=None,
+        max_no_answer=1,
+        never_answer_agents=0,
+        **overrides,
+    )
+    simulation = Simulation(config, out=io.StringIO())
+    stop = asyncio.Event()
+    run = asyncio.create_task(simulation.run(stop))
+    try:
+        async with asyncio.timeout(60):  # a safety net: each wait ends on its event
+            missed_at, missed = await next_event(
+                redis, tenant, lambda e: is_event("OFFER_MISSED")(e) and e.agent_state == states_pb2.AGENT_STATE_PAUSED
+            )
+            paused_at, _ = await next_event(redis, tenant, is_event("AGENT_PAUSED", missed.agent_id), after=missed_at)
+            _, resumed = await next_event(redis, tenant, is_event("AGENT_RESUMED", missed.agent_id), after=paused_at)
+    finally:
+        stop.set()
+        await run
+    assert missed.reason == reason
+    # Back after the comeback time, scaled by the speed (60 simulated seconds, 0.6 s at speed 100).
+    assert resumed.time.ToMilliseconds() > missed.time.ToMilliseconds()
     assert simulation.counters.agents_resumed >= 1

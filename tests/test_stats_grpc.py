@@ -91,8 +91,7 @@ async def test_calls_through_a_real_router_are_counted_once(router_stub, stats_s
 async def test_the_board_follows_the_router_within_a_second(router_stub, stats_stub):
     await team(router_stub, "sales", ["anna"])
     updates = stats_stub.WatchBoard(pb.WatchBoardRequest(queues=["sales"]))
-    # wait until the watcher is reading, then make a change
-    await asyncio.sleep(0.1)
+    await updates.initial_metadata()  # sent once the watch is live; then make a change
     started = time.monotonic()
     await router_stub.RouteCall(rpb.RouteCallRequest(call_id="c1", caller="+491701", queue="sales"))
     seen = []
@@ -150,7 +149,7 @@ async def test_a_watcher_of_one_queue_gets_only_that_queues_updates(router_stub,
     await router_stub.UpsertQueue(rpb.UpsertQueueRequest(queue=rpb.Queue(name="support")))
     await router_stub.UpsertAgent(rpb.UpsertAgentRequest(agent=rpb.Agent(id="carl", endpoint="x", queues=["support"])))
     updates = stats_stub.WatchBoard(pb.WatchBoardRequest(queues=["support"]))
-    await asyncio.sleep(0.1)
+    await updates.initial_metadata()  # the watch is live
     await router_stub.RouteCall(rpb.RouteCallRequest(call_id="c1", caller="+491701", queue="sales"))
     await router_stub.LoginAgent(rpb.LoginAgentRequest(agent_id="carl"))
     first = await asyncio.wait_for(updates.read(), timeout=5)

@@ -122,3 +122,32 @@ async def test_a_call_record_with_an_unreadable_time_is_skipped_and_counted(scri
     records, _ = await stats.call_records(CallFilter(received=Range(utc_ms("2026-03-02 00:00"), 2**62)), 50, "")
     assert [r.call_id for r in records] == ["c-good"]
     assert stats.call_reader.unreadable == 1
+
+
+CENTURY = span(ts(946_684_800), ts(4_102_444_799))  # 2000-01-01 .. 2099-12-31: ~876,600 hours
+
+
+@pytest.mark.parametrize(
+    ("rpc", "request_", "field"),
+    [
+        ("GetAgentStats", pb.GetAgentStatsRequest(period=CENTURY, agent_ids=["anna"]), "period"),
+        ("GetQueueStats", pb.GetQueueStatsRequest(period=CENTURY, queues=["sales"]), "period"),
+        ("GetAgentStats", pb.GetAgentStatsRequest(agent_ids=[f"a{i}" for i in range(1_001)]), "agent_ids"),
+        ("GetQueueStats", pb.GetQueueStatsRequest(queues=[f"q{i}" for i in range(1_001)]), "queues"),
+    ],
+)
+async def test_figures_too_big_to_sum_are_invalid_argument_at_once_not_a_hang(stats_stub, rpc, request_, field):
+    """A century of hourly buckets took minutes and held the whole service (its event loop)
+    meanwhile; 20,000 agent ids ran past any deadline. Both are refused before any read."""
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await getattr(stats_stub, rpc)(request_, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
+    assert refused.value.details().startswith(field + ":"), refused.value.details()
+
+
+async def test_a_year_for_one_agent_and_one_name_given_many_times_are_answered(stats_stub):
+    year = span(ts(1_735_689_600), ts(1_767_225_600))  # 2025
+    reply = await stats_stub.GetAgentStats(pb.GetAgentStatsRequest(period=year, agent_ids=["anna"]), timeout=30)
+    assert [a.agent_id for a in reply.agents] == ["anna"]
+    reply = await stats_stub.GetQueueStats(pb.GetQueueStatsRequest(queues=["sales"] * 20_000), timeout=30)
+    assert [q.queue for q in reply.queues] == ["sales"]  # each name once

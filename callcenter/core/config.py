@@ -49,7 +49,12 @@ class CommonConfig:
     # Requests beyond the pool wait for a free connection instead of failing: Redis runs
     # scripts one at a time anyway, so more connections add no throughput.
     redis_max_connections: int = setting(
-        "CALLCENTER_REDIS_MAX_CONNECTIONS", 64, "most Redis connections one process opens", minimum=4, maximum=10_000
+        "CALLCENTER_REDIS_MAX_CONNECTIONS",
+        64,
+        "most connections of the Redis pool a process serves its RPCs from (its timers and stream readers have"
+        " small pools of their own: docs/architecture.md, Redis connections)",
+        minimum=4,
+        maximum=10_000,
     )
     redis_wait_s: float = setting(
         "CALLCENTER_REDIS_WAIT_S",

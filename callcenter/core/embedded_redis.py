@@ -53,6 +53,14 @@ def _answers_ping(path: pathlib.Path) -> bool:
         return False
 
 
+class EmbeddedRedisError(RuntimeError):
+    """The embedded redis-server did not come up (its log says why)."""
+
+
+class RedisPortTaken(EmbeddedRedisError):
+    """The TCP port asked for (`callcenter redis --port`) is taken."""
+
+
 class EmbeddedRedis:
     """A redis-server child process serving one data directory."""
 
@@ -76,6 +84,7 @@ class EmbeddedRedis:
         A lock file makes check-and-start one step: two processes starting on one data
         directory at once get one server, never two writing the same append-only file."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        log.info("embedded_redis.starting", data_dir=str(self.data_dir))
         with open(self.data_dir / "redis.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -118,17 +127,30 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout
         while not _answers_ping(self.socket_path):
             if self._process.poll() is not None:
-                raise RuntimeError(
+                if self.port and "Address already in use" in self._log_tail():
+                    raise RedisPortTaken(
+                        f"could not bind 127.0.0.1:{self.port}: the port is taken (another Redis there?)"
+                    )
+                raise EmbeddedRedisError(
                     f"embedded redis-server exited with {self._process.returncode}; see {self.data_dir / 'redis.log'}"
                 )
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"embedded redis-server did not answer within {timeout} s")
+                raise EmbeddedRedisError(f"embedded redis-server did not answer within {timeout} s")
             time.sleep(0.02)
         log.info(
             "embedded_redis.started", socket=str(self.socket_path), pid=self._process.pid, data_dir=str(self.data_dir)
         )
         return self
+
+    def _log_tail(self) -> str:
+        try:
+            with open(self.data_dir / "redis.log", "rb") as f:
+                f.seek(0, 2)
+                f.seek(max(0, f.tell() - 4096))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops the server if this object started it; the append-only file stays."""

@@ -122,15 +122,29 @@ def status_for(exc: errors.DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.FAILED_PRECONDITION  # a refusal of a kind not listed: still not INTERNAL
 
 
+# The longest status message a refusal carries (characters). It travels percent-encoded in a
+# header, and a client drops header blocks beyond 8-16 KiB: a message echoing a 70,000-character
+# id reached the caller as RESOURCE_EXHAUSTED "Stream removed" instead of the refusal. 600
+# characters stay under 8 KiB encoded, even of 4-byte UTF-8 characters.
+MAX_DETAILS = 600
+
+
+def bounded_details(message: str) -> str:
+    """A status message cut to MAX_DETAILS characters (marked as cut)."""
+    if len(message) <= MAX_DETAILS:
+        return message
+    return message[: MAX_DETAILS - 30] + f"… ({len(message)} characters)"
+
+
 async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, store: str, storage_errors: bool) -> None:
     if isinstance(exc, errors.DomainError):
-        await context.abort(status_for(exc), str(exc))
+        await context.abort(status_for(exc), bounded_details(str(exc)))
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         log.warning("redis.unavailable", error=str(exc))
         await context.abort(grpc.StatusCode.UNAVAILABLE, f"{store} is unreachable; retry")
     if storage_errors and isinstance(exc, OSError):
         log.error("storage.failed", error=str(exc))  # what was committed is kept
-        await context.abort(grpc.StatusCode.UNAVAILABLE, f"the storage failed ({exc}); retry")
+        await context.abort(grpc.StatusCode.UNAVAILABLE, bounded_details(f"the storage failed ({exc}); retry"))
     raise exc
 
 
@@ -171,7 +185,11 @@ def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:
     code = context.code()
     name = code.name if isinstance(code, grpc.StatusCode) else "OK"
     failure = sys.exc_info()[1]  # set while the handler's exception propagates through `finally`
-    if name == "OK" and failure is not None and not isinstance(failure, asyncio.CancelledError | GeneratorExit):
+    if name == "OK" and isinstance(failure, asyncio.CancelledError | GeneratorExit):
+        # grpc cancels the handler when the caller cancels or its deadline passes
+        remaining = context.time_remaining()
+        name = "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
+    elif name == "OK" and failure is not None:
         name = "UNKNOWN"  # grpc answers an unexpected exception with UNKNOWN
         log.error("rpc.crashed", error=repr(failure)[:500])
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)

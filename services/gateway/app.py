@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from callcenter.core.redis_connection import dedicated_client
 from callcenter.services.gateway import (
     agents_api,
     auth_api,
@@ -82,13 +83,20 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         yield
         await app[BACKENDS].close()
 
-    app[board_api.LIVE] = LiveHub(redis, config.common.tenant, functools.partial(served_queues, app[BACKENDS]))
+    # The live feed reads on a connection of its own (its XREAD blocks), tolerant of bytes that
+    # are not UTF-8: such an entry is skipped and counted, never a read that fails for ever.
+    live_redis = dedicated_client(redis, 1, name="gateway-live", tolerant=True)
+    app[board_api.LIVE] = LiveHub(
+        live_redis or redis, config.common.tenant, functools.partial(served_queues, app[BACKENDS])
+    )
     app[board_api.FIGURES_CACHE] = FiguresCache()
 
     async def run_live_hub(app: web.Application):
         worker = app[board_api.LIVE].worker().start()
         yield
         await worker.stop()
+        if live_redis is not None:
+            await live_redis.aclose()
 
     async def end_streams(app: web.Application) -> None:
         app[board_api.LIVE].close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import grpc
+import redis.exceptions
 import structlog
 from aiohttp import web
 
@@ -45,6 +46,7 @@ _GRPC_TO_HTTP = {
 }
 
 # The services start a bad argument's message with the field's name ("call_id: …").
+MAX_DETAILS = 500
 _FIELD = re.compile(r"([a-z_][a-z0-9_.]*): ")
 
 
@@ -64,7 +66,7 @@ def _backend_reply(exc: grpc.aio.AioRpcError, path: str) -> web.Response:
     status = _GRPC_TO_HTTP.get(exc.code(), 502)
     if status >= 500:
         log.warning("gateway.backend_error", code=exc.code().name, details=exc.details(), path=path)
-    details = exc.details() or exc.code().name
+    details = (exc.details() or exc.code().name)[:MAX_DETAILS]  # a backend may quote a long input back
     named = _FIELD.match(details) if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else None
     return _error(status, details, named.group(1) if named else "")
 
@@ -86,6 +88,10 @@ async def errors_middleware(request: web.Request, handler):
         return refusal_reply(exc)
     except grpc.aio.AioRpcError as exc:
         return _backend_reply(exc, request.path)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        # The gateway's own store (users, sessions, tasks) did not answer: try again later.
+        log.warning("gateway.redis_unavailable", error=str(exc) or type(exc).__name__, path=request.path)
+        return _error(503, "the gateway's store (Redis) is unavailable; try again shortly")
     except Exception:
         log.exception("gateway.unhandled", path=request.path)
         return _error(500, "internal error; see the gateway's log")

@@ -22,6 +22,7 @@ from aiohttp import web
 from callcenter.api.events.v1 import events_pb2
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import decode, stream_key
+from callcenter.core.redis_connection import undecodable
 from callcenter.services.gateway.domain import access
 from callcenter.services.gateway.users import User
 
@@ -51,8 +52,10 @@ class LiveHub:
         redis: aioredis.Redis,
         tenant: str,
         load_agent_queues: Callable[[], Awaitable[dict[str, set[str]]]] | None = None,
+        block_ms: int = 500,
     ) -> None:
         self.redis = redis
+        self.block_ms = block_ms  # how long one read waits for new entries
         self.key = stream_key(tenant)
         self.subscribers: set[asyncio.Queue] = set()
         # Which queues each agent serves, for supervisors' filters (events such as
@@ -62,7 +65,7 @@ class LiveHub:
         self._load_agent_queues = load_agent_queues
         self._loaded_at = -1.0
         self._last: str | None = None  # the stream entry read last
-        self.unreadable = 0
+        self.unreadable = 0  # entries skipped because they are no event one can read
 
     async def refresh_agent_queues(self, min_interval_s: float = 1.0) -> None:
         loop = asyncio.get_running_loop()
@@ -91,29 +94,48 @@ class LiveHub:
     async def step(self) -> None:
         """One read of the event stream, handed to every subscriber (run by a worker)."""
         if self._last is None:
-            self._last = "$"
+            # "Now" is the stream's last entry at the start, read once: reading from "$" on
+            # every round would miss whatever is appended between two reads.
+            newest = await self.redis.xrevrange(self.key, count=1)
+            self._last = newest[0][0] if newest else "0-0"
             await self.refresh_agent_queues()
-        replies = await self.redis.xread({self.key: self._last}, count=500, block=500)
+        replies = await self.redis.xread({self.key: self._last}, count=500, block=self.block_ms)
         for _, entries in replies:
             for entry_id, fields in entries:
                 self._last = entry_id
-                try:
-                    event = decode(entry_id, fields)
-                except (KeyError, ValueError, TypeError):
-                    self.unreadable += 1  # skipped and counted, never the end of the feed
-                    log.warning("live.event_unreadable", id=entry_id, unreadable=self.unreadable)
+                readable = self._readable(entry_id, fields)
+                if readable is None:
                     continue
-                if event.queues:
-                    self.agent_queues[event.agent_id] = set(event.queues)
-                elif event.agent_id and event.agent_id not in self.agent_queues:
+                item, queues = readable
+                if queues:
+                    self.agent_queues[item["agent_id"]] = queues
+                elif item["agent_id"] and item["agent_id"] not in self.agent_queues:
                     await self.refresh_agent_queues()
-                item = summary(event)
                 for queue in list(self.subscribers):
                     if queue.full():
                         # A browser that cannot keep up is told to reload everything.
                         with contextlib.suppress(asyncio.QueueEmpty):
                             queue.get_nowait()
                     queue.put_nowait(item)
+
+    def _readable(self, entry_id: str, fields: dict) -> tuple[dict, set[str]] | None:
+        """The entry's summary and the queues it names, or None for an entry that is no event one can read (a field
+        missing or garbled, by whatever writer): skipped and counted, never the end of the
+        feed, and whatever follows it still reaches every dashboard."""
+        try:
+            if undecodable(fields):  # bytes that are not UTF-8 (the reader is tolerant)
+                raise ValueError("not UTF-8")
+            event = decode(entry_id, fields)
+            return summary(event), set(event.queues)
+        except Exception as exc:  # noqa: BLE001 - any entry that does not decode is skipped
+            self.unreadable += 1
+            log.warning(
+                "live.event_unreadable",
+                id=entry_id,
+                error=f"{type(exc).__name__}: {str(exc)[:200]}",
+                unreadable=self.unreadable,
+            )
+            return None
 
     def worker(self) -> Worker:
         return Worker("live-hub", self.step, stop_timeout_s=0)

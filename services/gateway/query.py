@@ -22,7 +22,8 @@ def page_size(query, default: int = 50) -> int:
     raw = query.get("page_size", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # ASCII digits only: "²" is a digit to str.isdigit() and no number to int().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or not 1 <= int(raw) <= MAX_PAGE:
         raise ApiError(400, f"page_size: must be 1-{MAX_PAGE}", "page_size")
     return int(raw)
 
@@ -97,7 +98,7 @@ def period_from_query(query) -> spb.Period:
         except ValueError as exc:
             raise ApiError(400, f"day: {day[:40]!r} is not YYYY-MM-DD", "day") from exc
         time_bounds.check_day(parsed, "day")
-        period.day = day
+        period.day = parsed.isoformat()  # YYYY-MM-DD, whichever ISO form came ("2026W011")
     elif kind == "hour":
         hour = datetime_param(query, "hour")
         if hour is None:

@@ -22,9 +22,10 @@ from callcenter.services.gateway.web import (
 )
 
 routes = web.RouteTableDef()
-# At most 18 digits each (no file is larger): a longer number is no range we serve, and the
-# header is ignored as RFC 9110 allows (the whole file), never a 500 from int().
-_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
+# One range of bytes (RFC 9110 14.1.2): "bytes=first-last", "bytes=first-" or "bytes=-suffix".
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.IGNORECASE | re.ASCII)
+# No recording is that large: a longer number is refused before int() reads it.
+MAX_RANGE_DIGITS = 18
 
 
 def _filters(q) -> rpb.ListRecordingsRequest:
@@ -59,26 +60,30 @@ async def get_recording(request: web.Request) -> web.Response:
     return json_reply({"recording": message_dict(recording)})
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """(first, last) inclusive of a single-range Range header; None for no/unsupported range."""
-    match = _RANGE.match(header.strip()) if header else None
-    if not match or (not match.group(1) and not match.group(2)):
+def _unsatisfiable(size: int, problem: str) -> ApiError:
+    return ApiError(416, f"Range: {problem}", "Range", {"Content-Range": f"bytes */{size}"})
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) inclusive of the Range header; None without one. A header that is no
+    single byte range, or numbers beyond any recording, are a 416 saying why."""
+    if header is None:
         return None
+    match = _RANGE.fullmatch(header.strip())
+    if not match or not (match.group(1) or match.group(2)):
+        raise _unsatisfiable(size, "must be one byte range: bytes=first-last, bytes=first- or bytes=-count")
     first, last = match.group(1), match.group(2)
+    if max(len(first), len(last)) > MAX_RANGE_DIGITS:
+        raise _unsatisfiable(size, f"positions have at most {MAX_RANGE_DIGITS} digits (the file has {size} bytes)")
     if not first:  # suffix: the last N bytes; the last 0 bytes cannot be served
         n = int(last)
         if n == 0 or size == 0:
-            raise ApiError(416, f"range: {header} selects no bytes", "Range", {"Content-Range": f"bytes */{size}"})
+            raise _unsatisfiable(size, f"bytes=-{n} selects no bytes")
         return max(0, size - n), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if start >= size or end < start:
-        raise ApiError(
-            416,
-            f"range: {header} is outside the recording's {size} bytes",
-            "Range",
-            {"Content-Range": f"bytes */{size}"},
-        )
+        raise _unsatisfiable(size, f"bytes={first}-{last} is outside the recording's {size} bytes")
     return start, end
 
 
@@ -89,7 +94,7 @@ async def recording_audio(request: web.Request) -> web.StreamResponse:
     audio = await recordings.open_audio(user_of(request), request.app[BACKENDS], request.match_info["recording_id"])
     recording = audio.recording
     size = recording.size_bytes
-    byte_range = _byte_range(request.headers.get("Range", ""), size)
+    byte_range = _byte_range(request.headers.get("Range"), size)
     first, last = byte_range if byte_range else (0, size - 1)
     headers = {
         "Content-Type": recording.content_type or "audio/wav",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 
 import structlog
 from aiohttp import web
 
-from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.grpc_server import PortTaken
+from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import open_redis
 from callcenter.services.gateway.app import create_app
@@ -27,8 +29,16 @@ class GatewayServer:
 
     async def start(self) -> int:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.config.host, self.config.port)
-        await site.start()
+        # No SO_REUSEPORT (as the gRPC servers): a second system on a taken port must fail.
+        site = web.TCPSite(self.runner, self.config.host, self.config.port, reuse_port=False)
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PortTaken(
+                f"could not bind {self.config.host}:{self.config.port}: the port is taken (another service runs there?)"
+            ) from exc
         self.port = site._server.sockets[0].getsockname()[1]  # the bound port (0 = any free one)
         if self.config.port_file is not None:
             self.config.port_file.write_text(str(self.port))
@@ -50,6 +60,7 @@ async def run(config: GatewayConfig) -> None:
 
 
 def main() -> None:
+    install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = GatewayConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
     asyncio.run(run(config))

@@ -15,9 +15,11 @@ import redis.asyncio as aioredis
 
 from callcenter.core.config import key_prefix
 from callcenter.core.errors import AlreadyExists, InvalidArgument, NotFound
+from callcenter.core.queue_settings import NAME_RE
 from callcenter.services.gateway.passwords import DUMMY_HASH, MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 
 ROLES = ("admin", "supervisor", "agent")
+MAX_TEAMS = 50
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -54,6 +56,11 @@ def check_new_user(username: str, password: str, role: str, agent_id: str, teams
         raise UserError("agent_id", "is required for role agent")
     if role == "supervisor" and not teams:
         raise UserError("teams", "a supervisor supervises at least one team (queue)")
+    # Names as the router has them (an agent's id, a queue's name): nothing else can match.
+    if agent_id and not NAME_RE.fullmatch(agent_id):
+        raise UserError("agent_id", "must be an agent's id: 1-64 letters, digits or _.-")
+    if len(teams) > MAX_TEAMS or not all(NAME_RE.fullmatch(team) for team in teams):
+        raise UserError("teams", f"at most {MAX_TEAMS} queue names of 1-64 letters, digits or _.-")
 
 
 class UserStore:
@@ -93,8 +100,11 @@ class UserStore:
 
     async def list(self) -> list[User]:
         names = sorted(await self.redis.smembers(self.prefix + "users"))
-        users = [await self.get(name) for name in names]
-        return [u for u in users if u is not None]
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip for all
+            for name in names:
+                pipe.hgetall(self._key(name))
+            found = await pipe.execute() if names else []
+        return [_user(h) for h in found if h.get("role")]
 
     async def authenticate(self, username: str, password: str) -> User | None:
         """The user when the password is right; None otherwise (same cost either way)."""

@@ -64,13 +64,15 @@ class Accepts:
 
 
 ACCEPTS = web.RequestKey("accepts", Accepts)
+BODY = web.RequestKey("body", dict)  # the JSON body, once read and checked
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def accepts(*, query: Iterable[str] = (), body: Iterable[str] = ()) -> Callable[[Handler], Handler]:
     """Declares what an API route takes; put it below the route decorator. Unknown or
-    repeated query parameters are refused before the handler runs, unknown body fields by
-    read_json. The declaration stays readable as the handler's `accepts` attribute."""
+    repeated query parameters, and a body with a field the route does not take, are refused
+    before the handler runs (also on routes whose handler reads no body: refused, never
+    ignored). The declaration stays readable as the handler's `accepts` attribute."""
     spec = Accepts(frozenset(query), frozenset(body))
 
     def decorate(handler: Handler) -> Handler:
@@ -78,6 +80,8 @@ def accepts(*, query: Iterable[str] = (), body: Iterable[str] = ()) -> Callable[
         async def checked(request: web.Request) -> web.StreamResponse:
             check_query(request, spec.query)
             request[ACCEPTS] = spec
+            if request.can_read_body:
+                await read_json(request)
             return await handler(request)
 
         checked.accepts = spec  # type: ignore[attr-defined]
@@ -90,12 +94,18 @@ def _takes(names: frozenset[str], what: str) -> str:
     return f"this route takes {what} {', '.join(sorted(names))}" if names else f"this route takes no {what}"
 
 
+def _label(name: str) -> str:
+    """A name from a request as an error names it: at most 64 characters, never empty."""
+    return name[:64] or '""'
+
+
 def check_query(request: web.Request, allowed: frozenset[str]) -> None:
     """Every query parameter is one the route takes, given once; else a 400 naming it."""
     seen: set[str] = set()
     for name, _value in request.query.items():  # every occurrence, repeats included
         if name not in allowed:
-            raise ApiError(400, f"{name[:64]}: unknown query parameter ({_takes(allowed, 'parameters')})", name[:64])
+            label = _label(name)
+            raise ApiError(400, f"{label}: unknown query parameter ({_takes(allowed, 'parameters')})", label)
         if name in seen:
             raise ApiError(400, f"{name}: given more than once", name)
         seen.add(name)
@@ -114,11 +124,15 @@ async def read_json(request: web.Request) -> dict:
     """The request's JSON object body ({} when there is none). Bodies are UTF-8 (RFC 8259);
     anything that does not parse, or nests absurdly deep, is a 400 naming `body`; a field the
     route does not take (its `accepts` declaration) is a 400 naming the field."""
+    if BODY in request:
+        return request[BODY]
     body = await _parse_json(request)
     allowed = request[ACCEPTS].body if ACCEPTS in request else frozenset()
     for name in body:
         if name not in allowed:
-            raise ApiError(400, f"{name[:64]}: unknown field ({_takes(allowed, 'fields')})", name[:64])
+            label = _label(name)
+            raise ApiError(400, f"{label}: unknown field ({_takes(allowed, 'fields')})", label)
+    request[BODY] = body
     return body
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+import structlog
 
 from callcenter.core import event_stream
 from callcenter.core.config import key_prefix
@@ -30,11 +31,15 @@ from callcenter.services.recorder.model import (
     UploadMetadata,
 )
 
+log = structlog.get_logger(__name__)
+
 _SCRIPTS = ("store", "delete", "commit", "discard", "release", "renew", "hold")
 
 
 def _script_source(name: str) -> str:
-    return (importlib.resources.files("callcenter.services.recorder") / "scripts" / f"{name}.lua").read_text()
+    """A script with the shared library (scripts/lib.lua) before it."""
+    scripts = importlib.resources.files("callcenter.services.recorder") / "scripts"
+    return (scripts / "lib.lua").read_text() + "\n" + (scripts / f"{name}.lua").read_text()
 
 
 class RecorderKeys:
@@ -270,8 +275,9 @@ class Catalog:
 
     async def store(self, recording: Recording, token: str, event: dict[str, str], stream_maxlen: int) -> None:
         """Adds the recording, ends its upload and appends its RECORDING_STORED `event`, in one
-        atomic step. AlreadyExists when the leg has a recording; Busy when the upload's lock
-        was lost."""
+        atomic step (store.lua): both or neither. Storing the same recording again (a retry
+        after a lost reply) is a no-op: the event stays in the stream once. AlreadyExists when
+        the leg has another recording; Busy when the upload's lock was lost."""
         r = recording
         keys = [
             self.keys.recording(r.id),
@@ -289,6 +295,9 @@ class Catalog:
         args = [token, r.id, r.leg.value, r.start_ms, int(bool(r.agent_id)), int(bool(r.lead_id))]
         args += [json.dumps(event), stream_maxlen, *pairs]
         reply = await self._scripts["store"](keys=keys, args=args)
+        if reply == "again":
+            log.info("recording.stored_already", recording_id=r.id, call_id=r.call_id)
+            return
         if reply == "exists":
             raise AlreadyExists(f"call {r.call_id!r} leg {r.leg} already has a recording")
         if reply == "lost":
@@ -311,8 +320,11 @@ class Catalog:
         if not await self._scripts["hold"](keys=[self.keys.recording(recording_id)], args=["1" if hold else "0"]):
             raise NotFound(f"no recording {recording_id!r}")
 
-    async def delete(self, recording: Recording, older_than_ms: int | None = None) -> bool:
-        """Removes a recording's entry. False when it is not older than older_than_ms; NotFound
+    async def delete(
+        self, recording: Recording, event: dict[str, str], stream_maxlen: int, older_than_ms: int | None = None
+    ) -> bool:
+        """Removes a recording's entry and appends its RECORDING_DELETED `event`, in one
+        atomic step (delete.lua). False when it is not older than older_than_ms; NotFound
         when gone; FailedPrecondition while on legal hold."""
         r = recording
         keys = [
@@ -322,9 +334,10 @@ class Catalog:
             self.keys.by_call(r.call_id),
             self.keys.by_agent(r.agent_id),
             self.keys.by_lead(r.lead_id),
+            self.events,
         ]
         cutoff = "" if older_than_ms is None else older_than_ms
-        reply = await self._scripts["delete"](keys=keys, args=[r.id, cutoff])
+        reply = await self._scripts["delete"](keys=keys, args=[r.id, cutoff, json.dumps(event), stream_maxlen])
         if reply == "not_found":
             raise NotFound(f"no recording {r.id!r}")
         if reply == "held":

@@ -566,7 +566,7 @@ class Recorder:
     async def delete(self, recording_id: str) -> None:
         """Deletes a recording at once (FailedPrecondition while on legal hold)."""
         recording = await self.catalog.get(recording_id)
-        await self.catalog.delete(recording)
+        await self.catalog.delete(recording, self._deleted_event(recording, "request"), self._maxlen)
         await self._deleted(recording, "request")
 
     async def delete_expired(self, batch: int = 500) -> list[str]:
@@ -583,7 +583,8 @@ class Recorder:
                     kept.add(recording_id)
                     continue
                 try:
-                    if await self.catalog.delete(recording, older_than_ms=cutoff):
+                    event = self._deleted_event(recording, "retention")
+                    if await self.catalog.delete(recording, event, self._maxlen, older_than_ms=cutoff):
                         await self._deleted(recording, "retention")
                         deleted.append(recording.id)
                         continue
@@ -593,18 +594,23 @@ class Recorder:
             if len(found) < limit:
                 return deleted
 
-    async def _deleted(self, recording: Recording, reason: str) -> None:
-        await self.storage.delete(recording.id)
-        await event_stream.append(
-            self.redis,
-            self.tenant,
+    @property
+    def _maxlen(self) -> int:
+        return self.limits.event_stream_maxlen
+
+    def _deleted_event(self, recording: Recording, reason: str) -> dict[str, str]:
+        """The RECORDING_DELETED entry, appended by the catalogue's delete in the same step."""
+        return event_stream.entry(
             "recording_deleted",
             self.clock.now_ms(),
-            maxlen=self.limits.event_stream_maxlen,
             call_id=recording.call_id,
             agent_id=recording.agent_id,
             recording_id=recording.id,
             reason=reason,
             lead_id=recording.lead_id,
         )
+
+    async def _deleted(self, recording: Recording, reason: str) -> None:
+        """After the catalogue entry and its event are gone and written: the file goes."""
+        await self.storage.delete(recording.id)
         log.info("recording.deleted", recording_id=recording.id, call_id=recording.call_id, reason=reason)

@@ -11,7 +11,7 @@ from callcenter.api.recorder.v1 import recorder_pb2, recorder_pb2_grpc
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock, SystemClock
 from callcenter.core.grpc_server import GrpcServer
-from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import open_redis
 from callcenter.services.recorder.config import RecorderConfig
@@ -88,6 +88,7 @@ async def run(config: RecorderConfig) -> None:
 
 
 def main() -> None:
+    install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = RecorderConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
     asyncio.run(run(config))

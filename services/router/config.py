@@ -99,8 +99,9 @@ class PbxSettings:
     max_sessions: int = setting(
         "CALLCENTER_PBX_MAX_SESSIONS",
         32,
-        "sessions one replica serves at once (each reads on a connection of the shared pool); more are"
-        " refused RESOURCE_EXHAUSTED, to open on another replica",
+        "sessions one replica serves at once (their blocking reads share a pool of this many connections of"
+        " its own, apart from the one serving RPCs); more are refused RESOURCE_EXHAUSTED, to open on another"
+        " replica",
         minimum=1,
         maximum=10_000,
     )

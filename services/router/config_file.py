@@ -60,24 +60,43 @@ def _tables(document: dict, key: str) -> list[dict]:
     return value
 
 
-def _overflow_targets_first(queues: list[dict]) -> list[int]:
-    """The queues' indexes in an order where every queue comes after the queue it overflows
-    into (a chain c, a -> b, b -> c included), so the order in the file is free; a queue
-    whose target is not in the file (it may exist already) or that is part of a loop keeps its
-    place at the end, and the router says what is wrong with it."""
-    names = {q.get("name"): i for i, q in enumerate(queues) if isinstance(q.get("name"), str)}
-    done: list[int] = []
+def _overflow_targets_first(path: pathlib.Path, queues: list[dict]) -> tuple[list[int], dict[int, str]]:
+    """The queues' indexes in dependency order: every queue after the queue of the file it
+    overflows into (c, a -> b, b -> c loads as c, b, a), so the order in the file is free.
+    Also returns the targets not in the file, by index (they must exist already). Queues
+    that overflow into each other in a loop are refused, naming the loop."""
+    names: dict[str, int] = {}
+    for i, q in enumerate(queues):
+        name = q.get("name")
+        if isinstance(name, str) and name:
+            if name in names:
+                raise ConfigError(f"{path}: queues[{i}]: queue {name} is declared twice (queues[{names[name]}])")
+            names[name] = i
+    target_of: dict[int, int] = {}
+    outside: dict[int, str] = {}
+    for i, q in enumerate(queues):
+        target = q.get("overflow_queue")
+        if isinstance(target, str) and target and target != q.get("name"):  # itself: the router says no
+            if target in names:
+                target_of[i] = names[target]
+            else:
+                outside[i] = target
+    order: list[int] = []
     placed: set[int] = set()
-    progress = True
-    while progress:
-        progress = False
-        for i, q in enumerate(queues):
-            target = names.get(q.get("overflow_queue"))
-            if i not in placed and (target is None or target in placed or target == i):
-                done.append(i)
-                placed.add(i)
-                progress = True
-    return done + [i for i in range(len(queues)) if i not in placed]
+    for first in range(len(queues)):
+        chain: list[int] = []  # from `first` along its overflow targets, until a placed one
+        i: int | None = first
+        while i is not None and i not in placed:
+            if i in chain:
+                loop = chain[chain.index(i) :] + [i]
+                described = " -> ".join(f"{queues[j]['name']} (queues[{j}])" for j in loop)
+                raise ConfigError(f"{path}: queues overflow into each other in a loop: {described}")
+            chain.append(i)
+            i = target_of.get(i)
+        for j in reversed(chain):  # the target first
+            order.append(j)
+            placed.add(j)
+    return order, outside
 
 
 def read_config_file(path: pathlib.Path) -> dict:
@@ -94,7 +113,13 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
         queues, agents = _tables(document, "queues"), _tables(document, "agents")
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    order = _overflow_targets_first(queues)
+    order, outside = _overflow_targets_first(path, queues)
+    for i, target in sorted(outside.items()):  # checked before anything is written
+        if await router.store.get_queue(target) is None:
+            raise ConfigError(
+                f"{path}: queues[{i}]: queue.overflow_queue: queue {target} is neither in this file"
+                " nor an existing queue"
+            )
     for i in order:
         entry = queues[i]
         where = f"{path}: queues[{i}]"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from callcenter.core.redis_connection import undecodable
 from callcenter.services.router.model import LeaseLapsed, PbxMessage, PbxSession
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import call_view
@@ -78,6 +79,8 @@ async def serve_session(
             for sequence, fields in entries:
                 last = sequence
                 try:
+                    if undecodable(fields):  # bytes that are not UTF-8 (the reader is tolerant)
+                        raise ValueError("not UTF-8")
                     batch.append(message_from_entry(sequence, fields))
                 except (KeyError, ValueError, TypeError):
                     skipped += 1  # never written by a router of this version; skip, never die

@@ -1,4 +1,9 @@
-"""Assembles a router replica: Redis store, domain, timer loop, event reader, gRPC server."""
+"""Assembles a router replica: Redis store, domain, timer loop, event reader, gRPC server.
+
+Redis connections (docs/architecture.md, "Redis connections"): RPCs share the process's pool;
+the timer loop (2 connections), the WatchCall hub (1) and the PBX sessions' blocking reads
+(at most CALLCENTER_PBX_MAX_SESSIONS) each have a pool of their own, so nothing a client
+opens can take the connections the others need."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock
 from callcenter.core.grpc_server import GrpcServer
-from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import dedicated_client, open_redis
 from callcenter.services.router.config import RouterConfig
@@ -33,7 +38,7 @@ class RouterReplica:
     def __init__(self, config: RouterConfig, redis: aioredis.Redis, clock: Clock | None = None) -> None:
         self.config = config
 
-        def store_on(client: aioredis.Redis) -> RouterStore:
+        def store_on(client: aioredis.Redis, reader: aioredis.Redis | None = None) -> RouterStore:
             return RouterStore(
                 client,
                 config.common.tenant,
@@ -41,16 +46,24 @@ class RouterReplica:
                 call_retention_s=config.call_retention_s,
                 pbx=config.pbx,
                 defaults=config.queue_defaults,
+                reader=reader,
             )
 
-        store = store_on(redis)
+        # Each open PBX session blocks in an XREAD of its stream: on a pool of their own
+        # (as many connections as sessions a replica serves), never on the shared one.
+        self._pbx_redis = dedicated_client(redis, config.pbx.max_sessions, name="router-pbx-sessions", tolerant=True)
+        store = store_on(redis, self._pbx_redis)
         # No clock: every time comes from Redis (a test may still pass a hand-driven one).
         self.router = Router(store, clock, config.queue_defaults)
         # The timers fire on connections of their own: however many streams clients hold
         # open on the shared pool, offers still expire and wrap-ups still end.
-        self._timer_redis = dedicated_client(redis)
+        self._timer_redis = dedicated_client(redis, 2, name="router-timers")
         self.timer_router = Router(store_on(self._timer_redis or redis), clock, config.queue_defaults)
-        self.hub = CallWatchHub(redis, store.keys.events, position_interval_ms=config.pbx.position_interval_ms)
+        # One reader of the event stream for every WatchCall stream, on its own connection.
+        self._hub_redis = dedicated_client(redis, 1, name="router-watch-hub", tolerant=True)
+        self.hub = CallWatchHub(
+            self._hub_redis or redis, store.keys.events, position_interval_ms=config.pbx.position_interval_ms
+        )
         self.grpc = GrpcServer(
             [SERVICE_NAME],
             lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(
@@ -77,8 +90,9 @@ class RouterReplica:
         await self.grpc.stop(self.config.shutdown_grace_s)
         for worker in self._workers:
             await worker.stop()
-        if self._timer_redis is not None:
-            await self._timer_redis.aclose()
+        for own in (self._timer_redis, self._hub_redis, self._pbx_redis):
+            if own is not None:
+                await own.aclose()
         log.info("router.stopped")
 
 
@@ -92,6 +106,7 @@ async def run(config: RouterConfig) -> None:
 
 
 def main() -> None:
+    install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = RouterConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
     asyncio.run(run(config))

@@ -94,8 +94,12 @@ class RouterStore:
         call_retention_s: int,
         pbx: PbxSettings | None = None,
         defaults: QueueDefaults | None = None,
+        reader: aioredis.Redis | None = None,
     ) -> None:
         self.redis = redis
+        # Blocking reads of PBX streams go to `reader` (a pool of their own in a replica, so
+        # that open sessions never hold the connections RPCs and timers need).
+        self.reader = reader or redis
         self.keys = RouterKeys(tenant)
         self.pbx = pbx = pbx or PbxSettings()
         self.defaults = defaults = defaults or QueueDefaults()
@@ -206,8 +210,9 @@ class RouterStore:
     async def pbx_messages(
         self, pbx_id: str, after: int, block_ms: int, count: int = 500
     ) -> list[tuple[int, dict[str, str]]]:
-        """The PBX's stream messages after sequence `after` (waiting up to block_ms for one)."""
-        reply = await self.redis.xread({self.keys.pbx_events(pbx_id): f"0-{after}"}, block=block_ms, count=count)
+        """The PBX's stream messages after sequence `after` (waiting up to block_ms for one),
+        read on `reader`."""
+        reply = await self.reader.xread({self.keys.pbx_events(pbx_id): f"0-{after}"}, block=block_ms, count=count)
         return [(int(i.split("-", 1)[1]), fields) for _key, entries in reply or () for i, fields in entries]
 
     # Configuration --------------------------------------------------------------------

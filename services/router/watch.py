@@ -9,6 +9,10 @@ busy router): it only notes the stream's end once per block_ms, and when the fir
 subscribes it reads on from that mark, so an event between the mark and the subscription is
 still delivered (at worst a watcher is woken once for nothing).
 
+The reader runs on a Redis client of its own (one connection, the replica's server.py), so
+however many watchers are open it holds no connection of the pool serving RPCs; an entry it
+cannot read (not UTF-8) is skipped and counted, never the end of the reader.
+
 A waiting call's watcher also follows its queue (its position moves when calls ahead leave),
 but queue events only mark the queue as moved: its followers are woken at most once per
 position interval, so a busy queue costs one wake per watcher per interval, not one per
@@ -26,6 +30,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from callcenter.core.background import Worker
+from callcenter.core.redis_connection import undecodable
 from callcenter.services.router.model import CallView
 from callcenter.services.router.router import Router
 
@@ -46,6 +51,7 @@ class CallWatchHub:
         self._woken_at = 0.0
         self._last: str | None = None  # the stream entry read last
         self._watched = asyncio.Event()  # set while anyone watches
+        self.skipped = 0  # entries it could not read (for figures and tests)
 
     def _add(self, key: str, changed: asyncio.Event) -> None:
         self._subscribers[key].add(changed)
@@ -93,6 +99,10 @@ class CallWatchHub:
         for _stream, entries in reply or ():
             for entry_id, fields in entries:
                 self._last = entry_id
+                if undecodable(fields):
+                    self.skipped += 1  # skipped and counted, never the end of the reader
+                    log.warning("watch.entry_unreadable", id=entry_id, skipped=self.skipped)
+                    continue
                 for changed in self._subscribers.get(fields.get("call_id", ""), ()):
                     changed.set()
                 queue_key = _QUEUE_KEY + fields.get("queue", "")

@@ -141,20 +141,13 @@ class StatsConfig:
         minimum=1,
         maximum=36_500,
     )
-    changes_maxlen: int = setting(
-        "CALLCENTER_STATS_CHANGES_MAXLEN",
-        10_000,
-        "approximate length of the changes stream the live board reads",
-        minimum=100,
-        maximum=10_000_000,
-    )
     max_watchers: int = setting(
         "CALLCENTER_STATS_MAX_WATCHERS",
-        16,
-        "most WatchBoard streams one replica serves at once, each reading on a Redis connection of its own"
-        " (more are refused with RESOURCE_EXHAUSTED; 0 turns WatchBoard off)",
+        256,
+        "most WatchBoard streams (deprecated) one replica serves at once, all fed by one reader on one Redis"
+        " connection of its own (more are refused with RESOURCE_EXHAUSTED; 0 turns WatchBoard off)",
         minimum=0,
-        maximum=1000,
+        maximum=10_000,
     )
     shutdown_grace_s: float = shutdown_grace()
     figures: Figures = nested(Figures)

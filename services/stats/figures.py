@@ -6,9 +6,15 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 from callcenter.services.stats.config import Figures
-from callcenter.services.stats.keys import StatsKeys
-from callcenter.services.stats.model import AgentFigures, QueueFigures, Range
+from callcenter.services.stats.keys import HOUR_MS, StatsKeys
+from callcenter.services.stats.model import AgentFigures, InvalidArgument, QueueFigures, Range
 from callcenter.services.stats.periods import buckets
+
+# The most buckets one request may read (about a second of Redis round trips): a year for a
+# dozen agents, a month for a hundred, a day for thousands. Beyond, INVALID_ARGUMENT (a
+# hundred years of hourly buckets would hold the service for minutes).
+MAX_BUCKET_READS = 100_000
+_BATCH = 5_000  # bucket reads per pipeline
 
 
 def _histogram(sums: dict[str, int], prefix: str) -> dict[int, int]:
@@ -22,12 +28,21 @@ class FigureReader:
         self.figures = figures
 
     async def _sums(self, kind: str, names: list[str], r: Range) -> list[dict[str, int]]:
+        hours = -(-(r.end_ms - r.start_ms) // HOUR_MS)  # a bucket per hour, a few quarters at the edges
+        if hours * len(names) > MAX_BUCKET_READS:
+            raise InvalidArgument(
+                "period",
+                f"{hours} hours for {len(names)} {kind}s is more than one request may sum"
+                f" ({MAX_BUCKET_READS} hour buckets): ask for a shorter period or fewer {kind}s",
+            )
         spans = list(buckets(r))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                for span, start in spans:
-                    pipe.hgetall(self.keys.bucket(kind, name, span, start))
-            replies = await pipe.execute()
+        keys = [self.keys.bucket(kind, name, span, start) for name in names for span, start in spans]
+        replies: list[dict[str, str]] = []
+        for batch in range(0, len(keys), _BATCH):  # other requests are served between batches
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys[batch : batch + _BATCH]:
+                    pipe.hgetall(key)
+                replies += await pipe.execute()
         out = []
         for i in range(len(names)):
             sums: dict[str, int] = {}

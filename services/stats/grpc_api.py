@@ -8,10 +8,10 @@ import structlog
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.stats.v1 import stats_pb2 as pb
 from callcenter.api.stats.v1 import stats_pb2_grpc
-from callcenter.core import errors, time_bounds
+from callcenter.core import time_bounds
 from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
 from callcenter.core.grpc_server import domain_errors
-from callcenter.core.redis_connection import dedicated_client
+from callcenter.services.stats.board_watch import BoardWatchHub
 from callcenter.services.stats.model import (
     AgentFigures,
     AgentNow,
@@ -47,6 +47,7 @@ LEAD_FILTER_FROM_PB = {
     pb.LEAD_FILTER_CADENCE_BROKEN: "cadence_broken",
 }
 MAX_PAGE = 500
+MAX_NAMES = 1_000  # agents or queues one figures request may name
 
 
 _domain_errors = domain_errors("the stats store")
@@ -190,6 +191,14 @@ def _occurred(ts) -> int | None:
     return time_bounds.optional_timestamp_ms(ts, "occurred_at")
 
 
+def _names(names, field: str) -> list[str]:
+    """The agents or queues a figures request names, each once, in order (none: all)."""
+    unique = list(dict.fromkeys(names))
+    if len(unique) > MAX_NAMES:
+        raise InvalidArgument(field, f"at most {MAX_NAMES} names, got {len(unique)}")
+    return unique
+
+
 def _talk_ms(request: pb.ListCallRecordsRequest, field: str) -> int | None:
     return time_bounds.duration_ms(getattr(request, field), field) if request.HasField(field) else None
 
@@ -218,10 +227,9 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
 
 
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
-    def __init__(self, stats: Stats, max_watchers: int = 16) -> None:
+    def __init__(self, stats: Stats, board_watch: BoardWatchHub) -> None:
         self.stats = stats
-        self.max_watchers = max_watchers
-        self.watchers = 0  # WatchBoard streams this replica serves now
+        self.board_watch = board_watch  # the process's one reader for every WatchBoard stream
 
     @_domain_errors
     async def GetBoard(self, request, context):
@@ -249,31 +257,27 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_domain_errors
     async def WatchBoard(self, request, context):
-        """At most max_watchers streams per replica (RESOURCE_EXHAUSTED beyond), each reading
-        the changes stream on a Redis connection of its own, so that watchers can never take
-        the connections every other RPC and the consumer need."""
-        if self.watchers >= self.max_watchers:
-            raise errors.ResourceExhausted(
-                f"this replica serves {self.max_watchers} WatchBoard streams already: watch on another or later"
-            )
-        self.watchers += 1
-        own = dedicated_client(self.stats.redis, max_connections=1)
-        try:
-            async for change in self.stats.changes(frozenset(request.queues), reader=own):
-                now = self.stats.clock.now_ms()
-                yield pb.WatchBoardResponse(
-                    event=change.event,
-                    agent=agent_pb(change.agent, now) if change.agent else None,
-                    queue=queue_pb(change.queue, now) if change.queue else None,
-                )
-        finally:
-            self.watchers -= 1
-            if own is not None:
-                await own.aclose()
+        """Deprecated (see the proto). Every stream is fed by the process's one hub
+        (board_watch.py): no Redis connection nor read of its own, at most
+        CALLCENTER_STATS_MAX_WATCHERS of them (RESOURCE_EXHAUSTED beyond, or when one falls
+        too far behind)."""
+        async with self.board_watch.watch(frozenset(request.queues)) as watcher:
+            # Sent once the watch is live: a client awaiting initial_metadata() knows that
+            # every event applied from then on reaches it.
+            await context.send_initial_metadata(())
+            async for change in watcher.updates():
+                if change.reply is None:  # converted once, for every watcher it reaches
+                    now = self.stats.clock.now_ms()
+                    change.reply = pb.WatchBoardResponse(
+                        event=change.event,
+                        agent=agent_pb(change.agent, now) if change.agent else None,
+                        queue=queue_pb(change.queue, now) if change.queue else None,
+                    )
+                yield change.reply
 
     @_domain_errors
     async def GetAgentStats(self, request, context):
-        r, agents = await self.stats.agent_figures(period_spec(request.period), list(request.agent_ids))
+        r, agents = await self.stats.agent_figures(period_spec(request.period), _names(request.agent_ids, "agent_ids"))
         return pb.GetAgentStatsResponse(
             agents=[agent_stats_pb(a) for a in agents],
             range=range_pb(r),
@@ -286,7 +290,7 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         if threshold_ms % 1000 or request.service_level_threshold.nanos:
             raise InvalidArgument("service_level_threshold", "whole seconds expected")
         r, threshold_s, queues = await self.stats.queue_figures(
-            period_spec(request.period), list(request.queues), threshold_ms // 1000
+            period_spec(request.period), _names(request.queues, "queues"), threshold_ms // 1000
         )
         f = self.stats.figures
         return pb.GetQueueStatsResponse(

@@ -6,7 +6,10 @@ that stores the event's effects AND records its id as applied — then acknowled
 (XACK). A replica that dies before acknowledging leaves its events pending; after
 claim_idle_ms another replica takes them over (XAUTOCLAIM, carrying its cursor) and applies
 them again, which the applied-id set turns into no-ops for those already counted. An event
-that keeps failing goes to a dead-letter stream after max_deliveries attempts.
+that keeps failing goes to a dead-letter stream after max_deliveries attempts; an entry that
+cannot even be read (bytes that are not UTF-8: the replica's consumer reads on a tolerant
+client of its own, server.py) goes there at once. Either way it is skipped and counted, never
+the end of the consumer.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import structlog
 
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import stream_key
+from callcenter.core.redis_connection import undecodable
 from callcenter.services.stats.config import StatsConfig
 from callcenter.services.stats.keys import StatsKeys, lua_preamble
 
@@ -55,6 +59,7 @@ class EventConsumer:
         self._group_ready = False
         self.applied = 0  # events this consumer counted (duplicates excluded)
         self.duplicates = 0  # redeliveries it recognised
+        self.unreadable = 0  # entries it could not read (sent to the dead-letter stream at once)
 
     async def ensure_group(self) -> None:
         """Creates the group at the stream's start (so history is counted), if missing."""
@@ -90,6 +95,12 @@ class EventConsumer:
         present = [(entry_id, fields) for entry_id, fields in entries if fields is not None]
         # entries trimmed from the stream while pending have nothing left to count
         done += [entry_id for entry_id, fields in entries if fields is None]
+        for entry_id, fields in [(i, f) for i, f in present if undecodable(f)]:
+            self.unreadable += 1
+            log.warning("stats.event_unreadable", event_id=entry_id, unreadable=self.unreadable)
+            await self._dead_letter(entry_id, fields, "not UTF-8")
+            done.append(entry_id)
+        present = [(entry_id, fields) for entry_id, fields in present if not undecodable(fields)]
         if not present:
             return done
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -97,7 +108,7 @@ class EventConsumer:
                 flat = [x for pair in fields.items() for x in pair]
                 await self._apply(
                     keys=[self.keys.tenant_prefix],
-                    args=[entry_id, c.dedupe_window_s * 1000, c.retention_days * 86_400, c.changes_maxlen, *flat],
+                    args=[entry_id, c.dedupe_window_s * 1000, c.retention_days * 86_400, *flat],
                     client=pipe,
                 )
             results = await pipe.execute(raise_on_error=False)
@@ -123,10 +134,13 @@ class EventConsumer:
         )
         if deliveries < self.config.max_deliveries:
             return False
+        await self._dead_letter(entry_id, fields, error)
+        return True
+
+    async def _dead_letter(self, entry_id: str, fields: dict[str, str], error: str) -> None:
         await self.redis.xadd(
             self.keys.dead_letters, {"event_id": entry_id, "error": error, **fields}, maxlen=10_000, approximate=True
         )
-        return True
 
     async def ack(self, ids: list[str]) -> None:
         if ids:

@@ -24,7 +24,8 @@ HISTOGRAM_MAX_S = 86_400
 KEYS: tuple[Key, ...] = (
     Key("applied", "applied", "sorted set", "applied event id -> entry ms (exactly once)"),
     Key("applied_floor", "applied_floor", "string", "entry ms below which applied ids were trimmed"),
-    Key("changes", "changes", "stream", "one entry per applied event (the live board)"),
+    # Written by older versions (one entry per applied event, for WatchBoard); deleted at start.
+    Key("changes", "changes", "stream", "no longer written; an older version's, deleted at start"),
     Key("dead_letters", "dead", "stream", "events that could not be applied"),
     Key("agents", "agents", "set", "agent ids seen"),
     Key("queues", "queues", "set", "queue names seen"),

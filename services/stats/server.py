@@ -1,5 +1,9 @@
 """Assembles a stats process: the event consumer (a member of the tenant's consumer group),
-the domain readers and the gRPC server."""
+the domain readers, WatchBoard's hub and the gRPC server.
+
+Redis connections: RPCs share the process's pool; the consumer (2 connections) and the
+WatchBoard hub (1, however many streams are open) each have a client of their own, so no
+number of client streams can stop the counting or starve the RPCs."""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock, SystemClock
 from callcenter.core.grpc_server import GrpcServer
-from callcenter.core.lifecycle import catch_termination, wait_for_termination
+from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
-from callcenter.core.redis_connection import open_redis
+from callcenter.core.redis_connection import dedicated_client, open_redis
+from callcenter.services.stats.board_watch import BoardWatchHub
 from callcenter.services.stats.config import StatsConfig
 from callcenter.services.stats.grpc_api import StatsServicer
 from callcenter.services.stats.ingest import EventConsumer
@@ -30,15 +35,27 @@ class StatsService:
 
     def __init__(self, config: StatsConfig, redis: aioredis.Redis, clock: Clock | None = None) -> None:
         self.config = config
-        self.stats = Stats(redis, config.common.tenant, clock or SystemClock(), config.figures)
-        self.consumer = EventConsumer(redis, config.common.tenant, config)
+        tenant = config.common.tenant
+        self.redis = redis
+        self.stats = Stats(redis, tenant, clock or SystemClock(), config.figures)
+        self._consumer_redis = dedicated_client(redis, 2, name="stats-consumer", tolerant=True)
+        self.consumer = EventConsumer(self._consumer_redis or redis, tenant, config)
+        self._watch_redis = dedicated_client(redis, 1, name="stats-board-watch", tolerant=True)
+        self.board_watch = BoardWatchHub(
+            self._watch_redis or redis,
+            tenant,
+            self.stats.clock,
+            max_watchers=config.max_watchers,
+            overdue_after_ms=config.figures.overdue_after_s * 1000,
+            block_ms=config.block_ms,
+        )
         self.grpc = GrpcServer(
             [SERVICE_NAME],
             lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(
-                StatsServicer(self.stats, config.max_watchers), server
+                StatsServicer(self.stats, self.board_watch), server
             ),
         )
-        self._worker: Worker | None = None
+        self._workers: list[Worker] = []
         self.port = 0
 
     async def start(self) -> int:
@@ -46,7 +63,9 @@ class StatsService:
         gone = await self.consumer.forget_idle_consumers(self.config.forget_consumers_after_s * 1000)
         if gone:
             log.info("stats.consumers_forgotten", consumers=gone)
-        self._worker = self.consumer.worker().start()
+        # An older version wrote one entry per applied event there; nothing reads it now.
+        await self.redis.delete(self.stats.keys.changes)
+        self._workers = [self.consumer.worker().start(), self.board_watch.worker().start()]
         self.port = await self.grpc.start(self.config.host, self.config.port)
         if self.config.port_file is not None:
             self.config.port_file.write_text(str(self.port))
@@ -58,8 +77,11 @@ class StatsService:
         not acknowledged is reclaimed by another replica (or this one after a restart) and
         counted once."""
         await self.grpc.stop(self.config.shutdown_grace_s)
-        if self._worker is not None:
-            await self._worker.stop()
+        for worker in self._workers:
+            await worker.stop()
+        for own in (self._consumer_redis, self._watch_redis):
+            if own is not None:
+                await own.aclose()
         log.info("stats.stopped", applied=self.consumer.applied, duplicates=self.consumer.duplicates)
 
 
@@ -73,6 +95,7 @@ async def run(config: StatsConfig) -> None:
 
 
 def main() -> None:
+    install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = StatsConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
     asyncio.run(run(config))

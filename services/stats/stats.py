@@ -3,16 +3,12 @@ nothing of gRPC."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter.api.events.v1 import events_pb2
 from callcenter.core.clock import Clock
-from callcenter.core.event_stream import decode, stream_key
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
@@ -21,14 +17,12 @@ from callcenter.services.stats.keys import HISTOGRAM_MAX_S, HOUR_MS, StatsKeys
 from callcenter.services.stats.leads import LeadReader, LeadReports
 from callcenter.services.stats.model import (
     AgentFigures,
-    AgentNow,
     Board,
     CallFilter,
     CallRecord,
     InvalidArgument,
     LeadFigures,
     QueueFigures,
-    QueueNow,
     Range,
 )
 from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
@@ -48,15 +42,6 @@ class PeriodSpec:
     range_ms: tuple[int, int] | None = None
 
 
-@dataclass
-class Change:
-    """One applied event and the board entries it touched."""
-
-    event: events_pb2.Event
-    agent: AgentNow | None
-    queue: QueueNow | None
-
-
 class Stats:
     def __init__(self, redis: aioredis.Redis, tenant: str, clock: Clock, figures: Figures) -> None:
         self.redis = redis
@@ -69,7 +54,6 @@ class Stats:
         self.call_reader = CallReader(redis, self.keys)
         self.lead_reader = LeadReader(redis, self.keys, figures)
         self.lead_reports = LeadReports(redis, tenant)
-        self.unreadable_changes = 0  # events WatchBoard skipped because they did not decode
 
     # Periods ------------------------------------------------------------------------------
 
@@ -97,47 +81,6 @@ class Stats:
     async def board(self, overdue_after_ms: int = 0) -> Board:
         after = overdue_after_ms or self.figures.overdue_after_s * 1000
         return await self.board_reader.board(self.clock.now_ms(), after)
-
-    async def changes(
-        self, queues: frozenset[str] = frozenset(), block_ms: int = 1000, reader: aioredis.Redis | None = None
-    ) -> AsyncIterator[Change]:
-        """Each event applied from now on, with its agent and queue as the board shows them.
-        The blocking reads of the changes stream go to `reader` (a connection of the
-        watcher's own, so that watchers never hold the shared pool's connections), the
-        board's reads to the shared client."""
-        reader = reader or self.redis
-        newest = await self.redis.xrevrange(self.keys.changes, count=1)
-        last = newest[0][0] if newest else "0-0"
-        while True:
-            reply = await reader.xread({self.keys.changes: last}, block=block_ms, count=500)
-            for _stream, entries in reply or ():
-                for change_id, change in entries:
-                    last = change_id
-                    found = await self.redis.xrange(stream_key(self.tenant), change["id"], change["id"])
-                    if not found:
-                        continue
-                    try:
-                        event = decode(*found[0])
-                    except (KeyError, ValueError, TypeError):
-                        self.unreadable_changes += 1  # skipped and counted, never the end of a watch
-                        log.warning("stats.change_unreadable", id=change["id"], unreadable=self.unreadable_changes)
-                        continue
-                    agent = None
-                    if event.agent_id:
-                        (agent,) = await self.board_reader.agents([event.agent_id])
-                    queue = None
-                    if event.queue:
-                        agents = await self.board_reader.agents()
-                        (queue,), _ = await self.board_reader.queues(
-                            [event.queue], agents, self.clock.now_ms(), self.figures.overdue_after_s * 1000
-                        )
-                    if queues and not (
-                        (queue is not None and queue.queue in queues)
-                        or (agent is not None and queues.intersection(agent.queues))
-                    ):
-                        continue
-                    yield Change(event, agent, queue)
-            await asyncio.sleep(0)
 
     # Figures ------------------------------------------------------------------------------
 

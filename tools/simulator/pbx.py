@@ -770,6 +770,8 @@ class Simulation:
             leg.answering = False
             if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
                 self.counters.stale_reports += 1  # the ring timer or the caller's hangup came first
+                if agent is not None:  # a ring timer that came first counted a miss: paused by it?
+                    self._spawn(self._check_paused(agent))
             else:
                 self.counters.errors += 1
             return

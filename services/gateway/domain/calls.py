@@ -1,5 +1,7 @@
 """Call records (S1.1), asked of stats and filtered by role: a call is seen by supervisors of
-its queues and by every agent it was offered to."""
+its queues and by every agent it was offered to; its recordings are listed only to whoever
+may hear them (recordings.py: whoever sees the agent they are of, the agent who took the
+call), so a page never offers to play what would be refused."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from callcenter.core.errors import NotFound
 
 from ..backends import Backends
 from ..users import User
-from . import access
+from . import access, paging
+from .agents import visibility
+
+MAX_STATS_PAGE = 500  # the most records stats gives in one page
 
 
 def sees_record(user: User, record: spb.CallRecord) -> bool:
@@ -45,11 +50,19 @@ async def list_calls(
         one: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
             spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
         )
-        records, token = [one.record], ""
-    else:
+        return await _audible(user, backends, [one.record] if sees_record(user, one.record) else []), ""
+
+    async def fetch(token: str, size: int) -> tuple[list[spb.CallRecord], str]:
+        req.page_token, req.page_size = token, size
         page: spb.ListCallRecordsResponse = await backends.stats.ListCallRecords(req, timeout=backends.timeout_s)
-        records, token = list(page.records), page.next_page_token
-    return [r for r in records if sees_record(user, r)], token
+        return list(page.records), page.next_page_token
+
+    async def sees(record: spb.CallRecord) -> bool:
+        return sees_record(user, record)
+
+    # The role filter runs before the page is cut (paging.py): full pages, honest tokens.
+    page, token = await paging.visible_page(fetch, sees, filters.page_size or 50, filters.page_token, MAX_STATS_PAGE)
+    return await _audible(user, backends, page), token
 
 
 async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallRecord:
@@ -58,4 +71,23 @@ async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallReco
     )
     if not sees_record(user, reply.record):
         raise NotFound(f"call {call_id} does not exist")
-    return reply.record
+    [record] = await _audible(user, backends, [reply.record])
+    return record
+
+
+async def _audible(user: User, backends: Backends, records: list[spb.CallRecord]) -> list[spb.CallRecord]:
+    """The records, each with its recording ids only if the user may hear them: a call's
+    recordings are of the agent who took it, heard by whoever sees that agent (the agents'
+    queues read once for the whole page, and only if a recording is on it)."""
+    if access.sees_all(user):
+        return records
+    seen = visibility(user, backends)
+    audible = []
+    for record in records:
+        if record.recording_ids and not await seen.sees_agent(record.agent_id):
+            muted = spb.CallRecord()
+            muted.CopyFrom(record)
+            del muted.recording_ids[:]
+            record = muted
+        audible.append(record)
+    return audible

@@ -11,10 +11,10 @@ from callcenter.core.errors import NotFound
 
 from ..backends import Backends
 from ..users import User
+from . import paging
 from .agents import visibility
 
-# Recorder pages read at most for one page of a user who sees only part of them.
-MAX_PAGES_READ = 10
+MAX_RECORDER_PAGE = 1000  # the most recordings the recorder gives in one page
 # A download may take longer than one RPC's deadline, never less than this.
 DOWNLOAD_TIMEOUT_S = 60.0
 
@@ -32,16 +32,17 @@ async def list_recordings(
         req.agent_id = user.agent_id
     elif req.agent_id and not await seen.sees_agent(req.agent_id):
         raise NotFound(f"agent {req.agent_id} does not exist")
-    # Filtering is by the user's rights, after the recorder's paging: read on (a few pages at
-    # most) until the page is full, so a supervisor never gets an empty page with more behind.
-    wanted, visible = req.page_size or 50, []
-    for _ in range(MAX_PAGES_READ):
+
+    async def fetch(token: str, size: int) -> tuple[list[rpb.Recording], str]:
+        req.page_token, req.page_size = token, size
         reply: rpb.ListRecordingsResponse = await backends.recorder.ListRecordings(req, timeout=backends.timeout_s)
-        visible += [r for r in reply.recordings if await seen.sees_agent(r.agent_id)]
-        if len(visible) >= wanted or not reply.next_page_token:
-            break
-        req.page_token = reply.next_page_token
-    return visible, reply.next_page_token
+        return list(reply.recordings), reply.next_page_token
+
+    async def hears(recording: rpb.Recording) -> bool:
+        return await seen.sees_agent(recording.agent_id)  # the agents' queues read once
+
+    # The role filter runs before the page is cut (paging.py): full pages, honest tokens.
+    return await paging.visible_page(fetch, hears, filters.page_size or 50, filters.page_token, MAX_RECORDER_PAGE)
 
 
 async def get_recording(user: User, backends: Backends, recording_id: str) -> rpb.Recording:

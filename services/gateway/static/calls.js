@@ -13,14 +13,23 @@ function query(form, pageToken) {
   return params.toString();
 }
 
+// The API lists a call's recordings only to whoever may hear them: a row offers Play only then.
 function play(call) {
   const section = document.getElementById("player-section");
   const player = document.getElementById("player");
   section.hidden = false;
+  document.getElementById("player-error").hidden = true;
   document.getElementById("player-title").textContent = `${call.call_id} (${call.caller})`;
   player.src = `/api/v1/recordings/${encodeURIComponent(call.recording_id)}/audio`;
   player.play().catch(() => {}); // autoplay may be refused; the controls remain
 }
+
+// A recording that cannot be played (gone meanwhile, the recorder down) says so.
+document.getElementById("player").addEventListener("error", () => {
+  const error = document.getElementById("player-error");
+  error.textContent = "This recording cannot be played right now.";
+  error.hidden = false;
+});
 
 function row(call) {
   const offers = (call.offers || []).map((o) => `${o.agent_id}: ${o.outcome}`).join(", ");

@@ -6,15 +6,23 @@
 --       6 index by lead (1/0), 7 the RECORDING_STORED entry (JSON object of its fields),
 --       8 the stream's approximate MAXLEN, 9.. field, value, ... of the recording hash
 -- The event is appended in the same step as the catalog entry: a crash can never leave a
--- stored recording that stats does not link to its call.
--- Returns 'ok', 'lost' (the lock is no longer ours) or 'exists' (the leg has a recording).
+-- stored recording that stats does not link to its call, nor an event without its entry.
+-- Returns 'ok', 'again' (this very recording is stored already: a retried completion whose
+-- first reply was lost; nothing is written, so its event stays in the stream once), 'lost'
+-- (the lock is no longer ours) or 'exists' (the leg has another recording).
+local existing = redis.call('HGET', KEYS[2], ARGV[3])
+if existing == ARGV[2] then
+  return 'again'
+end
 if redis.call('GET', KEYS[9]) ~= ARGV[1] then
   return 'lost'
 end
-local existing = redis.call('HGET', KEYS[2], ARGV[3])
-if existing and existing ~= ARGV[2] then
+if existing then
   return 'exists'
 end
+local refused = wrong_key_type(
+  {'hash', 'hash', 'zset', 'zset', 'zset', 'zset', 'hash', 'zset', 'string', 'stream'}, 'nothing stored')
+if refused then return refused end
 redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])

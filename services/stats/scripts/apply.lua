@@ -5,8 +5,7 @@
 -- ARGV[1]  the event's stream entry id ("<ms>-<seq>")
 -- ARGV[2]  dedupe window in ms: applied ids are remembered this long (by entry time)
 -- ARGV[3]  retention in seconds of buckets, timelines and call records
--- ARGV[4]  approximate maximum length of the changes stream (live board)
--- ARGV[5…] the entry's fields, name, value, name, value…
+-- ARGV[4…] the entry's fields, name, value, name, value…
 --
 -- Returns 'applied', 'duplicate' (already applied, or older than the dedupe window).
 --
@@ -20,10 +19,9 @@
 local ID = ARGV[1]
 local WINDOW = tonumber(ARGV[2])
 local TTL = tonumber(ARGV[3])
-local CHANGES_MAXLEN = ARGV[4]
 
 local e = {}
-for i = 5, #ARGV, 2 do e[ARGV[i]] = ARGV[i + 1] end
+for i = 4, #ARGV, 2 do e[ARGV[i]] = ARGV[i + 1] end
 
 local id_ms, id_seq = string.match(ID, '^(%d+)-(%d+)$')
 id_ms, id_seq = tonumber(id_ms), tonumber(id_seq)
@@ -398,7 +396,5 @@ elseif TYPE == 'LEAD_STAGE_CHANGED' then
   end
 end
 -- Unknown types (CALL_RULE_RELAXED, CLIENT_REASSIGNED, newer ones) only count as applied.
-
-redis.call('XADD', K_CHANGES, 'MAXLEN', '~', CHANGES_MAXLEN, '*', 'id', ID, 'type', TYPE,
-  'agent_id', agent_id, 'queue', queue, 'call_id', call_id)
+-- Nothing else is written per event: WatchBoard learns what was applied from K_APPLIED.
 return 'applied'

@@ -106,7 +106,12 @@ class StatsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchBoard(self, request, context):
-        """Streams the board's changes: one update per event applied, within a second of it.
+        """Deprecated: no client of ours uses it (the gateway follows the event stream itself); poll
+        GetBoard, or follow the event stream, instead. Kept, and working, for clients of the
+        released contract: streams the board's changes, one update per event applied, within a
+        second of it. A stats process serves at most CALLCENTER_STATS_MAX_WATCHERS such streams
+        (RESOURCE_EXHAUSTED beyond), all from one reader; a stream more than 1,000 updates behind
+        its client's reading is ended with RESOURCE_EXHAUSTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
