@@ -8,13 +8,12 @@ import asyncio
 
 import grpc
 import pytest
-from google.protobuf import duration_pb2
 
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
-from callcenter.core.event_stream import decode, stream_key
+from callcenter.core.event_stream import decode, duration_ms, stream_key
 from callcenter.integrations.kamailio.sip_mapping import MAX_OFFERS
 from callcenter.tools.sip.processes import Kamailio, Message, Sipp
 
@@ -30,10 +29,6 @@ AVAILABLE = states_pb2.AGENT_STATE_AVAILABLE
 # A timer running on the wrong clock or the wrong duration is still seconds off.
 SLACK_MS = 150
 COUNTED_MISSES = {"no_answer", "rejected", "timeout"}  # the misses that count towards auto-pause
-
-
-def _ms(ms: int) -> duration_pb2.Duration:
-    return duration_pb2.Duration(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
 
 
 def _gap_ms(earlier: Message, later: Message) -> float:
@@ -109,7 +104,12 @@ async def team(stub, workdir, phones: list[Sipp], *behaviours: dict, wrap_up_ms:
     """A queue on NUMBER and one sipp phone per agent (answer after N ms, never, or busy)."""
     await stub.UpsertQueue(
         pb.UpsertQueueRequest(
-            queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(RING_MS), wrap_up=_ms(wrap_up_ms))
+            queue=pb.Queue(
+                name="sales",
+                dialed_numbers=[NUMBER],
+                ring_timeout=duration_ms(RING_MS),
+                wrap_up=duration_ms(wrap_up_ms),
+            )
         )
     )
     for i, how in enumerate(behaviours, 1):
@@ -322,7 +322,11 @@ async def test_a_call_past_its_maximum_wait_is_sent_to_the_queues_fallback(
     await stub.UpsertQueue(
         pb.UpsertQueueRequest(
             queue=pb.Queue(
-                name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(RING_MS), max_wait=_ms(400), fallback=voicemail
+                name="sales",
+                dialed_numbers=[NUMBER],
+                ring_timeout=duration_ms(RING_MS),
+                max_wait=duration_ms(400),
+                fallback=voicemail,
             )
         )
     )
@@ -342,7 +346,7 @@ async def test_a_call_past_its_maximum_wait_without_a_fallback_is_answered_tempo
     await team(stub, sip_workdir, phones, {"answer": -1})
     await stub.PauseAgent(pb.PauseAgentRequest(agent_id="agent1", reason="lunch"))
     await stub.UpsertQueue(
-        pb.UpsertQueueRequest(queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], max_wait=_ms(300)))
+        pb.UpsertQueueRequest(queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], max_wait=duration_ms(300)))
     )
     call = dial(sip_workdir, kamailio, phones, "caller", "caller_refused.xml")
     assert await finished(call) == 0
@@ -355,7 +359,12 @@ async def test_an_offer_the_router_ends_cancels_the_ringing_branch(sip_router, k
     (agent,) = await team(stub, sip_workdir, phones, {"answer": -1})
     await stub.UpsertQueue(  # a call's lifetime ends while its offer rings
         pb.UpsertQueueRequest(
-            queue=pb.Queue(name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(5000), max_call_lifetime=_ms(600))
+            queue=pb.Queue(
+                name="sales",
+                dialed_numbers=[NUMBER],
+                ring_timeout=duration_ms(5000),
+                max_call_lifetime=duration_ms(600),
+            )
         )
     )
     call = dial(sip_workdir, kamailio, phones, "caller", "caller_refused.xml")
@@ -395,7 +404,11 @@ async def test_a_call_that_rang_as_many_agents_as_a_transaction_can_hold_ends_cl
     await stub.UpsertQueue(  # one agent who never answers, offered again and again
         pb.UpsertQueueRequest(
             queue=pb.Queue(
-                name="sales", dialed_numbers=[NUMBER], ring_timeout=_ms(100), retry_delay=_ms(20), max_no_answer=0
+                name="sales",
+                dialed_numbers=[NUMBER],
+                ring_timeout=duration_ms(100),
+                retry_delay=duration_ms(20),
+                max_no_answer=0,
             )
         )
     )

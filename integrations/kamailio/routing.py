@@ -98,9 +98,7 @@ class Handler:
                 KSR.tm.t_relay()
             return EXIT
         if KSR.is_ACK():
-            if KSR.tm.t_check_trans() > 0:
-                KSR.tm.t_relay()
-            return EXIT
+            return self._relay_ack()
         if KSR.is_OPTIONS():
             KSR.sl.sl_send_reply(200, "OK")
             return EXIT
@@ -135,10 +133,14 @@ class Handler:
             KSR.tm.t_relay()
             return EXIT
         if KSR.is_ACK():
-            if KSR.tm.t_check_trans() > 0:
-                KSR.tm.t_relay()
-            return EXIT
+            return self._relay_ack()
         KSR.sl.sl_send_reply(404, "Not Here")
+        return EXIT
+
+    def _relay_ack(self) -> int:
+        """An ACK belonging to a transaction goes on; a stray one is dropped."""
+        if KSR.tm.t_check_trans() > 0:
+            KSR.tm.t_relay()
         return EXIT
 
     def _hangup(self, call_id: str, why: str) -> None:
@@ -172,7 +174,7 @@ class Handler:
             self._hangup(call.call_id, "branches_exhausted")
             KSR.tm.t_reply(480, "Temporarily Unavailable")
             return
-        ring_ms = offer.ring_timeout.seconds * 1000 + offer.ring_timeout.nanos // 1_000_000
+        ring_ms = offer.ring_timeout.ToMilliseconds()
         KSR.pv.sets("$ru", offer.endpoint)
         State.put(call.call_id, s="ringing", offer=offer.offer_id)
         KSR.tm.t_set_fr(ring_ms + self.config.ring_compensation_ms, ring_ms + self.config.ring_compensation_ms)

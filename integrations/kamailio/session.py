@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import grpc
-from google.protobuf import duration_pb2
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.core.event_stream import duration_ms
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Session:
     def _requests(self, stop: threading.Event) -> Iterator[router_pb2.PbxSessionRequest]:
         hello = router_pb2.PbxHello(
             pbx_id=self.pbx_id,
-            lease=duration_pb2.Duration(seconds=self.lease_ms // 1000, nanos=(self.lease_ms % 1000) * 1_000_000),
+            lease=duration_ms(self.lease_ms),
             resume_after_sequence=self.handled,
             ring_timer=router_pb2.RING_TIMER_PBX,
             end_open_calls=self._first_hello,

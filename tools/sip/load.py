@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import pathlib
 import time
 from collections import defaultdict
 from typing import Any
 
-from google.protobuf import duration_pb2
-
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
-from callcenter.core.event_stream import decode, stream_key
+from callcenter.core.event_stream import decode, duration_ms, stream_key
+from callcenter.tools.bench.runner import summarize
 from callcenter.tools.sip.processes import Kamailio, Message, Sipp, read_trace
 
 NUMBER = "4930100199"
@@ -44,30 +42,14 @@ class SipLoadPlan:
         return max(1, round(self.calls_per_s * self.seconds))
 
 
-def _ms(ms: int) -> duration_pb2.Duration:
-    return duration_pb2.Duration(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
-
-
-def percentiles(values: list[float]) -> dict[str, float | int | None]:
-    """n, p50, p99 and max (nearest rank), in ms."""
-    if not values:
-        return {"n": 0, "p50_ms": None, "p99_ms": None, "max_ms": None}
-    ordered = sorted(values)
-
-    def pct(q: float) -> float:
-        return round(ordered[max(0, math.ceil(q * len(ordered)) - 1)], 1)
-
-    return {"n": len(ordered), "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": round(ordered[-1], 1)}
-
-
 async def _team(stub, plan: SipLoadPlan, agents_port: int) -> None:
     await stub.UpsertQueue(
         pb.UpsertQueueRequest(
             queue=pb.Queue(
                 name="sip-load",
                 dialed_numbers=[NUMBER],
-                ring_timeout=_ms(plan.ring_timeout_ms),
-                wrap_up=_ms(plan.wrap_up_ms),
+                ring_timeout=duration_ms(plan.ring_timeout_ms),
+                wrap_up=duration_ms(plan.wrap_up_ms),
                 max_no_answer=0,  # a simulated agent who misses three in a row is never resumed
             )
         )
@@ -256,8 +238,8 @@ async def run_sip_load(
         "calls": outcomes,
         "offers": sum(len(v) for v in offers.values()),
         "straight_failovers": len(straight),
-        "failover_lateness": percentiles(lateness),
-        "failover_error": percentiles([abs(x) for x in lateness]),  # early or late: |lateness|
+        "failover_lateness": summarize(lateness),
+        "failover_error": summarize([abs(x) for x in lateness]),  # early or late: |lateness|
         "failover_lateness_min_ms": round(min(lateness), 1) if lateness else None,
         "kamailio_error_lines": len(kamailio_errors),
         "kamailio_errors_sample": kamailio_errors[:5],
