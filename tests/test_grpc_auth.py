@@ -92,3 +92,30 @@ def test_every_router_rpc_is_declared_and_a_pbx_cannot_change_endpoints_or_delet
         assert ROUTER_POLICY.roles_by_method[method] == frozenset({"admin"})
     assert "pbx" in ROUTER_POLICY.roles_by_method["RouteCall"]
     assert "pbx" not in ROUTER_POLICY.roles_by_method["PauseAgent"]
+
+
+async def test_a_router_given_a_tokens_file_refuses_the_unauthenticated_and_serves_its_roles(
+    start_replica, redis_url, tenant, tmp_path
+):
+    import dataclasses
+
+    from callcenter.api.router.v1 import router_pb2 as pb
+    from callcenter.api.router.v1 import router_pb2_grpc
+    from callcenter.core.config import CommonConfig
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"kam pbx {hash_token(PBX)}\nops admin {hash_token(ADMIN)}\n")
+    common = dataclasses.replace(CommonConfig(redis_url=redis_url, tenant=tenant), grpc_tokens_file=tokens)
+    replica = await start_replica(common=common)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        queue = pb.UpsertQueueRequest(queue=pb.Queue(name="sales"))
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.UpsertQueue(queue)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.UpsertQueue(queue, metadata=(("authorization", f"Bearer {PBX}"),))
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        await stub.UpsertQueue(queue, metadata=(("authorization", f"Bearer {ADMIN}"),))
+        reply = await stub.ListQueues(pb.ListQueuesRequest(), metadata=(("authorization", f"Bearer {ADMIN}"),))
+        assert [q.name for q in reply.queues] == ["sales"]

@@ -86,6 +86,14 @@ class TokenTable:
         return None
 
 
+def interceptors_for(tokens_file: Any, *policies: AccessPolicy) -> list[AuthInterceptor]:
+    """The authentication a service installs: none without a tokens file, else one interceptor
+    checking the file's tokens against the service's policies."""
+    if tokens_file is None:
+        return []
+    return [AuthInterceptor(TokenTable.parse(tokens_file.read_text()), policies)]
+
+
 @dataclass(frozen=True)
 class AccessPolicy:
     """Which roles may call each RPC of one service (method names without the service)."""

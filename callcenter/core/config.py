@@ -64,6 +64,14 @@ class CommonConfig:
         maximum=300,
     )
 
+    grpc_tokens_file: pathlib.Path | None = setting(
+        "CALLCENTER_GRPC_TOKENS_FILE",
+        None,
+        "the bearer tokens a gRPC service accepts, one `name role sha256:<hex>` per line (roles: pbx,"
+        " gateway, crm, admin); unset: no authentication (loopback only, work in progress)",
+        shown_default="unset",
+    )
+
     @classmethod
     def from_env(cls) -> CommonConfig:
         return load(cls)

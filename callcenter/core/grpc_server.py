@@ -206,11 +206,19 @@ class PortTaken(RuntimeError):
 class GrpcServer:
     """A grpc.aio server with the standard health service and reflection turned on."""
 
-    def __init__(self, service_names: Iterable[str], register: Callable[[grpc.aio.Server], None]) -> None:
+    def __init__(
+        self,
+        service_names: Iterable[str],
+        register: Callable[[grpc.aio.Server], None],
+        interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+    ) -> None:
         self.service_names = list(service_names)
         # No SO_REUSEPORT: a second process on a taken port must fail, not share it (grpcio's
-        # default would split the calls between two systems).
-        self.server = grpc.aio.server(interceptors=[LogContextInterceptor()], options=[("grpc.so_reuseport", 0)])
+        # default would split the calls between two systems). Further interceptors (the
+        # authentication) run inside the logging one.
+        self.server = grpc.aio.server(
+            interceptors=[LogContextInterceptor(), *interceptors], options=[("grpc.so_reuseport", 0)]
+        )
         register(self.server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

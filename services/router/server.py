@@ -13,12 +13,14 @@ import redis.asyncio as aioredis
 import structlog
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.core.auth import interceptors_for
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock
 from callcenter.core.grpc_server import GrpcServer
 from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
 from callcenter.core.redis_connection import dedicated_client, open_redis
+from callcenter.services.router.access import ROUTER_POLICY
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.router.config_file import apply_config_file
 from callcenter.services.router.grpc_api import RouterServicer
@@ -69,6 +71,7 @@ class RouterReplica:
             lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(
                 RouterServicer(self.router, self.hub), server
             ),
+            interceptors_for(config.common.grpc_tokens_file, ROUTER_POLICY),
         )
         self._workers: list[Worker] = []
         self.port = 0
