@@ -6,6 +6,8 @@ callcenter stats     the stats service (board and KPIs from the event stream)
 callcenter recorder  the recorder (call recordings over gRPC)
 callcenter gateway   the supervisors' web gateway (dashboard and JSON API)
 callcenter user      manage gateway users (create the first admin)
+callcenter credentials  TLS certificates and caller tokens of a deployment (docs/security.md)
+callcenter doctor    check a running deployment: what is wrong and what to do (docs/operations.md)
 callcenter redis     only the embedded Redis, in the foreground
 callcenter codegen   regenerate the Python code from protos/
 """
@@ -76,10 +78,10 @@ async def _first_admin(redis: Any, tenant: str, data_dir: pathlib.Path) -> str |
         return None
     password = secrets.token_urlsafe(12)
     await users.create("admin", password, "admin")
-    secret = data_dir / "admin-password.txt"
-    secret.parent.mkdir(parents=True, exist_ok=True)
-    secret.touch(mode=0o600)
-    secret.write_text(password + "\n")
+    from callcenter.core.private_files import private_dir, write_private_text
+
+    secret = private_dir(data_dir) / "admin-password.txt"
+    write_private_text(secret, password + "\n")
     return password
 
 
@@ -87,7 +89,8 @@ async def _up(args: argparse.Namespace) -> None:
     from callcenter.core.lifecycle import catch_termination, wait_for_termination
 
     catch_termination()  # a signal while starting still ends in a clean stop
-    from callcenter.core.redis_connection import open_redis
+    from callcenter.core.ops_server import OpsServer, OpsSettings
+    from callcenter.core.redis_connection import open_redis, shown_url
     from callcenter.services.gateway.config import GatewayConfig
     from callcenter.services.gateway.server import GatewayServer
     from callcenter.services.recorder.config import RecorderConfig
@@ -97,13 +100,16 @@ async def _up(args: argparse.Namespace) -> None:
     from callcenter.services.stats.config import StatsConfig
     from callcenter.services.stats.server import StatsService
 
+    # One ops port (metrics and probes) for every part of the process: the parts serve none.
+    ops_settings = load(OpsSettings)
+    no_ops = dataclasses.replace(ops_settings, port=0)
     config = RouterConfig.from_env()
     config_file = args.config or config.config_file or _example_config()
     config = dataclasses.replace(
-        config, port=_given(args.router_port, config.port), config_file=pathlib.Path(config_file)
+        config, port=_given(args.router_port, config.port), config_file=pathlib.Path(config_file), ops=no_ops
     )
     stats_config = StatsConfig.from_env()
-    stats_config = dataclasses.replace(stats_config, port=_given(args.stats_port, stats_config.port))
+    stats_config = dataclasses.replace(stats_config, port=_given(args.stats_port, stats_config.port), ops=no_ops)
     if args.demo:
         stats_config = dataclasses.replace(stats_config, figures=demo_figures(stats_config.figures, args.demo_speed))
     async with open_redis(config.common) as redis, contextlib.AsyncExitStack() as started:
@@ -116,7 +122,9 @@ async def _up(args: argparse.Namespace) -> None:
         started.push_async_callback(stats.stop)
         stats_port = await stats.start()
         recorder_config = RecorderConfig.from_env()
-        recorder_config = dataclasses.replace(recorder_config, port=_given(args.recorder_port, recorder_config.port))
+        recorder_config = dataclasses.replace(
+            recorder_config, port=_given(args.recorder_port, recorder_config.port), ops=no_ops
+        )
         recorder = RecorderService(recorder_config, redis)
         started.push_async_callback(recorder.stop)
         recorder_port = await recorder.start()
@@ -127,23 +135,35 @@ async def _up(args: argparse.Namespace) -> None:
             router_addr=f"{config.host}:{port}",
             recorder_addr=f"{recorder_config.host}:{recorder_port}",
             stats_addr=f"{stats_config.host}:{stats_port}",
+            ops=no_ops,
         )
         gateway = GatewayServer(gateway_config, redis)
         started.push_async_callback(gateway.stop)
         gateway_port = await gateway.start()
+        ops_port = 0
+        if ops_settings.port:
+
+            async def ready() -> bool:
+                return all(part.grpc.serving for part in (router, stats, recorder)) and await gateway.ready()
+
+            ops = OpsServer(ready)
+            ops_port = await ops.start(ops_settings.host, ops_settings.port)  # cleans up itself if refused
+            started.push_async_callback(ops.stop)
         password = await _first_admin(redis, config.common.tenant, config.common.data_dir)
         log.info(
             "callcenter.up",
             router=f"{config.host}:{port}",
             gateway=f"http://{gateway_config.host}:{gateway_port}/",
             data_dir=str(config.common.data_dir.resolve()),
-            redis=config.common.redis_url or "embedded",
+            redis=shown_url(config.common.redis_url) if config.common.redis_url else "embedded",
             queues_file=str(config_file),
         )
         print(f"callcenter is up: router gRPC on {config.host}:{port}", flush=True)
         print(f"  stats gRPC on {stats_config.host}:{stats_port}", flush=True)
         print(f"  recorder gRPC on {recorder_config.host}:{recorder_port}", flush=True)
         print(f"  dashboard: http://{gateway_config.host}:{gateway_port}/", flush=True)
+        if ops_port:
+            print(f"  metrics and probes: http://{ops_settings.host}:{ops_port}/metrics", flush=True)
         if password:
             print(f"  first login: admin / {password}  (also in {config.common.data_dir / 'admin-password.txt'})")
         print("Ctrl+C stops it.", flush=True)
@@ -230,12 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     redis_cmd.add_argument("--port", type=int, default=0, help="also listen on this TCP port of 127.0.0.1")
     sub.add_parser("codegen", help="regenerate the Python code from protos/")
     from callcenter.tools.bench.cli import add_arguments as add_bench_arguments
+    from callcenter.tools.credentials import add_arguments as add_credentials_arguments
+    from callcenter.tools.doctor import add_arguments as add_doctor_arguments
     from callcenter.tools.simulator.cli import add_arguments as add_simulate_arguments
 
     simulate = sub.add_parser("simulate", help="play a virtual PBX and agents against a running router (the demo)")
     add_simulate_arguments(simulate)
     bench = sub.add_parser("bench", help="benchmark the router against this machine's gRPC/Redis ceiling")
     add_bench_arguments(bench)
+    credentials = sub.add_parser("credentials", help="a local CA, certificates and caller tokens for a deployment")
+    add_credentials_arguments(credentials)
+    doctor = sub.add_parser("doctor", help="check a running deployment and say what is wrong and what to do")
+    add_doctor_arguments(doctor)
     up.add_argument("--demo", action="store_true", help="also play a simulated call centre against it")
     up.add_argument("--demo-speed", type=float, default=30.0, help="time compression of the demo (default: 30)")
     args = parser.parse_args(argv)
@@ -250,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         common = CommonConfig.from_env()
         configure_logging(common.log_format, common.log_level)
         if args.command == "up":
+            from callcenter.core.tracing import configure_tracing
+
+            configure_tracing("up", common.otlp_endpoint)
             asyncio.run(_up(args))
         elif args.command == "router":
             from callcenter.services.router.server import main as router_main
@@ -263,6 +292,14 @@ def main(argv: list[str] | None = None) -> int:
             from callcenter.tools.bench.cli import run_from_args as bench_main
 
             return bench_main(args)
+        elif args.command == "credentials":
+            from callcenter.tools.credentials import run_from_args as credentials_main
+
+            return credentials_main(args)
+        elif args.command == "doctor":
+            from callcenter.tools.doctor import run_from_args as doctor_main
+
+            return doctor_main(args)
         elif args.command == "stats":
             from callcenter.services.stats.server import main as stats_main
 

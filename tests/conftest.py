@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.recorder_fixtures",
     "tests.stats_fixtures",
     "tests.kamailio_fixtures",
+    "tests.sentinel_fixtures",
 ]
 
 

@@ -23,6 +23,7 @@ SUPPORTED_KEYS = {
     "kind",
     "namespace",
     "resources",
+    "components",
     "configMapGenerator",
     "secretGenerator",
     "patches",
@@ -231,14 +232,33 @@ def config_references(obj: dict):
 # --- the kustomization -----------------------------------------------------------------------
 
 
-def _build(folder: pathlib.Path) -> tuple[list[dict], set[tuple[str, str]]]:
-    """Objects of a kustomization with generated names not yet hashed, and which were generated."""
+COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
+
+
+def _build(
+    folder: pathlib.Path,
+    objects: list[dict] | None = None,
+    generated: set[tuple[str, str]] | None = None,
+    *,
+    component: bool = False,
+) -> tuple[list[dict], set[tuple[str, str]]]:
+    """Objects of a kustomization with generated names not yet hashed, and which were generated.
+
+    A Component (`kind: Component`, listed under `components:`) works as kustomize's does: its
+    resources join the objects its parent has accumulated so far (the parent's resources and
+    earlier components), and its generators, patches, images and namespace act on all of them;
+    the parent's own generators and patches come after."""
     kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
     unknown = set(kustomization) - SUPPORTED_KEYS
     if unknown:
         raise KustomizeError(f"{folder}: unsupported kustomization keys {sorted(unknown)}")
-    objects: list[dict] = []
-    generated: set[tuple[str, str]] = set()
+    kind = kustomization.get("kind", "Kustomization")
+    if component and (kind, kustomization.get("apiVersion")) != ("Component", COMPONENT_API):
+        raise KustomizeError(f"{folder} is listed under components but is no {COMPONENT_API} Component")
+    if not component and kind != "Kustomization":
+        raise KustomizeError(f"{folder} is a {kind}: list a Component under components, not resources")
+    objects = [] if objects is None else objects
+    generated = set() if generated is None else generated
     for entry in kustomization.get("resources", []):
         path = folder / entry
         if path.is_dir():
@@ -247,6 +267,8 @@ def _build(folder: pathlib.Path) -> tuple[list[dict], set[tuple[str, str]]]:
             generated |= sub_generated
         else:
             objects += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    for entry in kustomization.get("components", []):
+        _build(folder / entry, objects, generated, component=True)
     for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
         for spec in kustomization.get(field, []):
             new = _generate(folder, kind, spec)

@@ -125,3 +125,20 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
     if stats["status"] == "measured":
         assert stats["events_per_s"] > 0 and stats["lag"]["n"] > 0 and stats["load"]["latency"]["n"] > 0
     assert results["machine"]["cores"] >= 1
+
+
+def test_a_secure_bench_run_speaks_tls_with_tokens_to_every_service(tmp_path):
+    output = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "callcenter.tools.bench", "--secure", "--sections", "echo,router"]
+        + ["--seconds", "0.2", "--concurrency", "2", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(output.read_text())
+    assert results["options"]["secure"] is True
+    s = results["sections"]
+    assert s["echo"]["latency"]["n"] > 0 and s["echo"]["errors"] == 0
+    assert s["router_lifecycle"]["latency"]["n"] > 0 and s["router_lifecycle"]["errors"] == 0

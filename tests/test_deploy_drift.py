@@ -5,13 +5,13 @@ and grace periods agree with what the service then binds and does."""
 
 from __future__ import annotations
 
-import importlib
 import pathlib
 import re
 
 import pytest
 
 from callcenter import cli
+from callcenter.core.grpc_security import check_listening
 from callcenter.core.settings import env_names
 from tests.deploy_model import (
     SERVICES,
@@ -96,28 +96,64 @@ def test_every_env_var_set_is_read_by_that_service(objects, service):
 @pytest.mark.parametrize("service", SERVICES)
 def test_ports_probes_and_addresses_match_what_the_service_binds(service_config, service):
     here, config = service_config(service)
-    # Reachable from other pods and the kubelet, not only from loopback.
+    # Reachable from other pods, Prometheus and the kubelet, not only from loopback.
     assert config.host in ("0.0.0.0", "::")
-    (port,) = here.container["ports"]
-    assert port["containerPort"] == config.port
+    assert config.ops.host in ("0.0.0.0", "::")
+    main = "http" if service == "gateway" else "grpc"
+    ports = {p["name"]: p["containerPort"] for p in here.container["ports"]}
+    assert ports == {main: config.port, "ops": config.ops.port}
+    assert config.ops.port not in (0, config.port)  # 0: no ops port at all
+    # The gateway is probed on its own port (its /readyz also asks Redis and the router), the
+    # gRPC services on their ops port (test_grpc_services_are_probed_over_http_on_the_ops_port).
+    probed = config.port if service == "gateway" else config.ops.port
     for probe_name in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = here.container.get(probe_name)
         if probe is None:
             continue
         (kind,) = {"grpc", "httpGet", "tcpSocket"} & set(probe)
-        assert here.port_number(probe[kind]["port"]) == config.port, probe_name
+        assert here.port_number(probe[kind]["port"]) == probed, probe_name
     service_object = find(here.objects, "Service", service)
-    targets = {here.port_number(p["targetPort"]) for p in service_object["spec"]["ports"]}
-    assert targets == {config.port}
+    targets = {p["name"]: here.port_number(p["targetPort"]) for p in service_object["spec"]["ports"]}
+    assert targets == {main: config.port, "ops": config.ops.port}
 
 
 @pytest.mark.parametrize("service", ["router", "stats", "recorder"])
-def test_grpc_probes_ask_the_health_service_for_the_served_service(service_config, service):
-    here, _ = service_config(service)
-    served = importlib.import_module(f"callcenter.services.{service}.server").SERVICE_NAME
-    readiness = here.container["readinessProbe"]["grpc"]
-    assert readiness["service"] == served
-    assert here.container["livenessProbe"]["grpc"].get("service", "") == ""  # the overall status
+def test_grpc_services_are_probed_over_http_on_the_ops_port(service_config, service):
+    """Their gRPC port serves TLS only, and the kubelet's gRPC probe speaks plaintext (it would
+    never pass): the probes ask the ops server instead, /healthz (the event loop answers) for
+    startup and liveness, /readyz (the gRPC server is SERVING: not while starting or draining)
+    for readiness."""
+    here, config = service_config(service)
+    assert config.grpc.tls
+    source = (REPO / "callcenter" / "core" / "ops_server.py").read_text()
+    expected = {"startupProbe": "/healthz", "readinessProbe": "/readyz", "livenessProbe": "/healthz"}
+    for probe_name, path in expected.items():
+        get = here.container[probe_name]["httpGet"]
+        assert get["path"] == path and get.get("scheme", "HTTP") == "HTTP", probe_name
+        assert here.port_number(get["port"]) == config.ops.port, probe_name
+        assert re.search(rf"""add_get\(\s*["']{re.escape(path)}["']""", source), f"the ops server has no {path}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_grpc_credentials_are_files_of_read_only_secret_mounts(service_config, service):
+    """The service may listen on every address (TLS and callers set), and each file its gRPC
+    settings name is a key of a Secret projected read-only where the setting points."""
+    here, config = service_config(service)
+    if service == "gateway":
+        paths = [config.grpc.token_file, config.grpc.ca_file]
+        assert not config.grpc.server_name  # the certificates name the Services it dials
+    else:
+        check_listening(config.host, config.grpc)  # would raise: refusing to listen on 0.0.0.0
+        paths = [config.grpc.tls_cert_file, config.grpc.tls_key_file, config.grpc.callers_file]
+        if config.grpc.tls_client_ca_file is not None:  # mutual TLS
+            paths.append(config.grpc.tls_client_ca_file)
+    for path in paths:
+        assert path is not None, service
+        mount, volume = here.volume_for(pathlib.PurePosixPath(str(path)))
+        assert mount["readOnly"] is True and "subPath" not in mount
+        relative = str(pathlib.PurePosixPath(str(path)).relative_to(mount["mountPath"]))
+        projected = [s["secret"] for s in volume["projected"]["sources"] if "secret" in s]
+        assert relative in {item["path"] for secret in projected for item in secret["items"]}, path
 
 
 def test_gateway_http_probes_are_public_routes(service_config):

@@ -103,6 +103,59 @@ def test_strategic_merge_merges_named_lists_and_replaces_others():
     assert base["containers"][0]["args"] == ["p", "q"]  # inputs are not changed
 
 
+def test_components_add_their_objects_and_act_on_what_the_parent_has(tmp_path):
+    """Like kustomize: a Component's resources and generated ConfigMaps join the parent's
+    objects, its patches act on the parent's, and the parent's namespace covers them all."""
+    base, component, overlay = tmp_path / "base", tmp_path / "component", tmp_path / "overlay"
+    for folder in (base, component, overlay):
+        folder.mkdir()
+    (base / "kustomization.yaml").write_text("resources: [pod.yaml]\n")
+    (base / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: app\n"
+    )
+    (component / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [service.yaml]\n"
+        "configMapGenerator:\n- name: dash\n  options: {labels: {grafana_dashboard: '1'}}\n  files: [d.json]\n"
+        "patches:\n- path: patch.yaml\n"
+    )
+    (component / "service.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{name: ops, port: 9090}]\n"
+    )
+    (component / "d.json").write_text('{"panels": []}\n')
+    (component / "patch.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n"
+        "    env: [{name: X, value: '1'}]\n"
+    )
+    (overlay / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ns\n"
+        "resources: [../base]\ncomponents: [../component]\n"
+    )
+    objects = {o["kind"]: o for o in render(overlay)}
+    assert set(objects) == {"Pod", "Service", "ConfigMap"}
+    assert objects["Pod"]["spec"]["containers"][0]["env"] == [{"name": "X", "value": "1"}]
+    dashboard = objects["ConfigMap"]
+    assert dashboard["metadata"]["labels"] == {"grafana_dashboard": "1"}
+    assert dashboard["data"] == {"d.json": '{"panels": []}\n'}
+    assert dashboard["metadata"]["name"].startswith("dash-")
+    assert {o["metadata"]["namespace"] for o in objects.values()} == {"ns"}
+    if shutil.which("kubectl"):
+        assert {key_of(o): o for o in _kubectl_kustomize(overlay)} == {key_of(o): o for o in render(overlay)}
+
+
+def test_a_component_is_listed_under_components_and_only_there(tmp_path):
+    component, plain, overlay = tmp_path / "component", tmp_path / "plain", tmp_path / "overlay"
+    for folder in (component, plain, overlay):
+        folder.mkdir()
+    (component / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n")
+    (plain / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
+    (overlay / "kustomization.yaml").write_text("resources: [../component]\n")
+    with pytest.raises(KustomizeError, match="list a Component under components"):
+        render(overlay)
+    (overlay / "kustomization.yaml").write_text("components: [../plain]\n")
+    with pytest.raises(KustomizeError, match="is no kustomize.config.k8s.io/v1alpha1 Component"):
+        render(overlay)
+
+
 def test_unsupported_kustomization_features_fail_loudly(tmp_path):
     (tmp_path / "kustomization.yaml").write_text("commonLabels: {a: b}\n")
     with pytest.raises(KustomizeError, match="commonLabels"):

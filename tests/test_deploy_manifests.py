@@ -12,20 +12,35 @@ import re
 import kubernetes_validate
 import pytest
 
+from tests.deploy_model import SERVICES as CALLCENTER_SERVICES
 from tests.kustomize_renderer import DEPLOY, OVERLAYS, REPO, containers_of, key_of, pod_specs, render_overlay
+from tests.network_policies import Network, by_kind, selector_matches
 
 # The oldest Kubernetes the manifests support, and the newest whose schemas are bundled.
 KUBERNETES_VERSIONS = ["1.29.0", kubernetes_validate.latest_version()]
-CALLCENTER_SERVICES = ["router", "stats", "recorder", "gateway"]
 RECOMMENDED_LABELS = {
     "app.kubernetes.io/name",
     "app.kubernetes.io/component",
     "app.kubernetes.io/part-of",
     "app.kubernetes.io/managed-by",
 }
-# Secrets an overlay refers to but leaves to the operator (docs/deploy.md tells how to make them).
-EXTERNAL_SECRETS = {"dev": set(), "prod": {"callcenter-redis", "callcenter-gateway-tls"}}
+# Secrets an overlay refers to but leaves to the operator (docs/deploy.md tells how to make them):
+# the gRPC certificates, callers and gateway token (`callcenter credentials init` or cert-manager)
+# in every overlay, the Redis URL and the Ingress certificate in prod.
+GRPC_SECRETS = {
+    "callcenter-router-tls",
+    "callcenter-stats-tls",
+    "callcenter-recorder-tls",
+    "callcenter-grpc-callers",
+    "callcenter-gateway-grpc",
+}
+EXTERNAL_SECRETS = {"dev": GRPC_SECRETS, "prod": {"callcenter-redis", "callcenter-gateway-tls"} | GRPC_SECRETS}
 PBX_LABEL = {"callcenter/pbx-client": "true"}
+# Custom resources (the Prometheus Operator's ServiceMonitor and PrometheusRule of
+# deploy/components/monitoring) have no bundled schema: tests/test_deploy_monitoring.py checks
+# them against the fields of their CRDs.
+CUSTOM_RESOURCE_APIS = {"monitoring.coreos.com/v1"}
+OPS_PORT = 9090
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -33,32 +48,8 @@ def overlay(request):
     return request.param, render_overlay(request.param)
 
 
-def by_kind(objects, kind):
-    return {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == kind}
-
-
 def workloads(objects):
     return [obj for obj in objects if pod_specs(obj)]
-
-
-def selector_matches(selector: dict | None, labels: dict) -> bool:
-    """A Kubernetes label selector (matchLabels and matchExpressions) against labels."""
-    if selector is None:
-        return False
-    for key, value in selector.get("matchLabels", {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions", []):
-        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
-        ok = {
-            "In": key in labels and labels[key] in values,
-            "NotIn": key not in labels or labels[key] not in values,
-            "Exists": key in labels,
-            "DoesNotExist": key not in labels,
-        }[operator]
-        if not ok:
-            return False
-    return True
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -69,6 +60,8 @@ def test_every_object_validates_against_the_kubernetes_schema(overlay, version):
     name, objects = overlay
     assert len(objects) > 20
     for obj in objects:
+        if obj["apiVersion"] in CUSTOM_RESOURCE_APIS:
+            continue
         # strict: unknown fields (a typo like `readinesProbe`) are errors too.
         kubernetes_validate.validate(obj, version, strict=True)
 
@@ -272,6 +265,69 @@ def test_every_referenced_configmap_and_secret_exists_or_is_documented(overlay):
             assert re.fullmatch(r".+-[a-z0-9]{10}", ref), ref
 
 
+def secret_keys_made_by_credentials_init(folder) -> dict[str, set[str]]:
+    """The Secrets (name -> keys) the `kubectl create secret generic` commands printed by
+    `callcenter credentials init` make (`--from-file=key=file`, or a folder: a key per file)."""
+    import pathlib
+
+    from callcenter.tools.credentials import DEFAULT_SERVICES, init, kubectl_commands
+
+    init(folder, namespace="ns")
+    made = {}
+    for command in kubectl_commands(folder, DEFAULT_SERVICES, "ns"):
+        name = re.search(r"create secret generic (\S+)", command).group(1)
+        keys = set()
+        for source in re.findall(r"--from-file=(\S+)", command):
+            key, sep, _ = source.partition("=")
+            keys |= {key} if sep else {p.name for p in pathlib.Path(source).iterdir()}
+        made[name] = keys
+    return made
+
+
+def test_grpc_credentials_come_from_the_secrets_credentials_init_makes(overlay, tmp_path):
+    """Each callcenter container mounts its gRPC Secrets read-only as whole files (no subPath:
+    an updated Secret reaches the running service), and those are the Secrets, with the keys,
+    that the commands `callcenter credentials init` prints create."""
+    _, objects = overlay
+    made = secret_keys_made_by_credentials_init(tmp_path / "credentials")
+    mounted = set()
+    for obj in workloads(objects):
+        spec = pod_specs(obj)[0]
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for container in containers_of(spec):
+            for mount in container.get("volumeMounts", []):
+                sources = volumes.get(mount["name"], {}).get("projected", {}).get("sources", [])
+                for secret in (source["secret"] for source in sources if "secret" in source):
+                    assert mount["readOnly"] is True and "subPath" not in mount, key_of(obj)
+                    assert {item["key"] for item in secret["items"]} <= made[secret["name"]], secret
+                    mounted.add(secret["name"])
+    assert mounted == GRPC_SECRETS == set(made)
+
+
+def test_the_cert_manager_certificates_are_the_tls_secrets_the_services_mount():
+    """deploy/cert-manager (optional, for the prod namespace): a Certificate per gRPC service
+    into the Secret its pods mount, for the names `callcenter credentials init` gives it,
+    issued by the CA Issuer."""
+    from callcenter.tools.credentials import DEFAULT_SERVICES, service_names
+    from tests.kustomize_renderer import render
+
+    objects, issued = render_overlay("prod"), render(DEPLOY / "cert-manager")
+    (namespace,) = by_kind(objects, "Namespace")
+    assert {obj["metadata"]["namespace"] for obj in issued} == {namespace} == {"callcenter"}
+    issuers = {obj["metadata"]["name"]: obj for obj in issued if obj["kind"] == "Issuer"}
+    certificates = [obj["spec"] for obj in issued if obj["kind"] == "Certificate"]
+    (ca,) = [c for c in certificates if c.get("isCA")]
+    served = {c["secretName"]: c for c in certificates if not c.get("isCA")}
+    assert set(served) == {f"callcenter-{s}-tls" for s in DEFAULT_SERVICES} <= GRPC_SECRETS
+    assert referenced(objects) >= {("Secret", secret) for secret in served}
+    for service in DEFAULT_SERVICES:
+        spec = served[f"callcenter-{service}-tls"]
+        assert set(spec["dnsNames"]) | set(spec["ipAddresses"]) == set(service_names(service, "callcenter"))
+        assert "server auth" in spec["usages"] and spec["privateKey"]["algorithm"] == "ECDSA"
+        assert issuers[spec["issuerRef"]["name"]]["spec"]["ca"]["secretName"] == ca["secretName"]
+    assert "selfSigned" in issuers[ca["issuerRef"]["name"]]["spec"]
+
+
 def test_no_secret_values_are_committed(overlay):
     name, objects = overlay
     secrets = by_kind(objects, "Secret")
@@ -304,70 +360,6 @@ def test_queue_configmap_is_the_routers_file_format(overlay, tmp_path):
 # --- network policies ---------------------------------------------------------------------------
 
 DNS = {"namespace": {"kubernetes.io/metadata.name": "kube-system"}, "pod": {"k8s-app": "kube-dns"}}
-
-
-class Network:
-    """Decides, from the NetworkPolicies, whether a pod may open a connection to another."""
-
-    def __init__(self, objects):
-        self.policies = list(by_kind(objects, "NetworkPolicy").values())
-        self.namespace = next(iter(by_kind(objects, "Namespace")))
-        self.namespace_labels = {"kubernetes.io/metadata.name": self.namespace}
-
-    def pod(self, component: str, name: str = "callcenter") -> dict:
-        labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component}
-        return {"namespace": self.namespace_labels, "pod": labels, "ours": True}
-
-    def _selected(self, pod, direction):
-        return [
-            p
-            for p in self.policies
-            if pod.get("ours")
-            and direction in p["spec"]["policyTypes"]
-            and selector_matches(p["spec"]["podSelector"], pod["pod"])
-        ]
-
-    def _peer_matches(self, peer, other, ip):
-        if "ipBlock" in peer:
-            return ip is not None and _in_cidr(ip, peer["ipBlock"]["cidr"])
-        if other is None:
-            return False
-        namespace_ok = (
-            selector_matches(peer["namespaceSelector"], other["namespace"])
-            if "namespaceSelector" in peer
-            else other["namespace"] == self.namespace_labels
-        )
-        pod_ok = selector_matches(peer["podSelector"], other["pod"]) if "podSelector" in peer else True
-        return namespace_ok and pod_ok
-
-    def _allows(self, pod, direction, other, port, protocol, ip=None):
-        selected = self._selected(pod, direction)
-        if not selected:
-            return True
-        key, peers = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
-        for policy in selected:
-            for rule in policy["spec"].get(key, []):
-                ports_ok = "ports" not in rule or any(
-                    p.get("protocol", "TCP") == protocol and p["port"] == port for p in rule["ports"]
-                )
-                peers_ok = peers not in rule or any(self._peer_matches(peer, other, ip) for peer in rule[peers])
-                if ports_ok and peers_ok:
-                    return True
-        return False
-
-    def can_connect(self, source, target, port, protocol="TCP"):
-        return self._allows(source, "Egress", target, port, protocol) and self._allows(
-            target, "Ingress", source, port, protocol
-        )
-
-    def can_reach_ip(self, source, ip, port):
-        return self._allows(source, "Egress", None, port, "TCP", ip=ip)
-
-
-def _in_cidr(ip: str, cidr: str) -> bool:
-    import ipaddress
-
-    return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr)
 
 
 def test_network_policies_deny_by_default(overlay):
@@ -404,6 +396,15 @@ def test_network_policies_let_exactly_the_intended_peers_talk(overlay):
         assert net._allows(pods[target], "Ingress", pbx_here, ports[target], "TCP") is pbx_allowed, target
         # Only the service's own port is open.
         assert not net.can_connect(pods["gateway"], pods[target], 22), target
+
+    # Prometheus (namespace monitoring) scrapes every service's ops port, and only that port;
+    # nobody else reaches the ops ports.
+    prometheus = {"namespace": {"kubernetes.io/metadata.name": "monitoring"}, "pod": {"app": "prometheus"}}
+    for component in CALLCENTER_SERVICES:
+        assert net.can_connect(prometheus, pods[component], OPS_PORT), component
+        assert not net.can_connect(prometheus, pods[component], ports[component]), component
+        for source in (stranger, ingress_controller, pbx_elsewhere):
+            assert not net.can_connect(source, pods[component], OPS_PORT), (source, component)
 
     for component in CALLCENTER_SERVICES:
         assert net._allows(pods[component], "Egress", DNS, 53, "UDP"), component

@@ -193,7 +193,7 @@ async def test_a_refusal_echoing_a_huge_id_reaches_the_caller_cut_short(router_s
         await _drain(call)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
     assert refused.value.details().startswith("hello.pbx_id:")
-    assert len(refused.value.details()) <= MAX_DETAILS and refused.value.details().endswith(" characters)")
+    assert len(refused.value.details()) <= MAX_DETAILS  # the echoed id shortened, or the message cut
 
 
 def test_a_short_status_message_is_kept_whole_and_a_long_one_cut_and_marked():

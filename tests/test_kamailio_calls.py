@@ -418,3 +418,35 @@ async def test_a_call_that_rang_as_many_agents_as_a_transaction_can_hold_ends_cl
     assert len({m.headers["x-callcenter-offer-id"] for m in received(agent, "INVITE")}) == MAX_OFFERS
     await stream.wait_for(E.EVENT_TYPE_CALL_ABANDONED, call_id=call_id_of(call))
     assert await agent_state(stub, "agent1") == AVAILABLE
+
+
+async def test_kamailio_routes_calls_through_a_tls_router_with_its_pbx_token(
+    start_replica, sip_workdir, phones, stream, tenant, tmp_path
+):
+    from callcenter.core.grpc_security import GrpcClientCredentials, GrpcServerSecurity, aio_channel
+    from callcenter.tools import credentials
+
+    site = tmp_path / "site"
+    credentials.init(site)
+    replica = await start_replica(
+        grpc=GrpcServerSecurity(
+            tls_cert_file=site / "router" / "tls.crt",
+            tls_key_file=site / "router" / "tls.key",
+            callers_file=site / "callers",
+        )
+    )
+    admin = GrpcClientCredentials(token_file=site / "tokens" / "admin.token", ca_file=site / "ca.crt")
+    async with aio_channel(f"127.0.0.1:{replica.port}", admin) as channel:
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        await team(stub, sip_workdir, phones, {"answer": 100})
+        env = {"CALLCENTER_GRPC_TOKEN_FILE": str(site / "tokens" / "kamailio.token")}
+        env["CALLCENTER_GRPC_CA_FILE"] = str(site / "ca.crt")
+        kamailio = Kamailio(sip_workdir, replica.port, pbx_id="kamailio-0", lease_ms=LEASE_MS, env=env)
+        await asyncio.to_thread(kamailio.start)
+        try:
+            call = dial(sip_workdir, kamailio, phones, "caller", "caller.xml", "-set", "talk", "100")
+            assert await finished(call) == 0
+            answered = await stream.wait_for(E.EVENT_TYPE_CALL_ANSWERED, call_id=call_id_of(call))
+            assert answered.agent_id == "agent1"
+        finally:
+            await asyncio.to_thread(kamailio.stop)

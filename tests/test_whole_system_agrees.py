@@ -20,9 +20,9 @@ from callcenter.tools.simulator import Simulation, SimulationConfig
 from callcenter.tools.simulator.config import Spread
 from callcenter.tools.simulator.side_effects import SideEffect
 from tests.helpers import event_types, read_events
+from tests.stream_invariants import stream_invariants
 
 SUPPORT, SALES = "sim-support", "sim-sales"
-FINAL = {"CALL_COMPLETED", "CALL_ABANDONED", "CALL_TIMED_OUT"}
 OUTCOME = {
     "completed": spb.CALL_OUTCOME_COMPLETED,
     "abandoned": spb.CALL_OUTCOME_ABANDONED,
@@ -143,34 +143,6 @@ def expected_from_stream(events, kinds):
     return agents, queues, offers, talk, wrap, recordings
 
 
-def stream_invariants(events, kinds, calls) -> list[str]:
-    """No agent reserved for two calls at once; every offer ends in exactly one answer or
-    miss (or a ring timeout the agent's late answer then overrules); every call reaches
-    exactly one final event."""
-    problems, reserved, by_offer, finals = [], {}, defaultdict(list), Counter()
-    for e, k in zip(events, kinds, strict=True):
-        if k == "CALL_ANSWERED" and e.attributes.get("late_answer") == "1":
-            if e.agent_id in reserved:
-                problems.append(f"{e.agent_id} answered {e.call_id} late while reserved for {reserved[e.agent_id]}")
-            by_offer[e.offer_id].append("LATE")
-        if k == "CALL_OFFERED":
-            if e.agent_id in reserved:
-                problems.append(f"{e.agent_id} offered {e.call_id} while reserved for {reserved[e.agent_id]}")
-            reserved[e.agent_id] = e.call_id
-        if k in ("CALL_OFFERED", "CALL_ANSWERED", "OFFER_MISSED"):
-            by_offer[e.offer_id].append(k)
-        if k in ("OFFER_MISSED", "CALL_ANSWERED", "AGENT_LOGGED_OUT"):
-            reserved.pop(e.agent_id, None)
-        if k in FINAL or (k == "CALL_OVERFLOWED" and "overflow_queue" not in e.attributes):
-            finals[e.call_id] += 1
-    late = ["CALL_OFFERED", "OFFER_MISSED", "LATE", "CALL_ANSWERED"]
-    problems += [
-        f"offer {o}: {ks}" for o, ks in by_offer.items() if ks[0] != "CALL_OFFERED" or (len(ks) != 2 and ks != late)
-    ]
-    problems += [f"{c}: {finals[c]} final events" for c in calls if finals[c] != 1]
-    return problems
-
-
 async def all_records(stub) -> dict[str, spb.CallRecord]:
     records, token = {}, ""
     while True:
@@ -205,7 +177,7 @@ async def test_a_simulated_rush_agrees_across_stream_router_stats_and_recorder(
         talk=Spread(8.0, 0.3),
         after_call_work=Spread(2.0, 0.3),
         comeback=Spread(5.0, 0.3),
-        patience=Spread(50.0, 0.6),
+        patience=Spread(35.0, 0.6),  # some give up before sales times them out (300 ms), even on a busy machine
         wrap_up_s=5.0,
         clients=8,
         vip_fraction=0.4,
@@ -226,7 +198,7 @@ async def test_a_simulated_rush_agrees_across_stream_router_stats_and_recorder(
         assert seen[kind] > 0, f"the rush played no {kind}: {seen}"
     # ring-outs: the v2 PBX runs the ring timer and reports them (the router's is a backstop)
     assert any(e.reason in ("timeout", "no_answer") for e, k in zip(events, kinds, strict=True) if k == "OFFER_MISSED")
-    assert stream_invariants(events, kinds, calls) == []
+    assert stream_invariants(events, kinds, calls)[0] == []
 
     # Every time comes from the Redis clock inside the transition, so no duration is negative
     # and no call's or agent's events go back in time; should one ever do, the calls, agents

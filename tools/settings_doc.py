@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 from callcenter.core.config import CommonConfig
+from callcenter.core.grpc_security import GrpcClientCredentials, GrpcServerSecurity
+from callcenter.core.ops_server import OpsSettings
 from callcenter.core.settings import rows
 from callcenter.integrations.kamailio.config import KamailioSettings
 from callcenter.services.gateway.config import GatewayConfig, NewUserEnvironment
@@ -23,6 +25,22 @@ TARGET = REPO_ROOT / "docs" / "configuration.md"
 #: (title, what runs it, the settings class) in the order the page shows them.
 SECTIONS: list[tuple[str, str, type[Any]]] = [
     ("Every service", "every `callcenter` process (router, stats, recorder, gateway, `up`)", CommonConfig),
+    (
+        "gRPC servers: TLS and callers",
+        "the router, stats and recorder ([security.md](security.md))",
+        GrpcServerSecurity,
+    ),
+    (
+        "gRPC clients: credentials",
+        "the gateway, the simulator and the Kamailio integration ([security.md](security.md))",
+        GrpcClientCredentials,
+    ),
+    (
+        "Metrics and probes",
+        "the router, stats, recorder and gateway, each on a port of its own; `callcenter up` serves one for all"
+        " of them ([operations.md](operations.md#metrics))",
+        OpsSettings,
+    ),
     ("Router", "`callcenter router` and `callcenter up`", RouterConfig),
     ("Stats", "`callcenter stats` and `callcenter up`", StatsConfig),
     ("Recorder", "`callcenter recorder` and `callcenter up`", RecorderConfig),
@@ -49,8 +67,12 @@ services it started.
 """
 
 
+#: Groups several services hold: listed once, in their own section.
+SHARED = (CommonConfig, GrpcServerSecurity, GrpcClientCredentials, OpsSettings)
+
+
 def _own_rows(cls: type[Any]) -> list[str]:
-    shared = set(rows(CommonConfig)) if cls is not CommonConfig else set()
+    shared = {row for group in SHARED if group is not cls for row in rows(group)}
     lines = []
     for row in rows(cls):
         if row in shared:  # the same declaration as in "Every service"

@@ -22,8 +22,10 @@ class CommonConfig:
     redis_url: str = setting(
         "CALLCENTER_REDIS_URL",
         "",
-        "`redis://host:6379/0`, `rediss://…`, `unix:///path.sock` or `redis+cluster://node:6379` (Redis Cluster);"
-        " empty: the embedded Redis",
+        "`redis://host:6379/0`, `rediss://…`, `unix:///path.sock`, `redis+cluster://node:6379` (Redis Cluster) or"
+        " `redis+sentinel://s1:26379,s2:26379,s3:26379/mymaster[/db]` (the primary Sentinels name, again after a"
+        " failover; `rediss+sentinel://` for TLS); `?wait_replicas=1` makes each write wait until a replica has it"
+        " (docs/deploy.md, Redis high availability); empty: the embedded Redis",
     )
     data_dir: pathlib.Path = setting(
         "CALLCENTER_DATA_DIR",
@@ -64,12 +66,12 @@ class CommonConfig:
         maximum=300,
     )
 
-    grpc_tokens_file: pathlib.Path | None = setting(
-        "CALLCENTER_GRPC_TOKENS_FILE",
-        None,
-        "the bearer tokens a gRPC service accepts, one `name role sha256:<hex>` per line (roles: pbx,"
-        " gateway, crm, admin); unset: no authentication (loopback only, work in progress)",
-        shown_default="unset",
+    otlp_endpoint: str = setting(
+        "CALLCENTER_OTLP_ENDPOINT",
+        "",
+        "OpenTelemetry collector (OTLP/gRPC, e.g. `http://otel-collector:4317`) the spans go to; empty: trace ids"
+        " are only logged",
+        pattern=r"[^\s]{0,500}",
     )
 
     @classmethod

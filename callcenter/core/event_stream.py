@@ -3,7 +3,8 @@
 The router's Lua scripts write each event as a stream entry whose field names are the
 `callcenter.events.v1.Event` field names (times and durations in milliseconds, states in
 lower case, `queues` comma-separated, `attributes` a JSON object); `decode` turns an entry
-into the typed message every consumer works with.
+into the typed message every consumer works with. An event written while an RPC is served
+records who asked for it (`actor`, `actor_via`; docs/security.md, "Audit").
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.events.v1 import events_pb2
+from callcenter.core.audit import actor_fields
 from callcenter.core.config import key_prefix
 
 
@@ -69,6 +71,8 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         recording_id=fields.get("recording_id", ""),
         lead_id=fields.get("lead_id", ""),
         lead_stage=fields.get("lead_stage", ""),
+        actor=fields.get("actor", ""),
+        actor_via=fields.get("actor_via", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     if fields.get("attributes"):
@@ -95,9 +99,10 @@ async def append(
 
 def entry(event_type: str, time_ms: int, **fields: Any) -> dict[str, str]:
     """The stream entry of one event (see append), for a caller that writes it itself, e.g.
-    inside the Lua script of the transition it describes."""
+    inside the Lua script of the transition it describes. It records the actor of the RPC
+    being served (`actor`, `actor_via`: callcenter/core/audit.py), unless `fields` name one."""
     out: dict[str, str] = {"type": event_type, "time": str(time_ms)}
-    for name, value in fields.items():
+    for name, value in {**actor_fields(), **fields}.items():
         if value is None or value == "" or value == {}:
             continue
         out[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)

@@ -17,7 +17,9 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from callcenter.core import errors
+from callcenter.core import errors, metrics, tracing
+from callcenter.core.auth import AccessPolicy, interceptors_for
+from callcenter.core.grpc_security import GrpcServerSecurity, check_listening, server_credentials
 
 log = structlog.get_logger(__name__)
 
@@ -77,9 +79,12 @@ def _unary_access(method: str, inner: Any, streamed_request: bool) -> Any:
         _bind_request(method, None if streamed_request else request)
         started = time.perf_counter()
         try:
-            return await inner(request, context)
+            with tracing.serving(method.lstrip("/"), context.invocation_metadata()):
+                try:
+                    return await inner(request, context)
+                finally:
+                    _access_line(method, context, started)
         finally:
-            _access_line(context, started)
             structlog.contextvars.clear_contextvars()
 
     return wrapped
@@ -90,10 +95,13 @@ def _streaming_access(method: str, inner: Any, streamed_request: bool) -> Any:
         _bind_request(method, None if streamed_request else request)
         started = time.perf_counter()
         try:
-            async for response in inner(request, context):
-                yield response
+            with tracing.serving(method.lstrip("/"), context.invocation_metadata()):
+                try:
+                    async for response in inner(request, context):
+                        yield response
+                finally:
+                    _access_line(method, context, started)
         finally:
-            _access_line(context, started)
             structlog.contextvars.clear_contextvars()
 
     return wrapped
@@ -181,7 +189,7 @@ def domain_errors(store: str, storage_errors: bool = False) -> Callable[[Any], A
     return decorate
 
 
-def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:
+def _access_line(method: str, context: grpc.aio.ServicerContext, started: float) -> None:
     code = context.code()
     name = code.name if isinstance(code, grpc.StatusCode) else "OK"
     failure = sys.exc_info()[1]  # set while the handler's exception propagates through `finally`
@@ -192,7 +200,11 @@ def _access_line(context: grpc.aio.ServicerContext, started: float) -> None:
     elif name == "OK" and failure is not None:
         name = "UNKNOWN"  # grpc answers an unexpected exception with UNKNOWN
         log.error("rpc.crashed", error=repr(failure)[:500])
-    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+    elapsed_s = time.perf_counter() - started
+    service, _, name_of_method = method.lstrip("/").partition("/")
+    metrics.GRPC_HANDLED.labels(service, name_of_method, name).inc()
+    metrics.GRPC_HANDLING.labels(service, name_of_method).observe(elapsed_s)
+    elapsed_ms = round(elapsed_s * 1000, 2)
     if name == "OK":
         log.debug("rpc.done", code=name, ms=elapsed_ms)
     else:
@@ -210,14 +222,19 @@ class GrpcServer:
         self,
         service_names: Iterable[str],
         register: Callable[[grpc.aio.Server], None],
-        interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+        security: GrpcServerSecurity | None = None,
+        policies: Iterable[AccessPolicy] = (),
     ) -> None:
+        """`security`: TLS and the callers file (docs/security.md); `policies`: which roles may
+        call each RPC of the services registered."""
         self.service_names = list(service_names)
+        self.security = security or GrpcServerSecurity()
         # No SO_REUSEPORT: a second process on a taken port must fail, not share it (grpcio's
-        # default would split the calls between two systems). Further interceptors (the
-        # authentication) run inside the logging one.
+        # default would split the calls between two systems). The caller check runs inside
+        # the logging interceptor (a refusal is logged like any answer).
         self.server = grpc.aio.server(
-            interceptors=[LogContextInterceptor(), *interceptors], options=[("grpc.so_reuseport", 0)]
+            interceptors=[LogContextInterceptor(), *interceptors_for(self.security, *policies)],
+            options=[("grpc.so_reuseport", 0)],
         )
         register(self.server)
         self.health = health.aio.HealthServicer()
@@ -227,11 +244,20 @@ class GrpcServer:
             self.server,
         )
         self.port = 0
+        self.serving = False  # what the health service says: SERVING between start and stop
 
     async def start(self, host: str, port: int) -> int:
-        """Binds host:port (0 picks a free port), starts serving, marks every service SERVING."""
+        """Binds host:port (0 picks a free port), starts serving, marks every service SERVING.
+        Off loopback it refuses to serve without TLS and authentication (ConfigError), unless
+        the security settings allow it."""
+        check_listening(host, self.security)
+        credentials = server_credentials(self.security)
+        address = f"{host}:{port}"
         try:
-            self.port = self.server.add_insecure_port(f"{host}:{port}")
+            if credentials is None:
+                self.port = self.server.add_insecure_port(address)
+            else:
+                self.port = self.server.add_secure_port(address, credentials)
         except RuntimeError:
             self.port = 0
         if self.port == 0:
@@ -239,9 +265,11 @@ class GrpcServer:
         await self.server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.serving = True
         return self.port
 
     async def stop(self, grace_s: float) -> None:
         """Reports NOT_SERVING so load balancers stop sending work, then lets RPCs finish."""
+        self.serving = False
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace_s)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +24,9 @@ from google.protobuf import duration_pb2
 
 from callcenter.core import time_bounds
 from callcenter.core.errors import InvalidArgument
+from callcenter.core.ids import NAME_PATTERN
 
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+NAME_RE = NAME_PATTERN  # names of queues, agents, skills: one rule, callcenter/core/ids.py
 SECOND, MINUTE, HOUR, DAY = 1_000, 60_000, 3_600_000, 86_400_000
 
 # What an unset or zero value means.

@@ -8,6 +8,11 @@ any duration, a local day of any time zone, a bucket key, a Timestamp in a reply
 refusal is the kernel's InvalidArgument naming the field, so gRPC answers INVALID_ARGUMENT
 and the gateway 400 (never UNKNOWN, INTERNAL or 502).
 
+A period of figures (a stats range: agent and queue KPIs summed over hourly buckets) spans at
+most MAX_PERIOD_DAYS (400) days: a year and a bit, so "this year" and "the last 12 months"
+always fit, and no request reads, or holds in memory, a century of buckets. The stats service
+(INVALID_ARGUMENT) and the gateway (400) both check it with `check_period_ms`.
+
 Times read back from Redis go through `stored_time_ms`: what was stored before these checks
 existed (or by a foreign writer) may be outside the window, and a reader skips such an
 object rather than failing a whole listing.
@@ -29,6 +34,9 @@ LAST_DAY = (LATEST - dt.timedelta(days=1)).date()
 # The longest duration any request may carry: a hundred years.
 MAX_DURATION_MS = LATEST_MS - EARLIEST_MS
 _NANOS = 1_000_000_000
+# The longest period of figures one request may ask for (see the module's docstring).
+MAX_PERIOD_DAYS = 400
+MAX_PERIOD_MS = MAX_PERIOD_DAYS * 86_400_000
 WINDOW = f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC, end excluded)"
 
 
@@ -71,6 +79,18 @@ def check_day(day: dt.date, field: str) -> dt.date:
     if not EARLIEST_DAY <= day <= LAST_DAY:
         raise InvalidArgument(field, f"{day.isoformat()} is outside {EARLIEST_DAY} .. {LAST_DAY}")
     return day
+
+
+def check_period_ms(start_ms: int, end_ms: int, field: str) -> int:
+    """The span of a period [start_ms, end_ms) if it is at most MAX_PERIOD_DAYS long, else
+    InvalidArgument naming `field` (the end that lies beyond). An end at or before the start
+    is the caller's own refusal (it knows which fields it names)."""
+    span = end_ms - start_ms
+    if span > MAX_PERIOD_MS:
+        raise InvalidArgument(
+            field, f"a period spans at most {MAX_PERIOD_DAYS} days; this one spans {span / 86_400_000:.1f} days"
+        )
+    return span
 
 
 def is_unset(value: ProtoTime) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from callcenter.core.settings import load, setting
+from callcenter.core.grpc_security import GrpcClientCredentials
+from callcenter.core.settings import load, nested, setting
 
 HOUR_MS = 3_600_000
 
@@ -55,6 +56,9 @@ class KamailioSettings:
         minimum=1_000,
         maximum=24 * HOUR_MS,
     )
+
+    # Its token (a `pbx` role) and the CA of the router's certificate (docs/security.md).
+    grpc: GrpcClientCredentials = nested(GrpcClientCredentials)
 
     def effective_pbx_id(self) -> str:
         return self.pbx_id or socket.gethostname()[:64]

@@ -23,6 +23,7 @@ import KSR  # provided by Kamailio's app_python3
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
+from callcenter.core.grpc_security import sync_channel
 from callcenter.integrations.kamailio.config import KamailioSettings, settings
 from callcenter.integrations.kamailio.session import Session, Status
 from callcenter.integrations.kamailio.sip_mapping import MAX_OFFERS, OFFER_HEADER, final_reply, outcome_for
@@ -78,7 +79,7 @@ class Handler:
         """This process's channel to the router, made after Kamailio forked it."""
         if self._stub is None or self._pid != os.getpid():
             self._pid = os.getpid()
-            self._channel = grpc.insecure_channel(self.config.router_addr)
+            self._channel = sync_channel(self.config.router_addr, self.config.grpc)
             self._stub = router_pb2_grpc.RouterServiceStub(self._channel)
         return self._stub
 
@@ -272,7 +273,7 @@ class Handler:
     # The session process ------------------------------------------------------------------------
 
     def ksr_session_loop(self, msg: Any, evname: str = "") -> int:
-        session = Session(self.config.router_addr, self.pbx_id, self.config.lease_ms)
+        session = Session(self.config.router_addr, self.pbx_id, self.config.lease_ms, self.config.grpc)
         session.start()
         deferred: dict[str, tuple[float, router_pb2.PbxCallEvent]] = {}
         while True:

@@ -15,6 +15,7 @@ import grpc
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core.event_stream import duration_ms
+from callcenter.core.grpc_security import GrpcClientCredentials, sync_channel
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Session:
     router_addr: str
     pbx_id: str
     lease_ms: int
+    credentials: GrpcClientCredentials | None = None  # what it presents to the router
     handled: int = 0
     opened: bool = False
     _first_hello: bool = True
@@ -77,7 +79,7 @@ class Session:
         while True:
             stop = threading.Event()
             try:
-                with grpc.insecure_channel(self.router_addr) as channel:
+                with sync_channel(self.router_addr, self.credentials) as channel:
                     stub = router_pb2_grpc.RouterServiceStub(channel)
                     for message in stub.PbxSession(self._requests(stop)):
                         kind = message.WhichOneof("message")

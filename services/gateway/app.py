@@ -13,8 +13,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from callcenter.core.redis_connection import dedicated_client
 from callcenter.services.gateway import (
     agents_api,
+    audit_api,
     auth_api,
     board_api,
+    metrics,
     openapi,
     pages,
     recordings_api,
@@ -27,6 +29,8 @@ from callcenter.services.gateway.domain.agents import served_queues
 from callcenter.services.gateway.domain.day_figures import FiguresCache
 from callcenter.services.gateway.error_replies import errors_middleware
 from callcenter.services.gateway.live import LiveHub
+from callcenter.services.gateway.login_throttle import LOGINS, LoginThrottle
+from callcenter.services.gateway.passwords import PasswordWorkers
 from callcenter.services.gateway.sessions import SessionStore
 from callcenter.services.gateway.tasks import TaskStore
 from callcenter.services.gateway.users import UserStore
@@ -39,20 +43,21 @@ from callcenter.services.gateway.web import (
     access_log_middleware,
     auth_middleware,
     json_reply,
-    security_headers_middleware,
+    security_headers,
 )
 
 REDIS = web.AppKey("redis", aioredis.Redis)
 
 
-async def readyz(request: web.Request) -> web.Response:
-    """Readiness: Redis answers and the router reports SERVING on its health service."""
+async def readiness_problems(app: web.Application) -> dict[str, str]:
+    """What keeps the gateway from being ready (none: ready): Redis must answer and the router
+    report SERVING on its health service. Asked by /readyz here and on the ops port."""
     problems = {}
     try:
-        await request.app[REDIS].ping()
+        await app[REDIS].ping()
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         problems["redis"] = str(exc) or type(exc).__name__
-    backends = request.app[BACKENDS]
+    backends = app[BACKENDS]
     try:
         health = health_pb2_grpc.HealthStub(backends.router_channel)
         reply = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=min(backends.timeout_s, 2))
@@ -60,6 +65,12 @@ async def readyz(request: web.Request) -> web.Response:
             problems["router"] = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     except grpc.aio.AioRpcError as exc:
         problems["router"] = exc.code().name
+    return problems
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: Redis answers and the router reports SERVING on its health service."""
+    problems = await readiness_problems(request.app)
     if problems:
         return json_reply({"status": "not ready", "problems": problems}, 503)
     return json_reply({"status": "ready"})
@@ -67,27 +78,38 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[access_log_middleware, security_headers_middleware, errors_middleware, auth_middleware],
+        middlewares=[access_log_middleware, errors_middleware, auth_middleware],
         client_max_size=1024 * 1024,
     )
+    app.on_response_prepare.append(security_headers)  # streamed responses too
+    metrics.install(app, redis)  # requests counted by route (served on the ops port, server.py)
     app[CONFIG] = config
     app[REDIS] = redis
-    app[USERS] = UserStore(redis, config.common.tenant)
+    passwords = PasswordWorkers(config.login.password_workers, config.login.password_queue)
+    app[USERS] = UserStore(redis, config.common.tenant, passwords)
+    app[LOGINS] = LoginThrottle(redis, config.common.tenant, config.login)
     app[SESSIONS] = SessionStore(redis, config.common.tenant, config.session_ttl_s)
     app[TASKS] = TaskStore(redis, config.common.tenant)
     app[BACKENDS] = backends or Backends(
-        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s
+        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, credentials=config.grpc
     )
 
     async def close_backends(app: web.Application):
         yield
         await app[BACKENDS].close()
 
+    async def stop_password_workers(app: web.Application):
+        yield
+        passwords.close()
+
     # The live feed reads on a connection of its own (its XREAD blocks), tolerant of bytes that
     # are not UTF-8: such an entry is skipped and counted, never a read that fails for ever.
     live_redis = dedicated_client(redis, 1, name="gateway-live", tolerant=True)
     app[board_api.LIVE] = LiveHub(
-        live_redis or redis, config.common.tenant, functools.partial(served_queues, app[BACKENDS])
+        live_redis or redis,
+        config.common.tenant,
+        functools.partial(served_queues, app[BACKENDS]),
+        session_uids=functools.partial(board_api.session_uids, app),
     )
     app[board_api.FIGURES_CACHE] = FiguresCache()
 
@@ -102,9 +124,10 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         app[board_api.LIVE].close()
 
     app.cleanup_ctx.append(close_backends)
+    app.cleanup_ctx.append(stop_password_workers)
     app.cleanup_ctx.append(run_live_hub)
     app.on_shutdown.append(end_streams)
-    for module in (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, openapi):
+    for module in (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, openapi):
         app.router.add_routes(module.routes)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static/", pages.STATIC, append_version=False)

@@ -3,9 +3,14 @@ HTTP side of domain/accounts.py)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from aiohttp import web
 
 from callcenter.services.gateway.domain import accounts
+from callcenter.services.gateway.login_throttle import LOGINS, Throttled, client_address
+from callcenter.services.gateway.passwords import PasswordsBusy
 from callcenter.services.gateway.web import (
     CONFIG,
     CSRF_HEADER,
@@ -27,16 +32,31 @@ from callcenter.services.gateway.web import (
 routes = web.RouteTableDef()
 
 
+@contextlib.contextmanager
+def _password_limits() -> Iterator[None]:
+    """A password check refused by the throttle is a 429, one refused for want of a worker a 503."""
+    try:
+        yield
+    except Throttled as exc:
+        raise ApiError(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from None
+    except PasswordsBusy:
+        raise ApiError(503, "too many logins at once; try again in a second", headers={"Retry-After": "1"}) from None
+
+
 @routes.post("/api/v1/login")
 @accepts(body=("username", "password"))
 async def login(request: web.Request) -> web.Response:
+    """A JSON body only (read_json: no form or text/plain, so no cross-site form logs anyone
+    in); throttled per user and per client address (login_throttle.py)."""
     body = await read_json(request)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not username:
         raise ApiError(400, "username: is required", "username")
     if not isinstance(password, str) or not password:
         raise ApiError(400, "password: is required", "password")
-    user = await request.app[USERS].authenticate(username, password)
+    address = client_address(request, request.app[LOGINS].proxies)
+    with _password_limits():
+        user = await request.app[LOGINS].log_in(request.app[USERS], username, password, address)
     if user is None:
         raise ApiError(401, "wrong username or password")
     token, session = await request.app[SESSIONS].create(user.username, user.uid)
@@ -90,13 +110,17 @@ async def create_user(request: web.Request) -> web.Response:
 async def change_password(request: web.Request) -> web.Response:
     """Admins set anyone's password; every user may change their own (giving the old one)."""
     user, body = user_of(request), await read_json(request)
-    changed = await accounts.change_password(
-        user,
-        request.app[USERS],
-        request.match_info["username"],
-        password=text_field(body, "password"),
-        old_password=text_field(body, "old_password"),
-    )
+    logins, users = request.app[LOGINS], request.app[USERS]
+    address = client_address(request, logins.proxies)
+    with _password_limits():
+        changed = await accounts.change_password(
+            user,
+            users,
+            request.match_info["username"],
+            password=text_field(body, "password"),
+            old_password=text_field(body, "old_password"),
+            authenticate=lambda name, password: logins.log_in(users, name, password, address),
+        )
     # Every session of the user ended with the change; whoever changed their own password
     # gets a new one at once.
     if changed.username.lower() != user.username.lower():

@@ -11,6 +11,7 @@ import grpc
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
 
 
 class Backends:
@@ -21,11 +22,14 @@ class Backends:
         recorder_addr: str,
         timeout_s: float,
         interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
+        credentials: GrpcClientCredentials | None = None,
     ) -> None:
-        """`interceptors` see every call on every channel (tests count the RPCs a request makes)."""
+        """`interceptors` see every call on every channel (tests count the RPCs a request makes);
+        `credentials` are what the gateway presents (docs/security.md). Each call made while a
+        user's request is served carries that user as the actor (callcenter/core/audit.py)."""
         self.timeout_s = timeout_s
         self._channels = [
-            grpc.aio.insecure_channel(addr, interceptors=list(interceptors) or None)
+            aio_channel(addr, credentials, interceptors=interceptors)
             for addr in (router_addr, stats_addr, recorder_addr)
         ]
         router_channel, stats_channel, recorder_channel = self._channels

@@ -2,13 +2,126 @@
 
 from __future__ import annotations
 
+import ipaddress
 import pathlib
 from dataclasses import dataclass
 
 from callcenter.core.config import CommonConfig, shutdown_grace
-from callcenter.core.settings import load, nested, setting
+from callcenter.core.grpc_security import GrpcClientCredentials
+from callcenter.core.ops_server import OpsSettings
+from callcenter.core.settings import ConfigError, load, nested, setting
 
 ADDRESS = r"[^\s]{1,255}"
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed logins are let through before the gateway answers 429 (per user and per
+    client address, counted in Redis so every replica shares them), and how many password
+    checks (scrypt, in threads) run at once: login_throttle.py and passwords.py."""
+
+    failures_per_user: int = setting(
+        "CALLCENTER_GATEWAY_LOGIN_FAILURES_PER_USER",
+        10,
+        "failed logins of one username in a window before its logins are refused (429) until the window ends",
+        minimum=1,
+        maximum=100_000,
+    )
+    failures_per_address: int = setting(
+        "CALLCENTER_GATEWAY_LOGIN_FAILURES_PER_ADDRESS",
+        100,
+        "failed logins (and ones refused as busy, 503) from one client address (IPv6: its /64) in a window "
+        "before its logins are refused (429)",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    window_s: int = setting(
+        "CALLCENTER_GATEWAY_LOGIN_WINDOW_S",
+        900,
+        "the window of those counts: it starts at the first failure and a refusal's Retry-After is what is left of it",
+        minimum=1,
+        maximum=86_400,
+    )
+    password_workers: int = setting(
+        "CALLCENTER_GATEWAY_PASSWORD_WORKERS",
+        1,
+        "password hashes and checks (scrypt, ~16 MiB and ~80 ms each) run at once, in threads off the event loop",
+        minimum=1,
+        maximum=64,
+    )
+    password_queue: int = setting(
+        "CALLCENTER_GATEWAY_PASSWORD_QUEUE",
+        16,
+        "logins waiting for a password worker; one more is refused at once (503, Retry-After: 1)",
+        minimum=0,
+        maximum=10_000,
+    )
+    trusted_proxies: str = setting(
+        "CALLCENTER_GATEWAY_TRUSTED_PROXIES",
+        "",
+        "comma-separated addresses or networks of reverse proxies (the Ingress controller) whose "
+        "X-Forwarded-For names the client; empty: the connection's peer is the client",
+        pattern=r"[0-9A-Fa-f:.,/ ]{0,2000}",
+    )
+
+    def __post_init__(self) -> None:
+        self.proxy_networks()  # a bad entry is refused at start-up, naming the variable
+
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        try:
+            return tuple(
+                ipaddress.ip_network(item.strip(), strict=False)
+                for item in self.trusted_proxies.split(",")
+                if item.strip()
+            )
+        except ValueError as exc:
+            raise ConfigError(f"CALLCENTER_GATEWAY_TRUSTED_PROXIES: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """What one gateway process holds open at most: server-sent-event streams per user and in
+    all (live.py: beyond, 429 or 503 with Retry-After), connections in all, and how long a
+    connection may take to send a request's headers or sit idle between requests
+    (connection_guard.py)."""
+
+    streams_per_user: int = setting(
+        "CALLCENTER_GATEWAY_MAX_STREAMS_PER_USER",
+        5,
+        "open event streams (GET /api/v1/events, one per dashboard tab) of one user; one more is refused (429)",
+        minimum=1,
+        maximum=1_000,
+    )
+    streams: int = setting(
+        "CALLCENTER_GATEWAY_MAX_STREAMS",
+        300,
+        "open event streams of all users together; one more is refused (503). Each costs event-loop time per batch"
+        " of events its user may see (docs/gateway.md, Quotas)",
+        minimum=1,
+        maximum=100_000,
+    )
+    connections: int = setting(
+        "CALLCENTER_GATEWAY_MAX_CONNECTIONS",
+        1_000,
+        "open HTTP connections; one more is answered 503 and closed at once (streams count as connections)",
+        minimum=2,
+        maximum=1_000_000,
+    )
+    header_timeout_s: float = setting(
+        "CALLCENTER_GATEWAY_HEADER_TIMEOUT_S",
+        10.0,
+        "a connection that has not sent a request's whole header this long after it opened, or after the first"
+        " byte of its next request, is closed",
+        minimum=0.05,
+        maximum=300,
+    )
+    idle_timeout_s: float = setting(
+        "CALLCENTER_GATEWAY_IDLE_TIMEOUT_S",
+        75.0,
+        "a kept-alive connection without a request this long after its last response is closed",
+        minimum=0.05,
+        maximum=3_600,
+    )
 
 
 @dataclass(frozen=True)
@@ -35,9 +148,15 @@ class GatewayConfig:
         maximum=30 * 86_400,
     )
     secure_cookies: bool = setting(
-        "CALLCENTER_GATEWAY_SECURE_COOKIES", False, "mark the session cookie `Secure` (HTTPS, e.g. behind the Ingress)"
+        "CALLCENTER_GATEWAY_SECURE_COOKIES",
+        False,
+        "mark the session cookie `Secure` and send Strict-Transport-Security (HTTPS, e.g. behind the Ingress)",
     )
     shutdown_grace_s: float = shutdown_grace()
+    login: LoginLimits = nested(LoginLimits)
+    quotas: Quotas = nested(Quotas)
+    grpc: GrpcClientCredentials = nested(GrpcClientCredentials)
+    ops: OpsSettings = nested(OpsSettings)
 
     @classmethod
     def from_env(cls) -> GatewayConfig:

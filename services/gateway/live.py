@@ -11,7 +11,9 @@ the figures. So a change reaches a dashboard within the stream's read latency
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +25,10 @@ from callcenter.api.events.v1 import events_pb2
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import decode, stream_key
 from callcenter.core.redis_connection import undecodable
+from callcenter.core.settings import Setting
+from callcenter.services.gateway import metrics as gateway_metrics
+from callcenter.services.gateway.config import Quotas
+from callcenter.services.gateway.connection_guard import on_connection_lost
 from callcenter.services.gateway.domain import access
 from callcenter.services.gateway.users import User
 
@@ -30,6 +36,26 @@ log = structlog.get_logger(__name__)
 
 QUEUE_SIZE = 1000
 KEEPALIVE_S = 15.0
+# What a refused stream is told to wait before trying again: a user's own streams end when
+# their tabs close; the gateway's when anyone's do.
+RETRY_USER_S = 5
+RETRY_ALL_S = 10
+
+
+def _env(name: str) -> str:
+    """The environment variable of a Quotas field, as its declaration names it."""
+    field = next(f for f in dataclasses.fields(Quotas) if f.name == name)
+    return next(v.env for v in field.metadata.values() if isinstance(v, Setting))
+
+
+class StreamLimit(Exception):
+    """One more event stream would pass a limit: `status` 429 (the user's own) or 503 (the
+    gateway's), and how long to wait before trying again."""
+
+    def __init__(self, status: int, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 def summary(event: events_pb2.Event) -> dict:
@@ -44,6 +70,47 @@ def summary(event: events_pb2.Event) -> dict:
     }
 
 
+class Coalesced:
+    """One lookup of many keys for every caller of one turn of the event loop: the streams a
+    read of the event stream wakes each ask whether their session still lives, and all of
+    them get their answer from one `lookup_many` (one Redis pipeline) instead of three round
+    trips each (which, for a few hundred streams, held the process's event loop, and a router
+    in the same process, for a good part of a second per event)."""
+
+    def __init__(self, lookup_many: Callable[[list[str]], Awaitable[dict[str, str]]]) -> None:
+        self._lookup_many = lookup_many
+        self._pending: dict[str, asyncio.Future[str]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, key: str) -> str:
+        waiting = self._pending.get(key)
+        if waiting is None:
+            loop = asyncio.get_running_loop()
+            if not self._pending:
+                loop.call_soon(self._flush)  # after every caller already woken has asked
+            waiting = self._pending[key] = loop.create_future()
+        return await asyncio.shield(waiting)  # one caller cancelled leaves the others their answer
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, {}
+        task = asyncio.get_running_loop().create_task(self._answer(batch))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _answer(self, batch: dict[str, asyncio.Future[str]]) -> None:
+        try:
+            found = await self._lookup_many(list(batch))
+        except Exception as exc:  # noqa: BLE001 - each caller gets the failure (Redis down: the stream ends)
+            for waiting in batch.values():
+                if not waiting.done():
+                    waiting.set_exception(exc)
+                    waiting.exception()  # retrieved here: a caller gone meanwhile never reads it
+            return
+        for key, waiting in batch.items():
+            if not waiting.done():
+                waiting.set_result(found.get(key, ""))
+
+
 class LiveHub:
     """Reads the tenant's event stream from "now" on and hands every event to subscribers."""
 
@@ -53,11 +120,17 @@ class LiveHub:
         tenant: str,
         load_agent_queues: Callable[[], Awaitable[dict[str, set[str]]]] | None = None,
         block_ms: int = 500,
+        session_uids: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
     ) -> None:
         self.redis = redis
+        # Each session token's user uid ("" for a session gone), asked by the open streams
+        # together: `session_uid`.
+        self._session_uids = Coalesced(session_uids) if session_uids is not None else None
         self.block_ms = block_ms  # how long one read waits for new entries
         self.key = stream_key(tenant)
         self.subscribers: set[asyncio.Queue] = set()
+        self._owners: dict[asyncio.Queue, str] = {}  # each subscriber's user (uid)
+        self.streams_of: collections.Counter[str] = collections.Counter()  # open streams per user
         # Which queues each agent serves, for supervisors' filters (events such as
         # AGENT_PAUSED name no queue): loaded from the router at start and whenever an
         # unknown agent shows up (at most once a second), kept current by AGENT_LOGGED_IN.
@@ -77,19 +150,57 @@ class LiveHub:
         except Exception as exc:  # noqa: BLE001 - the router may be down; events still flow
             log.warning("live.agent_queues_unavailable", error=str(exc) or type(exc).__name__)
 
-    def subscribe(self) -> asyncio.Queue:
+    async def session_uid(self, token: str) -> str:
+        """The uid of the user the session token stands for, "" when it no longer does; the
+        streams' checks of one moment are answered by one lookup."""
+        if self._session_uids is None:
+            raise RuntimeError("this LiveHub was made without session_uids")
+        return await self._session_uids(token)
+
+    def subscribe(self, owner: str = "", quotas: Quotas | None = None) -> asyncio.Queue:
+        """A new subscriber's queue, for the user `owner`; StreamLimit when the user has
+        quotas.streams_per_user streams open already, or the process quotas.streams."""
+        if quotas is not None:
+            if self.streams_of[owner] >= quotas.streams_per_user:
+                raise StreamLimit(
+                    429,
+                    f"this user has {self.streams_of[owner]} event streams open, the most one may"
+                    f" ({_env('streams_per_user')}); close a dashboard tab or retry later",
+                    RETRY_USER_S,
+                )
+            if len(self.subscribers) >= quotas.streams:
+                raise StreamLimit(
+                    503,
+                    f"the gateway has {len(self.subscribers)} event streams open, the most it serves"
+                    f" ({_env('streams')}); retry later",
+                    RETRY_ALL_S,
+                )
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
         self.subscribers.add(queue)
+        self._owners[queue] = owner
+        self.streams_of[owner] += 1
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         self.subscribers.discard(queue)
+        owner = self._owners.pop(queue, None)
+        if owner is not None:
+            self.streams_of[owner] -= 1
+            if self.streams_of[owner] <= 0:
+                del self.streams_of[owner]
+
+    @staticmethod
+    def end(queue: asyncio.Queue) -> None:
+        """Ends one subscriber's stream (None, after whatever it has not read yet, room made)."""
+        if queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+        queue.put_nowait(None)
 
     def close(self) -> None:
         """Ends every open stream (the gateway is shutting down; browsers reconnect elsewhere)."""
         for queue in list(self.subscribers):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(None)
+            self.end(queue)
 
     async def step(self) -> None:
         """One read of the event stream, handed to every subscriber (run by a worker)."""
@@ -129,6 +240,7 @@ class LiveHub:
             return summary(event), set(event.queues)
         except Exception as exc:  # noqa: BLE001 - any entry that does not decode is skipped
             self.unreadable += 1
+            gateway_metrics.LIVE_UNREADABLE.inc()
             log.warning(
                 "live.event_unreadable",
                 id=entry_id,
@@ -142,22 +254,48 @@ class LiveHub:
 
 
 async def stream(
-    request: web.Request, hub: LiveHub, user: User, still_valid: Callable[[], Awaitable[bool]]
+    request: web.Request,
+    hub: LiveHub,
+    user: User,
+    still_valid: Callable[[], Awaitable[bool]],
+    quotas: Quotas | None = None,
 ) -> web.StreamResponse:
     """The server-sent-events response: one `message` per visible event, a comment line
     every 15 s to keep proxies from closing an idle connection. The session is checked again
-    before each batch of events is written (and at each keepalive): a stream ends when its
-    user logs out or is deleted."""
+    before each batch of visible events is written (and at each keepalive): a stream ends when
+    its user logs out or is deleted. Beyond the quotas (streams per user, streams in all),
+    StreamLimit before anything is sent."""
+    queue = hub.subscribe(user.uid, quotas)
+    # A browser tab closed ends its stream at once, and frees its place among the quotas.
+    forget = on_connection_lost(request, lambda: hub.end(queue))
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
-    await response.prepare(request)
-    queue = hub.subscribe()
+    gateway_metrics.SSE_CLIENTS.inc()
+    try:
+        await response.prepare(request)
+        await _relay(response, queue, hub, user, still_valid)
+    finally:
+        gateway_metrics.SSE_CLIENTS.dec()
+        forget()
+        hub.unsubscribe(queue)
+    return response
+
+
+async def _relay(
+    response: web.StreamResponse,
+    queue: asyncio.Queue,
+    hub: LiveHub,
+    user: User,
+    still_valid: Callable[[], Awaitable[bool]],
+) -> None:
+    """Writes the subscriber's events to the prepared response until it ends."""
     try:
         await response.write(b"retry: 2000\n: connected\n\n")
         while True:
             try:
-                batch = [await asyncio.wait_for(queue.get(), KEEPALIVE_S)]
+                async with asyncio.timeout(KEEPALIVE_S):  # no task per wait, unlike wait_for
+                    batch = [await queue.get()]
             except TimeoutError:
                 if not await still_valid():
                     break
@@ -165,15 +303,14 @@ async def stream(
                 continue
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            if None in batch or not await still_valid():
+            if None in batch:
                 break
             views = (access.event_view(user, item, hub.agent_queues) for item in batch)
             seen = [view for view in views if view is not None]
-            chunk = "".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen)
-            if chunk:
-                await response.write(chunk.encode())
+            if not seen:
+                continue  # nothing to write, nothing to check the session for (an agent's usual batch)
+            if not await still_valid():
+                break
+            await response.write("".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen).encode())
     except (ConnectionResetError, asyncio.CancelledError):
         pass
-    finally:
-        hub.unsubscribe(queue)
-    return response

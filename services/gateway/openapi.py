@@ -53,14 +53,28 @@ PERIOD = [
     _query("tz", description="IANA time zone (default UTC)"),
 ]
 
-PATHS: dict[str, dict] = {
-    "/api/v1/login": {
-        "post": _op(
-            "Log in: sets the session cookie and returns a bearer token and the CSRF token",
-            body=_obj(username="string", password="string"),
-            tag="session",
-        )
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+_LOGIN = _op(
+    "Log in: sets the session cookie and returns a bearer token and the CSRF token",
+    body=_obj(username="string", password="string"),
+    tag="session",
+)
+_LOGIN["responses"] = {
+    "200": _OK,
+    "401": {**_ERROR, "description": "wrong username or password"},
+    "415": {**_ERROR, "description": "the body is not application/json"},
+    "429": {
+        **_ERROR,
+        "description": "too many failed logins of this user or from this address; retry after Retry-After",
+        "headers": _RETRY_AFTER,
     },
+    "4XX": _ERROR,
+    "503": {**_ERROR, "description": "every password check is busy; retry after Retry-After", "headers": _RETRY_AFTER},
+    "5XX": _ERROR,
+}
+
+PATHS: dict[str, dict] = {
+    "/api/v1/login": {"post": _LOGIN},
     "/api/v1/logout": {"post": _op("Log out (ends the session)", tag="session")},
     "/api/v1/me": {"get": _op("The logged-in user and the session's CSRF token", tag="session")},
     "/api/v1/users": {
@@ -234,6 +248,21 @@ PATHS: dict[str, dict] = {
         }
     },
     "/api/v1/tasks/{task_id}/close": {"post": _op("Close a task", params=[_path_param("task_id")], tag="tasks")},
+    "/api/v1/actions": {
+        "get": _op(
+            "The audit trail: changes made on someone's behalf (who, what, on whom), newest first. Admins read"
+            " all; supervisors those on their teams' agents and queues",
+            params=[
+                _query("from", description="ISO date or date-time (required)"),
+                _query("to", description="ISO date (inclusive) or date-time (required; at most 400 days after from)"),
+                _query("tz", description="IANA time zone for dates without offset (default UTC)"),
+                _query("actor", description="only this user's (or credential's) actions"),
+                _query("page_size", "integer"),
+                _query("page_token"),
+            ],
+            tag="audit",
+        )
+    },
 }
 
 
@@ -244,7 +273,8 @@ def document() -> dict:
             "title": "callcenter gateway",
             "version": "1",
             "description": "The supervisors' JSON API. Log in with POST /api/v1/login; browsers send the session "
-            "cookie plus the X-CSRF-Token header on changes, API clients send Authorization: Bearer <token>.",
+            "cookie plus the X-CSRF-Token header on changes, API clients send Authorization: Bearer <token>. "
+            "Request bodies are JSON: any other Content-Type than application/json is refused with 415.",
         },
         "paths": PATHS,
         "components": {

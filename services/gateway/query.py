@@ -108,6 +108,7 @@ def period_from_query(query) -> spb.Period:
         start, end = timestamp_param(query, "from"), timestamp_param(query, "to")
         if start is None or end is None:
             raise ApiError(400, "from: and to: are required for period=range", "from")
+        time_bounds.check_period_ms(start.ToMilliseconds(), end.ToMilliseconds(), "to")  # at most 400 days
         period.range.start.CopyFrom(start)
         period.range.end.CopyFrom(end)
     else:

@@ -100,7 +100,7 @@ async def recording_audio(request: web.Request) -> web.StreamResponse:
         "Content-Type": recording.content_type or "audio/wav",
         "Accept-Ranges": "bytes",
         "Content-Length": str(last - first + 1),
-        "Cache-Control": "private, max-age=3600",
+        "Cache-Control": "no-store",  # nothing left in a browser cache to play after logout
     }
     if byte_range:
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"

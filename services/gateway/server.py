@@ -1,4 +1,6 @@
-"""Runs the gateway: the aiohttp app on its port, until SIGTERM/SIGINT, then a graceful stop."""
+"""Runs the gateway: the aiohttp app on its port, until SIGTERM/SIGINT, then a graceful stop.
+Its connections go through connection_guard.py (a cap, a deadline for request headers, an
+idle timeout)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,17 @@ import errno
 import structlog
 from aiohttp import web
 
+from callcenter.core import private_files
 from callcenter.core.grpc_server import PortTaken
 from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
+from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import open_redis
-from callcenter.services.gateway.app import create_app
+from callcenter.core.tracing import configure_tracing
+from callcenter.services.gateway import connection_guard
+from callcenter.services.gateway.app import create_app, readiness_problems
 from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.connection_guard import ConnectionGuard, GuardedSite
 
 log = structlog.get_logger(__name__)
 
@@ -23,14 +30,29 @@ class GatewayServer:
 
     def __init__(self, config: GatewayConfig, redis) -> None:
         self.config = config
+        quotas = config.quotas
         self.app = create_app(config, redis)
-        self.runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=config.shutdown_grace_s)
+        # First of all middlewares: it sees a request as soon as its header has arrived.
+        self.app.middlewares.insert(0, connection_guard.middleware)
+        self.guard = ConnectionGuard(quotas.connections, quotas.header_timeout_s)
+        self.runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            shutdown_timeout=config.shutdown_grace_s,
+            keepalive_timeout=quotas.idle_timeout_s,  # idle between requests (aiohttp's own)
+        )
         self.port = 0
+        self.stopping = False
+        self.ops: OpsServer | None = None  # metrics and probes, when CALLCENTER_OPS_PORT is set
+
+    async def ready(self) -> bool:
+        """Readiness on the ops port: serving, Redis answers and the router is SERVING."""
+        return not self.stopping and not await readiness_problems(self.app)
 
     async def start(self) -> int:
         await self.runner.setup()
         # No SO_REUSEPORT (as the gRPC servers): a second system on a taken port must fail.
-        site = web.TCPSite(self.runner, self.config.host, self.config.port, reuse_port=False)
+        site = GuardedSite(self.runner, self.config.host, self.config.port, self.guard)
         try:
             await site.start()
         except OSError as exc:
@@ -39,14 +61,18 @@ class GatewayServer:
             raise PortTaken(
                 f"could not bind {self.config.host}:{self.config.port}: the port is taken (another service runs there?)"
             ) from exc
-        self.port = site._server.sockets[0].getsockname()[1]  # the bound port (0 = any free one)
+        self.port = site.bound_port  # 0 asked = any free one
+        self.ops = await start_ops(self.config.ops, self.ready)
         if self.config.port_file is not None:
-            self.config.port_file.write_text(str(self.port))
+            private_files.write_private_text(self.config.port_file, str(self.port))
         log.info("gateway.started", port=self.port, router=self.config.router_addr)
         return self.port
 
     async def stop(self) -> None:
+        self.stopping = True  # not ready any more, while requests drain
         await self.runner.cleanup()
+        if self.ops is not None:
+            await self.ops.stop()
         log.info("gateway.stopped")
 
 
@@ -63,4 +89,5 @@ def main() -> None:
     install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = GatewayConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
+    configure_tracing("gateway", config.common.otlp_endpoint)
     asyncio.run(run(config))

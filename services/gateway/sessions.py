@@ -48,5 +48,19 @@ class SessionStore:
         await self.redis.expire(key, self.ttl_s)
         return Session(username=h["username"], csrf_token=h["csrf"], uid=h.get("uid", ""))
 
+    async def get_many(self, tokens: list[str]) -> list[Session | None]:
+        """get() of many tokens in one round trip (each live session's expiry slides too)."""
+        usable = [token for token in tokens if token and len(token) <= 128]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for token in usable:
+                pipe.hgetall(self._key(token))
+                pipe.expire(self._key(token), self.ttl_s)  # nothing for a session that is gone
+            replies = await pipe.execute() if usable else []
+        found = dict(zip(usable, replies[::2], strict=True))
+        return [
+            Session(username=h["username"], csrf_token=h["csrf"], uid=h.get("uid", "")) if (h := found.get(t)) else None
+            for t in tokens
+        ]
+
     async def delete(self, token: str) -> None:
         await self.redis.delete(self._key(token))

@@ -6,6 +6,7 @@ own agent's calls, leads, recordings and tasks; S0.5).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -13,10 +14,19 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
+from callcenter.core.audit import current_actor
 from callcenter.core.config import key_prefix
 from callcenter.core.errors import AlreadyExists, InvalidArgument, NotFound
+from callcenter.core.event_stream import entry, stream_key
 from callcenter.core.queue_settings import NAME_RE
-from callcenter.services.gateway.passwords import DUMMY_HASH, MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from callcenter.services.gateway.passwords import (
+    DUMMY_HASH,
+    MAX_LENGTH,
+    MIN_LENGTH,
+    PasswordWorkers,
+    hash_password,
+    verify_password,
+)
 
 ROLES = ("admin", "supervisor", "agent")
 MAX_TEAMS = 50
@@ -64,9 +74,23 @@ def check_new_user(username: str, password: str, role: str, agent_id: str, teams
 
 
 class UserStore:
-    def __init__(self, redis: aioredis.Redis, tenant: str) -> None:
+    def __init__(self, redis: aioredis.Redis, tenant: str, passwords: PasswordWorkers | None = None) -> None:
+        """`passwords`: the gateway's bounded password workers; without, each hash runs in a
+        thread of the loop's default pool (the CLI, tests). Never on the event loop."""
         self.redis = redis
         self.prefix = key_prefix(tenant) + "gw:"
+        self.passwords = passwords
+        self.events = stream_key(tenant)
+
+    async def _hash(self, password: str) -> str:
+        if self.passwords is None:
+            return await asyncio.to_thread(hash_password, password)
+        return await self.passwords.hash(password)
+
+    async def _verify(self, password: str, stored: str) -> bool:
+        if self.passwords is None:
+            return await asyncio.to_thread(verify_password, password, stored)
+        return await self.passwords.verify(password, stored)
 
     def _key(self, username: str) -> str:
         return f"{self.prefix}user:{username.lower()}"
@@ -76,13 +100,26 @@ class UserStore:
     ) -> User:
         check_new_user(username, password, role, agent_id, tuple(teams))
         user = User(username=username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8))
-        fields = {**self._fields(user), "password": hash_password(password)}
+        actor = current_actor.get()
+        fields = {**self._fields(user), "password": await self._hash(password)}
+        fields["created_by"] = actor.name if actor else ""  # who (audit.py); "" for the CLI
         created = await self.redis.hsetnx(self._key(username), "username", username)
         if not created:
             raise UserExists("username", f"{username} already exists")
         await self.redis.hset(self._key(username), mapping=fields)
         await self.redis.sadd(self.prefix + "users", username.lower())
+        await self._audit("USER_CREATED", username, role=role)
         return user
+
+    async def _audit(self, event_type: str, username: str, **attributes: str) -> None:
+        """Appends the event of a change made on someone's behalf (the user of the gateway
+        request being served: docs/security.md, "Audit") to the event stream, stamped by the
+        Redis clock; a change nobody asked for (the CLI) writes none. The router trims the stream."""
+        if current_actor.get() is None:
+            return
+        seconds, micros = await self.redis.time()
+        fields = entry(event_type, seconds * 1000 + micros // 1000, attributes={"username": username, **attributes})
+        await self.redis.xadd(self.events, fields)
 
     @staticmethod
     def _fields(user: User) -> dict:
@@ -98,6 +135,14 @@ class UserStore:
         h = await self.redis.hgetall(self._key(username))
         return _user(h) if h.get("role") else None
 
+    async def get_many(self, usernames: list[str]) -> list[User | None]:
+        """get() of many users in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in usernames:
+                pipe.hgetall(self._key(name))
+            found = await pipe.execute() if usernames else []
+        return [_user(h) if h.get("role") else None for h in found]
+
     async def list(self) -> list[User]:
         names = sorted(await self.redis.smembers(self.prefix + "users"))
         async with self.redis.pipeline(transaction=False) as pipe:  # one round trip for all
@@ -109,7 +154,7 @@ class UserStore:
     async def authenticate(self, username: str, password: str) -> User | None:
         """The user when the password is right; None otherwise (same cost either way)."""
         h = await self.redis.hgetall(self._key(username or "-"))
-        ok = verify_password(password or "", h.get("password", DUMMY_HASH))
+        ok = await self._verify(password or "", h.get("password", DUMMY_HASH))
         return _user(h) if ok and h.get("role") else None
 
     async def set_password(self, username: str, password: str) -> User:
@@ -120,13 +165,16 @@ class UserStore:
         if user is None:
             raise NotFound(f"user {username} does not exist")
         uid = secrets.token_hex(8)
-        await self.redis.hset(self._key(username), mapping={"password": hash_password(password), "uid": uid})
+        await self.redis.hset(self._key(username), mapping={"password": await self._hash(password), "uid": uid})
+        await self._audit("USER_PASSWORD_SET", user.username)
         return User(username=user.username, role=user.role, agent_id=user.agent_id, teams=user.teams, uid=uid)
 
     async def delete(self, username: str) -> bool:
         """Removes a user; their sessions stop working at their next request."""
         removed = await self.redis.delete(self._key(username))
         await self.redis.srem(self.prefix + "users", username.lower())
+        if removed:
+            await self._audit("USER_DELETED", username)
         return bool(removed)
 
     async def count(self) -> int:

@@ -4,6 +4,7 @@ headers, access log, authentication with CSRF). Errors become replies in error_r
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import time
@@ -16,9 +17,13 @@ import structlog
 from aiohttp import web
 from google.protobuf import json_format
 
+from callcenter.core import tracing
+from callcenter.core.audit import Actor, current_actor
 from callcenter.core.call_ids import call_id_problem
+from callcenter.services.gateway import metrics as gateway_metrics
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.metrics import route_of
 from callcenter.services.gateway.sessions import Session, SessionStore
 from callcenter.services.gateway.tasks import TaskStore
 from callcenter.services.gateway.users import User, UserStore
@@ -139,6 +144,11 @@ async def read_json(request: web.Request) -> dict:
 async def _parse_json(request: web.Request) -> dict:
     if not request.can_read_body:
         return {}
+    # JSON only: a form or text/plain body is what a page of another site can send without
+    # asking (no CORS preflight), so it is never read as a request (login CSRF).
+    if request.content_type != "application/json":
+        sent = request.headers.get("Content-Type", "")[:60] or "none"
+        raise ApiError(415, f"Content-Type: must be application/json, not {sent}", "Content-Type")
     charset = (request.charset or "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise ApiError(415, f"body: JSON must be UTF-8, not {charset[:40]}", "body")
@@ -214,32 +224,46 @@ def user_of(request: web.Request) -> User:
     return request[USER]
 
 
-@web.middleware
-async def security_headers_middleware(request: web.Request, handler):
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'",
-    )
-    return response
+CONTENT_SECURITY_POLICY = "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'"
+HSTS = "max-age=31536000"  # a year, sent only with CALLCENTER_GATEWAY_SECURE_COOKIES (HTTPS)
+SERVER = "callcenter-gateway"  # instead of aiohttp's "Python/3.x aiohttp/3.x"
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response as it is prepared (app.on_response_prepare): replies, streamed audio
+    and event streams, static files and errors alike. API replies carry personal data (and
+    audio): never stored by a browser or proxy, so nothing is left to read after logout."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["Server"] = SERVER
+    if request.path.startswith("/api/"):
+        headers["Cache-Control"] = "no-store"
+    if request.app[CONFIG].secure_cookies:
+        headers.setdefault("Strict-Transport-Security", HSTS)
 
 
 @web.middleware
 async def access_log_middleware(request: web.Request, handler):
-    """One structured line per request (aiohttp's own access log is off)."""
+    """One structured line per request (aiohttp's own access log is off), its metrics and its
+    trace span."""
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
-        status = response.status
-        return response
+        with tracing.serving(f"{request.method} {route_of(request)}", request.headers):  # trace ids in the lines
+            response = await handler(request)
+            status = response.status
+            return response
     except web.HTTPException as exc:
         status = exc.status
         raise
+    except asyncio.CancelledError:
+        status = gateway_metrics.CLIENT_GONE
+        raise
     finally:
+        gateway_metrics.observe(request, status, started)
         user = request.get(USER)
         log.info(
             "http.request",
@@ -277,6 +301,7 @@ async def auth_middleware(request: web.Request, handler):
     user, session = await current_user(request.app, token)
     if user is not None:
         request[USER], request[SESSION], request[TOKEN] = user, session, token
+        current_actor.set(Actor(user.username))  # this request's task: its RPCs and changes (audit.py)
         public = request.path.startswith(PUBLIC)  # logging in again needs no CSRF token
         if from_cookie and not public and request.method not in ("GET", "HEAD", "OPTIONS"):
             if request.headers.get(CSRF_HEADER, "") != session.csrf_token:

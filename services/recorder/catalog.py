@@ -291,7 +291,8 @@ class Catalog:
             self.keys.lock(r.call_id, r.leg),
             self.events,
         ]
-        pairs = [x for item in _recording_fields(r).items() for x in item]
+        stored_by = {k.replace("actor", "stored_by"): v for k, v in event.items() if k in ("actor", "actor_via")}
+        pairs = [x for item in {**_recording_fields(r), **stored_by}.items() for x in item]
         args = [token, r.id, r.leg.value, r.start_ms, int(bool(r.agent_id)), int(bool(r.lead_id))]
         args += [json.dumps(event), stream_maxlen, *pairs]
         reply = await self._scripts["store"](keys=keys, args=args)
@@ -316,8 +317,13 @@ class Catalog:
             replies = await pipe.execute()
         return [_recording_from(f) if f else None for f in replies]
 
-    async def set_legal_hold(self, recording_id: str, hold: bool) -> None:
-        if not await self._scripts["hold"](keys=[self.keys.recording(recording_id)], args=["1" if hold else "0"]):
+    async def set_legal_hold(self, recording_id: str, hold: bool, event: dict[str, str], stream_maxlen: int) -> None:
+        """Sets or lifts the hold and, when that changes it, appends `event` and records on the
+        entry who changed it when (hold.lua, one atomic step). NotFound when gone."""
+        keys = [self.keys.recording(recording_id), self.events]
+        who = [event.get("actor", ""), event.get("actor_via", ""), event["time"]]
+        args = ["1" if hold else "0", json.dumps(event), stream_maxlen, *who]
+        if not await self._scripts["hold"](keys=keys, args=args):
             raise NotFound(f"no recording {recording_id!r}")
 
     async def delete(

@@ -6,6 +6,8 @@ import pathlib
 from dataclasses import dataclass
 
 from callcenter.core.config import CommonConfig, ConfigError, event_stream_maxlen, shutdown_grace
+from callcenter.core.grpc_security import GrpcServerSecurity
+from callcenter.core.ops_server import OpsSettings
 from callcenter.core.settings import load, nested, setting
 from callcenter.services.recorder.recorder import RecorderLimits
 
@@ -22,6 +24,8 @@ class RecorderConfig:
     port_file: pathlib.Path | None = setting(
         "CALLCENTER_RECORDER_PORT_FILE", None, "write the bound port to this file once serving"
     )
+    grpc: GrpcServerSecurity = nested(GrpcServerSecurity)
+    ops: OpsSettings = nested(OpsSettings)
     # Uploads in progress are staged in its ".staging" subfolder (same file system: publishing
     # is a rename).
     storage_dir: pathlib.Path | None = setting(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from callcenter.core import errors
+from callcenter.core import errors, ids
 from callcenter.core.call_ids import call_id_problem
 from callcenter.services.recorder import codecs
 
@@ -69,6 +69,17 @@ def check_call_id(call_id: str, field: str = "call_id") -> str:
     return call_id
 
 
+def check_optional_ids(agent_id: str, lead_id: str, prefix: str = "") -> None:
+    """An agent id and a lead id, each either empty (none) or one by the rule every service
+    applies (callcenter/core/ids.py: the router's agent names, the CRM's lead ids);
+    InvalidArgument naming the field otherwise. They name Redis keys and events, so a line
+    break, a separator or a path is refused before anything is stored."""
+    if agent_id:
+        ids.check_name(agent_id, f"{prefix}agent_id")
+    if lead_id:
+        ids.check_lead_id(lead_id, f"{prefix}lead_id")
+
+
 @dataclass(frozen=True)
 class UploadMetadata:
     """What the PBX says about an upload in its first message."""
@@ -98,9 +109,7 @@ class UploadMetadata:
             )
         if self.resume_offset < 0:
             raise InvalidArgument("metadata.resume_offset", "must not be negative")
-        for name in ("agent_id", "lead_id"):
-            if len(getattr(self, name)) > 128:
-                raise InvalidArgument(f"metadata.{name}", "at most 128 characters")
+        check_optional_ids(self.agent_id, self.lead_id, "metadata.")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ import structlog
 
 from callcenter.core import errors, event_stream
 from callcenter.core.clock import Clock
+from callcenter.services.recorder import metrics as recorder_metrics
 from callcenter.services.recorder import wav
 from callcenter.services.recorder.catalog import Catalog
 from callcenter.services.recorder.model import (
@@ -51,6 +52,7 @@ from callcenter.services.recorder.model import (
     UploadState,
     UploadStatus,
     check_call_id,
+    check_optional_ids,
 )
 from callcenter.services.recorder.storage import RecordingStorage, Staging
 
@@ -170,6 +172,7 @@ class Upload:
             self.recorder._active.pop((self.metadata.call_id, self.metadata.leg), None)
             return recording
         except BaseException:
+            recorder_metrics.upload_ended("failed")
             await self.suspend()
             raise
 
@@ -231,22 +234,33 @@ class Recorder:
         """Receives one upload: chunks, then the End message, then stores the recording and
         returns it. Whatever goes wrong, the upload is either kept (resumable from the
         committed offset) or, over the size limit or empty, dropped whole."""
-        upload = await self._begin(metadata)
-        end: End | None = None
-        try:
-            async for message in messages:
-                if isinstance(message, End):
-                    end = message
-                    break
-                await upload.write(message.offset, message.data)
-            upload.check_complete(end)
-        except (TooLarge, NoAudio):
-            await self._protected(upload.discard())
-            raise
-        except BaseException:
-            await self._protected(upload.suspend())
-            raise
-        return await self._protected(upload.finish_or_suspend(end.audio_sha256))
+        with recorder_metrics.UPLOADS_IN_PROGRESS.track_inprogress():
+            try:
+                upload = await self._begin(metadata)
+            except AlreadyExists:
+                recorder_metrics.upload_ended("duplicate")
+                raise
+            except BaseException:
+                recorder_metrics.upload_ended("rejected")
+                raise
+            end: End | None = None
+            try:
+                async for message in messages:
+                    if isinstance(message, End):
+                        end = message
+                        break
+                    await upload.write(message.offset, message.data)
+                upload.check_complete(end)
+            except (TooLarge, NoAudio):
+                recorder_metrics.upload_ended("discarded")
+                await self._protected(upload.discard())
+                raise
+            except BaseException:
+                recorder_metrics.upload_ended("interrupted")
+                await self._protected(upload.suspend())
+                raise
+            # (stored: counted by _finalize; failed: by finish_or_suspend, which runs to its end)
+            return await self._protected(upload.finish_or_suspend(end.audio_sha256))
 
     async def _begin(self, metadata: UploadMetadata) -> Upload:
         metadata.validate()
@@ -381,6 +395,7 @@ class Recorder:
             lead_id=recording.lead_id,
         )
         await self.catalog.store(recording, token, event, self.limits.event_stream_maxlen)
+        recorder_metrics.stored(size, partial)
         await asyncio.to_thread(self.staging.raw_path(recording_id).unlink, missing_ok=True)
         log.info(
             "recording.stored",
@@ -556,10 +571,19 @@ class Recorder:
             raise InvalidArgument("page_size", f"must be 0 to 1000, got {page_size}")
         if filters.get("call_id"):
             check_call_id(filters["call_id"])
+        check_optional_ids(filters.get("agent_id", ""), filters.get("lead_id", ""))
         return await self.catalog.list(page_size=page_size, **filters)
 
     async def set_legal_hold(self, recording_id: str, hold: bool) -> Recording:
-        await self.catalog.set_legal_hold(recording_id, hold)
+        """Sets or lifts the hold; a change appends RECORDING_LEGAL_HOLD_CHANGED (with its
+        actor, as the entry records it too: docs/security.md, "Audit")."""
+        recording = await self.catalog.get(recording_id)
+        event = event_stream.entry(
+            "recording_legal_hold_changed", self.clock.now_ms(),
+            call_id=recording.call_id, agent_id=recording.agent_id, recording_id=recording.id,
+            reason="set" if hold else "lifted", lead_id=recording.lead_id,
+        )  # fmt: skip
+        await self.catalog.set_legal_hold(recording_id, hold, event, self._maxlen)
         log.info("recording.legal_hold", recording_id=recording_id, hold=hold)
         return await self.catalog.get(recording_id)
 
@@ -613,4 +637,5 @@ class Recorder:
     async def _deleted(self, recording: Recording, reason: str) -> None:
         """After the catalogue entry and its event are gone and written: the file goes."""
         await self.storage.delete(recording.id)
+        recorder_metrics.deleted(reason)
         log.info("recording.deleted", recording_id=recording.id, call_id=recording.call_id, reason=reason)

@@ -9,6 +9,9 @@ ends, the WAV file is written next to it in the staging folder, fsynced, and han
 system as the staging folder, so publishing is a rename. A backend for an S3-compatible
 object store implements the same four methods (publish = one PUT of the staged file, which
 an object store makes visible atomically; read = a ranged GET).
+
+Recordings are customers' voices: every folder here is 0700 and every file 0600, whatever
+the umask (callcenter/core/private_files.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import pathlib
 import re
 import time
 from collections.abc import AsyncIterator
+
+from callcenter.core import private_files
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -68,8 +73,7 @@ class LocalDirectoryStorage(RecordingStorage):
     """Recordings as WAV files under a folder: <root>/<first 2 digits of id>/<id>.wav."""
 
     def __init__(self, root: pathlib.Path) -> None:
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_files.private_dir(root)
 
     def path(self, key: str) -> pathlib.Path:
         key = _check_key(key)
@@ -83,7 +87,8 @@ class LocalDirectoryStorage(RecordingStorage):
 
     @staticmethod
     def _publish(target: pathlib.Path, staged: pathlib.Path) -> None:
-        target.parent.mkdir(exist_ok=True)
+        target.parent.mkdir(mode=private_files.DIR_MODE, exist_ok=True)
+        os.chmod(staged, private_files.FILE_MODE)  # whoever wrote it, only the recorder reads it
         os.replace(staged, target)
         fsync_dir(target.parent)
         fsync_dir(staged.parent)
@@ -114,8 +119,7 @@ class Staging:
     the finished file about to be published. Nothing here is visible to listeners."""
 
     def __init__(self, root: pathlib.Path) -> None:
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_files.private_dir(root)
 
     def raw_path(self, key: str) -> pathlib.Path:
         return self.root / f"{_check_key(key)}.raw"
@@ -129,7 +133,7 @@ class Staging:
         path = self.raw_path(key)
         # Only a new upload creates its file: resuming into a missing file is an error, and
         # must not leave an empty one behind.
-        fd = os.open(path, os.O_RDWR | (os.O_CREAT if keep_bytes == 0 else 0), 0o640)
+        fd = private_files.open_private(path, os.O_RDWR | (os.O_CREAT if keep_bytes == 0 else 0))
         file = os.fdopen(fd, "r+b")
         try:
             size = os.fstat(fd).st_size

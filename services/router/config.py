@@ -6,6 +6,8 @@ import pathlib
 from dataclasses import dataclass
 
 from callcenter.core.config import CommonConfig, event_stream_maxlen, shutdown_grace
+from callcenter.core.grpc_security import GrpcServerSecurity
+from callcenter.core.ops_server import OpsSettings
 from callcenter.core.settings import load, nested, setting
 
 HOUR_MS = 3_600_000
@@ -115,6 +117,8 @@ class RouterConfig:
     port_file: pathlib.Path | None = setting(
         "CALLCENTER_ROUTER_PORT_FILE", None, "write the bound port to this file once serving"
     )
+    grpc: GrpcServerSecurity = nested(GrpcServerSecurity)
+    ops: OpsSettings = nested(OpsSettings)
     # A timer set by another replica fires at most this late (the loop sleeps exactly until
     # the next deadline it knows of).
     timer_poll_ms: int = setting(

@@ -8,6 +8,7 @@ import structlog
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core import errors, time_bounds
+from callcenter.core.auth import check_pbx_identity
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.router import convert
 from callcenter.services.router.model import InvalidArgument, PbxSession
@@ -93,6 +94,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     @_domain_errors
     async def RouteCall(self, request, context):
+        check_pbx_identity(request.pbx_id, "pbx_id")
         call = await self.router.route_call(
             request.call_id,
             request.caller,
@@ -161,6 +163,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             return
         hello = _hello_from_pb(first)
         structlog.contextvars.bind_contextvars(pbx_id=hello.pbx_id)
+        check_pbx_identity(hello.pbx_id, "hello.pbx_id")
         limit = self.router.store.pbx.max_sessions
         if self.sessions >= limit:
             raise errors.ResourceExhausted(f"this replica serves {limit} PBX sessions already: open it on another")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from callcenter.core import errors, queue_settings
@@ -18,8 +17,8 @@ RING_TIMERS = ("router", "pbx")
 MIN_LEASE_MS, MAX_LEASE_MS = 1_000, 300_000
 
 
-# Names of agents and queues; no ',' '|' '#' (they separate fields in Redis).
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Names of agents and queues (no ',' '|' '#': they separate fields in Redis) are declared once,
+# for every service, in callcenter/core/ids.py.
 MAX_ATTRIBUTES = 32
 MAX_ATTRIBUTE_LENGTH = 256
 MAX_TEXT = 256

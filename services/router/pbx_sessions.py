@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import structlog
 
 from callcenter.core.redis_connection import undecodable
+from callcenter.services.router import metrics as router_metrics
 from callcenter.services.router.model import LeaseLapsed, PbxMessage, PbxSession
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import call_view
@@ -84,6 +85,7 @@ async def serve_session(
                     batch.append(message_from_entry(sequence, fields))
                 except (KeyError, ValueError, TypeError):
                     skipped += 1  # never written by a router of this version; skip, never die
+                    router_metrics.PBX_UNREADABLE.inc()
                     log.warning("pbx.message_unreadable", pbx_id=pbx_id, sequence=sequence, skipped=skipped)
             if batch:
                 yield batch

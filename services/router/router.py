@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from callcenter.core import agent_settings, queue_settings
+from callcenter.core import agent_settings, ids, queue_settings
 from callcenter.core.call_ids import call_id_problem
 from callcenter.core.clock import Clock
 from callcenter.core.queue_settings import QueueConfig
@@ -23,7 +23,6 @@ from callcenter.services.router.model import (
     MAX_PRIORITY,
     MAX_TEXT,
     MIN_LEASE_MS,
-    NAME_PATTERN,
     OFFER_OUTCOMES,
     RING_TIMERS,
     AgentProfile,
@@ -43,10 +42,7 @@ log = structlog.get_logger(__name__)
 
 
 def _check_name(field_name: str, value: str) -> None:
-    if not value:
-        raise InvalidArgument(field_name, "is required")
-    if not NAME_PATTERN.match(value):
-        raise InvalidArgument(field_name, f"{value!r} must be 1-64 letters, digits, '-', '_' or '.'")
+    ids.check_name(value, field_name)  # the one rule of every service (callcenter/core/ids.py)
 
 
 def _check_call_id(value: str, field_name: str = "call_id") -> None:

@@ -13,13 +13,17 @@ import redis.asyncio as aioredis
 import structlog
 
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
-from callcenter.core.auth import interceptors_for
+from callcenter.core import metrics, private_files
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock
+from callcenter.core.grpc_security import check_listening
 from callcenter.core.grpc_server import GrpcServer
 from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
+from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import dedicated_client, open_redis
+from callcenter.core.tracing import configure_tracing
+from callcenter.services.router import metrics as router_metrics
 from callcenter.services.router.access import ROUTER_POLICY
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.router.config_file import apply_config_file
@@ -71,26 +75,37 @@ class RouterReplica:
             lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(
                 RouterServicer(self.router, self.hub), server
             ),
-            interceptors_for(config.common.grpc_tokens_file, ROUTER_POLICY),
+            config.grpc,
+            [ROUTER_POLICY],
         )
         self._workers: list[Worker] = []
         self.port = 0
+        self.ops: OpsServer | None = None  # metrics and probes, when its port is set
 
     async def start(self) -> int:
+        check_listening(self.config.host, self.config.grpc)  # refused before anything starts
         if self.config.config_file is not None:
             queues, agents = await apply_config_file(self.router, self.config.config_file)
             log.info("router.config_file_applied", path=str(self.config.config_file), queues=queues, agents=agents)
         self._workers = [timer_worker(self.timer_router, self.config.timer_poll_ms).start(), self.hub.worker().start()]
         self.port = await self.grpc.start(self.config.host, self.config.port)
+        self.ops = await start_ops(self.config.ops, lambda: self.grpc.serving)
+        metrics.refresher("router", self._refresh_metrics)
         if self.config.port_file is not None:
-            self.config.port_file.write_text(str(self.port))
+            private_files.write_private_text(self.config.port_file, str(self.port))
         log.info("router.started", port=self.port, tenant=self.config.common.tenant)
         return self.port
+
+    async def _refresh_metrics(self) -> None:
+        await router_metrics.refresh(self.router.store)
 
     async def stop(self) -> None:
         """Stops taking RPCs, lets running ones finish, then stops the loops. Nothing is lost:
         every state and timer is in Redis, and other replicas fire this one's timers."""
         await self.grpc.stop(self.config.shutdown_grace_s)
+        metrics.forget_refresher("router", self._refresh_metrics)
+        if self.ops is not None:
+            await self.ops.stop()
         for worker in self._workers:
             await worker.stop()
         for own in (self._timer_redis, self._hub_redis, self._pbx_redis):
@@ -112,4 +127,5 @@ def main() -> None:
     install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = RouterConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
+    configure_tracing("router", config.common.otlp_endpoint)
     asyncio.run(run(config))

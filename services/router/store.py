@@ -13,7 +13,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from callcenter.core import agent_settings, queue_settings
+from callcenter.core import agent_settings, event_stream, queue_settings
+from callcenter.core.audit import current_actor
+from callcenter.core.auth import current_caller
+from callcenter.core.errors import PermissionDenied
+from callcenter.services.router import metrics as router_metrics
 from callcenter.services.router.config import PbxSettings, QueueDefaults
 from callcenter.services.router.keys import RouterKeys, lua_preamble
 from callcenter.services.router.model import (
@@ -60,6 +64,7 @@ _ERRORS = {
     "not_allowed": NotAllowed,
     "lease_lapsed": LeaseLapsed,
     "out_of_range": OutOfRange,
+    "permission_denied": PermissionDenied,
 }
 
 
@@ -72,7 +77,8 @@ def _script_source(name: str) -> str:
         + (folder / "lib.lua").read_text()
         + "\nlocal function __entry()\n"
         + (folder / f"{name}.lua").read_text()
-        + "\nend\nlocal __reply = __entry()\npbx_flush()\nreturn __reply\n"
+        + "\nend\nlocal __reply = __entry()\npbx_flush()\n"
+        + "return {__reply, cjson.encode({e = MET_EVENTS, l = MET_LATE})}\n"
     )
 
 
@@ -115,8 +121,15 @@ class RouterStore:
 
     async def _run(self, name: str, now_ms: int | str, *args: Any) -> dict[str, Any]:
         """Runs a transition. now_ms is "" (the Redis server's clock, always outside tests) or
-        a hand-driven test clock's time."""
-        raw = await self._scripts[name](keys=[self.keys.prefix], args=[now_ms, *self._common, *args])
+        a hand-driven test clock's time. Its events record the RPC's actor (audit.py), if any."""
+        actor = current_actor.get()
+        who = (actor.name, actor.via) if actor is not None else ("", "")
+        caller = current_caller.get()
+        pbx_caller = caller.name if caller is not None and caller.role == "pbx" else ""  # its own calls only
+        raw, reported = await self._scripts[name](
+            keys=[self.keys.prefix], args=[now_ms, *self._common, *who, pbx_caller, *args]
+        )
+        router_metrics.count(reported)
         reply = json.loads(raw)
         if "err" in reply:
             if reply["err"] == "not_found":
@@ -219,9 +232,14 @@ class RouterStore:
 
     async def put_queue(self, queue: QueueConfig) -> None:
         key = self.keys.queue(queue.name)
-        old_numbers = _split(await self.redis.hget(key, "dialed_numbers"))
+        old = await self.redis.hgetall(key)
+        old_numbers = _split(old.get("dialed_numbers"))
+        new = queue_settings.to_redis(queue)
+        audit = await self._profile_event("QUEUE_UPDATED", old, new, queue=queue.name)
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(key, mapping=queue_settings.to_redis(queue))
+            if audit:
+                tx.xadd(self.keys.events, audit, maxlen=self._common[0], approximate=True)
+            tx.hset(key, mapping=new)
             tx.sadd(self.keys.queues, queue.name)
             stale = [n for n in old_numbers if n not in queue.dialed_numbers]
             if stale:
@@ -255,10 +273,28 @@ class RouterStore:
         )
 
     async def put_agent(self, profile: AgentProfile) -> None:
+        new = agent_settings.to_redis(dataclasses.asdict(profile))
+        old = await self.redis.hgetall(self.keys.agent(profile.id)) if current_actor.get() else {}
+        audit = await self._profile_event("AGENT_UPDATED", old, new, agent_id=profile.id)
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(self.keys.agent(profile.id), mapping=agent_settings.to_redis(dataclasses.asdict(profile)))
+            if audit:
+                tx.xadd(self.keys.events, audit, maxlen=self._common[0], approximate=True)
+            tx.hset(self.keys.agent(profile.id), mapping=new)
             tx.sadd(self.keys.agents, profile.id)
             await tx.execute()
+
+    async def _profile_event(self, kind: str, old: dict[str, str], new: dict[str, Any], **ids: str) -> dict[str, str]:
+        """The audit event of a profile change made on someone's behalf (docs/security.md): the
+        fields that change, written in the change's transaction and stamped by the Redis clock.
+        Empty (no event) without an actor or without a change."""
+        changed = [name for name, value in new.items() if old.get(name, "") != str(value)]
+        if current_actor.get() is None or not changed:
+            return {}
+        seconds, micros = await self.redis.time()
+        return event_stream.entry(
+            kind, seconds * 1000 + micros // 1000, **ids,
+            reason="updated" if old else "created", attributes={"changed": ",".join(changed)},
+        )  # fmt: skip
 
     async def get_agent(self, agent_id: str) -> tuple[AgentProfile, AgentStatus] | None:
         h = await self.redis.hgetall(self.keys.agent(agent_id))

@@ -31,6 +31,7 @@ import structlog
 
 from callcenter.core.background import Worker
 from callcenter.core.redis_connection import undecodable
+from callcenter.services.router import metrics as router_metrics
 from callcenter.services.router.model import CallView
 from callcenter.services.router.router import Router
 
@@ -101,6 +102,7 @@ class CallWatchHub:
                 self._last = entry_id
                 if undecodable(fields):
                     self.skipped += 1  # skipped and counted, never the end of the reader
+                    router_metrics.WATCH_UNREADABLE.inc()
                     log.warning("watch.entry_unreadable", id=entry_id, skipped=self.skipped)
                     continue
                 for changed in self._subscribers.get(fields.get("call_id", ""), ()):

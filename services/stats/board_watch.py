@@ -37,6 +37,7 @@ from callcenter.core.background import Worker
 from callcenter.core.clock import Clock
 from callcenter.core.event_stream import decode, stream_key
 from callcenter.core.redis_connection import undecodable
+from callcenter.services.stats import metrics as stats_metrics
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import AgentNow, QueueNow
@@ -203,6 +204,7 @@ class BoardWatchHub:
                 events.append(decode(entry_id, fields))
             except Exception:  # decoding is pure: whatever it raises, the entry is unreadable
                 self.unreadable += 1  # skipped and counted, never the end of the reader
+                stats_metrics.WATCH_UNREADABLE.inc()
                 log.warning("stats.watch_entry_unreadable", id=entry_id, unreadable=self.unreadable)
         if late:
             self._drop_unapplied(late)

@@ -6,6 +6,8 @@ import pathlib
 from dataclasses import dataclass
 
 from callcenter.core.config import CommonConfig, shutdown_grace
+from callcenter.core.grpc_security import GrpcServerSecurity
+from callcenter.core.ops_server import OpsSettings
 from callcenter.core.settings import load, nested, setting
 
 DAY_S = 86_400
@@ -86,6 +88,8 @@ class StatsConfig:
     port_file: pathlib.Path | None = setting(
         "CALLCENTER_STATS_PORT_FILE", None, "write the bound port to this file once serving"
     )
+    grpc: GrpcServerSecurity = nested(GrpcServerSecurity)
+    ops: OpsSettings = nested(OpsSettings)
     consumer_group: str = setting(
         "CALLCENTER_STATS_GROUP",
         "stats",
@@ -138,6 +142,13 @@ class StatsConfig:
         "CALLCENTER_STATS_RETENTION_DAYS",
         400,
         "how long buckets, state timelines and call records are kept",
+        minimum=1,
+        maximum=36_500,
+    )
+    audit_days: int = setting(
+        "CALLCENTER_STATS_AUDIT_RETENTION_DAYS",
+        400,
+        "how long the audit trail (ListActions: changes made on someone's behalf) keeps each action",
         minimum=1,
         maximum=36_500,
     )

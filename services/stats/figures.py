@@ -3,6 +3,9 @@ from each agent's state timeline (docs/stats.md has every formula)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncIterator
+
 import redis.asyncio as aioredis
 
 from callcenter.services.stats.config import Figures
@@ -11,10 +14,12 @@ from callcenter.services.stats.model import AgentFigures, InvalidArgument, Queue
 from callcenter.services.stats.periods import buckets
 
 # The most buckets one request may read (about a second of Redis round trips): a year for a
-# dozen agents, a month for a hundred, a day for thousands. Beyond, INVALID_ARGUMENT (a
-# hundred years of hourly buckets would hold the service for minutes).
+# dozen agents, a month for a hundred, a day for thousands. Beyond, INVALID_ARGUMENT naming
+# `period`. A period itself spans at most 400 days whatever it names
+# (callcenter.core.time_bounds.MAX_PERIOD_DAYS, checked in stats.py).
 MAX_BUCKET_READS = 100_000
 _BATCH = 5_000  # bucket reads per pipeline
+_TIMELINE_PAGE = 5_000  # timeline entries per read
 
 
 def _histogram(sums: dict[str, int], prefix: str) -> dict[int, int]:
@@ -22,12 +27,16 @@ def _histogram(sums: dict[str, int], prefix: str) -> dict[int, int]:
 
 
 class FigureReader:
-    def __init__(self, redis: aioredis.Redis, keys: StatsKeys, figures: Figures) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: StatsKeys, figures: Figures, batch: int = _BATCH) -> None:
         self.redis = redis
         self.keys = keys
         self.figures = figures
+        self.batch = batch  # bucket reads per pipeline
 
     async def _sums(self, kind: str, names: list[str], r: Range) -> list[dict[str, int]]:
+        """Each name's field sums over the buckets of r. Read in batches of `batch` buckets and
+        added up as they come: what a request holds is one batch and the answer, never a
+        list of every bucket of the period."""
         hours = -(-(r.end_ms - r.start_ms) // HOUR_MS)  # a bucket per hour, a few quarters at the edges
         if hours * len(names) > MAX_BUCKET_READS:
             raise InvalidArgument(
@@ -35,32 +44,45 @@ class FigureReader:
                 f"{hours} hours for {len(names)} {kind}s is more than one request may sum"
                 f" ({MAX_BUCKET_READS} hour buckets): ask for a shorter period or fewer {kind}s",
             )
-        spans = list(buckets(r))
-        keys = [self.keys.bucket(kind, name, span, start) for name in names for span, start in spans]
-        replies: list[dict[str, str]] = []
-        for batch in range(0, len(keys), _BATCH):  # other requests are served between batches
+        sums: list[dict[str, int]] = [{} for _ in names]
+        reads = (
+            (i, self.keys.bucket(kind, name, span, start)) for i, name in enumerate(names) for span, start in buckets(r)
+        )
+        while batch := list(itertools.islice(reads, self.batch)):  # other requests are served between batches
             async with self.redis.pipeline(transaction=False) as pipe:
-                for key in keys[batch : batch + _BATCH]:
+                for _, key in batch:
                     pipe.hgetall(key)
-                replies += await pipe.execute()
-        out = []
-        for i in range(len(names)):
-            sums: dict[str, int] = {}
-            for h in replies[i * len(spans) : (i + 1) * len(spans)]:
+                replies = await pipe.execute()
+            for (i, _), h in zip(batch, replies, strict=True):
+                total = sums[i]
                 for field, value in h.items():
-                    sums[field] = sums.get(field, 0) + int(value)
-            out.append(sums)
-        return out
+                    total[field] = total.get(field, 0) + int(value)
+        return sums
+
+    async def _timeline(self, key: str, r: Range) -> AsyncIterator[tuple[str, float]]:
+        """The timeline's entries inside r, oldest first, read _TIMELINE_PAGE at a time (a
+        cursor on the score: the entries of one score already read are skipped)."""
+        low, skip = r.start_ms, 0
+        while True:
+            page = await self.redis.zrangebyscore(
+                key, low, f"({r.end_ms}", start=skip, num=_TIMELINE_PAGE, withscores=True
+            )
+            for entry in page:
+                yield entry
+            if len(page) < _TIMELINE_PAGE:
+                return
+            last = page[-1][1]
+            same = sum(1 for _, score in page if score == last)
+            low, skip = last, (skip + same if last == low else same)
 
     async def state_time(self, agent_id: str, r: Range, now_ms: int) -> dict[str, int]:
         """Milliseconds spent in each state within r (up to now), from the agent's timeline."""
         key = self.keys.timeline(agent_id)
         before = await self.redis.zrevrangebyscore(key, f"({r.start_ms}", "-inf", start=0, num=1)
-        inside = await self.redis.zrangebyscore(key, r.start_ms, f"({r.end_ms}", withscores=True)
         state = before[0].split("|")[2] if before else "logged_out"
         t = r.start_ms
         spent: dict[str, int] = {}
-        for member, score in inside:
+        async for member, score in self._timeline(key, r):
             at = int(score)
             spent[state] = spent.get(state, 0) + at - t
             state, t = member.split("|")[2], at

@@ -340,6 +340,19 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         return pb.GetLeadResponse(lead=lead_pb(await self.stats.lead(request.lead_id, period_spec(request.period))))
 
     @_domain_errors
+    async def ListActions(self, request, context):
+        if not request.HasField("range"):
+            raise InvalidArgument("range", "required: the period of the actions")
+        start = time_bounds.timestamp_ms(request.range.start, "range.start")
+        end = time_bounds.timestamp_ms(request.range.end, "range.end")
+        if not 0 <= request.page_size <= MAX_PAGE:
+            raise InvalidArgument("page_size", f"0 to {MAX_PAGE} expected")
+        actions, token = await self.stats.actions(
+            start, end, request.actor, request.page_size or 50, request.page_token
+        )
+        return pb.ListActionsResponse(actions=actions, next_page_token=token)
+
+    @_domain_errors
     async def ListLeads(self, request, context):
         which = LEAD_FILTER_FROM_PB.get(request.filter)
         if which is None:

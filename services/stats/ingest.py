@@ -26,6 +26,7 @@ import structlog
 from callcenter.core.background import Worker
 from callcenter.core.event_stream import stream_key
 from callcenter.core.redis_connection import undecodable
+from callcenter.services.stats import metrics as stats_metrics
 from callcenter.services.stats.config import StatsConfig
 from callcenter.services.stats.keys import StatsKeys, lua_preamble
 
@@ -97,6 +98,7 @@ class EventConsumer:
         done += [entry_id for entry_id, fields in entries if fields is None]
         for entry_id, fields in [(i, f) for i, f in present if undecodable(f)]:
             self.unreadable += 1
+            stats_metrics.UNREADABLE.inc()
             log.warning("stats.event_unreadable", event_id=entry_id, unreadable=self.unreadable)
             await self._dead_letter(entry_id, fields, "not UTF-8")
             done.append(entry_id)
@@ -108,7 +110,7 @@ class EventConsumer:
                 flat = [x for pair in fields.items() for x in pair]
                 await self._apply(
                     keys=[self.keys.tenant_prefix],
-                    args=[entry_id, c.dedupe_window_s * 1000, c.retention_days * 86_400, *flat],
+                    args=[entry_id, c.dedupe_window_s * 1000, c.retention_days * 86_400, c.audit_days * 86_400, *flat],
                     client=pipe,
                 )
             results = await pipe.execute(raise_on_error=False)
@@ -121,8 +123,10 @@ class EventConsumer:
                 continue
             if result == "duplicate":
                 self.duplicates += 1
+                stats_metrics.DUPLICATES.inc()
             else:
                 self.applied += 1
+                stats_metrics.APPLIED.inc()
             done.append(entry_id)
         return done
 
@@ -141,6 +145,7 @@ class EventConsumer:
         await self.redis.xadd(
             self.keys.dead_letters, {"event_id": entry_id, "error": error, **fields}, maxlen=10_000, approximate=True
         )
+        stats_metrics.DEAD_LETTERED.inc()
 
     async def ack(self, ids: list[str]) -> None:
         if ids:
@@ -169,6 +174,7 @@ class EventConsumer:
         self._claim_cursor = reply[0]
         entries = [(entry_id, fields) for entry_id, fields in reply[1]]
         if entries:
+            stats_metrics.RECLAIMED.inc(len(entries))
             log.info("stats.reclaimed", count=len(entries), consumer=self.name)
         return entries
 

@@ -13,6 +13,7 @@ from callcenter.core.call_states import CANCELLED_OFFER_REASONS, FINAL_CALL_STAT
 from callcenter.core.config import key_prefix
 from callcenter.core.key_model import Key, KeySpace, lua_constants
 from callcenter.core.key_model import lua_preamble as _lua_preamble
+from callcenter.services.stats.audit import CALL_FLOW, MS_DIGITS, SEQ_DIGITS
 
 QUARTER_MS = 15 * 60 * 1000
 HOUR_MS = 60 * 60 * 1000
@@ -46,6 +47,8 @@ KEYS: tuple[Key, ...] = (
     Key("lead", "lead:{}", "hash", "a lead: stage, agent, created, refused_at/by"),
     Key("lead_attempts", "lead:{}:attempts", "sorted set", "the lead's call attempts: call id -> received ms"),
     Key("lead_talk", "lead:{}:talk", "hash", "the lead's answered calls: call id -> talk ms"),
+    Key("audit", "audit", "sorted set", "the audit trail: <entry id>|<event JSON>, score 0, by entry id"),
+    Key("audit_by", "audit_by:{}", "sorted set", "the same, of one actor"),
 )
 
 
@@ -69,5 +72,8 @@ def lua_preamble() -> str:
             CANCELLED=CANCELLED_OFFER_REASONS,
             BUCKET_SPANS=BUCKET_SPANS,
             HISTOGRAM_CAP_S=HISTOGRAM_MAX_S + 1,
+            CALL_FLOW=CALL_FLOW,
+            AUDIT_ID_FORMAT=f"%0{MS_DIGITS}.0f-%0{SEQ_DIGITS}.0f",
+            AUDIT_MS_FORMAT=f"%0{MS_DIGITS}.0f",
         )
     )

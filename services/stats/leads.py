@@ -5,12 +5,11 @@ call attempts (calls carrying its id) and the talk time of those an agent answer
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter.core import errors, event_stream, time_bounds
+from callcenter.core import errors, event_stream, ids, time_bounds
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import LEAD_STAGES, OPEN_LEAD_STAGES, InvalidArgument, LeadFigures, NotFound, Range
@@ -18,12 +17,9 @@ from callcenter.services.stats.periods import day_range, local_day
 
 log = structlog.get_logger(__name__)
 
-LEAD_ID = re.compile(r"^[A-Za-z0-9_.:#-]{1,128}$")
-
 
 def check_lead_id(lead_id: str) -> None:
-    if not LEAD_ID.match(lead_id):
-        raise InvalidArgument("lead_id", f"1-128 letters, digits or _.:#- expected, got {lead_id!r}")
+    ids.check_lead_id(lead_id, "lead_id")  # the one rule of every service (callcenter/core/ids.py)
 
 
 def check_stage(stage: str, field: str = "stage") -> None:

@@ -13,12 +13,18 @@ import redis.asyncio as aioredis
 import structlog
 
 from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
+from callcenter.core import metrics, private_files
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock, SystemClock
+from callcenter.core.grpc_security import check_listening
 from callcenter.core.grpc_server import GrpcServer
 from callcenter.core.lifecycle import catch_termination, install_termination_handlers, wait_for_termination
 from callcenter.core.logs import configure_logging
+from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import dedicated_client, open_redis
+from callcenter.core.tracing import configure_tracing
+from callcenter.services.stats import metrics as stats_metrics
+from callcenter.services.stats.access import STATS_POLICY
 from callcenter.services.stats.board_watch import BoardWatchHub
 from callcenter.services.stats.config import StatsConfig
 from callcenter.services.stats.grpc_api import StatsServicer
@@ -54,11 +60,15 @@ class StatsService:
             lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(
                 StatsServicer(self.stats, self.board_watch), server
             ),
+            config.grpc,
+            [STATS_POLICY],
         )
         self._workers: list[Worker] = []
         self.port = 0
+        self.ops: OpsServer | None = None  # metrics and probes, when its port is set
 
     async def start(self) -> int:
+        check_listening(self.config.host, self.config.grpc)  # refused before anything starts
         await self.consumer.ensure_group()
         gone = await self.consumer.forget_idle_consumers(self.config.forget_consumers_after_s * 1000)
         if gone:
@@ -67,16 +77,24 @@ class StatsService:
         await self.redis.delete(self.stats.keys.changes)
         self._workers = [self.consumer.worker().start(), self.board_watch.worker().start()]
         self.port = await self.grpc.start(self.config.host, self.config.port)
+        self.ops = await start_ops(self.config.ops, lambda: self.grpc.serving)
+        metrics.refresher("stats", self._refresh_metrics)
         if self.config.port_file is not None:
-            self.config.port_file.write_text(str(self.port))
+            private_files.write_private_text(self.config.port_file, str(self.port))
         log.info("stats.started", port=self.port, tenant=self.config.common.tenant, consumer=self.consumer.name)
         return self.port
+
+    async def _refresh_metrics(self) -> None:
+        await stats_metrics.refresh(self)
 
     async def stop(self) -> None:
         """Stops taking RPCs, then the consumer. Nothing is lost: a batch it had read but
         not acknowledged is reclaimed by another replica (or this one after a restart) and
         counted once."""
         await self.grpc.stop(self.config.shutdown_grace_s)
+        metrics.forget_refresher("stats", self._refresh_metrics)
+        if self.ops is not None:
+            await self.ops.stop()
         for worker in self._workers:
             await worker.stop()
         for own in (self._consumer_redis, self._watch_redis):
@@ -98,4 +116,5 @@ def main() -> None:
     install_termination_handlers()  # first: a signal at any moment of start-up is a clean stop
     config = StatsConfig.from_env()
     configure_logging(config.common.log_format, config.common.log_level)
+    configure_tracing("stats", config.common.otlp_endpoint)
     asyncio.run(run(config))

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 import structlog
 
+from callcenter.api.events.v1 import events_pb2
+from callcenter.core import time_bounds
+from callcenter.core.audit import valid_actor_name
 from callcenter.core.clock import Clock
+from callcenter.services.stats.audit import ActionReader
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
@@ -54,6 +58,7 @@ class Stats:
         self.call_reader = CallReader(redis, self.keys)
         self.lead_reader = LeadReader(redis, self.keys, figures)
         self.lead_reports = LeadReports(redis, tenant)
+        self.action_reader = ActionReader(redis, self.keys)
 
     # Periods ------------------------------------------------------------------------------
 
@@ -66,7 +71,9 @@ class Stats:
         if spec.hour_ms is not None:
             return widen(spec.hour_ms, spec.hour_ms + HOUR_MS), tz
         if spec.range_ms is not None:
-            return widen(*spec.range_ms), tz
+            start_ms, end_ms = spec.range_ms
+            time_bounds.check_period_ms(start_ms, end_ms, "period.range.end")  # at most 400 days
+            return widen(start_ms, end_ms), tz
         return day_range(local_day(self.clock.now_ms(), tz), tz), tz
 
     def day_of(self, spec: PeriodSpec) -> tuple[Range, object]:
@@ -125,3 +132,16 @@ class Stats:
     async def leads(self, which: str, spec: PeriodSpec, agent_id: str = "") -> list[LeadFigures]:
         day, tz = self.day_of(spec)
         return await self.lead_reader.list(which, day, tz, self.clock.now_ms(), agent_id)
+
+    # The audit trail ------------------------------------------------------------------------
+
+    async def actions(
+        self, start_ms: int, end_ms: int, actor: str, page_size: int, page_token: str
+    ) -> tuple[list[events_pb2.Event], str]:
+        """The actions recorded in [start_ms, end_ms), at most 400 days (audit.py)."""
+        if end_ms <= start_ms:
+            raise InvalidArgument("range.end", "must be after range.start")
+        time_bounds.check_period_ms(start_ms, end_ms, "range.end")
+        if actor and not valid_actor_name(actor):
+            raise InvalidArgument("actor", "not a user or credential name (1-128 printable characters, no spaces)")
+        return await self.action_reader.list(start_ms, end_ms, actor, page_size, page_token)

@@ -82,6 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " (default: all; the recorder and stats when their services are there)",
     )
     parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="run every service with TLS and every client with a token, as in production (docs/security.md)",
+    )
+    parser.add_argument(
         "--profile-router",
         type=pathlib.Path,
         help="run the router under cProfile and write its profile here (diagnostic; slows the router)",

@@ -34,6 +34,7 @@ import grpc
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.tools.bench.procs import service_channel
 
 RPC_TIMEOUT_S = 30.0
 
@@ -51,7 +52,7 @@ def _ms(seconds: float) -> float:
 async def echo(cmd: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
-    async with grpc.aio.insecure_channel(cmd["target"]) as channel:
+    async with service_channel(cmd["target"]) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
         rpc = channel.unary_unary(cmd["method"])
         payload = b"x" * int(cmd.get("payload", 64))
@@ -79,7 +80,7 @@ async def lifecycle(cmd: dict[str, Any]) -> dict[str, Any]:
     A call that finds no free agent (WAITING) is hung up at once and counted as queued."""
     out: dict[str, list[float]] = {"lifecycle": [], "RouteCall": [], "ReportOfferOutcome": [], "HangupCall": []}
     errors = queued = 0
-    async with grpc.aio.insecure_channel(cmd["target"]) as channel:
+    async with service_channel(cmd["target"]) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
         stub = router_pb2_grpc.RouterServiceStub(channel)
         await stub.ListQueues(pb.ListQueuesRequest(), timeout=RPC_TIMEOUT_S)  # warm up
@@ -152,7 +153,7 @@ async def upload(cmd: dict[str, Any]) -> dict[str, Any]:
     uploads: list[float] = []
     acks: list[float] = []
     errors = 0
-    async with grpc.aio.insecure_channel(cmd["target"]) as channel:
+    async with service_channel(cmd["target"]) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
         stub = recorder_pb2_grpc.RecorderServiceStub(channel)
         await _until(cmd["start_at"])
@@ -236,8 +237,8 @@ async def pbx(cmd: dict[str, Any]) -> dict[str, Any]:
     }
     kind_names = {v: k.removeprefix("PBX_CALL_EVENT_KIND_").lower() for k, v in pb.PbxCallEventKind.items()}
 
-    channels = [grpc.aio.insecure_channel(t) for t in cmd["targets"]]
-    session_channel = grpc.aio.insecure_channel(cmd["session_target"])
+    channels = [service_channel(t) for t in cmd["targets"]]
+    session_channel = service_channel(cmd["session_target"])
     stubs = [router_pb2_grpc.RouterServiceStub(c) for c in channels]
     turn = 0
 

@@ -30,14 +30,13 @@ import time
 import uuid
 from typing import Any
 
-import grpc
 from google.protobuf import duration_pb2
 
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.event_stream import stream_key
 from callcenter.services.router.keys import ROUTER_ENDED_OFFERS
-from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
+from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess, service_channel
 
 ANSWER_P = 0.6  # an offered agent answers with this probability, else the phone rings out
 ANSWER_DELAY = (0.2, 0.75)  # when an agent answers: this fraction of the ring timeout after the PBX learned of it
@@ -172,7 +171,7 @@ async def _point(bench, workers, workdir, redis_url, redis, n: int) -> dict[str,
     try:
         await asyncio.gather(*(r.start() for r in routers))
         router_pids = {f"router{i}": [r.pid or 0] for i, r in enumerate(routers)}
-        async with grpc.aio.insecure_channel(routers[0].address) as channel:
+        async with service_channel(routers[0].address) as channel:
             await _setup(router_pb2_grpc.RouterServiceStub(channel), a)
         idle = CpuMeter(router_pids)
         idle.start()

@@ -12,6 +12,9 @@ import sys
 import time
 from typing import Any
 
+from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
+from callcenter.core.settings import load
+
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -63,6 +66,12 @@ class CpuMeter:
         ours = sum(v for k, v in used.items() if k != "machine")
         used["others"] = max(0.0, used.pop("machine") - ours)
         return {k: round(v, 1) for k, v in used.items()}
+
+
+def service_channel(target: str, **options: Any) -> Any:
+    """A channel to a service under test with the credentials of the environment (docs/security.md:
+    `callcenter bench --secure` sets them for every process of the run; unset, a plain channel)."""
+    return aio_channel(target, load(GrpcClientCredentials), **options)
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -50,7 +50,7 @@ from callcenter.core.embedded_redis import EmbeddedRedis
 from callcenter.core.event_stream import decode, stream_key
 from callcenter.core.redis_connection import client_for
 from callcenter.tools.bench.echo_server import PING, PING_REDIS
-from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess
+from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess, service_channel
 
 NOT_BUILT = "not yet measured (service not built)"
 
@@ -127,6 +127,8 @@ class Bench:
         sections = self.results["sections"]
         with tempfile.TemporaryDirectory(prefix="callcenter-bench-") as tmp:
             workdir = pathlib.Path(tmp)
+            if a.secure:
+                os.environ.update(secure_environment(workdir / "credentials"))
             redis_server = EmbeddedRedis(workdir / "redis").start()
             redis = client_for(redis_server.url)
             echo = ServerProcess.echo(workdir, redis_server.url)
@@ -170,7 +172,7 @@ class Bench:
                     self.say(row("ceiling: gRPC echo + 1 Redis RTT", sections["echo_redis"]))
                 echo.stop()
 
-                async with grpc.aio.insecure_channel(router.address) as channel:
+                async with service_channel(router.address) as channel:
                     stub = router_pb2_grpc.RouterServiceStub(channel)
                     if "router" in a.sections:
                         sections["router_lifecycle"] = await self.lifecycle_section(router, stub, meter(router))
@@ -432,8 +434,8 @@ class Bench:
             from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
 
             async with (
-                grpc.aio.insecure_channel(router.address) as router_channel,
-                grpc.aio.insecure_channel(stats.address) as stats_channel,
+                service_channel(router.address) as router_channel,
+                service_channel(stats.address) as stats_channel,
             ):
                 stub = router_pb2_grpc.RouterServiceStub(router_channel)
                 board = stats_pb2_grpc.StatsServiceStub(stats_channel)
@@ -590,6 +592,23 @@ class Bench:
                     )
                 )
         return points
+
+
+def secure_environment(folder: pathlib.Path) -> dict[str, str]:
+    """Settings that make every process of the run speak TLS with tokens: the services serve the
+    router's certificate (it names localhost and 127.0.0.1) and accept the callers file; every
+    client presents the admin token (the bench sets queues and agents up) and trusts the CA."""
+    from callcenter.tools import credentials
+
+    credentials.init(folder)
+    own = folder / "router"
+    return {
+        "CALLCENTER_GRPC_TLS_CERT_FILE": str(own / "tls.crt"),
+        "CALLCENTER_GRPC_TLS_KEY_FILE": str(own / "tls.key"),
+        "CALLCENTER_GRPC_CALLERS_FILE": str(folder / "callers"),
+        "CALLCENTER_GRPC_TOKEN_FILE": str(folder / "tokens" / "admin.token"),
+        "CALLCENTER_GRPC_CA_FILE": str(folder / "ca.crt"),
+    }
 
 
 def cpu_per_op(cpu_percent: dict[str, float], per_second: float) -> dict[str, float | None]:

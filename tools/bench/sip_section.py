@@ -7,10 +7,8 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-import grpc
-
 from callcenter.api.router.v1 import router_pb2_grpc
-from callcenter.tools.bench.procs import CpuMeter, ServerProcess
+from callcenter.tools.bench.procs import CpuMeter, ServerProcess, service_channel
 from callcenter.tools.sip.load import SipLoadPlan, run_sip_load, summary_lines
 from callcenter.tools.sip.processes import sip_tools_missing
 
@@ -35,7 +33,7 @@ async def sip_section(bench, workdir: pathlib.Path, redis_url: str, redis) -> di
     await router.start()
     meter = CpuMeter({"router": [router.pid or 0], "redis": [bench.redis_pid or 0]})
     try:
-        async with grpc.aio.insecure_channel(router.address) as channel:
+        async with service_channel(router.address) as channel:
             stub = router_pb2_grpc.RouterServiceStub(channel)
             meter.start()
             port = int(router.address.rsplit(":", 1)[1])

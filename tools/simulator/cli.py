@@ -100,6 +100,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     d = SimulationConfig()
     return SimulationConfig(
         router=args.router,
+        credentials=load(SimulatorEnvironment).grpc,
         speed=args.speed,
         rate_per_min=args.rate,
         duration_s=args.duration if args.duration and args.duration > 0 else None,
@@ -138,13 +139,15 @@ def side_effects_from_args(args: argparse.Namespace) -> list[SideEffect]:
 
         if not recorder.available():
             raise ValueError("--recorder needs the recorder's generated code (callcenter.recorder.v1)")
-        effects.append(recorder.Recordings(args.recorder))
+        effects.append(recorder.Recordings(args.recorder, credentials=load(SimulatorEnvironment).grpc))
     if getattr(args, "stats", ""):
         from callcenter.tools.simulator import leads
 
         if not leads.available():
             raise ValueError("--stats needs the stats service's generated code (callcenter.stats.v1)")
-        effects.append(leads.Leads(args.stats, lead_fraction=args.lead_share))
+        effects.append(
+            leads.Leads(args.stats, lead_fraction=args.lead_share, credentials=load(SimulatorEnvironment).grpc)
+        )
     return effects
 
 

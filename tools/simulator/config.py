@@ -11,7 +11,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from callcenter.core.settings import setting
+from callcenter.core.grpc_security import GrpcClientCredentials
+from callcenter.core.settings import nested, setting
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class SimulatorEnvironment:
         "log level of the simulator (its summaries go to stdout)",
         choices=("debug", "info", "warning", "error", "critical"),
     )
+    # What it presents to the services (docs/security.md): it plays a PBX, and with --stats a
+    # CRM too, so against protected services it needs a token of a role allowed both (admin).
+    grpc: GrpcClientCredentials = nested(GrpcClientCredentials)
 
 
 PBX_CONTRACTS = ("v1", "v2")
@@ -55,6 +59,8 @@ class SimulationConfig:
     # The router's gRPC address; several IPv4 host:port separated by commas are replicas of
     # one router (the PBX uses the first that answers and moves on when it goes away).
     router: str = "127.0.0.1:50051"
+    # What the PBX presents to the router (None: nothing, as on a zero-config loopback).
+    credentials: GrpcClientCredentials | None = None
     # Time compression: every simulated duration (and the queues' timers) is divided by this.
     speed: float = 1.0
     # New calls per simulated minute, arriving as a Poisson process.

@@ -20,6 +20,7 @@ import structlog
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 
 if TYPE_CHECKING:
+    from callcenter.core.grpc_security import GrpcClientCredentials
     from callcenter.tools.simulator.pbx import Simulation
 
 log = structlog.get_logger(__name__)
@@ -46,8 +47,11 @@ class Leads(SideEffect):
 
     name = "leads"
 
-    def __init__(self, address: str, lead_fraction: float = 0.5) -> None:
+    def __init__(
+        self, address: str, lead_fraction: float = 0.5, credentials: GrpcClientCredentials | None = None
+    ) -> None:
         self.address = address
+        self.credentials = credentials  # what it presents (None: nothing)
         self.lead_fraction = lead_fraction
         self.created = 0
         self._numbered = 0
@@ -61,12 +65,11 @@ class Leads(SideEffect):
         self._stub = None
 
     async def start(self, simulation: Simulation) -> None:
-        import grpc
-
         from callcenter.api.stats.v1 import stats_pb2_grpc
+        from callcenter.core.grpc_security import aio_channel
 
         self._simulation = simulation
-        self._channel = grpc.aio.insecure_channel(self.address)
+        self._channel = aio_channel(self.address, self.credentials)
         self._stub = stats_pb2_grpc.StatsServiceStub(self._channel)
 
     async def before_route(self, call: SimCall) -> None:

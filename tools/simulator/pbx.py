@@ -37,6 +37,7 @@ from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
+from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
 from callcenter.tools.simulator.config import SimulationConfig
 from callcenter.tools.simulator.session import PbxSessionLink
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
@@ -89,8 +90,8 @@ def router_target(router: str) -> str:
     return "ipv4:" + ",".join(addresses)
 
 
-def router_channel(router: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(router_target(router), options=CHANNEL_OPTIONS)
+def router_channel(router: str, credentials: GrpcClientCredentials | None = None) -> grpc.aio.Channel:
+    return aio_channel(router_target(router), credentials, options=CHANNEL_OPTIONS)
 
 
 @dataclass
@@ -221,7 +222,7 @@ class Simulation:
         """Sets up the team, plays calls until the duration, the number of calls or `stop`,
         lets the calls in progress finish (at most drain_s), and returns what happened."""
         stop = stop or asyncio.Event()
-        channel = self._channel or router_channel(self.config.router)
+        channel = self._channel or router_channel(self.config.router, self.config.credentials)
         try:
             self.stub = router_pb2_grpc.RouterServiceStub(channel)
             await self.setup()

@@ -20,6 +20,7 @@ import structlog
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
 
 if TYPE_CHECKING:
+    from callcenter.core.grpc_security import GrpcClientCredentials
     from callcenter.tools.simulator.pbx import Simulation
 
 log = structlog.get_logger(__name__)
@@ -67,8 +68,9 @@ class Recordings(SideEffect):
 
     name = "recorder"
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, credentials: GrpcClientCredentials | None = None) -> None:
         self.address = address
+        self.credentials = credentials  # what it presents (None: nothing)
         self.stored = 0
         self.failed = 0
         self._audio = tone()
@@ -77,12 +79,13 @@ class Recordings(SideEffect):
         self._stub = None
 
     async def start(self, simulation: Simulation) -> None:
-        import grpc
 
         from callcenter.api.recorder.v1 import recorder_pb2_grpc
 
         self._speed = simulation.config.speed
-        self._channel = grpc.aio.insecure_channel(self.address)
+        from callcenter.core.grpc_security import aio_channel
+
+        self._channel = aio_channel(self.address, self.credentials)
         self._stub = recorder_pb2_grpc.RecorderServiceStub(self._channel)
 
     async def call_connected(self, call: SimCall) -> None:

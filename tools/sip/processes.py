@@ -47,8 +47,15 @@ class Kamailio:
     """One Kamailio process with the integration; its log lines are kept and can be waited for."""
 
     def __init__(
-        self, workdir: pathlib.Path, router_port: int, pbx_id: str, lease_ms: int = 3000, children: int = 4
+        self,
+        workdir: pathlib.Path,
+        router_port: int,
+        pbx_id: str,
+        lease_ms: int = 3000,
+        children: int = 4,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """`env`: further settings (e.g. the credentials it presents to the router)."""
         self.workdir = workdir
         self.children = children
         self.port = free_udp_port()
@@ -61,6 +68,7 @@ class Kamailio:
             "CALLCENTER_KAMAILIO_LEASE_MS": str(lease_ms),
             "CALLCENTER_LOG_FORMAT": "json",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **(env or {}),
         }
         self.lines: list[str] = []
         self._changed = threading.Condition()

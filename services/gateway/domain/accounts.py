@@ -3,6 +3,8 @@ user may change their own password, giving the old one. The users are kept by ..
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from callcenter.core.errors import NotFound, PermissionDenied
 
 from ..users import User, UserStore
@@ -22,12 +24,21 @@ async def create_user(
     return await users.create(username, password, role, agent_id=agent_id, teams=teams)
 
 
-async def change_password(user: User, users: UserStore, username: str, password: str, old_password: str) -> User:
-    """Sets the password of `username`; every session of theirs ends. Returns the user changed."""
+async def change_password(
+    user: User,
+    users: UserStore,
+    username: str,
+    password: str,
+    old_password: str,
+    authenticate: Callable[[str, str], Awaitable[User | None]] | None = None,
+) -> User:
+    """Sets the password of `username`; every session of theirs ends. Returns the user changed.
+    `authenticate` checks the old password (the login throttle's, so a stolen session cannot
+    guess it faster than a login could; by default the store's)."""
     if user.role != "admin":
         if username.lower() != user.username.lower():
             raise NotFound(f"user {username} does not exist")
-        if await users.authenticate(user.username, old_password) is None:
+        if await (authenticate or users.authenticate)(user.username, old_password) is None:
             raise PermissionDenied("old_password: is wrong", "old_password")
     return await users.set_password(username, password)
 

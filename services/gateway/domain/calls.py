@@ -1,7 +1,9 @@
 """Call records (S1.1), asked of stats and filtered by role: a call is seen by supervisors of
 its queues and by every agent it was offered to; its recordings are listed only to whoever
 may hear them (recordings.py: whoever sees the agent they are of, the agent who took the
-call), so a page never offers to play what would be refused."""
+call), so a page never offers to play what would be refused. An agent sees only their own
+legs: of a call another agent took, their own offers and nothing of the other agent's part
+(who, when answered, talk and wrap-up time, recordings)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,28 @@ def sees_record(user: User, record: spb.CallRecord) -> bool:
     if user.role == "agent":
         return access.sees_call(user, record.queue, agents)
     return access.sees_all(user) or any(access.sees_queue(user, q) for q in queues)
+
+
+def own_legs(user: User, record: spb.CallRecord) -> spb.CallRecord:
+    """The record as this user may read it: whole for supervisors and admins. An agent reads
+    only their own offers (the ring time theirs), and the answered leg (who, when, wait, talk
+    and wrap-up time, end, recordings) only if they took the call. The call itself (id,
+    caller, queues, received, outcome, lead) is theirs to read: it rang them."""
+    if user.role != "agent":
+        return record
+    mine = spb.CallRecord()
+    mine.CopyFrom(record)
+    del mine.offers[:]
+    mine.offers.extend(o for o in record.offers if o.agent_id == user.agent_id)
+    mine.ring_time.FromMilliseconds(sum(o.ring_time.ToMilliseconds() for o in mine.offers))
+    if record.agent_id and record.agent_id != user.agent_id:  # another agent took it
+        for leg in ("agent_id", "answered_at", "ended_at", "wait", "talk_time", "wrap_up_time", "recording_ids"):
+            mine.ClearField(leg)
+    return mine
+
+
+def _talk_filtered(filters: spb.ListCallRecordsRequest) -> bool:
+    return bool(filters.HasField("min_talk_time") or filters.HasField("max_talk_time"))
 
 
 def _restricted(user: User, filters: spb.ListCallRecordsRequest) -> spb.ListCallRecordsRequest:
@@ -50,19 +74,26 @@ async def list_calls(
         one: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
             spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
         )
-        return await _audible(user, backends, [one.record] if sees_record(user, one.record) else []), ""
+        seen = [own_legs(user, one.record)] if sees_record(user, one.record) else []
+        return await _audible(user, backends, seen), ""
 
     async def fetch(token: str, size: int) -> tuple[list[spb.CallRecord], str]:
         req.page_token, req.page_size = token, size
         page: spb.ListCallRecordsResponse = await backends.stats.ListCallRecords(req, timeout=backends.timeout_s)
         return list(page.records), page.next_page_token
 
+    # Talk time is the answering agent's: an agent filtering by it finds only calls they
+    # took (else the filter would tell them another agent's talk time).
+    own_talk_only = user.role == "agent" and _talk_filtered(filters)
+
     async def sees(record: spb.CallRecord) -> bool:
+        if own_talk_only and record.agent_id != user.agent_id:
+            return False
         return sees_record(user, record)
 
     # The role filter runs before the page is cut (paging.py): full pages, honest tokens.
     page, token = await paging.visible_page(fetch, sees, filters.page_size or 50, filters.page_token, MAX_STATS_PAGE)
-    return await _audible(user, backends, page), token
+    return await _audible(user, backends, [own_legs(user, r) for r in page]), token
 
 
 async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallRecord:
@@ -71,7 +102,7 @@ async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallReco
     )
     if not sees_record(user, reply.record):
         raise NotFound(f"call {call_id} does not exist")
-    [record] = await _audible(user, backends, [reply.record])
+    [record] = await _audible(user, backends, [own_legs(user, reply.record)])
     return record
 
 

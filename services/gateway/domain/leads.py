@@ -1,7 +1,10 @@
 """Leads (S4), asked of stats and filtered by role: a lead is seen by whoever sees its agent;
-only supervisors and admins report and change leads, for agents they see."""
+only supervisors and admins report and change leads: leads whose current owner they see,
+given to agents they see."""
 
 from __future__ import annotations
+
+import grpc
 
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import InvalidArgument, NotFound
@@ -9,7 +12,8 @@ from callcenter.core.errors import InvalidArgument, NotFound
 from ..backends import Backends
 from ..users import User
 from . import access
-from .agents import visibility, visible_agents
+from .agents import visibility
+from .errors import Conflict
 
 # The lead filters by the names the API and the board use.
 LEAD_FILTERS = {
@@ -45,15 +49,49 @@ async def get_lead(user: User, backends: Backends, lead_id: str, period: spb.Per
     return reply.lead
 
 
-async def _check_change(user: User, backends: Backends, agent_id: str) -> None:
+async def _current_owner(backends: Backends, lead_id: str) -> str | None:
+    """The agent the lead belongs to now ("" for nobody's), None when stats knows no such lead."""
+    try:
+        reply: spb.GetLeadResponse = await backends.stats.GetLead(
+            spb.GetLeadRequest(lead_id=lead_id), timeout=backends.timeout_s
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+    return reply.lead.agent_id
+
+
+async def _check_change(user: User, backends: Backends, lead_id: str, agent_id: str) -> None:
+    """A change of an existing lead: by a supervisor or an admin, of a lead whose current
+    owner they see (another team's lead is refused as not found, as it is to read), naming
+    only agents they see. A lead stats does not know yet may be named: the change creates it."""
     access.require_role(user, "admin", "supervisor")
-    if agent_id and agent_id not in {a.id for a in await visible_agents(user, backends)}:
+    seen = visibility(user, backends)
+    owner = await _current_owner(backends, lead_id) if lead_id else None
+    if owner is not None and not await seen.sees_agent(owner):
+        raise NotFound(f"lead {lead_id} does not exist")
+    await _check_agent(seen, agent_id)
+
+
+async def _check_agent(seen: access.Visibility, agent_id: str) -> None:
+    """The agent a lead is given to (or moved by): one the router knows and the user sees."""
+    if agent_id and not (agent_id in await seen.agent_queues() and await seen.sees_agent(agent_id)):
         raise InvalidArgument("agent_id", f"agent {agent_id} does not exist")
 
 
 async def create_lead(user: User, backends: Backends, lead_id: str, agent_id: str, stage: str) -> str:
-    """The CRM (or a supervisor) reports a new lead; returns the event's id."""
-    await _check_change(user, backends, agent_id)
+    """The CRM (or a supervisor) reports a new lead; returns the event's id. An id stats
+    already knows is refused (409 naming lead_id), whoever's lead it is: a creation would
+    overwrite its stage, owner and creation time (the cadence's day 1)."""
+    access.require_role(user, "admin", "supervisor")
+    await _check_agent(visibility(user, backends), agent_id)
+    if lead_id and await _current_owner(backends, lead_id) is not None:
+        raise Conflict(
+            "lead_id",
+            f"lead {lead_id} already exists and a creation would overwrite it; change it with"
+            f" POST /api/v1/leads/{lead_id}/assign or /stage",
+        )
     reply: spb.CreateLeadResponse = await backends.stats.CreateLead(
         spb.CreateLeadRequest(lead_id=lead_id, agent_id=agent_id, stage=stage), timeout=backends.timeout_s
     )
@@ -61,7 +99,7 @@ async def create_lead(user: User, backends: Backends, lead_id: str, agent_id: st
 
 
 async def assign_lead(user: User, backends: Backends, lead_id: str, agent_id: str) -> str:
-    await _check_change(user, backends, agent_id)
+    await _check_change(user, backends, lead_id, agent_id)
     reply: spb.AssignLeadResponse = await backends.stats.AssignLead(
         spb.AssignLeadRequest(lead_id=lead_id, agent_id=agent_id), timeout=backends.timeout_s
     )
@@ -69,7 +107,7 @@ async def assign_lead(user: User, backends: Backends, lead_id: str, agent_id: st
 
 
 async def change_lead_stage(user: User, backends: Backends, lead_id: str, stage: str, agent_id: str) -> str:
-    await _check_change(user, backends, agent_id)
+    await _check_change(user, backends, lead_id, agent_id)
     reply: spb.ChangeLeadStageResponse = await backends.stats.ChangeLeadStage(
         spb.ChangeLeadStageRequest(lead_id=lead_id, stage=stage, agent_id=agent_id), timeout=backends.timeout_s
     )

@@ -1,6 +1,7 @@
 -- Removes a logged-out agent for good; their clients move to another agent or are
 -- released, as the request says. ARGS[1] agent, ARGS[2] clients' new agent ('' = none),
--- ARGS[3] '1' when releasing the clients is intended.
+-- ARGS[3] '1' when releasing the clients is intended. Deleted on someone's behalf (an actor):
+-- an AGENT_DELETED event records who (docs/security.md, "Audit").
 local agent_id, to, release = ARGS[1], ARGS[2], ARGS[3]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
@@ -23,4 +24,5 @@ for _, number in ipairs(clients) do
 end
 redis.call('DEL', k_agent(agent_id), k_agent_clients(agent_id), k_agent_waiting(agent_id))
 redis.call('SREM', K_AGENTS, agent_id)
+if ACTOR ~= '' then emit('AGENT_DELETED', {agent_id = agent_id, other_agent_id = to}) end
 return cjson.encode({ok = 'moved', moved = moved})

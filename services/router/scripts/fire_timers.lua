@@ -106,6 +106,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW, 'LIMI
     fired = fired + 1
     late = math.max(late, NOW - deadline)
     kind, rest = string.match(member, '^([^|]+)|(.*)$')
+    if kind ~= nil then timer_late(kind, NOW - deadline) end
   end
   if kind == 'wrapup' then
     local id, token = string.match(rest, '^(.*)|([^|]*)$')

@@ -3,6 +3,9 @@
 local call_id = ARGS[1]
 local c = hgetall(k_call(call_id))
 if c.id == nil then return fail('not_found', 'call ' .. call_id .. ' does not exist') end
+if foreign_call(c.routed_by, c.pbx) then
+  return fail('permission_denied', 'call ' .. call_id .. ' belongs to another PBX')
+end
 if c.state == 'connected' then
   complete_call(call_id, c, '')
 elseif c.state == 'ringing' or c.state == 'waiting' or c.state == 'routing' then

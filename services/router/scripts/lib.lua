@@ -17,7 +17,13 @@
 --   ARGV[5]  how often a waiting call's position is sent on its PBX's stream, at most (ms)
 --   ARGV[6]  the maximum call lifetime of queues that set none (ms; 0 = none)
 --   ARGV[7]  approximate maximum length of each PBX session's stream
---   ARGV[8…] the entry script's own arguments, as ARGS[1…]
+--   ARGV[8]  who asked for the transition (callcenter/core/audit.py): the user a trusted
+--            caller relayed, or the calling credential; '' when nobody did (timers)
+--   ARGV[9]  the credential that relayed that user ('' when the actor called itself)
+--   ARGV[10] when the caller is a PBX credential (role pbx): its name. It may act only on the
+--            calls it routed or its sessions' ('' for every other caller, and without
+--            authentication: docs/security.md)
+--   ARGV[11…] the entry script's own arguments, as ARGS[1…]
 -- Every entry script returns a JSON document: {"ok":…} or {"err":code,"msg":…,"state":…}.
 
 -- One clock for every replica: the Redis server's. No time is ever read in a router process,
@@ -36,8 +42,19 @@ local RING_GRACE = tonumber(ARGV[4])
 local POSITION_INTERVAL = tonumber(ARGV[5])
 local DEFAULT_LIFETIME = tonumber(ARGV[6])
 local PBX_MAXLEN = ARGV[7]
+local ACTOR = ARGV[8]
+local ACTOR_VIA = ARGV[9]
+local PBX_CALLER = ARGV[10]
 local ARGS = {}
-for i = 8, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
+for i = 11, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
+
+-- Whether a PBX credential is kept away from a call: one it did not route, of no session of
+-- its own (the PBX ids of a credential named N are N and N-<anything>).
+local function foreign_call(routed_by, pbx)
+  if PBX_CALLER == '' or routed_by == PBX_CALLER then return false end
+  pbx = pbx or ''
+  return not (pbx == PBX_CALLER or string.sub(pbx, 1, #PBX_CALLER + 1) == PBX_CALLER .. '-')
+end
 
 -- The time since t (a stored time in ms), never negative: the Redis server's clock may be
 -- stepped back (NTP), and a duration must not follow it below zero.
@@ -70,13 +87,32 @@ local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'rea
   'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes',
   'other_agent_id'}
 
+-- Every event of a transition someone asked for records who (actor, actor_via; docs/security.md).
+-- Metrics: what the transition did, returned beside its reply (the entry wrapper in
+-- services/router/store.py returns {reply, metrics JSON}; the replica that ran the script
+-- counts it, so each event is counted once however many replicas run).
+local MET_EVENTS = {}  -- "<event type>|<reason>" -> how many
+local MET_LATE = {}    -- "<timer kind>|<ms late>", one per timer fired
+
+local function timer_late(kind, late_ms) MET_LATE[#MET_LATE + 1] = kind .. '|' .. late_ms end
+
 local function emit(event_type, fields)
+  local counted = event_type .. '|' .. (fields.reason or '')
+  MET_EVENTS[counted] = (MET_EVENTS[counted] or 0) + 1
   local args = {K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}
   for _, name in ipairs(EVENT_FIELDS) do
     local v = fields[name]
     if v ~= nil and v ~= '' then
       args[#args + 1] = name
       args[#args + 1] = v
+    end
+  end
+  if ACTOR ~= '' then
+    args[#args + 1] = 'actor'
+    args[#args + 1] = ACTOR
+    if ACTOR_VIA ~= '' then
+      args[#args + 1] = 'actor_via'
+      args[#args + 1] = ACTOR_VIA
     end
   end
   return redis.call('XADD', unpack(args))

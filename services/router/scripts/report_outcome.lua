@@ -12,6 +12,9 @@
 local call_id, offer_id, outcome = ARGS[1], ARGS[2], ARGS[3]
 local c = hgetall(k_call(call_id))
 if c.id == nil then return fail('not_found', 'call ' .. call_id .. ' does not exist') end
+if foreign_call(c.routed_by, c.pbx) then
+  return fail('permission_denied', 'call ' .. call_id .. ' belongs to another PBX')
+end
 
 local function refuse(why)
   return fail('stale_offer', 'offer ' .. offer_id .. ' of call ' .. call_id .. ' ' .. why ..

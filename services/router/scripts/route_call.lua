@@ -5,7 +5,13 @@
 -- caller list's), ARGS[7] the PBX session the call belongs to ('' = a v1 call).
 local call_id, caller, queue, attrs = ARGS[1], ARGS[2], ARGS[3], ARGS[4]
 local priority, manager, pbx = tonumber(ARGS[5]) or 0, ARGS[6], ARGS[7] or ''
-if redis.call('EXISTS', k_call(call_id)) == 1 then return call_reply(call_id) end
+local known = redis.call('HMGET', k_call(call_id), 'id', 'routed_by', 'pbx')
+if known[1] then
+  if foreign_call(known[2] or '', known[3]) then
+    return fail('permission_denied', 'call ' .. call_id .. ' belongs to another PBX')
+  end
+  return call_reply(call_id)
+end
 if redis.call('EXISTS', k_queue(queue)) == 0 then
   return fail('not_found', 'queue ' .. queue .. ' does not exist')
 end
@@ -21,7 +27,7 @@ end
 local c = {}
 call_set(call_id, c, {id = call_id, caller = caller, queue = queue, state = 'routing',
   received = NOW, entered = NOW, offers = 0, attrs = attrs, priority = priority, manager = manager,
-  pbx = pbx})
+  pbx = pbx, routed_by = PBX_CALLER ~= '' and PBX_CALLER or nil})
 if pbx ~= '' then redis.call('SADD', k_pbx_calls(pbx), call_id) end
 local max_wait = queue_ms(queue, 'max_wait_ms')
 if max_wait > 0 then timer_set('maxwait|' .. call_id, NOW + max_wait) end

@@ -5,7 +5,8 @@
 -- ARGV[1]  the event's stream entry id ("<ms>-<seq>")
 -- ARGV[2]  dedupe window in ms: applied ids are remembered this long (by entry time)
 -- ARGV[3]  retention in seconds of buckets, timelines and call records
--- ARGV[4…] the entry's fields, name, value, name, value…
+-- ARGV[4]  retention in seconds of the audit trail
+-- ARGV[5…] the entry's fields, name, value, name, value…
 --
 -- Returns 'applied', 'duplicate' (already applied, or older than the dedupe window).
 --
@@ -19,9 +20,10 @@
 local ID = ARGV[1]
 local WINDOW = tonumber(ARGV[2])
 local TTL = tonumber(ARGV[3])
+local AUDIT_TTL = tonumber(ARGV[4])
 
 local e = {}
-for i = 4, #ARGV, 2 do e[ARGV[i]] = ARGV[i + 1] end
+for i = 5, #ARGV, 2 do e[ARGV[i]] = ARGV[i + 1] end
 
 local id_ms, id_seq = string.match(ID, '^(%d+)-(%d+)$')
 id_ms, id_seq = tonumber(id_ms), tonumber(id_seq)
@@ -60,6 +62,19 @@ local TTL_MS = TTL * 1000
 
 local function n(v) return tonumber(v or '0') or 0 end
 local function fmt(x) return string.format('%.0f', x) end
+
+-- The audit trail (services/stats/audit.py): an event with an actor, but the call flow, is an
+-- action, kept AUDIT_TTL as '<ms>-<seq>|<fields as JSON>' (the entry id zero-padded, score 0)
+-- in the trail and in its actor's: members sort by entry id, so a period is a range of them.
+if (e.actor or '') ~= '' and not CALL_FLOW[TYPE] then
+  local member = string.format(AUDIT_ID_FORMAT, id_ms, id_seq) .. '|' .. cjson.encode(e)
+  local cut = '(' .. string.format(AUDIT_MS_FORMAT, math.max(0, id_ms - AUDIT_TTL * 1000))
+  for _, key in ipairs({K_AUDIT, k_audit_by(e.actor)}) do
+    redis.call('ZADD', key, 0, member)
+    redis.call('ZREMRANGEBYLEX', key, '-', cut)
+    redis.call('EXPIRE', key, AUDIT_TTL)
+  end
+end
 
 -- Buckets: every sum lands in the event's quarter hour and hour (UTC) -----------------------
 local function bucket_incr(kind, id, fields)

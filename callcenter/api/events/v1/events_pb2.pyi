@@ -20,6 +20,9 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_AGENT_PAUSED: _ClassVar[EventType]
     EVENT_TYPE_AGENT_RESUMED: _ClassVar[EventType]
     EVENT_TYPE_AGENT_WRAP_UP_ENDED: _ClassVar[EventType]
+    EVENT_TYPE_AGENT_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_AGENT_DELETED: _ClassVar[EventType]
+    EVENT_TYPE_QUEUE_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_CALL_RECEIVED: _ClassVar[EventType]
     EVENT_TYPE_CALL_QUEUED: _ClassVar[EventType]
     EVENT_TYPE_CALL_OFFERED: _ClassVar[EventType]
@@ -35,15 +38,22 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_PBX_SESSION_LOST: _ClassVar[EventType]
     EVENT_TYPE_RECORDING_STORED: _ClassVar[EventType]
     EVENT_TYPE_RECORDING_DELETED: _ClassVar[EventType]
+    EVENT_TYPE_RECORDING_LEGAL_HOLD_CHANGED: _ClassVar[EventType]
     EVENT_TYPE_LEAD_CREATED: _ClassVar[EventType]
     EVENT_TYPE_LEAD_ASSIGNED: _ClassVar[EventType]
     EVENT_TYPE_LEAD_STAGE_CHANGED: _ClassVar[EventType]
+    EVENT_TYPE_USER_CREATED: _ClassVar[EventType]
+    EVENT_TYPE_USER_DELETED: _ClassVar[EventType]
+    EVENT_TYPE_USER_PASSWORD_SET: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
 EVENT_TYPE_AGENT_PAUSED: EventType
 EVENT_TYPE_AGENT_RESUMED: EventType
 EVENT_TYPE_AGENT_WRAP_UP_ENDED: EventType
+EVENT_TYPE_AGENT_UPDATED: EventType
+EVENT_TYPE_AGENT_DELETED: EventType
+EVENT_TYPE_QUEUE_UPDATED: EventType
 EVENT_TYPE_CALL_RECEIVED: EventType
 EVENT_TYPE_CALL_QUEUED: EventType
 EVENT_TYPE_CALL_OFFERED: EventType
@@ -59,12 +69,16 @@ EVENT_TYPE_PBX_SESSION_OPENED: EventType
 EVENT_TYPE_PBX_SESSION_LOST: EventType
 EVENT_TYPE_RECORDING_STORED: EventType
 EVENT_TYPE_RECORDING_DELETED: EventType
+EVENT_TYPE_RECORDING_LEGAL_HOLD_CHANGED: EventType
 EVENT_TYPE_LEAD_CREATED: EventType
 EVENT_TYPE_LEAD_ASSIGNED: EventType
 EVENT_TYPE_LEAD_STAGE_CHANGED: EventType
+EVENT_TYPE_USER_CREATED: EventType
+EVENT_TYPE_USER_DELETED: EventType
+EVENT_TYPE_USER_PASSWORD_SET: EventType
 
 class Event(_message.Message):
-    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage")
+    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +106,8 @@ class Event(_message.Message):
     RECORDING_ID_FIELD_NUMBER: _ClassVar[int]
     LEAD_ID_FIELD_NUMBER: _ClassVar[int]
     LEAD_STAGE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_VIA_FIELD_NUMBER: _ClassVar[int]
     id: str
     time: _timestamp_pb2.Timestamp
     type: EventType
@@ -112,4 +128,6 @@ class Event(_message.Message):
     recording_id: str
     lead_id: str
     lead_stage: str
-    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ...) -> None: ...
+    actor: str
+    actor_via: str
+    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ...) -> None: ...

@@ -499,3 +499,23 @@ class ListLeadsResponse(_message.Message):
     LEADS_FIELD_NUMBER: _ClassVar[int]
     leads: _containers.RepeatedCompositeFieldContainer[Lead]
     def __init__(self, leads: _Optional[_Iterable[_Union[Lead, _Mapping]]] = ...) -> None: ...
+
+class ListActionsRequest(_message.Message):
+    __slots__ = ("range", "actor", "page_size", "page_token")
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    range: TimeRange
+    actor: str
+    page_size: int
+    page_token: str
+    def __init__(self, range: _Optional[_Union[TimeRange, _Mapping]] = ..., actor: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListActionsResponse(_message.Message):
+    __slots__ = ("actions", "next_page_token")
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    actions: _containers.RepeatedCompositeFieldContainer[_events_pb2.Event]
+    next_page_token: str
+    def __init__(self, actions: _Optional[_Iterable[_Union[_events_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -90,6 +90,11 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsResponse.FromString,
                 _registered_method=True)
+        self.ListActions = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/ListActions',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsResponse.FromString,
+                _registered_method=True)
 
 
 class StatsServiceServicer:
@@ -181,6 +186,15 @@ class StatsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListActions(self, request, context):
+        """The audit trail: changes made on someone's behalf (events that record their actor:
+        supervisor actions, admin changes, CRM and recorder calls) recorded in a range, newest
+        first, with paging (docs/security.md, "Audit").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StatsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -238,6 +252,11 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.ListLeads,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsResponse.SerializeToString,
+            ),
+            'ListActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActions,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -538,6 +557,33 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/ListLeads',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/ListActions',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
