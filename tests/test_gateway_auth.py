@@ -120,7 +120,7 @@ async def test_supervisor_actions_pause_resume_logout_reassign(gateway):
     h = csrf(sam)
     assert (await sam.post("/api/v1/agents/boris/pause", json={}, headers=h)).status == 400
     assert (await sam.post("/api/v1/agents/boris/pause", json={"reason": "coaching"}, headers=h)).status == 200
-    reply = await sam.post("/api/v1/agents/boris/pause", json={"reason": "again"}, headers=h)
+    reply = await sam.post("/api/v1/agents/boris/pause", json={"reason": "meeting"}, headers=h)
     assert reply.status == 200
     assert (await sam.post("/api/v1/agents/boris/resume", headers=h)).status == 200
     reply = await sam.post("/api/v1/agents/boris/resume", headers=h)

@@ -140,7 +140,7 @@ async def test_a_manager_on_leave_paused_means_immediate_fallback(router):
     await router.upsert_queue("sales", manager_wait_ms=60_000)
     await agent(router, "anna")
     await agent(router, "boris")
-    await router.pause("boris", "vacation")
+    await router.pause("boris", "training")
     call = await router.route_call("c1", "+4917555", "sales", personal_manager_id="boris")
     assert call.offer.agent_id == "anna"
 

@@ -201,7 +201,7 @@ async def test_fewest_calls_prefers_the_agent_who_answered_least(router, clock):
     await router.report_offer_outcome("c1", call.offer.offer_id, "answered")
     await router.hangup("c1")
     clock.advance(5)
-    await router.pause("boris", "coffee")
+    await router.pause("boris", "break")
     await router.resume("boris")  # boris is now idle for less time than anna, but has 0 calls
     call = await router.route_call("c2", "+49170", "sales")
     assert call.offer.agent_id == "boris"

@@ -22,9 +22,18 @@ LIVE_CALL_STATES: tuple[str, ...] = ("waiting", "ringing", "connected")
 #: A call in one of these is over for good; no transition leaves them.
 FINAL_CALL_STATES: frozenset[str] = frozenset(CALL_STATES) - frozenset(LIVE_CALL_STATES)
 #: OFFER_MISSED reasons that are not the agent's miss: the offer was taken back (another agent
-#: answered, the agent took another call, the PBX went away, the call outlived its lifetime).
+#: answered, the agent took another call, the PBX went away, the call outlived its lifetime, a
+#: supervisor ended the call or gave it to someone else).
 CANCELLED_OFFER_REASONS: frozenset[str] = frozenset(
-    {"answered_elsewhere", "agent_took_other_call", "pbx_lost", "pbx_restarted", "max_lifetime"}
+    {
+        "answered_elsewhere",
+        "agent_took_other_call",
+        "pbx_lost",
+        "pbx_restarted",
+        "max_lifetime",
+        "ended_by_supervisor",
+        "reassigned_by_supervisor",
+    }
 )
 #: FINAL_CALL_STATES as the contract's enum values (for clients reading Call.state).
 FINAL_CALL_STATE_ENUMS: frozenset[int] = frozenset(

@@ -8,6 +8,7 @@ from aiohttp import web
 from callcenter.services.gateway.domain import actions, agents, clients
 from callcenter.services.gateway.web import (
     BACKENDS,
+    ApiError,
     accepts,
     json_reply,
     message_dict,
@@ -47,11 +48,27 @@ def _status_reply(status) -> web.Response:
 
 
 @routes.post("/api/v1/agents/{agent_id}/pause")
-@accepts(body=("reason",))
+@accepts(body=("reason", "after_current_call"))
 async def pause_agent(request: web.Request) -> web.Response:
-    reason = text_field(await read_json(request), "reason", limit=64)
-    status = await actions.pause(user_of(request), request.app[BACKENDS], request.match_info["agent_id"], reason)
+    """Pauses an agent for one of the site's reasons (GET /api/v1/pause-reasons); with
+    after_current_call, a busy agent is paused when they leave the call and its wrap-up."""
+    body = await read_json(request)
+    reason = text_field(body, "reason", limit=64)
+    after = body.get("after_current_call", False)
+    if not isinstance(after, bool):
+        raise ApiError(400, "after_current_call: must be true or false", "after_current_call")
+    status = await actions.pause(
+        user_of(request), request.app[BACKENDS], request.match_info["agent_id"], reason, after_current_call=after
+    )
     return _status_reply(status)
+
+
+@routes.get("/api/v1/pause-reasons")
+@accepts()
+async def pause_reasons(request: web.Request) -> web.Response:
+    """The site's pause reasons (code, label; automatic ones are the router's own)."""
+    found = await actions.pause_reasons(request.app[BACKENDS])
+    return json_reply({"reasons": [message_dict(r) for r in found]})
 
 
 @routes.post("/api/v1/agents/{agent_id}/resume")

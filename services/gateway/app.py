@@ -16,6 +16,8 @@ from callcenter.services.gateway import (
     audit_api,
     auth_api,
     board_api,
+    call_control_api,
+    export_api,
     metrics,
     openapi,
     pages,
@@ -127,7 +129,9 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
     app.cleanup_ctx.append(stop_password_workers)
     app.cleanup_ctx.append(run_live_hub)
     app.on_shutdown.append(end_streams)
-    for module in (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, openapi):
+    modules = (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, export_api)
+    modules = (*modules, call_control_api)
+    for module in (*modules, openapi):
         app.router.add_routes(module.routes)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static/", pages.STATIC, append_version=False)

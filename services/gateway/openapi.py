@@ -53,6 +53,16 @@ PERIOD = [
     _query("tz", description="IANA time zone (default UTC)"),
 ]
 
+_CSV = {"description": "a CSV file (UTF-8 with a byte order mark, RFC 4180), streamed", "content": {"text/csv": {}}}
+
+
+def _download(summary: str, params: list[dict]) -> dict:
+    """A CSV download: 200 is text/csv (Content-Disposition: attachment), errors are JSON."""
+    op = _op(summary, params=params, tag="export")
+    op["responses"] = {"200": _CSV, "4XX": _ERROR, "5XX": _ERROR}
+    return op
+
+
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 _LOGIN = _op(
     "Log in: sets the session cookie and returns a bearer token and the CSRF token",
@@ -99,7 +109,13 @@ PATHS: dict[str, dict] = {
     "/api/v1/agents": {"get": _op("Agents the user may see, with their current state", tag="agents")},
     "/api/v1/agents/{agent_id}": {"get": _op("One agent", params=AGENT, tag="agents")},
     "/api/v1/agents/{agent_id}/pause": {
-        "post": _op("Pause an agent", params=AGENT, body=_obj(reason="string"), tag="actions")
+        "post": _op(
+            "Pause an agent for a reason of /api/v1/pause-reasons; after_current_call: a busy agent"
+            " is paused when they leave the call and its wrap-up (resume cancels that)",
+            params=AGENT,
+            body=_obj(reason="string", after_current_call="boolean"),
+            tag="actions",
+        )
     },
     "/api/v1/agents/{agent_id}/resume": {"post": _op("Resume a paused agent", params=AGENT, tag="actions")},
     "/api/v1/agents/{agent_id}/logout": {"post": _op("Log an agent out", params=AGENT, tag="actions")},
@@ -117,6 +133,7 @@ PATHS: dict[str, dict] = {
         )
     },
     "/api/v1/queues": {"get": _op("Queues the user may see, with live counts", tag="agents")},
+    "/api/v1/pause-reasons": {"get": _op("The site's pause reasons (code, label, automatic)", tag="agents")},
     "/api/v1/board": {
         "get": _op(
             "The live board: agents by state, online per team, queues, overdue",
@@ -188,7 +205,70 @@ PATHS: dict[str, dict] = {
             tag="calls",
         )
     },
+    "/api/v1/export/calls.csv": {
+        "get": _download(
+            "The period's call records as CSV (as GET /api/v1/calls: the user's visibility), newest first;"
+            " names and labels instead of ids, times ISO 8601 in tz",
+            [
+                _query("from", description="ISO date or date-time (required)"),
+                _query("to", description="ISO date (inclusive) or date-time (required; at most 400 days after from)"),
+                _query("tz", description="IANA time zone of the times and of dates without offset (default UTC)"),
+                _query("agent_id"),
+                _query("queue"),
+                _query("caller"),
+                _query("outcome", description="answered, missed, abandoned, timed_out, redirected, in_progress"),
+                _query("min_talk_s", "number"),
+                _query("max_talk_s", "number"),
+            ],
+        )
+    },
+    "/api/v1/export/agents.csv": {
+        "get": _download(
+            "The agent figures of a period as CSV (as GET /api/v1/stats/agents)", PERIOD + [_query("agent_id")]
+        )
+    },
+    "/api/v1/export/queues.csv": {
+        "get": _download(
+            "The queue figures of a period as CSV (as GET /api/v1/stats/queues; supervisors)",
+            PERIOD + [_query("queue"), _query("service_level_s", "number")],
+        )
+    },
     "/api/v1/calls/{call_id}": {"get": _op("One call record", params=[_path_param("call_id", CALL_ID)], tag="calls")},
+    # Live call control (S3.4): supervisors of the call's queue (and of the target), admins; agents 403.
+    "/api/v1/calls/{call_id}/move": {
+        "post": _op(
+            "Move a waiting call to a named available agent (offered at once) or to another queue (it keeps"
+            " its arrival time and priority); exactly one of agent_id and queue. 409 naming the state when the"
+            " call is not waiting or the agent not available",
+            params=[_path_param("call_id", CALL_ID)],
+            body=_obj(agent_id="string", queue="string"),
+            tag="call control",
+        )
+    },
+    "/api/v1/calls/{call_id}/take": {
+        "post": _op(
+            "Take a waiting call yourself: offered to your user's agent (409 when it has none or is not available)",
+            params=[_path_param("call_id", CALL_ID)],
+            tag="call control",
+        )
+    },
+    "/api/v1/calls/{call_id}/end": {
+        "post": _op(
+            "End a stuck call now (reason ended_by_supervisor): connected -> completed, its agent into"
+            " wrap-up; waiting or ringing -> abandoned, a ringing agent freed without a miss",
+            params=[_path_param("call_id", CALL_ID)],
+            tag="call control",
+        )
+    },
+    "/api/v1/calls/{call_id}/reassign": {
+        "post": _op(
+            "Reassign a ringing call: its offer is cancelled (no miss for the agent) and it is offered to"
+            " agent_id, or goes back to its queue without one",
+            params=[_path_param("call_id", CALL_ID)],
+            body=_obj(agent_id="string"),
+            tag="call control",
+        )
+    },
     "/api/v1/leads": {
         "get": _op(
             "Leads with their attempts, touches and cadence (S4)",

@@ -109,7 +109,7 @@ def call_summary(record: spb.CallRecord) -> dict:
     }
 
 
-def _call_filters(q) -> spb.ListCallRecordsRequest:
+def call_filters(q) -> spb.ListCallRecordsRequest:
     """?agent_id= ?queue= ?caller= ?outcome= ?from= ?to= ?min_talk_s= ?max_talk_s= and paging."""
     req = spb.ListCallRecordsRequest(
         agent_id=q.get("agent_id", ""),
@@ -147,7 +147,7 @@ def _duration(seconds: float) -> duration_pb2.Duration:
 @accepts(query=CALL_PARAMS)
 async def list_calls(request: web.Request) -> web.Response:
     q = request.query
-    filters, call_id = _call_filters(q), check_call_id(q["call_id"]) if q.get("call_id") else ""
+    filters, call_id = call_filters(q), check_call_id(q["call_id"]) if q.get("call_id") else ""
     records, token = await calls.list_calls(user_of(request), request.app[BACKENDS], filters, call_id)
     return json_reply({"calls": [call_summary(r) for r in records], "next_page_token": token})
 

@@ -30,6 +30,10 @@ endpoint = "sip:1001@pbx"
 queues = ["sales"]
 skills = { de = 5, en = 3 }
 tier = 2
+
+[[pause_reasons]]           # the site's pause reasons, in the order people see them; without
+code = "lunch"              # any, the router keeps the list it has (the defaults at first:
+label = "Lunch"             # model.DEFAULT_PAUSE_REASONS). "no_answer" is the router's own.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import tomllib
 
 from callcenter.core import agent_settings, queue_settings
 from callcenter.core.config import ConfigError
-from callcenter.services.router.model import AgentProfile, RouterError
+from callcenter.services.router.model import AgentProfile, PauseReason, RouterError
 from callcenter.services.router.router import Router
 
 
@@ -111,8 +115,20 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
     document = read_config_file(path)
     try:
         queues, agents = _tables(document, "queues"), _tables(document, "agents")
+        pause_reasons = _tables(document, "pause_reasons")
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    if pause_reasons:
+        try:
+            listed = []
+            for i, entry in enumerate(pause_reasons):
+                unknown = sorted(set(entry) - {"code", "label"})
+                if unknown:
+                    raise ConfigError(f"{path}: pause_reasons[{i}]: unknown key {unknown[0]}")
+                listed.append(PauseReason(code=_str(entry, "code"), label=_str(entry, "label")))
+            await router.set_pause_reasons(listed)
+        except (ValueError, TypeError, RouterError) as exc:
+            raise ConfigError(f"{path}: pause_reasons: {exc}") from exc
     order, outside = _overflow_targets_first(path, queues)
     for i, target in sorted(outside.items()):  # checked before anything is written
         if await router.store.get_queue(target) is None:

@@ -13,6 +13,7 @@ from callcenter.services.router.model import (
     CallView,
     Client,
     InvalidArgument,
+    PauseReason,
     PbxMessage,
     PbxSession,
     QueueConfig,
@@ -78,12 +79,22 @@ def status_to_pb(s: AgentStatus) -> router_pb2.AgentStatus:
         call_id=s.call_id,
         queues=list(s.queues),
         calls_answered=s.calls_answered,
+        pending_pause_reason=s.pending_pause_reason,
+        pending_pause_by=s.pending_pause_by,
     )
     if s.since_ms is not None:
         msg.state_since.CopyFrom(timestamp_ms(s.since_ms))
     if s.wrap_up_ends_ms is not None:
         msg.wrap_up_ends_at.CopyFrom(timestamp_ms(s.wrap_up_ends_ms))
     return msg
+
+
+def pause_reason_to_pb(r: PauseReason) -> router_pb2.PauseReason:
+    return router_pb2.PauseReason(code=r.code, label=r.label, automatic=r.automatic)
+
+
+def pause_reason_from_pb(r: router_pb2.PauseReason) -> PauseReason:
+    return PauseReason(code=r.code, label=r.label)  # `automatic` is the router's to say
 
 
 def agent_to_pb(profile: AgentProfile, status: AgentStatus) -> router_pb2.Agent:

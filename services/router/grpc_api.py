@@ -73,8 +73,18 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     @_domain_errors
     async def PauseAgent(self, request, context):
-        status = await self.router.pause(request.agent_id, request.reason)
+        status = await self.router.pause(request.agent_id, request.reason, request.after_current_call)
         return router_pb2.PauseAgentResponse(status=convert.status_to_pb(status))
+
+    @_domain_errors
+    async def ListPauseReasons(self, request, context):
+        reasons = await self.router.pause_reasons()
+        return router_pb2.ListPauseReasonsResponse(reasons=[convert.pause_reason_to_pb(r) for r in reasons])
+
+    @_domain_errors
+    async def SetPauseReasons(self, request, context):
+        reasons = await self.router.set_pause_reasons([convert.pause_reason_from_pb(r) for r in request.reasons])
+        return router_pb2.SetPauseReasonsResponse(reasons=[convert.pause_reason_to_pb(r) for r in reasons])
 
     @_domain_errors
     async def ResumeAgent(self, request, context):
@@ -124,6 +134,26 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def GetCall(self, request, context):
         call = await self.router.get_call(request.call_id)
         return router_pb2.GetCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def MoveCallToAgent(self, request, context):
+        call = await self.router.move_call_to_agent(request.call_id, request.agent_id)
+        return router_pb2.MoveCallToAgentResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def MoveCallToQueue(self, request, context):
+        call = await self.router.move_call_to_queue(request.call_id, request.queue)
+        return router_pb2.MoveCallToQueueResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def EndCall(self, request, context):
+        call = await self.router.end_call(request.call_id)
+        return router_pb2.EndCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def ReassignCall(self, request, context):
+        call = await self.router.reassign_call(request.call_id, request.agent_id)
+        return router_pb2.ReassignCallResponse(call=convert.call_to_pb(call))
 
     @_domain_errors
     async def DeleteAgent(self, request, context):

@@ -26,6 +26,7 @@ KEYS: tuple[Key, ...] = (
     Key("offer_seq", "offer_seq", "string", "counter incremented at every offer"),
     Key("pbxs", "pbxs", "set", "ids of every PBX that opened a session"),
     Key("positions_cursor", "positions:cursor", "hash", "queue -> where the last position sweep stopped"),
+    Key("pause_reasons", "pause_reasons", "string", "the site's configured pause reasons (JSON list)"),
     Key("queue", "queue:{}", "hash", "a queue's configuration"),
     Key("queue_stats", "queue:{}:stats", "hash", "a queue's smoothed figures (aht_ms)"),
     Key("online", "queue:{}:online", "set", "agents logged in to the queue"),

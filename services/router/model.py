@@ -17,6 +17,31 @@ RING_TIMERS = ("router", "pbx")
 MIN_LEASE_MS, MAX_LEASE_MS = 1_000, 300_000
 
 
+@dataclass(frozen=True)
+class PauseReason:
+    """A reason an agent may be paused for: its code (PauseAgent, events) and its label."""
+
+    code: str
+    label: str
+    automatic: bool = False
+
+
+# The pause reasons the router sets by itself (always valid, never part of the configured list).
+AUTOMATIC_PAUSE_REASONS = (PauseReason("no_answer", "Missed calls in a row", automatic=True),)
+# The site's pause reasons until a list is configured (the router's config file
+# [[pause_reasons]], or SetPauseReasons).
+DEFAULT_PAUSE_REASONS = (
+    PauseReason("lunch", "Lunch"),
+    PauseReason("break", "Break"),
+    PauseReason("training", "Training"),
+    PauseReason("meeting", "Meeting"),
+    PauseReason("coaching", "Coaching"),
+    PauseReason("technical", "Technical problem"),
+    PauseReason("supervisor", "Paused by a supervisor"),
+)
+MAX_PAUSE_REASONS = 50
+
+
 # Names of agents and queues (no ',' '|' '#': they separate fields in Redis) are declared once,
 # for every service, in callcenter/core/ids.py.
 MAX_ATTRIBUTES = 32
@@ -78,6 +103,8 @@ class AgentStatus:
     wrap_up_ends_ms: int | None = None
     queues: tuple[str, ...] = ()
     calls_answered: int = 0
+    pending_pause_reason: str = ""  # a pause asked for after the current call
+    pending_pause_by: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,12 @@ from callcenter.core.clock import Clock
 from callcenter.core.queue_settings import QueueConfig
 from callcenter.services.router.config import QueueDefaults
 from callcenter.services.router.model import (
+    AUTOMATIC_PAUSE_REASONS,
+    DEFAULT_PAUSE_REASONS,
     MAX_ATTRIBUTE_LENGTH,
     MAX_ATTRIBUTES,
     MAX_LEASE_MS,
+    MAX_PAUSE_REASONS,
     MAX_PRIORITY,
     MAX_TEXT,
     MIN_LEASE_MS,
@@ -32,6 +35,7 @@ from callcenter.services.router.model import (
     IllegalState,
     InvalidArgument,
     NotFound,
+    PauseReason,
     PbxSession,
     QueueCounts,
     TimerRound,
@@ -166,11 +170,44 @@ class Router:
     async def logout(self, agent_id: str) -> AgentStatus:
         return await self._agent_transition("logout", agent_id)
 
-    async def pause(self, agent_id: str, reason: str) -> AgentStatus:
+    async def pause(self, agent_id: str, reason: str, after_current_call: bool = False) -> AgentStatus:
+        """Pauses an agent for one of the site's pause reasons; after_current_call: a busy
+        agent (reserved, on a call, in wrap-up) is paused when they leave the call or its
+        wrap-up (a pending pause, shown in their status), an idle one at once."""
         if not reason:
             raise InvalidArgument("reason", "is required")
         _check_text("reason", reason, 64)
-        return await self._agent_transition("pause", agent_id, reason)
+        codes = [r.code for r in await self.pause_reasons()]
+        if reason not in codes:
+            raise InvalidArgument("reason", f"{reason[:64]!r} is not a pause reason: one of {', '.join(codes)}")
+        return await self._agent_transition("pause", agent_id, reason, "1" if after_current_call else "0")
+
+    async def pause_reasons(self) -> tuple[PauseReason, ...]:
+        """The site's pause reasons: the configured ones (the defaults until a list is set),
+        then the router's automatic ones."""
+        configured = await self.store.get_pause_reasons()
+        return (DEFAULT_PAUSE_REASONS if configured is None else configured) + AUTOMATIC_PAUSE_REASONS
+
+    async def set_pause_reasons(self, reasons: list[PauseReason]) -> tuple[PauseReason, ...]:
+        """Replaces the configured pause reasons (1 to MAX_PAUSE_REASONS, distinct codes)."""
+        if not 1 <= len(reasons) <= MAX_PAUSE_REASONS:
+            raise InvalidArgument("reasons", f"must list 1 to {MAX_PAUSE_REASONS} reasons")
+        automatic = {r.code for r in AUTOMATIC_PAUSE_REASONS}
+        seen: set[str] = set()
+        for i, r in enumerate(reasons):
+            _check_name(f"reasons[{i}].code", r.code)
+            if r.code in automatic:
+                raise InvalidArgument(f"reasons[{i}].code", f"{r.code} is the router's own automatic reason")
+            if r.code in seen:
+                raise InvalidArgument(f"reasons[{i}].code", f"{r.code} is listed twice")
+            seen.add(r.code)
+            if not r.label.strip():
+                raise InvalidArgument(f"reasons[{i}].label", "is required")
+            _check_text(f"reasons[{i}].label", r.label, 64)
+        listed = tuple(PauseReason(code=r.code, label=r.label) for r in reasons)
+        await self.store.set_pause_reasons(self._now(), listed)
+        log.info("pause_reasons.saved", codes=[r.code for r in listed])
+        return await self.pause_reasons()
 
     async def resume(self, agent_id: str) -> AgentStatus:
         return await self._agent_transition("resume", agent_id)
@@ -258,6 +295,43 @@ class Router:
     async def get_call(self, call_id: str) -> CallView:
         _check_call_id(call_id)
         return await self.store.get_call(self._now(), call_id)
+
+    # Live call control (a supervisor's, through the gateway) ---------------------------
+
+    async def _call_control(self, name: str, call_id: str, *args: str) -> CallView:
+        call = await self.store.call_control(name, self._now(), call_id, *args)
+        log.info(
+            f"call.{name}",
+            call_id=call_id,
+            queue=call.queue,
+            state=call.state,
+            agent_id=call.offer.agent_id if call.offer else call.agent_id or None,
+        )
+        return call
+
+    async def move_call_to_agent(self, call_id: str, agent_id: str) -> CallView:
+        """A waiting call is offered to the named (available) agent at once."""
+        _check_call_id(call_id)
+        _check_name("agent_id", agent_id)
+        return await self._call_control("move_call_to_agent", call_id, agent_id)
+
+    async def move_call_to_queue(self, call_id: str, queue: str) -> CallView:
+        """A waiting call moves to another queue, keeping its arrival time and priority."""
+        _check_call_id(call_id)
+        _check_name("queue", queue)
+        return await self._call_control("move_call_to_queue", call_id, queue)
+
+    async def end_call(self, call_id: str) -> CallView:
+        """A live call ends at once (reason ended_by_supervisor)."""
+        _check_call_id(call_id)
+        return await self._call_control("end_call", call_id)
+
+    async def reassign_call(self, call_id: str, agent_id: str = "") -> CallView:
+        """A ringing call's offer is cancelled; it goes to agent_id, or back to its queue ('')."""
+        _check_call_id(call_id)
+        if agent_id:
+            _check_name("agent_id", agent_id)
+        return await self._call_control("reassign_call", call_id, agent_id)
 
     # Clients and their personal managers ---------------------------------------------
 

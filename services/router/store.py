@@ -32,6 +32,7 @@ from callcenter.services.router.model import (
     NotFound,
     Offer,
     OutOfRange,
+    PauseReason,
     PbxSession,
     QueueConfig,
     QueueCounts,
@@ -57,6 +58,11 @@ TRANSITIONS = (
     "delete_agent",
     "extend_wrap_up",
     "reconfigure_queue",
+    "move_call_to_agent",
+    "move_call_to_queue",
+    "end_call",
+    "reassign_call",
+    "set_pause_reasons",
 )
 _ERRORS = {
     "illegal_state": IllegalState,
@@ -165,6 +171,11 @@ class RouterStore:
     async def hangup(self, now_ms: int, call_id: str) -> CallView:
         return call_view((await self._run("hangup", now_ms, call_id))["call"])
 
+    async def call_control(self, name: str, now_ms: int | str, call_id: str, *args: str) -> CallView:
+        """A supervisor's live call control (move_call_to_agent, move_call_to_queue, end_call,
+        reassign_call): one transition each, returning the call after it."""
+        return call_view((await self._run(name, now_ms, call_id, *args))["call"])
+
     async def get_call(self, now_ms: int, call_id: str) -> CallView:
         return call_view((await self._run("get_call", now_ms, call_id))["call"])
 
@@ -229,6 +240,17 @@ class RouterStore:
         return [(int(i.split("-", 1)[1]), fields) for _key, entries in reply or () for i, fields in entries]
 
     # Configuration --------------------------------------------------------------------
+
+    async def get_pause_reasons(self) -> tuple[PauseReason, ...] | None:
+        """The configured pause reasons, None when no list was ever set."""
+        raw = await self.redis.get(self.keys.pause_reasons)
+        if raw is None:
+            return None
+        return tuple(PauseReason(code=r["code"], label=r["label"]) for r in json.loads(raw))
+
+    async def set_pause_reasons(self, now_ms: int | str, reasons: tuple[PauseReason, ...]) -> None:
+        listed = json.dumps([{"code": r.code, "label": r.label} for r in reasons])
+        await self._run("set_pause_reasons", now_ms, listed, ",".join(r.code for r in reasons))
 
     async def put_queue(self, queue: QueueConfig) -> None:
         key = self.keys.queue(queue.name)
@@ -330,6 +352,8 @@ def agent_status(agent_id: str, h: dict[str, Any]) -> AgentStatus:
         wrap_up_ends_ms=_opt_int(h.get("wrap_ends")) if state == "wrap_up" else None,
         queues=_split(h.get("session_queues")) if state != "logged_out" else (),
         calls_answered=int(h.get("calls") or 0) if state != "logged_out" else 0,
+        pending_pause_reason=h.get("pause_after", "") if state in ("reserved", "on_call", "wrap_up") else "",
+        pending_pause_by=h.get("pause_after_by", "") if state in ("reserved", "on_call", "wrap_up") else "",
     )
 
 

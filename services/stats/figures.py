@@ -22,6 +22,12 @@ _BATCH = 5_000  # bucket reads per pipeline
 _TIMELINE_PAGE = 5_000  # timeline entries per read
 
 
+def _state_of(member: str) -> tuple[str, str]:
+    """A timeline entry's state and reason ("<time>|<id>|<state>|<reason>")."""
+    parts = member.split("|", 3)
+    return parts[2], parts[3] if len(parts) > 3 else ""
+
+
 def _histogram(sums: dict[str, int], prefix: str) -> dict[int, int]:
     return {int(k[len(prefix) :]): v for k, v in sums.items() if k.startswith(prefix)}
 
@@ -77,18 +83,31 @@ class FigureReader:
 
     async def state_time(self, agent_id: str, r: Range, now_ms: int) -> dict[str, int]:
         """Milliseconds spent in each state within r (up to now), from the agent's timeline."""
+        return (await self.state_and_pause_time(agent_id, r, now_ms))[0]
+
+    async def state_and_pause_time(self, agent_id: str, r: Range, now_ms: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Milliseconds spent in each state within r (up to now), and of the paused time, in
+        each pause reason, from the agent's timeline (entries "<order>|<state>|<reason>"). The
+        reasons are the router's pause reason codes: the configured list and its automatic
+        ones (it refuses any other), so their number is bounded by that list."""
         key = self.keys.timeline(agent_id)
         before = await self.redis.zrevrangebyscore(key, f"({r.start_ms}", "-inf", start=0, num=1)
-        state = before[0].split("|")[2] if before else "logged_out"
+        state, reason = _state_of(before[0]) if before else ("logged_out", "")
         t = r.start_ms
         spent: dict[str, int] = {}
+        paused: dict[str, int] = {}
+
+        def add(until: int) -> None:
+            spent[state] = spent.get(state, 0) + until - t
+            if state == "paused":
+                paused[reason] = paused.get(reason, 0) + until - t
+
         async for member, score in self._timeline(key, r):
             at = int(score)
-            spent[state] = spent.get(state, 0) + at - t
-            state, t = member.split("|")[2], at
-        end = min(r.end_ms, max(now_ms, t))
-        spent[state] = spent.get(state, 0) + max(end - t, 0)
-        return {s: ms for s, ms in spent.items() if ms}
+            add(at)
+            (state, reason), t = _state_of(member), at
+        add(max(min(r.end_ms, max(now_ms, t)), t))
+        return {s: ms for s, ms in spent.items() if ms}, {p: ms for p, ms in paused.items() if ms}
 
     async def agents(self, agent_ids: list[str], r: Range, now_ms: int) -> list[AgentFigures]:
         f = self.figures
@@ -99,7 +118,7 @@ class FigureReader:
                 setattr(a, name, sums.get(name, 0))
             a.talk_ms, a.ring_ms, a.wrap_ms = sums.get("talk_ms", 0), sums.get("ring_ms", 0), sums.get("wrap_ms", 0)
             a.successful_touches = sum(c for s, c in _histogram(sums, "t:").items() if s > f.successful_touch_s)
-            a.state_ms = await self.state_time(agent_id, r, now_ms)
+            a.state_ms, a.pause_ms_by_reason = await self.state_and_pause_time(agent_id, r, now_ms)
             a.score = (
                 f.score_handled_bonus * a.handled
                 - f.score_missed_penalty * a.missed

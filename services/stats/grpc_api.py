@@ -120,6 +120,7 @@ def agent_stats_pb(a: AgentFigures) -> pb.AgentStats:
         successful_touches=a.successful_touches,
         score=a.score,
         ring_time=duration_ms(a.ring_ms),
+        pause_time_by_reason={reason: duration_ms(ms) for reason, ms in a.pause_ms_by_reason.items()},
     )
 
 

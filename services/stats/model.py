@@ -80,6 +80,7 @@ class AgentFigures:
     wrap_ms: int = 0
     successful_touches: int = 0
     state_ms: dict[str, int] = field(default_factory=dict)  # time in each state within the range
+    pause_ms_by_reason: dict[str, int] = field(default_factory=dict)  # state_ms["paused"] by pause reason
     score: float = 0.0
 
     @property

@@ -22,14 +22,27 @@ async def target(user: User, backends: Backends, agent_id: str, action: str) -> 
     return agent
 
 
-async def pause(user: User, backends: Backends, agent_id: str, reason: str) -> pb.AgentStatus:
+async def pause(
+    user: User, backends: Backends, agent_id: str, reason: str, after_current_call: bool = False
+) -> pb.AgentStatus:
+    """Pauses the agent (a reason of the site's list: the router refuses others, naming
+    `reason`); after_current_call: a busy agent when they leave the call and its wrap-up."""
     await target(user, backends, agent_id, "pause")
     if not reason:
         raise InvalidArgument("reason", "is required")
     reply: pb.PauseAgentResponse = await backends.router.PauseAgent(
-        pb.PauseAgentRequest(agent_id=agent_id, reason=reason), timeout=backends.timeout_s
+        pb.PauseAgentRequest(agent_id=agent_id, reason=reason, after_current_call=after_current_call),
+        timeout=backends.timeout_s,
     )
     return reply.status
+
+
+async def pause_reasons(backends: Backends) -> list[pb.PauseReason]:
+    """The site's pause reasons, for every user (the agent controls offer them)."""
+    reply: pb.ListPauseReasonsResponse = await backends.router.ListPauseReasons(
+        pb.ListPauseReasonsRequest(), timeout=backends.timeout_s
+    )
+    return list(reply.reasons)
 
 
 async def resume(user: User, backends: Backends, agent_id: str) -> pb.AgentStatus:

@@ -48,6 +48,7 @@ async def board(user: User, backends: Backends, figures: FiguresCache, tz: str) 
                 "state": states_pb2.AgentState.Name(a.status.state),
                 "since_ms": _ms(a.status.state_since),
                 "pause_reason": a.status.pause_reason,
+                "pending_pause_reason": a.status.pending_pause_reason,
                 "call_id": a.status.call_id,
                 "queues": list(a.status.queues or a.queues),
                 "wrap_up_ends_ms": _ms(a.status.wrap_up_ends_at),

@@ -7,6 +7,8 @@ legs: of a call another agent took, their own offers and nothing of the other ag
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Awaitable, Callable
+
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import NotFound
 
@@ -48,7 +50,7 @@ def _talk_filtered(filters: spb.ListCallRecordsRequest) -> bool:
     return bool(filters.HasField("min_talk_time") or filters.HasField("max_talk_time"))
 
 
-def _restricted(user: User, filters: spb.ListCallRecordsRequest) -> spb.ListCallRecordsRequest:
+def restricted(user: User, filters: spb.ListCallRecordsRequest) -> spb.ListCallRecordsRequest:
     """The filters narrowed to what the user may see: an agent's own calls, a supervisor's
     queue (their only team's when they name none)."""
     req = spb.ListCallRecordsRequest()
@@ -69,19 +71,49 @@ async def list_calls(
 ) -> tuple[list[spb.CallRecord], str]:
     """One page of call records the user may see and the next page's token; with call_id,
     that one call (the filters then only check the user's rights)."""
-    req = _restricted(user, filters)
+    req = restricted(user, filters)
     if call_id:
         one: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
             spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
         )
         seen = [own_legs(user, one.record)] if sees_record(user, one.record) else []
-        return await _audible(user, backends, seen), ""
+        return await _audible(user, visibility(user, backends), seen), ""
 
     async def fetch(token: str, size: int) -> tuple[list[spb.CallRecord], str]:
         req.page_token, req.page_size = token, size
         page: spb.ListCallRecordsResponse = await backends.stats.ListCallRecords(req, timeout=backends.timeout_s)
         return list(page.records), page.next_page_token
 
+    sees = _seen_by(user, filters)
+    # The role filter runs before the page is cut (paging.py): full pages, honest tokens.
+    page, token = await paging.visible_page(fetch, sees, filters.page_size or 50, filters.page_token, MAX_STATS_PAGE)
+    return await _audible(user, visibility(user, backends), [own_legs(user, r) for r in page]), token
+
+
+async def every_call(
+    user: User,
+    backends: Backends,
+    filters: spb.ListCallRecordsRequest,
+    seen: access.Visibility,
+    page_size: int = MAX_STATS_PAGE,
+) -> AsyncGenerator[list[spb.CallRecord], None]:
+    """Every call record the filters match that the user may see, as list_calls gives them
+    (own legs, audible recordings), one list per page of stats read: what an export writes
+    as it reads, holding one page at a time, never the whole period. `seen` is the request's
+    visibility (the agents' queues read once, however many pages)."""
+    req = restricted(user, filters)
+    sees = _seen_by(user, filters)
+    req.page_size, req.page_token = page_size, ""
+    while True:
+        page: spb.ListCallRecordsResponse = await backends.stats.ListCallRecords(req, timeout=backends.timeout_s)
+        visible = [own_legs(user, r) for r in page.records if await sees(r)]
+        yield await _audible(user, seen, visible)
+        if not page.next_page_token:
+            return
+        req.page_token = page.next_page_token
+
+
+def _seen_by(user: User, filters: spb.ListCallRecordsRequest) -> Callable[[spb.CallRecord], Awaitable[bool]]:
     # Talk time is the answering agent's: an agent filtering by it finds only calls they
     # took (else the filter would tell them another agent's talk time).
     own_talk_only = user.role == "agent" and _talk_filtered(filters)
@@ -91,9 +123,7 @@ async def list_calls(
             return False
         return sees_record(user, record)
 
-    # The role filter runs before the page is cut (paging.py): full pages, honest tokens.
-    page, token = await paging.visible_page(fetch, sees, filters.page_size or 50, filters.page_token, MAX_STATS_PAGE)
-    return await _audible(user, backends, [own_legs(user, r) for r in page]), token
+    return sees
 
 
 async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallRecord:
@@ -102,17 +132,16 @@ async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallReco
     )
     if not sees_record(user, reply.record):
         raise NotFound(f"call {call_id} does not exist")
-    [record] = await _audible(user, backends, [own_legs(user, reply.record)])
+    [record] = await _audible(user, visibility(user, backends), [own_legs(user, reply.record)])
     return record
 
 
-async def _audible(user: User, backends: Backends, records: list[spb.CallRecord]) -> list[spb.CallRecord]:
+async def _audible(user: User, seen: access.Visibility, records: list[spb.CallRecord]) -> list[spb.CallRecord]:
     """The records, each with its recording ids only if the user may hear them: a call's
     recordings are of the agent who took it, heard by whoever sees that agent (the agents'
-    queues read once for the whole page, and only if a recording is on it)."""
+    queues read once per visibility, and only if a recording is on the page)."""
     if access.sees_all(user):
         return records
-    seen = visibility(user, backends)
     audible = []
     for record in records:
         if record.recording_ids and not await seen.sees_agent(record.agent_id):

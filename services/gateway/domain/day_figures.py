@@ -64,6 +64,7 @@ async def day_figures(
                     "answered_today": a.answered,
                     "missed_today": a.missed,
                     "talk_today_ms": a.talk_time.ToMilliseconds(),
+                    "paused_today_ms": {r: d.ToMilliseconds() for r, d in a.pause_time_by_reason.items()},
                 }
         if queues and user.role != "agent":
             queue_stats: spb.GetQueueStatsResponse = await stub.GetQueueStats(

@@ -3,6 +3,7 @@ user may see; queue figures are for supervisors and admins."""
 
 from __future__ import annotations
 
+from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import NotFound, PermissionDenied
 
@@ -13,10 +14,13 @@ from .agents import visible_agents
 
 
 async def agent_stats(
-    user: User, backends: Backends, period: spb.Period, agent_id: str = ""
+    user: User, backends: Backends, period: spb.Period, agent_id: str = "", visible_list: list[pb.Agent] | None = None
 ) -> spb.GetAgentStatsResponse:
-    """Per-agent KPIs of every agent the user may see, or of the one named."""
-    visible = {a.id for a in await visible_agents(user, backends)}
+    """Per-agent KPIs of every agent the user may see, or of the one named (`visible_list`:
+    the agents the user sees, when the caller has read them already)."""
+    if visible_list is None:
+        visible_list = await visible_agents(user, backends)
+    visible = {a.id for a in visible_list}
     if agent_id and agent_id not in visible:
         raise NotFound(f"agent {agent_id} does not exist")
     ids = [agent_id] if agent_id else sorted(visible)

@@ -57,7 +57,19 @@ async function comment(call) {
   } catch (error) { alert(error.message); }
 }
 
+// The filtered records of the period as a CSV download (from and to default to today).
+function exportLink(form) {
+  const params = new URLSearchParams(query(form, ""));
+  params.delete("call_id");
+  const d = new Date();
+  const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  if (!params.get("from")) params.set("from", params.get("to") || today);
+  if (!params.get("to")) params.set("to", params.get("from") > today ? params.get("from") : today);
+  document.getElementById("export").href = "/api/v1/export/calls.csv?" + params.toString(); // URLSearchParams encodes
+}
+
 async function load(form, append) {
+  if (!append) exportLink(form);
   const data = await api(`/api/v1/calls?${query(form, append ? nextPage : "")}`);
   const body = document.querySelector("#calls tbody");
   const rows = data.calls.map(row);

@@ -6,6 +6,8 @@ let board = null;
 let skew = 0; // server clock minus browser clock, in ms
 let user = null;
 let pending = null;
+let pauseReasons = []; // the site's pause reasons (GET /api/v1/pause-reasons), in their order
+const chosenReason = {}; // agent id -> the reason picked in their select (kept across re-renders)
 
 const stateName = (s) => (s || "").replace(/^AGENT_STATE_|^CALL_STATE_/, "").toLowerCase();
 
@@ -37,7 +39,24 @@ function actionButtons(agent) {
     scheduleRefresh();
   } }, label);
   const state = stateName(agent.state);
-  if (state === "available") cell.append(act("Pause", "pause", { reason: "supervisor" }));
+  const busy = ["reserved", "on_call", "wrap_up"].includes(state);
+  if ((state === "available" || busy) && !agent.pending_pause_reason) {
+    // a reason from the site's list; a busy agent is paused when they leave the call
+    const select = el("select", { "data-pause-reason": agent.id, "aria-label": "pause reason",
+      onchange: () => { chosenReason[agent.id] = select.value; } },
+      ...pauseReasons.filter((r) => !r.automatic).map((r) => el("option", { value: r.code }, r.label)));
+    if (chosenReason[agent.id]) select.value = chosenReason[agent.id];
+    const label = busy ? "Pause after this call" : "Pause";
+    const button = el("button", { type: "button", "data-action": label, onclick: async () => {
+      try {
+        await api(`/api/v1/agents/${encodeURIComponent(agent.id)}/pause`, { method: "POST",
+          body: { reason: select.value, ...(busy ? { after_current_call: true } : {}) } });
+      } catch (error) { alert(error.message); }
+      scheduleRefresh();
+    } }, label);
+    cell.append(select, button);
+  }
+  if (agent.pending_pause_reason) cell.append(act("Cancel pause", "resume", {}));
   if (state === "paused") cell.append(act("Resume", "resume", {}));
   if (state === "wrap_up") {
     cell.append(act("End wrap-up", "wrap-up/end", {}));
@@ -68,11 +87,15 @@ function render() {
     return el("tr", { "data-agent": a.id },
       el("td", {}, a.name || a.id),
       el("td", {}, el("span", { class: `state state-${state}`, "data-state": state },
-        state.replace("_", " ") + (a.pause_reason ? ` (${a.pause_reason})` : ""))),
+        state.replace("_", " ") + (a.pause_reason ? ` (${reasonLabel(a.pause_reason)})` : "")),
+        a.pending_pause_reason ? el("span", { class: "pending-pause", "data-pending-pause": a.pending_pause_reason },
+          ` · pause after call: ${reasonLabel(a.pending_pause_reason)}`) : ""),
       el("td", { "data-since": a.since_ms || "" }, since(a.since_ms)),
       el("td", {}, a.call_id || ""), el("td", {}, (a.queues || []).join(", ")),
       el("td", {}, a.answered_today ?? ""),
       el("td", { class: a.missed_today ? "bad" : "" }, a.missed_today ?? ""),
+      el("td", { class: "paused-today" }, Object.entries(a.paused_today_ms || {})
+        .map(([r, ms]) => `${reasonLabel(r)} ${duration(ms / 1000)}`).join(", ")),
       actionButtons(a));
   }));
 
@@ -83,6 +106,11 @@ function render() {
 
   document.querySelector("#leads tbody").replaceChildren(...board.leads_at_risk.map((l) => el("tr", {},
     el("td", {}, l.lead_id), el("td", {}, l.agent_id || ""), el("td", {}, l.reason))));
+}
+
+function reasonLabel(code) {
+  const found = pauseReasons.find((r) => r.code === code);
+  return found ? found.label : code;
 }
 
 function tick() {
@@ -119,6 +147,15 @@ function connect() {
 
 user = await me();
 await header(user);
+// Today's figures as CSV downloads, in the browser's time zone (queue figures: supervisors).
+for (const kind of ["agents", "queues"]) {
+  const link = document.getElementById(`${kind}-csv`);
+  const zone = new URLSearchParams({ tz: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" });
+  link.href = "/api/v1/export/" + kind + ".csv?" + zone.toString(); // fixed names; URLSearchParams encodes
+  link.hidden = kind === "queues" && user.role === "agent";
+}
+try { pauseReasons = (await api("/api/v1/pause-reasons")).reasons; }
+catch (error) { console.warn("pause reasons unavailable", error); }
 await refresh();
 await loadTasks();
 connect();

@@ -10,7 +10,6 @@ if force ~= '1' and redis.call('HGET', k_queue(a.wrap_queue or ''), 'allow_early
   return fail('not_allowed', 'queue ' .. (a.wrap_queue or '') .. ' does not allow ending wrap-up early',
     a.state)
 end
-close_wrap_up(agent_id, a, (force == '1') and 'ended_by_supervisor' or 'ended_early', 'available')
-make_available(agent_id, a)
-dispatch_agent(agent_id, a)
+close_wrap_up(agent_id, a, (force == '1') and 'ended_by_supervisor' or 'ended_early', after_call_state(a))
+leave_call(agent_id, a)
 return agent_reply(agent_id)

@@ -112,9 +112,8 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW, 'LIMI
     local id, token = string.match(rest, '^(.*)|([^|]*)$')
     local a = load_agent(id)
     if a ~= nil and a.state == 'wrap_up' and a.wrap_token == token then
-      close_wrap_up(id, a, 'timer', 'available')
-      make_available(id, a)
-      dispatch_agent(id, a)
+      close_wrap_up(id, a, 'timer', after_call_state(a))
+      leave_call(id, a)
     end
   elseif kind == 'relax' then
     local id, token = string.match(rest, '^(.*)|([^|]*)$')

@@ -107,12 +107,16 @@ local function emit(event_type, fields)
       args[#args + 1] = v
     end
   end
-  if ACTOR ~= '' then
+  -- fields.as_actor: who asked for what this event applies, when it was asked for earlier (a
+  -- pause after the call: the one who asked, not the hang-up or timer that ends the call)
+  local actor, actor_via = ACTOR, ACTOR_VIA
+  if fields.as_actor ~= nil then actor, actor_via = fields.as_actor, fields.as_actor_via or '' end
+  if actor ~= '' then
     args[#args + 1] = 'actor'
-    args[#args + 1] = ACTOR
-    if ACTOR_VIA ~= '' then
+    args[#args + 1] = actor
+    if actor_via ~= '' then
       args[#args + 1] = 'actor_via'
-      args[#args + 1] = ACTOR_VIA
+      args[#args + 1] = actor_via
     end
   end
   return redis.call('XADD', unpack(args))
@@ -430,7 +434,8 @@ end
 -- Offers ----------------------------------------------------------------------------------
 
 -- Reserves an available agent for a call: the agent leaves every rotation, the call rings.
-local function reserve(call_id, c, agent_id, a)
+-- why: the CALL_OFFERED reason when not the stage's (a supervisor's move: 'supervisor').
+local function reserve(call_id, c, agent_id, a, why)
   local ring_ms = queue_ms(c.queue, 'ring_timeout_ms')
   local attempt = tonumber(c.offers or 0) + 1
   local offer_id = call_id .. '#' .. attempt
@@ -451,7 +456,7 @@ local function reserve(call_id, c, agent_id, a)
   timer_set('offer|' .. offer_id, deadline)
   emit('CALL_OFFERED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = offer_id, caller = c.caller, agent_state = 'reserved', call_state = 'ringing',
-    attempt = attempt, reason = OFFER_REASON[c.stage] or 'strategy'})
+    attempt = attempt, reason = why or OFFER_REASON[c.stage] or 'strategy'})
   pbx_note(c, 'offered', offer_id)
 end
 
@@ -618,6 +623,42 @@ local function make_available(agent_id, a)
   into_rotation(agent_id, a)
 end
 
+-- A pause asked for after the current call (pause.lua, after_current_call): the agent hash
+-- keeps its reason and who asked (pause_after, pause_after_by, pause_after_via) until the
+-- agent leaves the call or its wrap-up.
+local PENDING_PAUSE = {'pause_after', 'pause_after_by', 'pause_after_via'}
+
+-- The state an agent leaving a call or its wrap-up goes to: paused with a pending pause.
+local function after_call_state(a)
+  return ((a.pause_after or '') ~= '') and 'paused' or 'available'
+end
+
+-- Pauses an agent whose pending pause applies now (they left the call, its wrap-up or the
+-- ring), with an AGENT_PAUSED event recording who asked for it. Fields: more agent fields.
+local function apply_pending_pause(agent_id, a, fields)
+  local reason = a.pause_after
+  local by, via = a.pause_after_by or '', a.pause_after_via or ''
+  out_of_rotation(agent_id, a)
+  fields = fields or {}
+  fields.state, fields.since, fields.reason = 'paused', NOW, reason
+  agent_set(agent_id, a, fields)
+  agent_clear(agent_id, a, {'call', 'offer', 'wrap_token', 'wrap_ends', 'wrap_queue', unpack(PENDING_PAUSE)})
+  emit('AGENT_PAUSED', {agent_id = agent_id, agent_state = 'paused', reason = reason,
+    attributes = cjson.encode({after_call = '1'}), as_actor = by, as_actor_via = via})
+end
+
+-- The agent leaves a call or its wrap-up: paused if a pause is pending, else available and
+-- offered the best waiting call.
+local function leave_call(agent_id, a)
+  if after_call_state(a) == 'paused' then
+    apply_pending_pause(agent_id, a)
+    release_waiters(agent_id)
+  else
+    make_available(agent_id, a)
+    dispatch_agent(agent_id, a)
+  end
+end
+
 -- Ends an agent's wrap-up; the caller decides the next state.
 local function close_wrap_up(agent_id, a, reason, next_state)
   timer_clear('wrapup|' .. agent_id .. '|' .. (a.wrap_token or ''))
@@ -647,18 +688,25 @@ local function miss_offer(call_id, c, reason, call_state)
     local limit = tonumber(queue_conf(c.queue).max_no_answer or 3) or 3
     if limit > 0 and misses >= limit then next_state = 'paused' end
   end
-  if next_state == 'paused' then
+  local pending = next_state == 'available' and after_call_state(a) == 'paused'
+  if pending then next_state = 'paused' end
+  if pending then
+    agent_set(agent_id, a, {misses = misses})
+  elseif next_state == 'paused' then
     agent_set(agent_id, a, {state = 'paused', since = NOW, reason = 'no_answer', misses = misses})
+    agent_clear(agent_id, a, PENDING_PAUSE)
   else
     agent_set(agent_id, a, {state = 'available', since = NOW, misses = misses})
   end
-  agent_clear(agent_id, a, {'call', 'offer'})
+  if not pending then agent_clear(agent_id, a, {'call', 'offer'}) end
   if next_state == 'available' then into_rotation(agent_id, a) end
   emit('OFFER_MISSED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = c.offer, caller = c.caller, reason = reason, agent_state = next_state,
     call_state = call_state or ((reason == 'caller_hangup') and 'abandoned' or 'ringing'),
     duration_ms = since(c.offered_at), attempt = c.offers})
-  if next_state == 'paused' then
+  if pending then
+    apply_pending_pause(agent_id, a)
+  elseif next_state == 'paused' then
     emit('AGENT_PAUSED', {agent_id = agent_id, agent_state = 'paused', reason = 'no_answer',
       attributes = cjson.encode({consecutive_misses = tostring(misses)})})
   end
@@ -761,7 +809,7 @@ local function complete_call(call_id, c, reason)
   local aht = tonumber(redis.call('HGET', k_queue_stats(c.queue), 'aht_ms') or 0) or 0
   if aht > 0 then handle = math.floor((3 * aht + handle) / 4) end
   redis.call('HSET', k_queue_stats(c.queue), 'aht_ms', handle)
-  local next_state = (wrap_ms > 0) and 'wrap_up' or 'available'
+  local next_state = (wrap_ms > 0) and 'wrap_up' or after_call_state(a)
   emit('CALL_COMPLETED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = c.offer, caller = c.caller, agent_state = next_state, call_state = 'completed',
     duration_ms = since(c.answered), attempt = c.offers, reason = reason})
@@ -773,8 +821,7 @@ local function complete_call(call_id, c, reason)
     agent_clear(agent_id, a, {'offer'})
     timer_set('wrapup|' .. agent_id .. '|' .. token, NOW + wrap_ms)
   else
-    make_available(agent_id, a)
-    dispatch_agent(agent_id, a)
+    leave_call(agent_id, a)
   end
 end
 

@@ -10,7 +10,7 @@ out_of_rotation(agent_id, a)
 for _, q in ipairs(split(a.session_queues)) do redis.call('SREM', k_online(q), agent_id) end
 agent_set(agent_id, a, {state = 'logged_out', since = NOW})
 agent_clear(agent_id, a, {'call', 'offer', 'reason', 'wrap_token', 'wrap_ends', 'wrap_queue',
-  'session_queues'})
+  'session_queues', unpack(PENDING_PAUSE)})
 emit('AGENT_LOGGED_OUT', {agent_id = agent_id, agent_state = 'logged_out'})
 release_waiters(agent_id)
 return agent_reply(agent_id)

@@ -22,6 +22,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_AGENT_WRAP_UP_ENDED: _ClassVar[EventType]
     EVENT_TYPE_AGENT_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_AGENT_DELETED: _ClassVar[EventType]
+    EVENT_TYPE_AGENT_PAUSE_REQUESTED: _ClassVar[EventType]
     EVENT_TYPE_QUEUE_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_CALL_RECEIVED: _ClassVar[EventType]
     EVENT_TYPE_CALL_QUEUED: _ClassVar[EventType]
@@ -45,6 +46,8 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_USER_CREATED: _ClassVar[EventType]
     EVENT_TYPE_USER_DELETED: _ClassVar[EventType]
     EVENT_TYPE_USER_PASSWORD_SET: _ClassVar[EventType]
+    EVENT_TYPE_AGENT_PAUSE_CANCELLED: _ClassVar[EventType]
+    EVENT_TYPE_PAUSE_REASONS_UPDATED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -53,6 +56,7 @@ EVENT_TYPE_AGENT_RESUMED: EventType
 EVENT_TYPE_AGENT_WRAP_UP_ENDED: EventType
 EVENT_TYPE_AGENT_UPDATED: EventType
 EVENT_TYPE_AGENT_DELETED: EventType
+EVENT_TYPE_AGENT_PAUSE_REQUESTED: EventType
 EVENT_TYPE_QUEUE_UPDATED: EventType
 EVENT_TYPE_CALL_RECEIVED: EventType
 EVENT_TYPE_CALL_QUEUED: EventType
@@ -76,6 +80,8 @@ EVENT_TYPE_LEAD_STAGE_CHANGED: EventType
 EVENT_TYPE_USER_CREATED: EventType
 EVENT_TYPE_USER_DELETED: EventType
 EVENT_TYPE_USER_PASSWORD_SET: EventType
+EVENT_TYPE_AGENT_PAUSE_CANCELLED: EventType
+EVENT_TYPE_PAUSE_REASONS_UPDATED: EventType
 
 class Event(_message.Message):
     __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via")

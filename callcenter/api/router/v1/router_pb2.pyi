@@ -173,7 +173,7 @@ class Agent(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., endpoint: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ..., skills: _Optional[_Mapping[str, int]] = ..., tier: _Optional[int] = ..., status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class AgentStatus(_message.Message):
-    __slots__ = ("agent_id", "state", "state_since", "pause_reason", "call_id", "wrap_up_ends_at", "queues", "calls_answered")
+    __slots__ = ("agent_id", "state", "state_since", "pause_reason", "call_id", "wrap_up_ends_at", "queues", "calls_answered", "pending_pause_reason", "pending_pause_by")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STATE_SINCE_FIELD_NUMBER: _ClassVar[int]
@@ -182,6 +182,8 @@ class AgentStatus(_message.Message):
     WRAP_UP_ENDS_AT_FIELD_NUMBER: _ClassVar[int]
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     CALLS_ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    PENDING_PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    PENDING_PAUSE_BY_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     state: _states_pb2.AgentState
     state_since: _timestamp_pb2.Timestamp
@@ -190,7 +192,19 @@ class AgentStatus(_message.Message):
     wrap_up_ends_at: _timestamp_pb2.Timestamp
     queues: _containers.RepeatedScalarFieldContainer[str]
     calls_answered: int
-    def __init__(self, agent_id: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pause_reason: _Optional[str] = ..., call_id: _Optional[str] = ..., wrap_up_ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queues: _Optional[_Iterable[str]] = ..., calls_answered: _Optional[int] = ...) -> None: ...
+    pending_pause_reason: str
+    pending_pause_by: str
+    def __init__(self, agent_id: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pause_reason: _Optional[str] = ..., call_id: _Optional[str] = ..., wrap_up_ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queues: _Optional[_Iterable[str]] = ..., calls_answered: _Optional[int] = ..., pending_pause_reason: _Optional[str] = ..., pending_pause_by: _Optional[str] = ...) -> None: ...
+
+class PauseReason(_message.Message):
+    __slots__ = ("code", "label", "automatic")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATIC_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    label: str
+    automatic: bool
+    def __init__(self, code: _Optional[str] = ..., label: _Optional[str] = ..., automatic: _Optional[bool] = ...) -> None: ...
 
 class Offer(_message.Message):
     __slots__ = ("offer_id", "agent_id", "endpoint", "ring_timeout", "expires_at", "attempt")
@@ -366,12 +380,14 @@ class LogoutAgentResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class PauseAgentRequest(_message.Message):
-    __slots__ = ("agent_id", "reason")
+    __slots__ = ("agent_id", "reason", "after_current_call")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    AFTER_CURRENT_CALL_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     reason: str
-    def __init__(self, agent_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    after_current_call: bool
+    def __init__(self, agent_id: _Optional[str] = ..., reason: _Optional[str] = ..., after_current_call: _Optional[bool] = ...) -> None: ...
 
 class PauseAgentResponse(_message.Message):
     __slots__ = ("status",)
@@ -390,6 +406,28 @@ class ResumeAgentResponse(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     status: AgentStatus
     def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
+
+class ListPauseReasonsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPauseReasonsResponse(_message.Message):
+    __slots__ = ("reasons",)
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    reasons: _containers.RepeatedCompositeFieldContainer[PauseReason]
+    def __init__(self, reasons: _Optional[_Iterable[_Union[PauseReason, _Mapping]]] = ...) -> None: ...
+
+class SetPauseReasonsRequest(_message.Message):
+    __slots__ = ("reasons",)
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    reasons: _containers.RepeatedCompositeFieldContainer[PauseReason]
+    def __init__(self, reasons: _Optional[_Iterable[_Union[PauseReason, _Mapping]]] = ...) -> None: ...
+
+class SetPauseReasonsResponse(_message.Message):
+    __slots__ = ("reasons",)
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    reasons: _containers.RepeatedCompositeFieldContainer[PauseReason]
+    def __init__(self, reasons: _Optional[_Iterable[_Union[PauseReason, _Mapping]]] = ...) -> None: ...
 
 class EndWrapUpRequest(_message.Message):
     __slots__ = ("agent_id", "force")
@@ -499,6 +537,60 @@ class WatchCallRequest(_message.Message):
     def __init__(self, call_id: _Optional[str] = ...) -> None: ...
 
 class WatchCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class MoveCallToAgentRequest(_message.Message):
+    __slots__ = ("call_id", "agent_id")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    agent_id: str
+    def __init__(self, call_id: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
+
+class MoveCallToAgentResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class MoveCallToQueueRequest(_message.Message):
+    __slots__ = ("call_id", "queue")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    queue: str
+    def __init__(self, call_id: _Optional[str] = ..., queue: _Optional[str] = ...) -> None: ...
+
+class MoveCallToQueueResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class EndCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class EndCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class ReassignCallRequest(_message.Message):
+    __slots__ = ("call_id", "agent_id")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    agent_id: str
+    def __init__(self, call_id: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
+
+class ReassignCallResponse(_message.Message):
     __slots__ = ("call",)
     CALL_FIELD_NUMBER: _ClassVar[int]
     call: Call

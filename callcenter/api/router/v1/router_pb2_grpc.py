@@ -85,6 +85,16 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ResumeAgentRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ResumeAgentResponse.FromString,
                 _registered_method=True)
+        self.ListPauseReasons = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ListPauseReasons',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListPauseReasonsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListPauseReasonsResponse.FromString,
+                _registered_method=True)
+        self.SetPauseReasons = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/SetPauseReasons',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.SetPauseReasonsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.SetPauseReasonsResponse.FromString,
+                _registered_method=True)
         self.EndWrapUp = channel.unary_unary(
                 '/callcenter.router.v1.RouterService/EndWrapUp',
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpRequest.SerializeToString,
@@ -119,6 +129,26 @@ class RouterServiceStub:
                 '/callcenter.router.v1.RouterService/WatchCall',
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallResponse.FromString,
+                _registered_method=True)
+        self.MoveCallToAgent = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/MoveCallToAgent',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToAgentRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToAgentResponse.FromString,
+                _registered_method=True)
+        self.MoveCallToQueue = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/MoveCallToQueue',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToQueueRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToQueueResponse.FromString,
+                _registered_method=True)
+        self.EndCall = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/EndCall',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndCallRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndCallResponse.FromString,
+                _registered_method=True)
+        self.ReassignCall = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ReassignCall',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallResponse.FromString,
                 _registered_method=True)
         self.DeleteAgent = channel.unary_unary(
                 '/callcenter.router.v1.RouterService/DeleteAgent',
@@ -214,14 +244,30 @@ class RouterServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PauseAgent(self, request, context):
-        """Available or wrap-up -> paused, with a reason. Refused while ringing or on a call.
+        """Available or wrap-up -> paused, with a reason from the site's list (ListPauseReasons).
+        Refused while ringing or on a call, unless after_current_call: then a busy agent keeps
+        the call (and its wrap-up) and is paused when they leave it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ResumeAgent(self, request, context):
-        """Paused -> available.
+        """Paused -> available. For an agent with a pending pause (after_current_call), cancels it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPauseReasons(self, request, context):
+        """Returns the site's pause reasons: the configured ones, then the router's automatic ones.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPauseReasons(self, request, context):
+        """Replaces the site's configured pause reasons (the automatic ones always stay valid).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -275,6 +321,42 @@ class RouterServiceServicer:
         """Streams a call's state: first the current one, then every change, and closes after a
         final state (completed, abandoned, timed out). This is how the PBX learns of a new
         offer after a ring timeout or of a queued call being offered, without polling.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveCallToAgent(self, request, context):
+        """Live call control (a supervisor, through the gateway). Each change is an event with
+        its actor, and the call's PBX is told on its session stream as routing tells it.
+        Moves a waiting call to a named agent (or a supervisor takes it: their own agent id):
+        offered to that agent at once. Refused (FAILED_PRECONDITION, naming the state) unless
+        the call is waiting and the agent available; the call then keeps waiting where it is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveCallToQueue(self, request, context):
+        """Moves a waiting call to another queue, keeping its arrival time and priority (its
+        place in the new line is by how long it has waited); offered at once if an agent of the
+        new queue is free. An event CALL_OVERFLOWED with reason moved_by_supervisor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndCall(self, request, context):
+        """Ends a stuck call: connected -> completed (its agent into wrap-up), waiting or ringing
+        -> abandoned (a ringing agent released without a miss); reason ended_by_supervisor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReassignCall(self, request, context):
+        """Reassigns a ringing call: the current offer is cancelled (not the agent's miss) and the
+        call is offered to the named agent, or goes back to its queue when none is named.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -390,6 +472,16 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ResumeAgentRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ResumeAgentResponse.SerializeToString,
             ),
+            'ListPauseReasons': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPauseReasons,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListPauseReasonsRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListPauseReasonsResponse.SerializeToString,
+            ),
+            'SetPauseReasons': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPauseReasons,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.SetPauseReasonsRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.SetPauseReasonsResponse.SerializeToString,
+            ),
             'EndWrapUp': grpc.unary_unary_rpc_method_handler(
                     servicer.EndWrapUp,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndWrapUpRequest.FromString,
@@ -424,6 +516,26 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.WatchCall,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallResponse.SerializeToString,
+            ),
+            'MoveCallToAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveCallToAgent,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToAgentRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToAgentResponse.SerializeToString,
+            ),
+            'MoveCallToQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveCallToQueue,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToQueueRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToQueueResponse.SerializeToString,
+            ),
+            'EndCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndCall,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndCallRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.EndCallResponse.SerializeToString,
+            ),
+            'ReassignCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReassignCall,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallResponse.SerializeToString,
             ),
             'DeleteAgent': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAgent,
@@ -738,6 +850,60 @@ class RouterService:
             _registered_method=True)
 
     @staticmethod
+    def ListPauseReasons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ListPauseReasons',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListPauseReasonsRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListPauseReasonsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPauseReasons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/SetPauseReasons',
+            callcenter_dot_router_dot_v1_dot_router__pb2.SetPauseReasonsRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.SetPauseReasonsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def EndWrapUp(request,
             target,
             options=(),
@@ -916,6 +1082,114 @@ class RouterService:
             '/callcenter.router.v1.RouterService/WatchCall',
             callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.WatchCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveCallToAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/MoveCallToAgent',
+            callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToAgentRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToAgentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveCallToQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/MoveCallToQueue',
+            callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToQueueRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.MoveCallToQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/EndCall',
+            callcenter_dot_router_dot_v1_dot_router__pb2.EndCallRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.EndCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReassignCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ReassignCall',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -179,7 +179,14 @@ class WatchBoardResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[_events_pb2.Event, _Mapping]] = ..., agent: _Optional[_Union[BoardAgent, _Mapping]] = ..., queue: _Optional[_Union[BoardQueue, _Mapping]] = ...) -> None: ...
 
 class AgentStats(_message.Message):
-    __slots__ = ("agent_id", "offered", "answered", "missed", "rejected", "busy", "caller_hung_up", "handled", "talk_time", "average_talk_time", "wrap_up_time", "pause_time", "available_time", "logged_in_time", "occupancy", "successful_touches", "score", "ring_time")
+    __slots__ = ("agent_id", "offered", "answered", "missed", "rejected", "busy", "caller_hung_up", "handled", "talk_time", "average_talk_time", "wrap_up_time", "pause_time", "available_time", "logged_in_time", "occupancy", "successful_touches", "score", "ring_time", "pause_time_by_reason")
+    class PauseTimeByReasonEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _duration_pb2.Duration
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     OFFERED_FIELD_NUMBER: _ClassVar[int]
     ANSWERED_FIELD_NUMBER: _ClassVar[int]
@@ -198,6 +205,7 @@ class AgentStats(_message.Message):
     SUCCESSFUL_TOUCHES_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     RING_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_TIME_BY_REASON_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     offered: int
     answered: int
@@ -216,7 +224,8 @@ class AgentStats(_message.Message):
     successful_touches: int
     score: float
     ring_time: _duration_pb2.Duration
-    def __init__(self, agent_id: _Optional[str] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., missed: _Optional[int] = ..., rejected: _Optional[int] = ..., busy: _Optional[int] = ..., caller_hung_up: _Optional[int] = ..., handled: _Optional[int] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., pause_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., available_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., logged_in_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., occupancy: _Optional[float] = ..., successful_touches: _Optional[int] = ..., score: _Optional[float] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    pause_time_by_reason: _containers.MessageMap[str, _duration_pb2.Duration]
+    def __init__(self, agent_id: _Optional[str] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., missed: _Optional[int] = ..., rejected: _Optional[int] = ..., busy: _Optional[int] = ..., caller_hung_up: _Optional[int] = ..., handled: _Optional[int] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., pause_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., available_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., logged_in_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., occupancy: _Optional[float] = ..., successful_touches: _Optional[int] = ..., score: _Optional[float] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., pause_time_by_reason: _Optional[_Mapping[str, _duration_pb2.Duration]] = ...) -> None: ...
 
 class GetAgentStatsRequest(_message.Message):
     __slots__ = ("period", "agent_ids")
