@@ -208,3 +208,30 @@ async def test_the_gateway_pauses_a_busy_agent_after_the_call(gateway, redis, te
     assert paused.agent_id == "anna" and paused.reason == "lunch" and paused.actor == "sam"
     agent = (await (await sam.get("/api/v1/agents/anna")).json())["agent"]
     assert agent["status"]["state"] == "AGENT_STATE_PAUSED" and agent["status"]["pause_reason"] == "lunch"
+
+
+async def test_an_admin_sets_the_reason_list_through_the_gateway_and_only_an_admin(gateway):
+    await setup_team(gateway)
+    root, sam = await gateway.login("root"), await gateway.login("sam")
+    wanted = {"reasons": [{"code": "lunch", "label": "Lunch"}, {"code": "doctor", "label": "Doctor's visit"}]}
+    refused = await sam.put("/api/v1/pause-reasons", json=wanted, headers=csrf(sam))
+    assert refused.status == 403
+    reply = await root.put("/api/v1/pause-reasons", json=wanted, headers=csrf(root))
+    assert reply.status == 200, await reply.text()
+    listed = (await (await sam.get("/api/v1/pause-reasons")).json())["reasons"]
+    configured = [(r["code"], r["label"]) for r in listed if not r.get("automatic")]
+    assert configured == [("lunch", "Lunch"), ("doctor", "Doctor's visit")]
+    paused = await sam.post("/api/v1/agents/anna/pause", json={"reason": "doctor"}, headers=csrf(sam))
+    assert paused.status == 200, await paused.text()
+    gone = await sam.post("/api/v1/agents/boris/pause", json={"reason": "training"}, headers=csrf(sam))
+    assert gone.status == 400 and (await gone.json())["field"] == "reason"  # no longer in the list
+    for body, field in (
+        ({"reasons": []}, "reasons"),
+        ({"reasons": [{"code": "x", "colour": "red"}]}, "reasons[0]"),
+        ({"reasons": [{"code": "x", "label": 7}]}, "reasons[0].label"),
+    ):
+        bad = await root.put("/api/v1/pause-reasons", json=body, headers=csrf(root))
+        assert bad.status == 400 and (await bad.json())["field"] == field, await bad.text()
+    twice = {"reasons": [{"code": "lunch"}, {"code": "lunch"}]}
+    duplicate = await root.put("/api/v1/pause-reasons", json=twice, headers=csrf(root))
+    assert duplicate.status == 400, await duplicate.text()

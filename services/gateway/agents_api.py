@@ -71,6 +71,27 @@ async def pause_reasons(request: web.Request) -> web.Response:
     return json_reply({"reasons": [message_dict(r) for r in found]})
 
 
+@routes.put("/api/v1/pause-reasons")
+@accepts(body=("reasons",))
+async def set_pause_reasons(request: web.Request) -> web.Response:
+    """Admins replace the list: {"reasons": [{"code": "lunch", "label": "Lunch"}, ...]}."""
+    body = await read_json(request)
+    given = body.get("reasons")
+    if not isinstance(given, list) or not given:
+        raise ApiError(400, "reasons: a non-empty list of {code, label} is required", "reasons")
+    reasons = []
+    for i, item in enumerate(given):
+        field = f"reasons[{i}]"
+        if not isinstance(item, dict) or set(item) - {"code", "label"} or not isinstance(item.get("code"), str):
+            raise ApiError(400, f"{field}: must be an object with a string code and an optional label", field)
+        label = item.get("label", "")
+        if not isinstance(label, str):
+            raise ApiError(400, f"{field}.label: must be a string", f"{field}.label")
+        reasons.append((item["code"], label))
+    found = await actions.set_pause_reasons(user_of(request), request.app[BACKENDS], reasons)
+    return json_reply({"reasons": [message_dict(r) for r in found]})
+
+
 @routes.post("/api/v1/agents/{agent_id}/resume")
 @accepts()
 async def resume_agent(request: web.Request) -> web.Response:

@@ -133,7 +133,30 @@ PATHS: dict[str, dict] = {
         )
     },
     "/api/v1/queues": {"get": _op("Queues the user may see, with live counts", tag="agents")},
-    "/api/v1/pause-reasons": {"get": _op("The site's pause reasons (code, label, automatic)", tag="agents")},
+    "/api/v1/pause-reasons": {
+        "get": _op("The site's pause reasons (code, label, automatic)", tag="agents"),
+        "put": _op(
+            "Replace the site's pause reasons (admins)",
+            body={
+                "type": "object",
+                "required": ["reasons"],
+                "additionalProperties": False,
+                "properties": {
+                    "reasons": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["code"],
+                            "additionalProperties": False,
+                            "properties": {"code": {"type": "string"}, "label": {"type": "string"}},
+                        },
+                    }
+                },
+            },
+            tag="agents",
+        ),
+    },
     "/api/v1/board": {
         "get": _op(
             "The live board: agents by state, online per team, queues, overdue",

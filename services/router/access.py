@@ -20,6 +20,7 @@ ROUTER_POLICY = AccessPolicy.declare(
         "PauseAgent",
         "ResumeAgent",
         "ListPauseReasons",
+        "SetPauseReasons",  # for the gateway's admins only (checked there)
         "EndWrapUp",
         "ExtendWrapUp",
         "GetCall",
@@ -33,5 +34,5 @@ ROUTER_POLICY = AccessPolicy.declare(
         "ReassignCall",
     ],
     crm=["UpsertClient", "GetClient", "ListClients", "ReassignClients"],
-    admin=["UpsertQueue", "UpsertAgent", "DeleteAgent", "SetPauseReasons"],
+    admin=["UpsertQueue", "UpsertAgent", "DeleteAgent"],
 )

@@ -45,6 +45,16 @@ async def pause_reasons(backends: Backends) -> list[pb.PauseReason]:
     return list(reply.reasons)
 
 
+async def set_pause_reasons(user: User, backends: Backends, reasons: list[tuple[str, str]]) -> list[pb.PauseReason]:
+    """Replaces the site's pause reasons (code, label), in the order people see them: admins only."""
+    access.require_role(user, "admin")
+    reply: pb.SetPauseReasonsResponse = await backends.router.SetPauseReasons(
+        pb.SetPauseReasonsRequest(reasons=[pb.PauseReason(code=code, label=label) for code, label in reasons]),
+        timeout=backends.timeout_s,
+    )
+    return list(reply.reasons)
+
+
 async def resume(user: User, backends: Backends, agent_id: str) -> pb.AgentStatus:
     await target(user, backends, agent_id, "resume")
     reply: pb.ResumeAgentResponse = await backends.router.ResumeAgent(
