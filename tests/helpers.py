@@ -42,3 +42,15 @@ async def next_event(redis, tenant: str, check, after: str = "0-0") -> tuple[str
                 event = decode(entry_id, fields)
                 if check(event):
                     return entry_id, event
+
+
+def multi_callable(channel, method, **serializers):
+    """The channel's callable for an RPC of any kind (unary or streaming either way), from its
+    method descriptor; asyncio and blocking channels alike. Without serializers: bytes."""
+    kind = {
+        (False, False): channel.unary_unary,
+        (False, True): channel.unary_stream,
+        (True, False): channel.stream_unary,
+        (True, True): channel.stream_stream,
+    }[(method.client_streaming, method.server_streaming)]
+    return kind(f"/{method.containing_service.full_name}/{method.name}", **serializers)

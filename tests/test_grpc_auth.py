@@ -33,6 +33,7 @@ from callcenter.core.settings import ConfigError
 from callcenter.services.recorder.access import RECORDER_POLICY
 from callcenter.services.router.access import ROUTER_POLICY
 from callcenter.services.stats.access import STATS_POLICY
+from tests.helpers import multi_callable
 
 TOKENS = {role: new_token() for role in ROLES}
 SERVICE = "test.v1.Echo"
@@ -270,15 +271,8 @@ async def protected(start_replica, start_stats, start_recorder, tmp_path) -> dic
 async def _code(channel: grpc.aio.Channel, service: str, method_name: str, token: str | None) -> grpc.StatusCode:
     """The status of one call with an empty request (a stream of one empty message)."""
     method = DESCRIPTORS[service].methods_by_name[method_name]
-    path = f"/{DESCRIPTORS[service].full_name}/{method.name}"
     metadata = bearer(token) if token else ()
-    kind = {
-        (False, False): channel.unary_unary,
-        (False, True): channel.unary_stream,
-        (True, False): channel.stream_unary,
-        (True, True): channel.stream_stream,
-    }[(method.client_streaming, method.server_streaming)]
-    rpc = kind(path)  # bytes in, bytes out
+    rpc = multi_callable(channel, method)  # bytes in, bytes out
     request = iter([b""]) if method.client_streaming else b""
     try:
         if method.server_streaming:

@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from callcenter.api.recorder.v1 import recorder_pb2, recorder_pb2_grpc
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
+from tests.helpers import multi_callable
 from tests.recorder_fixtures import metadata, tone, upload
 
 SERVICES = {
@@ -305,25 +306,14 @@ class Sent:
 # ---- calls ------------------------------------------------------------------------------------
 
 
-def method_path(method: pbd.MethodDescriptor) -> str:
-    return f"/{method.containing_service.full_name}/{method.name}"
-
-
 def invoke(channel: grpc.Channel, method: pbd.MethodDescriptor, request: Any) -> tuple[str, str]:
     """Calls the RPC with a deadline; returns (outcome, details), outcome a status code's
     name, or "OPEN" for a streaming answer still going when it was cancelled. (A blocking
     client: grpc.aio's reports INTERNAL itself when it writes on after the server ended a
     stream with its status.)"""
-    path = method_path(method)
     serialize = message_factory.GetMessageClass(method.input_type).SerializeToString
     deserialize = message_factory.GetMessageClass(method.output_type).FromString
-    kind = {
-        (False, False): channel.unary_unary,
-        (False, True): channel.unary_stream,
-        (True, False): channel.stream_unary,
-        (True, True): channel.stream_stream,
-    }[(method.client_streaming, method.server_streaming)]
-    stub = kind(path, request_serializer=serialize, response_deserializer=deserialize)
+    stub = multi_callable(channel, method, request_serializer=serialize, response_deserializer=deserialize)
     sent = iter(request) if method.client_streaming else request
     if not method.server_streaming:
         try:

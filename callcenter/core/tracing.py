@@ -26,6 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACER_NAME = "callcenter"
 _configured = False
+_tracer_in_use: trace.Tracer | None = None  # made once: get_tracer builds a new one per call
 
 
 def configure_tracing(service: str, otlp_endpoint: str = "") -> None:
@@ -45,9 +46,12 @@ def configure_tracing(service: str, otlp_endpoint: str = "") -> None:
 
 
 def _tracer() -> trace.Tracer:
-    if not _configured:  # a test or tool that never configured: ids still made, nothing exported
-        configure_tracing("process")
-    return trace.get_tracer(_TRACER_NAME)
+    global _tracer_in_use
+    if _tracer_in_use is None:
+        if not _configured:  # a test or tool that never configured: ids still made, nothing exported
+            configure_tracing("process")
+        _tracer_in_use = trace.get_tracer(_TRACER_NAME)
+    return _tracer_in_use
 
 
 def _carrier(headers: Iterable[tuple[str, Any]] | Mapping[str, Any] | None) -> dict[str, str]:
