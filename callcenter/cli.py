@@ -4,6 +4,7 @@ callcenter up        the whole system in one process, with an embedded Redis
 callcenter router    one router replica (run several against one Redis)
 callcenter stats     the stats service (board and KPIs from the event stream)
 callcenter recorder  the recorder (call recordings over gRPC)
+callcenter webhooks  CRM webhooks out: signed deliveries of the event stream (docs/crm.md)
 callcenter gateway   the supervisors' web gateway (dashboard and JSON API)
 callcenter user      manage gateway users (create the first admin)
 callcenter credentials  TLS certificates and caller tokens of a deployment (docs/security.md)
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 # The subcommands that serve until SIGTERM/SIGINT (and may start the embedded Redis).
-_LONG_RUNNING = frozenset({"up", "router", "stats", "recorder", "gateway", "redis"})
+_LONG_RUNNING = frozenset({"up", "router", "stats", "recorder", "webhooks", "gateway", "redis"})
 
 
 def _example_config() -> pathlib.Path:
@@ -99,6 +100,8 @@ async def _up(args: argparse.Namespace) -> None:
     from callcenter.services.router.server import RouterReplica
     from callcenter.services.stats.config import StatsConfig
     from callcenter.services.stats.server import StatsService
+    from callcenter.services.webhooks.config import WebhooksConfig
+    from callcenter.services.webhooks.server import WebhooksService
 
     # One ops port (metrics and probes) for every part of the process: the parts serve none.
     ops_settings = load(OpsSettings)
@@ -121,6 +124,13 @@ async def _up(args: argparse.Namespace) -> None:
         stats = StatsService(stats_config, redis)
         started.push_async_callback(stats.stop)
         stats_port = await stats.start()
+        webhooks_config = WebhooksConfig.from_env()
+        webhooks_config = dataclasses.replace(
+            webhooks_config, port=_given(args.webhooks_port, webhooks_config.port), ops=no_ops
+        )
+        webhooks = WebhooksService(webhooks_config, redis)
+        started.push_async_callback(webhooks.stop)
+        webhooks_port = await webhooks.start()
         recorder_config = RecorderConfig.from_env()
         recorder_config = dataclasses.replace(
             recorder_config, port=_given(args.recorder_port, recorder_config.port), ops=no_ops
@@ -144,7 +154,7 @@ async def _up(args: argparse.Namespace) -> None:
         if ops_settings.port:
 
             async def ready() -> bool:
-                return all(part.grpc.serving for part in (router, stats, recorder)) and await gateway.ready()
+                return all(part.grpc.serving for part in (router, stats, recorder, webhooks)) and await gateway.ready()
 
             ops = OpsServer(ready)
             ops_port = await ops.start(ops_settings.host, ops_settings.port)  # cleans up itself if refused
@@ -161,6 +171,7 @@ async def _up(args: argparse.Namespace) -> None:
         print(f"callcenter is up: router gRPC on {config.host}:{port}", flush=True)
         print(f"  stats gRPC on {stats_config.host}:{stats_port}", flush=True)
         print(f"  recorder gRPC on {recorder_config.host}:{recorder_port}", flush=True)
+        print(f"  webhooks gRPC on {webhooks_config.host}:{webhooks_port}", flush=True)
         print(f"  dashboard: http://{gateway_config.host}:{gateway_port}/", flush=True)
         if ops_port:
             print(f"  metrics and probes: http://{ops_settings.host}:{ops_port}/metrics", flush=True)
@@ -230,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--gateway-port", type=int, help="default: CALLCENTER_GATEWAY_PORT or 8080")
     up.add_argument("--recorder-port", type=int, help="default: CALLCENTER_RECORDER_PORT or 50053")
     up.add_argument("--stats-port", type=int, help="default: CALLCENTER_STATS_PORT or 50052")
+    up.add_argument("--webhooks-port", type=int, help="default: CALLCENTER_WEBHOOKS_PORT or 50054")
     sub.add_parser("router", help="run one router replica (settings from CALLCENTER_* variables)")
     sub.add_parser("stats", help="run a stats replica (settings from CALLCENTER_* variables)")
     sub.add_parser("recorder", help="run the recorder (settings from CALLCENTER_* variables)")
+    sub.add_parser("webhooks", help="run a webhooks replica: CRM webhooks out (settings from CALLCENTER_* variables)")
     sub.add_parser("gateway", help="run the supervisors' web gateway (settings from CALLCENTER_* variables)")
     user_cmd = sub.add_parser("user", help="manage gateway users")
     user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
@@ -308,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
             from callcenter.services.recorder.server import main as recorder_main
 
             recorder_main()
+        elif args.command == "webhooks":
+            from callcenter.services.webhooks.server import main as webhooks_main
+
+            webhooks_main()
         elif args.command == "gateway":
             from callcenter.services.gateway.server import main as gateway_main
 

@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.gateway_fixtures",
     "tests.recorder_fixtures",
     "tests.stats_fixtures",
+    "tests.webhooks_fixtures",
     "tests.kamailio_fixtures",
     "tests.sentinel_fixtures",
 ]

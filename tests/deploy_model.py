@@ -10,7 +10,7 @@ import pathlib
 
 from tests.kustomize_renderer import REPO
 
-SERVICES = ["router", "stats", "recorder", "gateway"]
+SERVICES = ["router", "stats", "recorder", "gateway", "webhooks"]
 # Stands in for a Secret the operator creates (prod): a value the service would accept.
 EXTERNAL_SECRET_VALUES = {("callcenter-redis", "url"): "rediss://redis.example.invalid:6380/0"}
 ENV_READERS = {"env_str", "env_int", "env_float", "env_bool", "getenv"}

@@ -53,7 +53,9 @@ class Network:
 
     def _peer_matches(self, peer, other, ip):
         if "ipBlock" in peer:
-            return ip is not None and _in_cidr(ip, peer["ipBlock"]["cidr"])
+            block = peer["ipBlock"]
+            inside = ip is not None and _in_cidr(ip, block["cidr"])
+            return inside and not any(_in_cidr(ip, cut) for cut in block.get("except", ()))
         if other is None:
             return False
         namespace_ok = (

@@ -98,7 +98,7 @@ def test_nothing_but_the_entry_point_imports_the_composition_root():
 
 def test_every_layer_is_one_of_the_documented_ones():
     layers = {_layer(name) for name in _modules()}
-    services = {f"callcenter.services.{s}" for s in ("router", "recorder", "stats", "gateway")}
+    services = {f"callcenter.services.{s}" for s in ("router", "recorder", "stats", "gateway", "webhooks")}
     tool_names = ("bench", "simulator", "sip", "codegen", "settings_doc", "credentials", "doctor")
     tools = {f"callcenter.tools.{t}" for t in tool_names}
     documented = {"callcenter", "callcenter.core", "callcenter.api", "callcenter.cli", "callcenter.services"}

@@ -79,6 +79,7 @@ class Callcenter:
             "CALLCENTER_DATA_DIR": str(self.data_dir),
             "CALLCENTER_GATEWAY_PORT": "0",
             "CALLCENTER_RECORDER_PORT": "0",
+            "CALLCENTER_WEBHOOKS_PORT": "0",
             "CALLCENTER_LOG_FORMAT": "json",
             **env,
         }
@@ -404,6 +405,7 @@ LISTENERS = {
     "--router-port": "router gRPC",
     "--stats-port": "stats gRPC",
     "--recorder-port": "recorder gRPC",
+    "--webhooks-port": "webhooks gRPC",
     "--gateway-port": "dashboard",
 }
 

@@ -31,6 +31,7 @@ GRPC_SECRETS = {
     "callcenter-router-tls",
     "callcenter-stats-tls",
     "callcenter-recorder-tls",
+    "callcenter-webhooks-tls",
     "callcenter-grpc-callers",
     "callcenter-gateway-grpc",
 }
@@ -376,13 +377,14 @@ def test_network_policies_let_exactly_the_intended_peers_talk(overlay):
     pbx_here = {"namespace": net.namespace_labels, "pod": PBX_LABEL, "ours": True}
     stranger = {"namespace": {"kubernetes.io/metadata.name": "other"}, "pod": {"app": "x"}}
     ingress_controller = {"namespace": {"kubernetes.io/metadata.name": "ingress-nginx"}, "pod": {"app": "nginx"}}
-    ports = {"router": 50051, "stats": 50052, "recorder": 50053, "gateway": 8080}
+    ports = {"router": 50051, "stats": 50052, "recorder": 50053, "gateway": 8080, "webhooks": 50054}
 
     may = {
         "router": {"gateway", "pbx"},
         "stats": {"gateway"},
         "recorder": {"gateway", "pbx"},  # the PBX uploads the recordings
         "gateway": {"ingress"},
+        "webhooks": set(),  # only CRM tools labelled callcenter/crm-client (none of these)
     }
     for target, allowed in may.items():
         sources = {**{c: pods[c] for c in CALLCENTER_SERVICES if c != target}, "stranger": stranger}
@@ -419,3 +421,8 @@ def test_network_policies_let_exactly_the_intended_peers_talk(overlay):
         for component in CALLCENTER_SERVICES:
             assert net.can_reach_ip(pods[component], "10.20.30.40", 6380), component
             assert not net.can_reach_ip(pods[component], "10.20.30.40", 443), component
+    # Only the webhooks reach the internet (their subscribers), on 443 and 80, no private range.
+    for component in CALLCENTER_SERVICES:
+        assert net.can_reach_ip(pods[component], "203.0.113.7", 443) is (component == "webhooks"), component
+    for ip, port in (("203.0.113.7", 22), ("10.1.2.3", 443), ("169.254.169.254", 80), ("192.168.1.1", 80)):
+        assert not net.can_reach_ip(pods["webhooks"], ip, port), (ip, port)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import grpc
 
+from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.services.gateway.passwords import hash_password, verify_password
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
+from tests.helpers import read_events
 
 
 def test_passwords_are_hashed_with_a_salted_kdf_and_verify():
@@ -206,6 +208,38 @@ async def test_passwords_can_be_changed_and_users_deleted(gateway):
     assert (await root.delete("/api/v1/users/anna", headers=csrf(root))).status == 404
     assert (await root.delete("/api/v1/users/root", headers=csrf(root))).status == 409
     assert (await anna2.delete("/api/v1/users/sam")).status == 401
+
+
+async def test_an_admin_changes_a_users_role_and_teams_and_their_sessions_end(gateway, redis, tenant):
+    await setup_team(gateway)
+    root, sam = await gateway.login("root"), await gateway.login("sam")
+    reply = await root.put("/api/v1/users/sam", json={"role": "supervisor", "teams": ["support"]}, headers=csrf(root))
+    assert reply.status == 200, await reply.text()
+    assert (await reply.json())["user"] == {
+        "username": "sam",
+        "role": "supervisor",
+        "agent_id": "",
+        "teams": ["support"],
+    }
+    assert (await sam.get("/api/v1/me")).status == 401  # what the old session could see was the old teams
+    sam = await gateway.login("sam")
+    assert (await (await sam.get("/api/v1/me")).json())["user"]["teams"] == ["support"]
+    (event,) = [e for e in await read_events(redis, tenant) if e.type == events_pb2.EVENT_TYPE_USER_UPDATED]
+    assert event.actor == "root" and event.attributes["username"] == "sam"
+    # Bad profiles name the field; nobody but an admin changes users; an admin stays one.
+    for body, field in (
+        ({"role": "boss"}, "role"),
+        ({"role": "agent"}, "agent_id"),
+        ({"role": "supervisor", "teams": []}, "teams"),
+        ({"role": "admin", "password": "x" * 12}, "password"),
+    ):
+        reply = await root.put("/api/v1/users/sam", json=body, headers=csrf(root))
+        assert reply.status == 400 and (await reply.json())["field"] == field, (body, await reply.text())
+    assert (await root.put("/api/v1/users/nobody", json={"role": "admin"}, headers=csrf(root))).status == 404
+    assert (
+        await root.put("/api/v1/users/root", json={"role": "supervisor", "teams": ["sales"]}, headers=csrf(root))
+    ).status == 409
+    assert (await sam.put("/api/v1/users/sam", json={"role": "admin"}, headers=csrf(sam))).status == 403
 
 
 async def test_the_session_cookie_slides_with_use(gateway):

@@ -9,7 +9,7 @@ import pytest
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
-from tests.browser import browser_page, screenshot
+from tests.browser import base_url, browser_page, screenshot
 from tests.gateway_fixtures import PASSWORD
 from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 from tests.recorder_fixtures import metadata, tone, upload
@@ -29,7 +29,7 @@ async def player_duration(page) -> float:
 
 async def test_a_supervisor_watches_an_agent_state_change_live(gateway):
     await setup_team(gateway)
-    base = str(gateway.client.make_url("/")).rstrip("/")
+    base = base_url(gateway)
     async with browser_page() as page:
         await page.goto(base + "/")
         await page.wait_for_url("**/login")
@@ -72,7 +72,7 @@ async def test_a_supervisor_opens_call_records_and_plays_a_recording(full_backen
         stored = await upload(
             recorder_pb2_grpc.RecorderServiceStub(channel), tone(3.0), metadata("c1", agent_id="boris")
         )
-    base = str(gateway.client.make_url("/")).rstrip("/")
+    base = base_url(gateway)
     async with browser_page() as page:
         await page.goto(base + "/login")
         await page.fill("#username", "sam")
@@ -102,21 +102,16 @@ async def test_a_supervisor_opens_call_records_and_plays_a_recording(full_backen
         assert stored.id in await page.get_attribute("#player", "src")
         await screenshot(page, "call-records-playback")
 
-        # The supervisor comments on the call and tags boris: boris gets a task (S0.3).
-        answers = iter(["Offer the annual plan next time", "boris"])
-
-        async def answer(dialog):
-            await dialog.accept(next(answers))
-
-        page.on("dialog", answer)
+        # The supervisor comments on the call and tags boris, in the page's form: boris gets a
+        # task (S0.3).
         await page.locator('tr[data-call="c1"] button.comment').click()
+        await page.locator("#comment-form textarea").fill("Offer the annual plan next time")
+        await page.locator("#comment-form select").select_option("boris")
+        await page.locator("#comment-form button[type=submit]").click()
+        await page.locator("#comment-done:not([hidden])").wait_for()
         await gateway.users.create("boris", PASSWORD, "agent", agent_id="boris")
         boris = await gateway.login("boris")
-        for _ in range(50):
-            tasks = (await (await boris.get("/api/v1/tasks")).json())["tasks"]
-            if tasks:
-                break
-            await page.wait_for_timeout(50)
+        tasks = (await (await boris.get("/api/v1/tasks")).json())["tasks"]
         assert [(t["subject_id"], t["text"], t["author"]) for t in tasks] == [
             ("c1", "Offer the annual plan next time", "sam")
         ]
@@ -148,7 +143,7 @@ async def test_an_agent_is_offered_to_play_only_the_recordings_she_may_hear(back
         annas = await upload(recorder, tone(2.0), metadata("c4", agent_id="anna"))
     await quiet_stats.consumer.drain()  # the calls and their recordings are in stats now
 
-    base = str(gateway.client.make_url("/")).rstrip("/")
+    base = base_url(gateway)
     async with browser_page() as page:
         await page.goto(base + "/login")
         await page.fill("#username", "anna")
@@ -159,7 +154,7 @@ async def test_an_agent_is_offered_to_play_only_the_recordings_she_may_hear(back
         await page.locator('tr[data-call="c4"]').wait_for()
         assert await page.locator('tr[data-call="c1"]').count() == 1  # she sees the call she missed
         assert await page.locator('tr[data-call="c1"] button.play').count() == 0  # but not boris's recording
-        assert not await page.locator("#filters label", has=page.locator('input[name="agent_id"]')).is_visible()
+        assert not await page.locator("#filters label", has=page.locator('[name="agent_id"]')).is_visible()
         assert await page.locator("#filters label", has=page.locator('input[name="queue"]')).is_visible()
         await screenshot(page, "call-records-agent")
         await page.locator('tr[data-call="c4"] button.play').click()

@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from callcenter.api.recorder.v1 import recorder_pb2
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2
+from callcenter.api.webhooks.v1 import webhooks_pb2
 from callcenter.core.audit import ON_BEHALF_KEY, current_actor
 from callcenter.core.auth import (
     ROLES,
@@ -33,6 +34,7 @@ from callcenter.core.settings import ConfigError
 from callcenter.services.recorder.access import RECORDER_POLICY
 from callcenter.services.router.access import ROUTER_POLICY
 from callcenter.services.stats.access import STATS_POLICY
+from callcenter.services.webhooks.access import WEBHOOKS_POLICY
 from tests.helpers import multi_callable
 
 TOKENS = {role: new_token() for role in ROLES}
@@ -214,11 +216,12 @@ def test_the_router_process_exits_with_the_reason(redis_url, tenant, tmp_path):
 
 # ---- every RPC of the three services, by role ------------------------------------------------
 
-POLICIES = {"router": ROUTER_POLICY, "stats": STATS_POLICY, "recorder": RECORDER_POLICY}
+POLICIES = {"router": ROUTER_POLICY, "stats": STATS_POLICY, "recorder": RECORDER_POLICY, "webhooks": WEBHOOKS_POLICY}
 DESCRIPTORS = {
     "router": router_pb2.DESCRIPTOR.services_by_name["RouterService"],
     "stats": stats_pb2.DESCRIPTOR.services_by_name["StatsService"],
     "recorder": recorder_pb2.DESCRIPTOR.services_by_name["RecorderService"],
+    "webhooks": webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"],
 }
 CASES = [(service, method.name) for service, descriptor in DESCRIPTORS.items() for method in descriptor.methods]
 
@@ -226,15 +229,12 @@ CASES = [(service, method.name) for service, descriptor in DESCRIPTORS.items() f
 def test_every_rpc_has_a_rule_and_a_pbx_cannot_change_endpoints_or_delete():
     for service, descriptor in DESCRIPTORS.items():
         assert set(POLICIES[service].roles_by_method) == {m.name for m in descriptor.methods}
-    only_admin = {
-        ("router", "UpsertAgent"),
-        ("router", "DeleteAgent"),
-        ("router", "UpsertQueue"),
-        ("recorder", "DeleteRecording"),
-        ("recorder", "SetLegalHold"),
-    }
+    only_admin = {("recorder", "DeleteRecording"), ("recorder", "SetLegalHold")}
     for service, method in only_admin:
         assert POLICIES[service].roles_by_method[method] == frozenset({"admin"})
+    # Queue and agent administration: admin callers, and the gateway relaying for its admins.
+    for method in ("UpsertAgent", "DeleteAgent", "UpsertQueue"):
+        assert ROUTER_POLICY.roles_by_method[method] == frozenset({"admin", "gateway"})
     pbx = {(s, m) for s, m in CASES if "pbx" in POLICIES[s].roles_by_method[m]}
     assert pbx == {
         ("router", name)
@@ -251,17 +251,20 @@ def test_a_policy_must_name_every_rpc_and_only_real_ones():
 
 
 @pytest.fixture
-async def protected(start_replica, start_stats, start_recorder, tmp_path) -> dict[str, grpc.aio.Channel]:
-    """The three services, each with the callers file of one token per role."""
+async def protected(
+    start_replica, start_stats, start_recorder, start_webhooks, tmp_path
+) -> dict[str, grpc.aio.Channel]:
+    """The four services, each with the callers file of one token per role."""
     callers = tmp_path / "callers"
     callers.write_text(callers_text())
     security = GrpcServerSecurity(callers_file=callers)
     router = await start_replica(grpc=security)
     stats = await start_stats(grpc=security)
     recorder = await start_recorder(grpc=security)
+    webhooks = await start_webhooks(grpc=security)
     channels = {
         name: grpc.aio.insecure_channel(f"127.0.0.1:{service.port}")
-        for name, service in (("router", router), ("stats", stats), ("recorder", recorder))
+        for name, service in (("router", router), ("stats", stats), ("recorder", recorder), ("webhooks", webhooks))
     }
     yield channels
     for channel in channels.values():

@@ -11,11 +11,13 @@ import pytest
 from callcenter.core.key_model import Key, KeySpace, lua_constants, lua_preamble
 from callcenter.services.router import keys as router_keys
 from callcenter.services.stats import keys as stats_keys
+from callcenter.services.webhooks import keys as webhook_keys
 
 REPO = pathlib.Path(__file__).parent.parent
 MODELS = {
     "router": (router_keys.KEYS, REPO / "services/router/scripts", REPO / "docs/architecture.md", "cc:{t}:"),
     "stats": (stats_keys.KEYS, REPO / "services/stats/scripts", REPO / "docs/stats.md", ""),
+    "webhooks": (webhook_keys.KEYS, REPO / "services/webhooks/scripts", REPO / "docs/crm.md", ""),
 }
 
 

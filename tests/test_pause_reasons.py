@@ -77,6 +77,16 @@ async def test_a_reason_outside_the_site_list_is_refused_naming_reason(router_st
     assert refused.value.details().startswith("reasons[1].code")
 
 
+async def test_logging_in_paused_takes_a_reason_from_the_list_only(router_stub):
+    await router_stub.UpsertAgent(pb.UpsertAgentRequest(agent=pb.Agent(id="anna", endpoint="sip:anna@pbx")))
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await router_stub.LoginAgent(pb.LoginAgentRequest(agent_id="anna", pause_reason="vacation"))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith("pause_reason")
+    status = (await router_stub.LoginAgent(pb.LoginAgentRequest(agent_id="anna", pause_reason="training"))).status
+    assert status.state == states_pb2.AGENT_STATE_PAUSED and status.pause_reason == "training"
+
+
 async def test_pause_after_this_call_pauses_the_agent_at_the_end_of_the_wrap_up(router_stub, redis, tenant):
     await _team(router_stub, wrap_up_ms=300)
     await _answered(router_stub, "c1")
@@ -229,6 +239,7 @@ async def test_an_admin_sets_the_reason_list_through_the_gateway_and_only_an_adm
         ({"reasons": []}, "reasons"),
         ({"reasons": [{"code": "x", "colour": "red"}]}, "reasons[0]"),
         ({"reasons": [{"code": "x", "label": 7}]}, "reasons[0].label"),
+        ({"reasons": [{"code": "lunch", "label": "Lunch"}, {"code": "no spaces", "label": "x"}]}, "reasons[1].code"),
     ):
         bad = await root.put("/api/v1/pause-reasons", json=body, headers=csrf(root))
         assert bad.status == 400 and (await bad.json())["field"] == field, await bad.text()

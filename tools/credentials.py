@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # imported where used: every `callcenter` command builds this
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
-DEFAULT_SERVICES = ("router", "stats", "recorder")
+DEFAULT_SERVICES = ("router", "stats", "recorder", "webhooks")
 DEFAULT_CALLERS = (
     ("gateway", "gateway"),
     ("kamailio", "pbx"),

@@ -17,6 +17,7 @@ from callcenter.services.gateway.config import GatewayConfig, NewUserEnvironment
 from callcenter.services.recorder.config import RecorderConfig
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.stats.config import StatsConfig
+from callcenter.services.webhooks.config import WebhooksConfig
 from callcenter.tools.simulator.config import SimulatorEnvironment
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ SECTIONS: list[tuple[str, str, type[Any]]] = [
     ("Router", "`callcenter router` and `callcenter up`", RouterConfig),
     ("Stats", "`callcenter stats` and `callcenter up`", StatsConfig),
     ("Recorder", "`callcenter recorder` and `callcenter up`", RecorderConfig),
+    ("Webhooks", "`callcenter webhooks` and `callcenter up` ([crm.md](crm.md))", WebhooksConfig),
     ("Gateway", "`callcenter gateway` and `callcenter up` (which points it at its own services)", GatewayConfig),
     ("Simulator", "`callcenter simulate` (its command-line options win)", SimulatorEnvironment),
     ("Kamailio", "the Kamailio integration, in every Kamailio process ([kamailio.md](kamailio.md))", KamailioSettings),

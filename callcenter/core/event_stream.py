@@ -16,7 +16,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.events.v1 import events_pb2
-from callcenter.core.audit import actor_fields
+from callcenter.core.audit import actor_fields, current_actor
 from callcenter.core.config import key_prefix
 
 
@@ -95,6 +95,16 @@ async def append(
     return str(
         await redis.xadd(stream_key(tenant), entry(event_type, time_ms, **fields), maxlen=maxlen, approximate=True)
     )
+
+
+async def append_action(redis: Any, tenant: str, event_type: str, **fields: Any) -> str | None:
+    """Appends the event of a change made on someone's behalf (the actor of the request being
+    served: docs/security.md, "Audit"), stamped by the Redis clock. A change nobody asked for
+    (no actor: the CLI, a config file) writes none. Returns the entry id, or None."""
+    if current_actor.get() is None:
+        return None
+    seconds, micros = await redis.time()
+    return await append(redis, tenant, event_type, int(seconds) * 1000 + int(micros) // 1000, **fields)
 
 
 def entry(event_type: str, time_ms: int, **fields: Any) -> dict[str, str]:

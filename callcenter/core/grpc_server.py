@@ -95,7 +95,7 @@ def _streaming_access(method: str, inner: Any, streamed_request: bool) -> Any:
         _bind_request(method, None if streamed_request else request)
         started = time.perf_counter()
         try:
-            with tracing.serving(method.lstrip("/"), context.invocation_metadata()):
+            with tracing.serving_stream(method.lstrip("/"), context.invocation_metadata()):
                 try:
                     async for response in inner(request, context):
                         yield response

@@ -69,13 +69,29 @@ def serving(
     token = otel_context.attach(parent)
     try:
         with _tracer().start_as_current_span(name, kind=kind or trace.SpanKind.SERVER) as span:
-            ids = span.get_span_context()
-            structlog.contextvars.bind_contextvars(
-                trace_id=format(ids.trace_id, "032x"), span_id=format(ids.span_id, "016x")
-            )
+            _bind_ids(span)
             yield
     finally:
         otel_context.detach(token)
+
+
+@contextlib.contextmanager
+def serving_stream(name: str, headers: Iterable[tuple[str, Any]] | Mapping[str, Any] | None) -> Iterator[None]:
+    """As `serving`, for a streaming handler (an async generator): its span is not made the
+    current context, since grpc may close the generator from another task, where a context
+    attached here could not be detached (OpenTelemetry would log "Failed to detach context").
+    The span's ids are still bound to the stream's log lines."""
+    span = _tracer().start_span(name, context=_PROPAGATOR.extract(_carrier(headers)), kind=trace.SpanKind.SERVER)
+    try:
+        _bind_ids(span)
+        yield
+    finally:
+        span.end()
+
+
+def _bind_ids(span: Any) -> None:
+    ids = span.get_span_context()
+    structlog.contextvars.bind_contextvars(trace_id=format(ids.trace_id, "032x"), span_id=format(ids.span_id, "016x"))
 
 
 def outgoing_headers() -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from callcenter.core.redis_connection import dedicated_client
 from callcenter.services.gateway import (
+    admin_api,
     agents_api,
     audit_api,
     auth_api,
@@ -21,14 +22,19 @@ from callcenter.services.gateway import (
     metrics,
     openapi,
     pages,
+    queue_live_api,
     recordings_api,
     stats_api,
     tasks_api,
+    thresholds_api,
+    trends_api,
+    wallboard_api,
 )
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.domain.agents import served_queues
 from callcenter.services.gateway.domain.day_figures import FiguresCache
+from callcenter.services.gateway.domain.thresholds import ThresholdStore
 from callcenter.services.gateway.error_replies import errors_middleware
 from callcenter.services.gateway.live import LiveHub
 from callcenter.services.gateway.login_throttle import LOGINS, LoginThrottle
@@ -114,6 +120,7 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         session_uids=functools.partial(board_api.session_uids, app),
     )
     app[board_api.FIGURES_CACHE] = FiguresCache()
+    app[thresholds_api.THRESHOLDS] = ThresholdStore(redis, config.common.tenant, config.thresholds)
 
     async def run_live_hub(app: web.Application):
         worker = app[board_api.LIVE].worker().start()
@@ -130,7 +137,11 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
     app.cleanup_ctx.append(run_live_hub)
     app.on_shutdown.append(end_streams)
     modules = (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, export_api)
-    modules = (*modules, call_control_api)
+    modules = (*modules, call_control_api, queue_live_api)
+    modules = (*modules, admin_api, wallboard_api)
+    modules = (*modules, thresholds_api)
+    modules = (*modules, trends_api)
+    wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)
     app.router.add_get("/readyz", readyz)

@@ -131,6 +131,22 @@ async def change_password(request: web.Request) -> web.Response:
     return response
 
 
+@routes.put("/api/v1/users/{username}")
+@accepts(body=("role", "agent_id", "teams"))
+async def update_user(request: web.Request) -> web.Response:
+    """Admins change a user's role, agent or teams (the user logs in again)."""
+    body = await read_json(request)
+    user = await accounts.update_user(
+        user_of(request),
+        request.app[USERS],
+        request.match_info["username"],
+        text_field(body, "role"),
+        agent_id=text_field(body, "agent_id"),
+        teams=tuple(text_list(body, "teams")),
+    )
+    return json_reply({"user": user.public()})
+
+
 @routes.delete("/api/v1/users/{username}")
 @accepts()
 async def delete_user(request: web.Request) -> web.Response:

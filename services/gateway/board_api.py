@@ -9,6 +9,7 @@ from callcenter.services.gateway.domain.board import board as board_of
 from callcenter.services.gateway.domain.day_figures import FiguresCache
 from callcenter.services.gateway.live import LiveHub, StreamLimit, stream
 from callcenter.services.gateway.query import time_zone
+from callcenter.services.gateway.thresholds_api import THRESHOLDS
 from callcenter.services.gateway.web import (
     BACKENDS,
     CONFIG,
@@ -30,7 +31,8 @@ FIGURES_CACHE = web.AppKey("figures_cache", FiguresCache)
 @accepts(query=("tz",))
 async def board(request: web.Request) -> web.Response:
     tz = time_zone(request.query)
-    return json_reply(await board_of(user_of(request), request.app[BACKENDS], request.app[FIGURES_CACHE], tz))
+    figures, limits = request.app[FIGURES_CACHE], request.app.get(THRESHOLDS)  # alerts (thresholds_api.py)
+    return json_reply(await board_of(user_of(request), request.app[BACKENDS], figures, tz, limits))
 
 
 @routes.get("/api/v1/events")

@@ -125,6 +125,55 @@ class Quotas:
 
 
 @dataclass(frozen=True)
+class ThresholdDefaults:
+    """The board's alert limits before an admin sets any (domain/thresholds.py; admins change
+    them per queue and for all agents in PUT /api/v1/thresholds/...)."""
+
+    service_level_min_percent: float = setting(
+        "CALLCENTER_GATEWAY_SERVICE_LEVEL_MIN_PERCENT",
+        80.0,
+        "a queue's service level today below this is an alert",
+        minimum=0,
+        maximum=100,
+    )
+    longest_wait_max_s: int = setting(
+        "CALLCENTER_GATEWAY_LONGEST_WAIT_MAX_S",
+        60,
+        "a queue's longest waiting call past this is an alert",
+        minimum=1,
+        maximum=86_400,
+    )
+    abandoned_max_percent: float = setting(
+        "CALLCENTER_GATEWAY_ABANDONED_MAX_PERCENT",
+        10.0,
+        "a queue's abandonment rate today above this is an alert",
+        minimum=0,
+        maximum=100,
+    )
+    ringing_max_s: int = setting(
+        "CALLCENTER_GATEWAY_RINGING_MAX_S",
+        30,
+        "an agent ringing (reserved) longer than this is flagged stuck",
+        minimum=1,
+        maximum=3_600,
+    )
+    wrap_up_max_s: int = setting(
+        "CALLCENTER_GATEWAY_WRAP_UP_MAX_S",
+        300,
+        "an agent in wrap-up longer than this is flagged stuck",
+        minimum=1,
+        maximum=86_400,
+    )
+    paused_max_s: int = setting(
+        "CALLCENTER_GATEWAY_PAUSED_MAX_S",
+        1_800,
+        "an agent paused longer than this is flagged stuck",
+        minimum=1,
+        maximum=86_400,
+    )
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     common: CommonConfig = nested(CommonConfig)
     host: str = setting("CALLCENTER_GATEWAY_HOST", "127.0.0.1", "address the gateway's HTTP server binds")
@@ -155,6 +204,7 @@ class GatewayConfig:
     shutdown_grace_s: float = shutdown_grace()
     login: LoginLimits = nested(LoginLimits)
     quotas: Quotas = nested(Quotas)
+    thresholds: ThresholdDefaults = nested(ThresholdDefaults)
     grpc: GrpcClientCredentials = nested(GrpcClientCredentials)
     ops: OpsSettings = nested(OpsSettings)
 

@@ -47,7 +47,7 @@ _GRPC_TO_HTTP = {
 
 # The services start a bad argument's message with the field's name ("call_id: …").
 MAX_DETAILS = 500
-_FIELD = re.compile(r"([a-z_][a-z0-9_.]*): ")
+_FIELD = re.compile(r"([a-z_][a-z0-9_.]*(?:\[[0-9]+\](?:\.[a-z_][a-z0-9_]*)?)*): ")  # "reasons[2].code: …"
 
 
 def _error(status: int, message: str, field: str = "") -> web.Response:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.core.call_ids import CALL_ID_RULE
+from callcenter.core.queue_settings import QUEUE_SETTINGS
+from callcenter.services.gateway.domain.thresholds import AGENT_LIMITS, QUEUE_LIMITS
 
 routes = web.RouteTableDef()
 
@@ -83,6 +85,35 @@ _LOGIN["responses"] = {
     "5XX": _ERROR,
 }
 
+
+def _queue_rules() -> dict:
+    """The body of PUT /api/v1/queues/{queue}: every queue setting by its config file name."""
+    kinds = {"duration": "number", "count": "integer", "flag": "boolean", "numbers": "array", "levels": "object"}
+    rules = {s.toml: {"type": kinds.get(s.kind, "string"), "description": s.doc} for s in QUEUE_SETTINGS}
+    for s in QUEUE_SETTINGS:
+        if s.choices:
+            rules[s.toml]["enum"] = list(s.choices)
+        if s.kind == "name":
+            rules[s.toml]["format"] = "queue-name"  # another queue (the admin page offers a list)
+    return rules
+
+
+_QUEUE_RULES = _queue_rules()
+
+
+def _limits(spec: dict[str, tuple[int, int, bool]]) -> dict:
+    """A body of alert limits (domain/thresholds.py): every one required, within its bounds."""
+    return {
+        "type": "object",
+        "required": list(spec),
+        "additionalProperties": False,
+        "properties": {
+            name: {"type": "integer" if whole else "number", "minimum": low, "maximum": high}
+            for name, (low, high, whole) in spec.items()
+        },
+    }
+
+
 PATHS: dict[str, dict] = {
     "/api/v1/login": {"post": _LOGIN},
     "/api/v1/logout": {"post": _op("Log out (ends the session)", tag="session")},
@@ -104,10 +135,15 @@ PATHS: dict[str, dict] = {
         )
     },
     "/api/v1/users/{username}": {
-        "delete": _op("Delete a user (admin); their sessions end", params=[_path_param("username")], tag="users")
+        "put": _op(
+            "Change a user's role, agent (role agent) or teams (role supervisor) (admin); their sessions end",
+            params=[_path_param("username")],
+            body=_obj(role="string", agent_id="string", teams="array"),
+            tag="users",
+        ),
+        "delete": _op("Delete a user (admin); their sessions end", params=[_path_param("username")], tag="users"),
     },
     "/api/v1/agents": {"get": _op("Agents the user may see, with their current state", tag="agents")},
-    "/api/v1/agents/{agent_id}": {"get": _op("One agent", params=AGENT, tag="agents")},
     "/api/v1/agents/{agent_id}/pause": {
         "post": _op(
             "Pause an agent for a reason of /api/v1/pause-reasons; after_current_call: a busy agent"
@@ -123,6 +159,18 @@ PATHS: dict[str, dict] = {
     "/api/v1/agents/{agent_id}/wrap-up/extend": {
         "post": _op("Make an agent's wrap-up longer", params=AGENT, body=_obj(seconds="number"), tag="actions")
     },
+    "/api/v1/agents/{agent_id}/timeline": {
+        "get": _op(
+            "The agent's state timeline of a day: segments (state, pause reason, start, end, call) from the"
+            " event stream; trimmed counts state changes dropped past 2,000 a day",
+            params=AGENT
+            + [
+                _query("day", description="YYYY-MM-DD (default: today in tz)"),
+                _query("tz", description="IANA time zone (default UTC)"),
+            ],
+            tag="figures",
+        )
+    },
     "/api/v1/agents/{agent_id}/clients": {"get": _op("The agent's clients (personal manager of)", params=AGENT)},
     "/api/v1/agents/{agent_id}/clients/reassign": {
         "post": _op(
@@ -133,6 +181,83 @@ PATHS: dict[str, dict] = {
         )
     },
     "/api/v1/queues": {"get": _op("Queues the user may see, with live counts", tag="agents")},
+    # Administration (admin_api.py): a queue's rules by the config file's names, an agent's profile.
+    "/api/v1/queues/{queue}": {
+        "get": _op(
+            "One queue: live counts and every rule (admins; supervisors of the queue)",
+            params=[_path_param("queue")],
+            tag="admin",
+        ),
+        "put": _op(
+            "Create a queue or replace its rules (admins): durations in seconds (<rule>_s), a rule left out"
+            " takes its default; a bad value is a 400 naming the field",
+            params=[_path_param("queue")],
+            body={"type": "object", "additionalProperties": False, "properties": _QUEUE_RULES},
+            tag="admin",
+        ),
+    },
+    "/api/v1/agents/{agent_id}": {
+        "get": _op("One agent", params=AGENT, tag="agents"),
+        "put": _op(
+            "Create an agent or replace their profile (admins)",
+            params=AGENT,
+            body=_obj(name="string", endpoint="string", queues="array", skills="object", tier="integer"),
+            tag="admin",
+        ),
+        "delete": _op(
+            "Remove a logged-out agent for good (admins); their clients go to clients_to_agent_id or are"
+            " released (release_clients=true), else 409",
+            params=AGENT + [_query("clients_to_agent_id"), _query("release_clients", "boolean")],
+            tag="admin",
+        ),
+    },
+    # Wallboards (wallboard_api.py): links for TVs, and the tiles they show.
+    "/api/v1/wallboards": {
+        "get": _op("Wallboard links (admins); their tokens are never shown again", tag="wallboard"),
+        "post": _op(
+            "Create a wallboard link of 1-16 queues (admins): the reply holds its token, once",
+            body=_obj(name="string", queues="array"),
+            tag="wallboard",
+        ),
+    },
+    "/api/v1/wallboards/{wallboard_id}": {
+        "delete": _op("Revoke a wallboard link (admins)", params=[_path_param("wallboard_id")], tag="wallboard")
+    },
+    "/api/v1/wallboard": {
+        "get": _op(
+            "Wallboard tiles of chosen queues for a logged-in admin or supervisor",
+            params=[_query("queues", description="comma-separated queue names"), _query("tz")],
+            tag="wallboard",
+        )
+    },
+    "/api/v1/wallboard/{token}/board": {
+        "get": {
+            **_op(
+                "A wallboard link's tiles (no session: the token opens only these counts of its queues)",
+                params=[_path_param("token"), _query("tz")],
+                tag="wallboard",
+            ),
+            "security": [],
+        }
+    },
+    "/api/v1/wallboard/{token}/changes": {
+        "get": {
+            "summary": "Server-sent events for a wallboard link: an empty message when its tiles changed",
+            "tags": ["wallboard"],
+            "parameters": [_path_param("token")],
+            "security": [],
+            "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {}}}},
+        }
+    },
+    "/api/v1/queues/{queue}/live": {
+        "get": _op(
+            "A queue's live calls (supervisors of the queue, admins; agents 403): waiting calls by position"
+            " (caller, waiting since, VIP priority), ringing and connected calls with their agent, the"
+            " queue's agents and states, and the available agents and other queues a call may be moved to",
+            params=[_path_param("queue")],
+            tag="call control",
+        )
+    },
     "/api/v1/pause-reasons": {
         "get": _op("The site's pause reasons (code, label, automatic)", tag="agents"),
         "put": _op(
@@ -208,6 +333,24 @@ PATHS: dict[str, dict] = {
             tag="figures",
         )
     },
+    "/api/v1/stats/queues/series": {
+        "get": _op(
+            "Trends: per-queue KPIs bucket by bucket (offered, answered, abandoned, SL, ASA, AHT) over local days;"
+            " the queues the user may see (agents: the queues they serve)",
+            params=[
+                _query("queue", description="comma-separated queue names (default: every queue the user may see)"),
+                _query(
+                    "bucket",
+                    description="quarter_hour, half_hour (default), hour (at most 4, 8, 16 days), day, week (ISO,"
+                    " from Monday), month (at most 400 days)",
+                ),
+                _query("from", description="first local day, YYYY-MM-DD (default: today in tz)"),
+                _query("to", description="last local day, YYYY-MM-DD, inclusive (default: from)"),
+                _query("tz", description="IANA time zone of the days and buckets (default UTC)"),
+            ],
+            tag="figures",
+        )
+    },
     "/api/v1/calls": {
         "get": _op(
             "Call records (S1.1), newest first, with filters and paging",
@@ -224,6 +367,11 @@ PATHS: dict[str, dict] = {
                 _query("max_talk_s", "number"),
                 _query("page_size", "integer"),
                 _query("page_token"),
+                _query(
+                    "q",
+                    description="search: a fragment of the caller's number (its digits) or of the call id;"
+                    " at most 64 characters (a bounded scan: a page may come short with a next_page_token)",
+                ),
             ],
             tag="calls",
         )
@@ -365,6 +513,33 @@ PATHS: dict[str, dict] = {
             ],
             tag="audit",
         )
+    },
+    # The board's alert thresholds (thresholds_api.py).
+    "/api/v1/thresholds": {
+        "get": _op(
+            "The alert thresholds: the agents' limits and one entry per queue (defaults filled in, custom: set by"
+            " an admin). Admins and supervisors (their queues)",
+            tag="thresholds",
+        )
+    },
+    "/api/v1/thresholds/agents": {
+        "put": _op(
+            "Set how long agents may ring, wrap up or pause before they are flagged stuck (admins)",
+            body=_limits(AGENT_LIMITS),
+            tag="thresholds",
+        )
+    },
+    "/api/v1/thresholds/queues/{queue}": {
+        "put": _op(
+            "Set a queue's limits: service level minimum and abandonment maximum today (percent), longest wait"
+            " (seconds). Admins",
+            params=[_path_param("queue")],
+            body=_limits(QUEUE_LIMITS),
+            tag="thresholds",
+        ),
+        "delete": _op(
+            "A queue's limits back to the defaults (admins)", params=[_path_param("queue")], tag="thresholds"
+        ),
     },
 }
 

@@ -26,9 +26,34 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
     return _page("calls.html")
 
 
+@routes.get("/queues")
+@routes.get("/queues/{queue}")
+async def queue_page(request: web.Request) -> web.StreamResponse:
+    """A queue's live calls with their controls (queue.js reads the name from the path)."""
+    return _page("queue.html")
+
+
+@routes.get("/agents/{agent_id}")
+async def agent_page(request: web.Request) -> web.StreamResponse:
+    """One agent's day: state timeline, figures, calls, pauses, tasks (agent.js reads the id
+    from the path and asks the API, which applies the role rules)."""
+    return _page("agent.html")
+
+
+@routes.get("/trends")
+async def trends_page(request: web.Request) -> web.StreamResponse:
+    return _page("trends.html")
+
+
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.StreamResponse:
     return _page("login.html")
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """The site's icon (an SVG; browsers ask for /favicon.ico before reading a page's <link>)."""
+    return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
 
 @routes.get("/healthz")

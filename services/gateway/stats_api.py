@@ -7,7 +7,7 @@ from aiohttp import web
 from google.protobuf import duration_pb2
 
 from callcenter.api.stats.v1 import stats_pb2 as spb
-from callcenter.services.gateway.domain import calls, figures, leads
+from callcenter.services.gateway.domain import calls, figures, leads, timeline
 from callcenter.services.gateway.query import (
     PERIOD_PARAMS,
     page_size,
@@ -42,8 +42,10 @@ OUTCOME_NAMES = {v: k for k, v in OUTCOMES.items()}
 # The query parameters of GET /api/v1/calls.
 CALL_PARAMS = (
     "agent_id", "queue", "caller", "call_id", "outcome", "from", "to", "tz",
-    "min_talk_s", "max_talk_s", "page_size", "page_token",
+    "min_talk_s", "max_talk_s", "page_size", "page_token", "q",
 )  # fmt: skip
+MAX_SEARCH = 64  # characters of ?q=
+_NUMBER_CHARS = frozenset("0123456789+-(). ")
 
 
 def _ms(value) -> int | None:
@@ -59,6 +61,17 @@ async def agent_stats(request: web.Request) -> web.Response:
     """Per-agent KPIs over a period, for the agents the user may see (?agent_id= for one)."""
     period, agent_id = period_from_query(request.query), request.query.get("agent_id", "")
     reply = await figures.agent_stats(user_of(request), request.app[BACKENDS], period, agent_id)
+    return json_reply(message_dict(reply))
+
+
+@routes.get("/api/v1/agents/{agent_id}/timeline")
+@accepts(query=("day", "tz"))
+async def agent_timeline(request: web.Request) -> web.Response:
+    """The agent's state segments of a day (?day=YYYY-MM-DD, default today; ?tz=)."""
+    period = period_from_query(request.query)
+    reply = await timeline.agent_timeline(
+        user_of(request), request.app[BACKENDS], request.match_info["agent_id"], period
+    )
     return json_reply(message_dict(reply))
 
 
@@ -118,6 +131,7 @@ def call_filters(q) -> spb.ListCallRecordsRequest:
         page_size=page_size(q),
         page_token=q.get("page_token", ""),
     )
+    search(req, q.get("q", ""))
     outcome = q.get("outcome", "")
     if outcome == "missed":
         req.missed_only = True
@@ -135,6 +149,25 @@ def call_filters(q) -> spb.ListCallRecordsRequest:
         if value is not None:
             getattr(req, field).CopyFrom(_duration(value))
     return req
+
+
+def search(req: spb.ListCallRecordsRequest, text: str) -> None:
+    """?q=: a fragment of the caller's number (digits, with + - ( ) . and spaces ignored) or
+    of the call id; digits alone may be either."""
+    text = text.strip()
+    if len(text) > MAX_SEARCH:
+        raise ApiError(400, f"q: at most {MAX_SEARCH} characters", "q")
+    if not text:
+        return
+    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+    if digits and set(text) <= _NUMBER_CHARS:
+        req.caller_contains = digits
+    if " " not in text:
+        if not (text.isascii() and text.isprintable()):
+            raise ApiError(400, "q: a number or a call id (printable ASCII) expected", "q")
+        req.call_id_contains = text
+    elif not req.caller_contains:
+        raise ApiError(400, "q: a number or a call id (no spaces) expected", "q")
 
 
 def _duration(seconds: float) -> duration_pb2.Duration:

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from callcenter.core.audit import current_actor
 from callcenter.core.config import key_prefix
 from callcenter.core.errors import AlreadyExists, InvalidArgument, NotFound
-from callcenter.core.event_stream import entry, stream_key
+from callcenter.core.event_stream import append_action
 from callcenter.core.queue_settings import NAME_RE
 from callcenter.services.gateway.passwords import (
     DUMMY_HASH,
@@ -60,6 +60,11 @@ def check_new_user(username: str, password: str, role: str, agent_id: str, teams
         raise UserError("username", "1-64 letters, digits or _.@- are required")
     if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
         raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
+    check_profile(role, agent_id, teams)
+
+
+def check_profile(role: str, agent_id: str, teams: tuple[str, ...]) -> None:
+    """What a user is: a role, the agent an agent is, the teams a supervisor supervises."""
     if role not in ROLES:
         raise UserError("role", f"must be one of {', '.join(ROLES)}")
     if role == "agent" and not agent_id:
@@ -80,7 +85,7 @@ class UserStore:
         self.redis = redis
         self.prefix = key_prefix(tenant) + "gw:"
         self.passwords = passwords
-        self.events = stream_key(tenant)
+        self.tenant = tenant
 
     async def _hash(self, password: str) -> str:
         if self.passwords is None:
@@ -112,14 +117,8 @@ class UserStore:
         return user
 
     async def _audit(self, event_type: str, username: str, **attributes: str) -> None:
-        """Appends the event of a change made on someone's behalf (the user of the gateway
-        request being served: docs/security.md, "Audit") to the event stream, stamped by the
-        Redis clock; a change nobody asked for (the CLI) writes none. The router trims the stream."""
-        if current_actor.get() is None:
-            return
-        seconds, micros = await self.redis.time()
-        fields = entry(event_type, seconds * 1000 + micros // 1000, attributes={"username": username, **attributes})
-        await self.redis.xadd(self.events, fields)
+        """The change as an action on the event stream (append_action: none from the CLI)."""
+        await append_action(self.redis, self.tenant, event_type, attributes={"username": username, **attributes})
 
     @staticmethod
     def _fields(user: User) -> dict:
@@ -168,6 +167,20 @@ class UserStore:
         await self.redis.hset(self._key(username), mapping={"password": await self._hash(password), "uid": uid})
         await self._audit("USER_PASSWORD_SET", user.username)
         return User(username=user.username, role=user.role, agent_id=user.agent_id, teams=user.teams, uid=uid)
+
+    async def update(self, username: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()) -> User:
+        """Gives a user another role, agent or teams, and a new uid: every session of theirs
+        ends (what a session may do was decided by the old profile). Returns the user."""
+        check_profile(role, agent_id, tuple(teams))
+        user = await self.get(username)
+        if user is None:
+            raise NotFound(f"user {username} does not exist")
+        changed = User(
+            username=user.username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8)
+        )
+        await self.redis.hset(self._key(username), mapping=self._fields(changed))
+        await self._audit("USER_UPDATED", user.username, role=role)
+        return changed
 
     async def delete(self, username: str) -> bool:
         """Removes a user; their sessions stop working at their next request."""

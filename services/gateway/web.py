@@ -43,7 +43,8 @@ TOKEN = web.RequestKey("token", str)
 SESSION_COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"
 # Paths anyone may reach without logging in.
-PUBLIC = ("/healthz", "/readyz", "/api/v1/login", "/openapi.json", "/login", "/static/")
+PUBLIC = ("/healthz", "/readyz", "/api/v1/login", "/openapi.json", "/login", "/static/", "/favicon.ico")
+PUBLIC += ("/wallboard/", "/api/v1/wallboard/")  # a wallboard link's page and routes: its token is checked there
 
 
 class ApiError(Exception):

@@ -21,6 +21,10 @@ ROUTER_POLICY = AccessPolicy.declare(
         "ResumeAgent",
         "ListPauseReasons",
         "SetPauseReasons",  # for the gateway's admins only (checked there)
+        # queue and agent administration: for the gateway's admins only (checked there)
+        "UpsertQueue",
+        "UpsertAgent",
+        "DeleteAgent",
         "EndWrapUp",
         "ExtendWrapUp",
         "GetCall",
@@ -32,7 +36,7 @@ ROUTER_POLICY = AccessPolicy.declare(
         "MoveCallToQueue",
         "EndCall",
         "ReassignCall",
+        "ListQueueCalls",  # the queue page: supervisors of the queue only (checked there)
     ],
     crm=["UpsertClient", "GetClient", "ListClients", "ReassignClients"],
-    admin=["UpsertQueue", "UpsertAgent", "DeleteAgent"],
 )

@@ -156,6 +156,16 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         return router_pb2.ReassignCallResponse(call=convert.call_to_pb(call))
 
     @_domain_errors
+    async def ListQueueCalls(self, request, context):
+        found = await self.router.queue_calls(request.queue, request.page_size)
+        return router_pb2.ListQueueCallsResponse(
+            waiting_calls=[convert.call_to_pb(c) for c in found.waiting],
+            active_calls=[convert.call_to_pb(c) for c in found.active],
+            waiting_total=found.waiting_total,
+            active_total=found.active_total,
+        )
+
+    @_domain_errors
     async def DeleteAgent(self, request, context):
         moved = await self.router.delete_agent(request.agent_id, request.clients_to_agent_id, request.release_clients)
         return router_pb2.DeleteAgentResponse(clients_moved=moved)

@@ -145,6 +145,20 @@ class CallView:
         return self.state in FINAL_CALL_STATES
 
 
+#: The most calls ListQueueCalls returns in each of its lists.
+MAX_QUEUE_CALLS = 500
+
+
+@dataclass(frozen=True)
+class QueueCalls:
+    """A queue's live calls (ListQueueCalls): waiting by position, ringing or connected by age."""
+
+    waiting: list[CallView]
+    active: list[CallView]
+    waiting_total: int
+    active_total: int
+
+
 @dataclass(frozen=True)
 class Client:
     """An entry of the caller list: a client the CRM knows, their priority and manager."""

@@ -24,6 +24,7 @@ from callcenter.services.router.model import (
     MAX_LEASE_MS,
     MAX_PAUSE_REASONS,
     MAX_PRIORITY,
+    MAX_QUEUE_CALLS,
     MAX_TEXT,
     MIN_LEASE_MS,
     OFFER_OUTCOMES,
@@ -37,6 +38,7 @@ from callcenter.services.router.model import (
     NotFound,
     PauseReason,
     PbxSession,
+    QueueCalls,
     QueueCounts,
     TimerRound,
 )
@@ -164,7 +166,9 @@ class Router:
         return status
 
     async def login(self, agent_id: str, pause_reason: str = "") -> AgentStatus:
-        _check_text("pause_reason", pause_reason, 64)
+        """Logs an agent in: available, or paused for one of the site's pause reasons."""
+        if pause_reason:
+            await self._check_pause_reason("pause_reason", pause_reason)
         return await self._agent_transition("login", agent_id, pause_reason)
 
     async def logout(self, agent_id: str) -> AgentStatus:
@@ -176,11 +180,15 @@ class Router:
         wrap-up (a pending pause, shown in their status), an idle one at once."""
         if not reason:
             raise InvalidArgument("reason", "is required")
-        _check_text("reason", reason, 64)
+        await self._check_pause_reason("reason", reason)
+        return await self._agent_transition("pause", agent_id, reason, "1" if after_current_call else "0")
+
+    async def _check_pause_reason(self, field: str, reason: str) -> None:
+        """InvalidArgument naming `field` unless reason is one of the site's pause reasons."""
+        _check_text(field, reason, 64)
         codes = [r.code for r in await self.pause_reasons()]
         if reason not in codes:
-            raise InvalidArgument("reason", f"{reason[:64]!r} is not a pause reason: one of {', '.join(codes)}")
-        return await self._agent_transition("pause", agent_id, reason, "1" if after_current_call else "0")
+            raise InvalidArgument(field, f"{reason[:64]!r} is not a pause reason: one of {', '.join(codes)}")
 
     async def pause_reasons(self) -> tuple[PauseReason, ...]:
         """The site's pause reasons: the configured ones (the defaults until a list is set),
@@ -295,6 +303,13 @@ class Router:
     async def get_call(self, call_id: str) -> CallView:
         _check_call_id(call_id)
         return await self.store.get_call(self._now(), call_id)
+
+    async def queue_calls(self, queue: str, page_size: int = 0) -> QueueCalls:
+        """A queue's live calls: waiting (by position), ringing or connected; page_size of each."""
+        _check_name("queue", queue)
+        if not 0 <= page_size <= MAX_QUEUE_CALLS:
+            raise InvalidArgument("page_size", f"must be 1-{MAX_QUEUE_CALLS} (0: {MAX_QUEUE_CALLS})")
+        return await self.store.queue_calls(self._now(), queue, page_size or MAX_QUEUE_CALLS)
 
     # Live call control (a supervisor's, through the gateway) ---------------------------
 

@@ -34,6 +34,7 @@ from callcenter.services.router.model import (
     OutOfRange,
     PauseReason,
     PbxSession,
+    QueueCalls,
     QueueConfig,
     QueueCounts,
     StaleOffer,
@@ -63,6 +64,7 @@ TRANSITIONS = (
     "end_call",
     "reassign_call",
     "set_pause_reasons",
+    "list_queue_calls",
 )
 _ERRORS = {
     "illegal_state": IllegalState,
@@ -178,6 +180,16 @@ class RouterStore:
 
     async def get_call(self, now_ms: int, call_id: str) -> CallView:
         return call_view((await self._run("get_call", now_ms, call_id))["call"])
+
+    async def queue_calls(self, now_ms: int | str, queue: str, limit: int) -> QueueCalls:
+        """A queue's live calls, read in one script run (list_queue_calls.lua; no writes)."""
+        reply = await self._run("list_queue_calls", now_ms, queue, limit)
+        return QueueCalls(
+            waiting=sorted((call_view(c) for c in reply["waiting"] or ()), key=lambda c: c.queue_position),
+            active=sorted((call_view(c) for c in reply["active"] or ()), key=lambda c: c.received_ms),
+            waiting_total=int(reply["waiting_total"]),
+            active_total=int(reply["active_total"]),
+        )
 
     async def upsert_client(self, now_ms: int, client: Client) -> Client:
         reply = await self._run("upsert_client", now_ms, client.number, client.name, client.priority, client.manager_id)

@@ -11,6 +11,16 @@ _CALL_RECORDS = ["ListCallRecords", "GetCallRecord"]
 
 STATS_POLICY = AccessPolicy.declare(
     stats_pb2.DESCRIPTOR.services_by_name["StatsService"],
-    gateway=["GetBoard", "WatchBoard", "GetAgentStats", "GetQueueStats", *_CALL_RECORDS, *_LEADS, "ListActions"],
+    gateway=[
+        "GetBoard",
+        "WatchBoard",
+        "GetAgentStats",
+        "GetAgentTimeline",
+        "GetQueueStats",
+        "GetQueueSeries",
+        *_CALL_RECORDS,
+        *_LEADS,
+        "ListActions",
+    ],
     crm=[*_CALL_RECORDS, *_LEADS],
 )

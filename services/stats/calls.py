@@ -20,6 +20,11 @@ log = structlog.get_logger(__name__)
 
 NOT_ANSWERED = tuple(sorted(FINAL_CALL_STATES - {"completed"}))  # ended without an agent
 CLOCK_SLACK_MS = 1000
+# A search (caller_contains, call_id_contains) reads at most this many index entries per
+# request: no index answers a fragment, so it is a bounded scan of the narrowest index (a
+# day's calls of a queue or agent are a few thousand); past it the page comes back short,
+# with the token of the position reached, and the caller asks on from there.
+SEARCH_SCAN = 5_000
 _OFFER_FIELD = re.compile(r"[0-9]+:(agent|outcome|ring_ms)")
 
 
@@ -65,7 +70,20 @@ def call_record(h: dict[str, str], offers: dict[str, str], recordings: set[str])
     )
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def found(record: CallRecord, f: CallFilter) -> bool:
+    """The search: the caller's digits contain caller_contains, or the id call_id_contains."""
+    if f.caller_contains and f.caller_contains in _digits(record.caller):
+        return True
+    return bool(f.call_id_contains) and f.call_id_contains in record.call_id
+
+
 def matches(record: CallRecord, f: CallFilter) -> bool:
+    if f.searched and not found(record, f):
+        return False
     if f.queue and f.queue not in (record.queue, record.final_queue, *record.queues):
         return False
     if f.caller and record.caller != f.caller:
@@ -102,10 +120,13 @@ def _decode_token(token: str) -> tuple[int, str]:
 
 
 class CallReader:
-    def __init__(self, redis: aioredis.Redis, keys: StatsKeys, scan_chunk: int = 200) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, keys: StatsKeys, scan_chunk: int = 200, search_scan: int = SEARCH_SCAN
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.scan_chunk = scan_chunk
+        self.search_scan = search_scan  # index entries one search request reads at most
         self.unreadable = 0  # records skipped because a stored time could not be read
 
     async def load(self, call_ids: list[str], skip_unreadable: bool = True) -> list[CallRecord | None]:
@@ -178,14 +199,18 @@ class CallReader:
             high, after = _decode_token(page_token)
         key = self._index(f)
         page: list[CallRecord] = []
-        offset = 0
+        offset, last_read = 0, (0, "")
         while True:
+            if f.searched and offset >= self.search_scan:
+                # the scan's bound: a short page, the next one from the last entry read
+                return page, _encode_token(*last_read)
             entries = await self.redis.zrevrangebyscore(
                 key, high, low, start=offset, num=self.scan_chunk, withscores=True
             )
             if not entries:
                 return page, ""
             offset += len(entries)
+            last_read = (int(entries[-1][1]), str(entries[-1][0]))
             # Same arrival time as the last record: ids at or after it (in the index's
             # reverse order) were on earlier pages.
             fresh = [(m, int(sc)) for m, sc in entries if after is None or int(sc) < high or m < after]

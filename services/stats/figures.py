@@ -40,27 +40,34 @@ class FigureReader:
         self.batch = batch  # bucket reads per pipeline
 
     async def _sums(self, kind: str, names: list[str], r: Range) -> list[dict[str, int]]:
-        """Each name's field sums over the buckets of r. Read in batches of `batch` buckets and
-        added up as they come: what a request holds is one batch and the answer, never a
-        list of every bucket of the period."""
-        hours = -(-(r.end_ms - r.start_ms) // HOUR_MS)  # a bucket per hour, a few quarters at the edges
+        """Each name's field sums over the buckets of r."""
+        return [by_range[0] for by_range in await self._sums_by_range(kind, names, [r])]
+
+    async def _sums_by_range(self, kind: str, names: list[str], ranges: list[Range]) -> list[list[dict[str, int]]]:
+        """Each name's field sums over the buckets of each range (quarter-hour aligned). Read
+        in batches of `batch` buckets and added up as they come: what a request holds is one
+        batch and the answer, never a list of every bucket of the period."""
+        hours = sum(-(-(r.end_ms - r.start_ms) // HOUR_MS) for r in ranges)  # an hour bucket each, quarters at edges
         if hours * len(names) > MAX_BUCKET_READS:
             raise InvalidArgument(
                 "period",
                 f"{hours} hours for {len(names)} {kind}s is more than one request may sum"
                 f" ({MAX_BUCKET_READS} hour buckets): ask for a shorter period or fewer {kind}s",
             )
-        sums: list[dict[str, int]] = [{} for _ in names]
+        sums: list[list[dict[str, int]]] = [[{} for _ in ranges] for _ in names]
         reads = (
-            (i, self.keys.bucket(kind, name, span, start)) for i, name in enumerate(names) for span, start in buckets(r)
+            (i, j, self.keys.bucket(kind, name, span, start))
+            for i, name in enumerate(names)
+            for j, r in enumerate(ranges)
+            for span, start in buckets(r)
         )
         while batch := list(itertools.islice(reads, self.batch)):  # other requests are served between batches
             async with self.redis.pipeline(transaction=False) as pipe:
-                for _, key in batch:
+                for _, _, key in batch:
                     pipe.hgetall(key)
                 replies = await pipe.execute()
-            for (i, _), h in zip(batch, replies, strict=True):
-                total = sums[i]
+            for (i, j, _), h in zip(batch, replies, strict=True):
+                total = sums[i][j]
                 for field, value in h.items():
                     total[field] = total.get(field, 0) + int(value)
         return sums
@@ -128,21 +135,31 @@ class FigureReader:
         return out
 
     async def queues(self, names: list[str], r: Range, threshold_s: int) -> list[QueueFigures]:
+        sums = await self._sums("queue", names, r)
+        return [self.queue_figures(name, s, threshold_s) for name, s in zip(names, sums, strict=True)]
+
+    async def queue_series(self, names: list[str], ranges: list[Range], threshold_s: int) -> list[list[QueueFigures]]:
+        """Each queue's figures over each of the ranges (the buckets of a series)."""
+        by_queue = await self._sums_by_range("queue", names, ranges)
+        return [
+            [self.queue_figures(name, s, threshold_s) for s in by_range]
+            for name, by_range in zip(names, by_queue, strict=True)
+        ]
+
+    def queue_figures(self, name: str, sums: dict[str, int], threshold_s: int) -> QueueFigures:
+        """A queue's figures from its summed bucket fields (the one place they are computed)."""
         f = self.figures
-        out = []
-        for name, sums in zip(names, await self._sums("queue", names, r), strict=True):
-            q = QueueFigures(queue=name)
-            for field in ("offered", "answered", "abandoned", "timed_out", "overflowed", "handled", "wrap_ups"):
-                setattr(q, field, sums.get(field, 0))
-            q.answer_wait_ms, q.talk_ms, q.wrap_ms = (
-                sums.get("answer_wait_ms", 0),
-                sums.get("talk_ms", 0),
-                sums.get("wrap_ms", 0),
-            )
-            q.answered_within = sum(c for s, c in _histogram(sums, "w:").items() if s <= threshold_s)
-            q.short_abandoned = sum(c for s, c in _histogram(sums, "a:").items() if s <= f.short_abandon_s)
-            ended = q.answered + q.abandoned - q.short_abandoned + q.timed_out + q.overflowed
-            q.service_level_percent = 100.0 * q.answered_within / ended if ended else 0.0
-            q.service_level_met = ended > 0 and q.service_level_percent >= f.service_level_target_percent
-            out.append(q)
-        return out
+        q = QueueFigures(queue=name)
+        for field in ("offered", "answered", "abandoned", "timed_out", "overflowed", "handled", "wrap_ups"):
+            setattr(q, field, sums.get(field, 0))
+        q.answer_wait_ms, q.talk_ms, q.wrap_ms = (
+            sums.get("answer_wait_ms", 0),
+            sums.get("talk_ms", 0),
+            sums.get("wrap_ms", 0),
+        )
+        q.answered_within = sum(c for s, c in _histogram(sums, "w:").items() if s <= threshold_s)
+        q.short_abandoned = sum(c for s, c in _histogram(sums, "a:").items() if s <= f.short_abandon_s)
+        ended = q.answered + q.abandoned - q.short_abandoned + q.timed_out + q.overflowed
+        q.service_level_percent = 100.0 * q.answered_within / ended if ended else 0.0
+        q.service_level_met = ended > 0 and q.service_level_percent >= f.service_level_target_percent
+        return q

@@ -24,6 +24,7 @@ from callcenter.services.stats.model import (
     Range,
 )
 from callcenter.services.stats.stats import PeriodSpec, Stats
+from callcenter.services.stats.timeline import Timeline
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,14 @@ LEAD_FILTER_FROM_PB = {
     pb.LEAD_FILTER_NOT_CALLED: "not_called",
     pb.LEAD_FILTER_IMPROPER_REFUSAL: "improper_refusal",
     pb.LEAD_FILTER_CADENCE_BROKEN: "cadence_broken",
+}
+SERIES_BUCKET_FROM_PB = {
+    pb.SERIES_BUCKET_QUARTER_HOUR: "quarter_hour",
+    pb.SERIES_BUCKET_HALF_HOUR: "half_hour",
+    pb.SERIES_BUCKET_HOUR: "hour",
+    pb.SERIES_BUCKET_DAY: "day",
+    pb.SERIES_BUCKET_WEEK: "week",
+    pb.SERIES_BUCKET_MONTH: "month",
 }
 MAX_PAGE = 500
 MAX_NAMES = 1_000  # agents or queues one figures request may name
@@ -169,6 +178,26 @@ def call_record_pb(c: CallRecord) -> pb.CallRecord:
     )
 
 
+def timeline_pb(t: Timeline) -> pb.GetAgentTimelineResponse:
+    return pb.GetAgentTimelineResponse(
+        agent_id=t.agent_id,
+        range=range_pb(t.range),
+        segments=[
+            pb.AgentStateSegment(
+                state=agent_state_enum(s.state),
+                reason=s.reason,
+                start=timestamp_ms(s.start_ms),
+                end=timestamp_ms(s.end_ms),
+                duration=duration_ms(s.duration_ms),
+                call_id=s.call_id,
+                ongoing=s.ongoing,
+            )
+            for s in t.segments
+        ],
+        trimmed=t.trimmed,
+    )
+
+
 def lead_pb(lead: LeadFigures) -> pb.Lead:
     return pb.Lead(
         lead_id=lead.lead_id,
@@ -224,7 +253,22 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
         missed_only=request.missed_only,
         min_talk_ms=_talk_ms(request, "min_talk_time"),
         max_talk_ms=_talk_ms(request, "max_talk_time"),
+        caller_contains=_search_text(request.caller_contains, "caller_contains", digits=True),
+        call_id_contains=_search_text(request.call_id_contains, "call_id_contains"),
     )
+
+
+MAX_SEARCH = 64  # characters of a caller or call id fragment
+
+
+def _search_text(text: str, field: str, digits: bool = False) -> str:
+    if len(text) > MAX_SEARCH:
+        raise InvalidArgument(field, f"at most {MAX_SEARCH} characters")
+    if digits and text and not (text.isascii() and text.isdigit()):
+        raise InvalidArgument(field, "digits only (0-9)")
+    if not digits and any(not ch.isascii() or not ch.isprintable() or ch == " " for ch in text):
+        raise InvalidArgument(field, "printable ASCII characters without spaces")
+    return text
 
 
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
@@ -296,6 +340,40 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         f = self.stats.figures
         return pb.GetQueueStatsResponse(
             queues=[queue_stats_pb(q) for q in queues],
+            range=range_pb(r),
+            service_level_threshold=duration_ms(threshold_s * 1000),
+            service_level_target_percent=f.service_level_target_percent,
+            short_abandon_threshold=duration_ms(f.short_abandon_s * 1000),
+        )
+
+    @_domain_errors
+    async def GetAgentTimeline(self, request, context):
+        return timeline_pb(await self.stats.agent_timeline(request.agent_id, request.day, request.time_zone))
+
+    @_domain_errors
+    async def GetQueueSeries(self, request, context):
+        threshold_ms = time_bounds.duration_ms(request.service_level_threshold, "service_level_threshold")
+        if threshold_ms % 1000 or request.service_level_threshold.nanos:
+            raise InvalidArgument("service_level_threshold", "whole seconds expected")
+        spec = period_spec(request.period)  # its times checked first, whatever else is wrong
+        bucket = SERIES_BUCKET_FROM_PB.get(request.bucket)
+        if bucket is None:
+            raise InvalidArgument("bucket", "required: quarter hour, half hour, hour, day, week or month")
+        r, threshold_s, ranges, queues = await self.stats.queue_series(
+            spec, bucket, _names(request.queues, "queues"), threshold_ms // 1000
+        )
+        f = self.stats.figures
+        return pb.GetQueueSeriesResponse(
+            queues=[
+                pb.QueueSeries(
+                    queue=points[0].queue if points else "",
+                    points=[
+                        pb.QueueSeriesPoint(range=range_pb(b), stats=queue_stats_pb(q))
+                        for b, q in zip(ranges, points, strict=True)
+                    ],
+                )
+                for points in queues
+            ],
             range=range_pb(r),
             service_level_threshold=duration_ms(threshold_s * 1000),
             service_level_target_percent=f.service_level_target_percent,

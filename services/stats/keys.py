@@ -21,6 +21,9 @@ HOUR_MS = 60 * 60 * 1000
 BUCKET_SPANS = (("q", QUARTER_MS), ("h", HOUR_MS))
 #: Wait and talk histograms keep whole seconds up to a day; longer ones share the field above.
 HISTOGRAM_MAX_S = 86_400
+DAY_MS = 24 * HOUR_MS
+#: The most state changes kept per agent and UTC day (agent_day); older ones are cut and counted.
+MAX_DAY_STATES = 2_000
 
 KEYS: tuple[Key, ...] = (
     Key("applied", "applied", "sorted set", "applied event id -> entry ms (exactly once)"),
@@ -34,6 +37,8 @@ KEYS: tuple[Key, ...] = (
     Key("leads", "leads", "sorted set", "lead id -> created ms"),
     Key("agent", "agent:{}", "hash", "an agent's state now (last writer wins by event order)"),
     Key("timeline", "agent:{}:timeline", "sorted set", "an agent's states of the day: order|state|reason"),
+    Key("agent_day", "agent_day:{}:{}", "sorted set", "an agent's state changes of a UTC day: order|state|reason|call"),
+    Key("agent_trimmed", "agent_trimmed:{}", "hash", "an agent's state changes cut from agent_day: day ms -> count"),
     Key("bucket", "{}:{}:{}:{}", "hash", "sums of one agent or queue (kind, name) over a span from a start"),
     Key("live", "live:{}:{}", "sorted set", "the queue's calls in a live state: call id -> received ms"),
     Key("call", "call:{}", "hash", "the call record"),
@@ -72,6 +77,8 @@ def lua_preamble() -> str:
             CANCELLED=CANCELLED_OFFER_REASONS,
             BUCKET_SPANS=BUCKET_SPANS,
             HISTOGRAM_CAP_S=HISTOGRAM_MAX_S + 1,
+            DAY_MS=DAY_MS,
+            MAX_DAY_STATES=MAX_DAY_STATES,
             CALL_FLOW=CALL_FLOW,
             AUDIT_ID_FORMAT=f"%0{MS_DIGITS}.0f-%0{SEQ_DIGITS}.0f",
             AUDIT_MS_FORMAT=f"%0{MS_DIGITS}.0f",

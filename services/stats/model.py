@@ -171,6 +171,12 @@ class CallFilter:
     missed_only: bool = False
     min_talk_ms: int | None = None
     max_talk_ms: int | None = None
+    caller_contains: str = ""  # digits the caller number's digits contain
+    call_id_contains: str = ""  # text the call id contains (with caller_contains: either)
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.caller_contains or self.call_id_contains)
 
 
 @dataclass

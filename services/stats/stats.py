@@ -12,6 +12,7 @@ from callcenter.api.events.v1 import events_pb2
 from callcenter.core import time_bounds
 from callcenter.core.audit import valid_actor_name
 from callcenter.core.clock import Clock
+from callcenter.services.stats import series
 from callcenter.services.stats.audit import ActionReader
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
@@ -30,6 +31,7 @@ from callcenter.services.stats.model import (
     Range,
 )
 from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
+from callcenter.services.stats.timeline import Timeline, TimelineReader
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +61,7 @@ class Stats:
         self.lead_reader = LeadReader(redis, self.keys, figures)
         self.lead_reports = LeadReports(redis, tenant)
         self.action_reader = ActionReader(redis, self.keys)
+        self.timeline_reader = TimelineReader(redis, self.keys)
 
     # Periods ------------------------------------------------------------------------------
 
@@ -105,6 +108,33 @@ class Stats:
         names = queues or sorted(await self.redis.smembers(self.keys.queues))
         threshold = threshold_s or self.figures.service_level_threshold_s
         return r, threshold, await self.figure_reader.queues(names, r, threshold)
+
+    # Agent timelines ----------------------------------------------------------------------
+
+    async def agent_timeline(self, agent_id: str, day: str, time_zone: str) -> Timeline:
+        """The agent's state segments of a local day (timeline.py)."""
+        if not day:
+            raise InvalidArgument("day", "required: YYYY-MM-DD")
+        try:
+            tz = zone(time_zone)
+        except InvalidArgument as exc:
+            raise InvalidArgument("time_zone", exc.problem) from None
+        r = day_range(parse_day(day, "day"), tz)
+        return await self.timeline_reader.day(agent_id, r, self.clock.now_ms())
+
+    async def queue_series(
+        self, spec: PeriodSpec, bucket: str, queues: list[str], threshold_s: int = 0
+    ) -> tuple[Range, int, list[Range], list[list[QueueFigures]]]:
+        """Each queue's figures per bucket of the period (series.py), with the buckets."""
+        if not 0 <= threshold_s <= MAX_THRESHOLD_S:
+            raise InvalidArgument("service_level_threshold", f"at most {MAX_THRESHOLD_S} s (a day)")
+        r, tz = self.resolve(spec)
+        ranges = series.split(r, tz, bucket)
+        names = queues or sorted(map(str, await self.redis.smembers(self.keys.queues)))
+        if len(names) > series.MAX_QUEUES:
+            raise InvalidArgument("queues", f"at most {series.MAX_QUEUES} queues per series, got {len(names)}")
+        threshold = threshold_s or self.figures.service_level_threshold_s
+        return r, threshold, ranges, await self.figure_reader.queue_series(names, ranges, threshold)
 
     # Call records -------------------------------------------------------------------------
 

@@ -43,6 +43,17 @@ async def change_password(
     return await users.set_password(username, password)
 
 
+async def update_user(
+    user: User, users: UserStore, username: str, role: str, agent_id: str, teams: tuple[str, ...]
+) -> User:
+    """An admin changes a user's role, agent or teams; the user's sessions end. An admin
+    cannot take the admin role from themselves (the site would have nobody to give it back)."""
+    access.require_role(user, "admin")
+    if username.lower() == user.username.lower() and role != "admin":
+        raise Conflict("role", "an admin cannot take the admin role from themselves")
+    return await users.update(username, role, agent_id=agent_id, teams=teams)
+
+
 async def delete_user(user: User, users: UserStore, username: str) -> None:
     """Removes a user; their sessions stop working at their next request."""
     access.require_role(user, "admin")

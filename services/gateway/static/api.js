@@ -16,7 +16,10 @@ export async function api(path, { method = "GET", body } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body) });
   if (reply.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
   const data = await reply.json().catch(() => ({}));
-  if (!reply.ok) throw new Error(data.error || `HTTP ${reply.status}`);
+  if (!reply.ok) {
+    // The API names the field at fault (a 400's "field"): forms highlight that input.
+    throw Object.assign(new Error(data.error || `HTTP ${reply.status}`), { field: data.field || "", status: reply.status });
+  }
   return data;
 }
 
@@ -37,7 +40,27 @@ export function duration(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
 }
 
+// The pages of the site, in the order the navigation shows them, and who may open each.
+export const PAGES = [
+  { path: "/", label: "Board", roles: ["admin", "supervisor", "agent"] },
+  { path: "/calls", label: "Call records", roles: ["admin", "supervisor", "agent"] },
+  { path: "/queues", label: "Queues", roles: ["admin", "supervisor"] }, // and /queues/<name>
+  { path: "/trends", label: "Trends", roles: ["admin", "supervisor", "agent"] },
+  { path: "/wallboard", label: "Wallboard", roles: ["admin", "supervisor"] },
+  { path: "/admin", label: "Admin", roles: ["admin"] },
+];
+
+/** Fills the page's <nav> with the pages the user may open (the current one marked). */
+export function navigation(user) {
+  const nav = document.querySelector("header nav");
+  if (!nav) return;
+  nav.replaceChildren(...PAGES.filter((p) => p.roles.includes(user.role)).map((p) => el("a",
+    { href: p.path, ...(location.pathname === p.path || (p.path !== "/" && location.pathname.startsWith(p.path + "/"))
+      ? { "aria-current": "page" } : {}) }, p.label)));
+}
+
 export async function header(user) {
+  navigation(user);
   document.getElementById("who").textContent = `${user.username} (${user.role})`;
   document.getElementById("logout").addEventListener("click", async () => {
     await api("/api/v1/logout", { method: "POST" }).catch(() => {});

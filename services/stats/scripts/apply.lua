@@ -101,6 +101,18 @@ local function agent_state(agent_id, state, call_id)
   local timeline = k_timeline(agent_id)
   redis.call('ZADD', timeline, T, ORDER .. '|' .. state .. '|' .. (e.reason or ''))
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', '(' .. fmt(T - TTL_MS))
+  -- The day's segments (services/stats/timeline.py): the change with its call, in the
+  -- agent's key of the event's UTC day, at most MAX_DAY_STATES kept (the oldest cut, counted).
+  local day = fmt(math.floor(T / DAY_MS) * DAY_MS)
+  local segments = k_agent_day(day, agent_id)
+  redis.call('ZADD', segments, T, ORDER .. '|' .. state .. '|' .. (e.reason or '') .. '|' .. (call_id or ''))
+  local over = redis.call('ZCARD', segments) - MAX_DAY_STATES
+  if over > 0 then
+    redis.call('ZREMRANGEBYRANK', segments, 0, over - 1)
+    redis.call('HINCRBY', k_agent_trimmed(agent_id), day, over)
+  end
+  redis.call('EXPIRE', segments, TTL)
+  if redis.call('EXISTS', k_agent_trimmed(agent_id)) == 1 then redis.call('EXPIRE', k_agent_trimmed(agent_id), TTL) end
   local key = k_agent(agent_id)
   local last = redis.call('HGET', key, 'order')
   if last == false or ORDER > last then

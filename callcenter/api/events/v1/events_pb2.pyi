@@ -46,8 +46,12 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_USER_CREATED: _ClassVar[EventType]
     EVENT_TYPE_USER_DELETED: _ClassVar[EventType]
     EVENT_TYPE_USER_PASSWORD_SET: _ClassVar[EventType]
+    EVENT_TYPE_USER_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_AGENT_PAUSE_CANCELLED: _ClassVar[EventType]
     EVENT_TYPE_PAUSE_REASONS_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_THRESHOLDS_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_WALLBOARD_CREATED: _ClassVar[EventType]
+    EVENT_TYPE_WALLBOARD_REVOKED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -80,8 +84,12 @@ EVENT_TYPE_LEAD_STAGE_CHANGED: EventType
 EVENT_TYPE_USER_CREATED: EventType
 EVENT_TYPE_USER_DELETED: EventType
 EVENT_TYPE_USER_PASSWORD_SET: EventType
+EVENT_TYPE_USER_UPDATED: EventType
 EVENT_TYPE_AGENT_PAUSE_CANCELLED: EventType
 EVENT_TYPE_PAUSE_REASONS_UPDATED: EventType
+EVENT_TYPE_THRESHOLDS_UPDATED: EventType
+EVENT_TYPE_WALLBOARD_CREATED: EventType
+EVENT_TYPE_WALLBOARD_REVOKED: EventType
 
 class Event(_message.Message):
     __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via")

@@ -596,6 +596,26 @@ class ReassignCallResponse(_message.Message):
     call: Call
     def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
 
+class ListQueueCallsRequest(_message.Message):
+    __slots__ = ("queue", "page_size")
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    page_size: int
+    def __init__(self, queue: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListQueueCallsResponse(_message.Message):
+    __slots__ = ("waiting_calls", "active_calls", "waiting_total", "active_total")
+    WAITING_CALLS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_CALLS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    waiting_calls: _containers.RepeatedCompositeFieldContainer[Call]
+    active_calls: _containers.RepeatedCompositeFieldContainer[Call]
+    waiting_total: int
+    active_total: int
+    def __init__(self, waiting_calls: _Optional[_Iterable[_Union[Call, _Mapping]]] = ..., active_calls: _Optional[_Iterable[_Union[Call, _Mapping]]] = ..., waiting_total: _Optional[int] = ..., active_total: _Optional[int] = ...) -> None: ...
+
 class DeleteAgentRequest(_message.Message):
     __slots__ = ("agent_id", "clients_to_agent_id", "release_clients")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]

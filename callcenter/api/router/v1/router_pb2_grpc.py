@@ -150,6 +150,11 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallResponse.FromString,
                 _registered_method=True)
+        self.ListQueueCalls = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ListQueueCalls',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListQueueCallsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListQueueCallsResponse.FromString,
+                _registered_method=True)
         self.DeleteAgent = channel.unary_unary(
                 '/callcenter.router.v1.RouterService/DeleteAgent',
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteAgentRequest.SerializeToString,
@@ -362,6 +367,15 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListQueueCalls(self, request, context):
+        """Returns a queue's live calls for a supervisor's queue page: the calls waiting in it, by
+        queue position, and its calls ringing an agent or connected to one (also those moved to an
+        agent of another queue). Only reads: nothing changes, no event is written.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteAgent(self, request, context):
         """Removes an agent for good (dismissal). The agent must be logged out. An agent with
         clients needs to say who takes them over (clients_to_agent_id) or, explicitly, that
@@ -536,6 +550,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.ReassignCall,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallResponse.SerializeToString,
+            ),
+            'ListQueueCalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueueCalls,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListQueueCallsRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListQueueCallsResponse.SerializeToString,
             ),
             'DeleteAgent': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAgent,
@@ -1190,6 +1209,33 @@ class RouterService:
             '/callcenter.router.v1.RouterService/ReassignCall',
             callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.ReassignCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueueCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ListQueueCalls',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListQueueCallsRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListQueueCallsResponse.FromString,
             options,
             channel_credentials,
             insecure,

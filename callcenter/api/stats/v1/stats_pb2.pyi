@@ -13,6 +13,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SeriesBucket(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SERIES_BUCKET_UNSPECIFIED: _ClassVar[SeriesBucket]
+    SERIES_BUCKET_QUARTER_HOUR: _ClassVar[SeriesBucket]
+    SERIES_BUCKET_HALF_HOUR: _ClassVar[SeriesBucket]
+    SERIES_BUCKET_HOUR: _ClassVar[SeriesBucket]
+    SERIES_BUCKET_DAY: _ClassVar[SeriesBucket]
+    SERIES_BUCKET_WEEK: _ClassVar[SeriesBucket]
+    SERIES_BUCKET_MONTH: _ClassVar[SeriesBucket]
+
 class CallOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CALL_OUTCOME_UNSPECIFIED: _ClassVar[CallOutcome]
@@ -35,6 +45,13 @@ class LeadFilter(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEAD_FILTER_NOT_CALLED: _ClassVar[LeadFilter]
     LEAD_FILTER_IMPROPER_REFUSAL: _ClassVar[LeadFilter]
     LEAD_FILTER_CADENCE_BROKEN: _ClassVar[LeadFilter]
+SERIES_BUCKET_UNSPECIFIED: SeriesBucket
+SERIES_BUCKET_QUARTER_HOUR: SeriesBucket
+SERIES_BUCKET_HALF_HOUR: SeriesBucket
+SERIES_BUCKET_HOUR: SeriesBucket
+SERIES_BUCKET_DAY: SeriesBucket
+SERIES_BUCKET_WEEK: SeriesBucket
+SERIES_BUCKET_MONTH: SeriesBucket
 CALL_OUTCOME_UNSPECIFIED: CallOutcome
 CALL_OUTCOME_IN_PROGRESS: CallOutcome
 CALL_OUTCOME_COMPLETED: CallOutcome
@@ -305,6 +322,48 @@ class GetQueueStatsResponse(_message.Message):
     short_abandon_threshold: _duration_pb2.Duration
     def __init__(self, queues: _Optional[_Iterable[_Union[QueueStats, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., service_level_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., service_level_target_percent: _Optional[float] = ..., short_abandon_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
+class GetQueueSeriesRequest(_message.Message):
+    __slots__ = ("period", "bucket", "queues", "service_level_threshold")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    bucket: SeriesBucket
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    service_level_threshold: _duration_pb2.Duration
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., bucket: _Optional[_Union[SeriesBucket, str]] = ..., queues: _Optional[_Iterable[str]] = ..., service_level_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class QueueSeriesPoint(_message.Message):
+    __slots__ = ("range", "stats")
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    range: TimeRange
+    stats: QueueStats
+    def __init__(self, range: _Optional[_Union[TimeRange, _Mapping]] = ..., stats: _Optional[_Union[QueueStats, _Mapping]] = ...) -> None: ...
+
+class QueueSeries(_message.Message):
+    __slots__ = ("queue", "points")
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    points: _containers.RepeatedCompositeFieldContainer[QueueSeriesPoint]
+    def __init__(self, queue: _Optional[str] = ..., points: _Optional[_Iterable[_Union[QueueSeriesPoint, _Mapping]]] = ...) -> None: ...
+
+class GetQueueSeriesResponse(_message.Message):
+    __slots__ = ("queues", "range", "service_level_threshold", "service_level_target_percent", "short_abandon_threshold")
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_TARGET_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    SHORT_ABANDON_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[QueueSeries]
+    range: TimeRange
+    service_level_threshold: _duration_pb2.Duration
+    service_level_target_percent: float
+    short_abandon_threshold: _duration_pb2.Duration
+    def __init__(self, queues: _Optional[_Iterable[_Union[QueueSeries, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., service_level_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., service_level_target_percent: _Optional[float] = ..., short_abandon_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
 class OfferRecord(_message.Message):
     __slots__ = ("attempt", "agent_id", "outcome", "ring_time")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -354,7 +413,7 @@ class CallRecord(_message.Message):
     def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., agent_id: _Optional[str] = ..., offers: _Optional[_Iterable[_Union[OfferRecord, _Mapping]]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., recording_ids: _Optional[_Iterable[str]] = ..., lead_id: _Optional[str] = ..., final_queue: _Optional[str] = ...) -> None: ...
 
 class ListCallRecordsRequest(_message.Message):
-    __slots__ = ("received", "agent_id", "queue", "caller", "outcome", "missed_only", "min_talk_time", "max_talk_time", "page_size", "page_token")
+    __slots__ = ("received", "agent_id", "queue", "caller", "outcome", "missed_only", "min_talk_time", "max_talk_time", "page_size", "page_token", "caller_contains", "call_id_contains")
     RECEIVED_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -365,6 +424,8 @@ class ListCallRecordsRequest(_message.Message):
     MAX_TALK_TIME_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CALLER_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_CONTAINS_FIELD_NUMBER: _ClassVar[int]
     received: TimeRange
     agent_id: str
     queue: str
@@ -375,7 +436,9 @@ class ListCallRecordsRequest(_message.Message):
     max_talk_time: _duration_pb2.Duration
     page_size: int
     page_token: str
-    def __init__(self, received: _Optional[_Union[TimeRange, _Mapping]] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., caller: _Optional[str] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., missed_only: _Optional[bool] = ..., min_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    caller_contains: str
+    call_id_contains: str
+    def __init__(self, received: _Optional[_Union[TimeRange, _Mapping]] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., caller: _Optional[str] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., missed_only: _Optional[bool] = ..., min_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., caller_contains: _Optional[str] = ..., call_id_contains: _Optional[str] = ...) -> None: ...
 
 class ListCallRecordsResponse(_message.Message):
     __slots__ = ("records", "next_page_token")
@@ -528,3 +591,43 @@ class ListActionsResponse(_message.Message):
     actions: _containers.RepeatedCompositeFieldContainer[_events_pb2.Event]
     next_page_token: str
     def __init__(self, actions: _Optional[_Iterable[_Union[_events_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetAgentTimelineRequest(_message.Message):
+    __slots__ = ("agent_id", "day", "time_zone")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    day: str
+    time_zone: str
+    def __init__(self, agent_id: _Optional[str] = ..., day: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
+
+class AgentStateSegment(_message.Message):
+    __slots__ = ("state", "reason", "start", "end", "duration", "call_id", "ongoing")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    ONGOING_FIELD_NUMBER: _ClassVar[int]
+    state: _states_pb2.AgentState
+    reason: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    duration: _duration_pb2.Duration
+    call_id: str
+    ongoing: bool
+    def __init__(self, state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., reason: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., call_id: _Optional[str] = ..., ongoing: _Optional[bool] = ...) -> None: ...
+
+class GetAgentTimelineResponse(_message.Message):
+    __slots__ = ("agent_id", "range", "segments", "trimmed")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    TRIMMED_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    range: TimeRange
+    segments: _containers.RepeatedCompositeFieldContainer[AgentStateSegment]
+    trimmed: int
+    def __init__(self, agent_id: _Optional[str] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., segments: _Optional[_Iterable[_Union[AgentStateSegment, _Mapping]]] = ..., trimmed: _Optional[int] = ...) -> None: ...

@@ -55,6 +55,11 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueStatsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueStatsResponse.FromString,
                 _registered_method=True)
+        self.GetQueueSeries = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetQueueSeries',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesResponse.FromString,
+                _registered_method=True)
         self.ListCallRecords = channel.unary_unary(
                 '/callcenter.stats.v1.StatsService/ListCallRecords',
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListCallRecordsRequest.SerializeToString,
@@ -95,6 +100,11 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsResponse.FromString,
                 _registered_method=True)
+        self.GetAgentTimeline = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetAgentTimeline',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineResponse.FromString,
+                _registered_method=True)
 
 
 class StatsServiceServicer:
@@ -131,6 +141,14 @@ class StatsServiceServicer:
 
     def GetQueueStats(self, request, context):
         """Per-queue figures over a period: service level, ASA, AHT, abandonment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQueueSeries(self, request, context):
+        """Per-queue figures bucket by bucket over a period: one QueueStats per quarter hour, half
+        hour, hour, day, week (ISO, from Monday) or month of the period's time zone (trends).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -195,6 +213,15 @@ class StatsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAgentTimeline(self, request, context):
+        """One agent's state timeline of a local day: the segments of time in each state (with
+        the pause reason and the call), from the event stream (at most 2,000 state changes
+        kept per agent and UTC day, older ones trimmed and counted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StatsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -217,6 +244,11 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.GetQueueStats,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueStatsRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueStatsResponse.SerializeToString,
+            ),
+            'GetQueueSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQueueSeries,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesResponse.SerializeToString,
             ),
             'ListCallRecords': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCallRecords,
@@ -257,6 +289,11 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.ListActions,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsResponse.SerializeToString,
+            ),
+            'GetAgentTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAgentTimeline,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -368,6 +405,33 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/GetQueueStats',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueStatsRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQueueSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetQueueSeries',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -584,6 +648,33 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/ListActions',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAgentTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetAgentTimeline',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineResponse.FromString,
             options,
             channel_credentials,
             insecure,

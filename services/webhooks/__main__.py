@@ -1,0 +1,3 @@
+from callcenter.services.webhooks.server import main
+
+main()

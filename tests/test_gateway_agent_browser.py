@@ -1,0 +1,118 @@
+"""End to end in real headless Chromium, over a real router and stats: a supervisor drills down
+from the call records to an agent's day (the state timeline the router's events produced, with
+their pause reasons, in order), searches the call records by a fragment of a caller's number,
+sorts them, and comments on a call in the page's own form (no browser dialog)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import base_url, browser_page, check_layout, log_in
+from tests.gateway_fixtures import PASSWORD, csrf
+from tests.gateway_scenes import calls_in_sales_and_support, setup_team
+
+
+@pytest.fixture
+async def backend_addrs(quiet_stats):
+    return {"stats_addr": f"127.0.0.1:{quiet_stats.port}"}
+
+
+def no_dialogs(page) -> list[str]:
+    """Every dialog the page opens (alert, prompt, confirm), dismissed; the test fails on any."""
+    opened: list[str] = []
+
+    async def dismiss(dialog) -> None:
+        opened.append(f"{dialog.type}: {dialog.message}")
+        await dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return opened
+
+
+async def test_an_agents_page_shows_the_timeline_the_events_produced(backend_addrs, quiet_stats, gateway):
+    await setup_team(gateway)  # anna logged in: available
+    sam = await gateway.login("sam")
+    for action, body in (("pause", {"reason": "break"}), ("resume", {}), ("pause", {"reason": "lunch"})):
+        reply = await sam.post(f"/api/v1/agents/anna/{action}", json=body, headers=csrf(sam))
+        assert reply.status == 200, await reply.text()
+    await quiet_stats.consumer.drain()
+    base = base_url(gateway)
+    async with browser_page() as page:
+        dialogs = no_dialogs(page)
+        await log_in(page, base, "sam")
+        await page.goto(base + "/agents/anna")
+        await page.locator("body[data-loaded]").wait_for()
+        assert await page.text_content("#agent-name") == "anna"
+        rows = page.locator("#segments tbody tr")
+        states = await rows.evaluate_all("rs => rs.map(r => [r.dataset.state, r.cells[3].textContent])")
+        assert states[-4:] == [["available", ""], ["paused", "Break"], ["available", ""], ["paused", "Lunch"]]
+        assert await page.locator("#timeline-bar .segment").count() == len(states)
+        assert await page.text_content("#segments tbody tr:last-child td:nth-child(2)") == "now"
+        legend = await page.locator("#timeline-legend li").all_text_contents()
+        assert any(item.startswith("Paused") for item in legend) and any(i.startswith("Available") for i in legend)
+        pauses = await page.locator("#pauses tbody tr td:nth-child(3)").all_text_contents()
+        assert pauses == ["Break", "Lunch"]
+        # the reasons' time comes from the figures (the lunch goes on: its time grows)
+        reasons = await page.locator("#pause-reasons tbody tr").evaluate_all("rs => rs.map(r => r.dataset.reason)")
+        assert sorted(reasons) == ["break", "lunch"]
+        await check_layout(page, "agent")
+        # another team's agent is not there for sam
+        await page.goto(base + "/agents/csilla")
+        await page.locator("#agent-error:not([hidden])").wait_for()
+        assert "does not exist" in await page.text_content("#agent-error")
+    assert dialogs == []
+
+
+async def test_the_call_records_search_sort_and_comment_form(backend_addrs, quiet_stats, gateway):
+    await setup_team(gateway)
+    await calls_in_sales_and_support(gateway)  # c1 from +491 (anna missed, boris took), c3 from +493
+    await quiet_stats.consumer.drain()
+    base = base_url(gateway)
+    async with browser_page() as page:
+        dialogs = no_dialogs(page)
+        await log_in(page, base, "sam")
+        await page.goto(base + "/calls")
+        await page.locator('tr[data-call="c3"]').wait_for()
+        # the agent's name links to their page
+        assert await page.get_attribute('tr[data-call="c1"] td:nth-child(5) a', "href") == "/agents/boris"
+
+        # sorting: by caller, ascending then descending (aria-sort says which)
+        caller_header = page.locator("#calls thead th", has_text="Caller")
+        await caller_header.locator("button").click()
+        assert await caller_header.get_attribute("aria-sort") == "ascending"
+        callers = await page.locator("#calls tbody td.caller").all_text_contents()
+        assert callers == sorted(callers) and len(callers) == 2
+        await caller_header.locator("button").click()
+        assert await caller_header.get_attribute("aria-sort") == "descending"
+        assert await page.locator("#calls tbody td.caller").all_text_contents() == sorted(callers, reverse=True)
+
+        # the search: a fragment of c1's number
+        await page.fill('#filters input[name="q"]', "491")
+        await page.click("#filters button[type=submit]")
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('#calls tbody tr')].map(r => r.dataset.call).join() === 'c1'"
+        )
+        await check_layout(page, "calls")
+
+        # a comment on c1 tagging boris, in the page's form
+        await page.locator('tr[data-call="c1"] button.comment').click()
+        form = page.locator("#comment-form")
+        await form.wait_for()
+        await form.locator("textarea").fill("Offer the annual plan next time")
+        await form.locator("select").select_option("boris")
+        await form.locator("button[type=submit]").click()
+        await page.locator("#comment-done:not([hidden])").wait_for()
+        assert await page.locator("#comment-section").is_hidden()
+        # an empty comment is refused in the form, no dialog
+        await page.locator('tr[data-call="c1"] button.comment').click()
+        await form.locator("button[type=submit]").click()
+        assert await page.locator("#comment-error").is_visible() or await form.locator("textarea:invalid").count()
+        await page.click("#comment-cancel")
+        assert await page.locator("#comment-section").is_hidden()
+    assert dialogs == []
+    await gateway.users.create("boris", PASSWORD, "agent", agent_id="boris")
+    boris = await gateway.login("boris")
+    tasks = (await (await boris.get("/api/v1/tasks")).json())["tasks"]  # posted before the form said so
+    assert [(t["subject_id"], t["text"], t["author"]) for t in tasks] == [
+        ("c1", "Offer the annual plan next time", "sam")
+    ]

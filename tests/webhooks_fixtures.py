@@ -1,0 +1,50 @@
+"""Fixtures of the webhooks tests: in-process webhooks services on the test's Redis and tenant
+(real gRPC on loopback, fast retries) and a real HTTP receiver standing in for the CRM."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from callcenter.core.config import CommonConfig
+from callcenter.services.webhooks.config import DeliverySettings, WebhooksConfig
+from tests.webhook_receiver import Receiver
+
+#: Deliveries to loopback allowed (the test receiver), retries within milliseconds.
+FAST = DeliverySettings(allow_private_urls=True, retry_base_ms=50, retry_cap_ms=200, poll_ms=50, timeout_s=3)
+
+
+def webhooks_config(redis_url: str, tenant: str, **overrides) -> WebhooksConfig:
+    config = WebhooksConfig(
+        common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, block_ms=20, shutdown_grace_s=0.5,
+        delivery=FAST,
+    )  # fmt: skip
+    return dataclasses.replace(config, **overrides)
+
+
+@pytest.fixture(name="start_webhooks")
+async def start_webhooks_fixture(redis, redis_url, tenant):
+    """Starts in-process webhooks services and stops them at the end of the test. Keyword
+    arguments override WebhooksConfig fields."""
+    from callcenter.services.webhooks.server import WebhooksService
+
+    started: list[WebhooksService] = []
+
+    async def start(**overrides) -> WebhooksService:
+        service = WebhooksService(webhooks_config(redis_url, tenant, **overrides), redis)
+        await service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        await service.stop()
+
+
+@pytest.fixture(name="receiver")
+async def receiver_fixture():
+    """A CRM's webhook endpoint on a loopback port (answers 200 unless told otherwise)."""
+    crm = await Receiver().start()
+    yield crm
+    await crm.stop()
