@@ -6,7 +6,6 @@ import { api, el, header, me } from "/static/api.js";
 import { agentStateLabel, choiceLabel, roleLabel, ruleLabel } from "/static/labels.js";
 
 const $ = (id) => document.getElementById(id);
-const enc = encodeURIComponent;
 let queues = []; // GET /api/v1/queues
 let agents = []; // GET /api/v1/agents
 const agentName = (id) => agents.find((a) => a.id === id)?.name || id;
@@ -119,7 +118,7 @@ LOADERS.users = async () => {
       field("New password", el("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8" })),
       el("button", { type: "submit" }, "Set password"));
     onSubmit(password, async () => {
-      await api(`/api/v1/users/${enc(u.username)}/password`, { method: "POST", body: { password: password.elements.password.value } });
+      await api(`/api/v1/users/${encodeURIComponent(u.username)}/password`, { method: "POST", body: { password: password.elements.password.value } });
       password.reset();
     }, "Password set; their sessions ended.");
     // Role, agent and teams, changed in place (PUT /api/v1/users/{username}); their sessions end.
@@ -132,7 +131,7 @@ LOADERS.users = async () => {
       el("button", { type: "submit" }, "Save role"));
     onSubmit(profile, async () => {
       const f = profile.elements;
-      await api(`/api/v1/users/${enc(u.username)}`, { method: "PUT", body: { role: f.role.value,
+      await api(`/api/v1/users/${encodeURIComponent(u.username)}`, { method: "PUT", body: { role: f.role.value,
         agent_id: f.role.value === "agent" ? f.agent_id.value : "",
         teams: f.role.value === "supervisor" ? [...profile.querySelectorAll("input[name=teams]:checked")].map((c) => c.value) : [] } });
       await LOADERS.users();
@@ -141,7 +140,7 @@ LOADERS.users = async () => {
       cell(u.username), cell(roleLabel(u.role)), cell(u.agent_id ? agentName(u.agent_id) : ""),
       cell(u.teams.join(", ")),
       el("td", { class: "actions" }, profile, password, confirmButton("Delete", `Delete ${u.username}?`, async () => {
-        await api(`/api/v1/users/${enc(u.username)}`, { method: "DELETE" });
+        await api(`/api/v1/users/${encodeURIComponent(u.username)}`, { method: "DELETE" });
         await LOADERS.users();
       })));
   }));
@@ -183,7 +182,7 @@ const seconds = (s) => (s === null || s === undefined ? "" : `${s} s`);
 
 LOADERS.queues = async () => {
   queues = (await api("/api/v1/queues")).queues;
-  const detailed = await Promise.all(queues.map((q) => api(`/api/v1/queues/${enc(q.name)}`).then((r) => r.rules)));
+  const detailed = await Promise.all(queues.map((q) => api(`/api/v1/queues/${encodeURIComponent(q.name)}`).then((r) => r.rules)));
   $("queues-table").tBodies[0].replaceChildren(...queues.map((q, i) => el("tr", { "data-queue": q.name },
     cell(q.name), cell(q.counts?.waiting ?? 0), cell(q.counts?.available_agents ?? 0),
     cell(seconds(detailed[i].ring_timeout_s)), cell(seconds(detailed[i].wrap_up_s)),
@@ -217,7 +216,7 @@ let currentQueue = "";
 
 async function editQueue(name) {
   const schema = await rules();
-  const { rules: values } = await api(`/api/v1/queues/${enc(name)}`);
+  const { rules: values } = await api(`/api/v1/queues/${encodeURIComponent(name)}`);
   currentQueue = name;
   $("queue-editor").hidden = false;
   $("queue-editor-name").textContent = name;
@@ -267,7 +266,7 @@ function setUpQueueForms() {
   const form = $("queue-form");
   onSubmit(form, async () => {
     const body = queueBody(form, await rules());
-    await api(`/api/v1/queues/${enc(form.dataset.queue)}`, { method: "PUT", body });
+    await api(`/api/v1/queues/${encodeURIComponent(form.dataset.queue)}`, { method: "PUT", body });
     await LOADERS.queues();
   }, "Rules saved.");
   const create = $("new-queue-form");
@@ -275,7 +274,7 @@ function setUpQueueForms() {
     el("button", { type: "submit" }, "Create queue"));
   onSubmit(create, async () => {
     const name = create.elements.queue.value.trim();
-    await api(`/api/v1/queues/${enc(name)}`, { method: "PUT", body: {} });
+    await api(`/api/v1/queues/${encodeURIComponent(name)}`, { method: "PUT", body: {} });
     create.reset();
     await LOADERS.queues();
     await editQueue(name);
@@ -295,8 +294,8 @@ LOADERS.agents = async () => {
       el("button", { type: "button", "data-action": "Edit", onclick: () => editAgent(a) }, "Edit"),
       confirmButton("Delete", `Delete ${a.name || a.id} for good?`, async () => {
         const to = document.querySelector(`[data-clients-for="${CSS.escape(a.id)}"]`)?.value || "";
-        const query = to ? `clients_to_agent_id=${enc(to)}` : "release_clients=true";
-        await api(`/api/v1/agents/${enc(a.id)}?${query}`, { method: "DELETE" });
+        const query = new URLSearchParams(to ? { clients_to_agent_id: to } : { release_clients: "true" });
+        await api(`/api/v1/agents/${encodeURIComponent(a.id)}?${query}`, { method: "DELETE" });
         await LOADERS.agents();
       }, () => [el("label", { class: "check" }, "Their clients to ",
         el("select", { "data-clients-for": a.id }, el("option", { value: "" }, "nobody (released)"),
@@ -337,7 +336,7 @@ function setUpAgentForm() {
     if (!Number.isInteger(tier)) throw Object.assign(new Error("must be a whole number"), { field: "tier" });
     const id = f.agent_id.value.trim();
     if (!id) throw Object.assign(new Error("is required"), { field: "agent_id" });
-    await api(`/api/v1/agents/${enc(id)}`, { method: "PUT", body: { name: f.name.value, endpoint: f.endpoint.value,
+    await api(`/api/v1/agents/${encodeURIComponent(id)}`, { method: "PUT", body: { name: f.name.value, endpoint: f.endpoint.value,
       queues: [...form.querySelectorAll("input[name=queues]:checked")].map((c) => c.value), skills, tier } });
     f.agent_id.readOnly = true;
     await LOADERS.agents();
@@ -425,11 +424,11 @@ LOADERS.thresholds = async () => {
       el("div", { class: "buttons" }, el("button", { type: "submit" }, "Save"),
         el("button", { type: "button", "data-action": "Reset", onclick: async () => {
           clearErrors(form);
-          try { await api(`/api/v1/thresholds/queues/${enc(q.queue)}`, { method: "DELETE" }); await LOADERS.thresholds(); }
+          try { await api(`/api/v1/thresholds/queues/${encodeURIComponent(q.queue)}`, { method: "DELETE" }); await LOADERS.thresholds(); }
           catch (error) { showError(form, error); }
         } }, "Reset to defaults")));
     onSubmit(form, async () => {
-      await api(`/api/v1/thresholds/queues/${enc(q.queue)}`, { method: "PUT", body: numbers(form, QUEUE_LIMITS) });
+      await api(`/api/v1/thresholds/queues/${encodeURIComponent(q.queue)}`, { method: "PUT", body: numbers(form, QUEUE_LIMITS) });
     });
     return form;
   }));
@@ -450,7 +449,7 @@ LOADERS.wallboards = async () => {
   $("wallboards-table").tBodies[0].replaceChildren(...wallboards.map((w) => el("tr", { "data-wallboard": w.id },
     cell(w.name), cell(w.queues.join(", ")), cell(w.created_by), cell(new Date(w.created_ms).toLocaleString()),
     el("td", { class: "actions" }, confirmButton("Revoke", `Revoke ${w.name}? Its TV goes blank.`, async () => {
-      await api(`/api/v1/wallboards/${enc(w.id)}`, { method: "DELETE" });
+      await api(`/api/v1/wallboards/${encodeURIComponent(w.id)}`, { method: "DELETE" });
       await LOADERS.wallboards();
     })))));
   const form = $("wallboard-form");
