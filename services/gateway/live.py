@@ -259,12 +259,14 @@ async def stream(
     user: User,
     still_valid: Callable[[], Awaitable[bool]],
     quotas: Quotas | None = None,
+    render: Callable[[list[dict]], bytes] | None = None,
 ) -> web.StreamResponse:
     """The server-sent-events response: one `message` per visible event, a comment line
     every 15 s to keep proxies from closing an idle connection. The session is checked again
     before each batch of visible events is written (and at each keepalive): a stream ends when
     its user logs out or is deleted. Beyond the quotas (streams per user, streams in all),
-    StreamLimit before anything is sent."""
+    StreamLimit before anything is sent. `render` writes a batch of visible events (default:
+    one `message` each, with its id and summary)."""
     queue = hub.subscribe(user.uid, quotas)
     # A browser tab closed ends its stream at once, and frees its place among the quotas.
     forget = on_connection_lost(request, lambda: hub.end(queue))
@@ -274,12 +276,16 @@ async def stream(
     gateway_metrics.SSE_CLIENTS.inc()
     try:
         await response.prepare(request)
-        await _relay(response, queue, hub, user, still_valid)
+        await _relay(response, queue, hub, user, still_valid, render or _messages)
     finally:
         gateway_metrics.SSE_CLIENTS.dec()
         forget()
         hub.unsubscribe(queue)
     return response
+
+
+def _messages(seen: list[dict]) -> bytes:
+    return "".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen).encode()
 
 
 async def _relay(
@@ -288,6 +294,7 @@ async def _relay(
     hub: LiveHub,
     user: User,
     still_valid: Callable[[], Awaitable[bool]],
+    render: Callable[[list[dict]], bytes],
 ) -> None:
     """Writes the subscriber's events to the prepared response until it ends."""
     try:
@@ -311,6 +318,6 @@ async def _relay(
                 continue  # nothing to write, nothing to check the session for (an agent's usual batch)
             if not await still_valid():
                 break
-            await response.write("".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen).encode())
+            await response.write(render(seen))
     except (ConnectionResetError, asyncio.CancelledError):
         pass

@@ -7,17 +7,12 @@ is no live link, and nothing else under /api/ takes a wallboard token (it is no 
 
 from __future__ import annotations
 
-import asyncio
-
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from callcenter.services.gateway import metrics as gateway_metrics
 from callcenter.services.gateway.board_api import LIVE
-from callcenter.services.gateway.connection_guard import on_connection_lost
-from callcenter.services.gateway.domain import access
 from callcenter.services.gateway.domain import wallboard as domain
-from callcenter.services.gateway.live import KEEPALIVE_S, StreamLimit
+from callcenter.services.gateway.live import StreamLimit, stream
 from callcenter.services.gateway.pages import STATIC
 from callcenter.services.gateway.query import time_zone
 from callcenter.services.gateway.users import User
@@ -134,43 +129,20 @@ async def link_events(request: web.Request) -> web.StreamResponse:
     each write and at each keepalive, so a revoked link's stream ends. At most the per-user
     stream quota per link per process (429), within the gateway's (503)."""
     wallboard = await _link(request)
-    hub, store, token = request.app[LIVE], request.app[WALLBOARDS], request.match_info["token"]
+    store, token = request.app[WALLBOARDS], request.match_info["token"]
+    # Whose events matter: those of these queues and of the agents serving them (event_view's rule).
+    viewer = User(
+        username=f"wallboard:{wallboard.id}", role="supervisor", teams=wallboard.queues, uid=f"wallboard:{wallboard.id}"
+    )
+
+    async def still_open() -> bool:
+        return await store.by_token(token) is not None
+
     try:
-        queue = hub.subscribe(f"wallboard:{wallboard.id}", request.app[CONFIG].quotas)
+        return await stream(request, request.app[LIVE], viewer, still_open, request.app[CONFIG].quotas, render=_changed)
     except StreamLimit as refused:
         raise ApiError(refused.status, str(refused), headers={"Retry-After": str(refused.retry_after_s)}) from None
-    # Whose events matter: those of these queues and of the agents serving them (event_view's rule).
-    viewer = User(username=f"wallboard:{wallboard.id}", role="supervisor", teams=wallboard.queues)
-    forget = on_connection_lost(request, lambda: hub.end(queue))
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
-    gateway_metrics.SSE_CLIENTS.inc()
-    try:
-        await response.prepare(request)
-        await response.write(b"retry: 2000\n: connected\n\n")
-        while True:
-            try:
-                async with asyncio.timeout(KEEPALIVE_S):
-                    batch = [await queue.get()]
-            except TimeoutError:
-                if await store.by_token(token) is None:
-                    break
-                await response.write(b": keepalive\n\n")
-                continue
-            while not queue.empty():
-                batch.append(queue.get_nowait())
-            if None in batch:
-                break
-            if not any(access.event_view(viewer, dict(item), hub.agent_queues) for item in batch):
-                continue
-            if await store.by_token(token) is None:
-                break
-            await response.write(b"data: {}\n\n")  # something changed; no ids
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
-    finally:
-        gateway_metrics.SSE_CLIENTS.dec()
-        forget()
-        hub.unsubscribe(queue)
-    return response
+
+
+def _changed(seen: list[dict]) -> bytes:
+    return b"data: {}\n\n"  # something changed; no ids
