@@ -2,7 +2,7 @@
 // bar and a table, the day's figures, pauses by reason, calls with recordings, missed calls and
 // open tasks. Every list comes from the API, which applies the role rules (a supervisor sees
 // their teams' agents, an agent only themselves; anyone else's page is "not found").
-import { api, duration, el, header, me } from "/static/api.js";
+import { api, duration, el, header, me, play } from "/static/api.js";
 import { agentStateLabel, code, flagLabel, outcomeLabel, tone } from "/static/labels.js";
 import { sortable } from "/static/sortable.js";
 
@@ -93,15 +93,6 @@ function showFigures(stats) {
     el("td", {}, reasonLabel(reason)), el("td", { "data-sort": seconds(d) }, duration(seconds(d))))), "No time paused.");
 }
 
-function play(call) {
-  const section = document.getElementById("player-section");
-  const player = document.getElementById("player");
-  section.hidden = false;
-  document.getElementById("player-error").hidden = true;
-  document.getElementById("player-title").textContent = `${call.call_id} (${call.caller})`;
-  player.src = `/api/v1/recordings/${encodeURIComponent(call.recording_id)}/audio`;
-  player.play().catch(() => {});
-}
 
 document.getElementById("player").addEventListener("error", () => {
   const error = document.getElementById("player-error");

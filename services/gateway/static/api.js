@@ -67,3 +67,15 @@ export async function header(user) {
     location.href = "/login";
   });
 }
+
+// The API lists a call's recordings only to whoever may hear them: a row offers Play only then.
+/** Plays a call's recording in the page's player section (#player-section, #player, #player-title). */
+export function play(call) {
+  const section = document.getElementById("player-section");
+  const player = document.getElementById("player");
+  section.hidden = false;
+  document.getElementById("player-error").hidden = true;
+  document.getElementById("player-title").textContent = `${call.call_id} (${call.caller})`;
+  player.src = `/api/v1/recordings/${encodeURIComponent(call.recording_id)}/audio`;
+  player.play().catch(() => {}); // autoplay may be refused; the controls remain
+}

@@ -1,7 +1,7 @@
 // Call records with the filters of S1.1 and a search (a fragment of the caller's number or of
 // the call id), paged and sortable; recording playback with seeking; a supervisor's comment on
 // a call that tags an agent (S0.3), in a form on the page.
-import { api, duration, el, header, me } from "/static/api.js";
+import { api, duration, el, header, me, play } from "/static/api.js";
 import { flagLabel, outcomeLabel, tone } from "/static/labels.js";
 import { sortable } from "/static/sortable.js";
 
@@ -27,16 +27,6 @@ function query(form, pageToken) {
   return params.toString();
 }
 
-// The API lists a call's recordings only to whoever may hear them: a row offers Play only then.
-function play(call) {
-  const section = document.getElementById("player-section");
-  const player = document.getElementById("player");
-  section.hidden = false;
-  document.getElementById("player-error").hidden = true;
-  document.getElementById("player-title").textContent = `${call.call_id} (${call.caller})`;
-  player.src = `/api/v1/recordings/${encodeURIComponent(call.recording_id)}/audio`;
-  player.play().catch(() => {}); // autoplay may be refused; the controls remain
-}
 
 // A recording that cannot be played (gone meanwhile, the recorder down) says so.
 document.getElementById("player").addEventListener("error", () => {
