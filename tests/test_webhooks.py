@@ -420,3 +420,47 @@ async def test_a_private_address_is_refused_at_sending_too(redis, redis_url, ten
     [letter] = await eventually(dead)
     assert letter.attempts == 2 and letter.reason.startswith("address refused: 127.0.0.1")
     assert receiver.received == []
+
+
+def docs_receiver(secret: str) -> dict:
+    """The example receiver of docs/crm.md, as written there (its SECRET set, not started)."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "crm.md").read_text()
+    (source,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    source = source.replace('SECRET = "whsec_…"', f"SECRET = {secret!r}").replace("web.run_app(app, port=8000)", "")
+    namespace: dict = {}
+    exec(compile(source, "docs/crm.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    return namespace
+
+
+async def test_the_example_receiver_of_the_docs_accepts_a_real_delivery_and_refuses_a_forged_one(
+    redis, tenant, start_webhooks, stub_for
+):
+    from aiohttp import ClientSession
+    from aiohttp.test_utils import TestServer
+
+    service = await start_webhooks()
+    stub = stub_for(service)
+    placeholder = docs_receiver("unset")
+    server = TestServer(placeholder["app"], host="127.0.0.1")
+    await server.start_server()
+    try:
+        reply = await stub.CreateSubscription(
+            pb.CreateSubscriptionRequest(url=str(server.make_url("/hooks/callcenter"))), timeout=5
+        )
+        placeholder["SECRET"] = reply.secret  # the example reads its module-level SECRET
+        await emit(redis, tenant, "call_received", call_id="c-docs", queue="sales")
+        assert await eventually(lambda: asyncio.sleep(0, placeholder["seen"]))
+        (delivery,) = placeholder["seen"]
+        assert delivery.startswith(reply.subscription.id)
+        async with ClientSession() as client:
+            forged = await client.post(
+                server.make_url("/hooks/callcenter"),
+                data=b"{}",
+                headers={"X-Callcenter-Signature": f"t={int(time.time())},v1=00"},
+            )
+            assert forged.status == 401
+    finally:
+        await server.close()
