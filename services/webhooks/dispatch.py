@@ -14,9 +14,6 @@ skipped and counted, never the end of the dispatcher.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +23,9 @@ import structlog
 from google.protobuf import json_format
 
 from callcenter.api.events.v1 import events_pb2
-from callcenter.core.background import Worker
-from callcenter.core.event_stream import decode, stream_key
+from callcenter.core.event_stream import decode
 from callcenter.core.redis_connection import undecodable
+from callcenter.core.stream_group import Entry, GroupMember
 from callcenter.services.webhooks import metrics as webhook_metrics
 from callcenter.services.webhooks.config import WebhooksConfig
 from callcenter.services.webhooks.keys import WebhookKeys
@@ -36,7 +33,6 @@ from callcenter.services.webhooks.scripts import Scripts
 
 log = structlog.get_logger(__name__)
 
-Entry = tuple[str, dict[str, str] | None]
 SITE_SUBJECT = "site"
 
 
@@ -57,12 +53,12 @@ def event_json(event: events_pb2.Event) -> str:
     return text
 
 
-def default_consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+class Dispatcher(GroupMember):
+    """One member of the webhooks consumer group (the group starts at the stream's end: a new
+    site's webhooks start with new events)."""
 
-
-class Dispatcher:
-    """One member of the webhooks consumer group."""
+    start_id = "$"
+    worker_name = "webhooks-dispatcher"
 
     def __init__(
         self,
@@ -72,40 +68,26 @@ class Dispatcher:
         name: str = "",
         on_queued: Callable[[], None] | None = None,
     ) -> None:
-        self.redis = redis
+        super().__init__(
+            redis,
+            tenant,
+            config.consumer_group,
+            name or config.consumer_name,
+            batch_size=config.batch_size,
+            claim_idle_ms=config.claim_idle_ms,
+            block_ms=config.block_ms,
+        )
         self.config = config
         self.keys = WebhookKeys(tenant)
-        self.stream = stream_key(tenant)
-        self.group = config.consumer_group
-        self.name = name or config.consumer_name or default_consumer_name()
         self.scripts = Scripts(redis)
         self.on_queued = on_queued
-        self._claim_cursor = "0-0"
-        self._group_ready = False
         self.queued = 0  # events this replica queued (redeliveries excluded)
         self.duplicates = 0
         self.skipped = 0  # entries it could not read or queue
 
-    async def ensure_group(self) -> None:
-        """Creates the group at the stream's end (a new site's webhooks start with new events), if missing."""
-        if self._group_ready:
-            return
-        try:
-            await self.redis.xgroup_create(self.stream, self.group, id="$", mkstream=True)
-        except redis.exceptions.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
-
-    async def forget_idle_consumers(self, idle_ms: int) -> list[str]:
-        """Removes consumers with nothing pending idle for idle_ms (replicas long gone)."""
-        await self.ensure_group()
-        gone = []
-        for consumer in await self.redis.xinfo_consumers(self.stream, self.group):
-            if consumer["name"] != self.name and consumer["pending"] == 0 and consumer["idle"] >= idle_ms:
-                await self.redis.xgroup_delconsumer(self.stream, self.group, consumer["name"])
-                gone.append(consumer["name"])
-        return gone
+    def reclaimed(self, count: int) -> None:
+        webhook_metrics.EVENTS_RECLAIMED.inc(count)
+        log.info("webhooks.reclaimed", count=count, consumer=self.name)
 
     def _prepared(self, entry_id: str, fields: dict[str, str]) -> list[str]:
         """The enqueue script's arguments for an entry (ValueError and friends when unreadable)."""
@@ -170,8 +152,7 @@ class Dispatcher:
         return done
 
     async def _give_up(self, entry_id: str, fields: dict[str, str], error: str) -> bool:
-        pending = await self.redis.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
-        deliveries = pending[0]["times_delivered"] if pending else self.config.max_event_failures
+        deliveries = await self.deliveries(entry_id, unknown=self.config.max_event_failures)
         log.warning("webhooks.enqueue_failed", event_id=entry_id, deliveries=deliveries, error=error[:300])
         if deliveries < self.config.max_event_failures:
             return False
@@ -191,56 +172,4 @@ class Dispatcher:
             approximate=True,
         )
 
-    async def ack(self, ids: list[str]) -> None:
-        if ids:
-            await self.redis.xack(self.stream, self.group, *ids)
-
-    async def read_new(self, block_ms: int | None = None) -> list[Entry]:
-        await self.ensure_group()
-        reply: Any = await self.redis.xreadgroup(
-            self.group, self.name, {self.stream: ">"}, count=self.config.batch_size, block=block_ms
-        )
-        return [(entry_id, fields) for _stream, entries in reply or () for entry_id, fields in entries]
-
-    async def reclaim(self) -> list[Entry]:
-        """Takes over events pending longer than claim_idle_ms, continuing the scan where the last call stopped."""
-        await self.ensure_group()
-        reply: Any = await self.redis.xautoclaim(
-            self.stream,
-            self.group,
-            self.name,
-            min_idle_time=self.config.claim_idle_ms,
-            start_id=self._claim_cursor,
-            count=self.config.batch_size,
-        )
-        self._claim_cursor = reply[0]
-        entries = [(entry_id, fields) for entry_id, fields in reply[1]]
-        if entries:
-            webhook_metrics.EVENTS_RECLAIMED.inc(len(entries))
-            log.info("webhooks.reclaimed", count=len(entries), consumer=self.name)
-        return entries
-
-    async def step(self, block_ms: int | None = None) -> int:
-        """Reclaims stale events, then reads new ones; queues and acknowledges them."""
-        handled = 0
-        claimed = await self.reclaim()
-        if claimed:
-            await self.ack(await self.dispatch(claimed))
-            handled += len(claimed)
-        fresh = await self.read_new(None if claimed or block_ms is None else block_ms)
-        if fresh:
-            await self.ack(await self.dispatch(fresh))
-            handled += len(fresh)
-        return handled
-
-    async def drain(self) -> int:
-        total = 0
-        while handled := await self.step(block_ms=None):
-            total += handled
-        return total
-
-    def worker(self) -> Worker:
-        async def consume() -> None:
-            await self.step(block_ms=self.config.block_ms)
-
-        return Worker("webhooks-dispatcher", consume, stop_timeout_s=0)
+    handle = dispatch
