@@ -9,6 +9,7 @@ import re
 import pytest
 
 from callcenter.core.key_model import Key, KeySpace, lua_constants, lua_preamble
+from callcenter.services.gateway import task_keys
 from callcenter.services.router import keys as router_keys
 from callcenter.services.stats import keys as stats_keys
 from callcenter.services.webhooks import keys as webhook_keys
@@ -18,13 +19,20 @@ MODELS = {
     "router": (router_keys.KEYS, REPO / "services/router/scripts", REPO / "docs/architecture.md", "cc:{t}:"),
     "stats": (stats_keys.KEYS, REPO / "services/stats/scripts", REPO / "docs/stats.md", ""),
     "webhooks": (webhook_keys.KEYS, REPO / "services/webhooks/scripts", REPO / "docs/crm.md", ""),
+    "gateway tasks": (
+        task_keys.KEYS,
+        REPO / "services/gateway/task_scripts",
+        REPO / "docs/architecture.md",
+        "cc:{t}:gw:",
+    ),
 }
 
 
 def _documented(doc: pathlib.Path, prefix: str) -> set[str]:
     """The keys in the first column of the document's key table, ids as {}."""
     text = doc.read_text()
-    section = text[text.index("Keys" if prefix == "" else "key model") :]
+    marker = {"": "Keys", "cc:{t}:gw:": "gateway's task keys"}.get(prefix, "key model")
+    section = text[text.index(marker) :]
     rows = [line for line in section.splitlines() if line.startswith("| `")][:60]
     names = set()
     for row in rows:

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from callcenter.core.clock import Clock
 from callcenter.core.redis_connection import dedicated_client
 from callcenter.services.gateway import (
     admin_api,
@@ -22,6 +23,7 @@ from callcenter.services.gateway import (
     metrics,
     openapi,
     pages,
+    pipeline_api,
     queue_live_api,
     recordings_api,
     stats_api,
@@ -40,6 +42,7 @@ from callcenter.services.gateway.live import LiveHub
 from callcenter.services.gateway.login_throttle import LOGINS, LoginThrottle
 from callcenter.services.gateway.passwords import PasswordWorkers
 from callcenter.services.gateway.sessions import SessionStore
+from callcenter.services.gateway.task_timers import task_timer
 from callcenter.services.gateway.tasks import TaskStore
 from callcenter.services.gateway.users import UserStore
 from callcenter.services.gateway.web import (
@@ -84,7 +87,10 @@ async def readyz(request: web.Request) -> web.Response:
     return json_reply({"status": "ready"})
 
 
-def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends | None = None) -> web.Application:
+def create_app(
+    config: GatewayConfig, redis: aioredis.Redis, backends: Backends | None = None, task_clock: Clock | None = None
+) -> web.Application:
+    """`task_clock`: tests only, a hand-driven clock for the tasks' due times (tasks.py)."""
     app = web.Application(
         middlewares=[access_log_middleware, errors_middleware, auth_middleware],
         client_max_size=1024 * 1024,
@@ -97,7 +103,7 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
     app[USERS] = UserStore(redis, config.common.tenant, passwords)
     app[LOGINS] = LoginThrottle(redis, config.common.tenant, config.login)
     app[SESSIONS] = SessionStore(redis, config.common.tenant, config.session_ttl_s)
-    app[TASKS] = TaskStore(redis, config.common.tenant)
+    app[TASKS] = TaskStore(redis, config.common.tenant, config.time_zone, clock=task_clock)
     app[BACKENDS] = backends or Backends(
         config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, credentials=config.grpc
     )
@@ -129,18 +135,25 @@ def create_app(config: GatewayConfig, redis: aioredis.Redis, backends: Backends 
         if live_redis is not None:
             await live_redis.aclose()
 
+    async def run_task_timer(app: web.Application):
+        worker = task_timer(app[TASKS]).start()  # due times and reminders, in every replica
+        yield
+        await worker.stop()
+
     async def end_streams(app: web.Application) -> None:
         app[board_api.LIVE].close()
 
     app.cleanup_ctx.append(close_backends)
     app.cleanup_ctx.append(stop_password_workers)
     app.cleanup_ctx.append(run_live_hub)
+    app.cleanup_ctx.append(run_task_timer)
     app.on_shutdown.append(end_streams)
     modules = (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, export_api)
     modules = (*modules, call_control_api, queue_live_api)
     modules = (*modules, admin_api, wallboard_api)
     modules = (*modules, thresholds_api)
     modules = (*modules, trends_api)
+    modules = (*modules, pipeline_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -201,6 +201,12 @@ class GatewayConfig:
         False,
         "mark the session cookie `Secure` and send Strict-Transport-Security (HTTPS, e.g. behind the Ingress)",
     )
+    time_zone: str = setting(
+        "CALLCENTER_GATEWAY_TIME_ZONE",
+        "UTC",
+        "the site's time zone (IANA name, e.g. Europe/Berlin): recurring tasks' months and years follow its calendar",
+        pattern=r"[A-Za-z0-9_+\-/]{1,64}",
+    )
     shutdown_grace_s: float = shutdown_grace()
     login: LoginLimits = nested(LoginLimits)
     quotas: Quotas = nested(Quotas)

@@ -314,10 +314,73 @@ PATHS: dict[str, dict] = {
     },
     "/api/v1/tasks": {
         "get": _op(
-            "An agent's tasks (own for agents; ?agent_id= for supervisors)",
-            params=[_query("agent_id"), _query("all", description="1 includes closed tasks")],
+            "The tasks the user may see, newest first, at most 500 (an agent: own and their teams' untaken ones)",
+            params=[
+                _query("status", description="open, done, snoozed or all (default: open and snoozed)"),
+                _query("due_before", "integer", "only tasks due at or before this time (ms)"),
+                _query("assignee", description="an agent id, or team:<queue>"),
+                _query("agent_id", description="an agent id (as assignee)"),
+                _query("all", description="1: every status"),
+                _query("limit", "integer", "1-500 (default 500)"),
+            ],
+            tag="tasks",
+        ),
+        "post": _op(
+            "Create a task (agents for themselves; supervisors for agents and teams they supervise)",
+            body={
+                "type": "object",
+                "required": ["title"],
+                "additionalProperties": False,
+                "properties": {
+                    "title": {"type": "string", "maxLength": 200},
+                    "text": {"type": "string", "maxLength": 2000},
+                    "subject_kind": {"type": "string", "enum": ["call", "lead", "client", "agent"]},
+                    "subject_id": {"type": "string"},
+                    "agent_id": {"type": "string", "description": "the assignee (or team)"},
+                    "team": {"type": "string", "description": "a queue: any of its agents may take it"},
+                    "due_ms": {"type": "integer", "description": "due time in ms, at most a day ago"},
+                    "reminders": {
+                        "type": "array",
+                        "maxItems": 5,
+                        "items": {"type": "integer", "minimum": 1, "maximum": 31_622_400},
+                        "description": "seconds before the due time",
+                    },
+                    "recurrence": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "every": {"type": "integer", "minimum": 1, "maximum": 365},
+                            "unit": {"type": "string", "enum": ["days", "weeks", "months", "years"]},
+                        },
+                        "description": "when done, the next one is due `every` units after this one's planned due",
+                    },
+                },
+            },
+            tag="tasks",
+        ),
+    },
+    "/api/v1/tasks/{task_id}/done": {
+        "post": _op(
+            "Mark a task done (a recurring task's next one is created)", params=[_path_param("task_id")], tag="tasks"
+        )
+    },
+    "/api/v1/tasks/{task_id}/snooze": {
+        "post": _op(
+            "Snooze a task until until_ms or for minutes (its due time moves there)",
+            body=_obj(until_ms="integer", minutes="integer"),
+            params=[_path_param("task_id")],
             tag="tasks",
         )
+    },
+    "/api/v1/tasks/{task_id}/reassign": {
+        "post": _op(
+            "Give a task to another agent or team (supervisors, admins)",
+            body=_obj(agent_id="string", team="string"),
+            params=[_path_param("task_id")],
+            tag="tasks",
+        )
+    },
+    "/api/v1/tasks/{task_id}/take": {
+        "post": _op("Take a team task (409 when another agent took it)", params=[_path_param("task_id")], tag="tasks")
     },
     "/api/v1/stats/agents": {
         "get": _op(
@@ -459,6 +522,27 @@ PATHS: dict[str, dict] = {
             "Assign a lead to an agent", params=[_path_param("lead_id")], body=_obj(agent_id="string"), tag="leads"
         )
     },
+    "/api/v1/leads/{lead_id}/history": {
+        "get": _op(
+            "The lead's pipeline history (S1.9): every creation, assignment and stage change, oldest first,"
+            " with its time, agent and actor",
+            params=[_path_param("lead_id")],
+            tag="leads",
+        )
+    },
+    "/api/v1/stats/funnel": {
+        "get": _op(
+            "The lead funnel (S1.9): leads entering each stage in the period and the conversion to the next,"
+            " grouped, with a total; an agent's is their own, a supervisor's their teams'",
+            params=PERIOD
+            + [
+                _query("group_by", description="none (default), agent or queue"),
+                _query("agent_id", description="agent ids, comma-separated (at most 200)"),
+                _query("queue", description="queue names, comma-separated (at most 200)"),
+            ],
+            tag="leads",
+        )
+    },
     "/api/v1/leads/{lead_id}/stage": {
         "post": _op(
             "Move a lead to another stage (lead, in_work, payment, fulfilled, refused)",
@@ -498,7 +582,9 @@ PATHS: dict[str, dict] = {
             },
         }
     },
-    "/api/v1/tasks/{task_id}/close": {"post": _op("Close a task", params=[_path_param("task_id")], tag="tasks")},
+    "/api/v1/tasks/{task_id}/close": {
+        "post": _op("Mark a task done (the older name of /done)", params=[_path_param("task_id")], tag="tasks")
+    },
     "/api/v1/actions": {
         "get": _op(
             "The audit trail: changes made on someone's behalf (who, what, on whom), newest first. Admins read"

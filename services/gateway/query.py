@@ -114,3 +114,14 @@ def period_from_query(query) -> spb.Period:
     else:
         raise ApiError(400, "period: must be day, hour or range", "period")
     return period
+
+
+def names_param(query, name: str, most: int) -> list[str]:
+    """?name=a,b,c: at most `most` distinct non-empty names of up to 128 characters each."""
+    raw = query.get(name, "")
+    if len(raw) > most * 129:
+        raise ApiError(400, f"{name}: at most {most} comma-separated names", name)
+    names = list(dict.fromkeys(item for item in raw.split(",") if item))
+    if len(names) > most or any(len(item) > 128 for item in names):
+        raise ApiError(400, f"{name}: at most {most} comma-separated names of up to 128 characters", name)
+    return names

@@ -54,24 +54,77 @@ async def list_comments(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/tasks")
-@accepts(query=("agent_id", "all"))
+@accepts(query=("agent_id", "all", "status", "due_before", "assignee", "limit"))
 async def list_tasks(request: web.Request) -> web.Response:
-    """An agent's notification list: their own open tasks (?all=1 with closed ones).
-    Supervisors and admins may ask for an agent of theirs with ?agent_id=."""
-    found = await tasks.agent_tasks(
-        user_of(request),
-        request.app[BACKENDS],
-        request.app[TASKS],
-        agent_id=request.query.get("agent_id", ""),
-        include_closed=request.query.get("all") == "1",
+    """The tasks the user may see, newest first (at most 500): ?status=open|done|snoozed|all
+    (default open and snoozed; ?all=1 is all), ?due_before=<ms>, ?assignee=<agent id> or
+    team:<queue> (?agent_id= as before)."""
+    found, now_ms = await tasks.list_tasks(
+        user_of(request), request.app[BACKENDS], request.app[TASKS], dict(request.query)
     )
-    return json_reply({"tasks": [t.public() for t in found]})
+    return json_reply({"tasks": [t.public(now_ms) for t in found]})
+
+
+@routes.post("/api/v1/tasks")
+@accepts(body=tasks.CREATE_FIELDS)
+async def create_task(request: web.Request) -> web.Response:
+    """A task: title, text, subject, assignee (agent_id or team), due_ms, reminders, recurrence."""
+    created = await tasks.create_task(
+        user_of(request), request.app[BACKENDS], request.app[TASKS], await read_json(request)
+    )
+    return json_reply({"task": created.public()}, 201)
+
+
+@routes.post("/api/v1/tasks/{task_id}/done")
+@accepts()
+async def done_task(request: web.Request) -> web.Response:
+    """Done; a recurring task's next one is created (`next`)."""
+    done, nxt = await tasks.done_task(
+        user_of(request), request.app[BACKENDS], request.app[TASKS], request.match_info["task_id"]
+    )
+    return json_reply({"task": done.public(), "next": nxt.public() if nxt else None})
 
 
 @routes.post("/api/v1/tasks/{task_id}/close")
 @accepts()
 async def close_task(request: web.Request) -> web.Response:
-    closed = await tasks.close_task(
+    """The older name of /done."""
+    return await done_task(request)
+
+
+@routes.post("/api/v1/tasks/{task_id}/snooze")
+@accepts(body=("until_ms", "minutes"))
+async def snooze_task(request: web.Request) -> web.Response:
+    """Snoozed until until_ms, or for minutes: its due time moves there."""
+    snoozed = await tasks.snooze_task(
+        user_of(request),
+        request.app[BACKENDS],
+        request.app[TASKS],
+        request.match_info["task_id"],
+        await read_json(request),
+    )
+    return json_reply({"task": snoozed.public()})
+
+
+@routes.post("/api/v1/tasks/{task_id}/reassign")
+@accepts(body=("agent_id", "team"))
+async def reassign_task(request: web.Request) -> web.Response:
+    """Given to another agent or team (supervisors and admins)."""
+    moved = await tasks.reassign_task(
+        user_of(request),
+        request.app[BACKENDS],
+        request.app[TASKS],
+        request.match_info["task_id"],
+        await read_json(request),
+    )
+    return json_reply({"task": moved.public()})
+
+
+@routes.post("/api/v1/tasks/{task_id}/take")
+@accepts()
+async def take_task(request: web.Request) -> web.Response:
+    """An agent of its team takes a team task; 409 when another agent took it first."""
+    taken = await tasks.take_task(
         user_of(request), request.app[BACKENDS], request.app[TASKS], request.match_info["task_id"]
     )
-    return json_reply({"task": closed.public()})
+    return json_reply({"task": taken.public()})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from callcenter.api.stats.v1 import stats_pb2
 from callcenter.core.auth import AccessPolicy
 
-_LEADS = ["CreateLead", "AssignLead", "ChangeLeadStage", "GetLead", "ListLeads"]
+_LEADS = ["CreateLead", "AssignLead", "ChangeLeadStage", "GetLead", "ListLeads", "GetLeadHistory", "GetLeadFunnel"]
 _CALL_RECORDS = ["ListCallRecords", "GetCallRecord"]
 
 STATS_POLICY = AccessPolicy.declare(

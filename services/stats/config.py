@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from callcenter.core.config import CommonConfig, shutdown_grace
 from callcenter.core.grpc_security import GrpcServerSecurity
 from callcenter.core.ops_server import OpsSettings
-from callcenter.core.settings import load, nested, setting
+from callcenter.core.settings import ConfigError, load, nested, setting
+from callcenter.services.stats.lead_stages import parse_backward_moves
 
 DAY_S = 86_400
 
@@ -78,6 +79,23 @@ class Figures:
         minimum=0,
         maximum=10_000,
     )
+    lead_backward_moves: str = setting(
+        "CALLCENTER_STATS_LEAD_BACKWARD_MOVES",
+        "",
+        "lead stage moves back the pipeline (lead < in_work < payment < fulfilled; out of refused) that"
+        " ChangeLeadStage allows, as from>to pairs, e.g. payment>in_work,refused>in_work (empty: none)",
+    )
+
+    def __post_init__(self) -> None:
+        try:
+            parse_backward_moves(self.lead_backward_moves)
+        except ValueError as exc:
+            raise ConfigError(f"CALLCENTER_STATS_LEAD_BACKWARD_MOVES: {exc}") from None
+
+    @property
+    def backward_moves(self) -> frozenset[tuple[str, str]]:
+        """The allowed backward moves, (from, to) pairs (validated at start)."""
+        return parse_backward_moves(self.lead_backward_moves)
 
 
 @dataclass(frozen=True)

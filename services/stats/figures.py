@@ -39,6 +39,10 @@ class FigureReader:
         self.figures = figures
         self.batch = batch  # bucket reads per pipeline
 
+    async def sums(self, kind: str, names: list[str], r: Range) -> list[dict[str, int]]:
+        """Each name's field sums over the buckets of r (of any kind of bucket: the funnel's too)."""
+        return await self._sums(kind, names, r)
+
     async def _sums(self, kind: str, names: list[str], r: Range) -> list[dict[str, int]]:
         """Each name's field sums over the buckets of r."""
         return [by_range[0] for by_range in await self._sums_by_range(kind, names, [r])]

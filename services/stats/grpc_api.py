@@ -12,6 +12,8 @@ from callcenter.core import time_bounds
 from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.board_watch import BoardWatchHub
+from callcenter.services.stats.funnel import Funnel
+from callcenter.services.stats.lead_history import LeadChange
 from callcenter.services.stats.model import (
     AgentFigures,
     AgentNow,
@@ -221,6 +223,44 @@ def _occurred(ts) -> int | None:
     return time_bounds.optional_timestamp_ms(ts, "occurred_at")
 
 
+LEAD_CHANGE_KIND_TO_PB = {
+    "created": pb.LEAD_CHANGE_KIND_CREATED,
+    "assigned": pb.LEAD_CHANGE_KIND_ASSIGNED,
+    "stage": pb.LEAD_CHANGE_KIND_STAGE,
+}
+FUNNEL_GROUPING_FROM_PB = {
+    pb.LEAD_FUNNEL_GROUPING_UNSPECIFIED: "none",
+    pb.LEAD_FUNNEL_GROUPING_AGENT: "agent",
+    pb.LEAD_FUNNEL_GROUPING_TEAM: "team",
+}
+
+
+def lead_change_pb(c: LeadChange) -> pb.LeadStageChange:
+    return pb.LeadStageChange(
+        kind=LEAD_CHANGE_KIND_TO_PB.get(c.kind, pb.LEAD_CHANGE_KIND_UNSPECIFIED),
+        from_stage=c.from_stage,
+        to_stage=c.to_stage,
+        time=timestamp_ms(c.time_ms),
+        agent_id=c.agent_id,
+        actor=c.actor,
+        actor_via=c.actor_via,
+        event_id=c.event_id,
+    )
+
+
+def funnel_pb(f: Funnel) -> pb.LeadFunnel:
+    return pb.LeadFunnel(
+        agent_id=f.agent_id,
+        queue=f.queue,
+        stages=[
+            pb.LeadFunnelStage(
+                stage=s.stage, entered=s.entered, next_stage=s.next_stage, conversion_percent=s.conversion_percent
+            )
+            for s in f.stages
+        ],
+    )
+
+
 def _names(names, field: str) -> list[str]:
     """The agents or queues a figures request names, each once, in order (none: all)."""
     unique = list(dict.fromkeys(names))
@@ -417,6 +457,26 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         if not request.lead_id:
             raise InvalidArgument("lead_id", "required")
         return pb.GetLeadResponse(lead=lead_pb(await self.stats.lead(request.lead_id, period_spec(request.period))))
+
+    @_domain_errors
+    async def GetLeadHistory(self, request, context):
+        if not request.lead_id:
+            raise InvalidArgument("lead_id", "required")
+        h = await self.stats.lead_history(request.lead_id)
+        return pb.GetLeadHistoryResponse(
+            lead_id=h.lead_id, history=[lead_change_pb(c) for c in h.changes], trimmed=h.trimmed
+        )
+
+    @_domain_errors
+    async def GetLeadFunnel(self, request, context):
+        group_by = FUNNEL_GROUPING_FROM_PB.get(request.group_by)
+        if group_by is None:
+            raise InvalidArgument("group_by", "unknown value")
+        r, groups, total = await self.stats.lead_funnel(
+            period_spec(request.period), group_by, list(request.agent_ids), list(request.queues)
+        )
+        groups_pb = [funnel_pb(g) for g in groups]
+        return pb.GetLeadFunnelResponse(groups=groups_pb, total=funnel_pb(total), range=range_pb(r))
 
     @_domain_errors
     async def ListActions(self, request, context):

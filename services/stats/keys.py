@@ -14,6 +14,7 @@ from callcenter.core.config import key_prefix
 from callcenter.core.key_model import Key, KeySpace, lua_constants
 from callcenter.core.key_model import lua_preamble as _lua_preamble
 from callcenter.services.stats.audit import CALL_FLOW, MS_DIGITS, SEQ_DIGITS
+from callcenter.services.stats.model import LEAD_STAGES
 
 QUARTER_MS = 15 * 60 * 1000
 HOUR_MS = 60 * 60 * 1000
@@ -24,6 +25,10 @@ HISTOGRAM_MAX_S = 86_400
 DAY_MS = 24 * HOUR_MS
 #: The most state changes kept per agent and UTC day (agent_day); older ones are cut and counted.
 MAX_DAY_STATES = 2_000
+#: The most pipeline changes kept per lead (lead_history); older ones are cut and counted.
+MAX_LEAD_HISTORY = 200
+#: How long lead_gate outlives the move it accepted (ingest applies it well within).
+LEAD_GATE_TTL_S = 7 * 86_400
 
 KEYS: tuple[Key, ...] = (
     Key("applied", "applied", "sorted set", "applied event id -> entry ms (exactly once)"),
@@ -52,6 +57,8 @@ KEYS: tuple[Key, ...] = (
     Key("lead", "lead:{}", "hash", "a lead: stage, agent, created, refused_at/by"),
     Key("lead_attempts", "lead:{}:attempts", "sorted set", "the lead's call attempts: call id -> received ms"),
     Key("lead_talk", "lead:{}:talk", "hash", "the lead's answered calls: call id -> talk ms"),
+    Key("lead_history", "lead:{}:history", "sorted set", "the lead's pipeline changes: <order>|<JSON>, by time"),
+    Key("lead_gate", "lead:{}:gate", "hash", "the stage ChangeLeadStage last accepted (and its order)"),
     Key("audit", "audit", "sorted set", "the audit trail: <entry id>|<event JSON>, score 0, by entry id"),
     Key("audit_by", "audit_by:{}", "sorted set", "the same, of one actor"),
 )
@@ -79,6 +86,9 @@ def lua_preamble() -> str:
             HISTOGRAM_CAP_S=HISTOGRAM_MAX_S + 1,
             DAY_MS=DAY_MS,
             MAX_DAY_STATES=MAX_DAY_STATES,
+            MAX_LEAD_HISTORY=MAX_LEAD_HISTORY,
+            LEAD_STAGES=frozenset(LEAD_STAGES),
+            GATE_TTL_S=LEAD_GATE_TTL_S,
             CALL_FLOW=CALL_FLOW,
             AUDIT_ID_FORMAT=f"%0{MS_DIGITS}.0f-%0{SEQ_DIGITS}.0f",
             AUDIT_MS_FORMAT=f"%0{MS_DIGITS}.0f",

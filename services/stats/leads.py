@@ -5,13 +5,17 @@ call attempts (calls carrying its id) and the talk time of those an agent answer
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import pathlib
 
 import redis.asyncio as aioredis
 import structlog
 
 from callcenter.core import errors, event_stream, ids, time_bounds
+from callcenter.core.config import key_prefix
 from callcenter.services.stats.config import Figures
-from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.keys import StatsKeys, lua_preamble
+from callcenter.services.stats.lead_stages import allowed_from
 from callcenter.services.stats.model import LEAD_STAGES, OPEN_LEAD_STAGES, InvalidArgument, LeadFigures, NotFound, Range
 from callcenter.services.stats.periods import day_range, local_day
 
@@ -27,13 +31,28 @@ def check_stage(stage: str, field: str = "stage") -> None:
         raise InvalidArgument(f"{field}", f"one of {', '.join(LEAD_STAGES)} expected, got {stage!r}")
 
 
-class LeadReports:
-    """Appends the CRM's lead reports to the event stream."""
+def _change_stage_source() -> str:
+    """The key model and constants (keys.py), then scripts/change_stage.lua."""
+    folder = pathlib.Path(__file__).parent / "scripts"
+    return lua_preamble() + (folder / "change_stage.lua").read_text()
 
-    def __init__(self, redis: aioredis.Redis, tenant: str, maxlen: int = 1_000_000) -> None:
+
+class LeadReports:
+    """Appends the CRM's lead reports to the event stream; a stage change only if the move is
+    allowed from the lead's stage now (lead_stages.py), checked atomically with the append."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        tenant: str,
+        maxlen: int = 1_000_000,
+        backward_moves: frozenset[tuple[str, str]] = frozenset(),
+    ) -> None:
         self.redis = redis
         self.tenant = tenant
         self.maxlen = maxlen
+        self.backward_moves = backward_moves
+        self._change_stage = redis.register_script(_change_stage_source())
 
     async def created(self, lead_id: str, agent_id: str, stage: str, at_ms: int) -> str:
         check_lead_id(lead_id)
@@ -55,10 +74,23 @@ class LeadReports:
     async def stage_changed(self, lead_id: str, stage: str, agent_id: str, at_ms: int) -> str:
         check_lead_id(lead_id)
         check_stage(stage)
-        return await event_stream.append(
-            self.redis, self.tenant, "lead_stage_changed", at_ms, maxlen=self.maxlen,
-            lead_id=lead_id, lead_stage=stage, agent_id=agent_id,
-        )  # fmt: skip
+        fields = event_stream.entry("lead_stage_changed", at_ms, lead_id=lead_id, lead_stage=stage, agent_id=agent_id)
+        allowed = allowed_from(stage, self.backward_moves)
+        outcome, detail = await self._change_stage(
+            keys=[key_prefix(self.tenant), event_stream.stream_key(self.tenant)],
+            args=[lead_id, stage, at_ms, self.maxlen, len(allowed), *allowed, *itertools.chain(*fields.items())],
+        )
+        if outcome == "refused":
+            raise errors.FailedPrecondition(
+                f"lead {lead_id} is at stage {detail}: moving it back to {stage} is not allowed"
+                f" (CALLCENTER_STATS_LEAD_BACKWARD_MOVES allows {_moves(self.backward_moves)})",
+                state=detail,
+            )
+        return str(detail)
+
+
+def _moves(moves: frozenset[tuple[str, str]]) -> str:
+    return ", ".join(f"{a}>{b}" for a, b in sorted(moves)) or "none"
 
 
 class LeadReader:

@@ -18,7 +18,9 @@ from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.figures import FigureReader
+from callcenter.services.stats.funnel import Funnel, FunnelReader, check_names
 from callcenter.services.stats.keys import HISTOGRAM_MAX_S, HOUR_MS, StatsKeys
+from callcenter.services.stats.lead_history import LeadHistory, LeadHistoryReader
 from callcenter.services.stats.leads import LeadReader, LeadReports
 from callcenter.services.stats.model import (
     AgentFigures,
@@ -59,8 +61,10 @@ class Stats:
         self.figure_reader = FigureReader(redis, self.keys, figures)
         self.call_reader = CallReader(redis, self.keys)
         self.lead_reader = LeadReader(redis, self.keys, figures)
-        self.lead_reports = LeadReports(redis, tenant)
+        self.lead_reports = LeadReports(redis, tenant, backward_moves=figures.backward_moves)
         self.action_reader = ActionReader(redis, self.keys)
+        self.lead_history_reader = LeadHistoryReader(redis, self.keys)
+        self.funnel_reader = FunnelReader(self.figure_reader)
         self.timeline_reader = TimelineReader(redis, self.keys)
 
     # Periods ------------------------------------------------------------------------------
@@ -154,6 +158,21 @@ class Stats:
 
     async def lead_stage_changed(self, lead_id: str, stage: str, agent_id: str, at_ms: int | None) -> str:
         return await self.lead_reports.stage_changed(lead_id, stage, agent_id, at_ms or self.clock.now_ms())
+
+    async def lead_history(self, lead_id: str) -> LeadHistory:
+        return await self.lead_history_reader.get(lead_id)
+
+    async def lead_funnel(
+        self, spec: PeriodSpec, group_by: str, agent_ids: list[str], queues: list[str]
+    ) -> tuple[Range, list[Funnel], Funnel]:
+        r, _tz = self.resolve(spec)
+        agent_ids, queues = check_names(agent_ids, "agent_ids"), check_names(queues, "queues")
+        if group_by == "agent" and not agent_ids:
+            agent_ids = check_names(sorted(await self.redis.smembers(self.keys.agents)), "agent_ids")
+        if group_by == "team" and not queues and not agent_ids:
+            queues = check_names(sorted(await self.redis.smembers(self.keys.queues)), "queues")
+        groups, total = await self.funnel_reader.funnel(r, group_by, agent_ids, queues)
+        return r, groups, total
 
     async def lead(self, lead_id: str, spec: PeriodSpec) -> LeadFigures:
         day, tz = self.day_of(spec)

@@ -63,6 +63,8 @@ def event_view(user: User, item: dict[str, Any], agent_queues: Mapping[str, set[
     if user.role == "admin":
         return item
     if user.role == "agent":
+        if item.get("type", "").startswith("task_") and not item["agent_id"]:  # a team task nobody took
+            return item if item["queue"] in agent_queues.get(user.agent_id, set()) else None
         return item if user.agent_id in (item["agent_id"], item["other_agent_id"]) else None
     teams = set(user.teams)
     if not (item["queue"] in teams or agent_queues.get(item["agent_id"], set()) & teams):

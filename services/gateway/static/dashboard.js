@@ -4,7 +4,7 @@
 // since-times; the clocks' breaches (a long wait, an agent stuck ringing, in wrap-up or paused)
 // happen with no event, so each tick flags them here, within a second of passing the limit.
 import { api, duration, el, header, me } from "/static/api.js";
-import { agentStateLabel, callStateLabel, code, flagLabel, tone } from "/static/labels.js";
+import { agentStateLabel, callStateLabel, code, flagLabel, subjectLabel, tone } from "/static/labels.js";
 
 let board = null;
 let skew = 0; // server clock minus browser clock, in ms
@@ -233,22 +233,46 @@ function tick() {
   renderAlerts();
 }
 
+// The agent's notification list: title, subject, due (relative; overdue in red), and what they
+// may do with it. A task event on the live feed reloads it.
+function dueLabel(t) {
+  if (!t.due_ms) return "no due time";
+  const minutes = Math.round((t.due_ms - now()) / 60000);
+  const span = Math.abs(minutes) < 60 ? `${Math.abs(minutes)} min`
+    : Math.abs(minutes) < 2880 ? `${Math.round(Math.abs(minutes) / 60)} h` : `${Math.round(Math.abs(minutes) / 1440)} days`;
+  return minutes < 0 || t.overdue ? `overdue ${span}` : `due in ${span}`;
+}
+
+async function taskAction(t, action, body) {
+  await api(`/api/v1/tasks/${encodeURIComponent(t.id)}/${encodeURIComponent(action)}`, { method: "POST", body });
+  loadTasks();
+}
+
 async function loadTasks() {
   if (user.role !== "agent") { document.getElementById("tasks").closest("section").hidden = true; return; }
   const { tasks } = await api("/api/v1/tasks");
-  document.getElementById("tasks").replaceChildren(...tasks.map((t) => el("li", {},
-    `${t.author} on ${t.subject_kind} ${t.subject_id}: ${t.text} `,
-    el("button", { type: "button", onclick: async () => {
-      await api(`/api/v1/tasks/${encodeURIComponent(t.id)}/close`, { method: "POST" });
-      loadTasks();
-    } }, "Done"))));
+  document.getElementById("tasks").replaceChildren(...tasks.map((t) => el("li",
+    { "data-task": t.id, "data-overdue": t.overdue ? "1" : "", "data-reminded": t.reminded.length ? "1" : "" },
+    el("strong", {}, t.title || t.text), " ",
+    t.subject_kind ? el("span", { class: "muted" }, `${subjectLabel(t.subject_kind)} ${t.subject_id} `) : "",
+    el("time", { class: t.overdue ? "overdue" : "", title: t.due_ms ? new Date(t.due_ms).toLocaleString() : "" },
+      dueLabel(t)), " ",
+    ...(t.queue && !t.agent_id
+      ? [el("button", { type: "button", onclick: () => taskAction(t, "take") }, `Take (${t.queue})`)]
+      : [el("button", { type: "button", onclick: () => taskAction(t, "done") }, "Done"),
+        el("button", { type: "button", onclick: () => taskAction(t, "snooze", { minutes: 60 }) }, "Snooze 1 h"),
+        el("button", { type: "button", onclick: () => taskAction(t, "snooze", { minutes: 1440 }) }, "Snooze 1 day")]))));
 }
 
 function connect() {
   const live = document.getElementById("live");
   const source = new EventSource("/api/v1/events");
   source.onopen = () => { live.dataset.state = "live"; live.textContent = "live"; scheduleRefresh(); };
-  source.onmessage = () => { lastEventAt = performance.now(); scheduleRefresh(); };
+  source.onmessage = (message) => {
+    lastEventAt = performance.now();
+    scheduleRefresh();
+    if (JSON.parse(message.data).type?.startsWith("task_")) loadTasks();
+  };
   source.addEventListener("task", () => loadTasks());
   source.onerror = () => {
     // EventSource reconnects by itself; show that the view may be stale meanwhile.

@@ -57,3 +57,7 @@ const ROLES = { admin: "Admin", supervisor: "Supervisor", agent: "Agent" };
 export const ruleLabel = (field) => RULES[field] ?? humanise(String(field).replace(/_s$/, ""));
 export const choiceLabel = (value) => CHOICES[value] ?? humanise(value);
 export const roleLabel = (value) => ROLES[value] ?? humanise(value);
+
+// What a task is about (tasks API subject_kind).
+const SUBJECTS = { call: "Call", lead: "Lead", client: "Client", agent: "Agent" };
+export const subjectLabel = (value) => SUBJECTS[value] ?? humanise(value);

@@ -240,6 +240,45 @@ local function lead_field_lww(lead_id, field, value)
   return false
 end
 
+-- The lead's pipeline history (S1.9): one entry per LEAD_CREATED, LEAD_ASSIGNED and
+-- LEAD_STAGE_CHANGED, '<ORDER>|<JSON: kind, stage, agent, actor, via>' scored by the event's
+-- time. Each entry's "from" stage is the stage of the entry before it, found on reading
+-- (services/stats/lead_history.py), so events applied in any order give the same history.
+-- At most MAX_LEAD_HISTORY are kept: the oldest are cut and counted (history_trimmed), and
+-- the stage of the newest cut one kept as the stage the kept history starts from.
+local function lead_history(lead_id, kind, stage, agent)
+  local key = k_lead_history(lead_id)
+  local entry = {k = kind, s = stage, a = agent, by = e.actor or '', via = e.actor_via or ''}
+  redis.call('ZADD', key, T, ORDER .. '|' .. cjson.encode(entry))
+  local over = redis.call('ZCARD', key) - MAX_LEAD_HISTORY
+  if over > 0 then
+    local h = k_lead(lead_id)
+    for _, member in ipairs(redis.call('ZRANGE', key, 0, over - 1)) do
+      local order, json = string.match(member, '^([^|]*|[^|]*)|(.*)$')
+      local cut = cjson.decode(json)
+      if cut.k ~= 'assigned' and order > (redis.call('HGET', h, 'history_base_order') or '') then
+        redis.call('HSET', h, 'history_base_order', order, 'history_base', cut.s)
+      end
+    end
+    redis.call('ZREMRANGEBYRANK', key, 0, over - 1)
+    redis.call('HINCRBY', h, 'history_trimmed', over)
+  end
+end
+
+-- The funnel (services/stats/funnel.py): a lead entering a stage counts 'lead_in:<stage>' in
+-- the event's buckets of everyone's ('funnel', 'all'), of its agent's and of the queues the
+-- agent is logged in to as stats knows them when applying (their team: 'team', <queue>).
+local function lead_funnel(stage, agent)
+  if not LEAD_STAGES[stage] then return end  -- a foreign writer's stage: no field of its own
+  local f = {['lead_in:' .. stage] = 1}
+  bucket_incr('funnel', 'all', f)
+  if agent == '' then return end
+  bucket_incr('agent', agent, f)
+  for q in string.gmatch(redis.call('HGET', k_agent(agent), 'queues') or '', '[^,]+') do
+    bucket_incr('team', q, f)
+  end
+end
+
 -- The event -------------------------------------------------------------------------------
 
 local call_id, agent_id, queue = e.call_id or '', e.agent_id or '', e.queue or ''
@@ -394,11 +433,14 @@ elseif TYPE == 'LEAD_CREATED' then
   if lead_id ~= '' then
     redis.call('ZADD', K_LEADS, T, lead_id)
     redis.call('HSET', k_lead(lead_id), 'created', TS)
-    lead_field_lww(lead_id, 'stage', (e.lead_stage or '') ~= '' and e.lead_stage or 'lead')
+    local stage = (e.lead_stage or '') ~= '' and e.lead_stage or 'lead'
+    lead_field_lww(lead_id, 'stage', stage)
     if agent_id ~= '' then
       lead_field_lww(lead_id, 'agent', agent_id)
       lead_owned(lead_id, agent_id)
     end
+    lead_history(lead_id, 'created', stage, agent_id)
+    lead_funnel(stage, agent_id)
   end
 elseif TYPE == 'LEAD_ASSIGNED' then
   local lead_id = e.lead_id or ''
@@ -406,11 +448,16 @@ elseif TYPE == 'LEAD_ASSIGNED' then
     lead_seen(lead_id)
     lead_field_lww(lead_id, 'agent', agent_id)
     lead_owned(lead_id, agent_id)
+    lead_history(lead_id, 'assigned', '', agent_id)
   end
 elseif TYPE == 'LEAD_STAGE_CHANGED' then
   local lead_id = e.lead_id or ''
   if lead_id ~= '' then
     lead_seen(lead_id)
+    local by = agent_id
+    if by == '' then by = lead_owner_at(lead_id, TS) end
+    lead_history(lead_id, 'stage', e.lead_stage or '', by)
+    lead_funnel(e.lead_stage or '', by)
     if lead_field_lww(lead_id, 'stage', e.lead_stage or '') then
       if e.lead_stage == 'refused' then
         local by = agent_id

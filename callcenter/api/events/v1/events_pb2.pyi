@@ -52,6 +52,13 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_THRESHOLDS_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_WALLBOARD_CREATED: _ClassVar[EventType]
     EVENT_TYPE_WALLBOARD_REVOKED: _ClassVar[EventType]
+    EVENT_TYPE_TASK_CREATED: _ClassVar[EventType]
+    EVENT_TYPE_TASK_DUE: _ClassVar[EventType]
+    EVENT_TYPE_TASK_REMINDER: _ClassVar[EventType]
+    EVENT_TYPE_TASK_DONE: _ClassVar[EventType]
+    EVENT_TYPE_TASK_SNOOZED: _ClassVar[EventType]
+    EVENT_TYPE_TASK_REASSIGNED: _ClassVar[EventType]
+    EVENT_TYPE_TASK_TAKEN: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -90,6 +97,13 @@ EVENT_TYPE_PAUSE_REASONS_UPDATED: EventType
 EVENT_TYPE_THRESHOLDS_UPDATED: EventType
 EVENT_TYPE_WALLBOARD_CREATED: EventType
 EVENT_TYPE_WALLBOARD_REVOKED: EventType
+EVENT_TYPE_TASK_CREATED: EventType
+EVENT_TYPE_TASK_DUE: EventType
+EVENT_TYPE_TASK_REMINDER: EventType
+EVENT_TYPE_TASK_DONE: EventType
+EVENT_TYPE_TASK_SNOOZED: EventType
+EVENT_TYPE_TASK_REASSIGNED: EventType
+EVENT_TYPE_TASK_TAKEN: EventType
 
 class Event(_message.Message):
     __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via")

@@ -45,6 +45,19 @@ class LeadFilter(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEAD_FILTER_NOT_CALLED: _ClassVar[LeadFilter]
     LEAD_FILTER_IMPROPER_REFUSAL: _ClassVar[LeadFilter]
     LEAD_FILTER_CADENCE_BROKEN: _ClassVar[LeadFilter]
+
+class LeadChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LEAD_CHANGE_KIND_UNSPECIFIED: _ClassVar[LeadChangeKind]
+    LEAD_CHANGE_KIND_CREATED: _ClassVar[LeadChangeKind]
+    LEAD_CHANGE_KIND_ASSIGNED: _ClassVar[LeadChangeKind]
+    LEAD_CHANGE_KIND_STAGE: _ClassVar[LeadChangeKind]
+
+class LeadFunnelGrouping(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LEAD_FUNNEL_GROUPING_UNSPECIFIED: _ClassVar[LeadFunnelGrouping]
+    LEAD_FUNNEL_GROUPING_AGENT: _ClassVar[LeadFunnelGrouping]
+    LEAD_FUNNEL_GROUPING_TEAM: _ClassVar[LeadFunnelGrouping]
 SERIES_BUCKET_UNSPECIFIED: SeriesBucket
 SERIES_BUCKET_QUARTER_HOUR: SeriesBucket
 SERIES_BUCKET_HALF_HOUR: SeriesBucket
@@ -66,6 +79,13 @@ LEAD_FILTER_UNSPECIFIED: LeadFilter
 LEAD_FILTER_NOT_CALLED: LeadFilter
 LEAD_FILTER_IMPROPER_REFUSAL: LeadFilter
 LEAD_FILTER_CADENCE_BROKEN: LeadFilter
+LEAD_CHANGE_KIND_UNSPECIFIED: LeadChangeKind
+LEAD_CHANGE_KIND_CREATED: LeadChangeKind
+LEAD_CHANGE_KIND_ASSIGNED: LeadChangeKind
+LEAD_CHANGE_KIND_STAGE: LeadChangeKind
+LEAD_FUNNEL_GROUPING_UNSPECIFIED: LeadFunnelGrouping
+LEAD_FUNNEL_GROUPING_AGENT: LeadFunnelGrouping
+LEAD_FUNNEL_GROUPING_TEAM: LeadFunnelGrouping
 
 class Period(_message.Message):
     __slots__ = ("time_zone", "day", "hour", "range")
@@ -631,3 +651,83 @@ class GetAgentTimelineResponse(_message.Message):
     segments: _containers.RepeatedCompositeFieldContainer[AgentStateSegment]
     trimmed: int
     def __init__(self, agent_id: _Optional[str] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., segments: _Optional[_Iterable[_Union[AgentStateSegment, _Mapping]]] = ..., trimmed: _Optional[int] = ...) -> None: ...
+
+class LeadStageChange(_message.Message):
+    __slots__ = ("kind", "from_stage", "to_stage", "time", "agent_id", "actor", "actor_via", "event_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FROM_STAGE_FIELD_NUMBER: _ClassVar[int]
+    TO_STAGE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_VIA_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: LeadChangeKind
+    from_stage: str
+    to_stage: str
+    time: _timestamp_pb2.Timestamp
+    agent_id: str
+    actor: str
+    actor_via: str
+    event_id: str
+    def __init__(self, kind: _Optional[_Union[LeadChangeKind, str]] = ..., from_stage: _Optional[str] = ..., to_stage: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., event_id: _Optional[str] = ...) -> None: ...
+
+class GetLeadHistoryRequest(_message.Message):
+    __slots__ = ("lead_id",)
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    def __init__(self, lead_id: _Optional[str] = ...) -> None: ...
+
+class GetLeadHistoryResponse(_message.Message):
+    __slots__ = ("lead_id", "history", "trimmed")
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    TRIMMED_FIELD_NUMBER: _ClassVar[int]
+    lead_id: str
+    history: _containers.RepeatedCompositeFieldContainer[LeadStageChange]
+    trimmed: int
+    def __init__(self, lead_id: _Optional[str] = ..., history: _Optional[_Iterable[_Union[LeadStageChange, _Mapping]]] = ..., trimmed: _Optional[int] = ...) -> None: ...
+
+class GetLeadFunnelRequest(_message.Message):
+    __slots__ = ("period", "agent_ids", "queues", "group_by")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    group_by: LeadFunnelGrouping
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., agent_ids: _Optional[_Iterable[str]] = ..., queues: _Optional[_Iterable[str]] = ..., group_by: _Optional[_Union[LeadFunnelGrouping, str]] = ...) -> None: ...
+
+class LeadFunnelStage(_message.Message):
+    __slots__ = ("stage", "entered", "next_stage", "conversion_percent")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ENTERED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_STAGE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    entered: int
+    next_stage: str
+    conversion_percent: float
+    def __init__(self, stage: _Optional[str] = ..., entered: _Optional[int] = ..., next_stage: _Optional[str] = ..., conversion_percent: _Optional[float] = ...) -> None: ...
+
+class LeadFunnel(_message.Message):
+    __slots__ = ("agent_id", "queue", "stages")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    queue: str
+    stages: _containers.RepeatedCompositeFieldContainer[LeadFunnelStage]
+    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[LeadFunnelStage, _Mapping]]] = ...) -> None: ...
+
+class GetLeadFunnelResponse(_message.Message):
+    __slots__ = ("groups", "total", "range")
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[LeadFunnel]
+    total: LeadFunnel
+    range: TimeRange
+    def __init__(self, groups: _Optional[_Iterable[_Union[LeadFunnel, _Mapping]]] = ..., total: _Optional[_Union[LeadFunnel, _Mapping]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...

@@ -95,6 +95,16 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsResponse.FromString,
                 _registered_method=True)
+        self.GetLeadHistory = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetLeadHistory',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadHistoryRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadHistoryResponse.FromString,
+                _registered_method=True)
+        self.GetLeadFunnel = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetLeadFunnel',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadFunnelRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadFunnelResponse.FromString,
+                _registered_method=True)
         self.ListActions = channel.unary_unary(
                 '/callcenter.stats.v1.StatsService/ListActions',
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListActionsRequest.SerializeToString,
@@ -204,6 +214,22 @@ class StatsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLeadHistory(self, request, context):
+        """One lead's pipeline history (S1.9): its creation, assignments and stage changes, oldest
+        first, each with its time, agent and actor (at most 200 kept, older ones counted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLeadFunnel(self, request, context):
+        """The lead funnel over a period (S1.9): leads entering each stage and the conversion to
+        the next, in total and per agent or team.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListActions(self, request, context):
         """The audit trail: changes made on someone's behalf (events that record their actor:
         supervisor actions, admin changes, CRM and recorder calls) recorded in a range, newest
@@ -284,6 +310,16 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.ListLeads,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsResponse.SerializeToString,
+            ),
+            'GetLeadHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadHistory,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadHistoryRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadHistoryResponse.SerializeToString,
+            ),
+            'GetLeadFunnel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadFunnel,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadFunnelRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadFunnelResponse.SerializeToString,
             ),
             'ListActions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListActions,
@@ -621,6 +657,60 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/ListLeads',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ListLeadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetLeadHistory',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadHistoryRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadFunnel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetLeadFunnel',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadFunnelRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetLeadFunnelResponse.FromString,
             options,
             channel_credentials,
             insecure,

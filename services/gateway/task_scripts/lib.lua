@@ -1,0 +1,103 @@
+-- What every task script shares. Calling convention:
+--   KEYS[1]  the tenant's key prefix ("cc:{t}:"); the key model (K_DEADLINES, k_task(id),
+--            ...) comes before this file, generated from services/gateway/task_keys.py
+--   KEYS[2]  the tenant's event stream
+--   ARGV[1]  '' (always, outside tests): now is the Redis server's clock (TIME), read here.
+--            Only a test that gave the TaskStore a hand-driven clock passes its time in ms.
+--   ARGV[2]  approximate maximum length of the event stream (XADD MAXLEN ~)
+--   ARGV[3]  who asked for the transition ('' for a timer)
+--   ARGV[4…] the script's own arguments, as ARGS[1…]
+-- Every script answers JSON: {"ok": task} or {"err": code, "msg": ...}.
+local NOW
+if ARGV[1] ~= '' then
+  NOW = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local K_STREAM = KEYS[2]
+local MAXLEN = ARGV[2]
+local ACTOR = ARGV[3]
+local ARGS = {}
+for i = 4, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
+local MAX_HISTORY = 50
+
+local function fail(code, msg) return cjson.encode({err = code, msg = msg}) end
+
+local function load(id)
+  local raw = redis.call('GET', k_task(id))
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function save(t)
+  t.version = (tonumber(t.version) or 0) + 1
+  redis.call('SET', k_task(t.id), cjson.encode(t))
+end
+
+-- One line of the task's history (at most MAX_HISTORY, the oldest dropped).
+local function note(t, entry)
+  entry.at = NOW
+  entry.by = ACTOR
+  local h = t.history
+  if type(h) ~= 'table' then h = {} end
+  h[#h + 1] = entry
+  while #h > MAX_HISTORY do table.remove(h, 1) end
+  t.history = h
+end
+
+local function list(v) if type(v) == 'table' then return v end return {} end
+
+-- The task's event: agent_id and queue are its assignee; attributes its id and title.
+local function emit(t, event_type, fields, attrs)
+  local a = {task_id = t.id, title = t.title or ''}
+  for k, v in pairs(attrs or {}) do a[k] = tostring(v) end
+  local args = {K_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}
+  local values = {agent_id = t.agent_id or '', queue = t.queue or '', reason = fields.reason or '',
+    other_agent_id = fields.other_agent_id or '', actor = ACTOR}
+  for _, name in ipairs({'agent_id', 'queue', 'other_agent_id', 'reason', 'actor'}) do
+    if values[name] ~= '' then
+      args[#args + 1] = name
+      args[#args + 1] = values[name]
+    end
+  end
+  args[#args + 1] = 'attributes'
+  args[#args + 1] = cjson.encode(a)
+  return redis.call('XADD', unpack(args))
+end
+
+local function index_key(t)
+  if (t.agent_id or '') ~= '' then return k_agent_tasks(t.agent_id) end
+  return k_team_tasks(t.queue)
+end
+
+local function clear_timers(t)
+  redis.call('ZREM', K_DEADLINES, 'due|' .. t.id)
+  for _, off in ipairs(list(t.reminders)) do redis.call('ZREM', K_DEADLINES, 'remind|' .. t.id .. '|' .. off) end
+end
+
+local function reminded(t, off)
+  for _, done in ipairs(list(t.reminded)) do if tonumber(done) == tonumber(off) then return true end end
+  return false
+end
+
+-- The task's deadlines from its state: its due time (not yet fired) and the reminders still ahead.
+local function schedule(t)
+  clear_timers(t)
+  local due = tonumber(t.due_ms) or 0
+  if t.status == 'done' or due <= 0 or t.due_fired then return end
+  redis.call('ZADD', K_DEADLINES, due, 'due|' .. t.id)
+  for _, off in ipairs(list(t.reminders)) do
+    local at = due - tonumber(off) * 1000
+    if at > NOW and not reminded(t, off) then
+      redis.call('ZADD', K_DEADLINES, at, 'remind|' .. t.id .. '|' .. off)
+    end
+  end
+end
+
+local function open_task(id)
+  local t = load(id)
+  if t == nil then return nil, fail('not_found', 'task ' .. id .. ' does not exist') end
+  if t.status == 'done' or t.status == 'closed' then return nil, fail('illegal_state', 'the task is done') end
+  return t, nil
+end
