@@ -116,3 +116,51 @@ async def test_the_call_records_search_sort_and_comment_form(backend_addrs, quie
     assert [(t["subject_id"], t["text"], t["author"]) for t in tasks] == [
         ("c1", "Offer the annual plan next time", "sam")
     ]
+
+
+async def test_a_supervisor_gives_an_agent_a_recurring_task_due_tomorrow_from_the_agents_page(
+    backend_addrs, quiet_stats, gateway
+):
+    await setup_team(gateway)
+    base = base_url(gateway)
+    async with browser_page() as page:
+        dialogs = no_dialogs(page)
+        await log_in(page, base, "sam")
+        await page.goto(base + "/agents/anna")
+        form = page.locator("#task-form:not([hidden])")
+        await form.wait_for()
+        tomorrow = await page.evaluate(
+            "() => { const d = new Date(Date.now() + 86400000); d.setSeconds(0, 0);"
+            " const p = (n) => String(n).padStart(2, '0');"
+            " const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;"
+            " return [`${day}T${p(d.getHours())}:${p(d.getMinutes())}`,"
+            " d.getTime()]; }"
+        )
+        await form.locator("input[name=title]").fill("Call Müller back about the offer")
+        await form.locator("input[name=due]").fill(tomorrow[0])
+        await form.locator("select[name=remind]").select_option("3600")
+        await form.locator("input[name=every]").fill("2")
+        await form.locator("select[name=unit]").select_option("weeks")
+        await form.locator("button[type=submit]").click()
+        row = page.locator("#tasks tbody tr[data-task]")
+        await row.wait_for()
+        assert "Call Müller back about the offer" in await row.text_content()
+        # a due time in the past is refused, and the form marks the field it names
+        await form.locator("input[name=title]").fill("Too late")
+        await form.locator("input[name=due]").fill("2001-01-01T10:00")
+        await form.locator("button[type=submit]").click()
+        await page.locator("#task-error:not([hidden])").wait_for()
+        assert await form.locator("input[name=due]").get_attribute("aria-invalid") == "true"
+        await check_layout(page, "agent-task-form")
+    async with browser_page() as page:  # an agent's own page has no task form
+        await log_in(page, base, "anna")
+        await page.goto(base + "/agents/anna")
+        await page.locator("body[data-loaded]").wait_for()
+        assert await page.locator("#task-form").is_hidden()
+    assert dialogs == []
+    anna = await gateway.login("anna")
+    tasks = (await (await anna.get("/api/v1/tasks")).json())["tasks"]
+    assert [(t["title"], t["due_ms"], t["agent_id"], t["author"]) for t in tasks] == [
+        ("Call Müller back about the offer", tomorrow[1], "anna", "sam")
+    ]
+    assert tasks[0]["reminders"] == [3600] and tasks[0]["recurrence"] == {"every": 2, "unit": "weeks"}

@@ -6,7 +6,6 @@ which tasks, and what a new task may hold. The comments and tasks themselves are
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -37,10 +36,6 @@ from .agents import agent_queues, visibility, visible_agents, visible_queues
 from .calls import sees_record
 
 T = TypeVar("T")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def _visible_ids(user: User, backends: Backends) -> set[str]:
@@ -106,7 +101,7 @@ async def comment(
         _check_subject_id(kind, subject_id)
     if kind and subject_id:
         await _check_subject(user, backends, kind, subject_id)
-    return await store.comment(kind, subject_id, user.username, text, tuple(tagged), _now_ms())
+    return await store.comment(kind, subject_id, user.username, text, tuple(tagged), await store.now_ms())
 
 
 async def comments(user: User, backends: Backends, store: TaskStore, kind: str, subject_id: str) -> list[Comment]:

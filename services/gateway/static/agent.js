@@ -128,7 +128,42 @@ function showTasks(tasks) {
     el("td", {}, t.subject_kind === "call"
       ? el("a", { href: `/calls?call_id=${encodeURIComponent(t.subject_id)}` }, `call ${t.subject_id}`)
       : `${t.subject_kind} ${t.subject_kind === "agent" ? agentName(t.subject_id) : t.subject_id}`),
-    el("td", {}, t.text))), "No open task.");
+    el("td", {}, t.title || t.text),
+    el("td", { "data-sort": t.due_ms || 0, class: t.overdue ? "bad" : "" },
+      t.due_ms ? `${when(t.due_ms)}${t.overdue ? " (overdue)" : ""}` : ""))), "No open task.");
+}
+
+async function loadTasks() {
+  const tasks = await api(`/api/v1/tasks?${new URLSearchParams({ agent_id: agentId })}`);
+  showTasks(tasks.tasks || []);
+}
+
+// Supervisors and admins give the agent a task: a title, optionally a due time with a
+// reminder before it and a recurrence (S1.10: "call the client again in 2 weeks").
+function taskForm() {
+  const form = document.getElementById("task-form");
+  const error = document.getElementById("task-error");
+  form.hidden = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    const body = { title: f.title.value, agent_id: agentId };
+    if (f.due.value) body.due_ms = new Date(f.due.value).getTime();
+    if (f.remind.value) body.reminders = [Number(f.remind.value)];
+    if (f.unit.value) body.recurrence = { every: Number(f.every.value), unit: f.unit.value };
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    try {
+      await api("/api/v1/tasks", { method: "POST", body });
+      form.reset();
+      error.hidden = true;
+      await loadTasks();
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+      const input = { due_ms: f.due, reminders: f.remind, recurrence: f.unit, title: f.title }[failure.field];
+      if (input) input.setAttribute("aria-invalid", "true");
+    }
+  });
 }
 
 function showError(error) {
@@ -185,4 +220,5 @@ if (agentReply.error) {
     load(form.elements.day.value).then(() => showError(null), showError);
   });
   await load(form.elements.day.value).catch(showError);
+  if (user.role !== "agent") taskForm();
 }
