@@ -92,6 +92,9 @@ def known_label_values() -> dict[tuple[str, str], set[str]]:
         ("callcenter_router_agents", "state"): set(router_metrics.SHOWN_STATES),
         # services/router/metrics.py, refresh(): the states it sets.
         ("callcenter_router_pbx_sessions", "state"): {"open", "lost", "closed"},
+        # services/webhooks/scripts/settle.lua returns delivered, retrying, dead or stale;
+        # dispatch.py counts overflowed.
+        ("callcenter_webhooks_deliveries_total", "outcome"): {"delivered", "retrying", "dead", "overflowed", "stale"},
     }
 
 
@@ -503,6 +506,9 @@ REQUIRED_ALERTS = {
     "CallcenterGatewayErrors": ("callcenter_gateway_requests_total", "> 0.05", None),
     "CallcenterRecorderUploadsFailing": ("callcenter_recorder_uploads_total", "> 0.1", None),
     "CallcenterRedisPoolSaturated": ("callcenter_redis_pool_connections_in_use", "> 0.9", None),
+    "CallcenterWebhooksDeadLetters": ("callcenter_webhooks_dead_letter_deliveries", "> 0", "5m"),
+    "CallcenterWebhooksLagging": ("callcenter_webhooks_consumer_lag_seconds", "> 60", "5m"),
+    "CallcenterWebhooksFailing": ("callcenter_webhooks_attempts_total", "> 0.5", "15m"),
 }
 
 
@@ -636,6 +642,12 @@ SHOWN = {
     "callcenter_gateway_request_seconds_bucket",
     "callcenter_gateway_sse_clients",
     "callcenter_gateway_login_failures_total",
+    "callcenter_webhooks_consumer_lag_seconds",
+    "callcenter_webhooks_queued_deliveries",
+    "callcenter_webhooks_dead_letter_deliveries",
+    "callcenter_webhooks_deliveries_total",
+    "callcenter_webhooks_attempts_total",
+    "callcenter_webhooks_attempt_seconds_bucket",
 }
 
 
@@ -781,6 +793,36 @@ def test_the_alerts_fire_on_what_they_watch_and_only_then(prod, tmp_path):
             "values": "0x20",
         },
         {"series": f'up{{{ns}, job="other-app", pod="o1"}}', "values": "0x20"},
+        # Webhooks of cc: dead letters from minute 3, the group 2 minutes behind from minute 2,
+        # 3 of 4 attempts failing (retrying or dead) over 40 minutes. Of "ok": one dead letter
+        # for 3 minutes only, 30 s of lag, 1 in 4 attempts failing, and full queues (overflowed:
+        # no attempt) that are not failed attempts.
+        *(
+            {"series": f'{metric}{{namespace="{site}", job="webhooks", pod="w1"}}', "values": values}
+            for metric, site, values in (
+                ("callcenter_webhooks_dead_letter_deliveries", "cc", "0 0 0 4x37"),
+                ("callcenter_webhooks_dead_letter_deliveries", "ok", "0 1 1 1 0x36"),
+                ("callcenter_webhooks_consumer_lag_seconds", "cc", "0 0 120x38"),
+                ("callcenter_webhooks_consumer_lag_seconds", "ok", "30x40"),
+                ("callcenter_webhooks_attempts_total", "cc", "0+40x40"),
+                ("callcenter_webhooks_attempts_total", "ok", "0+40x40"),
+            )
+        ),
+        *(
+            {
+                "series": f'callcenter_webhooks_deliveries_total{{namespace="{site}", job="webhooks", pod="w1",'
+                f' outcome="{outcome}"}}',
+                "values": values,
+            }
+            for site, outcome, values in (
+                ("cc", "delivered", "0+10x40"),
+                ("cc", "retrying", "0+25x40"),
+                ("cc", "dead", "0+5x40"),
+                ("ok", "delivered", "0+30x40"),
+                ("ok", "retrying", "0+10x40"),
+                ("ok", "overflowed", "0+100x40"),
+            )
+        ),
     ]
 
     def fired(name, at, *labels):
@@ -810,6 +852,12 @@ def test_the_alerts_fire_on_what_they_watch_and_only_then(prod, tmp_path):
         fired("CallcenterGatewayErrors", "10m", {**cc, "severity": "warning"}),
         fired("CallcenterRecorderUploadsFailing", "15m", {**cc, "severity": "warning"}),
         fired("CallcenterRedisPoolSaturated", "10m", {**cc, "job": "router", "pool": "router", "severity": "warning"}),
+        fired("CallcenterWebhooksDeadLetters", "7m"),  # not yet: 5 minutes from minute 3
+        fired("CallcenterWebhooksDeadLetters", "10m", {**cc, "severity": "warning"}),
+        fired("CallcenterWebhooksLagging", "6m"),
+        fired("CallcenterWebhooksLagging", "10m", {**cc, "severity": "warning"}),
+        fired("CallcenterWebhooksFailing", "10m"),  # not yet: 15 minutes
+        fired("CallcenterWebhooksFailing", "20m", {**cc, "severity": "warning"}),
     ]
     unit = {
         "rule_files": ["rules.yaml"],

@@ -298,6 +298,62 @@ ROWS = [
         ],
     ),
     (
+        "Webhooks",
+        [
+            timeseries(
+                "Webhooks consumer lag",
+                "Age of the oldest event the webhooks consumer group has not queued deliveries for"
+                " (the alert: above 60 s for 5 minutes).",
+                [(f"max(callcenter_webhooks_consumer_lag_seconds{{{NS}}})", "lag")],
+                "s",
+                thresholds=[60],
+            ),
+            timeseries(
+                "Queued deliveries and dead letters",
+                "Deliveries queued and not yet delivered, and dead letters kept, all subscriptions"
+                " (read from Redis at each scrape; the alert: any dead letter for 5 minutes).",
+                [
+                    (f"max(callcenter_webhooks_queued_deliveries{{{NS}}})", "queued"),
+                    (f"max(callcenter_webhooks_dead_letter_deliveries{{{NS}}})", "dead letters"),
+                    (f"max(callcenter_webhooks_subscriptions{{{NS}}})", "subscriptions"),
+                ],
+            ),
+            timeseries(
+                "Failed attempt share",
+                "Share of the delivery attempts that got no 2xx answer (retrying or dead)"
+                " (the alert: above 50 % for 15 minutes).",
+                [
+                    (
+                        f'sum(rate(callcenter_webhooks_deliveries_total{{{NS}, outcome=~"retrying|dead"}}{RATE}))'
+                        f" / sum(rate(callcenter_webhooks_attempts_total{{{NS}}}{RATE}))",
+                        "failing",
+                    )
+                ],
+                "percentunit",
+                thresholds=[0.5],
+            ),
+            timeseries(
+                "Delivery outcomes",
+                "Attempts' outcomes per second: delivered, retrying, dead; overflowed (queue full), stale.",
+                [
+                    (
+                        f"sum by (outcome) (rate(callcenter_webhooks_deliveries_total{{{NS}}}{RATE}))",
+                        "{{outcome}}",
+                    )
+                ],
+                "ops",
+                width=12,
+            ),
+            timeseries(
+                "Attempt latency",
+                "p50 and p99 of the time a delivery attempt took, until the answer or the error.",
+                quantiles("callcenter_webhooks_attempt_seconds", "job", "{{job}}"),
+                "s",
+                width=12,
+            ),
+        ],
+    ),
+    (
         "Redis",
         [
             timeseries(
@@ -445,7 +501,7 @@ def dashboard() -> dict:
         "uid": "callcenter",
         "title": "Call centre",
         "description": "The call-centre platform: calls and agents, router timers and PBX sessions, RPCs, stats,"
-        " Redis, recorder, gateway. Alerts: docs/operations.md, Alerts.",
+        " webhooks, Redis, recorder, gateway. Alerts: docs/operations.md, Alerts.",
         "tags": ["callcenter"],
         "editable": True,
         "graphTooltip": 1,
