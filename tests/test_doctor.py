@@ -8,6 +8,7 @@ what to do, and exit status 1; bad options exit 2 naming the option."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import pytest
 from callcenter import cli
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.api.webhooks.v1 import webhooks_pb2
 from callcenter.core import event_stream
 from callcenter.core.clock import ManualClock
 from callcenter.core.event_stream import stream_key
@@ -28,9 +30,12 @@ from callcenter.services.router.config import QueueDefaults
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import RouterStore
 from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.webhooks.keys import WebhookKeys
 from callcenter.tools import doctor
 from tests.helpers import next_event, team
 from tests.pbx_session_client import PbxClient
+from tests.test_webhooks import emit, eventually, subscribe
+from tests.webhooks_fixtures import FAST
 
 # Only a safety net: every wait below ends on an event (an entry read, a process exit).
 SAFETY_S = 60.0
@@ -87,6 +92,8 @@ async def test_a_healthy_system_exits_0_with_only_ok_lines(redis, redis_url, ten
     assert findings and all(line.startswith("ok ") for line in findings), out
     checks = {re.match(r"ok +([a-z ]+):", line).group(1) for line in findings}
     assert checks == {"redis", "persistence", "memory", "event stream", "consumer group", "lag", "dead letters"} | {
+        "webhook dead letters",
+        "webhook queue",
         "timers",
         "pbx sessions",
         "router service",
@@ -252,3 +259,40 @@ def test_a_bad_setting_exits_2_naming_the_variable(capsys, monkeypatch):
     monkeypatch.setenv("CALLCENTER_TENANT", "not a tenant")
     assert cli.main(["doctor"]) == 2
     assert "CALLCENTER_TENANT" in capsys.readouterr().err
+
+
+async def test_webhook_dead_letters_are_reported_with_the_receivers_answer(
+    redis, tenant, start_webhooks, stub_for, receiver
+):
+    receiver.answer = lambda seen, path, payload: 503
+    service = await start_webhooks(delivery=dataclasses.replace(FAST, max_attempts=1))
+    stub = stub_for(service)
+    sub = await subscribe(stub, receiver)
+    event_id = await emit(redis, tenant, "lead_created", lead_id="L1")
+
+    async def dead_lettered():
+        reply = await stub.ListDeadLetters(webhooks_pb2.ListDeadLettersRequest(subscription_id=sub.id), timeout=5)
+        return reply.dead_letters or None
+
+    await eventually(dead_lettered)
+    (finding,) = findings_of_list(await doctor.diagnose(redis, tenant), "webhook dead letters")
+    assert finding.level == "problem" and "1 delivery" in finding.what, finding
+    assert "ReplayDeadLetters" in finding.todo
+    (line,) = finding.details
+    assert sub.id in line and event_id in line and "HTTP 503" in line
+
+
+async def test_webhook_deliveries_nobody_sends_are_an_overdue_queue(redis, tenant):
+    now = await redis_now_ms(redis)
+    keys = WebhookKeys(tenant)
+    await redis.zadd(keys.due, {"s1.1-0": now - 120_000, "s1.2-0": now + 5_000})
+    (finding,) = findings_of_list(await doctor.diagnose(redis, tenant), "webhook queue")
+    assert finding.level == "warning" and "1 of 2 deliveries overdue" in finding.what, finding
+    assert "callcenter webhooks" in finding.todo
+    await redis.zrem(keys.due, "s1.1-0")
+    (finding,) = findings_of_list(await doctor.diagnose(redis, tenant), "webhook queue")
+    assert finding.level == "ok"
+
+
+def findings_of_list(findings: list[doctor.Finding], check: str) -> list[doctor.Finding]:
+    return [f for f in findings if f.check == check]

@@ -20,25 +20,10 @@ from callcenter.core.auth import ROLES, hash_token, new_token
 from callcenter.core.grpc_security import GrpcServerSecurity
 from callcenter.services.webhooks.dispatch import Dispatcher
 from callcenter.services.webhooks.keys import WebhookKeys
-from callcenter.services.webhooks.server import WebhooksService
 from callcenter.services.webhooks.signing import verify
 from callcenter.services.webhooks.subscriptions import Subscriptions
 from tests.webhook_receiver import Receiver
 from tests.webhooks_fixtures import FAST, webhooks_config
-
-
-@pytest.fixture
-async def stub_for():
-    channels: list[grpc.aio.Channel] = []
-
-    def make(service: WebhooksService) -> webhooks_pb2_grpc.WebhookServiceStub:
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.port}")
-        channels.append(channel)
-        return webhooks_pb2_grpc.WebhookServiceStub(channel)
-
-    yield make
-    for channel in channels:
-        await channel.close()
 
 
 async def subscribe(stub, receiver: Receiver, path: str = "/hook", **fields) -> pb.Subscription:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import grpc
 import pytest
 
+from callcenter.api.webhooks.v1 import webhooks_pb2_grpc
 from callcenter.core.config import CommonConfig
 from callcenter.services.webhooks.config import DeliverySettings, WebhooksConfig
 from tests.webhook_receiver import Receiver
@@ -48,3 +50,20 @@ async def receiver_fixture():
     crm = await Receiver().start()
     yield crm
     await crm.stop()
+
+
+@pytest.fixture(name="stub_for")
+async def stub_for_fixture():
+    """Makes WebhookService stubs of started services (their channels closed at the end)."""
+    from callcenter.services.webhooks.server import WebhooksService
+
+    channels: list[grpc.aio.Channel] = []
+
+    def make(service: WebhooksService) -> webhooks_pb2_grpc.WebhookServiceStub:
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.port}")
+        channels.append(channel)
+        return webhooks_pb2_grpc.WebhookServiceStub(channel)
+
+    yield make
+    for channel in channels:
+        await channel.close()

@@ -45,6 +45,7 @@ from callcenter.core.settings import ConfigError, load
 from callcenter.services.router.keys import RouterKeys
 from callcenter.services.stats.config import StatsConfig
 from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.webhooks.keys import WebhookKeys
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 LEVELS = (OK, WARNING, PROBLEM)
@@ -97,6 +98,7 @@ class Thresholds:
     timer_overdue_s: float = 5.0
     consumer_idle_s: float = 60.0
     dead_letters_shown: int = 5
+    webhook_overdue_s: float = 60.0
 
 
 @dataclass
@@ -110,6 +112,7 @@ class Context:
     thresholds: Thresholds
     router: RouterKeys = dataclasses.field(init=False)
     stats: StatsKeys = dataclasses.field(init=False)
+    webhooks: WebhookKeys = dataclasses.field(init=False)
     events: str = dataclasses.field(init=False)
     #: Keyword arguments sending a server command (TIME, INFO, CONFIG) to the node holding the
     #: tenant's keys on a Redis Cluster; empty otherwise.
@@ -120,6 +123,7 @@ class Context:
     def __post_init__(self) -> None:
         self.router = RouterKeys(self.tenant)
         self.stats = StatsKeys(self.tenant)
+        self.webhooks = WebhookKeys(self.tenant)
         self.events = stream_key(self.tenant)
         get_node = getattr(self.redis, "get_node_from_key", None)
         self.node = {"target_nodes": get_node(self.events)} if callable(get_node) else {}
@@ -171,7 +175,9 @@ def seconds(value: float) -> str:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else f"{n} {word}s"
 
 
 # The checks ----------------------------------------------------------------------------------
@@ -341,6 +347,19 @@ async def check_event_stream(ctx: Context) -> list[Finding]:
     return [ok("event stream", f"{ctx.events}: {_plural(int(info['length']), 'event')}{newest}")]
 
 
+#: Which service reads each consumer group of the event stream, and the command that runs it.
+GROUP_READERS = {
+    "stats": ("stats", "callcenter stats"),
+    "webhooks": ("webhooks", "callcenter webhooks"),
+    "router-deals": ("router", "callcenter router"),
+}
+
+
+def _reader(group: str) -> tuple[str, str]:
+    """The service reading a group and how to start it (the stats group may be renamed)."""
+    return GROUP_READERS.get(group, ("stats", "callcenter stats") if group.startswith("stats") else ("", ""))
+
+
 async def check_consumer_groups(ctx: Context) -> list[Finding]:
     """The stats consumer group exists and some consumer of each group reads."""
     if not await _stream_exists(ctx):
@@ -359,13 +378,11 @@ async def check_consumer_groups(ctx: Context) -> list[Finding]:
     for group in groups:
         name = str(group["name"])
         consumers = await ctx.redis.xinfo_consumers(ctx.events, name)
+        service, command = _reader(name)
+        start = f"start a {service} replica (`{command}`)" if service else "start the service that reads this group"
         if not consumers:
             findings.append(
-                warning(
-                    "consumer group",
-                    f"group {name!r} has no consumer: nothing reads the events",
-                    "start a stats replica (`callcenter stats`)",
-                )
+                warning("consumer group", f"group {name!r} has no consumer: nothing reads the events", start)
             )
             continue
         idle_s = min(int(c["idle"]) for c in consumers) / 1000
@@ -374,9 +391,8 @@ async def check_consumer_groups(ctx: Context) -> list[Finding]:
             findings.append(
                 warning(
                     "consumer group",
-                    what + ": is any stats replica running?",
-                    "start `callcenter stats` (a running replica reads at least every CALLCENTER_STATS_BLOCK_MS);"
-                    " a wedged one: restart it",
+                    what + f": is any {service or 'reading'} replica running?",
+                    start + " (a running replica reads at least every few seconds); a wedged one: restart it",
                 )
             )
         else:
@@ -452,6 +468,68 @@ async def check_dead_letters(ctx: Context) -> list[Finding]:
             f"each line says why: fix what wrote the event (another version, a hand-written entry). Read them with"
             f" XRANGE {key} - + ; once dealt with, DEL {key} ({DOCS}, dead letters)",
             tuple(details),
+        )
+    ]
+
+
+async def check_webhook_dead_letters(ctx: Context) -> list[Finding]:
+    """Webhook deliveries given up on, per subscription, the newest with their reasons."""
+    keys = ctx.webhooks
+    subs = [str(sub) for sub in await ctx.redis.zrange(keys.subs, 0, COUNT_LIMIT - 1)]
+    if not subs:
+        return [ok("webhook dead letters", "no subscription")]
+    async with ctx.redis.pipeline(transaction=False) as pipe:
+        for sub in subs:
+            pipe.zcard(keys.dead(sub))
+        counts = [int(n) for n in await pipe.execute()]
+    total = sum(counts)
+    if not total:
+        return [ok("webhook dead letters", f"none ({_plural(len(subs), 'subscription')})")]
+    details = []
+    for sub, count in zip(subs, counts, strict=True):
+        if not count:
+            continue
+        newest = await ctx.redis.zrevrange(keys.dead(sub), 0, ctx.thresholds.dead_letters_shown - 1)
+        for delivery_id in newest:
+            event_id, kind, reason, dead_ms = await ctx.redis.hmget(
+                keys.delivery(str(delivery_id)), "event_id", "type", "reason", "dead_ms"
+            )
+            age = f", {seconds(ctx.age_s(int(dead_ms)))} ago" if dead_ms else ""
+            details.append(
+                f"subscription {shown(sub, 40)}: event {shown(event_id or '?', 60)} ({shown(kind or '?', 40)})"
+                f"{age}: {shown(reason or '?')}"
+            )
+        if count > len(newest):
+            details.append(f"subscription {shown(sub, 40)}: … and {count - len(newest)} older")
+    return [
+        problem(
+            "webhook dead letters",
+            f"{_plural(total, 'delivery')} a CRM never acknowledged, given up on"
+            f" ({sum(1 for n in counts if n)} of {_plural(len(subs), 'subscription')})",
+            "each line says why: fix the receiver (its URL, its answer), then replay them"
+            " (ReplayDeadLetters, docs/crm.md); ListDeadLetters lists them all",
+            tuple(details),
+        )
+    ]
+
+
+async def check_webhook_queue(ctx: Context) -> list[Finding]:
+    """Webhook deliveries due long ago by the Redis clock: no webhooks dispatcher sends them."""
+    key = ctx.webhooks.due
+    total = int(await ctx.redis.zcard(key))
+    limit_ms = ctx.now_ms - round(ctx.thresholds.webhook_overdue_s * 1000)
+    overdue = int(await ctx.redis.zcount(key, "-inf", f"({limit_ms}"))
+    if not overdue:
+        return [ok("webhook queue", f"{_plural(total, 'delivery')} due, none overdue")]
+    oldest = await ctx.redis.zrange(key, 0, 0, withscores=True)
+    return [
+        warning(
+            "webhook queue",
+            f"{overdue} of {_plural(total, 'delivery')} overdue by more than {ctx.thresholds.webhook_overdue_s:g} s,"
+            f" the oldest by {seconds(ctx.age_s(int(oldest[0][1])))}",
+            "no webhooks replica sends them: start `callcenter webhooks` against this Redis and CALLCENTER_TENANT;"
+            " running ones: their log (webhooks.attempt_failed, worker.redis_unavailable)",
+            tuple(f"{shown(member)}" for member, _ in oldest),
         )
     ]
 
@@ -559,6 +637,8 @@ REDIS_CHECKS: tuple[tuple[str, Callable[[Context], Awaitable[list[Finding]]]], .
     ("consumer group", check_consumer_groups),
     ("lag", check_lag),
     ("dead letters", check_dead_letters),
+    ("webhook dead letters", check_webhook_dead_letters),
+    ("webhook queue", check_webhook_queue),
     ("timers", check_timers),
     ("pbx sessions", check_pbx_sessions),
 )
