@@ -26,7 +26,14 @@ from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.core.grpc_security import sync_channel
 from callcenter.integrations.kamailio.config import KamailioSettings, settings
 from callcenter.integrations.kamailio.session import Session, Status
-from callcenter.integrations.kamailio.sip_mapping import MAX_OFFERS, OFFER_HEADER, final_reply, outcome_for
+from callcenter.integrations.kamailio.sip_mapping import (
+    DEAL_HEADER,
+    MAX_OFFERS,
+    OFFER_HEADER,
+    deal_id_of,
+    final_reply,
+    outcome_for,
+)
 
 EXIT = -255  # a KEMI route's "exit"
 TABLE = "cc"  # htable: call id -> the call's state here (JSON)
@@ -115,6 +122,7 @@ class Handler:
             caller=KSR.pv.get("$fU") or "",
             dialed_number=KSR.pv.get("$rU") or "",
             pbx_id=self.pbx_id,
+            deal_id=deal_id_of(KSR.hdr.get(DEAL_HEADER)),
         )
         try:
             call = self.router().RouteCall(request, timeout=self._timeout).call

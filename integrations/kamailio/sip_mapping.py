@@ -8,14 +8,25 @@ from dataclasses import dataclass
 
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2
+from callcenter.core import ids
 
 #: The header on the agent leg that names the offer (a softphone or B2BUA may correlate by it).
 OFFER_HEADER = "X-Callcenter-Offer-Id"
+#: The caller's INVITE header naming the deal (a stats lead id) the call is about: RouteCall's
+#: deal_id, so the deal's owner is offered the call first (docs/routing-rules.md).
+DEAL_HEADER = "X-Deal-Id"
 #: The offers one call can ring: each is a branch of its INVITE transaction, tm holds at most
 #: kamailio.cfg's max_branches (30, its ceiling), and each offer after a failure takes two
 #: branch slots (measured on Kamailio 5.6: the branch indexes go 0, 2, 4, ...; the 16th relay
 #: fails). The offer after the last ends the call: 480 to the caller.
 MAX_OFFERS = 15
+
+
+def deal_id_of(header: str | None) -> str:
+    """RouteCall's deal_id from the X-Deal-Id header: '' when absent or no valid lead id (a
+    bad header never costs the caller the call: it is routed as without a deal)."""
+    value = (header or "").strip()
+    return value if value and ids.lead_id_problem(value) is None else ""
 
 
 def outcome_for(code: int) -> int | None:

@@ -110,6 +110,47 @@ class PbxSettings:
 
 
 @dataclass(frozen=True)
+class DealOwnerSettings:
+    """The deal owners' consumer group (services/router/deal_owners.py, docs/routing-rules.md)."""
+
+    batch_size: int = setting(
+        "CALLCENTER_ROUTER_DEALS_BATCH_SIZE",
+        200,
+        "most lead events read (or reclaimed) per batch",
+        minimum=1,
+        maximum=10_000,
+    )
+    block_ms: int = setting(
+        "CALLCENTER_ROUTER_DEALS_BLOCK_MS",
+        1000,
+        "longest wait of one blocking read of the deal owners' consumer for new events",
+        minimum=1,
+        maximum=60_000,
+    )
+    claim_idle_ms: int = setting(
+        "CALLCENTER_ROUTER_DEALS_CLAIM_IDLE_MS",
+        30_000,
+        "an event a replica's deal owners' consumer has not acknowledged for this long is reclaimed by another",
+        minimum=1,
+        maximum=DAY_MS,
+    )
+    closed_retention_s: int = setting(
+        "CALLCENTER_ROUTER_CLOSED_DEAL_RETENTION_S",
+        7 * 86_400,
+        "how long the router keeps a closed deal (fulfilled, refused) it learnt from the event stream",
+        minimum=1,
+        maximum=366 * 86_400,
+    )
+    forget_consumers_after_s: int = setting(
+        "CALLCENTER_ROUTER_DEALS_FORGET_CONSUMERS_AFTER_S",
+        86_400,
+        "at start, members of the deal owners' group idle this long with nothing pending are removed",
+        minimum=1,
+        maximum=366 * 86_400,
+    )
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     common: CommonConfig = nested(CommonConfig)
     host: str = setting("CALLCENTER_ROUTER_HOST", "127.0.0.1", "address the router's gRPC server binds")
@@ -141,6 +182,7 @@ class RouterConfig:
     )
     queue_defaults: QueueDefaults = nested(QueueDefaults)
     pbx: PbxSettings = nested(PbxSettings)
+    deals: DealOwnerSettings = nested(DealOwnerSettings)
 
     @classmethod
     def from_env(cls) -> RouterConfig:

@@ -114,6 +114,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             priority=request.priority,
             personal_manager_id=request.personal_manager_id,
             pbx_id=request.pbx_id,
+            deal_id=request.deal_id,
         )
         return router_pb2.RouteCallResponse(call=convert.call_to_pb(call))
 

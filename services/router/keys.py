@@ -45,6 +45,7 @@ KEYS: tuple[Key, ...] = (
     Key("tried", "tried:{}", "set", "agents already offered the call"),
     Key("offers", "offers:{}", "hash", "how each ended offer of the call ended"),
     Key("client", "client:{}", "hash", "a caller-list entry (name, priority, manager)"),
+    Key("deal", "deal:{}", "hash", "a deal (stats lead) from the event stream: owner, stage, open (deal_owners.py)"),
     Key("pbx", "pbx:{}", "hash", "a PBX session (lease, ring timer, last sequence)"),
     Key("pbx_events", "pbx:{}:events", "stream", "the session's messages, ids 0-<sequence>"),
     Key("pbx_calls", "pbx:{}:calls", "set", "the session's open calls"),

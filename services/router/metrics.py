@@ -36,6 +36,7 @@ PBX_SESSIONS = Gauge("callcenter_router_pbx_sessions", "PBX sessions by state (o
 # The router's stream readers, for callcenter_stream_entries_skipped_total{reader}.
 WATCH_UNREADABLE = metrics.STREAM_UNREADABLE.labels("router_watch_hub")
 PBX_UNREADABLE = metrics.STREAM_UNREADABLE.labels("router_pbx_session")
+DEALS_UNREADABLE = metrics.STREAM_UNREADABLE.labels("router_deal_owners")
 
 _OFFERED, _ANSWERED, _MISSED = "CALL_OFFERED", "CALL_ANSWERED", "OFFER_MISSED"
 

@@ -241,7 +241,9 @@ class Router:
         priority: int = 0,
         personal_manager_id: str = "",
         pbx_id: str = "",
+        deal_id: str = "",
     ) -> CallView:
+        """deal_id: the deal (stats lead) the call is about; its owner is offered it first."""
         _check_call_id(call_id)
         if pbx_id:
             _check_name("pbx_id", pbx_id)
@@ -250,6 +252,8 @@ class Router:
             raise InvalidArgument("priority", f"must be 0-{MAX_PRIORITY}")
         if personal_manager_id:
             _check_name("personal_manager_id", personal_manager_id)
+        if deal_id:
+            ids.check_lead_id(deal_id, "deal_id")
         attributes = attributes or {}
         if len(attributes) > MAX_ATTRIBUTES:
             raise InvalidArgument("attributes", f"at most {MAX_ATTRIBUTES} entries")
@@ -266,12 +270,13 @@ class Router:
             queue = found
         _check_name("queue", queue)
         call = await self.store.route_call(
-            self._now(), call_id, caller, queue, attributes, priority, personal_manager_id, pbx_id
+            self._now(), call_id, caller, queue, attributes, priority, personal_manager_id, pbx_id, deal_id
         )
         log.info(
             "call.routed",
             call_id=call_id,
             pbx_id=pbx_id or None,
+            deal_id=deal_id or None,
             queue=queue,
             state=call.state,
             agent_id=call.offer.agent_id if call.offer else None,

@@ -1,9 +1,9 @@
 """Assembles a router replica: Redis store, domain, timer loop, event reader, gRPC server.
 
 Redis connections (docs/architecture.md, "Redis connections"): RPCs share the process's pool;
-the timer loop (2 connections), the WatchCall hub (1) and the PBX sessions' blocking reads
-(at most CALLCENTER_PBX_MAX_SESSIONS) each have a pool of their own, so nothing a client
-opens can take the connections the others need."""
+the timer loop (2 connections), the WatchCall hub (1), the deal owners' consumer (1) and the
+PBX sessions' blocking reads (at most CALLCENTER_PBX_MAX_SESSIONS) each have a pool of their
+own, so nothing a client opens can take the connections the others need."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from callcenter.services.router import metrics as router_metrics
 from callcenter.services.router.access import ROUTER_POLICY
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.router.config_file import apply_config_file
+from callcenter.services.router.deal_owners import DealOwners
 from callcenter.services.router.grpc_api import RouterServicer
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import RouterStore
@@ -70,6 +71,9 @@ class RouterReplica:
         self.hub = CallWatchHub(
             self._hub_redis or redis, store.keys.events, position_interval_ms=config.pbx.position_interval_ms
         )
+        # The deal owners' member of the router-deals group: a blocking reader, on its own connection.
+        self._deals_redis = dedicated_client(redis, 1, name="router-deal-owners", tolerant=True)
+        self.deals = DealOwners(self._deals_redis or redis, config.common.tenant, config.deals)
         self.grpc = GrpcServer(
             [SERVICE_NAME],
             lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(
@@ -87,7 +91,15 @@ class RouterReplica:
         if self.config.config_file is not None:
             queues, agents = await apply_config_file(self.router, self.config.config_file)
             log.info("router.config_file_applied", path=str(self.config.config_file), queues=queues, agents=agents)
-        self._workers = [timer_worker(self.timer_router, self.config.timer_poll_ms).start(), self.hub.worker().start()]
+        await self.deals.ensure_group()
+        gone = await self.deals.forget_idle_consumers(self.config.deals.forget_consumers_after_s * 1000)
+        if gone:
+            log.info("deals.consumers_forgotten", consumers=gone)
+        self._workers = [
+            timer_worker(self.timer_router, self.config.timer_poll_ms).start(),
+            self.hub.worker().start(),
+            self.deals.worker().start(),
+        ]
         self.port = await self.grpc.start(self.config.host, self.config.port)
         self.ops = await start_ops(self.config.ops, lambda: self.grpc.serving)
         metrics.refresher("router", self._refresh_metrics)
@@ -108,7 +120,7 @@ class RouterReplica:
             await self.ops.stop()
         for worker in self._workers:
             await worker.stop()
-        for own in (self._timer_redis, self._hub_redis, self._pbx_redis):
+        for own in (self._timer_redis, self._hub_redis, self._pbx_redis, self._deals_redis):
             if own is not None:
                 await own.aclose()
         log.info("router.stopped")

@@ -161,9 +161,19 @@ class RouterStore:
         priority: int = 0,
         personal_manager_id: str = "",
         pbx_id: str = "",
+        deal_id: str = "",
     ) -> CallView:
         reply = await self._run(
-            "route_call", now_ms, call_id, caller, queue, json.dumps(attributes), priority, personal_manager_id, pbx_id
+            "route_call",
+            now_ms,
+            call_id,
+            caller,
+            queue,
+            json.dumps(attributes),
+            priority,
+            personal_manager_id,
+            pbx_id,
+            deal_id,
         )
         return call_view(reply["call"])
 

@@ -31,7 +31,7 @@ id_ms, id_seq = tonumber(id_ms), tonumber(id_seq)
 -- A script's writes are not undone when it fails half-way, so every field the effects
 -- compute with is checked before anything is written: a malformed event fails whole, is not
 -- marked applied, and goes to the dead-letter stream after its deliveries.
-for _, f in ipairs({'time', 'duration_ms', 'wait_ms', 'attempt'}) do
+for _, f in ipairs({'time', 'duration_ms', 'wait_ms', 'attempt', 'amount_minor', 'commission_minor'}) do
   local v = e[f]
   if v ~= nil then
     local num = tonumber(v)
@@ -294,8 +294,9 @@ elseif TYPE == 'AGENT_WRAP_UP_ENDED' then
   bucket_incr('queue', queue, {wrap_ms = n(e.duration_ms), wrap_ups = 1})
   if call_id ~= '' then call_set(call_id, 'wrap_ms', e.duration_ms or '0') end
 elseif TYPE == 'CALL_RECEIVED' then
-  local lead_id = ''
-  if e.attributes and e.attributes ~= '' then
+  -- the deal the PBX named (RouteCall deal_id), else the attributes' lead_id
+  local lead_id = e.lead_id or ''
+  if lead_id == '' and e.attributes and e.attributes ~= '' then
     local ok, attrs = pcall(cjson.decode, e.attributes)
     if ok and type(attrs) == 'table' and attrs.lead_id ~= nil then lead_id = tostring(attrs.lead_id) end
   end
@@ -433,6 +434,12 @@ elseif TYPE == 'LEAD_CREATED' then
   if lead_id ~= '' then
     redis.call('ZADD', K_LEADS, T, lead_id)
     redis.call('HSET', k_lead(lead_id), 'created', TS)
+    if e.attributes and e.attributes ~= '' then  -- the client's phone number (CreateLead)
+      local ok, attrs = pcall(cjson.decode, e.attributes)
+      if ok and type(attrs) == 'table' and type(attrs.client_number) == 'string' then
+        redis.call('HSET', k_lead(lead_id), 'client', attrs.client_number)
+      end
+    end
     local stage = (e.lead_stage or '') ~= '' and e.lead_stage or 'lead'
     lead_field_lww(lead_id, 'stage', stage)
     if agent_id ~= '' then
@@ -466,6 +473,29 @@ elseif TYPE == 'LEAD_STAGE_CHANGED' then
       else
         redis.call('HDEL', k_lead(lead_id), 'refused_at', 'refused_by', 'refused_named')
       end
+    end
+  end
+elseif TYPE == 'INVOICE_PAID' then
+  -- an invoice became paid (scripts/report_payment.lua fixed its commission): its sums land in
+  -- the agent's sales buckets of that time, counted once like every event (services/stats/payroll.py)
+  local currency = e.currency or ''
+  if agent_id ~= '' and currency ~= '' then
+    bucket_incr(SALES_BUCKET, agent_id, {['paid:' .. currency] = 1, ['amount:' .. currency] = n(e.amount_minor),
+      ['commission:' .. currency] = n(e.commission_minor)})
+    redis.call('SADD', K_SALES_AGENTS, agent_id)
+  end
+elseif TYPE == 'TEAM_UPDATED' or TYPE == 'TEAM_DELETED' then
+  -- the router's teams (whose pay rules apply: services/stats/pay_rules.py), the newest event
+  -- of a team winning; members comma-separated as the stream writes repeated fields
+  local team = e.team_id or ''
+  if team ~= '' then
+    local key = k_team(team)
+    local last = redis.call('HGET', key, 'order')
+    if last == false or ORDER > last then
+      local deleted = (TYPE == 'TEAM_DELETED') and '1' or '0'
+      local members = (deleted == '1') and '' or (e.member_agent_ids or '')
+      redis.call('HSET', key, 'order', ORDER, 'members', members, 'deleted', deleted)
+      redis.call('SADD', K_TEAMS, team)
     end
   end
 end

@@ -458,7 +458,7 @@ class ExtendWrapUpResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class RouteCallRequest(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes", "priority", "personal_manager_id", "pbx_id")
+    __slots__ = ("call_id", "caller", "queue", "dialed_number", "attributes", "priority", "personal_manager_id", "pbx_id", "deal_id")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -474,6 +474,7 @@ class RouteCallRequest(_message.Message):
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PERSONAL_MANAGER_ID_FIELD_NUMBER: _ClassVar[int]
     PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
@@ -482,7 +483,8 @@ class RouteCallRequest(_message.Message):
     priority: int
     personal_manager_id: str
     pbx_id: str
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., pbx_id: _Optional[str] = ...) -> None: ...
+    deal_id: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., dialed_number: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., pbx_id: _Optional[str] = ..., deal_id: _Optional[str] = ...) -> None: ...
 
 class RouteCallResponse(_message.Message):
     __slots__ = ("call",)
