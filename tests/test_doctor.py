@@ -34,8 +34,7 @@ from callcenter.services.webhooks.keys import WebhookKeys
 from callcenter.tools import doctor
 from tests.helpers import next_event, team
 from tests.pbx_session_client import PbxClient
-from tests.test_webhooks import emit, eventually, subscribe
-from tests.webhooks_fixtures import FAST
+from tests.webhooks_fixtures import FAST, emit, eventually, subscribe
 
 # Only a safety net: every wait below ends on an event (an entry read, a process exit).
 SAFETY_S = 60.0

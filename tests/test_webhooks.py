@@ -22,27 +22,7 @@ from callcenter.services.webhooks.dispatch import Dispatcher
 from callcenter.services.webhooks.keys import WebhookKeys
 from callcenter.services.webhooks.signing import verify
 from callcenter.services.webhooks.subscriptions import Subscriptions
-from tests.webhook_receiver import Receiver
-from tests.webhooks_fixtures import FAST, webhooks_config
-
-
-async def subscribe(stub, receiver: Receiver, path: str = "/hook", **fields) -> pb.Subscription:
-    reply = await stub.CreateSubscription(pb.CreateSubscriptionRequest(url=receiver.url(path), **fields), timeout=5)
-    assert reply.secret.startswith("whsec_")
-    receiver.secrets[reply.subscription.id] = reply.secret
-    return reply.subscription
-
-
-async def emit(redis, tenant: str, event_type: str, **fields) -> str:
-    return await event_stream.append(redis, tenant, event_type, int(time.time() * 1000), **fields)
-
-
-async def eventually(check, timeout_s: float = 20.0, every_s: float = 0.02):
-    """Polls an async check until it returns something true (the deadline fails the test)."""
-    async with asyncio.timeout(timeout_s):
-        while not (result := await check()):
-            await asyncio.sleep(every_s)
-    return result
+from tests.webhooks_fixtures import FAST, emit, eventually, subscribe, webhooks_config
 
 
 async def test_a_receiver_failing_twice_gets_the_event_on_the_third_try_signed_and_in_order(

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 
 import grpc
 import pytest
 
+from callcenter.api.webhooks.v1 import webhooks_pb2 as pb
 from callcenter.api.webhooks.v1 import webhooks_pb2_grpc
+from callcenter.core import event_stream
 from callcenter.core.config import CommonConfig
 from callcenter.services.webhooks.config import DeliverySettings, WebhooksConfig
 from tests.webhook_receiver import Receiver
@@ -67,3 +71,22 @@ async def stub_for_fixture():
     yield make
     for channel in channels:
         await channel.close()
+
+
+async def subscribe(stub, receiver: Receiver, path: str = "/hook", **fields) -> pb.Subscription:
+    reply = await stub.CreateSubscription(pb.CreateSubscriptionRequest(url=receiver.url(path), **fields), timeout=5)
+    assert reply.secret.startswith("whsec_")
+    receiver.secrets[reply.subscription.id] = reply.secret
+    return reply.subscription
+
+
+async def emit(redis, tenant: str, event_type: str, **fields) -> str:
+    return await event_stream.append(redis, tenant, event_type, int(time.time() * 1000), **fields)
+
+
+async def eventually(check, timeout_s: float = 20.0, every_s: float = 0.02):
+    """Polls an async check until it returns something true (the deadline fails the test)."""
+    async with asyncio.timeout(timeout_s):
+        while not (result := await check()):
+            await asyncio.sleep(every_s)
+    return result
