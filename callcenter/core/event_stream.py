@@ -73,6 +73,12 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         lead_stage=fields.get("lead_stage", ""),
         actor=fields.get("actor", ""),
         actor_via=fields.get("actor_via", ""),
+        invoice_id=fields.get("invoice_id", ""),
+        payment_id=fields.get("payment_id", ""),
+        amount_minor=int(fields.get("amount_minor", "0") or 0),
+        currency=fields.get("currency", ""),
+        commission_minor=int(fields.get("commission_minor", "0") or 0),
+        product=fields.get("product", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     if fields.get("attributes"):

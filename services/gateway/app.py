@@ -23,6 +23,7 @@ from callcenter.services.gateway import (
     metrics,
     openapi,
     pages,
+    payroll_api,
     pipeline_api,
     queue_live_api,
     recordings_api,
@@ -154,6 +155,7 @@ def create_app(
     modules = (*modules, thresholds_api)
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
+    modules = (*modules, payroll_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

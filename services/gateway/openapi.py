@@ -461,6 +461,38 @@ PATHS: dict[str, dict] = {
             "The agent figures of a period as CSV (as GET /api/v1/stats/agents)", PERIOD + [_query("agent_id")]
         )
     },
+    "/api/v1/payroll": {
+        "get": _op(
+            "One payroll row per agent and currency: paid invoices, commission, bonus, penalty, total"
+            " (admins; supervisors their teams' agents; ?from=&to= alone mean a range)",
+            params=PERIOD + [_query("agent_id")],
+            tag="payroll",
+        )
+    },
+    "/api/v1/export/payroll.csv": {
+        "get": _download(
+            "The payroll of a period as CSV, amounts in minor units (as GET /api/v1/payroll)",
+            PERIOD + [_query("agent_id")],
+        )
+    },
+    "/api/v1/commission-rules": {
+        "get": _op("The commission rules (admins)", tag="payroll"),
+        "put": _op(
+            "Replace the commission rules: per product or queue, or the default; percent_bp and/or fixed_minor"
+            " (admins)",
+            body=_obj(rules="array"),
+            tag="payroll",
+        ),
+    },
+    "/api/v1/pay-rules": {
+        "get": _op("The pay rules per team (admins)", tag="payroll"),
+        "put": _op(
+            "Replace the pay rules per team: bonus per answered call, penalty per missed offer, bonus per"
+            " fulfilled deal (admins)",
+            body=_obj(rules="array"),
+            tag="payroll",
+        ),
+    },
     "/api/v1/export/queues.csv": {
         "get": _download(
             "The queue figures of a period as CSV (as GET /api/v1/stats/queues; supervisors)",

@@ -8,6 +8,9 @@ from callcenter.core.auth import AccessPolicy
 
 _LEADS = ["CreateLead", "AssignLead", "ChangeLeadStage", "GetLead", "ListLeads", "GetLeadHistory", "GetLeadFunnel"]
 _CALL_RECORDS = ["ListCallRecords", "GetCallRecord"]
+_SALES_REPORTS = ["ReportInvoice", "ReportPayment"]  # the CRM's invoices and payments (S2.1)
+# the payroll, and its rules for the gateway's admins only (checked there)
+_PAYROLL = ["GetPayroll", "GetCommissionRules", "SetCommissionRules", "GetPayRules", "SetPayRules"]
 
 STATS_POLICY = AccessPolicy.declare(
     stats_pb2.DESCRIPTOR.services_by_name["StatsService"],
@@ -21,6 +24,7 @@ STATS_POLICY = AccessPolicy.declare(
         *_CALL_RECORDS,
         *_LEADS,
         "ListActions",
+        *_PAYROLL,
     ],
-    crm=[*_CALL_RECORDS, *_LEADS],
+    crm=[*_CALL_RECORDS, *_LEADS, *_SALES_REPORTS],
 )

@@ -12,7 +12,9 @@ from callcenter.core import time_bounds
 from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.board_watch import BoardWatchHub
+from callcenter.services.stats.commissions import CommissionRule
 from callcenter.services.stats.funnel import Funnel
+from callcenter.services.stats.invoices import Invoice, Payment
 from callcenter.services.stats.lead_history import LeadChange
 from callcenter.services.stats.model import (
     AgentFigures,
@@ -25,6 +27,8 @@ from callcenter.services.stats.model import (
     QueueNow,
     Range,
 )
+from callcenter.services.stats.pay_rules import PayRule
+from callcenter.services.stats.payroll import PayrollRow, PayrollTotal
 from callcenter.services.stats.stats import PeriodSpec, Stats
 from callcenter.services.stats.timeline import Timeline
 
@@ -215,6 +219,7 @@ def lead_pb(lead: LeadFigures) -> pb.Lead:
         improper_refusal=lead.improper_refusal,
         refused_by=lead.refused_by,
         refused_at=timestamp_ms(lead.refused_ms) if lead.refused_ms else None,
+        client_number=lead.client_number,
     )
 
 
@@ -309,6 +314,22 @@ def _search_text(text: str, field: str, digits: bool = False) -> str:
     if not digits and any(not ch.isascii() or not ch.isprintable() or ch == " " for ch in text):
         raise InvalidArgument(field, "printable ASCII characters without spaces")
     return text
+
+
+def commission_rule_pb(r: CommissionRule) -> pb.CommissionRule:
+    return pb.CommissionRule(product=r.product, queue=r.queue, percent_bp=r.percent_bp, fixed_minor=r.fixed_minor)
+
+
+def pay_rule_pb(r: PayRule) -> pb.PayRule:
+    return pb.PayRule(**vars(r))
+
+
+def payroll_row_pb(r: PayrollRow) -> pb.PayrollRow:
+    return pb.PayrollRow(**vars(r))
+
+
+def payroll_total_pb(t: PayrollTotal) -> pb.PayrollTotal:
+    return pb.PayrollTotal(currency=t.currency, **t.sums)
 
 
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
@@ -436,7 +457,7 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     @_domain_errors
     async def CreateLead(self, request, context):
         event_id = await self.stats.lead_created(
-            request.lead_id, request.agent_id, request.stage, _occurred(request.occurred_at)
+            request.lead_id, request.agent_id, request.stage, _occurred(request.occurred_at), request.client_number
         )
         return pb.CreateLeadResponse(event_id=event_id)
 
@@ -496,5 +517,77 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         which = LEAD_FILTER_FROM_PB.get(request.filter)
         if which is None:
             raise InvalidArgument("filter", "unknown value")
-        leads = await self.stats.leads(which, period_spec(request.period), request.agent_id)
+        leads = await self.stats.leads(which, period_spec(request.period), request.agent_id, request.client_number)
         return pb.ListLeadsResponse(leads=[lead_pb(lead) for lead in leads])
+
+    @_domain_errors
+    async def ReportInvoice(self, request, context):
+        event_id, duplicate = await self.stats.report_invoice(
+            Invoice(
+                invoice_id=request.invoice_id,
+                lead_id=request.lead_id,
+                agent_id=request.agent_id,
+                product=request.product,
+                queue=request.queue,
+                amount_minor=request.amount_minor,
+                currency=request.currency,
+                issued_ms=time_bounds.optional_timestamp_ms(request.issued_at, "issued_at"),
+                actor=request.actor,
+            )
+        )
+        return pb.ReportInvoiceResponse(event_id=event_id, duplicate=duplicate)
+
+    @_domain_errors
+    async def ReportPayment(self, request, context):
+        outcome = await self.stats.report_payment(
+            Payment(
+                payment_id=request.payment_id,
+                invoice_id=request.invoice_id,
+                amount_minor=request.amount_minor,
+                paid_ms=time_bounds.optional_timestamp_ms(request.paid_at, "paid_at"),
+                actor=request.actor,
+            )
+        )
+        return pb.ReportPaymentResponse(**vars(outcome))
+
+    @_domain_errors
+    async def SetCommissionRules(self, request, context):
+        rules = [
+            CommissionRule(product=r.product, queue=r.queue, percent_bp=r.percent_bp, fixed_minor=r.fixed_minor)
+            for r in request.rules
+        ]
+        rules = await self.stats.set_commission_rules(rules, request.actor)
+        return pb.SetCommissionRulesResponse(rules=[commission_rule_pb(r) for r in rules])
+
+    @_domain_errors
+    async def GetCommissionRules(self, request, context):
+        rules = await self.stats.get_commission_rules()
+        return pb.GetCommissionRulesResponse(rules=[commission_rule_pb(r) for r in rules])
+
+    @_domain_errors
+    async def SetPayRules(self, request, context):
+        rules = [
+            PayRule(
+                team_id=r.team_id,
+                currency=r.currency,
+                bonus_per_answered_call_minor=r.bonus_per_answered_call_minor,
+                penalty_per_missed_offer_minor=r.penalty_per_missed_offer_minor,
+                bonus_per_fulfilled_deal_minor=r.bonus_per_fulfilled_deal_minor,
+            )
+            for r in request.rules
+        ]
+        rules = await self.stats.set_pay_rules(rules, request.actor)
+        return pb.SetPayRulesResponse(rules=[pay_rule_pb(r) for r in rules])
+
+    @_domain_errors
+    async def GetPayRules(self, request, context):
+        return pb.GetPayRulesResponse(rules=[pay_rule_pb(r) for r in await self.stats.get_pay_rules()])
+
+    @_domain_errors
+    async def GetPayroll(self, request, context):
+        r, rows, totals = await self.stats.payroll(period_spec(request.period), _names(request.agent_ids, "agent_ids"))
+        return pb.GetPayrollResponse(
+            rows=[payroll_row_pb(row) for row in rows],
+            totals=[payroll_total_pb(t) for t in totals],
+            range=range_pb(r),
+        )

@@ -27,6 +27,11 @@ DAY_MS = 24 * HOUR_MS
 MAX_DAY_STATES = 2_000
 #: The most pipeline changes kept per lead (lead_history); older ones are cut and counted.
 MAX_LEAD_HISTORY = 200
+#: How long an invoice and a payment are remembered (idempotence by id, commission once).
+INVOICE_TTL_S = 800 * 86_400
+#: The bucket kind of the paid invoices' sums per agent ('sales', agent): paid:<CUR>,
+#: amount:<CUR>, commission:<CUR> (services/stats/payroll.py).
+SALES_BUCKET = "sales"
 #: How long lead_gate outlives the move it accepted (ingest applies it well within).
 LEAD_GATE_TTL_S = 7 * 86_400
 
@@ -59,6 +64,18 @@ KEYS: tuple[Key, ...] = (
     Key("lead_talk", "lead:{}:talk", "hash", "the lead's answered calls: call id -> talk ms"),
     Key("lead_history", "lead:{}:history", "sorted set", "the lead's pipeline changes: <order>|<JSON>, by time"),
     Key("lead_gate", "lead:{}:gate", "hash", "the stage ChangeLeadStage last accepted (and its order)"),
+    Key("invoice", "invoice:{}", "hash", "an invoice as reported (content) and paid: agent, amount, paid, commission"),
+    Key("payment", "payment:{}", "hash", "a payment as reported: its content (idempotence by payment id)"),
+    Key("commission_rules", "commission_rules", "string", "the commission rules in force (JSON)"),
+    Key("pay_rules", "pay_rules", "string", "the pay rules per team in force (JSON)"),
+    Key(
+        "team_members",
+        "team_members:{}",
+        "hash",
+        "a router team as TEAM_UPDATED/TEAM_DELETED said: members, order, deleted",
+    ),
+    Key("teams", "teams", "set", "team ids seen"),
+    Key("sales_agents", "sales_agents", "set", "agents credited with a paid invoice"),
     Key("audit", "audit", "sorted set", "the audit trail: <entry id>|<event JSON>, score 0, by entry id"),
     Key("audit_by", "audit_by:{}", "sorted set", "the same, of one actor"),
 )
@@ -89,6 +106,8 @@ def lua_preamble() -> str:
             MAX_LEAD_HISTORY=MAX_LEAD_HISTORY,
             LEAD_STAGES=frozenset(LEAD_STAGES),
             GATE_TTL_S=LEAD_GATE_TTL_S,
+            INVOICE_TTL_S=INVOICE_TTL_S,
+            SALES_BUCKET=SALES_BUCKET,
             CALL_FLOW=CALL_FLOW,
             AUDIT_ID_FORMAT=f"%0{MS_DIGITS}.0f-%0{SEQ_DIGITS}.0f",
             AUDIT_MS_FORMAT=f"%0{MS_DIGITS}.0f",

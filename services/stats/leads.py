@@ -31,6 +31,16 @@ def check_stage(stage: str, field: str = "stage") -> None:
         raise InvalidArgument(f"{field}", f"one of {', '.join(LEAD_STAGES)} expected, got {stage!r}")
 
 
+MAX_CLIENT_NUMBER = 64  # characters of a client's phone number (the router's rule)
+
+
+def check_client_number(number: str, field: str = "client_number") -> str:
+    """A client's phone number as the router takes it (Client.number), or "" (none)."""
+    if len(number) > MAX_CLIENT_NUMBER or any(ch in number for ch in ",| \r\n\0") or not number.isprintable():
+        raise InvalidArgument(field, f"{number[:80]!r} is not a phone number (at most {MAX_CLIENT_NUMBER} characters)")
+    return number
+
+
 def _change_stage_source() -> str:
     """The key model and constants (keys.py), then scripts/change_stage.lua."""
     folder = pathlib.Path(__file__).parent / "scripts"
@@ -54,13 +64,15 @@ class LeadReports:
         self.backward_moves = backward_moves
         self._change_stage = redis.register_script(_change_stage_source())
 
-    async def created(self, lead_id: str, agent_id: str, stage: str, at_ms: int) -> str:
+    async def created(self, lead_id: str, agent_id: str, stage: str, at_ms: int, client_number: str = "") -> str:
         check_lead_id(lead_id)
         stage = stage or "lead"
         check_stage(stage)
+        check_client_number(client_number)
+        attributes = {"client_number": client_number} if client_number else {}
         return await event_stream.append(
             self.redis, self.tenant, "lead_created", at_ms, maxlen=self.maxlen,
-            lead_id=lead_id, agent_id=agent_id, lead_stage=stage,
+            lead_id=lead_id, agent_id=agent_id, lead_stage=stage, attributes=attributes,
         )  # fmt: skip
 
     async def assigned(self, lead_id: str, agent_id: str, at_ms: int) -> str:
@@ -126,6 +138,7 @@ class LeadReader:
             attempts_total=len(times),
             conversations=len(talk),
             successful_touches=sum(1 for ms in talk.values() if int(ms) > f.successful_touch_s * 1000),
+            client_number=h.get("client", ""),
         )
         # Cadence: the first cadence_days calendar days in the zone, the creation day being day 1.
         first_day = local_day(lead.created_ms, tz)
@@ -159,7 +172,9 @@ class LeadReader:
         self.unreadable += 1
         log.warning("stats.lead_unreadable", lead_id=lead_id, error=str(exc)[:200], unreadable=self.unreadable)
 
-    async def list(self, which: str, day: Range, tz, now_ms: int, agent_id: str = "") -> list[LeadFigures]:
+    async def list(
+        self, which: str, day: Range, tz, now_ms: int, agent_id: str = "", client_number: str = ""
+    ) -> list[LeadFigures]:
         """The leads of a filter, oldest first; a lead whose stored times are unreadable is
         skipped (counted in `unreadable`, logged), never the end of the listing."""
         ids = await self.redis.zrange(self.keys.leads, 0, -1)
@@ -171,6 +186,8 @@ class LeadReader:
                 self._unreadable(lead_id, exc)
                 continue
             if agent_id and lead.agent_id != agent_id:
+                continue
+            if client_number and lead.client_number != client_number:
                 continue
             if which == "not_called" and not (
                 lead.stage in OPEN_LEAD_STAGES and lead.created_ms < day.end_ms and lead.attempts_today == 0

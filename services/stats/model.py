@@ -194,3 +194,4 @@ class LeadFigures:
     improper_refusal: bool = False
     refused_by: str = ""
     refused_ms: int | None = None
+    client_number: str = ""  # the client's phone number as CreateLead gave it

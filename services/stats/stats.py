@@ -12,16 +12,17 @@ from callcenter.api.events.v1 import events_pb2
 from callcenter.core import time_bounds
 from callcenter.core.audit import valid_actor_name
 from callcenter.core.clock import Clock
-from callcenter.services.stats import series
+from callcenter.services.stats import commissions, pay_rules, series
 from callcenter.services.stats.audit import ActionReader
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.figures import FigureReader
 from callcenter.services.stats.funnel import Funnel, FunnelReader, check_names
+from callcenter.services.stats.invoices import Invoice, Payment, PaymentOutcome, SalesReports
 from callcenter.services.stats.keys import HISTOGRAM_MAX_S, HOUR_MS, StatsKeys
 from callcenter.services.stats.lead_history import LeadHistory, LeadHistoryReader
-from callcenter.services.stats.leads import LeadReader, LeadReports
+from callcenter.services.stats.leads import LeadReader, LeadReports, check_client_number
 from callcenter.services.stats.model import (
     AgentFigures,
     Board,
@@ -32,7 +33,9 @@ from callcenter.services.stats.model import (
     QueueFigures,
     Range,
 )
+from callcenter.services.stats.payroll import PayrollReader, PayrollRow, PayrollTotal
 from callcenter.services.stats.periods import day_range, local_day, parse_day, widen, zone
+from callcenter.services.stats.rules import RuleSet
 from callcenter.services.stats.timeline import Timeline, TimelineReader
 
 log = structlog.get_logger(__name__)
@@ -66,6 +69,10 @@ class Stats:
         self.lead_history_reader = LeadHistoryReader(redis, self.keys)
         self.funnel_reader = FunnelReader(self.figure_reader)
         self.timeline_reader = TimelineReader(redis, self.keys)
+        self.sales = SalesReports(redis, tenant)
+        self.commission_rules = RuleSet(redis, tenant, self.keys.commission_rules, "commission_rules_updated")
+        self.pay_rules = RuleSet(redis, tenant, self.keys.pay_rules, "pay_rules_updated")
+        self.payroll_reader = PayrollReader(redis, self.keys, self.figure_reader)
 
     # Periods ------------------------------------------------------------------------------
 
@@ -150,8 +157,10 @@ class Stats:
 
     # Leads --------------------------------------------------------------------------------
 
-    async def lead_created(self, lead_id: str, agent_id: str, stage: str, at_ms: int | None) -> str:
-        return await self.lead_reports.created(lead_id, agent_id, stage, at_ms or self.clock.now_ms())
+    async def lead_created(
+        self, lead_id: str, agent_id: str, stage: str, at_ms: int | None, client_number: str = ""
+    ) -> str:
+        return await self.lead_reports.created(lead_id, agent_id, stage, at_ms or self.clock.now_ms(), client_number)
 
     async def lead_assigned(self, lead_id: str, agent_id: str, at_ms: int | None) -> str:
         return await self.lead_reports.assigned(lead_id, agent_id, at_ms or self.clock.now_ms())
@@ -178,9 +187,45 @@ class Stats:
         day, tz = self.day_of(spec)
         return await self.lead_reader.get(lead_id, day, tz, self.clock.now_ms())
 
-    async def leads(self, which: str, spec: PeriodSpec, agent_id: str = "") -> list[LeadFigures]:
+    async def leads(
+        self, which: str, spec: PeriodSpec, agent_id: str = "", client_number: str = ""
+    ) -> list[LeadFigures]:
+        check_client_number(client_number)
         day, tz = self.day_of(spec)
-        return await self.lead_reader.list(which, day, tz, self.clock.now_ms(), agent_id)
+        return await self.lead_reader.list(which, day, tz, self.clock.now_ms(), agent_id, client_number)
+
+    # Sales: invoices, payments, commissions and the payroll (invoices.py, payroll.py) --------
+
+    async def report_invoice(self, invoice: Invoice) -> tuple[str, bool]:
+        return await self.sales.invoice(invoice, self.clock.now_ms())
+
+    async def report_payment(self, payment: Payment) -> PaymentOutcome:
+        return await self.sales.payment(payment, self.clock.now_ms())
+
+    async def set_commission_rules(
+        self, rules: list[commissions.CommissionRule], actor: str
+    ) -> list[commissions.CommissionRule]:
+        await self.commission_rules.replace(
+            commissions.to_json(commissions.check_rules(rules)), actor, self.clock.now_ms()
+        )
+        return rules
+
+    async def get_commission_rules(self) -> list[commissions.CommissionRule]:
+        return commissions.from_json(await self.commission_rules.read())
+
+    async def set_pay_rules(self, rules: list[pay_rules.PayRule], actor: str) -> list[pay_rules.PayRule]:
+        await self.pay_rules.replace(pay_rules.to_json(pay_rules.check_rules(rules)), actor, self.clock.now_ms())
+        return rules
+
+    async def get_pay_rules(self) -> list[pay_rules.PayRule]:
+        return pay_rules.from_json(await self.pay_rules.read())
+
+    async def payroll(
+        self, spec: PeriodSpec, agent_ids: list[str]
+    ) -> tuple[Range, list[PayrollRow], list[PayrollTotal]]:
+        r, _tz = self.resolve(spec)
+        rows, totals = await self.payroll_reader.payroll(r, agent_ids, await self.get_pay_rules())
+        return r, rows, totals
 
     # The audit trail ------------------------------------------------------------------------
 

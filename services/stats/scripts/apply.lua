@@ -489,7 +489,7 @@ elseif TYPE == 'TEAM_UPDATED' or TYPE == 'TEAM_DELETED' then
   -- of a team winning; members comma-separated as the stream writes repeated fields
   local team = e.team_id or ''
   if team ~= '' then
-    local key = k_team(team)
+    local key = k_team_members(team)
     local last = redis.call('HGET', key, 'order')
     if last == false or ORDER > last then
       local deleted = (TYPE == 'TEAM_DELETED') and '1' or '0'

@@ -481,16 +481,18 @@ class GetCallRecordResponse(_message.Message):
     def __init__(self, record: _Optional[_Union[CallRecord, _Mapping]] = ...) -> None: ...
 
 class CreateLeadRequest(_message.Message):
-    __slots__ = ("lead_id", "agent_id", "stage", "occurred_at")
+    __slots__ = ("lead_id", "agent_id", "stage", "occurred_at", "client_number")
     LEAD_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     lead_id: str
     agent_id: str
     stage: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, lead_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., stage: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    client_number: str
+    def __init__(self, lead_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., stage: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., client_number: _Optional[str] = ...) -> None: ...
 
 class CreateLeadResponse(_message.Message):
     __slots__ = ("event_id",)
@@ -533,7 +535,7 @@ class ChangeLeadStageResponse(_message.Message):
     def __init__(self, event_id: _Optional[str] = ...) -> None: ...
 
 class Lead(_message.Message):
-    __slots__ = ("lead_id", "stage", "agent_id", "created_at", "attempts_today", "attempts_total", "conversations", "successful_touches", "cadence", "cadence_attempts", "improper_refusal", "refused_by", "refused_at")
+    __slots__ = ("lead_id", "stage", "agent_id", "created_at", "attempts_today", "attempts_total", "conversations", "successful_touches", "cadence", "cadence_attempts", "improper_refusal", "refused_by", "refused_at", "client_number")
     LEAD_ID_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -547,6 +549,7 @@ class Lead(_message.Message):
     IMPROPER_REFUSAL_FIELD_NUMBER: _ClassVar[int]
     REFUSED_BY_FIELD_NUMBER: _ClassVar[int]
     REFUSED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     lead_id: str
     stage: str
     agent_id: str
@@ -560,7 +563,8 @@ class Lead(_message.Message):
     improper_refusal: bool
     refused_by: str
     refused_at: _timestamp_pb2.Timestamp
-    def __init__(self, lead_id: _Optional[str] = ..., stage: _Optional[str] = ..., agent_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_today: _Optional[int] = ..., attempts_total: _Optional[int] = ..., conversations: _Optional[int] = ..., successful_touches: _Optional[int] = ..., cadence: _Optional[_Union[CadenceStatus, str]] = ..., cadence_attempts: _Optional[int] = ..., improper_refusal: _Optional[bool] = ..., refused_by: _Optional[str] = ..., refused_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    client_number: str
+    def __init__(self, lead_id: _Optional[str] = ..., stage: _Optional[str] = ..., agent_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_today: _Optional[int] = ..., attempts_total: _Optional[int] = ..., conversations: _Optional[int] = ..., successful_touches: _Optional[int] = ..., cadence: _Optional[_Union[CadenceStatus, str]] = ..., cadence_attempts: _Optional[int] = ..., improper_refusal: _Optional[bool] = ..., refused_by: _Optional[str] = ..., refused_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., client_number: _Optional[str] = ...) -> None: ...
 
 class GetLeadRequest(_message.Message):
     __slots__ = ("lead_id", "period")
@@ -577,14 +581,16 @@ class GetLeadResponse(_message.Message):
     def __init__(self, lead: _Optional[_Union[Lead, _Mapping]] = ...) -> None: ...
 
 class ListLeadsRequest(_message.Message):
-    __slots__ = ("filter", "period", "agent_id")
+    __slots__ = ("filter", "period", "agent_id", "client_number")
     FILTER_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     filter: LeadFilter
     period: Period
     agent_id: str
-    def __init__(self, filter: _Optional[_Union[LeadFilter, str]] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., agent_id: _Optional[str] = ...) -> None: ...
+    client_number: str
+    def __init__(self, filter: _Optional[_Union[LeadFilter, str]] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., agent_id: _Optional[str] = ..., client_number: _Optional[str] = ...) -> None: ...
 
 class ListLeadsResponse(_message.Message):
     __slots__ = ("leads",)
@@ -731,3 +737,199 @@ class GetLeadFunnelResponse(_message.Message):
     total: LeadFunnel
     range: TimeRange
     def __init__(self, groups: _Optional[_Iterable[_Union[LeadFunnel, _Mapping]]] = ..., total: _Optional[_Union[LeadFunnel, _Mapping]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...
+
+class ReportInvoiceRequest(_message.Message):
+    __slots__ = ("invoice_id", "lead_id", "agent_id", "product", "queue", "amount_minor", "currency", "issued_at", "actor")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    lead_id: str
+    agent_id: str
+    product: str
+    queue: str
+    amount_minor: int
+    currency: str
+    issued_at: _timestamp_pb2.Timestamp
+    actor: str
+    def __init__(self, invoice_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., product: _Optional[str] = ..., queue: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ReportInvoiceResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class ReportPaymentRequest(_message.Message):
+    __slots__ = ("payment_id", "invoice_id", "amount_minor", "paid_at", "actor")
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PAID_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    payment_id: str
+    invoice_id: str
+    amount_minor: int
+    paid_at: _timestamp_pb2.Timestamp
+    actor: str
+    def __init__(self, payment_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ReportPaymentResponse(_message.Message):
+    __slots__ = ("event_id", "duplicate", "invoice_paid", "paid_minor", "commission_minor")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_PAID_FIELD_NUMBER: _ClassVar[int]
+    PAID_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    duplicate: bool
+    invoice_paid: bool
+    paid_minor: int
+    commission_minor: int
+    def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ..., invoice_paid: _Optional[bool] = ..., paid_minor: _Optional[int] = ..., commission_minor: _Optional[int] = ...) -> None: ...
+
+class CommissionRule(_message.Message):
+    __slots__ = ("product", "queue", "percent_bp", "fixed_minor")
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_BP_FIELD_NUMBER: _ClassVar[int]
+    FIXED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    product: str
+    queue: str
+    percent_bp: int
+    fixed_minor: int
+    def __init__(self, product: _Optional[str] = ..., queue: _Optional[str] = ..., percent_bp: _Optional[int] = ..., fixed_minor: _Optional[int] = ...) -> None: ...
+
+class SetCommissionRulesRequest(_message.Message):
+    __slots__ = ("rules", "actor")
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[CommissionRule]
+    actor: str
+    def __init__(self, rules: _Optional[_Iterable[_Union[CommissionRule, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class SetCommissionRulesResponse(_message.Message):
+    __slots__ = ("rules",)
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[CommissionRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[CommissionRule, _Mapping]]] = ...) -> None: ...
+
+class GetCommissionRulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCommissionRulesResponse(_message.Message):
+    __slots__ = ("rules",)
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[CommissionRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[CommissionRule, _Mapping]]] = ...) -> None: ...
+
+class PayRule(_message.Message):
+    __slots__ = ("team_id", "currency", "bonus_per_answered_call_minor", "penalty_per_missed_offer_minor", "bonus_per_fulfilled_deal_minor")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    BONUS_PER_ANSWERED_CALL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_PER_MISSED_OFFER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    BONUS_PER_FULFILLED_DEAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    currency: str
+    bonus_per_answered_call_minor: int
+    penalty_per_missed_offer_minor: int
+    bonus_per_fulfilled_deal_minor: int
+    def __init__(self, team_id: _Optional[str] = ..., currency: _Optional[str] = ..., bonus_per_answered_call_minor: _Optional[int] = ..., penalty_per_missed_offer_minor: _Optional[int] = ..., bonus_per_fulfilled_deal_minor: _Optional[int] = ...) -> None: ...
+
+class SetPayRulesRequest(_message.Message):
+    __slots__ = ("rules", "actor")
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[PayRule]
+    actor: str
+    def __init__(self, rules: _Optional[_Iterable[_Union[PayRule, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class SetPayRulesResponse(_message.Message):
+    __slots__ = ("rules",)
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[PayRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[PayRule, _Mapping]]] = ...) -> None: ...
+
+class GetPayRulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetPayRulesResponse(_message.Message):
+    __slots__ = ("rules",)
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[PayRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[PayRule, _Mapping]]] = ...) -> None: ...
+
+class GetPayrollRequest(_message.Message):
+    __slots__ = ("period", "agent_ids")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PayrollRow(_message.Message):
+    __slots__ = ("agent_id", "team_id", "currency", "paid_invoices", "paid_amount_minor", "commission_minor", "answered_calls", "missed_offers", "fulfilled_deals", "bonus_minor", "penalty_minor", "total_minor")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    PAID_INVOICES_FIELD_NUMBER: _ClassVar[int]
+    PAID_AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_CALLS_FIELD_NUMBER: _ClassVar[int]
+    MISSED_OFFERS_FIELD_NUMBER: _ClassVar[int]
+    FULFILLED_DEALS_FIELD_NUMBER: _ClassVar[int]
+    BONUS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    team_id: str
+    currency: str
+    paid_invoices: int
+    paid_amount_minor: int
+    commission_minor: int
+    answered_calls: int
+    missed_offers: int
+    fulfilled_deals: int
+    bonus_minor: int
+    penalty_minor: int
+    total_minor: int
+    def __init__(self, agent_id: _Optional[str] = ..., team_id: _Optional[str] = ..., currency: _Optional[str] = ..., paid_invoices: _Optional[int] = ..., paid_amount_minor: _Optional[int] = ..., commission_minor: _Optional[int] = ..., answered_calls: _Optional[int] = ..., missed_offers: _Optional[int] = ..., fulfilled_deals: _Optional[int] = ..., bonus_minor: _Optional[int] = ..., penalty_minor: _Optional[int] = ..., total_minor: _Optional[int] = ...) -> None: ...
+
+class PayrollTotal(_message.Message):
+    __slots__ = ("currency", "paid_invoices", "paid_amount_minor", "commission_minor", "bonus_minor", "penalty_minor", "total_minor")
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    PAID_INVOICES_FIELD_NUMBER: _ClassVar[int]
+    PAID_AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    BONUS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    currency: str
+    paid_invoices: int
+    paid_amount_minor: int
+    commission_minor: int
+    bonus_minor: int
+    penalty_minor: int
+    total_minor: int
+    def __init__(self, currency: _Optional[str] = ..., paid_invoices: _Optional[int] = ..., paid_amount_minor: _Optional[int] = ..., commission_minor: _Optional[int] = ..., bonus_minor: _Optional[int] = ..., penalty_minor: _Optional[int] = ..., total_minor: _Optional[int] = ...) -> None: ...
+
+class GetPayrollResponse(_message.Message):
+    __slots__ = ("rows", "totals", "range")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[PayrollRow]
+    totals: _containers.RepeatedCompositeFieldContainer[PayrollTotal]
+    range: TimeRange
+    def __init__(self, rows: _Optional[_Iterable[_Union[PayrollRow, _Mapping]]] = ..., totals: _Optional[_Iterable[_Union[PayrollTotal, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...

@@ -115,6 +115,41 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineResponse.FromString,
                 _registered_method=True)
+        self.ReportInvoice = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/ReportInvoice',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportInvoiceRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportInvoiceResponse.FromString,
+                _registered_method=True)
+        self.ReportPayment = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/ReportPayment',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentResponse.FromString,
+                _registered_method=True)
+        self.SetCommissionRules = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/SetCommissionRules',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesResponse.FromString,
+                _registered_method=True)
+        self.GetCommissionRules = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetCommissionRules',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetCommissionRulesRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetCommissionRulesResponse.FromString,
+                _registered_method=True)
+        self.SetPayRules = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/SetPayRules',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetPayRulesRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetPayRulesResponse.FromString,
+                _registered_method=True)
+        self.GetPayRules = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetPayRules',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayRulesRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayRulesResponse.FromString,
+                _registered_method=True)
+        self.GetPayroll = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetPayroll',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollResponse.FromString,
+                _registered_method=True)
 
 
 class StatsServiceServicer:
@@ -248,6 +283,62 @@ class StatsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportInvoice(self, request, context):
+        """The CRM reports an invoice (S2.1; an INVOICE_REPORTED event). Idempotent by invoice_id:
+        the same invoice again changes nothing; the same id with other content is refused
+        (FAILED_PRECONDITION naming invoice_id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportPayment(self, request, context):
+        """The CRM reports a payment of an invoice (a PAYMENT_REPORTED event; INVOICE_PAID, once,
+        when the invoice's payments reach its amount, with its commission by the rules in force
+        then). Idempotent by payment_id like ReportInvoice; an unknown invoice is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommissionRules(self, request, context):
+        """Replaces the commission rules (per product, per queue, one default; admin; a
+        COMMISSION_RULES_UPDATED event with its actor).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCommissionRules(self, request, context):
+        """The commission rules in force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPayRules(self, request, context):
+        """Replaces the pay rules per team (S1.4: bonus per answered call, penalty per missed offer,
+        bonus per fulfilled deal; admin; a PAY_RULES_UPDATED event with its actor).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayRules(self, request, context):
+        """The pay rules in force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayroll(self, request, context):
+        """One payroll figure per agent and currency over a period: paid invoices, commission,
+        bonus, penalty and total (= commission + bonus - penalty), with totals per currency.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StatsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -330,6 +421,41 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.GetAgentTimeline,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineResponse.SerializeToString,
+            ),
+            'ReportInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportInvoice,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportInvoiceRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportInvoiceResponse.SerializeToString,
+            ),
+            'ReportPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportPayment,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentResponse.SerializeToString,
+            ),
+            'SetCommissionRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommissionRules,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesResponse.SerializeToString,
+            ),
+            'GetCommissionRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommissionRules,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetCommissionRulesRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetCommissionRulesResponse.SerializeToString,
+            ),
+            'SetPayRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPayRules,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetPayRulesRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetPayRulesResponse.SerializeToString,
+            ),
+            'GetPayRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayRules,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayRulesRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayRulesResponse.SerializeToString,
+            ),
+            'GetPayroll': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayroll,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -765,6 +891,195 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/GetAgentTimeline',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetAgentTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/ReportInvoice',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportInvoiceRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportInvoiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/ReportPayment',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommissionRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/SetCommissionRules',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommissionRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetCommissionRules',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetCommissionRulesRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetCommissionRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPayRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/SetPayRules',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.SetPayRulesRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.SetPayRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetPayRules',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayRulesRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayroll(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetPayroll',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollResponse.FromString,
             options,
             channel_credentials,
             insecure,
