@@ -1,7 +1,8 @@
 """Side effect: the CRM's leads. Some calls are about a sales lead: the CRM creates it
 (CreateLead), the PBX passes its id with the call (attribute `lead_id`, which the router
 carries into the event stream, the stats link to the call and the recorder to the
-recording), and after a conversation the agent moves the lead along the pipeline
+recording; once the lead has an owner also as RouteCall's deal_id, so its owner is offered
+the caller's next call first), and after a conversation the agent moves the lead along the pipeline
 lead -> in_work -> payment -> fulfilled (or refused) with ChangeLeadStage, taking it over
 first (AssignLead) if it was someone else's. A returning caller's open lead goes on.
 
@@ -92,6 +93,8 @@ class Leads(SideEffect):
                 raise
             self.created += 1
         call.attributes["lead_id"] = lead[0]
+        if lead[2]:  # owned: the call is about an open deal, its owner is offered it first
+            call.deal_id = lead[0]
 
     async def call_finished(self, call: SimCall) -> None:
         # One caller's calls ending together move their lead one after the other, each from

@@ -478,7 +478,12 @@ class Simulation:
     async def _route(self, call: SimCall) -> pb.RouteCallResponse:
         assert self.stub is not None
         request = pb.RouteCallRequest(
-            call_id=call.call_id, caller=call.caller, queue=call.queue, attributes=call.attributes, pbx_id=self.pbx_id
+            call_id=call.call_id,
+            caller=call.caller,
+            queue=call.queue,
+            attributes=call.attributes,
+            pbx_id=self.pbx_id,
+            deal_id=call.deal_id,
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + RETRY_BUDGET_S

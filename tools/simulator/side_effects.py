@@ -50,6 +50,8 @@ class SimCall:
     # The simulated talk time the caller and agent planned (simulated seconds).
     planned_talk_s: float = 0.0
     personal_manager_id: str = ""
+    # The open deal the call is about (RouteCall deal_id): a returning caller's lead with an owner.
+    deal_id: str = ""
     # Tasks side effects started for this call; the simulator waits for them at the end.
     tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -68,6 +70,7 @@ class SimCall:
             "final_state": self.final_state,
             "planned_talk_s": round(self.planned_talk_s, 3),
             "personal_manager_id": self.personal_manager_id,
+            "deal_id": self.deal_id,
         }
 
 
