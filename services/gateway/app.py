@@ -19,6 +19,7 @@ from callcenter.services.gateway import (
     auth_api,
     board_api,
     call_control_api,
+    client_card_api,
     export_api,
     metrics,
     openapi,
@@ -156,6 +157,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
+    modules = (*modules, client_card_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -554,6 +554,15 @@ PATHS: dict[str, dict] = {
             "Assign a lead to an agent", params=[_path_param("lead_id")], body=_obj(agent_id="string"), tag="leads"
         )
     },
+    "/api/v1/clients/{number}": {
+        "get": _op(
+            "The customer card (S1.5): the client's details and personal manager, calls with recordings,"
+            " leads with their stage history, tasks, comments, and a timeline of all of it, oldest first;"
+            " whole for whoever sees the client's personal manager, else what the user sees anyway",
+            params=[_path_param("number", "the client's phone number, percent-encoded")],
+            tag="clients",
+        )
+    },
     "/api/v1/leads/{lead_id}/history": {
         "get": _op(
             "The lead's pipeline history (S1.9): every creation, assignment and stage change, oldest first,"

@@ -40,6 +40,12 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
     return _page("agent.html")
 
 
+@routes.get("/clients/{number}")
+async def client_page(request: web.Request) -> web.StreamResponse:
+    """The customer card (client.js reads the number from the path and asks the API)."""
+    return _page("client.html")
+
+
 @routes.get("/trends")
 async def trends_page(request: web.Request) -> web.StreamResponse:
     return _page("trends.html")

@@ -24,6 +24,13 @@ KEYS: tuple[Key, ...] = (
         "every task deadline: `due|<id>` (also a snooze's end) and `remind|<id>|<offset s>` -> Redis ms",
     ),
     Key("comments", "comments:{}:{}", "list", "the comments on a subject (kind, id), oldest first, as JSON"),
+    Key(
+        "subject_tasks",
+        "subject_tasks:{}:{}",
+        "sorted set",
+        "the tasks about a subject (kind, id: a client's number, a lead, a call), the newest 1,000:"
+        " task id -> created ms",
+    ),
 )
 
 

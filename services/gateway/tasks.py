@@ -61,6 +61,9 @@ class Comment:
     tagged_agent_ids: tuple[str, ...]
     created_ms: int
 
+    def public(self) -> dict[str, Any]:
+        return {**self.__dict__, "tagged_agent_ids": list(self.tagged_agent_ids)}
+
 
 @dataclass(frozen=True)
 class Task:
@@ -240,8 +243,35 @@ class TaskStore:
         return comment, tasks
 
     async def comments(self, subject_kind: str, subject_id: str) -> list[Comment]:
-        raw = await self.redis.lrange(self.keys.comments(subject_kind, subject_id), 0, -1)
-        return [Comment(**{**json.loads(r), "tagged_agent_ids": tuple(json.loads(r)["tagged_agent_ids"])}) for r in raw]
+        return await self.comments_on([(subject_kind, subject_id)], 0)
+
+    async def comments_on(self, subjects: list[tuple[str, str]], each: int) -> list[Comment]:
+        """The newest `each` comments (0: all) on every one of these subjects (kind, id), oldest
+        first per subject, one round trip."""
+        if not subjects:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for kind, subject_id in subjects:
+                pipe.lrange(self.keys.comments(kind, subject_id), -each, -1)
+            lists = await pipe.execute()
+        found = []
+        for raw in (r for rows in lists for r in rows):
+            data = json.loads(raw)
+            found.append(Comment(**{**data, "tagged_agent_ids": tuple(data["tagged_agent_ids"])}))
+        return found
+
+    async def about(self, subjects: list[tuple[str, str]], limit: int = MAX_LISTED) -> list[Task]:
+        """The newest tasks about these subjects (kind, id), newest first: one round trip for
+        the lists, one MGET for the tasks."""
+        if not subjects:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for kind, subject_id in subjects:
+                pipe.zrevrange(self.keys.subject_tasks(kind, subject_id), 0, limit - 1, withscores=True)
+            lists = await pipe.execute()
+        scored = sorted({i: s for found in lists for i, s in found}.items(), key=lambda p: -p[1])[:limit]
+        raws = await self.redis.mget([self.keys.task(i) for i, _ in scored]) if scored else []
+        return [Task.from_json(raw) for raw in raws if raw]
 
     async def create(self, new: NewTask, actor: str) -> Task:
         """Creates a task (checked by the caller): TASK_CREATED, its deadlines scheduled."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.services.gateway.domain import tasks
-from callcenter.services.gateway.tasks import Comment
 from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
@@ -23,10 +22,6 @@ from callcenter.services.gateway.web import (
 routes = web.RouteTableDef()
 
 
-def _comment_dict(comment: Comment) -> dict:
-    return {**comment.__dict__, "tagged_agent_ids": list(comment.tagged_agent_ids)}
-
-
 @routes.post("/api/v1/comments")
 @accepts(body=("subject_kind", "subject_id", "text", "tag_agent_ids"))
 async def comment(request: web.Request) -> web.Response:
@@ -41,7 +36,7 @@ async def comment(request: web.Request) -> web.Response:
         text=text_field(body, "text"),
         tagged=text_list(body, "tag_agent_ids"),
     )
-    return json_reply({"comment": _comment_dict(created), "tasks": [t.public() for t in opened]}, 201)
+    return json_reply({"comment": created.public(), "tasks": [t.public() for t in opened]}, 201)
 
 
 @routes.get("/api/v1/comments/{kind}/{subject_id:" + ANY_SEGMENT + "}")
@@ -50,7 +45,7 @@ async def list_comments(request: web.Request) -> web.Response:
     """The comments on one subject; its id percent-encoded as one path segment."""
     kind, subject_id = request.match_info["kind"], last_segment(request, "subject_id")
     found = await tasks.comments(user_of(request), request.app[BACKENDS], request.app[TASKS], kind, subject_id)
-    return json_reply({"comments": [_comment_dict(c) for c in found]})
+    return json_reply({"comments": [c.public() for c in found]})
 
 
 @routes.get("/api/v1/tasks")

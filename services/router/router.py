@@ -14,6 +14,7 @@ import structlog
 from callcenter.core import agent_settings, ids, queue_settings
 from callcenter.core.call_ids import call_id_problem
 from callcenter.core.clock import Clock
+from callcenter.core.phone_numbers import phone_problem
 from callcenter.core.queue_settings import QueueConfig
 from callcenter.services.router.config import QueueDefaults
 from callcenter.services.router.model import (
@@ -74,10 +75,9 @@ def _check_text(field_name: str, value: str, limit: int = MAX_TEXT) -> None:
 
 
 def _check_phone(field_name: str, value: str) -> None:
-    if not value:
-        raise InvalidArgument(field_name, "is required")
-    if len(value) > 64 or any(ch in value for ch in ",| \r\n\0"):
-        raise InvalidArgument(field_name, f"{value!r} is not a phone number")
+    problem = phone_problem(value)
+    if problem:
+        raise InvalidArgument(field_name, problem)
 
 
 class Router:

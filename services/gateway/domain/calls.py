@@ -3,7 +3,8 @@ its queues and by every agent it was offered to; its recordings are listed only 
 may hear them (recordings.py: whoever sees the agent they are of, the agent who took the
 call), so a page never offers to play what would be refused. An agent sees only their own
 legs: of a call another agent took, their own offers and nothing of the other agent's part
-(who, when answered, talk and wrap-up time, recordings)."""
+(who, when answered, talk and wrap-up time, recordings). A client's calls are read whole,
+recordings too, by whoever sees the client (clients.py: the customer card, S1.5)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..backends import Backends
 from ..users import User
 from . import access, paging
 from .agents import visibility
+from .clients import sees_client
 
 MAX_STATS_PAGE = 500  # the most records stats gives in one page
 
@@ -77,7 +79,7 @@ async def list_calls(
             spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
         )
         seen = [own_legs(user, one.record)] if sees_record(user, one.record) else []
-        return await _audible(user, visibility(user, backends), seen), ""
+        return await audible(user, visibility(user, backends), seen), ""
 
     async def fetch(token: str, size: int) -> tuple[list[spb.CallRecord], str]:
         req.page_token, req.page_size = token, size
@@ -87,7 +89,7 @@ async def list_calls(
     sees = _seen_by(user, filters)
     # The role filter runs before the page is cut (paging.py): full pages, honest tokens.
     page, token = await paging.visible_page(fetch, sees, filters.page_size or 50, filters.page_token, MAX_STATS_PAGE)
-    return await _audible(user, visibility(user, backends), [own_legs(user, r) for r in page]), token
+    return await audible(user, visibility(user, backends), [own_legs(user, r) for r in page]), token
 
 
 async def every_call(
@@ -107,7 +109,7 @@ async def every_call(
     while True:
         page: spb.ListCallRecordsResponse = await backends.stats.ListCallRecords(req, timeout=backends.timeout_s)
         visible = [own_legs(user, r) for r in page.records if await sees(r)]
-        yield await _audible(user, seen, visible)
+        yield await audible(user, seen, visible)
         if not page.next_page_token:
             return
         req.page_token = page.next_page_token
@@ -127,16 +129,21 @@ def _seen_by(user: User, filters: spb.ListCallRecordsRequest) -> Callable[[spb.C
 
 
 async def get_call(user: User, backends: Backends, call_id: str) -> spb.CallRecord:
+    """One call as the user may read it; a call of a client whose history the user sees
+    (clients.py: their personal manager, that manager's supervisors) is theirs whole."""
     reply: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
         spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
     )
+    seen = visibility(user, backends)
     if not sees_record(user, reply.record):
+        if await sees_client(user, backends, seen, reply.record.caller):
+            return reply.record
         raise NotFound(f"call {call_id} does not exist")
-    [record] = await _audible(user, visibility(user, backends), [own_legs(user, reply.record)])
+    [record] = await audible(user, seen, [own_legs(user, reply.record)])
     return record
 
 
-async def _audible(user: User, seen: access.Visibility, records: list[spb.CallRecord]) -> list[spb.CallRecord]:
+async def audible(user: User, seen: access.Visibility, records: list[spb.CallRecord]) -> list[spb.CallRecord]:
     """The records, each with its recording ids only if the user may hear them: a call's
     recordings are of the agent who took it, heard by whoever sees that agent (the agents'
     queues read once per visibility, and only if a recording is on the page)."""

@@ -1,12 +1,15 @@
 """An agent's clients, whose personal manager they are (S1.6, S2.5): listing and moving them
-to another agent, both within what the user may see."""
+to another agent, both within what the user may see; and who sees a client's history."""
 
 from __future__ import annotations
+
+import grpc
 
 from callcenter.api.router.v1 import router_pb2 as pb
 
 from ..backends import Backends
 from ..users import User
+from . import access
 from .actions import target
 from .agents import get_agent
 
@@ -29,3 +32,35 @@ async def reassign_clients(user: User, backends: Backends, agent_id: str, to_age
         timeout=backends.timeout_s,
     )
     return reply.clients_moved
+
+
+async def find_client(backends: Backends, number: str) -> pb.Client | None:
+    """The router's client of this number, None when the router knows no such client."""
+    try:
+        reply: pb.GetClientResponse = await backends.router.GetClient(
+            pb.GetClientRequest(number=number), timeout=backends.timeout_s
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            return None  # no such client; or a caller the router would not take as a client's number
+        raise
+    return reply.client
+
+
+async def sees_client(user: User, backends: Backends, seen: access.Visibility, number: str) -> bool:
+    """Whoever sees a client's personal manager sees the client's whole history (S1.5, S1.6):
+    calls whoever took them, leads whoever owns them, recordings, tasks and comments. So a
+    client moved to another manager (ReassignClients, a handover) is the new manager's to
+    read at once, and no longer the old one's. Admins see every client."""
+    if access.sees_all(user):
+        return True
+    return bool(number) and (await client_seen(user, backends, seen, number))[1]
+
+
+async def client_seen(
+    user: User, backends: Backends, seen: access.Visibility, number: str
+) -> tuple[pb.Client | None, bool]:
+    """The router's client of this number (None: none) and whether the user sees it (sees_client)."""
+    client = await find_client(backends, number)
+    manager = client.manager_id if client is not None else ""
+    return client, access.sees_all(user) or (bool(manager) and await seen.sees_agent(manager))

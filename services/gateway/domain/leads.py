@@ -1,4 +1,5 @@
-"""Leads (S4), asked of stats and filtered by role: a lead is seen by whoever sees its agent;
+"""Leads (S4), asked of stats and filtered by role: a lead is seen by whoever sees its agent,
+and by whoever sees its client (the client's personal manager and their supervisors: clients.py);
 only supervisors and admins report and change leads: leads whose current owner they see,
 given to agents they see."""
 
@@ -13,6 +14,7 @@ from ..backends import Backends
 from ..users import User
 from . import access
 from .agents import visibility
+from .clients import sees_client
 from .errors import Conflict
 
 # The lead filters by the names the API and the board use.
@@ -44,9 +46,14 @@ async def get_lead(user: User, backends: Backends, lead_id: str, period: spb.Per
     reply: spb.GetLeadResponse = await backends.stats.GetLead(
         spb.GetLeadRequest(lead_id=lead_id, period=period), timeout=backends.timeout_s
     )
-    if not await visibility(user, backends).sees_agent(reply.lead.agent_id):
+    if not await sees_lead(user, backends, visibility(user, backends), reply.lead):
         raise NotFound(f"lead {lead_id} does not exist")
     return reply.lead
+
+
+async def sees_lead(user: User, backends: Backends, seen: access.Visibility, lead: spb.Lead) -> bool:
+    """A lead of an agent the user sees, or of a client whose history they see."""
+    return await seen.sees_agent(lead.agent_id) or await sees_client(user, backends, seen, lead.client_number)
 
 
 async def _current_owner(backends: Backends, lead_id: str) -> str | None:

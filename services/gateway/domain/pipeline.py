@@ -1,5 +1,5 @@
 """A lead's pipeline history and the lead funnel (S1.9), asked of stats with the user's
-visibility: a lead's history is seen by whoever sees the lead's owner; a funnel covers only
+visibility: a lead's history is seen by whoever sees the lead (its owner, or its client: leads.py); a funnel covers only
 agents (or queues) the user sees - an agent's is their own, a supervisor's their teams'."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from ..backends import Backends
 from ..users import User
 from . import access
 from .agents import visibility
+from .leads import sees_lead
 
 #: How a funnel is grouped, by the names the API uses.
 GROUPINGS = {
@@ -26,7 +27,7 @@ async def lead_history(user: User, backends: Backends, lead_id: str) -> spb.GetL
     lead: spb.GetLeadResponse = await backends.stats.GetLead(
         spb.GetLeadRequest(lead_id=lead_id), timeout=backends.timeout_s
     )
-    if not await visibility(user, backends).sees_agent(lead.lead.agent_id):
+    if not await sees_lead(user, backends, visibility(user, backends), lead.lead):
         raise NotFound(f"lead {lead_id} does not exist")
     reply: spb.GetLeadHistoryResponse = await backends.stats.GetLeadHistory(
         spb.GetLeadHistoryRequest(lead_id=lead_id), timeout=backends.timeout_s

@@ -1,20 +1,28 @@
 """Recordings (S1.5, S4.5), asked of the recorder: a recording is seen by whoever sees its
-agent; its audio is read in byte ranges so a player can seek."""
+agent, and by whoever sees the client whose call it is (clients.py); its audio is read in
+byte ranges so a player can seek."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import grpc
+import structlog
+
 from callcenter.api.recorder.v1 import recorder_pb2 as rpb
+from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import NotFound
 
 from ..backends import Backends
 from ..users import User
 from . import paging
+from .access import Visibility
 from .agents import visibility
+from .clients import sees_client
 
 MAX_RECORDER_PAGE = 1000  # the most recordings the recorder gives in one page
+log = structlog.get_logger()
 # A download may take longer than one RPC's deadline, never less than this.
 DOWNLOAD_TIMEOUT_S = 60.0
 
@@ -49,9 +57,32 @@ async def get_recording(user: User, backends: Backends, recording_id: str) -> rp
     reply: rpb.GetRecordingResponse = await backends.recorder.GetRecording(
         rpb.GetRecordingRequest(recording_id=recording_id), timeout=backends.timeout_s
     )
-    if not await visibility(user, backends).sees_agent(reply.recording.agent_id):
+    seen = visibility(user, backends)
+    if not await seen.sees_agent(reply.recording.agent_id) and not await _of_seen_client(
+        user, backends, seen, reply.recording.call_id
+    ):
         raise NotFound(f"recording {recording_id} does not exist")
     return reply.recording
+
+
+async def _of_seen_client(user: User, backends: Backends, seen: Visibility, call_id: str) -> bool:
+    """A recording of a call from a client whose history the user sees (clients.py). Without
+    the stats service (which knows the call's caller) it is not: the recording is refused as
+    it would be to anyone not seeing its agent, and the outage logged."""
+    if not call_id:
+        return False
+    try:
+        call: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
+            spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            return False
+        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            log.warning("gateway.recording_client_unknown", call_id=call_id, code=exc.code().name)
+            return False
+        raise
+    return await sees_client(user, backends, seen, call.record.caller)
 
 
 @dataclass(frozen=True)

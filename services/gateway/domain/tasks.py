@@ -34,6 +34,8 @@ from ..users import User
 from . import access
 from .agents import agent_queues, visibility, visible_agents, visible_queues
 from .calls import sees_record
+from .clients import sees_client
+from .leads import sees_lead
 
 T = TypeVar("T")
 
@@ -61,12 +63,15 @@ async def _sees_subject(user: User, backends: Backends, kind: str, subject_id: s
         call: spb.GetCallRecordResponse | None = await _unless_unknown(
             backends.stats.GetCallRecord(spb.GetCallRecordRequest(call_id=subject_id), timeout=backends.timeout_s)
         )
-        return call is not None and sees_record(user, call.record)
+        return call is not None and (
+            sees_record(user, call.record)
+            or await sees_client(user, backends, visibility(user, backends), call.record.caller)
+        )
     if kind == "lead":
         lead: spb.GetLeadResponse | None = await _unless_unknown(
             backends.stats.GetLead(spb.GetLeadRequest(lead_id=subject_id), timeout=backends.timeout_s)
         )
-        return lead is not None and await visibility(user, backends).sees_agent(lead.lead.agent_id)
+        return lead is not None and await sees_lead(user, backends, visibility(user, backends), lead.lead)
     raise InvalidArgument("subject_kind", "must be call, lead or agent")
 
 
@@ -214,7 +219,7 @@ async def create_task(user: User, backends: Backends, store: TaskStore, body: di
     return await store.create(new, user.username)
 
 
-async def _sees(user: User, backends: Backends, task: Task, queues: dict[str, list[str]] | None = None) -> bool:
+async def sees_task(user: User, backends: Backends, task: Task, queues: dict[str, list[str]] | None = None) -> bool:
     if access.sees_all(user):
         return True
     if user.role == "agent":
@@ -230,7 +235,7 @@ async def _sees(user: User, backends: Backends, task: Task, queues: dict[str, li
 
 async def _visible_task(user: User, backends: Backends, store: TaskStore, task_id: str) -> Task:
     task = await store.get(task_id) if len(task_id) <= 64 else None
-    if task is None or not await _sees(user, backends, task):
+    if task is None or not await sees_task(user, backends, task):
         raise NotFound("task does not exist")
     return task
 

@@ -40,7 +40,9 @@ function row(call) {
   const outcome = call.outcome === "answered" ? "Answered" : outcomeLabel(call.outcome);
   return el("tr", { "data-call": call.call_id },
     el("td", { "data-sort": call.received_ms ?? "" }, call.received_ms ? new Date(call.received_ms).toLocaleString() : ""),
-    el("td", { class: "caller" }, call.caller), el("td", {}, call.queue),
+    el("td", { class: "caller" }, call.caller
+      ? el("a", { href: `/clients/${encodeURIComponent(call.caller)}`, title: "Customer card" }, call.caller) : ""),
+    el("td", {}, call.queue),
     el("td", {}, el("span", { class: `badge tone-${call.outcome === "answered" ? "ok" : tone(call.outcome)}`,
       "data-outcome": call.outcome }, outcome)),
     el("td", {}, agentLink(call.agent_id)),

@@ -9,6 +9,7 @@ t.history = {}
 note(t, {what = 'created'})
 save(t)
 redis.call('ZADD', index_key(t), NOW, t.id)
+file_under_subject(t)
 schedule(t)
 emit(t, 'TASK_CREATED', {reason = ARGS[2] or ''})
 return cjson.encode({ok = t})

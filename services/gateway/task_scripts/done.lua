@@ -35,6 +35,7 @@ emit(t, 'TASK_DONE', {}, {next_task_id = t.next_task_id or ''})
 if nxt then
   save(nxt)
   redis.call('ZADD', index_key(nxt), NOW, nxt.id)
+  file_under_subject(nxt)
   schedule(nxt)
   emit(nxt, 'TASK_CREATED', {reason = 'recurrence'})
 end

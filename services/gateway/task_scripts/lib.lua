@@ -71,6 +71,16 @@ local function index_key(t)
   return k_team_tasks(t.queue)
 end
 
+-- A task is also filed under its subject (the customer card lists a client's tasks), the
+-- newest SUBJECT_TASKS_KEPT per subject.
+local SUBJECT_TASKS_KEPT = 1000
+local function file_under_subject(t)
+  if (t.subject_kind or '') == '' or (t.subject_id or '') == '' then return end
+  local key = k_subject_tasks(t.subject_kind, t.subject_id)
+  redis.call('ZADD', key, tonumber(t.created_ms) or NOW, t.id)
+  redis.call('ZREMRANGEBYRANK', key, 0, -SUBJECT_TASKS_KEPT - 1)
+end
+
 local function clear_timers(t)
   redis.call('ZREM', K_DEADLINES, 'due|' .. t.id)
   for _, off in ipairs(list(t.reminders)) do redis.call('ZREM', K_DEADLINES, 'remind|' .. t.id .. '|' .. off) end
