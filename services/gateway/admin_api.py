@@ -10,6 +10,7 @@ from callcenter.services.gateway.domain import admin
 from callcenter.services.gateway.pages import STATIC
 from callcenter.services.gateway.web import (
     BACKENDS,
+    TASKS,
     ApiError,
     accepts,
     json_reply,
@@ -55,16 +56,17 @@ async def put_agent(request: web.Request) -> web.Response:
 @routes.delete("/api/v1/agents/{agent_id}")
 @accepts(query=("clients_to_agent_id", "release_clients"))
 async def delete_agent(request: web.Request) -> web.Response:
-    """Removes a logged-out agent; ?clients_to_agent_id= takes over their clients, or
-    ?release_clients=true lets them go without a personal manager."""
+    """Removes a logged-out agent; ?clients_to_agent_id= takes over their clients, open leads
+    and tasks, or ?release_clients=true lets the clients go without a personal manager."""
     release = request.query.get("release_clients", "false")
     if release not in ("true", "false"):
         raise ApiError(400, "release_clients: must be true or false", "release_clients")
     moved = await admin.delete_agent(
         user_of(request),
         request.app[BACKENDS],
+        request.app[TASKS],
         request.match_info["agent_id"],
         clients_to_agent_id=request.query.get("clients_to_agent_id", ""),
         release_clients=release == "true",
     )
-    return json_reply({"clients_moved": moved})
+    return json_reply({f"{kind}_moved": count for kind, count in moved.items()})

@@ -21,6 +21,7 @@ from callcenter.services.gateway import (
     call_control_api,
     client_card_api,
     export_api,
+    handover_api,
     metrics,
     openapi,
     pages,
@@ -40,16 +41,18 @@ from callcenter.services.gateway.domain.agents import served_queues
 from callcenter.services.gateway.domain.day_figures import FiguresCache
 from callcenter.services.gateway.domain.thresholds import ThresholdStore
 from callcenter.services.gateway.error_replies import errors_middleware
+from callcenter.services.gateway.handovers import HandoverStore
 from callcenter.services.gateway.live import LiveHub
 from callcenter.services.gateway.login_throttle import LOGINS, LoginThrottle
 from callcenter.services.gateway.passwords import PasswordWorkers
 from callcenter.services.gateway.sessions import SessionStore
-from callcenter.services.gateway.task_timers import task_timer
+from callcenter.services.gateway.task_timers import handback_timer, task_timer
 from callcenter.services.gateway.tasks import TaskStore
 from callcenter.services.gateway.users import UserStore
 from callcenter.services.gateway.web import (
     BACKENDS,
     CONFIG,
+    HANDOVERS,
     SESSIONS,
     TASKS,
     USERS,
@@ -106,6 +109,7 @@ def create_app(
     app[LOGINS] = LoginThrottle(redis, config.common.tenant, config.login)
     app[SESSIONS] = SessionStore(redis, config.common.tenant, config.session_ttl_s)
     app[TASKS] = TaskStore(redis, config.common.tenant, config.time_zone, clock=task_clock)
+    app[HANDOVERS] = HandoverStore(app[TASKS])
     app[BACKENDS] = backends or Backends(
         config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, credentials=config.grpc
     )
@@ -139,7 +143,9 @@ def create_app(
 
     async def run_task_timer(app: web.Application):
         worker = task_timer(app[TASKS]).start()  # due times and reminders, in every replica
+        handbacks = handback_timer(app[BACKENDS], app[HANDOVERS]).start()  # handovers' ends
         yield
+        await handbacks.stop()
         await worker.stop()
 
     async def end_streams(app: web.Application) -> None:
@@ -157,7 +163,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
-    modules = (*modules, client_card_api)
+    modules = (*modules, client_card_api, handover_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -180,6 +180,23 @@ PATHS: dict[str, dict] = {
             tag="actions",
         )
     },
+    "/api/v1/agents/{agent_id}/handover": {
+        "get": _op("The agent's handover in force (404: none)", params=AGENT, tag="actions"),
+        "post": _op(
+            "Hand an absent agent's clients, open leads and tasks to a deputy (S1.6), until until_ms"
+            " (Redis ms; optional: until ended); 409 when one is in force (supervisors, admins)",
+            params=AGENT,
+            body=_obj(to_agent_id="string", until_ms="integer"),
+            tag="actions",
+        ),
+    },
+    "/api/v1/agents/{agent_id}/handover/end": {
+        "post": _op(
+            "End the agent's handover now: what is still the deputy's goes back (supervisors, admins)",
+            params=AGENT,
+            tag="actions",
+        )
+    },
     "/api/v1/queues": {"get": _op("Queues the user may see, with live counts", tag="agents")},
     # Administration (admin_api.py): a queue's rules by the config file's names, an agent's profile.
     "/api/v1/queues/{queue}": {
@@ -205,7 +222,8 @@ PATHS: dict[str, dict] = {
             tag="admin",
         ),
         "delete": _op(
-            "Remove a logged-out agent for good (admins); their clients go to clients_to_agent_id or are"
+            "Remove a logged-out agent for good (admins); their clients (and open leads and tasks) go to"
+            " clients_to_agent_id, or the clients are"
             " released (release_clients=true), else 409",
             params=AGENT + [_query("clients_to_agent_id"), _query("release_clients", "boolean")],
             tag="admin",

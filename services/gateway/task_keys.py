@@ -1,5 +1,5 @@
-"""The gateway's Redis keys for comments and tasks, declared once for Python and for
-task_scripts/*.lua.
+"""The gateway's Redis keys for comments, tasks and handovers, declared once for Python and
+for task_scripts/*.lua.
 
 Every key starts with the tenant's prefix plus "gw:", so it shares the tenant's {hash tag}
 (one Redis Cluster slot) with the event stream the task scripts append to. A task id is hex
@@ -31,6 +31,19 @@ KEYS: tuple[Key, ...] = (
         "the tasks about a subject (kind, id: a client's number, a lead, a call), the newest 1,000:"
         " task id -> created ms",
     ),
+    Key(
+        "handover",
+        "handover:{}",
+        "string",
+        "a handover (S1.6) as JSON: the absent agent, the deputy, until when, who asked, what moved and returned",
+    ),
+    Key(
+        "handovers_due",
+        "handovers_due",
+        "sorted set",
+        "the handovers in force with an end: id -> when they end (Redis ms); a claimed one's moves a lease ahead",
+    ),
+    Key("agent_handover", "agent_handover:{}", "string", "the id of the handover in force of an absent agent"),
 )
 
 

@@ -37,7 +37,7 @@ MAX_TITLE = 200
 MAX_SUBJECT_ID = 128  # leads and agents; a call's id is any SIP Call-ID (callcenter/core/call_ids.py)
 MAX_LISTED = 500
 FIRE_BATCH = 50  # deadlines fired per script run (again at once while that many were due)
-SCRIPTS = ("create", "fire", "done", "snooze", "reassign", "take")
+SCRIPTS = ("create", "fire", "done", "snooze", "reassign", "take", "handover_start", "handover_claim", "handover_end")
 STATUSES = ("open", "done", "snoozed")
 
 
@@ -177,7 +177,8 @@ class TaskStore:
         seconds, micros = await self.redis.time()
         return int(seconds) * 1000 + int(micros) // 1000
 
-    async def _run(self, name: str, actor: str, *args: str | int) -> dict[str, Any]:
+    async def run(self, name: str, actor: str, *args: str | int) -> dict[str, Any]:
+        """Runs one of task_scripts/ (SCRIPTS) as `actor`, its refusals raised as the kernel's errors."""
         now = "" if self.clock is None else str(self.clock.now_ms())  # '' = Redis TIME in the script
         raw = await self._scripts[name](keys=self._keys, args=[now, self.maxlen, actor, *args])
         reply: dict[str, Any] = json.loads(raw)
@@ -290,7 +291,7 @@ class TaskStore:
             reminders=tuple(sorted(set(new.reminders), reverse=True)),
             recurrence=new.recurrence.public() if new.recurrence else None,
         )
-        reply = await self._run("create", actor, task.stored(), "")
+        reply = await self.run("create", actor, task.stored(), "")
         return Task.from_json(json.dumps(reply["ok"]))
 
     async def get(self, task_id: str) -> Task | None:
@@ -330,7 +331,7 @@ class TaskStore:
                 rule = Recurrence(int(task.recurrence["every"]), str(task.recurrence["unit"]))
                 next_id, next_due = secrets.token_hex(8), next_due_ms(planned, rule, self.zone)
             try:
-                reply = await self._run("done", by, task_id, task.version, next_id, next_due)
+                reply = await self.run("done", by, task_id, task.version, next_id, next_due)
             except Aborted:
                 continue
             nxt = reply.get("next")
@@ -342,17 +343,17 @@ class TaskStore:
         return (await self.done(task_id, by))[0]
 
     async def snooze(self, task_id: str, until_ms: int, by: str) -> Task:
-        reply = await self._run("snooze", by, task_id, until_ms)
+        reply = await self.run("snooze", by, task_id, until_ms)
         return Task.from_json(json.dumps(reply["ok"]))
 
     async def reassign(self, task_id: str, agent_id: str, queue: str, by: str) -> Task:
-        reply = await self._run("reassign", by, task_id, agent_id, queue)
+        reply = await self.run("reassign", by, task_id, agent_id, queue)
         return Task.from_json(json.dumps(reply["ok"]))
 
     async def take(self, task_id: str, agent_id: str, by: str) -> Task:
-        reply = await self._run("take", by, task_id, agent_id)
+        reply = await self.run("take", by, task_id, agent_id)
         return Task.from_json(json.dumps(reply["ok"]))
 
     async def fire(self, limit: int = FIRE_BATCH) -> dict[str, Any]:
         """Fires the due deadlines (at most `limit`): {now, next (-1: none), fired}."""
-        return await self._run("fire", "", limit)
+        return await self.run("fire", "", limit)

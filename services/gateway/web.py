@@ -23,6 +23,7 @@ from callcenter.core.call_ids import call_id_problem
 from callcenter.services.gateway import metrics as gateway_metrics
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.handovers import HandoverStore
 from callcenter.services.gateway.metrics import route_of
 from callcenter.services.gateway.sessions import Session, SessionStore
 from callcenter.services.gateway.tasks import TaskStore
@@ -34,6 +35,7 @@ CONFIG = web.AppKey("config", GatewayConfig)
 USERS = web.AppKey("users", UserStore)
 SESSIONS = web.AppKey("sessions", SessionStore)
 TASKS = web.AppKey("tasks", TaskStore)
+HANDOVERS = web.AppKey("handovers", HandoverStore)
 BACKENDS = web.AppKey("backends", Backends)
 # What the auth middleware learns about a request.
 USER = web.RequestKey("user", User)

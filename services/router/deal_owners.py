@@ -23,6 +23,7 @@ import structlog
 
 from callcenter.core import ids
 from callcenter.core.key_model import lua_constants
+from callcenter.core.lead_stages import CLOSED_LEAD_STAGES
 from callcenter.core.redis_connection import undecodable
 from callcenter.core.stream_group import Entry, GroupMember
 from callcenter.services.router import metrics as router_metrics
@@ -36,7 +37,7 @@ GROUP = "router-deals"
 LEAD_EVENTS = frozenset({"LEAD_CREATED", "LEAD_ASSIGNED", "LEAD_STAGE_CHANGED"})
 #: The stages (events.proto, Event.lead_stage) after which a deal is closed: its owner is
 #: then no reason to route a call anywhere.
-CLOSED_DEAL_STAGES = frozenset({"fulfilled", "refused"})
+CLOSED_DEAL_STAGES = CLOSED_LEAD_STAGES
 MAX_STAGE = 32
 
 

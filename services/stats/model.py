@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from callcenter.core import errors
+from callcenter.core import errors, lead_stages
 
 # The stats service's refusals are the kernel's (callcenter.core.errors).
 StatsError = errors.DomainError
@@ -12,8 +12,8 @@ InvalidArgument = errors.InvalidArgument
 NotFound = errors.NotFound
 
 
-LEAD_STAGES = ("lead", "in_work", "payment", "fulfilled", "refused")
-OPEN_LEAD_STAGES = ("lead", "in_work", "payment")
+LEAD_STAGES = lead_stages.LEAD_STAGES
+OPEN_LEAD_STAGES = lead_stages.OPEN_LEAD_STAGES
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,10 @@ from callcenter.core.errors import InvalidArgument, NotFound
 from callcenter.core.ids import NAME_PATTERN
 
 from ..backends import Backends
+from ..tasks import TaskStore
 from ..users import User
 from . import access
+from .handover import pass_on_work
 
 #: The fields of a queue's rules as this API names them (the config file's keys).
 QUEUE_FIELDS = tuple(s.toml for s in queue_settings.QUEUE_SETTINGS)
@@ -142,10 +144,11 @@ async def put_agent(user: User, backends: Backends, agent_id: str, profile: Mapp
 
 
 async def delete_agent(
-    user: User, backends: Backends, agent_id: str, clients_to_agent_id: str, release_clients: bool
-) -> int:
-    """Removes a logged-out agent for good; their clients go to `clients_to_agent_id` or are
-    released (the router refuses, 409, an agent with clients and neither). Admins."""
+    user: User, backends: Backends, tasks: TaskStore, agent_id: str, clients_to_agent_id: str, release_clients: bool
+) -> dict[str, int]:
+    """Removes a logged-out agent for good (S2.5); their clients go to `clients_to_agent_id`
+    or are released (the router refuses, 409, an agent with clients and neither), and with
+    clients_to_agent_id their open leads and tasks go there too. Admins. The counts moved."""
     access.require_role(user, "admin")
     _name(agent_id, "agent_id")
     if clients_to_agent_id:
@@ -156,4 +159,7 @@ async def delete_agent(
         ),
         timeout=backends.timeout_s,
     )
-    return int(reply.clients_moved)
+    moved = {"clients": int(reply.clients_moved), "leads": 0, "tasks": 0}
+    if clients_to_agent_id:
+        moved.update(await pass_on_work(backends, tasks, agent_id, clients_to_agent_id, user.username))
+    return moved

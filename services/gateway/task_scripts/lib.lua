@@ -111,3 +111,18 @@ local function open_task(id)
   if t.status == 'done' or t.status == 'closed' then return nil, fail('illegal_state', 'the task is done') end
   return t, nil
 end
+
+-- A handover's event: agent_id the absent agent, other_agent_id the deputy.
+local function emit_handover(h, event_type, attrs)
+  local a = {handover_id = h.id}
+  for k, v in pairs(attrs or {}) do a[k] = tostring(v) end
+  local args = {K_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW,
+    'agent_id', h.from_agent_id, 'other_agent_id', h.to_agent_id}
+  if ACTOR ~= '' then
+    args[#args + 1] = 'actor'
+    args[#args + 1] = ACTOR
+  end
+  args[#args + 1] = 'attributes'
+  args[#args + 1] = cjson.encode(a)
+  return redis.call('XADD', unpack(args))
+end

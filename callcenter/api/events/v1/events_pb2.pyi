@@ -65,6 +65,8 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_COMMISSION_RULES_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_PAY_RULES_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_CRM_EVENT_APPLIED: _ClassVar[EventType]
+    EVENT_TYPE_HANDOVER_STARTED: _ClassVar[EventType]
+    EVENT_TYPE_HANDOVER_ENDED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -116,6 +118,8 @@ EVENT_TYPE_INVOICE_PAID: EventType
 EVENT_TYPE_COMMISSION_RULES_UPDATED: EventType
 EVENT_TYPE_PAY_RULES_UPDATED: EventType
 EVENT_TYPE_CRM_EVENT_APPLIED: EventType
+EVENT_TYPE_HANDOVER_STARTED: EventType
+EVENT_TYPE_HANDOVER_ENDED: EventType
 
 class Event(_message.Message):
     __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product")

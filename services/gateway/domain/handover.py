@@ -1,0 +1,175 @@
+"""Handovers (S1.6, handovers.py): a supervisor passes an absent agent's clients (the router's
+personal-manager links), open leads (stats) and open tasks to a deputy, until a time or until
+ended by hand; then what is still the deputy's goes back. The deputy reads the clients' whole
+history at once (clients.py: whoever sees the personal manager sees the client).
+
+Who: admins, and supervisors who see both agents (a hidden agent is a 404). The moves are made
+on behalf of whoever started the handover, also when the gateway's timer hands back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.core.audit import Actor, current_actor
+from callcenter.core.errors import InvalidArgument, NotFound
+from callcenter.core.lead_stages import OPEN_LEAD_STAGES
+
+from ..backends import Backends
+from ..handovers import Handover, HandoverStore
+from ..tasks import TaskStore
+from ..users import User
+from . import access
+from .actions import target
+from .agents import get_agent
+from .errors import Conflict
+
+MAX_AHEAD_MS = 366 * 86_400_000  # a handover lasts at most a year
+
+
+async def start_handover(
+    user: User, backends: Backends, store: HandoverStore, agent_id: str, to_agent_id: str, until_ms: object
+) -> Handover:
+    """Passes the agent's clients, open leads and tasks to `to_agent_id`; `until_ms` (Redis
+    ms, optional) when they come back by themselves."""
+    access.require_role(user, "admin", "supervisor")
+    await target(user, backends, agent_id, "handover")
+    if not to_agent_id:
+        raise InvalidArgument("to_agent_id", "is required")
+    if to_agent_id == agent_id:
+        raise InvalidArgument("to_agent_id", "must be another agent")
+    try:
+        await get_agent(user, backends, to_agent_id)
+    except NotFound:
+        raise InvalidArgument("to_agent_id", f"agent {to_agent_id} does not exist") from None
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            raise InvalidArgument("to_agent_id", f"agent {to_agent_id} does not exist") from None
+        raise
+    until = await _until(store, until_ms)
+    if await store.in_force(agent_id) is not None:
+        raise Conflict("agent_id", f"agent {agent_id} has a handover in force: end it first")
+    clients = await _clients_of(backends, agent_id)
+    leads = await _open_leads_of(backends, agent_id)
+    tasks = [t.id for t in await store.tasks.for_agent(agent_id)]
+    handover = await store.start(agent_id, to_agent_id, until, clients, leads, tasks, user.username)
+    await _move(backends, store.tasks, handover.from_agent_id, handover.to_agent_id, handover, user.username)
+    return handover
+
+
+async def handover_in_force(user: User, backends: Backends, store: HandoverStore, agent_id: str) -> Handover:
+    await get_agent(user, backends, agent_id)
+    return await _in_force(store, agent_id)
+
+
+async def _in_force(store: HandoverStore, agent_id: str) -> Handover:
+    handover = await store.in_force(agent_id)
+    if handover is None:
+        raise NotFound(f"agent {agent_id} has no handover in force")
+    return handover
+
+
+async def end_handover(user: User, backends: Backends, store: HandoverStore, agent_id: str) -> Handover:
+    """Ends the agent's handover now (they are back early): what is the deputy's goes back."""
+    access.require_role(user, "admin", "supervisor")
+    await target(user, backends, agent_id, "handover")
+    handover = await _in_force(store, agent_id)
+    return await hand_back(backends, store, handover, user.username)
+
+
+async def hand_back(backends: Backends, store: HandoverStore, handover: Handover, actor: str) -> Handover:
+    """What of the handover is still the deputy's goes back to the absent agent; then it ends.
+    Safe to repeat (a handback cut off midway is claimed again): only what the deputy still
+    holds moves."""
+    returned = await _move(backends, store.tasks, handover.to_agent_id, handover.from_agent_id, handover, actor)
+    return await store.end(handover.id, returned, actor)
+
+
+async def fire_due_handback(backends: Backends, store: HandoverStore) -> dict[str, Any]:
+    """The gateway timer's step: hands back one handover whose end came (on behalf of whoever
+    started it); answers the claim script's reply (its now and next end)."""
+    handover, reply = await store.claim_due()
+    if handover is not None:
+        token = current_actor.set(Actor(handover.started_by or "gateway"))
+        try:
+            await hand_back(backends, store, handover, handover.started_by)
+        finally:
+            current_actor.reset(token)
+    return reply
+
+
+async def pass_on_work(
+    backends: Backends, tasks: TaskStore, agent_id: str, to_agent_id: str, actor: str
+) -> dict[str, int]:
+    """Gives an agent's open leads and open tasks to another for good (an agent removed, S2.5:
+    their clients the router moves itself); the counts moved."""
+    work = Handover(
+        id="",
+        from_agent_id=agent_id,
+        to_agent_id=to_agent_id,
+        leads=tuple(await _open_leads_of(backends, agent_id)),
+        tasks=tuple(t.id for t in await tasks.for_agent(agent_id)),
+    )
+    moved = await _move(backends, tasks, agent_id, to_agent_id, work, actor)
+    return {"leads": moved["leads"], "tasks": moved["tasks"]}
+
+
+async def _until(store: HandoverStore, until_ms: object) -> int:
+    if until_ms is None:
+        return 0
+    if not isinstance(until_ms, int) or isinstance(until_ms, bool):
+        raise InvalidArgument("until_ms", "must be a time in ms (whole number)")
+    now = await store.tasks.now_ms()
+    if not now < until_ms <= now + MAX_AHEAD_MS:
+        raise InvalidArgument("until_ms", "must be a time ahead of now, at most a year")
+    return until_ms
+
+
+async def _clients_of(backends: Backends, agent_id: str) -> list[str]:
+    reply: pb.ListClientsResponse = await backends.router.ListClients(
+        pb.ListClientsRequest(manager_id=agent_id), timeout=backends.timeout_s
+    )
+    return [c.number for c in reply.clients]
+
+
+async def _open_leads_of(backends: Backends, agent_id: str) -> list[str]:
+    reply: spb.ListLeadsResponse = await backends.stats.ListLeads(
+        spb.ListLeadsRequest(agent_id=agent_id), timeout=backends.timeout_s
+    )
+    return [lead.lead_id for lead in reply.leads if lead.stage in OPEN_LEAD_STAGES]
+
+
+async def _move(
+    backends: Backends, tasks: TaskStore, holder: str, to: str, handover: Handover, actor: str
+) -> dict[str, int]:
+    """Moves the handover's clients, leads and tasks that `holder` still has to `to`; the counts."""
+    moved = {"clients": 0, "leads": 0, "tasks": 0}
+    if handover.clients:
+        reply: pb.ReassignClientsResponse = await backends.router.ReassignClients(
+            pb.ReassignClientsRequest(from_agent_id=holder, to_agent_id=to, numbers=list(handover.clients)),
+            timeout=backends.timeout_s,
+        )
+        moved["clients"] = int(reply.clients_moved)
+    for lead_id in handover.leads:
+        try:
+            lead: spb.GetLeadResponse = await backends.stats.GetLead(
+                spb.GetLeadRequest(lead_id=lead_id), timeout=backends.timeout_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                continue
+            raise
+        if lead.lead.agent_id == holder and lead.lead.stage in OPEN_LEAD_STAGES:
+            await backends.stats.AssignLead(
+                spb.AssignLeadRequest(lead_id=lead_id, agent_id=to), timeout=backends.timeout_s
+            )
+            moved["leads"] += 1
+    for task_id in handover.tasks:
+        task = await tasks.get(task_id)
+        if task is not None and task.agent_id == holder and task.status != "done":
+            await tasks.reassign(task_id, to, "", actor)
+            moved["tasks"] += 1
+    return moved
