@@ -126,7 +126,14 @@ async def _up(args: argparse.Namespace) -> None:
         stats_port = await stats.start()
         webhooks_config = WebhooksConfig.from_env()
         webhooks_config = dataclasses.replace(
-            webhooks_config, port=_given(args.webhooks_port, webhooks_config.port), ops=no_ops
+            webhooks_config,
+            port=_given(args.webhooks_port, webhooks_config.port),
+            ops=no_ops,
+            crm=dataclasses.replace(
+                webhooks_config.crm,
+                router_addr=f"{config.host}:{port}",
+                stats_addr=f"{stats_config.host}:{stats_port}",
+            ),
         )
         webhooks = WebhooksService(webhooks_config, redis)
         started.push_async_callback(webhooks.stop)
