@@ -152,6 +152,7 @@ async def _up(args: argparse.Namespace) -> None:
             router_addr=f"{config.host}:{port}",
             recorder_addr=f"{recorder_config.host}:{recorder_port}",
             stats_addr=f"{stats_config.host}:{stats_port}",
+            webhooks_addr=f"{webhooks_config.host}:{webhooks_port}",
             ops=no_ops,
         )
         gateway = GatewayServer(gateway_config, redis)

@@ -19,6 +19,7 @@ from callcenter.services.gateway import (
     auth_api,
     board_api,
     call_control_api,
+    crm_api,
     export_api,
     metrics,
     openapi,
@@ -106,7 +107,12 @@ def create_app(
     app[SESSIONS] = SessionStore(redis, config.common.tenant, config.session_ttl_s)
     app[TASKS] = TaskStore(redis, config.common.tenant, config.time_zone, clock=task_clock)
     app[BACKENDS] = backends or Backends(
-        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, credentials=config.grpc
+        config.router_addr,
+        config.stats_addr,
+        config.recorder_addr,
+        config.rpc_timeout_s,
+        credentials=config.grpc,
+        webhooks_addr=config.webhooks_addr,
     )
 
     async def close_backends(app: web.Application):
@@ -156,6 +162,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
+    modules = (*modules, crm_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)
