@@ -14,7 +14,9 @@ from callcenter.api.crm.v1 import crm_pb2_grpc
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
+from callcenter.core.auth import hash_token, new_token
 from callcenter.core.event_stream import decode, stream_key
+from callcenter.core.grpc_security import GrpcClientCredentials, GrpcServerSecurity
 from callcenter.services.webhooks.config import CrmInSettings
 from tests.webhooks_fixtures import eventually
 
@@ -213,3 +215,34 @@ async def test_concurrent_deliveries_of_one_event_apply_it_once(crm, redis, tena
     assert kinds.count("CRM_EVENT_OUTCOME_ACCEPTED") == 1
     assert set(kinds) <= {"CRM_EVENT_OUTCOME_ACCEPTED", "CRM_EVENT_OUTCOME_DUPLICATE", "CRM_EVENT_OUTCOME_REFUSED"}
     assert len(await events_of(redis, tenant, events_pb2.EVENT_TYPE_INVOICE_PAID)) == 1
+
+
+async def test_with_credentials_the_crm_submits_and_the_webhooks_service_applies_with_its_own_token(
+    start_replica, start_stats, start_webhooks, redis, tenant, tmp_path
+):
+    tokens = {"amocrm": new_token(), "webhooks": new_token(), "kamailio": new_token()}
+    roles = {"amocrm": "crm", "webhooks": "crm", "kamailio": "pbx"}
+    callers = tmp_path / "callers"
+    callers.write_text("".join(f"{name} {roles[name]} {hash_token(t)}\n" for name, t in tokens.items()))
+    token_file = tmp_path / "webhooks.token"
+    token_file.write_text(tokens["webhooks"])
+    security = GrpcServerSecurity(callers_file=callers)
+    router, stats = await start_replica(grpc=security), await start_stats(grpc=security)
+    webhooks = await start_webhooks(
+        grpc=security,
+        client=GrpcClientCredentials(token_file=token_file),
+        crm=CrmInSettings(router_addr=f"127.0.0.1:{router.port}", stats_addr=f"127.0.0.1:{stats.port}"),
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{webhooks.port}") as channel:
+        stub = crm_pb2_grpc.CrmServiceStub(channel)
+        request = pb.SubmitCrmEventsRequest(events=[invoice("ev-1", "INV-1", 2_000)])
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.SubmitCrmEvents(request, metadata=(("authorization", f"Bearer {tokens['kamailio']}"),))
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        reply = await stub.SubmitCrmEvents(request, metadata=(("authorization", f"Bearer {tokens['amocrm']}"),))
+    assert [r.outcome for r in reply.results] == [ACCEPTED]
+    events = [decode(i, f) for i, f in await redis.xrange(stream_key(tenant))]
+    (reported,) = [e for e in events if e.type == events_pb2.EVENT_TYPE_INVOICE_REPORTED]
+    assert (reported.actor, reported.actor_via) == ("amocrm", "webhooks")
+    (applied,) = [e for e in events if e.type == events_pb2.EVENT_TYPE_CRM_EVENT_APPLIED]
+    assert (applied.actor, applied.actor_via, applied.crm_event_id) == ("amocrm", "", "ev-1")
