@@ -115,6 +115,10 @@ async def test_a_refused_event_names_its_json_field(full_backends, gateway):
             {"events": [{"source": "a", "event_id": "e", "payment": {"paid_at": "yesterday"}}]},
             "events[0].payment.paid_at",
         ),
+        ({"events": [{"source": "a", "event_id": "e", "client": {"priority": 2**40}}]}, "events[0].client.priority"),
+        ({"events": [{"source": "a", "event_id": "e", "client": {"name": "x" * 300}}]}, "events[0].client.name"),
+        ({"events": ["e"]}, "events[0]"),
+        ({"events": {"source": "a"}}, "events"),
     ],
 )
 async def test_a_malformed_body_is_a_400_naming_the_field(full_backends, gateway, body, field):

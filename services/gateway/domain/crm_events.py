@@ -28,7 +28,8 @@ CHANGES: dict[str, tuple[str, Any]] = {
 }
 _JSON_NAME = {proto: name for name, (proto, _) in CHANGES.items()}
 _TIMES = ("issued_at", "paid_at")
-_NUMBERS = ("priority", "amount_minor")
+#: The whole-number fields and their bounds (the proto's int32 and int64; the services check the rest).
+_NUMBERS = {"priority": 2**31 - 1, "amount_minor": 2**62}
 OUTCOMES = {
     pb.CRM_EVENT_OUTCOME_ACCEPTED: "accepted",
     pb.CRM_EVENT_OUTCOME_DUPLICATE: "duplicate",
@@ -54,8 +55,10 @@ def _change(body: Any, field: str, message: Any) -> Any:
         if name not in names:
             raise InvalidArgument(at, f"unknown field (it takes {', '.join(names)})")
         if name in _NUMBERS:
-            if type(value) is not int or not -(2**62) <= value <= 2**62:
+            if type(value) is not int:
                 raise InvalidArgument(at, "a whole number expected")
+            if not -_NUMBERS[name] <= value <= _NUMBERS[name]:
+                raise InvalidArgument(at, f"at most {_NUMBERS[name]} either way")
             setattr(out, name, value)
         elif name in _TIMES:
             stamp = timestamp_pb2.Timestamp()
@@ -110,7 +113,9 @@ async def submit_events(user: User, backends: Backends, body: dict[str, Any]) ->
     if backends.crm is None:
         raise Unavailable("no webhooks service is configured (CALLCENTER_WEBHOOKS_ADDR)")
     reply: pb.SubmitCrmEventsResponse = await backends.crm.SubmitCrmEvents(
-        pb.SubmitCrmEventsRequest(events=events), timeout=backends.timeout_s * 4
+        # a lead change is up to 3 calls of the webhooks service: more time than one call
+        pb.SubmitCrmEventsRequest(events=events),
+        timeout=backends.timeout_s * 4,
     )
     results = []
     for i, r in enumerate(reply.results):
