@@ -8,6 +8,7 @@ import asyncio
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from callcenter.api.crm.v1 import crm_pb2 as pb
 from callcenter.api.crm.v1 import crm_pb2_grpc
@@ -69,6 +70,14 @@ async def test_a_crm_payment_pays_the_invoice_once_under_duplicate_delivery(crm,
     await crm.stats.SetCommissionRules(
         stats_pb2.SetCommissionRulesRequest(rules=[stats_pb2.CommissionRule(percent_bp=500, fixed_minor=100)])
     )
+
+    def counted(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value("callcenter_webhooks_crm_events_total", {"kind": "payment", "outcome": outcome})
+            or 0.0
+        )
+
+    before = counted("accepted"), counted("duplicate")
     pay = payment("ev-2", "PAY-1", "INV-1", 2_000)
     results = await submit(crm, invoice("ev-1", "INV-1", 2_000), pay, pay)
     assert [r.outcome for r in results] == [ACCEPTED, ACCEPTED, DUPLICATE]
@@ -76,6 +85,7 @@ async def test_a_crm_payment_pays_the_invoice_once_under_duplicate_delivery(crm,
     # delivered again later, alone: still a duplicate, nothing changes
     (again,) = await submit(crm, pay)
     assert (again.outcome, again.code, again.field) == (DUPLICATE, "", "")
+    assert (counted("accepted") - before[0], counted("duplicate") - before[1]) == (1, 2)
 
     paid = await events_of(redis, tenant, events_pb2.EVENT_TYPE_INVOICE_PAID)
     assert [(e.invoice_id, e.agent_id, e.commission_minor) for e in paid] == [("INV-1", "anna", 200)]

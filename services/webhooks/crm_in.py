@@ -27,6 +27,7 @@ from callcenter.api.crm.v1 import crm_pb2
 from callcenter.core import event_stream
 from callcenter.core.audit import current_actor
 from callcenter.core.errors import AlreadyExists, DomainError, InvalidArgument, Unavailable
+from callcenter.services.webhooks import metrics as webhook_metrics
 from callcenter.services.webhooks.config import CrmInSettings
 from callcenter.services.webhooks.crm_targets import CrmTargets
 from callcenter.services.webhooks.keys import WebhookKeys
@@ -127,7 +128,13 @@ class CrmIn:
             raise InvalidArgument("events", f"1 to {MAX_EVENTS} events required")
         if len(events) > MAX_EVENTS:
             raise InvalidArgument("events", f"at most {MAX_EVENTS} events per request ({len(events)} given)")
-        return [await self._one(event) for event in events]
+        results = []
+        for event in events:
+            result = await self._one(event)
+            kind = KINDS.get(event.WhichOneof("change") or "", "none")
+            webhook_metrics.CRM_EVENTS.labels(kind, result.outcome).inc()
+            results.append(result)
+        return results
 
     async def _one(self, event: crm_pb2.CrmEvent) -> CrmResult:
         bound = log.bind(crm_source=event.source, crm_event_id=event.event_id[:MAX_EVENT_ID])
