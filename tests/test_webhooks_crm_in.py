@@ -19,6 +19,7 @@ from callcenter.core.auth import hash_token, new_token
 from callcenter.core.event_stream import decode, stream_key
 from callcenter.core.grpc_security import GrpcClientCredentials, GrpcServerSecurity
 from callcenter.services.webhooks.config import CrmInSettings
+from callcenter.services.webhooks.crm_in import digest
 from tests.webhooks_fixtures import eventually
 
 ACCEPTED, DUPLICATE, REFUSED = (
@@ -256,3 +257,34 @@ async def test_with_credentials_the_crm_submits_and_the_webhooks_service_applies
     assert (reported.actor, reported.actor_via) == ("amocrm", "webhooks")
     (applied,) = [e for e in events if e.type == events_pb2.EVENT_TYPE_CRM_EVENT_APPLIED]
     assert (applied.actor, applied.actor_via, applied.crm_event_id) == ("amocrm", "", "ev-1")
+
+
+async def test_an_event_whose_applier_died_is_applied_by_a_repeat_once_its_lease_is_over(
+    start_replica, start_stats, start_webhooks, redis, tenant
+):
+    router, stats = await start_replica(), await start_stats()
+    settings = CrmInSettings(
+        router_addr=f"127.0.0.1:{router.port}", stats_addr=f"127.0.0.1:{stats.port}", rpc_timeout_s=1, lease_ms=3_000
+    )
+    webhooks = await start_webhooks(crm=settings)
+    event = invoice("ev-1", "INV-1", 2_000)
+    # a replica claimed it and died before applying it
+    claim = await webhooks.crm_in.scripts.crm_claim(
+        keys=[webhooks.crm_in.keys.tenant_prefix], args=["amocrm", "ev-1", digest(event), "dead", 3_000, 3_600]
+    )
+    assert claim == ["apply"]
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{webhooks.port}") as channel:
+        stub = crm_pb2_grpc.CrmServiceStub(channel)
+        (meanwhile,) = await submit(stub, event)
+        assert (meanwhile.outcome, meanwhile.code, meanwhile.field) == (REFUSED, "UNAVAILABLE", "event_id")
+
+        async def retried() -> pb.CrmEventResult | None:
+            (result,) = await submit(stub, event)
+            return result if result.outcome != REFUSED else None
+
+        result = await eventually(retried, timeout_s=10, every_s=0.2)
+        assert result.outcome == ACCEPTED
+        (again,) = await submit(stub, event)
+        assert again.outcome == DUPLICATE
+    applied = await events_of(redis, tenant, events_pb2.EVENT_TYPE_CRM_EVENT_APPLIED)
+    assert [e.crm_event_id for e in applied] == ["ev-1"]
