@@ -137,12 +137,12 @@ class CrmIn:
         return results
 
     async def _one(self, event: crm_pb2.CrmEvent) -> CrmResult:
-        bound = log.bind(crm_source=event.source, crm_event_id=event.event_id[:MAX_EVENT_ID])
+        bound = log.bind(crm_source=event.source[:MAX_EVENT_ID], crm_event_id=event.event_id[:MAX_EVENT_ID])
         try:
             case = _check(event)
         except InvalidArgument as exc:
             bound.info("crm.event_refused", field=exc.field, reason=exc.problem)
-            return CrmResult(event.event_id, "refused", exc, exc.field)
+            return CrmResult(event.event_id[:MAX_EVENT_ID], "refused", exc, exc.field)  # echoed, bounded
         token = secrets.token_hex(8)
         claim = await self.scripts.crm_claim(
             keys=[self.keys.tenant_prefix],
@@ -170,11 +170,11 @@ class CrmIn:
         try:
             await self._apply(case, event)
         except DomainError as exc:
-            await self.scripts.crm_release(keys=[self.keys.tenant_prefix], args=[event.source, event.event_id, token])
+            await self._release(event, token)
             bound.info("crm.event_refused", kind=KINDS[case], reason=str(exc), refusal=type(exc).__name__)
             return CrmResult(event.event_id, "refused", exc, exc.field if isinstance(exc, InvalidArgument) else "")
         except BaseException:
-            await self.scripts.crm_release(keys=[self.keys.tenant_prefix], args=[event.source, event.event_id, token])
+            await self._release(event, token)
             raise
         fields = event_stream.entry(
             "crm_event_applied",
@@ -198,6 +198,9 @@ class CrmIn:
         )
         bound.info("crm.event_applied", kind=KINDS[case], entry_id=applied or None)
         return CrmResult(event.event_id, "accepted")
+
+    async def _release(self, event: crm_pb2.CrmEvent, token: str) -> None:
+        await self.scripts.crm_release(keys=[self.keys.tenant_prefix], args=[event.source, event.event_id, token])
 
     async def _apply(self, case: str, event: crm_pb2.CrmEvent) -> None:
         actor = current_actor.get()
