@@ -126,7 +126,14 @@ async def _up(args: argparse.Namespace) -> None:
         stats_port = await stats.start()
         webhooks_config = WebhooksConfig.from_env()
         webhooks_config = dataclasses.replace(
-            webhooks_config, port=_given(args.webhooks_port, webhooks_config.port), ops=no_ops
+            webhooks_config,
+            port=_given(args.webhooks_port, webhooks_config.port),
+            ops=no_ops,
+            crm=dataclasses.replace(
+                webhooks_config.crm,
+                router_addr=f"{config.host}:{port}",
+                stats_addr=f"{stats_config.host}:{stats_port}",
+            ),
         )
         webhooks = WebhooksService(webhooks_config, redis)
         started.push_async_callback(webhooks.stop)
@@ -145,6 +152,7 @@ async def _up(args: argparse.Namespace) -> None:
             router_addr=f"{config.host}:{port}",
             recorder_addr=f"{recorder_config.host}:{recorder_port}",
             stats_addr=f"{stats_config.host}:{stats_port}",
+            webhooks_addr=f"{webhooks_config.host}:{webhooks_port}",
             ops=no_ops,
         )
         gateway = GatewayServer(gateway_config, redis)

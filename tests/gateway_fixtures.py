@@ -70,7 +70,12 @@ async def gateway(redis, redis_url, tenant, start_replica, request):
     config = GatewayConfig(common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, **addrs)
     rpcs = RpcCounter()
     backends = Backends(
-        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, interceptors=[rpcs]
+        config.router_addr,
+        config.stats_addr,
+        config.recorder_addr,
+        config.rpc_timeout_s,
+        interceptors=[rpcs],
+        webhooks_addr=config.webhooks_addr,
     )
     app = create_app(config, redis, backends)
     client = TestClient(TestServer(app))

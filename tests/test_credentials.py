@@ -25,7 +25,14 @@ from callcenter.core.grpc_security import GrpcServerSecurity
 from callcenter.tools.credentials import add_arguments, run_from_args
 
 SERVICES = ("router", "stats", "recorder")
-DEFAULT_CALLERS = {"gateway": "gateway", "kamailio": "pbx", "simulator": "pbx", "crm": "crm", "admin": "admin"}
+DEFAULT_CALLERS = {
+    "gateway": "gateway",
+    "kamailio": "pbx",
+    "simulator": "pbx",
+    "crm": "crm",
+    "webhooks": "crm",
+    "admin": "admin",
+}
 
 
 def credentials(*args: str) -> int:

@@ -34,6 +34,7 @@ GRPC_SECRETS = {
     "callcenter-webhooks-tls",
     "callcenter-grpc-callers",
     "callcenter-gateway-grpc",
+    "callcenter-webhooks-grpc",
 }
 EXTERNAL_SECRETS = {"dev": GRPC_SECRETS, "prod": {"callcenter-redis", "callcenter-gateway-tls"} | GRPC_SECRETS}
 PBX_LABEL = {"callcenter/pbx-client": "true"}
@@ -380,11 +381,11 @@ def test_network_policies_let_exactly_the_intended_peers_talk(overlay):
     ports = {"router": 50051, "stats": 50052, "recorder": 50053, "gateway": 8080, "webhooks": 50054}
 
     may = {
-        "router": {"gateway", "pbx"},
-        "stats": {"gateway"},
+        "router": {"gateway", "pbx", "webhooks"},  # webhooks: CRM client changes in
+        "stats": {"gateway", "webhooks"},  # webhooks: CRM leads, invoices and payments in
         "recorder": {"gateway", "pbx"},  # the PBX uploads the recordings
         "gateway": {"ingress"},
-        "webhooks": set(),  # only CRM tools labelled callcenter/crm-client (none of these)
+        "webhooks": {"gateway"},  # its admins' CRM events in; else CRM tools labelled callcenter/crm-client
     }
     for target, allowed in may.items():
         sources = {**{c: pods[c] for c in CALLCENTER_SERVICES if c != target}, "stranger": stranger}

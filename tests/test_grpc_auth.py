@@ -14,6 +14,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from callcenter.api.crm.v1 import crm_pb2
 from callcenter.api.recorder.v1 import recorder_pb2
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2
@@ -34,7 +35,7 @@ from callcenter.core.settings import ConfigError
 from callcenter.services.recorder.access import RECORDER_POLICY
 from callcenter.services.router.access import ROUTER_POLICY
 from callcenter.services.stats.access import STATS_POLICY
-from callcenter.services.webhooks.access import WEBHOOKS_POLICY
+from callcenter.services.webhooks.access import CRM_POLICY, WEBHOOKS_POLICY
 from tests.helpers import multi_callable
 
 TOKENS = {role: new_token() for role in ROLES}
@@ -216,12 +217,19 @@ def test_the_router_process_exits_with_the_reason(redis_url, tenant, tmp_path):
 
 # ---- every RPC of the three services, by role ------------------------------------------------
 
-POLICIES = {"router": ROUTER_POLICY, "stats": STATS_POLICY, "recorder": RECORDER_POLICY, "webhooks": WEBHOOKS_POLICY}
+POLICIES = {
+    "router": ROUTER_POLICY,
+    "stats": STATS_POLICY,
+    "recorder": RECORDER_POLICY,
+    "webhooks": WEBHOOKS_POLICY,
+    "crm": CRM_POLICY,
+}
 DESCRIPTORS = {
     "router": router_pb2.DESCRIPTOR.services_by_name["RouterService"],
     "stats": stats_pb2.DESCRIPTOR.services_by_name["StatsService"],
     "recorder": recorder_pb2.DESCRIPTOR.services_by_name["RecorderService"],
     "webhooks": webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"],
+    "crm": crm_pb2.DESCRIPTOR.services_by_name["CrmService"],  # served by the webhooks service
 }
 CASES = [(service, method.name) for service, descriptor in DESCRIPTORS.items() for method in descriptor.methods]
 
@@ -266,6 +274,7 @@ async def protected(
         name: grpc.aio.insecure_channel(f"127.0.0.1:{service.port}")
         for name, service in (("router", router), ("stats", stats), ("recorder", recorder), ("webhooks", webhooks))
     }
+    channels["crm"] = grpc.aio.insecure_channel(f"127.0.0.1:{webhooks.port}")
     yield channels
     for channel in channels.values():
         await channel.close()

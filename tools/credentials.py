@@ -44,6 +44,7 @@ DEFAULT_CALLERS = (
     ("kamailio", "pbx"),
     ("simulator", "pbx"),
     ("crm", "crm"),
+    ("webhooks", "crm"),  # the webhooks service applying CRM events in to the router and stats
     ("admin", "admin"),
 )
 DEFAULT_NAMESPACE = "callcenter"
@@ -498,6 +499,8 @@ def kubectl_commands(folder: pathlib.Path, services: Sequence[str], namespace: s
             f"{create} callcenter-gateway-grpc --from-file=token={folder / 'tokens' / 'gateway.token'}"
             f" --from-file=ca.crt={folder / 'ca.crt'}"
         )
+    if (folder / "tokens" / "webhooks.token").exists():
+        commands.append(f"{create} callcenter-webhooks-grpc --from-file=token={folder / 'tokens' / 'webhooks.token'}")
     return commands
 
 

@@ -20,6 +20,7 @@ from callcenter.services.gateway import (
     board_api,
     call_control_api,
     client_card_api,
+    crm_api,
     export_api,
     handover_api,
     metrics,
@@ -111,7 +112,12 @@ def create_app(
     app[TASKS] = TaskStore(redis, config.common.tenant, config.time_zone, clock=task_clock)
     app[HANDOVERS] = HandoverStore(app[TASKS])
     app[BACKENDS] = backends or Backends(
-        config.router_addr, config.stats_addr, config.recorder_addr, config.rpc_timeout_s, credentials=config.grpc
+        config.router_addr,
+        config.stats_addr,
+        config.recorder_addr,
+        config.rpc_timeout_s,
+        credentials=config.grpc,
+        webhooks_addr=config.webhooks_addr,
     )
 
     async def close_backends(app: web.Application):
@@ -163,7 +169,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
-    modules = (*modules, client_card_api, handover_api)
+    modules = (*modules, client_card_api, handover_api, crm_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

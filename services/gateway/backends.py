@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import grpc
 
+from callcenter.api.crm.v1 import crm_pb2_grpc
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2_grpc
@@ -23,10 +24,12 @@ class Backends:
         timeout_s: float,
         interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
         credentials: GrpcClientCredentials | None = None,
+        webhooks_addr: str = "",
     ) -> None:
         """`interceptors` see every call on every channel (tests count the RPCs a request makes);
         `credentials` are what the gateway presents (docs/security.md). Each call made while a
-        user's request is served carries that user as the actor (callcenter/core/audit.py)."""
+        user's request is served carries that user as the actor (callcenter/core/audit.py).
+        `webhooks_addr`: the webhooks service CRM events in go to (empty: none, `crm` is None)."""
         self.timeout_s = timeout_s
         self._channels = [
             aio_channel(addr, credentials, interceptors=interceptors)
@@ -37,6 +40,11 @@ class Backends:
         self.router = router_pb2_grpc.RouterServiceStub(router_channel)
         self.stats = stats_pb2_grpc.StatsServiceStub(stats_channel)
         self.recorder = recorder_pb2_grpc.RecorderServiceStub(recorder_channel)
+        self.crm: crm_pb2_grpc.CrmServiceStub | None = None
+        if webhooks_addr:
+            webhooks_channel = aio_channel(webhooks_addr, credentials, interceptors=interceptors)
+            self._channels.append(webhooks_channel)
+            self.crm = crm_pb2_grpc.CrmServiceStub(webhooks_channel)
 
     async def close(self) -> None:
         for channel in self._channels:

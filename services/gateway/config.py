@@ -186,6 +186,12 @@ class GatewayConfig:
     recorder_addr: str = setting(
         "CALLCENTER_RECORDER_ADDR", "127.0.0.1:50053", "the recorder it calls", pattern=ADDRESS
     )
+    webhooks_addr: str = setting(
+        "CALLCENTER_WEBHOOKS_ADDR",
+        "127.0.0.1:50054",
+        "the webhooks service CRM events in (POST /api/v1/crm/events) go to",
+        pattern=ADDRESS,
+    )
     rpc_timeout_s: float = setting(
         "CALLCENTER_GATEWAY_RPC_TIMEOUT_S", 5.0, "deadline of every gRPC call it makes", minimum=0.1, maximum=300
     )

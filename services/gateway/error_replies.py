@@ -18,6 +18,7 @@ from callcenter.core.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unavailable,
 )
 from callcenter.services.gateway.web import ApiError, json_reply
 
@@ -31,6 +32,7 @@ _REFUSALS: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidArgument, 400),
     (NotFound, 404),
     (FailedPrecondition, 409),
+    (Unavailable, 503),
 )
 
 _GRPC_TO_HTTP = {

@@ -511,6 +511,40 @@ PATHS: dict[str, dict] = {
             tag="payroll",
         ),
     },
+    "/api/v1/crm/events": {
+        "post": _op(
+            "Apply up to 100 CRM events (docs/crm.md, Events in), each once by (source, event_id): a client"
+            " (number, name, priority, personal_manager_agent_id), a lead (lead_id, client_number,"
+            " owner_agent_id, stage), an invoice (invoice_id, lead_id, agent_id, product, queue, amount_minor,"
+            " currency, issued_at) or a payment (payment_id, invoice_id, amount_minor, paid_at). Answers one"
+            " result per event in order: accepted, duplicate (applied before with the same content) or refused"
+            " with field, reason and code (ALREADY_EXISTS: the event id was applied with other content). Admins",
+            body={
+                "type": "object",
+                "required": ["events"],
+                "properties": {
+                    "events": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 100,
+                        "items": {
+                            "type": "object",
+                            "required": ["source", "event_id"],
+                            "properties": {
+                                "source": {"type": "string"},
+                                "event_id": {"type": "string"},
+                                "client": {"type": "object"},
+                                "lead": {"type": "object"},
+                                "invoice": {"type": "object"},
+                                "payment": {"type": "object"},
+                            },
+                        },
+                    }
+                },
+            },
+            tag="crm",
+        )
+    },
     "/api/v1/export/queues.csv": {
         "get": _download(
             "The queue figures of a period as CSV (as GET /api/v1/stats/queues; supervisors)",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass
 
-from callcenter.core.config import CommonConfig, ConfigError, shutdown_grace
-from callcenter.core.grpc_security import GrpcServerSecurity
+from callcenter.core.config import CommonConfig, ConfigError, event_stream_maxlen, shutdown_grace
+from callcenter.core.grpc_security import GrpcClientCredentials, GrpcServerSecurity
 from callcenter.core.ops_server import OpsSettings
 from callcenter.core.settings import load, nested, setting
 
@@ -114,6 +114,47 @@ class WebhookLimits:
     )
 
 
+ADDRESS = r"[^\s]{1,255}"
+
+
+@dataclass(frozen=True)
+class CrmInSettings:
+    """Events in from the CRM (CrmService, docs/crm.md "Events in"): the services they are
+    applied to and how long each event id is remembered."""
+
+    router_addr: str = setting(
+        "CALLCENTER_ROUTER_ADDR", "127.0.0.1:50051", "the router CRM client changes go to", pattern=ADDRESS
+    )
+    stats_addr: str = setting(
+        "CALLCENTER_STATS_ADDR",
+        "127.0.0.1:50052",
+        "the stats service CRM leads, invoices and payments go to",
+        pattern=ADDRESS,
+    )
+    rpc_timeout_s: float = setting(
+        "CALLCENTER_WEBHOOKS_RPC_TIMEOUT_S",
+        5.0,
+        "deadline of each call to the router or the stats service applying a CRM event",
+        minimum=0.1,
+        maximum=60,
+    )
+    remember_s: int = setting(
+        "CALLCENTER_WEBHOOKS_CRM_REMEMBER_S",
+        30 * DAY_S,
+        "an applied CRM event id is remembered this long (a repeat within it is a duplicate)",
+        minimum=60,
+        maximum=366 * DAY_S,
+    )
+    lease_ms: int = setting(
+        "CALLCENTER_WEBHOOKS_CRM_LEASE_MS",
+        30_000,
+        "a CRM event being applied is held this long; a repeat meanwhile is refused (UNAVAILABLE: retry),"
+        " one after it applies it again",
+        minimum=100,
+        maximum=3_600_000,
+    )
+
+
 @dataclass(frozen=True)
 class WebhooksConfig:
     common: CommonConfig = nested(CommonConfig)
@@ -179,11 +220,20 @@ class WebhooksConfig:
     )
     delivery: DeliverySettings = nested(DeliverySettings)
     limits: WebhookLimits = nested(WebhookLimits)
+    crm: CrmInSettings = nested(CrmInSettings)
+    #: What the webhooks service presents to the router and the stats service (a crm-role credential).
+    client: GrpcClientCredentials = nested(GrpcClientCredentials)
+    event_stream_maxlen: int = event_stream_maxlen()
     shutdown_grace_s: float = shutdown_grace()
 
     def __post_init__(self) -> None:
         if self.delivery.retry_cap_ms < self.delivery.retry_base_ms:
             raise ConfigError("CALLCENTER_WEBHOOKS_RETRY_CAP_MS must be at least CALLCENTER_WEBHOOKS_RETRY_BASE_MS")
+        if self.crm.lease_ms < 3 * self.crm.rpc_timeout_s * 1000:
+            # a lead change takes up to 3 calls: its lease must outlast them
+            raise ConfigError(
+                "CALLCENTER_WEBHOOKS_CRM_LEASE_MS must be at least 3 times CALLCENTER_WEBHOOKS_RPC_TIMEOUT_S"
+            )
 
     @classmethod
     def from_env(cls) -> WebhooksConfig:

@@ -3,7 +3,8 @@
 Every key starts with the tenant's prefix plus "webhooks:", so it shares the tenant's {hash tag}
 (one Redis Cluster slot) with the event stream. A subscription id is "sub_" and hex digits and a
 delivery id is "<subscription id>.<event id>"; a subject is any call, lead or agent id (':' and
-every other separator included), so it always comes last in a key.
+every other separator included), so it always comes last in a key. A CRM source is letters,
+digits, '.', '_' and '-'; a CRM event id any printable characters but spaces, so it comes last.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ KEYS: tuple[Key, ...] = (
     Key("dead", "dead:{}", "sorted set", "a subscription's dead letters: delivery id -> sequence"),
     Key("dead_seq", "dead_seq", "string", "the sequence of dead letters (their order)"),
     Key("queue", "queue:{}:{}", "list", "the deliveries of a (subscription, subject), oldest first"),
+    Key(
+        "crm_event",
+        "crm:{}:{}",
+        "hash",
+        "a CRM event in by (source, event id): digest of its content, state applying/done, lease, outcome (TTL)",
+    ),
 )
 
 

@@ -32,6 +32,12 @@ DELIVERIES = Counter(
     " (an answer after the lease ran out).",
     ["outcome"],
 )
+CRM_EVENTS = Counter(
+    "callcenter_webhooks_crm_events_total",
+    "CRM events in (SubmitCrmEvents) by kind (client, lead, invoice, payment; none: without a change) and outcome"
+    " (accepted, duplicate, refused).",
+    ["kind", "outcome"],
+)
 ATTEMPTS = Counter("callcenter_webhooks_attempts_total", "Delivery attempts this replica sent.")
 ATTEMPT_SECONDS = Histogram(
     "callcenter_webhooks_attempt_seconds",

@@ -9,7 +9,19 @@ from redis.commands.core import AsyncScript
 
 from callcenter.services.webhooks.keys import lua_preamble
 
-NAMES = ("enqueue", "claim", "settle", "replay", "create", "delete", "rotate", "pause")
+NAMES = (
+    "enqueue",
+    "claim",
+    "settle",
+    "replay",
+    "create",
+    "delete",
+    "rotate",
+    "pause",
+    "crm_claim",
+    "crm_record",
+    "crm_release",
+)
 
 
 def source(name: str) -> str:
@@ -34,3 +46,6 @@ class Scripts:
     delete: AsyncScript
     rotate: AsyncScript
     pause: AsyncScript
+    crm_claim: AsyncScript
+    crm_record: AsyncScript
+    crm_release: AsyncScript

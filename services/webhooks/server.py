@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 
+import grpc
 import redis.asyncio as aioredis
 import structlog
 
+from callcenter.api.crm.v1 import crm_pb2, crm_pb2_grpc
 from callcenter.api.webhooks.v1 import webhooks_pb2, webhooks_pb2_grpc
 from callcenter.core import metrics, private_files
 from callcenter.core.background import Worker
@@ -23,8 +25,11 @@ from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import dedicated_client, open_redis
 from callcenter.core.tracing import configure_tracing
 from callcenter.services.webhooks import metrics as webhook_metrics
-from callcenter.services.webhooks.access import WEBHOOKS_POLICY
+from callcenter.services.webhooks.access import CRM_POLICY, WEBHOOKS_POLICY
 from callcenter.services.webhooks.config import WebhooksConfig
+from callcenter.services.webhooks.crm_grpc import CrmServicer
+from callcenter.services.webhooks.crm_in import CrmIn
+from callcenter.services.webhooks.crm_targets import CrmTargets
 from callcenter.services.webhooks.dispatch import Dispatcher
 from callcenter.services.webhooks.grpc_api import WebhookServicer
 from callcenter.services.webhooks.sender import Sender
@@ -33,6 +38,7 @@ from callcenter.services.webhooks.subscriptions import Subscriptions
 log = structlog.get_logger(__name__)
 
 SERVICE_NAME = webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name
+CRM_SERVICE_NAME = crm_pb2.DESCRIPTOR.services_by_name["CrmService"].full_name
 
 
 class WebhooksService:
@@ -47,17 +53,21 @@ class WebhooksService:
         self.sender = Sender(self._sender_redis or redis, tenant, config)
         self._dispatch_redis = dedicated_client(redis, 2, name="webhooks-dispatcher", tolerant=True)
         self.dispatcher = Dispatcher(self._dispatch_redis or redis, tenant, config, on_queued=self.sender.wake)
+        crm = config.crm
+        self.crm_targets = CrmTargets(crm.router_addr, crm.stats_addr, crm.rpc_timeout_s, config.client)
+        self.crm_in = CrmIn(redis, tenant, crm, config.event_stream_maxlen, self.crm_targets)
         self.grpc = GrpcServer(
-            [SERVICE_NAME],
-            lambda server: webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(  # type: ignore[no-untyped-call]
-                WebhookServicer(self.subscriptions), server
-            ),
-            config.grpc,
-            [WEBHOOKS_POLICY],
+            [SERVICE_NAME, CRM_SERVICE_NAME], self._register, config.grpc, [WEBHOOKS_POLICY, CRM_POLICY]
         )
         self._workers: list[Worker] = []
         self.port = 0
         self.ops: OpsServer | None = None
+
+    def _register(self, server: grpc.aio.Server) -> None:
+        webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            WebhookServicer(self.subscriptions), server
+        )
+        crm_pb2_grpc.add_CrmServiceServicer_to_server(CrmServicer(self.crm_in), server)  # type: ignore[no-untyped-call]
 
     async def start(self) -> int:
         check_listening(self.config.host, self.config.grpc)  # refused before anything starts
@@ -88,6 +98,7 @@ class WebhooksService:
         for worker in self._workers:
             await worker.stop()
         await self.sender.close(self.config.shutdown_grace_s)
+        await self.crm_targets.close()
         for own in (self._dispatch_redis, self._sender_redis):
             if own is not None:
                 await own.aclose()
