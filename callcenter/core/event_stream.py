@@ -79,6 +79,8 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         currency=fields.get("currency", ""),
         commission_minor=int(fields.get("commission_minor", "0") or 0),
         product=fields.get("product", ""),
+        rule_id=fields.get("rule_id", ""),
+        task_id=fields.get("task_id", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     if fields.get("attributes"):

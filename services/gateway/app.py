@@ -17,6 +17,7 @@ from callcenter.services.gateway import (
     agents_api,
     audit_api,
     auth_api,
+    automation_api,
     board_api,
     call_control_api,
     export_api,
@@ -33,6 +34,7 @@ from callcenter.services.gateway import (
     trends_api,
     wallboard_api,
 )
+from callcenter.services.gateway.automation import Automation, AutomationStore
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.domain.agents import served_queues
@@ -141,6 +143,16 @@ def create_app(
         yield
         await worker.stop()
 
+    app[automation_api.AUTOMATION] = AutomationStore(app[TASKS], config.automation)
+    app[automation_api.AUTOMATION_CONSUMER] = Automation(redis, app[automation_api.AUTOMATION], app[BACKENDS])
+
+    async def run_automation(app: web.Application):
+        # the automation rules on the event stream, one member per replica (automation.py)
+        worker = app[automation_api.AUTOMATION_CONSUMER].worker().start() if config.automation.consume else None
+        yield
+        if worker is not None:
+            await worker.stop()
+
     async def end_streams(app: web.Application) -> None:
         app[board_api.LIVE].close()
 
@@ -148,6 +160,7 @@ def create_app(
     app.cleanup_ctx.append(stop_password_workers)
     app.cleanup_ctx.append(run_live_hub)
     app.cleanup_ctx.append(run_task_timer)
+    app.cleanup_ctx.append(run_automation)
     app.on_shutdown.append(end_streams)
     modules = (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, export_api)
     modules = (*modules, call_control_api, queue_live_api)
@@ -156,6 +169,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
+    modules = (*modules, automation_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

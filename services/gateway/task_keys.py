@@ -1,4 +1,4 @@
-"""The gateway's Redis keys for comments and tasks, declared once for Python and for
+"""The gateway's Redis keys for comments, tasks and automation rules, declared once for Python and for
 task_scripts/*.lua.
 
 Every key starts with the tenant's prefix plus "gw:", so it shares the tenant's {hash tag}
@@ -24,6 +24,21 @@ KEYS: tuple[Key, ...] = (
         "every task deadline: `due|<id>` (also a snooze's end) and `remind|<id>|<offset s>` -> Redis ms",
     ),
     Key("comments", "comments:{}:{}", "list", "the comments on a subject (kind, id), oldest first, as JSON"),
+    Key("automation_rules", "automation:rules", "string", "the automation rules as a JSON list (automation.py)"),
+    Key(
+        "automation_done",
+        "automation:done:{}",
+        "string",
+        "`<event id>|<rule id>` evaluated: the task id it made ('' none), expires after the retention",
+    ),
+    Key(
+        "automation_pending",
+        "automation:pending:{}",
+        "string",
+        "a missed call's follow-up waiting for its callback (JSON: rule, number, task to make); its"
+        " deadline is `auto|<id>` in deadlines",
+    ),
+    Key("automation_number", "automation:number:{}", "set", "the follow-ups (ids) waiting for a call with a number"),
 )
 
 
