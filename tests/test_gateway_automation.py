@@ -6,6 +6,7 @@ to payment makes a task for its owner. Real router, stats, Redis and HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 
@@ -27,7 +28,7 @@ from callcenter.services.gateway.users import UserStore
 from callcenter.services.gateway.web import TASKS
 from tests.gateway_fixtures import PASSWORD
 from tests.gateway_scenes import team_in_router
-from tests.helpers import read_events
+from tests.helpers import next_event, read_events
 
 
 @dataclasses.dataclass
@@ -290,3 +291,63 @@ async def test_only_admins_see_or_change_the_rules(site):
         "/api/v1/automation/rules", json={"rules": [], "more": 1}, headers={"X-CSRF-Token": root.csrf}
     )
     assert reply.status == 400 and (await reply.json())["field"] == "more"
+
+
+REFUSAL = {
+    "id": "refusal",
+    "kind": "improper_refusal",
+    "team": "sales",
+    "title": "Check refusal of {lead_id} by {agent_id}",
+}
+
+
+async def test_an_improper_refusal_makes_a_task_for_the_teams_supervisors_once_stats_has_applied_it(
+    site, redis, tenant
+):
+    await site.rules(REFUSAL)
+    now = int(time.time() * 1000)
+    await append(redis, tenant, "lead_created", now, lead_id="L9", lead_stage="lead", agent_id="anna")
+    await append(redis, tenant, "lead_stage_changed", now + 1, lead_id="L9", lead_stage="refused", agent_id="anna")
+    entries = await site.consumer.read_new()
+    refusal_id = entries[-1][0]
+    assert refusal_id not in await site.consumer.handle(entries)  # stats has not applied it yet: stays pending
+    await site.stats.consumer.drain()
+    assert refusal_id in await site.consumer.handle(entries)
+
+    (task,) = await site.tasks_of("sam")  # a task of the team sales: its supervisor sees it
+    assert (task["queue"], task["title"]) == ("sales", "Check refusal of L9 by anna")
+
+
+async def test_a_proper_refusal_makes_no_task(site, redis, tenant):
+    await site.rules(REFUSAL)
+    now = int(time.time() * 1000)
+    await append(redis, tenant, "lead_created", now, lead_id="L10", lead_stage="lead", agent_id="anna")
+    for i in range(
+        15
+    ):  # the stats' minimum of call attempts before a refusal (CALLCENTER_STATS_MIN_CONTACTS_BEFORE_REFUSAL)
+        await append(redis, tenant, "call_received", now + 1 + i, call_id=f"a{i}", lead_id="L10", queue="sales")
+    await append(redis, tenant, "lead_stage_changed", now + 100, lead_id="L10", lead_stage="refused", agent_id="anna")
+    await site.evaluate()
+    assert await site.tasks_of("sam") == [] and await fired(redis, tenant) == []
+
+
+@pytest.fixture
+async def backend_addrs(quiet_stats):
+    return {"stats_addr": f"127.0.0.1:{quiet_stats.port}"}
+
+
+async def test_every_gateway_replica_evaluates_the_rules_as_events_come(
+    backend_addrs, quiet_stats, gateway, redis, tenant
+):
+    """The consumer as it runs in production: the replica's worker, no test driving it."""
+    await gateway.users.create("root", PASSWORD, "admin")
+    root = await gateway.login("root")
+    reply = await root.put("/api/v1/automation/rules", json={"rules": [PAYMENT]}, headers={"X-CSRF-Token": root.csrf})
+    assert reply.status == 200, await reply.text()
+    now = int(time.time() * 1000)
+    await append(redis, tenant, "lead_created", now, lead_id="L3", lead_stage="lead", agent_id="anna")
+    await quiet_stats.consumer.drain()  # the stats know the owner
+    moved = await append(redis, tenant, "lead_stage_changed", now + 1, lead_id="L3", lead_stage="payment")
+    async with asyncio.timeout(10):
+        _, event = await next_event(redis, tenant, lambda e: e.rule_id == "pay", after=moved)
+    assert event.agent_id == "anna" and event.attributes["event_id"] == moved

@@ -144,14 +144,24 @@ def create_app(
         await worker.stop()
 
     app[automation_api.AUTOMATION] = AutomationStore(app[TASKS], config.automation)
-    app[automation_api.AUTOMATION_CONSUMER] = Automation(redis, app[automation_api.AUTOMATION], app[BACKENDS])
+    # The automation rules on the event stream, one member per replica (automation.py); its
+    # blocking XREADGROUP on a connection of its own, tolerant of bytes that are not UTF-8.
+    consume = config.automation.consume
+    automation_redis = dedicated_client(redis, 2, name="gateway-automation", tolerant=True) if consume else None
+    app[automation_api.AUTOMATION_CONSUMER] = Automation(
+        automation_redis or redis, app[automation_api.AUTOMATION], app[BACKENDS]
+    )
 
     async def run_automation(app: web.Application):
-        # the automation rules on the event stream, one member per replica (automation.py)
-        worker = app[automation_api.AUTOMATION_CONSUMER].worker().start() if config.automation.consume else None
+        consumer, worker = app[automation_api.AUTOMATION_CONSUMER], None
+        if consume:
+            await consumer.ensure_group()  # from now on no event is missed, even before the first read
+            worker = consumer.worker().start()
         yield
         if worker is not None:
             await worker.stop()
+        if automation_redis is not None:
+            await automation_redis.aclose()
 
     async def end_streams(app: web.Application) -> None:
         app[board_api.LIVE].close()
