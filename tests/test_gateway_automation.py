@@ -351,3 +351,14 @@ async def test_every_gateway_replica_evaluates_the_rules_as_events_come(
     async with asyncio.timeout(10):
         _, event = await next_event(redis, tenant, lambda e: e.rule_id == "pay", after=moved)
     assert event.agent_id == "anna" and event.attributes["event_id"] == moved
+
+
+async def test_a_number_missed_twice_before_its_callback_makes_one_task(site, redis, tenant):
+    await site.rules(MISSED)
+    await client_of(site.router_port, "+4930555", "boris")
+    await missed_call(site.router_port, "c1", "+4930555")
+    await missed_call(site.router_port, "c2", "+4930555")
+    await site.evaluate()
+    site.clock.advance(61)
+    assert (await site.app[TASKS].fire())["fired"] == 1
+    assert len(await site.tasks_of("boris")) == 1
