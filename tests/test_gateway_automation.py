@@ -362,3 +362,13 @@ async def test_a_number_missed_twice_before_its_callback_makes_one_task(site, re
     site.clock.advance(61)
     assert (await site.app[TASKS].fire())["fired"] == 1
     assert len(await site.tasks_of("boris")) == 1
+
+
+async def test_a_follow_up_of_a_rule_disabled_meanwhile_makes_no_task(site, redis, tenant):
+    await site.rules(MISSED)
+    await missed_call(site.router_port, "c1", "+4930666")
+    await site.evaluate()
+    await site.rules({**MISSED, "enabled": False})
+    site.clock.advance(61)
+    await site.app[TASKS].fire()
+    assert await site.tasks_of("sam") == [] and await fired(redis, tenant) == []

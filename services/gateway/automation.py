@@ -28,6 +28,7 @@ import re
 import secrets
 import string
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import grpc
@@ -188,7 +189,8 @@ class AutomationStore:
 
     async def rules(self) -> list[Rule]:
         raw = await self.tasks.redis.get(self.tasks.keys.automation_rules)
-        return [Rule(**item) for item in json.loads(raw)] if raw else []
+        known = {f.name for f in dataclass_fields(Rule)}
+        return [Rule(**{k: v for k, v in item.items() if k in known}) for item in json.loads(raw)] if raw else []
 
     async def set_rules(self, rules: list[Rule], actor: str) -> list[Rule]:
         """Replaces every rule; AUTOMATION_RULES_UPDATED records who did."""

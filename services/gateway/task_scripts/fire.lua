@@ -16,8 +16,10 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', NOW, 'L
       local p = cjson.decode(raw)
       redis.call('DEL', k_automation_pending(id))
       redis.call('SREM', k_automation_number(p.number), id)
-      automation_task(p.task, p.due_in_ms, p.rule_id, p.kind, p.event_id)
-      fired = fired + 1
+      if automation_rule_on(p.rule_id) then  -- a rule removed or disabled meanwhile makes none
+        automation_task(p.task, p.due_in_ms, p.rule_id, p.kind, p.event_id)
+        fired = fired + 1
+      end
     end
   elseif t and t.status ~= 'done' and t.status ~= 'closed' then
     if kind == 'due' then

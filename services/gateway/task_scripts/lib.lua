@@ -133,3 +133,13 @@ local function automation_task(t, due_in_ms, rule_id, kind, event_id)
   args[#args + 1] = cjson.encode({event_id = event_id, kind = kind, title = t.title or ''})
   redis.call('XADD', unpack(args))
 end
+
+-- Whether the automation rule of that id exists and is enabled (gw:automation:rules).
+local function automation_rule_on(rule_id)
+  local raw = redis.call('GET', K_AUTOMATION_RULES)
+  if not raw then return false end
+  for _, rule in ipairs(cjson.decode(raw)) do
+    if rule.id == rule_id then return rule.enabled == true end
+  end
+  return false
+end
