@@ -295,3 +295,13 @@ async def test_webhook_deliveries_nobody_sends_are_an_overdue_queue(redis, tenan
 
 def findings_of_list(findings: list[doctor.Finding], check: str) -> list[doctor.Finding]:
     return [f for f in findings if f.check == check]
+
+
+async def test_a_silent_automation_group_names_the_gateway_as_its_reader(redis, tenant):
+    await emit(redis, tenant, "lead_created", lead_id="L1")
+    await redis.xgroup_create(stream_key(tenant), "automation", id="$")
+    findings = [
+        f for f in findings_of_list(await doctor.diagnose(redis, tenant), "consumer group") if "automation" in f.what
+    ]
+    (finding,) = findings
+    assert finding.level == "warning" and "callcenter gateway" in finding.todo, finding

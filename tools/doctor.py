@@ -352,6 +352,7 @@ GROUP_READERS = {
     "stats": ("stats", "callcenter stats"),
     "webhooks": ("webhooks", "callcenter webhooks"),
     "router-deals": ("router", "callcenter router"),
+    "automation": ("gateway", "callcenter gateway"),
 }
 
 

@@ -81,6 +81,8 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         product=fields.get("product", ""),
         crm_source=fields.get("crm_source", ""),
         crm_event_id=fields.get("crm_event_id", ""),
+        rule_id=fields.get("rule_id", ""),
+        task_id=fields.get("task_id", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     if fields.get("attributes"):

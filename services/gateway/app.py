@@ -17,6 +17,7 @@ from callcenter.services.gateway import (
     agents_api,
     audit_api,
     auth_api,
+    automation_api,
     board_api,
     call_control_api,
     client_card_api,
@@ -36,6 +37,7 @@ from callcenter.services.gateway import (
     trends_api,
     wallboard_api,
 )
+from callcenter.services.gateway.automation import Automation, AutomationStore
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.domain.agents import served_queues
@@ -154,6 +156,26 @@ def create_app(
         await handbacks.stop()
         await worker.stop()
 
+    app[automation_api.AUTOMATION] = AutomationStore(app[TASKS], config.automation)
+    # The automation rules on the event stream, one member per replica (automation.py); its
+    # blocking XREADGROUP on a connection of its own, tolerant of bytes that are not UTF-8.
+    consume = config.automation.consume
+    automation_redis = dedicated_client(redis, 2, name="gateway-automation", tolerant=True) if consume else None
+    app[automation_api.AUTOMATION_CONSUMER] = Automation(
+        automation_redis or redis, app[automation_api.AUTOMATION], app[BACKENDS]
+    )
+
+    async def run_automation(app: web.Application):
+        consumer, worker = app[automation_api.AUTOMATION_CONSUMER], None
+        if consume:
+            await consumer.ensure_group()  # from now on no event is missed, even before the first read
+            worker = consumer.worker().start()
+        yield
+        if worker is not None:
+            await worker.stop()
+        if automation_redis is not None:
+            await automation_redis.aclose()
+
     async def end_streams(app: web.Application) -> None:
         app[board_api.LIVE].close()
 
@@ -161,6 +183,7 @@ def create_app(
     app.cleanup_ctx.append(stop_password_workers)
     app.cleanup_ctx.append(run_live_hub)
     app.cleanup_ctx.append(run_task_timer)
+    app.cleanup_ctx.append(run_automation)
     app.on_shutdown.append(end_streams)
     modules = (pages, auth_api, agents_api, tasks_api, board_api, recordings_api, stats_api, audit_api, export_api)
     modules = (*modules, call_control_api, queue_live_api)
@@ -169,7 +192,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
-    modules = (*modules, client_card_api, handover_api, crm_api)
+    modules = (*modules, client_card_api, handover_api, crm_api, automation_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -174,6 +174,50 @@ class ThresholdDefaults:
 
 
 @dataclass(frozen=True)
+class AutomationSettings:
+    """The automation rules' consumer (automation.py): one member per replica of the consumer
+    group `automation` on the event stream."""
+
+    consume: bool = setting(
+        "CALLCENTER_GATEWAY_AUTOMATION_CONSUME",
+        True,
+        "evaluate the automation rules on the event stream in this replica (off: only tests that drive it)",
+    )
+    batch_size: int = setting(
+        "CALLCENTER_GATEWAY_AUTOMATION_BATCH", 100, "events read per round", minimum=1, maximum=10_000
+    )
+    block_ms: int = setting(
+        "CALLCENTER_GATEWAY_AUTOMATION_BLOCK_MS",
+        1000,
+        "how long one read waits for new events",
+        minimum=1,
+        maximum=60_000,
+    )
+    claim_idle_ms: int = setting(
+        "CALLCENTER_GATEWAY_AUTOMATION_CLAIM_IDLE_MS",
+        30_000,
+        "an event pending this long at another member (it died) is taken over and evaluated again",
+        minimum=0,
+        maximum=86_400_000,
+    )
+    done_retention_s: int = setting(
+        "CALLCENTER_GATEWAY_AUTOMATION_DONE_RETENTION_S",
+        7 * 86_400,
+        "how long an (event, rule) pair is remembered as evaluated: a redelivery within it makes no second task",
+        minimum=60,
+        maximum=90 * 86_400,
+    )
+    max_deliveries: int = setting(
+        "CALLCENTER_GATEWAY_AUTOMATION_MAX_DELIVERIES",
+        5,
+        "deliveries of an event whose evaluation keeps failing (a backend down, stats not caught up) before"
+        " it is given up (logged)",
+        minimum=1,
+        maximum=1000,
+    )
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     common: CommonConfig = nested(CommonConfig)
     host: str = setting("CALLCENTER_GATEWAY_HOST", "127.0.0.1", "address the gateway's HTTP server binds")
@@ -217,6 +261,7 @@ class GatewayConfig:
     login: LoginLimits = nested(LoginLimits)
     quotas: Quotas = nested(Quotas)
     thresholds: ThresholdDefaults = nested(ThresholdDefaults)
+    automation: AutomationSettings = nested(AutomationSettings)
     grpc: GrpcClientCredentials = nested(GrpcClientCredentials)
     ops: OpsSettings = nested(OpsSettings)
 

@@ -545,6 +545,17 @@ PATHS: dict[str, dict] = {
             tag="crm",
         )
     },
+    # The automation rules (automation_api.py, docs/gateway.md "Automation").
+    "/api/v1/automation/rules": {
+        "get": _op("The automation rules (admins)", tag="automation"),
+        "put": _op(
+            "Replace the automation rules (at most 100): each {id, kind (missed_call_not_called_back: queue,"
+            " within_minutes; lead_stage: stage; improper_refusal: team and/or assignee), title (a template naming"
+            " {number}, {queue}, {call_id}, {lead_id}, {stage}, {agent_id}), due_in_minutes, enabled} (admins)",
+            body=_obj(rules="array"),
+            tag="automation",
+        ),
+    },
     "/api/v1/export/queues.csv": {
         "get": _download(
             "The queue figures of a period as CSV (as GET /api/v1/stats/queues; supervisors)",

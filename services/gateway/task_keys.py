@@ -1,5 +1,5 @@
-"""The gateway's Redis keys for comments, tasks and handovers, declared once for Python and
-for task_scripts/*.lua.
+"""The gateway's Redis keys for comments, tasks, handovers and automation rules, declared
+once for Python and for task_scripts/*.lua.
 
 Every key starts with the tenant's prefix plus "gw:", so it shares the tenant's {hash tag}
 (one Redis Cluster slot) with the event stream the task scripts append to. A task id is hex
@@ -44,6 +44,21 @@ KEYS: tuple[Key, ...] = (
         "the handovers in force with an end: id -> when they end (Redis ms); a claimed one's moves a lease ahead",
     ),
     Key("agent_handover", "agent_handover:{}", "string", "the id of the handover in force of an absent agent"),
+    Key("automation_rules", "automation:rules", "string", "the automation rules as a JSON list (automation.py)"),
+    Key(
+        "automation_done",
+        "automation:done:{}",
+        "string",
+        "`<event id>|<rule id>` evaluated: the task id it made ('' none), expires after the retention",
+    ),
+    Key(
+        "automation_pending",
+        "automation:pending:{}",
+        "string",
+        "a missed call's follow-up waiting for its callback (JSON: rule, number, task to make); its"
+        " deadline is `auto|<id>` in deadlines",
+    ),
+    Key("automation_number", "automation:number:{}", "set", "the follow-ups (ids) waiting for a call with a number"),
 )
 
 

@@ -38,6 +38,7 @@ MAX_SUBJECT_ID = 128  # leads and agents; a call's id is any SIP Call-ID (callce
 MAX_LISTED = 500
 FIRE_BATCH = 50  # deadlines fired per script run (again at once while that many were due)
 SCRIPTS = ("create", "fire", "done", "snooze", "reassign", "take", "handover_start", "handover_claim", "handover_end")
+AUTOMATION_SCRIPTS = ("auto_task", "auto_follow_up", "auto_cancel", "auto_rules")  # automation.py
 STATUSES = ("open", "done", "snoozed")
 
 
@@ -168,7 +169,9 @@ class TaskStore:
         self.clock = clock
         self.maxlen = maxlen
         self._keys = [key_prefix(tenant), stream_key(tenant)]
-        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(_script_source(name)) for name in SCRIPTS}
+        self._scripts: dict[str, AsyncScript] = {
+            name: redis.register_script(_script_source(name)) for name in SCRIPTS + AUTOMATION_SCRIPTS
+        }
 
     async def now_ms(self) -> int:
         """The time the scripts go by: the Redis server's clock (or a test's clock)."""

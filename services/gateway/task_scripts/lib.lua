@@ -126,3 +126,46 @@ local function emit_handover(h, event_type, attrs)
   args[#args + 1] = cjson.encode(a)
   return redis.call('XADD', unpack(args))
 end
+
+-- Creates the task of an automation rule (automation.py) from its JSON t: due due_in_ms from
+-- now (0: no due time), TASK_CREATED (reason automation) and AUTOMATION_FIRED appended.
+local function automation_task(t, due_in_ms, rule_id, kind, event_id)
+  t.created_ms = NOW
+  t.status = 'open'
+  t.version = 0
+  t.history = {}
+  local due_in = tonumber(due_in_ms) or 0
+  if due_in > 0 then
+    t.due_ms = NOW + due_in
+    t.scheduled_ms = t.due_ms
+  end
+  note(t, {what = 'created', from = 'automation rule ' .. rule_id})
+  save(t)
+  redis.call('ZADD', index_key(t), NOW, t.id)
+  file_under_subject(t)
+  schedule(t)
+  emit(t, 'TASK_CREATED', {reason = 'automation'}, {rule_id = rule_id})
+  local args = {K_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'type', 'AUTOMATION_FIRED', 'time', NOW,
+    'rule_id', rule_id, 'task_id', t.id}
+  if (t.agent_id or '') ~= '' then
+    args[#args + 1] = 'agent_id'
+    args[#args + 1] = t.agent_id
+  end
+  if (t.queue or '') ~= '' then
+    args[#args + 1] = 'queue'
+    args[#args + 1] = t.queue
+  end
+  args[#args + 1] = 'attributes'
+  args[#args + 1] = cjson.encode({event_id = event_id, kind = kind, title = t.title or ''})
+  redis.call('XADD', unpack(args))
+end
+
+-- Whether the automation rule of that id exists and is enabled (gw:automation:rules).
+local function automation_rule_on(rule_id)
+  local raw = redis.call('GET', K_AUTOMATION_RULES)
+  if not raw then return false end
+  for _, rule in ipairs(cjson.decode(raw)) do
+    if rule.id == rule_id then return rule.enabled == true end
+  end
+  return false
+end
