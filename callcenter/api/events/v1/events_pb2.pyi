@@ -64,6 +64,8 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_INVOICE_PAID: _ClassVar[EventType]
     EVENT_TYPE_COMMISSION_RULES_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_PAY_RULES_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_TEAM_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_TEAM_DELETED: _ClassVar[EventType]
     EVENT_TYPE_CRM_EVENT_APPLIED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
@@ -115,10 +117,12 @@ EVENT_TYPE_PAYMENT_REPORTED: EventType
 EVENT_TYPE_INVOICE_PAID: EventType
 EVENT_TYPE_COMMISSION_RULES_UPDATED: EventType
 EVENT_TYPE_PAY_RULES_UPDATED: EventType
+EVENT_TYPE_TEAM_UPDATED: EventType
+EVENT_TYPE_TEAM_DELETED: EventType
 EVENT_TYPE_CRM_EVENT_APPLIED: EventType
 
 class Event(_message.Message):
-    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product")
+    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +158,8 @@ class Event(_message.Message):
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     time: _timestamp_pb2.Timestamp
     type: EventType
@@ -182,4 +188,6 @@ class Event(_message.Message):
     currency: str
     commission_minor: int
     product: str
-    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., invoice_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., commission_minor: _Optional[int] = ..., product: _Optional[str] = ...) -> None: ...
+    team_id: str
+    member_agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., invoice_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., commission_minor: _Optional[int] = ..., product: _Optional[str] = ..., team_id: _Optional[str] = ..., member_agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
