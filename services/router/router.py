@@ -7,6 +7,7 @@ and it raises the errors of model.py.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import structlog
@@ -70,12 +71,21 @@ def _check_offer_id(call_id: str, offer_id: str) -> None:
         raise InvalidArgument("offer_id", f"{offer_id[:80]!r} is not an offer of call {call_id[:80]!r}")
 
 
-def _check_names(field_name: str, values: tuple[str, ...] | list[str], most: int) -> tuple[str, ...]:
-    """Distinct names (agent ids, user names), at most `most`, sorted."""
+#: A gateway user name (services/gateway/users.py): a team's supervisors.
+_USERNAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z")
+
+
+def _check_names(
+    field_name: str, values: tuple[str, ...] | list[str], most: int, usernames: bool = False
+) -> tuple[str, ...]:
+    """Distinct names (agent ids, or gateway user names), at most `most`, sorted."""
     if len(values) > most:
         raise InvalidArgument(field_name, f"has {len(values)} entries; at most {most}")
     for i, value in enumerate(values):
-        _check_name(f"{field_name}[{i}]", value)
+        if not usernames:
+            _check_name(f"{field_name}[{i}]", value)
+        elif not _USERNAME.match(value):
+            raise InvalidArgument(f"{field_name}[{i}]", f"{value[:80]!r} must be 1-64 letters, digits or _.@-")
     if len(set(values)) != len(values):
         raise InvalidArgument(field_name, "names an entry twice")
     return tuple(sorted(values))
@@ -429,7 +439,9 @@ class Router:
         _check_name("team.team_id", team.team_id)
         _check_text("team.name", team.name)
         members = _check_names("team.member_agent_ids", team.member_agent_ids, MAX_TEAM_MEMBERS)
-        supervisors = _check_names("team.supervisor_usernames", team.supervisor_usernames, MAX_TEAM_SUPERVISORS)
+        supervisors = _check_names(
+            "team.supervisor_usernames", team.supervisor_usernames, MAX_TEAM_SUPERVISORS, usernames=True
+        )
         team = dataclasses.replace(team, member_agent_ids=members, supervisor_usernames=supervisors)
         stored = await self.store.upsert_team(self._now(), team, MAX_TEAMS)
         log.info("team.saved", team_id=team.team_id, members=len(members), supervisors=len(supervisors))
