@@ -99,3 +99,15 @@ async def test_an_unknown_team_or_member_is_not_found(router_stub):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_deleted_agent_leaves_their_teams(router_stub, redis, tenant):
+    await router_stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales")))
+    await add_agents(router_stub, "anna", "boris")
+    team = pb.Team(team_id="north", member_agent_ids=["anna", "boris"])
+    await router_stub.UpsertTeam(pb.UpsertTeamRequest(team=team))
+    await router_stub.DeleteAgent(pb.DeleteAgentRequest(agent_id="boris"))
+    got = (await router_stub.GetTeam(pb.GetTeamRequest(team_id="north"))).team
+    assert list(got.member_agent_ids) == ["anna"]
+    _, last = (await team_events(redis, tenant))[-1]
+    assert (last.team_id, list(last.member_agent_ids), last.reason) == ("north", ["anna"], "agent_deleted")
