@@ -5,9 +5,13 @@ figures come with totals; over real HTTP in front of a real router and stats."""
 from __future__ import annotations
 
 import asyncio
+import json
 
+import grpc
 import pytest
 
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 
@@ -15,6 +19,18 @@ from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 @pytest.fixture
 async def backend_addrs(quiet_stats):
     return {"stats_addr": f"127.0.0.1:{quiet_stats.port}"}
+
+
+async def next_event(reply) -> dict:
+    """The next `data:` payload of a server-sent-events response."""
+
+    async def read() -> dict:
+        while True:
+            line = (await reply.content.readline()).decode().strip()
+            if line.startswith("data: "):
+                return json.loads(line[6:])
+
+    return await asyncio.wait_for(read(), 5)
 
 
 async def north(gateway):
@@ -173,3 +189,16 @@ async def test_an_unknown_team_is_not_found(backend_addrs, gateway):
     assert reply.status == 404
     reply = await root.put("/api/v1/teams/south", json={"member_agent_ids": ["ghost"]}, headers=csrf(root))
     assert reply.status == 404 and "ghost" in (await reply.json())["error"]
+
+
+async def test_a_supervisor_of_a_router_team_hears_its_agents_on_the_live_feed(backend_addrs, gateway):
+    await north(gateway)
+    tina = await gateway.login("tina")
+    async with tina.get("/api/v1/events") as events:
+        assert events.headers["Content-Type"] == "text/event-stream"
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+            stub = router_pb2_grpc.RouterServiceStub(channel)
+            await stub.PauseAgent(pb.PauseAgentRequest(agent_id="boris", reason="lunch"))  # no agent of hers
+            await stub.PauseAgent(pb.PauseAgentRequest(agent_id="csilla", reason="lunch"))
+            paused = await next_event(events)
+            assert (paused["type"], paused["agent_id"]) == ("agent_paused", "csilla")
