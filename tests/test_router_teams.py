@@ -111,3 +111,28 @@ async def test_a_deleted_agent_leaves_their_teams(router_stub, redis, tenant):
     assert list(got.member_agent_ids) == ["anna"]
     _, last = (await team_events(redis, tenant))[-1]
     assert (last.team_id, list(last.member_agent_ids), last.reason) == ("north", ["anna"], "agent_deleted")
+
+
+async def test_the_teams_of_one_supervisor_or_one_member_follow_every_change(router_stub):
+    await router_stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales")))
+    await add_agents(router_stub, "anna", "boris")
+
+    async def of(**only) -> list[str]:
+        return [t.team_id for t in (await router_stub.ListTeams(pb.ListTeamsRequest(**only))).teams]
+
+    north = pb.Team(team_id="north", member_agent_ids=["anna"], supervisor_usernames=["sue@example.org"])
+    await router_stub.UpsertTeam(pb.UpsertTeamRequest(team=north))
+    south = pb.Team(team_id="south", member_agent_ids=["anna", "boris"], supervisor_usernames=["tom"])
+    await router_stub.UpsertTeam(pb.UpsertTeamRequest(team=south))
+    assert (await of(member_agent_id="anna"), await of(member_agent_id="boris")) == (["north", "south"], ["south"])
+    sue, tom = {"supervisor_username": "sue@example.org"}, {"supervisor_username": "tom"}
+    assert (await of(**sue), await of(**tom)) == (["north"], ["south"])
+    # replaced: anna and tom leave south; deleted: north is nobody's
+    moved = pb.Team(team_id="south", member_agent_ids=["boris"], supervisor_usernames=["sue@example.org"])
+    await router_stub.UpsertTeam(pb.UpsertTeamRequest(team=moved))
+    await router_stub.DeleteTeam(pb.DeleteTeamRequest(team_id="north"))
+    assert (await of(member_agent_id="anna"), await of(member_agent_id="boris")) == ([], ["south"])
+    assert (await of(**sue), await of(**tom)) == (["south"], [])
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await of(supervisor_username="tom", member_agent_id="anna")
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

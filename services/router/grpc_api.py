@@ -203,7 +203,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     @_domain_errors
     async def ListTeams(self, request, context):
-        teams = await self.router.list_teams()
+        teams = await self.router.list_teams(request.supervisor_username, request.member_agent_id)
         return router_pb2.ListTeamsResponse(teams=[convert.team_to_pb(t) for t in teams])
 
     @_domain_errors

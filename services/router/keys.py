@@ -40,6 +40,8 @@ KEYS: tuple[Key, ...] = (
     Key("waiting_all", "queue:{}:waiting:all", "sorted set", "every call waiting in the queue, by arrival"),
     Key("agent", "agent:{}", "hash", "an agent's profile and state"),
     Key("agent_clients", "agent:{}:clients", "set", "numbers of the agent's clients (personal manager)"),
+    Key("agent_teams", "agent:{}:teams", "set", "ids of the teams the agent is a member of"),
+    Key("supervisor_teams", "supervisor:{}:teams", "set", "ids of the teams a gateway user supervises"),
     Key("agent_waiting", "agent:{}:waiting", "sorted set", "calls waiting for this agent as their manager"),
     Key("call", "call:{}", "hash", "a call's state"),
     # Its own key, not call:<id>:tried: a call id may end in ':tried' itself.

@@ -75,6 +75,11 @@ def _check_offer_id(call_id: str, offer_id: str) -> None:
 _USERNAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z")
 
 
+def _check_username(field_name: str, value: str) -> None:
+    if not _USERNAME.match(value):
+        raise InvalidArgument(field_name, f"{value[:80]!r} must be 1-64 letters, digits or _.@-")
+
+
 def _check_names(
     field_name: str, values: tuple[str, ...] | list[str], most: int, usernames: bool = False
 ) -> tuple[str, ...]:
@@ -84,8 +89,8 @@ def _check_names(
     for i, value in enumerate(values):
         if not usernames:
             _check_name(f"{field_name}[{i}]", value)
-        elif not _USERNAME.match(value):
-            raise InvalidArgument(f"{field_name}[{i}]", f"{value[:80]!r} must be 1-64 letters, digits or _.@-")
+        else:
+            _check_username(f"{field_name}[{i}]", value)
     if len(set(values)) != len(values):
         raise InvalidArgument(field_name, "names an entry twice")
     return tuple(sorted(values))
@@ -454,8 +459,15 @@ class Router:
             raise NotFound(f"team {team_id} does not exist")
         return team
 
-    async def list_teams(self) -> list[Team]:
-        return await self.store.list_teams()
+    async def list_teams(self, supervisor_username: str = "", member_agent_id: str = "") -> list[Team]:
+        """Every team, or those one gateway user supervises, or one agent is a member of."""
+        if supervisor_username and member_agent_id:
+            raise InvalidArgument("member_agent_id", "give supervisor_username or member_agent_id, not both")
+        if supervisor_username:
+            _check_username("supervisor_username", supervisor_username)
+        if member_agent_id:
+            _check_name("member_agent_id", member_agent_id)
+        return await self.store.list_teams(supervisor_username, member_agent_id)
 
     async def delete_team(self, team_id: str) -> None:
         _check_name("team_id", team_id)

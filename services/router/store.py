@@ -245,8 +245,15 @@ class RouterStore:
         h = await self.redis.hgetall(self.keys.team(team_id))
         return team_from_hash(h) if h else None
 
-    async def list_teams(self) -> list[Team]:
-        ids = sorted(await self.redis.smembers(self.keys.teams))
+    async def list_teams(self, supervisor: str = "", member: str = "") -> list[Team]:
+        """Every team, or those of one supervisor (a gateway user) or one member agent."""
+        if supervisor:
+            index = self.keys.supervisor_teams(supervisor)
+        elif member:
+            index = self.keys.agent_teams(member)
+        else:
+            index = self.keys.teams
+        ids = sorted(await self.redis.smembers(index))
         async with self.redis.pipeline(transaction=False) as p:
             for team_id in ids:
                 p.hgetall(self.keys.team(team_id))

@@ -34,15 +34,20 @@ async def with_router_teams(backends: Backends, user: User) -> User:
     Admins see everything anyway. When the router does not answer, none (rights only shrink)."""
     if user.role not in ("supervisor", "agent"):
         return user
+    if user.role == "agent" and not user.agent_id:
+        return user
+    if user.role == "agent":
+        ask = pb.ListTeamsRequest(member_agent_id=user.agent_id)
+    else:
+        ask = pb.ListTeamsRequest(supervisor_username=user.username)
     try:
-        reply: pb.ListTeamsResponse = await backends.router.ListTeams(pb.ListTeamsRequest(), timeout=backends.timeout_s)
+        reply: pb.ListTeamsResponse = await backends.router.ListTeams(ask, timeout=backends.timeout_s)
     except grpc.aio.AioRpcError as exc:
         log.warning("teams.unavailable", code=exc.code().name, user=user.username)
         return user
+    mine = list(reply.teams)  # only the user's own (the router's indexes)
     if user.role == "agent":
-        mine = [t for t in reply.teams if user.agent_id and user.agent_id in t.member_agent_ids]
         return dataclasses.replace(user, router_teams=tuple(t.team_id for t in mine))
-    mine = [t for t in reply.teams if user.username in t.supervisor_usernames]
     members = frozenset(a for t in mine for a in t.member_agent_ids)
     return dataclasses.replace(user, router_teams=tuple(t.team_id for t in mine), team_agents=members)
 
@@ -75,8 +80,9 @@ async def get_team(user: User, backends: Backends, team_id: str) -> pb.Team:
 async def list_teams(user: User, backends: Backends) -> list[pb.Team]:
     """Every team (admins), the teams a supervisor supervises."""
     access.require_role(user, "admin", "supervisor")
-    reply: pb.ListTeamsResponse = await backends.router.ListTeams(pb.ListTeamsRequest(), timeout=backends.timeout_s)
-    return [t for t in reply.teams if access.sees_all(user) or t.team_id in user.router_teams]
+    ask = pb.ListTeamsRequest() if access.sees_all(user) else pb.ListTeamsRequest(supervisor_username=user.username)
+    reply: pb.ListTeamsResponse = await backends.router.ListTeams(ask, timeout=backends.timeout_s)
+    return list(reply.teams)
 
 
 def _names(body: dict[str, Any], field: str, most: int, pattern: re.Pattern[str] | None) -> list[str]:

@@ -22,8 +22,8 @@ local moved = 0
 for _, number in ipairs(clients) do
   if set_manager(number, to, 'agent_deleted') then moved = moved + 1 end
 end
--- the agent leaves every team (at most 1,000): a TEAM_UPDATED with the members left
-for _, team_id in ipairs(redis.call('SMEMBERS', K_TEAMS)) do
+-- the agent leaves each of their teams: a TEAM_UPDATED with the members left
+for _, team_id in ipairs(redis.call('SMEMBERS', k_agent_teams(agent_id))) do
   local members = split(redis.call('HGET', k_team(team_id), 'members') or '')
   local left = {}
   for _, m in ipairs(members) do if m ~= agent_id then left[#left + 1] = m end end
@@ -32,7 +32,7 @@ for _, team_id in ipairs(redis.call('SMEMBERS', K_TEAMS)) do
     emit('TEAM_UPDATED', {team_id = team_id, member_agent_ids = table.concat(left, ','), reason = 'agent_deleted'})
   end
 end
-redis.call('DEL', k_agent(agent_id), k_agent_clients(agent_id), k_agent_waiting(agent_id))
+redis.call('DEL', k_agent(agent_id), k_agent_clients(agent_id), k_agent_waiting(agent_id), k_agent_teams(agent_id))
 redis.call('SREM', K_AGENTS, agent_id)
 if ACTOR ~= '' then emit('AGENT_DELETED', {agent_id = agent_id, other_agent_id = to}) end
 return cjson.encode({ok = 'moved', moved = moved})

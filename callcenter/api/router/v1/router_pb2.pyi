@@ -723,8 +723,12 @@ class GetTeamResponse(_message.Message):
     def __init__(self, team: _Optional[_Union[Team, _Mapping]] = ...) -> None: ...
 
 class ListTeamsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("supervisor_username", "member_agent_id")
+    SUPERVISOR_USERNAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    supervisor_username: str
+    member_agent_id: str
+    def __init__(self, supervisor_username: _Optional[str] = ..., member_agent_id: _Optional[str] = ...) -> None: ...
 
 class ListTeamsResponse(_message.Message):
     __slots__ = ("teams",)

@@ -454,7 +454,7 @@ class RouterServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTeams(self, request, context):
-        """Returns every team, by id.
+        """Returns every team, or those of one supervisor or one member, by id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
