@@ -27,6 +27,8 @@ async def agent_stats(
     if agent_id and agent_id not in visible:
         raise NotFound(f"agent {agent_id} does not exist")
     ids = [agent_id] if agent_id else sorted(visible)
+    if not ids and not access.sees_all(user):  # none to see: stats would answer for every agent
+        return spb.GetAgentStatsResponse()
     reply: spb.GetAgentStatsResponse = await backends.stats.GetAgentStats(
         spb.GetAgentStatsRequest(period=period, agent_ids=ids), timeout=backends.timeout_s
     )
