@@ -2,7 +2,8 @@
 -- and ARGS[4] supervisor user names (comma-separated, sorted, no repeats: router.py checks),
 -- ARGS[5] the most teams there may be. Every member must be an existing agent. The indexes
 -- agent:<id>:teams and supervisor:<name>:teams follow the change. One TEAM_UPDATED event
--- carries the members (comma-separated, as the stream writes repeated fields).
+-- carries the members (comma-separated, as the stream writes repeated fields); a team stored
+-- again unchanged (the configuration file at every start) writes none.
 local team_id, name, members, supervisors, most = ARGS[1], ARGS[2], ARGS[3], ARGS[4], tonumber(ARGS[5])
 for _, agent_id in ipairs(split(members)) do
   if redis.call('EXISTS', k_agent(agent_id)) == 0 then
@@ -14,7 +15,10 @@ if created and redis.call('SCARD', K_TEAMS) >= most then
   return fail('illegal_state', 'there are ' .. most .. ' teams already (the most there may be)', '')
 end
 if not created then
-  local old = redis.call('HMGET', k_team(team_id), 'members', 'supervisors')
+  local old = redis.call('HMGET', k_team(team_id), 'members', 'supervisors', 'name')
+  if old[1] == members and old[2] == supervisors and old[3] == name then
+    return cjson.encode({ok = 'team', team = hgetall(k_team(team_id))})
+  end
   for _, agent_id in ipairs(split(old[1] or '')) do redis.call('SREM', k_agent_teams(agent_id), team_id) end
   for _, user in ipairs(split(old[2] or '')) do redis.call('SREM', k_supervisor_teams(user), team_id) end
 end
