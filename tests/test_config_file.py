@@ -226,3 +226,34 @@ async def test_a_longer_chain_declared_backwards_loads_targets_first(router, tmp
     )
     assert await apply_config_file(router, path) == (6, 0)
     assert [(await router.get_queue(f"q{i}"))[0].overflow_queue for i in range(6)] == ["q1", "q2", "q3", "q4", "q5", ""]
+
+
+TEAM = '[[teams]]\nteam_id = "north"\nname = "North"\nmember_agent_ids = ["anna"]\nsupervisor_usernames = ["sam"]\n'
+
+
+async def test_teams_of_the_file_load_after_the_agents_and_again_write_no_event(router, redis, tenant, tmp_path):
+    from callcenter.core.event_stream import stream_key
+
+    path = write(tmp_path, QUEUE + AGENT + TEAM)
+    await apply_config_file(router, path)
+    await apply_config_file(router, path)
+    team = await router.get_team("north")
+    assert (team.name, team.member_agent_ids, team.supervisor_usernames) == ("North", ("anna",), ("sam",))
+    types = [f["type"] for _, f in await redis.xrange(stream_key(tenant))]
+    assert types.count("TEAM_UPDATED") == 1  # the second start changed nothing
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (QUEUE + AGENT + TEAM + 'leader = "anna"\n', ["teams[0]", "leader"]),
+        (QUEUE + AGENT + TEAM.replace('["anna"]', '"anna"'), ["teams[0]", "member_agent_ids"]),
+        (QUEUE + TEAM, ["teams[0]", "agent anna does not exist"]),
+        (QUEUE + AGENT + TEAM.replace('"north"', '"no way"'), ["teams[0]", "team.team_id"]),
+    ],
+)
+async def test_a_bad_team_is_a_config_error_naming_the_entry_and_field(router, tmp_path, text, named):
+    with pytest.raises(ConfigError) as raised:
+        await apply_config_file(router, write(tmp_path, text))
+    for part in named:
+        assert part in str(raised.value)

@@ -2,9 +2,9 @@
 
 The router's Lua scripts write each event as a stream entry whose field names are the
 `callcenter.events.v1.Event` field names (times and durations in milliseconds, states in
-lower case, `queues` comma-separated, `attributes` a JSON object); `decode` turns an entry
-into the typed message every consumer works with. An event written while an RPC is served
-records who asked for it (`actor`, `actor_via`; docs/security.md, "Audit").
+lower case, repeated fields (`queues`, `member_agent_ids`) comma-separated, `attributes` a
+JSON object); `decode` turns an entry into the typed message every consumer works with. An
+event written while an RPC is served records who asked for it (`actor`, `actor_via`; docs/security.md, "Audit").
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         crm_event_id=fields.get("crm_event_id", ""),
         rule_id=fields.get("rule_id", ""),
         task_id=fields.get("task_id", ""),
+        team_id=fields.get("team_id", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
+    event.member_agent_ids.extend(a for a in fields.get("member_agent_ids", "").split(",") if a)
     if fields.get("attributes"):
         event.attributes.update({k: str(v) for k, v in json.loads(fields["attributes"]).items()})
     event.time.CopyFrom(timestamp_ms(int(fields["time"])))

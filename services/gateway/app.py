@@ -33,6 +33,7 @@ from callcenter.services.gateway import (
     recordings_api,
     stats_api,
     tasks_api,
+    teams_api,
     thresholds_api,
     trends_api,
     wallboard_api,
@@ -192,7 +193,7 @@ def create_app(
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api)
-    modules = (*modules, client_card_api, handover_api, crm_api, automation_api)
+    modules = (*modules, client_card_api, handover_api, crm_api, automation_api, teams_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -407,6 +407,28 @@ PATHS: dict[str, dict] = {
             tag="figures",
         )
     },
+    "/api/v1/stats/team": {
+        "get": _op(
+            "A team's figures: each agent's KPIs over a period and their totals, for a router team's members"
+            " (?team_id=) or the agents named (?agent_id=a,b,c, at most 200); supervisors and admins",
+            params=PERIOD + [_query("team_id"), _query("agent_id", description="comma-separated agent ids")],
+            tag="figures",
+        )
+    },
+    "/api/v1/teams": {
+        "get": _op("Every team (admins), or the teams the supervisor supervises (S2.3)", tag="teams"),
+    },
+    "/api/v1/teams/{team_id}": {
+        "get": _op("One team (admins; supervisors their own)", params=[_path_param("team_id")], tag="teams"),
+        "put": _op(
+            "Create or replace a team: name, member_agent_ids (at most 500 agents), supervisor_usernames"
+            " (at most 50 users; they see and steer its agents) (admins)",
+            params=[_path_param("team_id")],
+            body=_obj(name="string", member_agent_ids="array", supervisor_usernames="array"),
+            tag="teams",
+        ),
+        "delete": _op("Delete a team (admins)", params=[_path_param("team_id")], tag="teams"),
+    },
     "/api/v1/stats/queues": {
         "get": _op(
             "Per-queue KPIs over a period: answered, abandoned, ASA, service level, AHT (supervisors)",

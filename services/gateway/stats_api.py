@@ -64,6 +64,20 @@ async def agent_stats(request: web.Request) -> web.Response:
     return json_reply(message_dict(reply))
 
 
+@routes.get("/api/v1/stats/team")
+@accepts(query=(*PERIOD_PARAMS, "team_id", "agent_id"))
+async def team_stats(request: web.Request) -> web.Response:
+    """A router team's members' KPIs (?team_id=) or those of agents named (?agent_id=a,b,c,
+    at most 200), each and in total."""
+    q = request.query
+    wanted, reply, totals = await figures.team_stats(
+        user_of(request), request.app[BACKENDS], period_from_query(q), q.get("team_id", ""), q.get("agent_id", "")
+    )
+    return json_reply(
+        {**message_dict(reply), "team_id": q.get("team_id", ""), "agent_ids": wanted, "totals": message_dict(totals)}
+    )
+
+
 @routes.get("/api/v1/agents/{agent_id}/timeline")
 @accepts(query=("day", "tz"))
 async def agent_timeline(request: web.Request) -> web.Response:

@@ -16,7 +16,12 @@ from callcenter.core.key_model import lua_preamble as _lua_preamble
 KEYS: tuple[Key, ...] = (
     Key("task", "task:{}", "string", "a task as JSON: title, subject, assignee, due, reminders, recurrence, history"),
     Key("agent_tasks", "tasks:{}", "sorted set", "an agent's tasks: task id -> created ms"),
-    Key("team_tasks", "team_tasks:{}", "sorted set", "a team's (queue's) tasks nobody took yet: task id -> created ms"),
+    Key(
+        "team_tasks",
+        "team_tasks:{}",
+        "sorted set",
+        "a team's (queue's, or team:<id> router team's) untaken tasks: id -> created ms",
+    ),
     Key(
         "deadlines",
         "deadlines",

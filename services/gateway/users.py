@@ -50,6 +50,11 @@ class User:
     # Random per created user: sessions carry it, so a session of a deleted user never
     # comes back with a new user of the same name.
     uid: str = ""
+    # The router's teams (S2.3) of this request (domain/teams.py, read at each API request,
+    # never stored with the user): those a supervisor supervises, or an agent is a member of;
+    # and, for a supervisor, their members, whom they see and steer like their queues' agents.
+    router_teams: tuple[str, ...] = ()
+    team_agents: frozenset[str] = frozenset()
 
     def public(self) -> dict:
         return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "teams": list(self.teams)}

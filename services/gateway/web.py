@@ -23,6 +23,7 @@ from callcenter.core.call_ids import call_id_problem
 from callcenter.services.gateway import metrics as gateway_metrics
 from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import GatewayConfig
+from callcenter.services.gateway.domain.teams import with_router_teams
 from callcenter.services.gateway.handovers import HandoverStore
 from callcenter.services.gateway.metrics import route_of
 from callcenter.services.gateway.sessions import Session, SessionStore
@@ -302,6 +303,8 @@ async def auth_middleware(request: web.Request, handler):
     cookie-authenticated state changes without the session's CSRF token (403)."""
     token, from_cookie = _token(request)
     user, session = await current_user(request.app, token)
+    if user is not None and request.path.startswith("/api/"):
+        user = await with_router_teams(request.app[BACKENDS], user)  # the router's teams (S2.3)
     if user is not None:
         request[USER], request[SESSION], request[TOKEN] = user, session, token
         current_actor.set(Actor(user.username))  # this request's task: its RPCs and changes (audit.py)

@@ -37,6 +37,11 @@ ROUTER_POLICY = AccessPolicy.declare(
         "EndCall",
         "ReassignCall",
         "ListQueueCalls",  # the queue page: supervisors of the queue only (checked there)
+        # teams (S2.3): written by the gateway's admins, read for its supervisors (checked there)
+        "UpsertTeam",
+        "GetTeam",
+        "ListTeams",
+        "DeleteTeam",
     ],
     crm=["UpsertClient", "GetClient", "ListClients", "ReassignClients"],
 )

@@ -1,4 +1,4 @@
-"""Queues and agents declared in a TOML file, created or updated when the router starts.
+"""Queues, agents and teams declared in a TOML file, created or updated when the router starts.
 A queue's keys are its settings (callcenter/core/queue_settings.py), durations in seconds:
 
 [[queues]]
@@ -31,6 +31,12 @@ queues = ["sales"]
 skills = { de = 5, en = 3 }
 tier = 2
 
+[[teams]]                   # a team (S2.3): tasks and figures for the whole group; its
+team_id = "north"           # supervisors (gateway users) see and steer its agents
+name = "North"
+member_agent_ids = ["anna"]
+supervisor_usernames = ["sam"]
+
 [[pause_reasons]]           # the site's pause reasons, in the order people see them; without
 code = "lunch"              # any, the router keeps the list it has (the defaults at first:
 label = "Lunch"             # model.DEFAULT_PAUSE_REASONS). "no_answer" is the router's own.
@@ -43,7 +49,7 @@ import tomllib
 
 from callcenter.core import agent_settings, queue_settings
 from callcenter.core.config import ConfigError
-from callcenter.services.router.model import AgentProfile, PauseReason, RouterError
+from callcenter.services.router.model import AgentProfile, PauseReason, RouterError, Team
 from callcenter.services.router.router import Router
 
 
@@ -111,11 +117,12 @@ def read_config_file(path: pathlib.Path) -> dict:
 
 
 async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, int]:
-    """Creates or updates every queue, then every agent, of the file; returns their numbers."""
+    """Creates or updates every queue, then every agent, then every team of the file; returns
+    the numbers of queues and agents."""
     document = read_config_file(path)
     try:
         queues, agents = _tables(document, "queues"), _tables(document, "agents")
-        pause_reasons = _tables(document, "pause_reasons")
+        pause_reasons, teams = _tables(document, "pause_reasons"), _tables(document, "teams")
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     if pause_reasons:
@@ -149,4 +156,25 @@ async def apply_config_file(router: Router, path: pathlib.Path) -> tuple[int, in
             await router.upsert_agent(AgentProfile(**agent_settings.validate(entry, "agent")))
         except (ValueError, TypeError, RouterError) as exc:
             raise ConfigError(f"{where}: {exc}") from exc
+    for i, entry in enumerate(teams):  # after the agents: members must exist
+        try:
+            await router.upsert_team(_team(entry))
+        except (ValueError, TypeError, RouterError) as exc:
+            raise ConfigError(f"{path}: teams[{i}]: {exc}") from exc
     return len(queues), len(agents)
+
+
+TEAM_KEYS = ("team_id", "name", "member_agent_ids", "supervisor_usernames")
+
+
+def _team(entry: dict) -> Team:
+    unknown = sorted(set(entry) - set(TEAM_KEYS))
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]}")
+    lists = {}
+    for key in ("member_agent_ids", "supervisor_usernames"):
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{key} must be a list of strings")
+        lists[key] = tuple(value)
+    return Team(team_id=_str(entry, "team_id"), name=_str(entry, "name"), **lists)

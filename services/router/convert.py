@@ -18,6 +18,7 @@ from callcenter.services.router.model import (
     PbxSession,
     QueueConfig,
     QueueCounts,
+    Team,
 )
 
 _STAGE_TO_PB = {
@@ -146,6 +147,24 @@ def client_from_pb(c: router_pb2.Client) -> Client:
 
 def client_to_pb(c: Client) -> router_pb2.Client:
     return router_pb2.Client(number=c.number, name=c.name, priority=c.priority, manager_id=c.manager_id)
+
+
+def team_from_pb(t: router_pb2.Team) -> Team:
+    return Team(
+        team_id=t.team_id,
+        name=t.name,
+        member_agent_ids=tuple(t.member_agent_ids),
+        supervisor_usernames=tuple(t.supervisor_usernames),
+    )
+
+
+def team_to_pb(t: Team) -> router_pb2.Team:
+    return router_pb2.Team(
+        team_id=t.team_id,
+        name=t.name,
+        member_agent_ids=list(t.member_agent_ids),
+        supervisor_usernames=list(t.supervisor_usernames),
+    )
 
 
 def pbx_opened_to_pb(session: PbxSession, ring_grace_ms: int) -> router_pb2.PbxSessionResponse:

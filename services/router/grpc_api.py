@@ -192,6 +192,26 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         return router_pb2.ReassignClientsResponse(clients_moved=moved)
 
     @_domain_errors
+    async def UpsertTeam(self, request, context):
+        team = await self.router.upsert_team(convert.team_from_pb(request.team))
+        return router_pb2.UpsertTeamResponse(team=convert.team_to_pb(team))
+
+    @_domain_errors
+    async def GetTeam(self, request, context):
+        team = await self.router.get_team(request.team_id)
+        return router_pb2.GetTeamResponse(team=convert.team_to_pb(team))
+
+    @_domain_errors
+    async def ListTeams(self, request, context):
+        teams = await self.router.list_teams(request.supervisor_username, request.member_agent_id)
+        return router_pb2.ListTeamsResponse(teams=[convert.team_to_pb(t) for t in teams])
+
+    @_domain_errors
+    async def DeleteTeam(self, request, context):
+        await self.router.delete_team(request.team_id)
+        return router_pb2.DeleteTeamResponse()
+
+    @_domain_errors
     async def WatchCall(self, request, context):
         async for call in watch_call(self.router, self.hub, request.call_id):
             yield router_pb2.WatchCallResponse(call=convert.call_to_pb(call))

@@ -148,6 +148,11 @@ class CallView:
 #: The most calls ListQueueCalls returns in each of its lists.
 MAX_QUEUE_CALLS = 500
 
+#: Bounds of a team (S2.3): members, supervisors, and how many teams there may be.
+MAX_TEAM_MEMBERS = 500
+MAX_TEAM_SUPERVISORS = 50
+MAX_TEAMS = 1000
+
 
 @dataclass(frozen=True)
 class QueueCalls:
@@ -167,6 +172,17 @@ class Client:
     name: str = ""
     priority: int = 0
     manager_id: str = ""
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team (S2.3): agents grouped so tasks and figures go to the whole group, and the
+    gateway users who supervise it."""
+
+    team_id: str
+    name: str = ""
+    member_agent_ids: tuple[str, ...] = ()
+    supervisor_usernames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

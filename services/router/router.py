@@ -7,6 +7,7 @@ and it raises the errors of model.py.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import structlog
@@ -26,6 +27,9 @@ from callcenter.services.router.model import (
     MAX_PAUSE_REASONS,
     MAX_PRIORITY,
     MAX_QUEUE_CALLS,
+    MAX_TEAM_MEMBERS,
+    MAX_TEAM_SUPERVISORS,
+    MAX_TEAMS,
     MAX_TEXT,
     MIN_LEASE_MS,
     OFFER_OUTCOMES,
@@ -41,6 +45,7 @@ from callcenter.services.router.model import (
     PbxSession,
     QueueCalls,
     QueueCounts,
+    Team,
     TimerRound,
 )
 from callcenter.services.router.store import RouterStore
@@ -65,6 +70,31 @@ def _check_offer_id(call_id: str, offer_id: str) -> None:
         raise InvalidArgument("offer_id", "is required")
     if call_part != call_id or not attempt.isdigit() or len(attempt) > 9:
         raise InvalidArgument("offer_id", f"{offer_id[:80]!r} is not an offer of call {call_id[:80]!r}")
+
+
+#: A gateway user name (services/gateway/users.py): a team's supervisors.
+_USERNAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z")
+
+
+def _check_username(field_name: str, value: str) -> None:
+    if not _USERNAME.match(value):
+        raise InvalidArgument(field_name, f"{value[:80]!r} must be 1-64 letters, digits or _.@-")
+
+
+def _check_names(
+    field_name: str, values: tuple[str, ...] | list[str], most: int, usernames: bool = False
+) -> tuple[str, ...]:
+    """Distinct names (agent ids, or gateway user names), at most `most`, sorted."""
+    if len(values) > most:
+        raise InvalidArgument(field_name, f"has {len(values)} entries; at most {most}")
+    for i, value in enumerate(values):
+        if not usernames:
+            _check_name(f"{field_name}[{i}]", value)
+        else:
+            _check_username(f"{field_name}[{i}]", value)
+    if len(set(values)) != len(values):
+        raise InvalidArgument(field_name, "names an entry twice")
+    return tuple(sorted(values))
 
 
 def _check_text(field_name: str, value: str, limit: int = MAX_TEXT) -> None:
@@ -406,6 +436,43 @@ class Router:
             raise
         log.info("agent.deleted", agent_id=agent_id, clients_moved=moved, to_agent_id=clients_to_agent_id or None)
         return moved
+
+    # Teams (S2.3) ---------------------------------------------------------------------
+
+    async def upsert_team(self, team: Team) -> Team:
+        """Creates or replaces a team; its members must be existing agents."""
+        _check_name("team.team_id", team.team_id)
+        _check_text("team.name", team.name)
+        members = _check_names("team.member_agent_ids", team.member_agent_ids, MAX_TEAM_MEMBERS)
+        supervisors = _check_names(
+            "team.supervisor_usernames", team.supervisor_usernames, MAX_TEAM_SUPERVISORS, usernames=True
+        )
+        team = dataclasses.replace(team, member_agent_ids=members, supervisor_usernames=supervisors)
+        stored = await self.store.upsert_team(self._now(), team, MAX_TEAMS)
+        log.info("team.saved", team_id=team.team_id, members=len(members), supervisors=len(supervisors))
+        return stored
+
+    async def get_team(self, team_id: str) -> Team:
+        _check_name("team_id", team_id)
+        team = await self.store.get_team(team_id)
+        if team is None:
+            raise NotFound(f"team {team_id} does not exist")
+        return team
+
+    async def list_teams(self, supervisor_username: str = "", member_agent_id: str = "") -> list[Team]:
+        """Every team, or those one gateway user supervises, or one agent is a member of."""
+        if supervisor_username and member_agent_id:
+            raise InvalidArgument("member_agent_id", "give supervisor_username or member_agent_id, not both")
+        if supervisor_username:
+            _check_username("supervisor_username", supervisor_username)
+        if member_agent_id:
+            _check_name("member_agent_id", member_agent_id)
+        return await self.store.list_teams(supervisor_username, member_agent_id)
+
+    async def delete_team(self, team_id: str) -> None:
+        _check_name("team_id", team_id)
+        await self.store.delete_team(self._now(), team_id)
+        log.info("team.deleted", team_id=team_id)
 
     # Timers ---------------------------------------------------------------------------
 

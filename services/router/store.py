@@ -38,6 +38,7 @@ from callcenter.services.router.model import (
     QueueConfig,
     QueueCounts,
     StaleOffer,
+    Team,
     TimerRound,
 )
 
@@ -65,6 +66,8 @@ TRANSITIONS = (
     "reassign_call",
     "set_pause_reasons",
     "list_queue_calls",
+    "upsert_team",
+    "delete_team",
 )
 _ERRORS = {
     "illegal_state": IllegalState,
@@ -222,6 +225,40 @@ class RouterStore:
                 p.hgetall(self.keys.client(number))
             found = await p.execute()
         return [client_from_hash(h) for h in found if h]
+
+    async def upsert_team(self, now_ms: int, team: Team, most: int) -> Team:
+        reply = await self._run(
+            "upsert_team",
+            now_ms,
+            team.team_id,
+            team.name,
+            ",".join(team.member_agent_ids),
+            ",".join(team.supervisor_usernames),
+            most,
+        )
+        return team_from_hash(reply["team"])
+
+    async def delete_team(self, now_ms: int, team_id: str) -> None:
+        await self._run("delete_team", now_ms, team_id)
+
+    async def get_team(self, team_id: str) -> Team | None:
+        h = await self.redis.hgetall(self.keys.team(team_id))
+        return team_from_hash(h) if h else None
+
+    async def list_teams(self, supervisor: str = "", member: str = "") -> list[Team]:
+        """Every team, or those of one supervisor (a gateway user) or one member agent."""
+        if supervisor:
+            index = self.keys.supervisor_teams(supervisor)
+        elif member:
+            index = self.keys.agent_teams(member)
+        else:
+            index = self.keys.teams
+        ids = sorted(await self.redis.smembers(index))
+        async with self.redis.pipeline(transaction=False) as p:
+            for team_id in ids:
+                p.hgetall(self.keys.team(team_id))
+            found = await p.execute()
+        return [team_from_hash(h) for h in found if h]
 
     async def fire_due_timers(self, now_ms: int | str, limit: int) -> TimerRound:
         """Fires up to limit due timers (by the Redis clock) in one script run."""
@@ -423,4 +460,13 @@ def client_from_hash(h: dict[str, Any]) -> Client:
         name=h.get("name", ""),
         priority=int(h.get("priority") or 0),
         manager_id=h.get("manager", ""),
+    )
+
+
+def team_from_hash(h: dict[str, Any]) -> Team:
+    return Team(
+        team_id=h["team_id"],
+        name=h.get("name", ""),
+        member_agent_ids=_split(h.get("members")),
+        supervisor_usernames=_split(h.get("supervisors")),
     )

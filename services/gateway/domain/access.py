@@ -1,8 +1,9 @@
 """Who may see and do what: the role rules of the gateway in one place (S0.5, S2.2).
 
 admin       everything
-supervisor  agents who serve one of their teams (queues), and those queues' calls, leads and
-            recordings; actions on those agents
+supervisor  agents who serve one of their teams (queues) or are members of a router team
+            (S2.3) they supervise, and those queues' calls, leads and recordings; actions on
+            those agents
 agent       only themselves: their own agent, calls, leads, recordings and tasks
 
 An object a user may not see is refused as NotFound (HTTP 404: its existence is not
@@ -36,8 +37,19 @@ def sees_agent(user: User, agent_id: str, agent_queues: Iterable[str]) -> bool:
     if user.role == "admin":
         return True
     if user.role == "supervisor":
-        return bool(set(agent_queues) & set(user.teams))
+        return agent_id in user.team_agents or bool(set(agent_queues) & set(user.teams))
     return agent_id == user.agent_id
+
+
+def has_task_team(user: User, team: str, agent_queues: Iterable[str] = ()) -> bool:
+    """A task's team the user belongs to (an agent: a queue they serve or router team they
+    are a member of) or supervises (a supervisor: their queues and router teams)."""
+    if user.role == "admin":
+        return True
+    router_team = team.removeprefix("team:") if team.startswith("team:") else None
+    if router_team is not None:
+        return router_team in user.router_teams
+    return team in (user.teams if user.role == "supervisor" else set(agent_queues))
 
 
 def sees_call(user: User, queue: str, agent_ids: Iterable[str]) -> bool:
@@ -64,12 +76,16 @@ def event_view(user: User, item: dict[str, Any], agent_queues: Mapping[str, set[
         return item
     if user.role == "agent":
         if item.get("type", "").startswith("task_") and not item["agent_id"]:  # a team task nobody took
-            return item if item["queue"] in agent_queues.get(user.agent_id, set()) else None
+            return item if has_task_team(user, item["queue"], agent_queues.get(user.agent_id, set())) else None
         return item if user.agent_id in (item["agent_id"], item["other_agent_id"]) else None
     teams = set(user.teams)
-    if not (item["queue"] in teams or agent_queues.get(item["agent_id"], set()) & teams):
+
+    def seen(agent_id: str) -> bool:
+        return agent_id in user.team_agents or bool(agent_queues.get(agent_id, set()) & teams)
+
+    if not (item["queue"] in teams or has_task_team(user, item["queue"]) or seen(item["agent_id"])):
         return None
-    if item["other_agent_id"] and not agent_queues.get(item["other_agent_id"], set()) & teams:
+    if item["other_agent_id"] and not seen(item["other_agent_id"]):
         item = {**item, "other_agent_id": ""}  # never name another team's agent
     return item
 

@@ -44,6 +44,7 @@ def action_view(event: events_pb2.Event) -> dict[str, Any]:
         "caller": event.caller,
         "lead_id": event.lead_id,
         "lead_stage": event.lead_stage,
+        "team_id": event.team_id,
         "recording_id": event.recording_id,
         "reason": event.reason,
         "agent_state": _state(event.agent_state),

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from callcenter.api.router.v1 import router_pb2 as rpb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
@@ -36,6 +37,7 @@ from .agents import agent_queues, visibility, visible_agents, visible_queues
 from .calls import sees_record
 from .clients import sees_client
 from .leads import sees_lead
+from .teams import TASK_PREFIX, check_team_id, team_id_of_task, team_members
 
 T = TypeVar("T")
 
@@ -167,6 +169,9 @@ def _assignee(body: dict[str, Any]) -> tuple[str, str]:
             raise InvalidArgument(name, f"must be a string of at most {MAX_SUBJECT_ID} characters")
     if bool(agent_id) == bool(team):
         raise InvalidArgument("agent_id", "give an agent_id or a team (exactly one)")
+    router_team = team_id_of_task(team)
+    if router_team is not None:
+        check_team_id(router_team, "team")
     return agent_id, team
 
 
@@ -181,6 +186,8 @@ async def _check_assignee(user: User, backends: Backends, agent_id: str, team: s
         queues = (await agent_queues(backends)).get(agent_id)
         if queues is None or not access.sees_agent(user, agent_id, queues):
             raise NotFound(f"agent {agent_id} does not exist")
+    elif (router_team := team_id_of_task(team)) is not None:
+        await team_members(user, backends, router_team)  # NotFound unless the user has it and it exists
     elif team not in {q.name for q in await visible_queues(user, backends)}:
         raise NotFound(f"team {team} does not exist")
 
@@ -225,12 +232,22 @@ async def sees_task(user: User, backends: Backends, task: Task, queues: dict[str
     if user.role == "agent":
         if task.agent_id:
             return task.agent_id == user.agent_id
+        if task_team := team_id_of_task(task.queue):
+            return task_team in user.router_teams
         queues = queues if queues is not None else await agent_queues(backends)
         return task.queue in queues.get(user.agent_id, [])
-    if task.queue in user.teams:
+    if task.queue and access.has_task_team(user, task.queue):
         return True
     queues = queues if queues is not None else await agent_queues(backends)
     return bool(task.agent_id) and access.sees_agent(user, task.agent_id, queues.get(task.agent_id, []))
+
+
+async def _router_team_ids(user: User, backends: Backends) -> set[str]:
+    """The router teams whose tasks the user may list: every one for admins."""
+    if not access.sees_all(user):
+        return set(user.router_teams)
+    reply: rpb.ListTeamsResponse = await backends.router.ListTeams(rpb.ListTeamsRequest(), timeout=backends.timeout_s)
+    return {t.team_id for t in reply.teams}
 
 
 async def _visible_task(user: User, backends: Backends, store: TaskStore, task_id: str) -> Task:
@@ -260,11 +277,16 @@ async def list_tasks(user: User, backends: Backends, store: TaskStore, query: di
         if assignee and assignee != user.agent_id:
             raise NotFound(f"agent {assignee} does not exist")
         agents, teams = [user.agent_id], list(queues.get(user.agent_id, []))
+        teams += [TASK_PREFIX + t for t in user.router_teams]
     elif assignee.startswith("team:"):
+        # team:<name>: the tasks of the queue of that name, and of the router team of that id
         team = assignee.removeprefix("team:")
-        if not access.sees_all(user) and team not in user.teams:
+        router_ids = await _router_team_ids(user, backends)
+        teams = [t for t in (team,) if access.sees_all(user) or team in user.teams]
+        teams += [TASK_PREFIX + team] if team in router_ids else []
+        if not teams:
             raise NotFound(f"team {team} does not exist")
-        agents, teams = [], [team]
+        agents = []
     elif assignee:
         if assignee not in queues or not access.sees_agent(user, assignee, queues[assignee]):
             raise NotFound(f"agent {assignee} does not exist")
@@ -272,6 +294,7 @@ async def list_tasks(user: User, backends: Backends, store: TaskStore, query: di
     else:
         agents = [a for a, qs in queues.items() if access.sees_agent(user, a, qs)]
         teams = sorted({q for qs in queues.values() for q in qs} if access.sees_all(user) else set(user.teams))
+        teams += [TASK_PREFIX + t for t in sorted(await _router_team_ids(user, backends))]
     found = await store.listed(agents, teams)
     wanted = {"": ("open", "snoozed"), "all": STATUSES}.get(status, (status,))
     found = [t for t in found if t.status in wanted]

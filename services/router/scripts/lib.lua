@@ -85,7 +85,7 @@ end
 
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
   'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes',
-  'other_agent_id', 'lead_id'}
+  'other_agent_id', 'lead_id', 'team_id', 'member_agent_ids'}
 
 -- Every event of a transition someone asked for records who (actor, actor_via; docs/security.md).
 -- Metrics: what the transition did, returned beside its reply (the entry wrapper in

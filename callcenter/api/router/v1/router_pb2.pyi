@@ -285,6 +285,18 @@ class Client(_message.Message):
     manager_id: str
     def __init__(self, number: _Optional[str] = ..., name: _Optional[str] = ..., priority: _Optional[int] = ..., manager_id: _Optional[str] = ...) -> None: ...
 
+class Team(_message.Message):
+    __slots__ = ("team_id", "name", "member_agent_ids", "supervisor_usernames")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    SUPERVISOR_USERNAMES_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    name: str
+    member_agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    supervisor_usernames: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, team_id: _Optional[str] = ..., name: _Optional[str] = ..., member_agent_ids: _Optional[_Iterable[str]] = ..., supervisor_usernames: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class UpsertQueueRequest(_message.Message):
     __slots__ = ("queue",)
     QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -685,6 +697,54 @@ class ReassignClientsResponse(_message.Message):
     CLIENTS_MOVED_FIELD_NUMBER: _ClassVar[int]
     clients_moved: int
     def __init__(self, clients_moved: _Optional[int] = ...) -> None: ...
+
+class UpsertTeamRequest(_message.Message):
+    __slots__ = ("team",)
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    team: Team
+    def __init__(self, team: _Optional[_Union[Team, _Mapping]] = ...) -> None: ...
+
+class UpsertTeamResponse(_message.Message):
+    __slots__ = ("team",)
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    team: Team
+    def __init__(self, team: _Optional[_Union[Team, _Mapping]] = ...) -> None: ...
+
+class GetTeamRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class GetTeamResponse(_message.Message):
+    __slots__ = ("team",)
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    team: Team
+    def __init__(self, team: _Optional[_Union[Team, _Mapping]] = ...) -> None: ...
+
+class ListTeamsRequest(_message.Message):
+    __slots__ = ("supervisor_username", "member_agent_id")
+    SUPERVISOR_USERNAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    supervisor_username: str
+    member_agent_id: str
+    def __init__(self, supervisor_username: _Optional[str] = ..., member_agent_id: _Optional[str] = ...) -> None: ...
+
+class ListTeamsResponse(_message.Message):
+    __slots__ = ("teams",)
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    teams: _containers.RepeatedCompositeFieldContainer[Team]
+    def __init__(self, teams: _Optional[_Iterable[_Union[Team, _Mapping]]] = ...) -> None: ...
+
+class DeleteTeamRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class DeleteTeamResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class PbxSessionRequest(_message.Message):
     __slots__ = ("hello", "heartbeat")

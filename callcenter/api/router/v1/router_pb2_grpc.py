@@ -180,6 +180,26 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.FromString,
                 _registered_method=True)
+        self.UpsertTeam = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/UpsertTeam',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertTeamRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertTeamResponse.FromString,
+                _registered_method=True)
+        self.GetTeam = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/GetTeam',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetTeamRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetTeamResponse.FromString,
+                _registered_method=True)
+        self.ListTeams = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ListTeams',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListTeamsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListTeamsResponse.FromString,
+                _registered_method=True)
+        self.DeleteTeam = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/DeleteTeam',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteTeamRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteTeamResponse.FromString,
+                _registered_method=True)
         self.PbxSession = channel.stream_stream(
                 '/callcenter.router.v1.RouterService/PbxSession',
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.SerializeToString,
@@ -417,6 +437,36 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertTeam(self, request, context):
+        """Creates or replaces a team (S2.3): a named group of agents, with the gateway users who
+        supervise it. A TEAM_UPDATED event carries the members (the stats' pay rules per team
+        read it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeam(self, request, context):
+        """Returns one team; NOT_FOUND if there is none of that id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTeams(self, request, context):
+        """Returns every team, or those of one supervisor or one member, by id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTeam(self, request, context):
+        """Deletes a team (a TEAM_DELETED event); NOT_FOUND if there is none of that id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PbxSession(self, request_iterator, context):
         """The PBX's session (contract v2, docs/pbx-integration.md): one stream per PBX instance
         for all its calls. The PBX's first message is a hello (its id, a lease, where to resume);
@@ -580,6 +630,26 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.ReassignClients,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.SerializeToString,
+            ),
+            'UpsertTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertTeam,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertTeamRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.UpsertTeamResponse.SerializeToString,
+            ),
+            'GetTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeam,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetTeamRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetTeamResponse.SerializeToString,
+            ),
+            'ListTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTeams,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListTeamsRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListTeamsResponse.SerializeToString,
+            ),
+            'DeleteTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTeam,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteTeamRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeleteTeamResponse.SerializeToString,
             ),
             'PbxSession': grpc.stream_stream_rpc_method_handler(
                     servicer.PbxSession,
@@ -1371,6 +1441,114 @@ class RouterService:
             '/callcenter.router.v1.RouterService/ReassignClients',
             callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.ReassignClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/UpsertTeam',
+            callcenter_dot_router_dot_v1_dot_router__pb2.UpsertTeamRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.UpsertTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/GetTeam',
+            callcenter_dot_router_dot_v1_dot_router__pb2.GetTeamRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.GetTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ListTeams',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListTeamsRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/DeleteTeam',
+            callcenter_dot_router_dot_v1_dot_router__pb2.DeleteTeamRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.DeleteTeamResponse.FromString,
             options,
             channel_credentials,
             insecure,
