@@ -80,6 +80,31 @@ async def test_the_funnel_of_a_supervisor_covers_their_teams_only(backend_addrs,
     assert (await anna.get("/api/v1/stats/funnel?agent_id=boris")).status == 404
 
 
+async def test_the_funnel_per_router_team_sums_each_teams_members(backend_addrs, quiet_stats, gateway):
+    sam, root = await leads_moved_by_sam(gateway, quiet_stats)  # L1 anna (to payment), L2 csilla
+    for team, members, supervisors in (("north", ["anna", "csilla"], ["sam"]), ("south", ["csilla"], [])):
+        body = {"name": team.title(), "member_agent_ids": members, "supervisor_usernames": supervisors}
+        assert (await root.put(f"/api/v1/teams/{team}", json=body, headers=csrf(root))).status == 200
+    # each request reads the router teams of its user afresh: sam now supervises north
+
+    def entered(group: dict) -> dict[str, int]:
+        return {stage["stage"]: int(stage.get("entered", 0)) for stage in group["stages"]}
+
+    reply = await root.get("/api/v1/stats/funnel?group_by=team")
+    assert reply.status == 200, await reply.text()
+    data = await reply.json()
+    assert [(g["team_id"], entered(g)["lead"], entered(g)["payment"]) for g in data["groups"]] == [
+        ("north", 2, 1),
+        ("south", 1, 0),
+    ]
+    assert entered(data["total"])["lead"] == 2  # csilla counted once though in both teams
+    [north] = (await (await sam.get("/api/v1/stats/funnel?group_by=team")).json())["groups"]
+    assert north["team_id"] == "north"  # sam supervises north only
+    assert (await root.get("/api/v1/stats/funnel?group_by=team&agent_id=anna")).status == 400
+    anna = await gateway.login("anna")
+    assert (await anna.get("/api/v1/stats/funnel?group_by=team")).status == 403
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [("?group_by=week", "group_by"), ("?agent_id=" + ",".join(f"a{i}" for i in range(201)), "agent_id")],

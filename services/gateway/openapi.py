@@ -662,7 +662,7 @@ PATHS: dict[str, dict] = {
             " grouped, with a total; an agent's is their own, a supervisor's their teams'",
             params=PERIOD
             + [
-                _query("group_by", description="none (default), agent or queue"),
+                _query("group_by", description="none (default), agent, queue or team (per router team)"),
                 _query("agent_id", description="agent ids, comma-separated (at most 200)"),
                 _query("queue", description="queue names, comma-separated (at most 200)"),
             ],

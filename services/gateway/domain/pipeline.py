@@ -1,8 +1,11 @@
 """A lead's pipeline history and the lead funnel (S1.9), asked of stats with the user's
-visibility: a lead's history is seen by whoever sees the lead (its owner, or its client: leads.py); a funnel covers only
-agents (or queues) the user sees - an agent's is their own, a supervisor's their teams'."""
+visibility: a lead's history is seen by whoever sees the lead (its owner, or its client:
+leads.py); a funnel covers only agents (or queues) the user sees - an agent's is their own, a
+supervisor's their teams' - and per router team (group_by=team) the teams the user sees."""
 
 from __future__ import annotations
+
+import asyncio
 
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import InvalidArgument, NotFound
@@ -12,12 +15,14 @@ from ..users import User
 from . import access
 from .agents import visibility
 from .leads import sees_lead
+from .teams import list_teams
 
 #: How a funnel is grouped, by the names the API uses.
 GROUPINGS = {
     "none": spb.LEAD_FUNNEL_GROUPING_UNSPECIFIED,
     "agent": spb.LEAD_FUNNEL_GROUPING_AGENT,
     "queue": spb.LEAD_FUNNEL_GROUPING_TEAM,
+    "team": spb.LEAD_FUNNEL_GROUPING_UNSPECIFIED,  # per router team: composed here (team_funnel)
 }
 #: The most agents or queues one funnel request names (the stats service's own limit).
 MAX_NAMES = 200
@@ -65,6 +70,8 @@ async def lead_funnel(
     user: User, backends: Backends, period: spb.Period, group_by: str, agent_ids: list[str], queues: list[str]
 ) -> spb.GetLeadFunnelResponse:
     """The funnel of the period grouped by `group_by` (a GROUPINGS name)."""
+    if group_by == "team":
+        return await team_funnel(user, backends, period, agent_ids, queues)
     agent_ids, queues = await _scope(user, backends, agent_ids, queues)
     if group_by == "queue" and not queues and not access.sees_all(user):
         queues = sorted(user.teams)
@@ -76,3 +83,35 @@ async def lead_funnel(
         timeout=backends.timeout_s,
     )
     return reply
+
+
+async def team_funnel(
+    user: User, backends: Backends, period: spb.Period, agent_ids: list[str], queues: list[str]
+) -> spb.GetLeadFunnelResponse:
+    """The funnel per router team the user sees (admins: every team; a supervisor: theirs):
+    one group per team, each stats' total over the team's members (so conversion is computed
+    once, by stats); the total over every member of those teams."""
+    if agent_ids or queues:
+        raise InvalidArgument("group_by", "team takes no agent_id or queue (it groups by every team you see)")
+    teams = [t for t in await list_teams(user, backends) if t.member_agent_ids]
+    if len(teams) > MAX_NAMES:
+        raise InvalidArgument("group_by", f"at most {MAX_NAMES} teams: there are {len(teams)}")
+
+    async def funnel_of(members: list[str]) -> spb.GetLeadFunnelResponse:
+        reply: spb.GetLeadFunnelResponse = await backends.stats.GetLeadFunnel(
+            spb.GetLeadFunnelRequest(period=period, agent_ids=members[:MAX_NAMES]), timeout=backends.timeout_s
+        )
+        return reply
+
+    everyone = sorted({a for t in teams for a in t.member_agent_ids})
+    if not everyone:
+        return spb.GetLeadFunnelResponse()
+    if len(everyone) > MAX_NAMES:
+        raise InvalidArgument("group_by", f"the teams have {len(everyone)} agents: at most {MAX_NAMES} in one funnel")
+    total, *per_team = await asyncio.gather(funnel_of(everyone), *(funnel_of(list(t.member_agent_ids)) for t in teams))
+    out = spb.GetLeadFunnelResponse(total=total.total, range=total.range)
+    for team, reply in zip(teams, per_team, strict=True):
+        group = out.groups.add()
+        group.CopyFrom(reply.total)
+        group.team_id = team.team_id
+    return out

@@ -719,14 +719,16 @@ class LeadFunnelStage(_message.Message):
     def __init__(self, stage: _Optional[str] = ..., entered: _Optional[int] = ..., next_stage: _Optional[str] = ..., conversion_percent: _Optional[float] = ...) -> None: ...
 
 class LeadFunnel(_message.Message):
-    __slots__ = ("agent_id", "queue", "stages")
+    __slots__ = ("agent_id", "queue", "stages", "team_id")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     STAGES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     queue: str
     stages: _containers.RepeatedCompositeFieldContainer[LeadFunnelStage]
-    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[LeadFunnelStage, _Mapping]]] = ...) -> None: ...
+    team_id: str
+    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[LeadFunnelStage, _Mapping]]] = ..., team_id: _Optional[str] = ...) -> None: ...
 
 class GetLeadFunnelResponse(_message.Message):
     __slots__ = ("groups", "total", "range")
