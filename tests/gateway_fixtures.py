@@ -38,6 +38,17 @@ class RpcCounter(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClien
         return await continuation(client_call_details, request)
 
 
+async def logged_in(server, username: str, password: str = PASSWORD) -> TestClient:
+    """A new client (own cookie jar) of the server, logged in as the user, its CSRF token in
+    `client.csrf`; the caller closes it."""
+    client = TestClient(server)
+    await client.start_server()
+    reply = await client.post("/api/v1/login", json={"username": username, "password": password})
+    assert reply.status == 200, await reply.text()
+    client.csrf = (await reply.json())["csrf_token"]
+    return client
+
+
 @dataclasses.dataclass
 class Gateway:
     client: TestClient  # anonymous
@@ -46,11 +57,7 @@ class Gateway:
 
     async def login(self, username: str, password: str = PASSWORD) -> TestClient:
         """A new client (own cookie jar) logged in as the user; returns it."""
-        client = TestClient(self.client.server)
-        await client.start_server()
-        reply = await client.post("/api/v1/login", json={"username": username, "password": password})
-        assert reply.status == 200, await reply.text()
-        client.csrf = (await reply.json())["csrf_token"]
+        client = await logged_in(self.client.server, username, password)
         self._clients.append(client)
         return client
 

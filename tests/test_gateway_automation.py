@@ -26,7 +26,7 @@ from callcenter.services.gateway.backends import Backends
 from callcenter.services.gateway.config import AutomationSettings, GatewayConfig
 from callcenter.services.gateway.users import UserStore
 from callcenter.services.gateway.web import TASKS
-from tests.gateway_fixtures import PASSWORD
+from tests.gateway_fixtures import PASSWORD, logged_in
 from tests.gateway_scenes import team_in_router
 from tests.helpers import next_event, read_events
 
@@ -45,11 +45,7 @@ class Site:
         return self.app[AUTOMATION_CONSUMER]
 
     async def login(self, username: str) -> TestClient:
-        client = TestClient(self.client.server)
-        await client.start_server()
-        reply = await client.post("/api/v1/login", json={"username": username, "password": PASSWORD})
-        assert reply.status == 200, await reply.text()
-        client.csrf = (await reply.json())["csrf_token"]
+        client = await logged_in(self.client.server, username)
         self.clients.append(client)
         return client
 

@@ -21,7 +21,7 @@ from callcenter.services.gateway.config import GatewayConfig
 from callcenter.services.gateway.recurrence import Recurrence, next_due_ms
 from callcenter.services.gateway.tasks import TaskStore
 from callcenter.services.gateway.users import UserStore
-from tests.gateway_fixtures import PASSWORD
+from tests.gateway_fixtures import PASSWORD, logged_in
 from tests.gateway_scenes import team_in_router
 from tests.helpers import event_types, read_events
 
@@ -64,11 +64,7 @@ class Site:
             self.router = None
 
     async def login(self, username: str, replica: int = 0) -> TestClient:
-        client = TestClient(self.gateways[replica].server)
-        await client.start_server()
-        reply = await client.post("/api/v1/login", json={"username": username, "password": PASSWORD})
-        assert reply.status == 200, await reply.text()
-        client.csrf = (await reply.json())["csrf_token"]
+        client = await logged_in(self.gateways[replica].server, username)
         self.clients.append(client)
         return client
 
