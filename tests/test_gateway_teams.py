@@ -12,6 +12,7 @@ import pytest
 
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
+from tests.browser import base_url, browser_page, check_layout, log_in
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import calls_in_sales_and_support, setup_team
 
@@ -205,3 +206,18 @@ async def test_a_supervisor_of_a_router_team_hears_its_agents_on_the_live_feed(b
             await stub.PauseAgent(pb.PauseAgentRequest(agent_id="csilla", reason="lunch"))
             paused = await next_event(events)
             assert (paused["type"], paused["agent_id"]) == ("agent_paused", "csilla")
+
+
+async def test_the_teams_page_shows_each_members_figures_and_the_total(backend_addrs, quiet_stats, gateway):
+    await north(gateway)
+    await calls_in_sales_and_support(gateway)  # anna rings for c1 and c3, csilla answers c2
+    await quiet_stats.consumer.drain()
+    async with browser_page() as page:
+        await log_in(page, base_url(gateway), "tina")
+        await page.get_by_role("link", name="Teams").click()
+        await page.locator('body[data-loaded="north"]').wait_for()
+        rows = page.locator("#team-figures tbody tr")
+        assert await rows.evaluate_all("rs => rs.map(r => r.dataset.agent)") == ["anna", "csilla"]
+        total = await page.locator("#team-figures tfoot tr.totals td").all_inner_texts()
+        assert total[:3] == ["3", "1", "1"]  # offered, answered, missed (c1; c3 was abandoned) of both
+        await check_layout(page, "teams")

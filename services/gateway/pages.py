@@ -40,6 +40,12 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
     return _page("agent.html")
 
 
+@routes.get("/teams")
+async def teams_page(request: web.Request) -> web.StreamResponse:
+    """A router team's load and figures (teams.js asks the API, which applies the role rules)."""
+    return _page("teams.html")
+
+
 @routes.get("/clients/{number}")
 async def client_page(request: web.Request) -> web.StreamResponse:
     """The customer card (client.js reads the number from the path and asks the API)."""

@@ -46,6 +46,7 @@ export const PAGES = [
   { path: "/calls", label: "Call records", roles: ["admin", "supervisor", "agent"] },
   { path: "/queues", label: "Queues", roles: ["admin", "supervisor"] }, // and /queues/<name>
   { path: "/trends", label: "Trends", roles: ["admin", "supervisor", "agent"] },
+  { path: "/teams", label: "Teams", roles: ["admin", "supervisor"] },
   { path: "/wallboard", label: "Wallboard", roles: ["admin", "supervisor"] },
   { path: "/admin", label: "Admin", roles: ["admin"] },
 ];
