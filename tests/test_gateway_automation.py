@@ -265,6 +265,9 @@ async def test_the_rules_round_trip_and_their_change_is_an_event_with_its_actor(
         ([{**PAYMENT, "due_in_minutes": -1}], "rules[0].due_in_minutes"),
         ([{**PAYMENT, "enabled": "yes"}], "rules[0].enabled"),
         ([{"id": "r", "kind": "improper_refusal", "title": "Refused {lead_id}"}], "rules[0].team"),
+        ([{**PAYMENT, "stage": "closed"}], "rules[0].stage"),  # no stage of the pipeline
+        ([{"id": "r", "kind": "improper_refusal", "title": "Refused", "team": "team:"}], "rules[0].team"),
+        ([{"id": "r", "kind": "improper_refusal", "title": "Refused", "team": "team:a b"}], "rules[0].team"),
         ([{**PAYMENT, "id": f"r{i}"} for i in range(101)], "rules"),
         ("callback", "rules"),
     ],
@@ -312,6 +315,20 @@ async def test_an_improper_refusal_makes_a_task_for_the_teams_supervisors_once_s
 
     (task,) = await site.tasks_of("sam")  # a task of the team sales: its supervisor sees it
     assert (task["queue"], task["title"]) == ("sales", "Check refusal of L9 by anna")
+
+
+async def test_an_improper_refusal_may_go_to_a_router_team(site, redis, tenant):
+    root = await site.login("root")
+    rule = {**REFUSAL, "team": "team:north"}
+    reply = await root.put("/api/v1/automation/rules", json={"rules": [rule]}, headers={"X-CSRF-Token": root.csrf})
+    assert reply.status == 200, await reply.text()
+    now = int(time.time() * 1000)
+    await append(redis, tenant, "lead_created", now, lead_id="L11", lead_stage="lead", agent_id="anna")
+    await append(redis, tenant, "lead_stage_changed", now + 1, lead_id="L11", lead_stage="refused", agent_id="anna")
+    await site.stats.consumer.drain()
+    await site.evaluate()
+    [event] = await fired(redis, tenant)
+    assert event.queue == "team:north"  # the router team's members and supervisors see it
 
 
 async def test_a_proper_refusal_makes_no_task(site, redis, tenant):

@@ -39,11 +39,13 @@ from callcenter.api.router.v1 import router_pb2
 from callcenter.api.stats.v1 import stats_pb2
 from callcenter.core.errors import InvalidArgument
 from callcenter.core.ids import name_problem
+from callcenter.core.lead_stages import LEAD_STAGES
 from callcenter.core.redis_connection import undecodable
 from callcenter.core.stream_group import Entry, GroupMember
 
 from .backends import Backends
 from .config import AutomationSettings
+from .domain.teams import TASK_PREFIX
 from .tasks import MAX_TITLE, Task, TaskStore
 
 log = structlog.get_logger(__name__)
@@ -55,8 +57,6 @@ MAX_WITHIN_MINUTES = 10_080  # a week
 MAX_DUE_IN_MINUTES = 525_600  # a year
 MISSED_CALL_EVENTS = frozenset({"CALL_ABANDONED", "CALL_TIMED_OUT"})
 RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-STAGE = re.compile(r"[a-z_]{1,32}")
-STAGES = "lead, in_work, payment, fulfilled, refused"  # the stats' stages (stats.proto, Lead.stage)
 COMMON_FIELDS = ("id", "kind", "title", "due_in_minutes", "enabled")
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "missed_call_not_called_back": ("queue", "within_minutes"),
@@ -109,6 +109,13 @@ def _name(where: str, value: object, required: bool) -> str:
     return value
 
 
+def _team(where: str, value: object) -> str:
+    """A queue's name (its team), or team:<team_id> for a router team (tasks.py takes both)."""
+    if isinstance(value, str) and value.startswith(TASK_PREFIX):
+        return TASK_PREFIX + _name(where, value[len(TASK_PREFIX) :], True)
+    return _name(where, value, False)
+
+
 def _title(where: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
         raise InvalidArgument(where, f"is required (at most {MAX_TITLE} characters)")
@@ -152,11 +159,11 @@ def parse_rule(raw: object, where: str) -> Rule:
             **{**asdict(rule), "queue": _name(f"{where}.queue", raw.get("queue"), False), "within_minutes": within}
         )
     if kind == "lead_stage":
-        stage = _text(
-            f"{where}.stage", raw.get("stage"), STAGE, "a lead stage (lead, in_work, payment, fulfilled, refused)"
-        )
+        stage = raw.get("stage")
+        if stage not in LEAD_STAGES:
+            raise InvalidArgument(f"{where}.stage", f"must be a lead stage: {', '.join(LEAD_STAGES)}")
         return Rule(**{**asdict(rule), "stage": stage})
-    team = _name(f"{where}.team", raw.get("team"), False)
+    team = _team(f"{where}.team", raw.get("team"))
     assignee = _name(f"{where}.assignee", raw.get("assignee"), False)
     if not team and not assignee:
         raise InvalidArgument(f"{where}.team", "is required unless an assignee is named")
