@@ -115,6 +115,8 @@ async def test_a_team_task_is_taken_by_one_member(backend_addrs, gateway):
     winner = (await next(r for r in replies if r.status == 200).json())["task"]["agent_id"]
     loser = csilla if winner == "anna" else anna
     assert task["id"] not in await ids(loser, "/api/v1/tasks", "tasks")
+    again = await loser.post(take, headers=csrf(loser))  # a member late to take it hears it was taken
+    assert again.status == 409, await again.text()
     assert (await boris.post(take, headers=csrf(boris))).status == 404
 
 

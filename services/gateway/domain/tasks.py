@@ -242,6 +242,16 @@ async def sees_task(user: User, backends: Backends, task: Task, queues: dict[str
     return bool(task.agent_id) and access.sees_agent(user, task.agent_id, queues.get(task.agent_id, []))
 
 
+async def _in_team_of(user: User, backends: Backends, task: Task) -> bool:
+    """The agent is of the team task's team, whoever took it: so of two members racing to
+    take it, the one second is told it was taken (409), not that it does not exist."""
+    if not task.queue:
+        return False
+    if task_team := team_id_of_task(task.queue):
+        return task_team in user.router_teams
+    return task.queue in (await agent_queues(backends)).get(user.agent_id, [])
+
+
 async def _router_team_ids(user: User, backends: Backends) -> set[str]:
     """The router teams whose tasks the user may list: every one for admins."""
     if not access.sees_all(user):
@@ -345,7 +355,9 @@ async def reassign_task(user: User, backends: Backends, store: TaskStore, task_i
 async def take_task(user: User, backends: Backends, store: TaskStore, task_id: str) -> Task:
     """An agent of the team takes a team task: theirs from now on (409 when another was first)."""
     access.require_role(user, "agent")
-    task = await _visible_task(user, backends, store, task_id)
+    task = await store.get(task_id) if len(task_id) <= 64 else None
+    if task is None or not await _in_team_of(user, backends, task):
+        task = await _visible_task(user, backends, store, task_id)  # 404, or a task of their own
     if not task.queue:
         raise FailedPrecondition("the task is no team task", state="not_team")
     return await store.take(task.id, user.agent_id, user.username)
