@@ -35,7 +35,6 @@ import grpc
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter.api.router.v1 import router_pb2
 from callcenter.api.stats.v1 import stats_pb2
 from callcenter.core.errors import InvalidArgument
 from callcenter.core.ids import name_problem
@@ -43,8 +42,9 @@ from callcenter.core.lead_stages import LEAD_STAGES
 from callcenter.core.redis_connection import undecodable
 from callcenter.core.stream_group import Entry, GroupMember
 
-from .backends import Backends
+from .backends import Backends, unless_unknown
 from .config import AutomationSettings
+from .domain.clients import find_client
 from .domain.teams import TASK_PREFIX
 from .tasks import MAX_TITLE, Task, TaskStore
 
@@ -331,26 +331,15 @@ class Automation(GroupMember):
                 log.info("automation.follow_up", event_id=entry_id, rule_id=rule.id, number=number)
 
     async def _manager(self, number: str) -> str:
-        try:
-            reply = await self.backends.router.GetClient(
-                router_pb2.GetClientRequest(number=number), timeout=self.backends.timeout_s
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                return ""
-            raise
-        return str(reply.client.manager_id)
+        client = await find_client(self.backends, number)
+        return client.manager_id if client is not None else ""
 
     async def _lead(self, lead_id: str) -> stats_pb2.Lead | None:
-        try:
-            reply = await self.backends.stats.GetLead(
-                stats_pb2.GetLeadRequest(lead_id=lead_id), timeout=self.backends.timeout_s
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                return None
-            raise
-        return reply.lead
+        reply: stats_pb2.GetLeadResponse | None = await unless_unknown(
+            self.backends.stats.GetLead(stats_pb2.GetLeadRequest(lead_id=lead_id), timeout=self.backends.timeout_s),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        return reply.lead if reply is not None else None
 
     async def _lead_stage(self, entry_id: str, fields: dict[str, str], rules: list[Rule]) -> bool:
         lead_id, stage = fields.get("lead_id", ""), fields.get("lead_stage", "")

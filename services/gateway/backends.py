@@ -4,7 +4,8 @@ filters by role."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 import grpc
 
@@ -13,6 +14,20 @@ from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
+
+T = TypeVar("T")
+
+
+async def unless_unknown(reply: Awaitable[T], *also: grpc.StatusCode) -> T | None:
+    """The RPC's reply; None when the backend knows no such object (NOT_FOUND, and the codes
+    `also` names: INVALID_ARGUMENT for an id the backend would never know, such as a caller
+    number that is no client's)."""
+    try:
+        return await reply
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.NOT_FOUND and exc.code() not in also:
+            raise
+        return None
 
 
 class Backends:

@@ -265,17 +265,20 @@ class TaskStore:
         return found
 
     async def about(self, subjects: list[tuple[str, str]], limit: int = MAX_LISTED) -> list[Task]:
-        """The newest tasks about these subjects (kind, id), newest first: one round trip for
-        the lists, one MGET for the tasks."""
-        if not subjects:
+        """The newest tasks about these subjects (kind, id), newest first."""
+        return await self._newest([self.keys.subject_tasks(kind, subject_id) for kind, subject_id in subjects], limit)
+
+    async def _newest(self, indexes: list[str], limit: int) -> list[Task]:
+        """The newest `limit` tasks of these sorted sets (task id -> created ms), newest first:
+        one round trip for the sets, one MGET for the tasks."""
+        if not indexes:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
-            for kind, subject_id in subjects:
-                pipe.zrevrange(self.keys.subject_tasks(kind, subject_id), 0, limit - 1, withscores=True)
+            for key in indexes:
+                pipe.zrevrange(key, 0, limit - 1, withscores=True)
             lists = await pipe.execute()
         scored = sorted({i: s for found in lists for i, s in found}.items(), key=lambda p: -p[1])[:limit]
-        raws = await self.redis.mget([self.keys.task(i) for i, _ in scored]) if scored else []
-        return [Task.from_json(raw) for raw in raws if raw]
+        return await self.get_many([i for i, _ in scored])
 
     async def create(self, new: NewTask, actor: str) -> Task:
         """Creates a task (checked by the caller): TASK_CREATED, its deadlines scheduled."""
@@ -301,19 +304,16 @@ class TaskStore:
         raw = await self.redis.get(self.keys.task(task_id))
         return Task.from_json(raw) if raw else None
 
+    async def get_many(self, task_ids: list[str]) -> list[Task]:
+        """The tasks of these ids that exist, in one MGET."""
+        raws = await self.redis.mget([self.keys.task(i) for i in task_ids]) if task_ids else []
+        return [Task.from_json(raw) for raw in raws if raw]
+
     async def listed(self, agent_ids: list[str], queues: list[str], limit: int = MAX_LISTED) -> list[Task]:
         """The tasks of these agents and the untaken ones of these teams, newest first: one
         round trip for the lists, one MGET for the tasks."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for agent_id in agent_ids:
-                pipe.zrevrange(self.keys.agent_tasks(agent_id), 0, limit - 1, withscores=True)
-            for queue in queues:
-                pipe.zrevrange(self.keys.team_tasks(queue), 0, limit - 1, withscores=True)
-            lists = await pipe.execute() if agent_ids or queues else []
-        scored = sorted({i: s for found in lists for i, s in found}.items(), key=lambda p: -p[1])[:limit]
-        ids = [i for i, _ in scored]
-        raws = await self.redis.mget([self.keys.task(i) for i in ids]) if ids else []
-        return [Task.from_json(raw) for raw in raws if raw]
+        indexes = [self.keys.agent_tasks(a) for a in agent_ids] + [self.keys.team_tasks(q) for q in queues]
+        return await self._newest(indexes, limit)
 
     async def for_agent(self, agent_id: str, include_closed: bool = False) -> list[Task]:
         tasks = await self.listed([agent_id], [])

@@ -7,7 +7,7 @@ import grpc
 
 from callcenter.api.router.v1 import router_pb2 as pb
 
-from ..backends import Backends
+from ..backends import Backends, unless_unknown
 from ..users import User
 from . import access
 from .actions import target
@@ -35,16 +35,13 @@ async def reassign_clients(user: User, backends: Backends, agent_id: str, to_age
 
 
 async def find_client(backends: Backends, number: str) -> pb.Client | None:
-    """The router's client of this number, None when the router knows no such client."""
-    try:
-        reply: pb.GetClientResponse = await backends.router.GetClient(
-            pb.GetClientRequest(number=number), timeout=backends.timeout_s
-        )
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-            return None  # no such client; or a caller the router would not take as a client's number
-        raise
-    return reply.client
+    """The router's client of this number, None when the router knows no such client (or the
+    number is a caller's the router would not take as a client's)."""
+    reply: pb.GetClientResponse | None = await unless_unknown(
+        backends.router.GetClient(pb.GetClientRequest(number=number), timeout=backends.timeout_s),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    return reply.client if reply is not None else None
 
 
 async def sees_client(user: User, backends: Backends, seen: access.Visibility, number: str) -> bool:

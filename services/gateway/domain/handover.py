@@ -56,7 +56,16 @@ async def start_handover(
     leads = await _open_leads_of(backends, agent_id)
     tasks = [t.id for t in await store.tasks.for_agent(agent_id)]
     handover = await store.start(agent_id, to_agent_id, until, clients, leads, tasks, user.username)
-    await _move(backends, store.tasks, handover.from_agent_id, handover.to_agent_id, handover, user.username)
+    await _give(
+        backends,
+        store.tasks,
+        agent_id,
+        to_agent_id,
+        handover.clients,
+        list(handover.leads),
+        list(handover.tasks),
+        user.username,
+    )
     return handover
 
 
@@ -84,7 +93,9 @@ async def hand_back(backends: Backends, store: HandoverStore, handover: Handover
     """What of the handover is still the deputy's goes back to the absent agent; then it ends.
     Safe to repeat (a handback cut off midway is claimed again): only what the deputy still
     holds moves."""
-    returned = await _move(backends, store.tasks, handover.to_agent_id, handover.from_agent_id, handover, actor)
+    deputy, absent = handover.to_agent_id, handover.from_agent_id
+    leads, task_ids = await _still_held(backends, store.tasks, deputy, handover)
+    returned = await _give(backends, store.tasks, deputy, absent, handover.clients, leads, task_ids, actor)
     return await store.end(handover.id, returned, actor)
 
 
@@ -106,14 +117,9 @@ async def pass_on_work(
 ) -> dict[str, int]:
     """Gives an agent's open leads and open tasks to another for good (an agent removed, S2.5:
     their clients the router moves itself); the counts moved."""
-    work = Handover(
-        id="",
-        from_agent_id=agent_id,
-        to_agent_id=to_agent_id,
-        leads=tuple(await _open_leads_of(backends, agent_id)),
-        tasks=tuple(t.id for t in await tasks.for_agent(agent_id)),
-    )
-    moved = await _move(backends, tasks, agent_id, to_agent_id, work, actor)
+    leads = await _open_leads_of(backends, agent_id)
+    task_ids = [t.id for t in await tasks.for_agent(agent_id)]
+    moved = await _give(backends, tasks, agent_id, to_agent_id, (), leads, task_ids, actor)
     return {"leads": moved["leads"], "tasks": moved["tasks"]}
 
 
@@ -142,34 +148,37 @@ async def _open_leads_of(backends: Backends, agent_id: str) -> list[str]:
     return [lead.lead_id for lead in reply.leads if lead.stage in OPEN_LEAD_STAGES]
 
 
-async def _move(
-    backends: Backends, tasks: TaskStore, holder: str, to: str, handover: Handover, actor: str
+async def _give(
+    backends: Backends,
+    tasks: TaskStore,
+    holder: str,
+    to: str,
+    clients: tuple[str, ...],
+    leads: list[str],
+    task_ids: list[str],
+    actor: str,
 ) -> dict[str, int]:
-    """Moves the handover's clients, leads and tasks that `holder` still has to `to`; the counts."""
-    moved = {"clients": 0, "leads": 0, "tasks": 0}
-    if handover.clients:
+    """Gives `to` the clients of these that `holder` still manages (the router moves only
+    those), and these leads and tasks, known to be `holder`'s open ones; the counts."""
+    moved = {"clients": 0, "leads": len(leads), "tasks": len(task_ids)}
+    if clients:
         reply: pb.ReassignClientsResponse = await backends.router.ReassignClients(
-            pb.ReassignClientsRequest(from_agent_id=holder, to_agent_id=to, numbers=list(handover.clients)),
+            pb.ReassignClientsRequest(from_agent_id=holder, to_agent_id=to, numbers=list(clients)),
             timeout=backends.timeout_s,
         )
         moved["clients"] = int(reply.clients_moved)
-    for lead_id in handover.leads:
-        try:
-            lead: spb.GetLeadResponse = await backends.stats.GetLead(
-                spb.GetLeadRequest(lead_id=lead_id), timeout=backends.timeout_s
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                continue
-            raise
-        if lead.lead.agent_id == holder and lead.lead.stage in OPEN_LEAD_STAGES:
-            await backends.stats.AssignLead(
-                spb.AssignLeadRequest(lead_id=lead_id, agent_id=to), timeout=backends.timeout_s
-            )
-            moved["leads"] += 1
-    for task_id in handover.tasks:
-        task = await tasks.get(task_id)
-        if task is not None and task.agent_id == holder and task.status != "done":
-            await tasks.reassign(task_id, to, "", actor)
-            moved["tasks"] += 1
+    for lead_id in leads:
+        await backends.stats.AssignLead(spb.AssignLeadRequest(lead_id=lead_id, agent_id=to), timeout=backends.timeout_s)
+    for task_id in task_ids:
+        await tasks.reassign(task_id, to, "", actor)
     return moved
+
+
+async def _still_held(
+    backends: Backends, tasks: TaskStore, holder: str, handover: Handover
+) -> tuple[list[str], list[str]]:
+    """The handover's leads and tasks `holder` still has open: one ListLeads, one MGET."""
+    open_leads = set(await _open_leads_of(backends, holder))
+    leads = [lead_id for lead_id in handover.leads if lead_id in open_leads]
+    held = await tasks.get_many(list(handover.tasks))
+    return leads, [t.id for t in held if t.agent_id == holder and t.status != "done"]

@@ -99,7 +99,7 @@ async def team_funnel(
 
     async def funnel_of(members: list[str]) -> spb.GetLeadFunnelResponse:
         reply: spb.GetLeadFunnelResponse = await backends.stats.GetLeadFunnel(
-            spb.GetLeadFunnelRequest(period=period, agent_ids=members[:MAX_NAMES]), timeout=backends.timeout_s
+            spb.GetLeadFunnelRequest(period=period, agent_ids=members), timeout=backends.timeout_s
         )
         return reply
 

@@ -14,7 +14,7 @@ from callcenter.api.recorder.v1 import recorder_pb2 as rpb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import NotFound
 
-from ..backends import Backends
+from ..backends import Backends, unless_unknown
 from ..users import User
 from . import paging
 from .access import Visibility
@@ -72,17 +72,16 @@ async def _of_seen_client(user: User, backends: Backends, seen: Visibility, call
     if not call_id:
         return False
     try:
-        call: spb.GetCallRecordResponse = await backends.stats.GetCallRecord(
-            spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s
+        call: spb.GetCallRecordResponse | None = await unless_unknown(
+            backends.stats.GetCallRecord(spb.GetCallRecordRequest(call_id=call_id), timeout=backends.timeout_s),
+            grpc.StatusCode.INVALID_ARGUMENT,
         )
     except grpc.aio.AioRpcError as exc:
-        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-            return False
-        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            log.warning("gateway.recording_client_unknown", call_id=call_id, code=exc.code().name)
-            return False
-        raise
-    return await sees_client(user, backends, seen, call.record.caller)
+        if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise
+        log.warning("gateway.recording_client_unknown", call_id=call_id, code=exc.code().name)
+        return False
+    return call is not None and await sees_client(user, backends, seen, call.record.caller)
 
 
 @dataclass(frozen=True)

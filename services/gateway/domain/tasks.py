@@ -6,16 +6,13 @@ which tasks, and what a new task may hold. The comments and tasks themselves are
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any, TypeVar
-
-import grpc
 
 from callcenter.api.router.v1 import router_pb2 as rpb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
-from ..backends import Backends
+from ..backends import Backends, unless_unknown
 from ..recurrence import MAX_EVERY, UNITS, Recurrence
 from ..tasks import (
     MAX_LISTED,
@@ -46,23 +43,13 @@ async def _visible_ids(user: User, backends: Backends) -> set[str]:
     return {a.id for a in await visible_agents(user, backends)}
 
 
-async def _unless_unknown(reply: Awaitable[T]) -> T | None:
-    """The RPC's reply; None when the backend knows no such object (NOT_FOUND)."""
-    try:
-        return await reply
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() != grpc.StatusCode.NOT_FOUND:
-            raise
-        return None
-
-
 async def _sees_subject(user: User, backends: Backends, kind: str, subject_id: str) -> bool:
     """An agent of the user's teams, a call of their queues, a lead of their agents; a call or
     lead stats does not know is as unseen as a hidden one."""
     if kind == "agent":
         return subject_id in await _visible_ids(user, backends)
     if kind == "call":
-        call: spb.GetCallRecordResponse | None = await _unless_unknown(
+        call: spb.GetCallRecordResponse | None = await unless_unknown(
             backends.stats.GetCallRecord(spb.GetCallRecordRequest(call_id=subject_id), timeout=backends.timeout_s)
         )
         return call is not None and (
@@ -70,7 +57,7 @@ async def _sees_subject(user: User, backends: Backends, kind: str, subject_id: s
             or await sees_client(user, backends, visibility(user, backends), call.record.caller)
         )
     if kind == "lead":
-        lead: spb.GetLeadResponse | None = await _unless_unknown(
+        lead: spb.GetLeadResponse | None = await unless_unknown(
             backends.stats.GetLead(spb.GetLeadRequest(lead_id=subject_id), timeout=backends.timeout_s)
         )
         return lead is not None and await sees_lead(user, backends, visibility(user, backends), lead.lead)
