@@ -109,3 +109,19 @@ class PbxClient:
             for e in self.events
             if e.call.call_id == call_id
         ]
+
+
+async def team(stub, queue="sales", agents=("anna", "boris"), **queue_fields):
+    """A queue (Queue fields as keywords) and its agents (endpoint sip:<id>@pbx), logged in in order."""
+    await stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name=queue, **queue_fields)))
+    for agent_id in agents:
+        await stub.UpsertAgent(
+            pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}@pbx", queues=[queue]))
+        )
+        await stub.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
+
+
+def ms(n: int) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromMilliseconds(n)
+    return d

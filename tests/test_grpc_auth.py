@@ -246,7 +246,15 @@ def test_every_rpc_has_a_rule_and_a_pbx_cannot_change_endpoints_or_delete():
     pbx = {(s, m) for s, m in CASES if "pbx" in POLICIES[s].roles_by_method[m]}
     assert pbx == {
         ("router", name)
-        for name in ("PbxSession", "RouteCall", "ReportOfferOutcome", "HangupCall", "GetCall", "WatchCall")
+        for name in (
+            "PbxSession",
+            "RouteCall",
+            "ReportOfferOutcome",
+            "HangupCall",
+            "GetCall",
+            "WatchCall",
+            "ReportDialOutcome",
+        )
     } | {("recorder", "UploadRecording"), ("recorder", "GetUploadStatus")}
 
 

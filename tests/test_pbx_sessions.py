@@ -7,18 +7,9 @@ import pytest
 
 from callcenter.api.common.v1 import states_pb2 as st
 from callcenter.api.router.v1 import router_pb2 as pb
-from tests.pbx_session_client import PbxClient
+from tests.pbx_session_client import PbxClient, ms, team
 
 K = pb.PbxCallEventKind
-
-
-async def team(stub, queue="sales", agents=("anna", "boris"), **queue_fields):
-    await stub.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name=queue, **queue_fields)))
-    for agent_id in agents:
-        await stub.UpsertAgent(
-            pb.UpsertAgentRequest(agent=pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}@pbx", queues=[queue]))
-        )
-        await stub.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
 
 
 async def test_one_stream_carries_every_change_of_every_call_of_the_pbx_in_order(router_stub):
@@ -48,14 +39,6 @@ async def test_a_call_for_a_pbx_without_an_open_session_is_refused(router_stub):
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await router_stub.RouteCall(pb.RouteCallRequest(call_id="c1", caller="+491", queue="sales", pbx_id="nobody"))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-
-
-def ms(n: int):
-    from google.protobuf import duration_pb2
-
-    d = duration_pb2.Duration()
-    d.FromMilliseconds(n)
-    return d
 
 
 async def call_events(redis, tenant, call_id: str):

@@ -17,8 +17,9 @@ def _names(enum: object, prefix: str) -> tuple[str, ...]:
 
 CALL_STATES: tuple[str, ...] = _names(states_pb2.CallState, "CALL_STATE_")
 AGENT_STATES: tuple[str, ...] = _names(states_pb2.AgentState, "AGENT_STATE_")
-#: A call in one of these is in progress: waiting in a queue, ringing an agent, or talking.
-LIVE_CALL_STATES: tuple[str, ...] = ("waiting", "ringing", "connected")
+#: A call in one of these is in progress: waiting in a queue, ringing an agent, dialling the
+#: customer (outbound), or talking.
+LIVE_CALL_STATES: tuple[str, ...] = ("waiting", "ringing", "dialing", "connected")
 #: A call in one of these is over for good; no transition leaves them.
 FINAL_CALL_STATES: frozenset[str] = frozenset(CALL_STATES) - frozenset(LIVE_CALL_STATES)
 #: OFFER_MISSED reasons that are not the agent's miss: the offer was taken back (another agent
@@ -33,6 +34,7 @@ CANCELLED_OFFER_REASONS: frozenset[str] = frozenset(
         "max_lifetime",
         "ended_by_supervisor",
         "reassigned_by_supervisor",
+        "cancelled",
     }
 )
 #: FINAL_CALL_STATES as the contract's enum values (for clients reading Call.state).

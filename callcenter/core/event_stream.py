@@ -84,6 +84,9 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         rule_id=fields.get("rule_id", ""),
         task_id=fields.get("task_id", ""),
         team_id=fields.get("team_id", ""),
+        direction=fields.get("direction", ""),
+        campaign_id=fields.get("campaign_id", ""),
+        callback_id=fields.get("callback_id", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     event.member_agent_ids.extend(a for a in fields.get("member_agent_ids", "").split(",") if a)

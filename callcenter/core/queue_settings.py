@@ -147,6 +147,35 @@ QUEUE_SETTINGS: tuple[Setting, ...] = (
         "max_call_lifetime_ms",
         maximum=7 * DAY,
     ),
+    _S(
+        "outbound_share",
+        "count",
+        "percent of logged-in agents outbound calls may hold while inbound calls wait",
+        maximum=100,
+    ),
+    _S(
+        "preview_timeout",
+        "duration",
+        "how long an agent has to accept a preview outbound call",
+        ZERO_IS_DEFAULT,
+        "preview_timeout_ms",
+        maximum=HOUR,
+    ),
+    _S(
+        "dial_timeout",
+        "duration",
+        "how long the PBX may take to report an outbound dial's outcome",
+        ZERO_IS_DEFAULT,
+        "dial_timeout_ms",
+        maximum=HOUR,
+    ),
+    _S("outbound_pbx", "name", "the PBX session that dials the queue's callbacks and campaign calls"),
+    _S(
+        "callback_after_missed",
+        "duration",
+        "a caller who abandons or times out is called back this long after (S1.10)",
+        maximum=30 * DAY,
+    ),
 )
 BY_ATTR = {s.attr: s for s in QUEUE_SETTINGS}
 BY_TOML = {s.toml: s for s in QUEUE_SETTINGS}
@@ -176,6 +205,11 @@ class QueueConfig:
     overflow_queue: str = ""
     fallback: str = ""
     max_call_lifetime_ms: int = 4 * HOUR
+    outbound_share: int = 0
+    preview_timeout_ms: int = 30 * SECOND
+    dial_timeout_ms: int = 90 * SECOND
+    outbound_pbx: str = ""
+    callback_after_missed_ms: int = 0
 
 
 # The dataclass above is the typed face of the table; they may never differ.

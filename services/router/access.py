@@ -8,7 +8,7 @@ from callcenter.core.auth import AccessPolicy
 
 ROUTER_POLICY = AccessPolicy.declare(
     router_pb2.DESCRIPTOR.services_by_name["RouterService"],
-    pbx=["PbxSession", "RouteCall", "ReportOfferOutcome", "HangupCall", "GetCall", "WatchCall"],
+    pbx=["PbxSession", "RouteCall", "ReportOfferOutcome", "HangupCall", "GetCall", "WatchCall", "ReportDialOutcome"],
     # What the supervisor gateway does for its users (each checked against the user's role there).
     gateway=[
         "GetQueue",
@@ -42,6 +42,25 @@ ROUTER_POLICY = AccessPolicy.declare(
         "GetTeam",
         "ListTeams",
         "DeleteTeam",
+        # outbound work: an agent's own previews and callbacks, supervisors' queues (checked there)
+        "CreateOutboundCall",
+        "AcceptOutboundCall",
+        "DeclineOutboundCall",
+        "ScheduleCallback",
+        "CancelCallback",
+        "GetCallback",
+        "ListCallbacks",
     ],
-    crm=["UpsertClient", "GetClient", "ListClients", "ReassignClients"],
+    crm=[
+        "UpsertClient",
+        "GetClient",
+        "ListClients",
+        "ReassignClients",
+        # click-to-call and callbacks from the CRM
+        "CreateOutboundCall",
+        "ScheduleCallback",
+        "CancelCallback",
+        "GetCallback",
+        "ListCallbacks",
+    ],
 )

@@ -35,6 +35,20 @@ class QueueDefaults:
         minimum=1,
         maximum=HOUR_MS,
     )
+    preview_timeout_ms: int = setting(
+        "CALLCENTER_DEFAULT_PREVIEW_TIMEOUT_MS",
+        30_000,
+        "how long an agent has to accept a preview outbound call, for queues that set none",
+        minimum=1,
+        maximum=HOUR_MS,
+    )
+    dial_timeout_ms: int = setting(
+        "CALLCENTER_DEFAULT_DIAL_TIMEOUT_MS",
+        90_000,
+        "how long the PBX may take to report an outbound dial's outcome, for queues that set none",
+        minimum=1,
+        maximum=HOUR_MS,
+    )
     strategy: str = "longest_idle"
     vip_overflow_ms: int = setting(
         "CALLCENTER_DEFAULT_VIP_OVERFLOW_MS",
@@ -106,6 +120,26 @@ class PbxSettings:
         " replica",
         minimum=1,
         maximum=10_000,
+    )
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    """Outbound work (docs/outbound.md): how callbacks are tried again."""
+
+    callback_attempts: int = setting(
+        "CALLCENTER_CALLBACK_ATTEMPTS",
+        3,
+        "calls a callback makes at most before it fails (S1.10)",
+        minimum=1,
+        maximum=20,
+    )
+    callback_retry_ms: int = setting(
+        "CALLCENTER_CALLBACK_RETRY_MS",
+        1_800_000,
+        "how long after a callback's unreached attempt (no answer, busy) the next is made",
+        minimum=1,
+        maximum=7 * DAY_MS,
     )
 
 
@@ -183,6 +217,7 @@ class RouterConfig:
     queue_defaults: QueueDefaults = nested(QueueDefaults)
     pbx: PbxSettings = nested(PbxSettings)
     deals: DealOwnerSettings = nested(DealOwnerSettings)
+    outbound: OutboundSettings = nested(OutboundSettings)
 
     @classmethod
     def from_env(cls) -> RouterConfig:

@@ -10,6 +10,7 @@ from callcenter.core.event_stream import agent_state_enum, call_state_enum, dura
 from callcenter.services.router.model import (
     AgentProfile,
     AgentStatus,
+    Callback,
     CallView,
     Client,
     InvalidArgument,
@@ -46,6 +47,7 @@ _PBX_KIND_TO_PB = {
     "position_changed": router_pb2.PBX_CALL_EVENT_KIND_POSITION_CHANGED,
     "connected": router_pb2.PBX_CALL_EVENT_KIND_CONNECTED,
     "ended": router_pb2.PBX_CALL_EVENT_KIND_ENDED,
+    "originate": router_pb2.PBX_CALL_EVENT_KIND_ORIGINATE,
 }
 
 
@@ -120,6 +122,11 @@ def call_to_pb(c: CallView) -> router_pb2.Call:
         redirect_to=c.redirect_to,
         pbx_id=c.pbx_id,
         end_reason=c.end_reason,
+        direction=_DIRECTION_TO_PB[c.direction],
+        outbound_mode=_MODE_TO_PB.get(c.outbound_mode, router_pb2.OUTBOUND_MODE_UNSPECIFIED),
+        campaign_id=c.campaign_id,
+        callback_id=c.callback_id,
+        deal_id=c.deal_id,
     )
     if c.estimated_wait_ms is not None:
         msg.estimated_wait.CopyFrom(duration_ms(c.estimated_wait_ms))
@@ -139,6 +146,41 @@ def call_to_pb(c: CallView) -> router_pb2.Call:
     if c.ended_ms is not None:
         msg.ended_at.CopyFrom(timestamp_ms(c.ended_ms))
     return msg
+
+
+_DIRECTION_TO_PB = {"inbound": router_pb2.CALL_DIRECTION_INBOUND, "outbound": router_pb2.CALL_DIRECTION_OUTBOUND}
+_MODE_TO_PB = {"preview": router_pb2.OUTBOUND_MODE_PREVIEW, "progressive": router_pb2.OUTBOUND_MODE_PROGRESSIVE}
+#: OutboundMode and DialOutcome values as the domain names them (unknown numbers: absent).
+MODE_FROM_PB = {router_pb2.OUTBOUND_MODE_UNSPECIFIED: "preview", **{v: k for k, v in _MODE_TO_PB.items()}}
+DIAL_OUTCOME_FROM_PB = {
+    router_pb2.DIAL_OUTCOME_ANSWERED: "answered",
+    router_pb2.DIAL_OUTCOME_NO_ANSWER: "no_answer",
+    router_pb2.DIAL_OUTCOME_BUSY: "busy",
+    router_pb2.DIAL_OUTCOME_FAILED: "failed",
+    router_pb2.DIAL_OUTCOME_AGENT_NO_ANSWER: "agent_no_answer",
+}
+_CALLBACK_STATE_TO_PB = {
+    name: router_pb2.CallbackState.Value(f"CALLBACK_STATE_{name.upper()}")
+    for name in ("scheduled", "calling", "done", "cancelled", "failed")
+}
+
+
+def callback_to_pb(cb: Callback) -> router_pb2.Callback:
+    return router_pb2.Callback(
+        callback_id=cb.callback_id,
+        number=cb.number,
+        queue=cb.queue,
+        due_at=timestamp_ms(cb.due_ms),
+        agent_id=cb.agent_id,
+        deal_id=cb.deal_id,
+        note=cb.note,
+        state=_CALLBACK_STATE_TO_PB[cb.state],
+        origin=cb.origin,
+        attempts=cb.attempts,
+        call_id=cb.call_id,
+        ended_reason=cb.ended_reason,
+        created_by=cb.created_by,
+    )
 
 
 def client_from_pb(c: router_pb2.Client) -> Client:

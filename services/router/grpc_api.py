@@ -11,7 +11,8 @@ from callcenter.core import errors, time_bounds
 from callcenter.core.auth import check_pbx_identity
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.router import convert
-from callcenter.services.router.model import InvalidArgument, PbxSession
+from callcenter.services.router.model import Callback, InvalidArgument, PbxSession
+from callcenter.services.router.outbound import Outbound
 from callcenter.services.router.pbx_sessions import Hello, serve_session
 from callcenter.services.router.router import Router
 from callcenter.services.router.watch import CallWatchHub, watch_call
@@ -25,6 +26,7 @@ _domain_errors = domain_errors("the router's store")
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     def __init__(self, router: Router, hub: CallWatchHub) -> None:
         self.router = router
+        self.outbound = Outbound(router)
         self.hub = hub
         self.sessions = 0  # PBX sessions this replica serves now
 
@@ -210,6 +212,81 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def DeleteTeam(self, request, context):
         await self.router.delete_team(request.team_id)
         return router_pb2.DeleteTeamResponse()
+
+    # Outbound work ------------------------------------------------------------------
+
+    @_domain_errors
+    async def CreateOutboundCall(self, request, context):
+        mode = convert.MODE_FROM_PB.get(request.mode)
+        if mode is None:
+            raise InvalidArgument("mode", f"{request.mode} is not an OutboundMode value")
+        call = await self.outbound.create_call(
+            request.call_id,
+            request.number,
+            request.queue,
+            mode,
+            request.pbx_id,
+            request.agent_id,
+            request.deal_id,
+            dict(request.attributes),
+            request.priority,
+        )
+        return router_pb2.CreateOutboundCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def AcceptOutboundCall(self, request, context):
+        call = await self.outbound.accept(request.call_id, request.offer_id)
+        return router_pb2.AcceptOutboundCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def DeclineOutboundCall(self, request, context):
+        call = await self.outbound.decline(request.call_id, request.offer_id)
+        return router_pb2.DeclineOutboundCallResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def ReportDialOutcome(self, request, context):
+        outcome = convert.DIAL_OUTCOME_FROM_PB.get(request.outcome)
+        if outcome is None:
+            raise InvalidArgument("outcome", "must be ANSWERED, NO_ANSWER, BUSY, FAILED or AGENT_NO_ANSWER")
+        call = await self.outbound.report_dial_outcome(request.call_id, request.offer_id, outcome)
+        return router_pb2.ReportDialOutcomeResponse(call=convert.call_to_pb(call))
+
+    @_domain_errors
+    async def ScheduleCallback(self, request, context):
+        cb = request.callback
+        if cb.state not in router_pb2.CallbackState.values():  # filled by the router, yet never unknown
+            raise InvalidArgument("callback.state", f"{cb.state} is not a CallbackState value")
+        due = time_bounds.timestamp_ms(cb.due_at, "callback.due_at")
+        stored = await self.outbound.schedule_callback(
+            Callback(
+                callback_id=cb.callback_id,
+                number=cb.number,
+                queue=cb.queue,
+                due_ms=due,
+                agent_id=cb.agent_id,
+                deal_id=cb.deal_id,
+                note=cb.note,
+            ),
+            origin=cb.origin or "api",
+        )
+        return router_pb2.ScheduleCallbackResponse(callback=convert.callback_to_pb(stored))
+
+    @_domain_errors
+    async def CancelCallback(self, request, context):
+        cb = await self.outbound.cancel_callback(request.callback_id)
+        return router_pb2.CancelCallbackResponse(callback=convert.callback_to_pb(cb))
+
+    @_domain_errors
+    async def GetCallback(self, request, context):
+        cb = await self.outbound.get_callback(request.callback_id)
+        return router_pb2.GetCallbackResponse(callback=convert.callback_to_pb(cb))
+
+    @_domain_errors
+    async def ListCallbacks(self, request, context):
+        found = await self.outbound.list_callbacks(
+            request.agent_id, request.queue, request.include_ended, request.page_size
+        )
+        return router_pb2.ListCallbacksResponse(callbacks=[convert.callback_to_pb(cb) for cb in found])
 
     @_domain_errors
     async def WatchCall(self, request, context):

@@ -53,6 +53,40 @@ KEYS: tuple[Key, ...] = (
     Key("pbx", "pbx:{}", "hash", "a PBX session (lease, ring timer, last sequence)"),
     Key("pbx_events", "pbx:{}:events", "stream", "the session's messages, ids 0-<sequence>"),
     Key("pbx_calls", "pbx:{}:calls", "set", "the session's open calls"),
+    Key(
+        "waiting_out",
+        "queue:{}:waiting:out",
+        "sorted set",
+        "outbound calls waiting for an agent, by priority, age",
+    ),
+    Key(
+        "outbound_agents",
+        "queue:{}:outbound",
+        "set",
+        "agents holding an outbound call of the queue",
+    ),
+    Key("do_not_call", "do_not_call", "set", "numbers never to be dialled (the do-not-call list)"),
+    Key("callbacks", "callbacks", "sorted set", "scheduled and calling callbacks, by due time"),
+    Key("callbacks_ended", "callbacks:ended", "sorted set", "the newest ended callbacks, by end time (at most 1,000)"),
+    Key("callback", "callback:{}", "hash", "a callback: number, queue, due, agent, state, attempts, latest call"),
+    Key(
+        "agent_callbacks",
+        "agent:{}:callbacks",
+        "sorted set",
+        "the agent's live callbacks, by due time",
+    ),
+    Key(
+        "queue_callbacks",
+        "queue:{}:callbacks",
+        "sorted set",
+        "the queue's live callbacks, by due time",
+    ),
+    Key(
+        "number_callback",
+        "number:{}:callback",
+        "string",
+        "the callback after a number's missed call",
+    ),
 )
 
 

@@ -11,6 +11,14 @@ from callcenter.core.call_states import FINAL_CALL_STATES
 STAGES = ("manager", "vip", "skilled", "anyone")
 MAX_PRIORITY = 9
 OFFER_OUTCOMES = ("answered", "no_answer", "rejected", "busy")
+# How the PBX's dialling of an outbound call ended (ReportDialOutcome).
+DIAL_OUTCOMES = ("answered", "no_answer", "busy", "failed", "agent_no_answer")
+OUTBOUND_MODES = ("preview", "progressive")
+CALLBACK_STATES = ("scheduled", "calling", "done", "cancelled", "failed")
+#: How far ahead a callback may be scheduled ("remind after a year", S1.10), and its note.
+MAX_CALLBACK_AHEAD_MS = 10 * 366 * 86_400_000
+MAX_CALLBACK_NOTE = 500
+MAX_CALLBACKS_LISTED = 1000
 # Who ends an unanswered ring (PbxHello.ring_timer).
 RING_TIMERS = ("router", "pbx")
 # A PBX session's lease without a heartbeat.
@@ -139,6 +147,11 @@ class CallView:
     redirect_to: str = ""
     pbx_id: str = ""
     end_reason: str = ""
+    direction: str = "inbound"  # or "outbound"
+    outbound_mode: str = ""  # an outbound call's: preview | progressive
+    campaign_id: str = ""
+    callback_id: str = ""
+    deal_id: str = ""
 
     @property
     def final(self) -> bool:
@@ -172,6 +185,25 @@ class Client:
     name: str = ""
     priority: int = 0
     manager_id: str = ""
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A callback (S1.10): call this number back at due_ms, agent_id first."""
+
+    callback_id: str
+    number: str
+    queue: str
+    due_ms: int
+    agent_id: str = ""
+    deal_id: str = ""
+    note: str = ""
+    state: str = "scheduled"
+    origin: str = ""
+    attempts: int = 0
+    call_id: str = ""
+    ended_reason: str = ""
+    created_by: str = ""
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,10 @@ def _check_phone(field_name: str, value: str) -> None:
         raise InvalidArgument(field_name, problem)
 
 
+# What the router's other domain modules (outbound.py) check requests with.
+check_call_id, check_offer_id, check_phone, check_text = _check_call_id, _check_offer_id, _check_phone, _check_text
+
+
 class Router:
     """clock: None (always, outside tests): every transition takes its time from the Redis
     server's clock inside its script. A test passes a hand-driven clock instead."""
@@ -122,6 +126,14 @@ class Router:
 
     def _now(self) -> int | str:
         return "" if self.clock is None else self.clock.now_ms()
+
+    def now(self) -> int | str:
+        """What a transition is given as its time: "" (the Redis clock) or the test clock's."""
+        return self._now()
+
+    async def redis_now_ms(self) -> int:
+        """Now, in ms, by the clock the transitions use (for bounds checked before one)."""
+        return self.clock.now_ms() if self.clock is not None else await self.store.redis_now_ms()
 
     # Queues ---------------------------------------------------------------------------
 

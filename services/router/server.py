@@ -54,6 +54,7 @@ class RouterReplica:
                 pbx=config.pbx,
                 defaults=config.queue_defaults,
                 reader=reader,
+                outbound=config.outbound,
             )
 
         # Each open PBX session blocks in an XREAD of its stream: on a pool of their own

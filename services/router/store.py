@@ -16,14 +16,15 @@ import redis.asyncio as aioredis
 from callcenter.core import agent_settings, event_stream, queue_settings
 from callcenter.core.audit import current_actor
 from callcenter.core.auth import current_caller
-from callcenter.core.errors import PermissionDenied
+from callcenter.core.errors import AlreadyExists, PermissionDenied
 from callcenter.services.router import metrics as router_metrics
-from callcenter.services.router.config import PbxSettings, QueueDefaults
+from callcenter.services.router.config import OutboundSettings, PbxSettings, QueueDefaults
 from callcenter.services.router.keys import RouterKeys, lua_preamble
 from callcenter.services.router.model import (
     FINAL_CALL_STATES,
     AgentProfile,
     AgentStatus,
+    Callback,
     CallView,
     Client,
     IllegalState,
@@ -68,6 +69,12 @@ TRANSITIONS = (
     "list_queue_calls",
     "upsert_team",
     "delete_team",
+    "create_outbound",
+    "accept_outbound",
+    "decline_outbound",
+    "report_dial_outcome",
+    "schedule_callback",
+    "cancel_callback",
 )
 _ERRORS = {
     "illegal_state": IllegalState,
@@ -112,6 +119,7 @@ class RouterStore:
         pbx: PbxSettings | None = None,
         defaults: QueueDefaults | None = None,
         reader: aioredis.Redis | None = None,
+        outbound: OutboundSettings | None = None,
     ) -> None:
         self.redis = redis
         # Blocking reads of PBX streams go to `reader` (a pool of their own in a replica, so
@@ -128,6 +136,8 @@ class RouterStore:
             defaults.max_call_lifetime_ms,
             pbx.stream_maxlen,
         )
+        self.outbound = outbound = outbound or OutboundSettings()
+        self._after_caller = (outbound.callback_attempts, outbound.callback_retry_ms)
         self._scripts = {name: redis.register_script(_script_source(name)) for name in TRANSITIONS}
 
     async def _run(self, name: str, now_ms: int | str, *args: Any) -> dict[str, Any]:
@@ -138,13 +148,15 @@ class RouterStore:
         caller = current_caller.get()
         pbx_caller = caller.name if caller is not None and caller.role == "pbx" else ""  # its own calls only
         raw, reported = await self._scripts[name](
-            keys=[self.keys.prefix], args=[now_ms, *self._common, *who, pbx_caller, *args]
+            keys=[self.keys.prefix], args=[now_ms, *self._common, *who, pbx_caller, *self._after_caller, *args]
         )
         router_metrics.count(reported)
         reply = json.loads(raw)
         if "err" in reply:
             if reply["err"] == "not_found":
                 raise NotFound(reply["msg"])
+            if reply["err"] == "already_exists":
+                raise AlreadyExists(reply["msg"])
             raise _ERRORS[reply["err"]](reply["msg"], reply["state"])
         return reply
 
@@ -190,6 +202,45 @@ class RouterStore:
         """A supervisor's live call control (move_call_to_agent, move_call_to_queue, end_call,
         reassign_call): one transition each, returning the call after it."""
         return call_view((await self._run(name, now_ms, call_id, *args))["call"])
+
+    async def call_transition(self, name: str, now_ms: int | str, *args: Any) -> CallView:
+        """A transition of one call (create_outbound, accept_outbound, …) returning the call."""
+        return call_view((await self._run(name, now_ms, *args))["call"])
+
+    async def callback_transition(self, name: str, now_ms: int | str, *args: Any) -> Callback:
+        """schedule_callback or cancel_callback, returning the callback after it."""
+        return callback_from_hash((await self._run(name, now_ms, *args))["callback"])
+
+    async def redis_now_ms(self) -> int:
+        """The Redis server's clock (the one clock of every transition), in ms."""
+        seconds, micros = await self.redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    async def get_callback(self, callback_id: str) -> Callback | None:
+        h = await self.redis.hgetall(self.keys.callback(callback_id))
+        return callback_from_hash(h) if h.get("id") else None
+
+    async def list_callbacks(self, agent_id: str, queue: str, include_ended: bool, limit: int) -> list[Callback]:
+        """Live callbacks (of an agent, a queue, or all) soonest first; then, if asked, the
+        newest ended ones."""
+        if agent_id:
+            index = self.keys.agent_callbacks(agent_id)
+        elif queue:
+            index = self.keys.queue_callbacks(queue)
+        else:
+            index = self.keys.callbacks
+        ids = list(await self.redis.zrange(index, 0, limit - 1))
+        if include_ended and len(ids) < limit:
+            ids += await self.redis.zrevrange(self.keys.callbacks_ended, 0, -1)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for callback_id in ids:
+                pipe.hgetall(self.keys.callback(callback_id))
+            found = [callback_from_hash(h) for h in await pipe.execute() if h.get("id")]
+        if agent_id or queue:
+            found = [
+                cb for cb in found if (not agent_id or cb.agent_id == agent_id) and (not queue or cb.queue == queue)
+            ]
+        return found[:limit]
 
     async def get_call(self, now_ms: int, call_id: str) -> CallView:
         return call_view((await self._run("get_call", now_ms, call_id))["call"])
@@ -419,7 +470,7 @@ def agent_status(agent_id: str, h: dict[str, Any]) -> AgentStatus:
 def call_view(c: dict[str, Any]) -> CallView:
     state = c["state"]
     offer = None
-    if state == "ringing":
+    if state in ("ringing", "dialing"):
         deadline, offered_at = int(c["ring_deadline"]), int(c["offered_at"])
         offer = Offer(
             offer_id=c["offer"],
@@ -451,6 +502,29 @@ def call_view(c: dict[str, Any]) -> CallView:
         redirect_to=c.get("redirect_to", ""),
         pbx_id=c.get("pbx", ""),
         end_reason=c.get("end_reason", ""),
+        direction=c.get("direction") or "inbound",
+        outbound_mode=c.get("mode", ""),
+        campaign_id=c.get("campaign", ""),
+        callback_id=c.get("callback", ""),
+        deal_id=c.get("deal", ""),
+    )
+
+
+def callback_from_hash(h: dict[str, Any]) -> Callback:
+    return Callback(
+        callback_id=h["id"],
+        number=h.get("number", ""),
+        queue=h.get("queue", ""),
+        due_ms=int(h.get("due") or 0),
+        agent_id=h.get("agent", ""),
+        deal_id=h.get("deal", ""),
+        note=h.get("note", ""),
+        state=h.get("state", "scheduled"),
+        origin=h.get("origin", ""),
+        attempts=int(h.get("attempts") or 0),
+        call_id=h.get("call", ""),
+        ended_reason=h.get("ended_reason", ""),
+        created_by=h.get("created_by", ""),
     )
 
 

@@ -9,7 +9,10 @@ from callcenter.services.stats.keys import StatsKeys
 from callcenter.services.stats.model import AgentNow, Board, OverdueCall, QueueNow
 
 AGENT_STATES = tuple(s for s in call_states.AGENT_STATES if s != "logged_out")  # the states a board counts
-LIVE_STATES = call_states.LIVE_CALL_STATES
+#: The board's lines: inbound calls waiting, ringing, in progress (an outbound call dialling is
+#: none of the board's waiting or ringing callers).
+LIVE_STATES = ("waiting", "ringing", "connected")
+assert set(LIVE_STATES) <= set(call_states.LIVE_CALL_STATES)
 
 
 def agent_now(agent_id: str, h: dict[str, str]) -> AgentNow:

@@ -4,7 +4,7 @@
 -- Replies {fired, late_ms (the latest firing's lateness), now, next (the next deadline)}.
 --
 -- Members: offer|<offer id>, wrapup|<agent>|<token>, maxwait|<call>, relax|<call>|<stage>,
--- retry|<call>, lifetime|<call>, pbx|<pbx id>, positions|<queue>. A call id may contain '|'
+-- retry|<call>, lifetime|<call>, pbx|<pbx id>, positions|<queue>, callback|<callback id>. A call id may contain '|'
 -- (any SIP Call-ID), so the kind ends at the first '|' and a token starts after the last.
 local limit = tonumber(ARGS[1])
 
@@ -21,6 +21,9 @@ local function fire_call_timer(kind, id, token)
     if c.state == 'ringing' and c.offer == id then
       local agent_id, a = miss_offer(call_id, c, 'timeout')
       after_miss(call_id, c, agent_id, a)
+    elseif c.state == 'dialing' and c.offer == id then
+      -- an outbound call whose dial outcome the PBX never reported
+      not_connected(call_id, c, 'dial_timeout')
     end
   elseif kind == 'maxwait' then
     local c = hgetall(k_call(id))
@@ -122,6 +125,8 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW, 'LIMI
     pbx_lapsed(rest)
   elseif kind == 'positions' then
     announce_positions(rest)
+  elseif kind == 'callback' then
+    callback_fire(rest)
   elseif kind ~= nil then
     fire_call_timer(kind, rest, '')
   end

@@ -23,7 +23,9 @@
 --   ARGV[10] when the caller is a PBX credential (role pbx): its name. It may act only on the
 --            calls it routed or its sessions' ('' for every other caller, and without
 --            authentication: docs/security.md)
---   ARGV[11…] the entry script's own arguments, as ARGS[1…]
+--   ARGV[11] how many calls a callback makes at most before it fails (attempts)
+--   ARGV[12] how long after an unreached callback attempt the next one is made (ms)
+--   ARGV[13…] the entry script's own arguments, as ARGS[1…]
 -- Every entry script returns a JSON document: {"ok":…} or {"err":code,"msg":…,"state":…}.
 
 -- One clock for every replica: the Redis server's. No time is ever read in a router process,
@@ -45,8 +47,10 @@ local PBX_MAXLEN = ARGV[7]
 local ACTOR = ARGV[8]
 local ACTOR_VIA = ARGV[9]
 local PBX_CALLER = ARGV[10]
+local CALLBACK_ATTEMPTS = tonumber(ARGV[11])
+local CALLBACK_RETRY = tonumber(ARGV[12])
 local ARGS = {}
-for i = 11, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
+for i = 13, #ARGV do ARGS[#ARGS + 1] = ARGV[i] end
 
 -- Whether a PBX credential is kept away from a call: one it did not route, of no session of
 -- its own (the PBX ids of a credential named N are N and N-<anything>).
@@ -85,7 +89,21 @@ end
 
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
   'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes',
-  'other_agent_id', 'lead_id', 'team_id', 'member_agent_ids'}
+  'other_agent_id', 'lead_id', 'team_id', 'member_agent_ids', 'direction', 'campaign_id',
+  'callback_id'}
+
+-- What every event of an outbound call carries (direction, campaign_id, callback_id), read
+-- from the call once per script run: a transition never has to pass them by hand.
+local CALL_TAGS = {}
+local function call_tags(call_id)
+  local tags = CALL_TAGS[call_id]
+  if tags == nil then
+    local h = redis.call('HMGET', k_call(call_id), 'direction', 'campaign', 'callback')
+    tags = {direction = h[1] or '', campaign_id = h[2] or '', callback_id = h[3] or ''}
+    CALL_TAGS[call_id] = tags
+  end
+  return tags
+end
 
 -- Every event of a transition someone asked for records who (actor, actor_via; docs/security.md).
 -- Metrics: what the transition did, returned beside its reply (the entry wrapper in
@@ -99,6 +117,13 @@ local function timer_late(kind, late_ms) MET_LATE[#MET_LATE + 1] = kind .. '|' .
 local function emit(event_type, fields)
   local counted = event_type .. '|' .. (fields.reason or '')
   MET_EVENTS[counted] = (MET_EVENTS[counted] or 0) + 1
+  if (fields.call_id or '') ~= '' and fields.direction == nil then
+    local tags = call_tags(fields.call_id)
+    if tags.direction ~= '' then
+      fields.direction, fields.campaign_id = tags.direction, tags.campaign_id
+      if fields.callback_id == nil then fields.callback_id = tags.callback_id end
+    end
+  end
   local args = {K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'type', event_type, 'time', NOW}
   for _, name in ipairs(EVENT_FIELDS) do
     local v = fields[name]
@@ -136,10 +161,15 @@ local function timer_clear(member) redis.call('ZREM', K_TIMERS, member) end
 
 local PBX_NOTES = {}
 
+-- What a PBX is not told of an outbound call: it has nothing to ring until ORIGINATE (a
+-- preview's offer, its time in line), and it reports the agent leg's miss itself.
+local OUTBOUND_SILENT = {offered = true, queued = true, position_changed = true, offer_cancelled = true}
+
 -- view: the call as the message shows it, when the caller has it already (a position
 -- change carries only what changed: position_view); else the call after the transition.
 local function pbx_note(c, kind, offer_id, reason, view)
   if (c.pbx or '') == '' or c.id == nil then return end
+  if c.direction == 'outbound' and OUTBOUND_SILENT[kind] then return end
   PBX_NOTES[#PBX_NOTES + 1] = {call = c.id, pbx = c.pbx, kind = kind, offer = offer_id or '',
     reason = reason or '', view = view}
 end
@@ -383,6 +413,7 @@ end
 -- The waiting line a call is in at its stage: its manager's own line, or the queue's.
 local function waiting_key(c)
   if c.stage == 'manager' then return k_agent_waiting(c.manager) end
+  if c.direction == 'outbound' then return k_waiting_out(c.queue) end
   if c.stage == 'vip' then return k_waiting_vip(c.queue) end
   if c.stage == 'skilled' then return k_waiting_skilled(c.queue) end
   return k_waiting(c.queue)
@@ -398,6 +429,7 @@ local function unwait(call_id, c)
   redis.call('ZREM', k_waiting_skilled(c.queue), call_id)
   redis.call('ZREM', k_waiting_vip(c.queue), call_id)
   redis.call('ZREM', k_waiting_all(c.queue), call_id)
+  if c.direction == 'outbound' then redis.call('ZREM', k_waiting_out(c.queue), call_id) end
   if (c.manager or '') ~= '' then redis.call('ZREM', k_agent_waiting(c.manager), call_id) end
 end
 
@@ -421,6 +453,9 @@ local function call_finish(call_id, c, state, extra, reason)
   fields.state = state
   fields.ended = NOW
   fields.end_reason = reason or ''
+  if c.direction == 'outbound' and (c.agent or '') ~= '' then
+    redis.call('SREM', k_outbound_agents(c.queue), c.agent)
+  end
   call_set(call_id, c, fields)
   redis.call('EXPIRE', k_call(call_id), CALL_TTL)
   redis.call('EXPIRE', k_tried(call_id), CALL_TTL)
@@ -435,14 +470,18 @@ end
 
 -- Reserves an available agent for a call: the agent leaves every rotation, the call rings.
 -- why: the CALL_OFFERED reason when not the stage's (a supervisor's move: 'supervisor').
+local dial
+
 local function reserve(call_id, c, agent_id, a, why)
-  local ring_ms = queue_ms(c.queue, 'ring_timeout_ms')
+  local outbound = c.direction == 'outbound'
+  -- an outbound call's offer is the agent's preview: how long they have to accept it
+  local ring_ms = queue_ms(c.queue, outbound and 'preview_timeout_ms' or 'ring_timeout_ms')
   local attempt = tonumber(c.offers or 0) + 1
   local offer_id = call_id .. '#' .. attempt
   -- A PBX that runs the ring timer itself reports the no-answer; the router's expiry is then
   -- only a backstop, a grace after the ring timeout, so the two timers never race.
   local deadline = NOW + ring_ms
-  if (c.pbx or '') ~= '' and pbx_ring_timer(c.pbx) == 'pbx' then deadline = deadline + RING_GRACE end
+  if not outbound and (c.pbx or '') ~= '' and pbx_ring_timer(c.pbx) == 'pbx' then deadline = deadline + RING_GRACE end
   out_of_rotation(agent_id, a)
   -- last_offer orders the round-robin rotation: a tenant-wide counter, so never a tie.
   agent_set(agent_id, a, {state = 'reserved', since = NOW, call = call_id, offer = offer_id,
@@ -458,6 +497,10 @@ local function reserve(call_id, c, agent_id, a, why)
     offer_id = offer_id, caller = c.caller, agent_state = 'reserved', call_state = 'ringing',
     attempt = attempt, reason = why or OFFER_REASON[c.stage] or 'strategy'})
   pbx_note(c, 'offered', offer_id)
+  if outbound then
+    redis.call('SADD', k_outbound_agents(c.queue), agent_id)
+    if c.mode == 'progressive' then dial(call_id, c, 'progressive') end
+  end
 end
 
 -- The free agent the call's stage puts first, among those not yet tried for this call.
@@ -478,10 +521,28 @@ local function pick_agent(call_id, c)
 end
 
 local give_up
+-- Outbound work and callbacks (defined below, with the outbound section).
+local outbound_result, missed_call_callback, caller_reached
 
 -- Offers a call to the next agent of its stage, or puts it (back) into its waiting line.
+-- Whether some of a queue's agents are kept for outbound work even while inbound calls wait:
+-- fewer agents hold its outbound calls than its outbound_share of those logged in.
+local function outbound_share_left(q)
+  local share = queue_ms(q, 'outbound_share')
+  if share <= 0 then return false end
+  local allowed = math.floor(redis.call('SCARD', k_online(q)) * share / 100)
+  return redis.call('SCARD', k_outbound_agents(q)) < allowed
+end
+
+-- The blend of a queue: an outbound call takes a free agent only when no inbound call waits
+-- in the queue (inbound first), or within the queue's outbound share.
+local function outbound_may_take(q)
+  return redis.call('ZCARD', k_waiting_all(q)) == 0 or outbound_share_left(q)
+end
+
 local function dispatch_call(call_id, c)
   local anyone_free = false
+  local outbound = c.direction == 'outbound'
   while c.stage == 'manager' do
     local m = load_agent(c.manager)
     local tried = redis.call('SISMEMBER', k_tried(call_id), c.manager) == 1
@@ -505,7 +566,7 @@ local function dispatch_call(call_id, c)
     if tried then why = 'manager_missed' elseif busy then why = 'manager_wait_over' end
     relax(call_id, c, why)
   end
-  if c.stage ~= 'manager' then
+  if c.stage ~= 'manager' and (not outbound or outbound_may_take(c.queue)) then
     local agent_id
     agent_id, anyone_free = pick_agent(call_id, c)
     if agent_id then
@@ -513,7 +574,7 @@ local function dispatch_call(call_id, c)
       return
     end
   end
-  if c.admitted ~= '1' then
+  if c.admitted ~= '1' and not outbound then
     -- A call new to this queue finding it full overflows; a call already admitted (offered
     -- on arrival, then missed) goes back into line whatever the length.
     local limit = queue_ms(c.queue, 'max_queue_length')
@@ -524,12 +585,13 @@ local function dispatch_call(call_id, c)
   end
   unwait(call_id, c)
   redis.call('ZADD', waiting_key(c), wait_score(c), call_id)
-  redis.call('ZADD', k_waiting_all(c.queue), tonumber(c.received), call_id)
+  -- the queue's line (its length, positions, ListQueueCalls) is its inbound callers'
+  if not outbound then redis.call('ZADD', k_waiting_all(c.queue), tonumber(c.received), call_id) end
   if c.state ~= 'waiting' then
     call_set(call_id, c, {state = 'waiting', agent = '', offer = '', admitted = '1'})
     emit('CALL_QUEUED', {call_id = call_id, queue = c.queue, caller = c.caller,
       call_state = 'waiting', attempt = tonumber(c.offers or 0), reason = c.stage})
-    if (c.pbx or '') ~= '' then
+    if (c.pbx or '') ~= '' and not outbound then
       pbx_note(c, 'queued')
       -- the queue's position timer tells its PBX calls where they stand as the line moves
       redis.call('ZADD', K_TIMERS, 'NX', NOW + POSITION_INTERVAL, 'positions|' .. c.queue)
@@ -575,6 +637,13 @@ local function dispatch_agent(agent_id, a)
       end
     end
   end
+  -- Outbound calls of the agent's queues: when no inbound call waits for them, or before
+  -- inbound calls in a queue whose outbound share is not used up.
+  local out = {}
+  for _, q in ipairs(split(a.session_queues)) do
+    if best.call == nil or outbound_share_left(q) then best_waiting(k_waiting_out(q), agent_id, out) end
+  end
+  if out.call then best = out end
   if best.call then
     reserve(best.call, hgetall(k_call(best.call)), agent_id, a)
   end
@@ -680,6 +749,7 @@ local function miss_offer(call_id, c, reason, call_state)
   local a = hgetall(k_agent(agent_id))
   timer_clear('offer|' .. c.offer)
   redis.call('HSET', k_offers(call_id), c.offer, reason .. '|' .. agent_id .. '|' .. (c.offered_at or NOW))
+  if c.direction == 'outbound' then redis.call('SREM', k_outbound_agents(c.queue), agent_id) end
   if ROUTER_ENDED[reason] then pbx_note(c, 'offer_cancelled', c.offer, reason) end
   local next_state = 'available'
   local misses = tonumber(a.misses or 0) or 0
@@ -717,6 +787,7 @@ local function time_out(call_id, c)
   call_finish(call_id, c, 'timed_out', nil, 'max_wait')
   emit('CALL_TIMED_OUT', {call_id = call_id, queue = c.queue, caller = c.caller,
     call_state = 'timed_out', wait_ms = since(c.received), attempt = c.offers})
+  missed_call_callback(call_id, c)
 end
 
 -- The queue cannot keep the call (full, or its maximum wait is over): on to the overflow
@@ -789,6 +860,7 @@ local function answer(call_id, c, agent_id, a, offer_id, offered_at, extra)
     attempt = string.match(offer_id, '#(%d+)$'), reason = OFFER_REASON[c.stage] or 'strategy',
     attributes = cjson.encode(attrs)})
   pbx_note(c, 'connected', offer_id)
+  if c.direction ~= 'outbound' then caller_reached(c.caller) end
   -- Sticky routing: the first agent to answer a caller becomes their personal manager.
   if queue_conf(c.queue).sticky == '1' and (c.caller or '') ~= '' and
       (redis.call('HGET', k_client(c.caller), 'manager') or '') == '' then
@@ -805,14 +877,18 @@ local function complete_call(call_id, c, reason)
   local wrap_ms = queue_ms(c.queue, 'wrap_up_ms')
   -- The queue's average handle time (talk + wrap-up), smoothed as Asterisk does its hold
   -- time: new = (3 * old + this call) / 4. It feeds the estimated wait of queued calls.
-  local handle = since(c.answered) + wrap_ms
-  local aht = tonumber(redis.call('HGET', k_queue_stats(c.queue), 'aht_ms') or 0) or 0
-  if aht > 0 then handle = math.floor((3 * aht + handle) / 4) end
-  redis.call('HSET', k_queue_stats(c.queue), 'aht_ms', handle)
+  -- (inbound calls only: the estimate is of an inbound caller's wait)
+  if c.direction ~= 'outbound' then
+    local handle = since(c.answered) + wrap_ms
+    local aht = tonumber(redis.call('HGET', k_queue_stats(c.queue), 'aht_ms') or 0) or 0
+    if aht > 0 then handle = math.floor((3 * aht + handle) / 4) end
+    redis.call('HSET', k_queue_stats(c.queue), 'aht_ms', handle)
+  end
   local next_state = (wrap_ms > 0) and 'wrap_up' or after_call_state(a)
   emit('CALL_COMPLETED', {call_id = call_id, agent_id = agent_id, queue = c.queue,
     offer_id = c.offer, caller = c.caller, agent_state = next_state, call_state = 'completed',
     duration_ms = since(c.answered), attempt = c.offers, reason = reason})
+  if c.direction == 'outbound' then outbound_result(call_id, c, 'completed') end
   if a.state ~= 'on_call' or a.call ~= call_id then return end -- the agent moved on already
   if wrap_ms > 0 then
     local token = tostring(redis.call('HINCRBY', k_agent(agent_id), 'wrap_seq', 1))
@@ -825,6 +901,212 @@ local function complete_call(call_id, c, reason)
   end
 end
 
+-- Outbound calls -------------------------------------------------------------------------
+-- An outbound call (direction outbound: CreateOutboundCall, a callback, a campaign) is a
+-- call like any other: offered through reserve() by its queue's stages (its agent first
+-- when it names one, as a personal manager), waiting in the queue's outbound line
+-- (waiting_out) while no agent may take it (the queue's blend, outbound_may_take). Its offer
+-- is the agent's preview; accepting it (or progressive mode, at once) dials it: DIALING and
+-- an ORIGINATE message for its PBX. The PBX's outcome connects it (answer(), then the usual
+-- hang-up and wrap-up) or ends it NOT_CONNECTED.
+
+-- The offered agent accepted (or progressive mode): the PBX dials the agent, then the customer.
+dial = function(call_id, c, why)
+  local deadline = NOW + queue_ms(c.queue, 'dial_timeout_ms')
+  timer_clear('offer|' .. c.offer)
+  -- the offer's timer now waits for the PBX's outcome (a backstop: dial_timeout)
+  timer_set('offer|' .. c.offer, deadline)
+  call_set(call_id, c, {state = 'dialing', dialed_at = NOW, ring_deadline = deadline})
+  emit('CALL_DIALING', {call_id = call_id, agent_id = c.agent, queue = c.queue, offer_id = c.offer,
+    caller = c.caller, agent_state = 'reserved', call_state = 'dialing', attempt = c.offers,
+    reason = why, duration_ms = since(c.offered_at)})
+  pbx_note(c, 'originate', c.offer)
+end
+
+-- An outbound call ends without reaching the customer. A preview not yet accepted releases
+-- its agent without a miss; a dialling agent leaves the call (paused if a pause is pending).
+local function not_connected(call_id, c, reason)
+  local was, agent_id, a, dial_ms = c.state, nil, nil, 0
+  if was == 'ringing' then
+    agent_id, a = miss_offer(call_id, c, ROUTER_ENDED[reason] and reason or 'cancelled', 'not_connected')
+  elseif was == 'dialing' then
+    agent_id = c.agent
+    a = hgetall(k_agent(agent_id))
+    timer_clear('offer|' .. c.offer)
+    dial_ms = since(c.dialed_at)
+    redis.call('HSET', k_offers(call_id), c.offer, reason .. '|' .. agent_id .. '|' .. (c.offered_at or NOW))
+  end
+  call_finish(call_id, c, 'not_connected', nil, reason)
+  local holds = was == 'dialing' and a.state == 'reserved' and a.call == call_id
+  local next_state = ''
+  if holds then next_state = after_call_state(a) elseif a ~= nil then next_state = a.state end
+  emit('CALL_NOT_CONNECTED', {call_id = call_id, queue = c.queue, caller = c.caller,
+    call_state = 'not_connected', agent_id = agent_id, agent_state = next_state, offer_id = c.offer,
+    reason = reason, duration_ms = dial_ms, wait_ms = since(c.received), attempt = c.offers})
+  outbound_result(call_id, c, reason)
+  if holds then
+    leave_call(agent_id, a)
+  elseif agent_id and a.state == 'available' then
+    dispatch_agent(agent_id, a)
+  elseif agent_id and a.state == 'paused' then
+    release_waiters(agent_id)
+  end
+end
+
+-- Creates an outbound call and offers it (or lines it up). o: id, number, queue, mode, pbx,
+-- agent (first offered; '' = the client's manager), deal, campaign, callback, attrs (a JSON
+-- object), priority. The caller has checked that the queue exists and the PBX is open.
+local function outbound_create(o)
+  local client = hgetall(k_client(o.number))
+  local manager = o.agent ~= '' and o.agent or (client.manager or '')
+  local priority = tonumber(o.priority or 0) or 0
+  if priority == 0 then priority = tonumber(client.priority or 0) or 0 end
+  local attrs = cjson.decode(o.attrs or '{}')
+  attrs.mode = o.mode
+  local c = {}
+  call_set(o.id, c, {id = o.id, caller = o.number, queue = o.queue, state = 'routing',
+    received = NOW, entered = NOW, offers = 0, attrs = cjson.encode(attrs), priority = priority,
+    manager = manager, pbx = o.pbx, deal = o.deal or '', direction = 'outbound', mode = o.mode,
+    campaign = o.campaign or '', callback = o.callback or '', admitted = '1',
+    routed_by = PBX_CALLER ~= '' and PBX_CALLER or nil})
+  redis.call('SADD', k_pbx_calls(o.pbx), o.id)
+  local lifetime = queue_ms(o.queue, 'max_call_lifetime_ms')
+  if lifetime == 0 then lifetime = DEFAULT_LIFETIME end
+  if lifetime > 0 then timer_set('lifetime|' .. o.id, NOW + lifetime) end
+  emit('CALL_RECEIVED', {call_id = o.id, queue = o.queue, caller = o.number, call_state = 'routing',
+    attributes = c.attrs, lead_id = o.deal, reason = o.mode})
+  enter_stage(o.id, c, 1)
+  dispatch_call(o.id, c)
+  return c
+end
+
+-- Callbacks (S1.10) ------------------------------------------------------------------------
+-- A callback waits for its time in the timer set (callback|<id>), then makes an outbound
+-- preview call; an unreached attempt is tried again after CALLBACK_RETRY, up to
+-- CALLBACK_ATTEMPTS calls. Nothing but its hash and the timer holds it: a restart loses none.
+
+local ENDED_CALLBACKS_KEPT = 1000
+
+local function callback_unindex(id, cb)
+  redis.call('ZREM', K_CALLBACKS, id)
+  if (cb.agent or '') ~= '' then redis.call('ZREM', k_agent_callbacks(cb.agent), id) end
+  redis.call('ZREM', k_queue_callbacks(cb.queue), id)
+end
+
+local function callback_index(id, cb, due)
+  redis.call('ZADD', K_CALLBACKS, due, id)
+  if (cb.agent or '') ~= '' then redis.call('ZADD', k_agent_callbacks(cb.agent), due, id) end
+  redis.call('ZADD', k_queue_callbacks(cb.queue), due, id)
+end
+
+-- A callback is over (state done, cancelled or failed; reason why).
+local function callback_end(id, cb, state, reason)
+  callback_unindex(id, cb)
+  timer_clear('callback|' .. id)
+  redis.call('HSET', k_callback(id), 'state', state, 'ended_reason', reason, 'ended', NOW)
+  cb.state = state
+  if redis.call('GET', k_number_callback(cb.number)) == id then redis.call('DEL', k_number_callback(cb.number)) end
+  redis.call('ZADD', K_CALLBACKS_ENDED, NOW, id)
+  local over = redis.call('ZCARD', K_CALLBACKS_ENDED) - ENDED_CALLBACKS_KEPT
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', K_CALLBACKS_ENDED, 0, over - 1)) do
+      redis.call('DEL', k_callback(old))
+    end
+    redis.call('ZREMRANGEBYRANK', K_CALLBACKS_ENDED, 0, over - 1)
+  end
+  emit('CALLBACK_ENDED', {callback_id = id, caller = cb.number, agent_id = cb.agent, queue = cb.queue,
+    lead_id = cb.deal, reason = reason, call_id = cb.call})
+end
+
+-- Schedules a callback. cb: id, number, queue, due, agent, deal, note, origin.
+local function callback_schedule(cb)
+  redis.call('HSET', k_callback(cb.id), 'id', cb.id, 'number', cb.number, 'queue', cb.queue,
+    'due', cb.due, 'agent', cb.agent or '', 'deal', cb.deal or '', 'note', cb.note or '',
+    'origin', cb.origin, 'state', 'scheduled', 'attempts', 0, 'created', NOW, 'created_by', ACTOR)
+  callback_index(cb.id, cb, cb.due)
+  timer_set('callback|' .. cb.id, cb.due)
+  emit('CALLBACK_SCHEDULED', {callback_id = cb.id, caller = cb.number, agent_id = cb.agent,
+    queue = cb.queue, lead_id = cb.deal, reason = cb.origin,
+    attributes = cjson.encode({due_ms = tostring(cb.due), origin = cb.origin})})
+end
+
+-- The callback's time came: its call is made, offered to its agent first. Without an open
+-- PBX to dial it, it waits a minute and tries again; it is never dropped.
+local function callback_fire(id)
+  local cb = hgetall(k_callback(id))
+  if cb.state ~= 'scheduled' then return end
+  if redis.call('SISMEMBER', K_DO_NOT_CALL, cb.number) == 1 then
+    callback_end(id, cb, 'failed', 'do_not_call')
+    return
+  end
+  if redis.call('EXISTS', k_queue(cb.queue)) == 0 then
+    callback_end(id, cb, 'failed', 'no_queue')
+    return
+  end
+  local pbx = queue_conf(cb.queue).outbound_pbx or ''
+  if pbx == '' or redis.call('HGET', k_pbx(pbx), 'state') ~= 'open' then
+    timer_set('callback|' .. id, NOW + 60000)
+    return
+  end
+  local attempts = (tonumber(cb.attempts or 0) or 0) + 1
+  local call_id = 'callback-' .. id .. '-' .. attempts
+  redis.call('HSET', k_callback(id), 'state', 'calling', 'attempts', attempts, 'call', call_id)
+  local attrs = {callback_id = id}
+  if (cb.note or '') ~= '' then attrs.note = cb.note end
+  outbound_create({id = call_id, number = cb.number, queue = cb.queue, mode = 'preview', pbx = pbx,
+    agent = cb.agent or '', deal = cb.deal or '', callback = id, attrs = cjson.encode(attrs)})
+end
+
+-- Reasons an attempt did not reach the customer through no decision of anyone's: tried again.
+local CALLBACK_RETRIED = {no_answer = true, busy = true, failed = true, hangup = true,
+  dial_timeout = true, pbx_lost = true, pbx_restarted = true, max_lifetime = true}
+
+-- A callback's call ended (outcome completed, or the not-connected reason).
+local function callback_after_call(id, call_id, outcome)
+  local cb = hgetall(k_callback(id))
+  if cb.state ~= 'calling' or cb.call ~= call_id then return end
+  if outcome == 'completed' then
+    callback_end(id, cb, 'done', 'done')
+  elseif not CALLBACK_RETRIED[outcome] then
+    callback_end(id, cb, 'cancelled', outcome)
+  elseif (tonumber(cb.attempts or 0) or 0) >= CALLBACK_ATTEMPTS then
+    callback_end(id, cb, 'failed', 'attempts')
+  else
+    local due = NOW + CALLBACK_RETRY
+    redis.call('HSET', k_callback(id), 'state', 'scheduled', 'due', due)
+    callback_index(id, cb, due)
+    timer_set('callback|' .. id, due)
+  end
+end
+
+outbound_result = function(call_id, c, outcome)
+  if (c.callback or '') ~= '' then callback_after_call(c.callback, call_id, outcome) end
+end
+
+-- An inbound caller who abandoned or timed out is called back after the queue's
+-- callback_after_missed, by their personal manager (or the queue): one callback per number.
+missed_call_callback = function(call_id, c)
+  local after = queue_ms(c.queue, 'callback_after_missed_ms')
+  if after <= 0 or (c.caller or '') == '' or c.direction == 'outbound' then return end
+  if redis.call('EXISTS', k_number_callback(c.caller)) == 1 then return end
+  local id = 'missed-' .. string.gsub(call_id, '[^%w%-_.]', '_')
+  if #id > 64 then id = string.sub(id, 1, 64) end
+  if redis.call('EXISTS', k_callback(id)) == 1 then return end
+  redis.call('SET', k_number_callback(c.caller), id)
+  callback_schedule({id = id, number = c.caller, queue = c.queue, due = NOW + after,
+    agent = c.manager or '', deal = c.deal or '', note = '', origin = 'missed_call'})
+end
+
+-- An inbound caller was answered: a callback scheduled after their missed call is not needed.
+caller_reached = function(number)
+  if (number or '') == '' then return end
+  local id = redis.call('GET', k_number_callback(number))
+  if not id then return end
+  local cb = hgetall(k_callback(id))
+  if cb.state == 'scheduled' then callback_end(id, cb, 'cancelled', 'caller_reached') end
+end
+
+
 -- A call nobody answered is over: abandoned (a ringing agent is released, not charged a
 -- miss). reason: '' for the caller's hang-up, else why the router ended it.
 local function abandon_call(call_id, c, reason)
@@ -836,16 +1118,28 @@ local function abandon_call(call_id, c, reason)
   emit('CALL_ABANDONED', {call_id = call_id, queue = c.queue, caller = c.caller,
     call_state = 'abandoned', wait_ms = since(c.received), attempt = c.offers,
     agent_id = agent_id, reason = reason})
+  missed_call_callback(call_id, c)
   if agent_id then dispatch_agent(agent_id, a) end
 end
+
+-- A live call nobody answered ends: an inbound one abandoned, an outbound one not connected.
+-- reason '' is the caller's (the PBX's) hang-up.
+local function end_unanswered(call_id, c, reason)
+  if c.direction == 'outbound' then
+    not_connected(call_id, c, reason == '' and 'hangup' or reason)
+  else
+    abandon_call(call_id, c, reason)
+  end
+end
+
 
 -- The router ends a call whose hang-up will never come (its PBX is gone, or it outlived its
 -- queue's maximum lifetime). A call already final is left alone.
 local function force_end(call_id, c, reason)
   if c.state == 'connected' then
     complete_call(call_id, c, reason)
-  elseif c.state == 'ringing' or c.state == 'waiting' or c.state == 'routing' then
-    abandon_call(call_id, c, reason)
+  elseif c.state == 'ringing' or c.state == 'waiting' or c.state == 'routing' or c.state == 'dialing' then
+    end_unanswered(call_id, c, reason)
   end
 end
 
@@ -888,7 +1182,7 @@ call_snapshot = function(call_id)
       c.estimated_wait_ms = math.floor(c.queue_position * aht / online)
     end
   end
-  if c.agent and c.agent ~= '' and c.state == 'ringing' then
+  if c.agent and c.agent ~= '' and (c.state == 'ringing' or c.state == 'dialing') then
     c.endpoint = redis.call('HGET', k_agent(c.agent), 'endpoint') or ''
   end
   local announced = c.announced

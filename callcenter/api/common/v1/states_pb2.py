@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!callcenter/common/v1/states.proto\x12\x14\x63\x61llcenter.common.v1*\xc4\x01\n\nAgentState\x12\x1b\n\x17\x41GENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41GENT_STATE_LOGGED_OUT\x10\x01\x12\x19\n\x15\x41GENT_STATE_AVAILABLE\x10\x02\x12\x16\n\x12\x41GENT_STATE_PAUSED\x10\x03\x12\x18\n\x14\x41GENT_STATE_RESERVED\x10\x04\x12\x17\n\x13\x41GENT_STATE_ON_CALL\x10\x05\x12\x17\n\x13\x41GENT_STATE_WRAP_UP\x10\x06*\xda\x01\n\tCallState\x12\x1a\n\x16\x43\x41LL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41LL_STATE_WAITING\x10\x01\x12\x16\n\x12\x43\x41LL_STATE_RINGING\x10\x02\x12\x18\n\x14\x43\x41LL_STATE_CONNECTED\x10\x03\x12\x18\n\x14\x43\x41LL_STATE_COMPLETED\x10\x04\x12\x18\n\x14\x43\x41LL_STATE_ABANDONED\x10\x05\x12\x18\n\x14\x43\x41LL_STATE_TIMED_OUT\x10\x06\x12\x19\n\x15\x43\x41LL_STATE_REDIRECTED\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!callcenter/common/v1/states.proto\x12\x14\x63\x61llcenter.common.v1*\xc4\x01\n\nAgentState\x12\x1b\n\x17\x41GENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41GENT_STATE_LOGGED_OUT\x10\x01\x12\x19\n\x15\x41GENT_STATE_AVAILABLE\x10\x02\x12\x16\n\x12\x41GENT_STATE_PAUSED\x10\x03\x12\x18\n\x14\x41GENT_STATE_RESERVED\x10\x04\x12\x17\n\x13\x41GENT_STATE_ON_CALL\x10\x05\x12\x17\n\x13\x41GENT_STATE_WRAP_UP\x10\x06*\x90\x02\n\tCallState\x12\x1a\n\x16\x43\x41LL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41LL_STATE_WAITING\x10\x01\x12\x16\n\x12\x43\x41LL_STATE_RINGING\x10\x02\x12\x18\n\x14\x43\x41LL_STATE_CONNECTED\x10\x03\x12\x18\n\x14\x43\x41LL_STATE_COMPLETED\x10\x04\x12\x18\n\x14\x43\x41LL_STATE_ABANDONED\x10\x05\x12\x18\n\x14\x43\x41LL_STATE_TIMED_OUT\x10\x06\x12\x19\n\x15\x43\x41LL_STATE_REDIRECTED\x10\x07\x12\x16\n\x12\x43\x41LL_STATE_DIALING\x10\x08\x12\x1c\n\x18\x43\x41LL_STATE_NOT_CONNECTED\x10\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AGENTSTATE']._serialized_start=60
   _globals['_AGENTSTATE']._serialized_end=256
   _globals['_CALLSTATE']._serialized_start=259
-  _globals['_CALLSTATE']._serialized_end=477
+  _globals['_CALLSTATE']._serialized_end=531
 # @@protoc_insertion_point(module_scope)

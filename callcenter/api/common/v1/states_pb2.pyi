@@ -24,6 +24,8 @@ class CallState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CALL_STATE_ABANDONED: _ClassVar[CallState]
     CALL_STATE_TIMED_OUT: _ClassVar[CallState]
     CALL_STATE_REDIRECTED: _ClassVar[CallState]
+    CALL_STATE_DIALING: _ClassVar[CallState]
+    CALL_STATE_NOT_CONNECTED: _ClassVar[CallState]
 AGENT_STATE_UNSPECIFIED: AgentState
 AGENT_STATE_LOGGED_OUT: AgentState
 AGENT_STATE_AVAILABLE: AgentState
@@ -39,3 +41,5 @@ CALL_STATE_COMPLETED: CallState
 CALL_STATE_ABANDONED: CallState
 CALL_STATE_TIMED_OUT: CallState
 CALL_STATE_REDIRECTED: CallState
+CALL_STATE_DIALING: CallState
+CALL_STATE_NOT_CONNECTED: CallState

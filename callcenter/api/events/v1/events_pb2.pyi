@@ -71,6 +71,10 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_HANDOVER_ENDED: _ClassVar[EventType]
     EVENT_TYPE_AUTOMATION_FIRED: _ClassVar[EventType]
     EVENT_TYPE_AUTOMATION_RULES_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_CALL_DIALING: _ClassVar[EventType]
+    EVENT_TYPE_CALL_NOT_CONNECTED: _ClassVar[EventType]
+    EVENT_TYPE_CALLBACK_SCHEDULED: _ClassVar[EventType]
+    EVENT_TYPE_CALLBACK_ENDED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -128,9 +132,13 @@ EVENT_TYPE_HANDOVER_STARTED: EventType
 EVENT_TYPE_HANDOVER_ENDED: EventType
 EVENT_TYPE_AUTOMATION_FIRED: EventType
 EVENT_TYPE_AUTOMATION_RULES_UPDATED: EventType
+EVENT_TYPE_CALL_DIALING: EventType
+EVENT_TYPE_CALL_NOT_CONNECTED: EventType
+EVENT_TYPE_CALLBACK_SCHEDULED: EventType
+EVENT_TYPE_CALLBACK_ENDED: EventType
 
 class Event(_message.Message):
-    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids", "crm_source", "crm_event_id", "rule_id", "task_id")
+    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids", "crm_source", "crm_event_id", "rule_id", "task_id", "direction", "campaign_id", "callback_id")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +180,9 @@ class Event(_message.Message):
     CRM_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     time: _timestamp_pb2.Timestamp
     type: EventType
@@ -206,4 +217,7 @@ class Event(_message.Message):
     crm_event_id: str
     rule_id: str
     task_id: str
-    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., invoice_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., commission_minor: _Optional[int] = ..., product: _Optional[str] = ..., team_id: _Optional[str] = ..., member_agent_ids: _Optional[_Iterable[str]] = ..., crm_source: _Optional[str] = ..., crm_event_id: _Optional[str] = ..., rule_id: _Optional[str] = ..., task_id: _Optional[str] = ...) -> None: ...
+    direction: str
+    campaign_id: str
+    callback_id: str
+    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., invoice_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., commission_minor: _Optional[int] = ..., product: _Optional[str] = ..., team_id: _Optional[str] = ..., member_agent_ids: _Optional[_Iterable[str]] = ..., crm_source: _Optional[str] = ..., crm_event_id: _Optional[str] = ..., rule_id: _Optional[str] = ..., task_id: _Optional[str] = ..., direction: _Optional[str] = ..., campaign_id: _Optional[str] = ..., callback_id: _Optional[str] = ...) -> None: ...

@@ -12,6 +12,36 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CallDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_DIRECTION_UNSPECIFIED: _ClassVar[CallDirection]
+    CALL_DIRECTION_INBOUND: _ClassVar[CallDirection]
+    CALL_DIRECTION_OUTBOUND: _ClassVar[CallDirection]
+
+class OutboundMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OUTBOUND_MODE_UNSPECIFIED: _ClassVar[OutboundMode]
+    OUTBOUND_MODE_PREVIEW: _ClassVar[OutboundMode]
+    OUTBOUND_MODE_PROGRESSIVE: _ClassVar[OutboundMode]
+
+class DialOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DIAL_OUTCOME_UNSPECIFIED: _ClassVar[DialOutcome]
+    DIAL_OUTCOME_ANSWERED: _ClassVar[DialOutcome]
+    DIAL_OUTCOME_NO_ANSWER: _ClassVar[DialOutcome]
+    DIAL_OUTCOME_BUSY: _ClassVar[DialOutcome]
+    DIAL_OUTCOME_FAILED: _ClassVar[DialOutcome]
+    DIAL_OUTCOME_AGENT_NO_ANSWER: _ClassVar[DialOutcome]
+
+class CallbackState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALLBACK_STATE_UNSPECIFIED: _ClassVar[CallbackState]
+    CALLBACK_STATE_SCHEDULED: _ClassVar[CallbackState]
+    CALLBACK_STATE_CALLING: _ClassVar[CallbackState]
+    CALLBACK_STATE_DONE: _ClassVar[CallbackState]
+    CALLBACK_STATE_CANCELLED: _ClassVar[CallbackState]
+    CALLBACK_STATE_FAILED: _ClassVar[CallbackState]
+
 class SkillOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SKILL_ORDER_UNSPECIFIED: _ClassVar[SkillOrder]
@@ -48,6 +78,7 @@ class PbxCallEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PBX_CALL_EVENT_KIND_POSITION_CHANGED: _ClassVar[PbxCallEventKind]
     PBX_CALL_EVENT_KIND_CONNECTED: _ClassVar[PbxCallEventKind]
     PBX_CALL_EVENT_KIND_ENDED: _ClassVar[PbxCallEventKind]
+    PBX_CALL_EVENT_KIND_ORIGINATE: _ClassVar[PbxCallEventKind]
 
 class OfferOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -56,6 +87,24 @@ class OfferOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OFFER_OUTCOME_NO_ANSWER: _ClassVar[OfferOutcome]
     OFFER_OUTCOME_REJECTED: _ClassVar[OfferOutcome]
     OFFER_OUTCOME_BUSY: _ClassVar[OfferOutcome]
+CALL_DIRECTION_UNSPECIFIED: CallDirection
+CALL_DIRECTION_INBOUND: CallDirection
+CALL_DIRECTION_OUTBOUND: CallDirection
+OUTBOUND_MODE_UNSPECIFIED: OutboundMode
+OUTBOUND_MODE_PREVIEW: OutboundMode
+OUTBOUND_MODE_PROGRESSIVE: OutboundMode
+DIAL_OUTCOME_UNSPECIFIED: DialOutcome
+DIAL_OUTCOME_ANSWERED: DialOutcome
+DIAL_OUTCOME_NO_ANSWER: DialOutcome
+DIAL_OUTCOME_BUSY: DialOutcome
+DIAL_OUTCOME_FAILED: DialOutcome
+DIAL_OUTCOME_AGENT_NO_ANSWER: DialOutcome
+CALLBACK_STATE_UNSPECIFIED: CallbackState
+CALLBACK_STATE_SCHEDULED: CallbackState
+CALLBACK_STATE_CALLING: CallbackState
+CALLBACK_STATE_DONE: CallbackState
+CALLBACK_STATE_CANCELLED: CallbackState
+CALLBACK_STATE_FAILED: CallbackState
 SKILL_ORDER_UNSPECIFIED: SkillOrder
 SKILL_ORDER_HIGHEST_FIRST: SkillOrder
 SKILL_ORDER_LOWEST_FIRST: SkillOrder
@@ -78,6 +127,7 @@ PBX_CALL_EVENT_KIND_QUEUED: PbxCallEventKind
 PBX_CALL_EVENT_KIND_POSITION_CHANGED: PbxCallEventKind
 PBX_CALL_EVENT_KIND_CONNECTED: PbxCallEventKind
 PBX_CALL_EVENT_KIND_ENDED: PbxCallEventKind
+PBX_CALL_EVENT_KIND_ORIGINATE: PbxCallEventKind
 OFFER_OUTCOME_UNSPECIFIED: OfferOutcome
 OFFER_OUTCOME_ANSWERED: OfferOutcome
 OFFER_OUTCOME_NO_ANSWER: OfferOutcome
@@ -85,7 +135,7 @@ OFFER_OUTCOME_REJECTED: OfferOutcome
 OFFER_OUTCOME_BUSY: OfferOutcome
 
 class Queue(_message.Message):
-    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback", "max_call_lifetime")
+    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback", "max_call_lifetime", "outbound_share", "preview_timeout", "dial_timeout", "outbound_pbx", "callback_after_missed")
     class RequiredSkillsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +164,11 @@ class Queue(_message.Message):
     OVERFLOW_QUEUE_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_FIELD_NUMBER: _ClassVar[int]
     MAX_CALL_LIFETIME_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_SHARE_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    DIAL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_PBX_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_AFTER_MISSED_FIELD_NUMBER: _ClassVar[int]
     name: str
     ring_timeout: _duration_pb2.Duration
     wrap_up: _duration_pb2.Duration
@@ -135,7 +190,12 @@ class Queue(_message.Message):
     overflow_queue: str
     fallback: str
     max_call_lifetime: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ..., max_call_lifetime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    outbound_share: int
+    preview_timeout: _duration_pb2.Duration
+    dial_timeout: _duration_pb2.Duration
+    outbound_pbx: str
+    callback_after_missed: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ..., max_call_lifetime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., outbound_share: _Optional[int] = ..., preview_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dial_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., outbound_pbx: _Optional[str] = ..., callback_after_missed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class QueueCounts(_message.Message):
     __slots__ = ("waiting", "available_agents", "oldest_waiting_since")
@@ -223,7 +283,7 @@ class Offer(_message.Message):
     def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., endpoint: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class Call(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers", "priority", "personal_manager_id", "stage", "estimated_wait", "redirect_to", "pbx_id", "end_reason")
+    __slots__ = ("call_id", "caller", "queue", "state", "offer", "queue_position", "agent_id", "received_at", "answered_at", "ended_at", "attributes", "version", "offers", "priority", "personal_manager_id", "stage", "estimated_wait", "redirect_to", "pbx_id", "end_reason", "direction", "outbound_mode", "campaign_id", "callback_id", "deal_id")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -251,6 +311,11 @@ class Call(_message.Message):
     REDIRECT_TO_FIELD_NUMBER: _ClassVar[int]
     PBX_ID_FIELD_NUMBER: _ClassVar[int]
     END_REASON_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    OUTBOUND_MODE_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
@@ -271,7 +336,12 @@ class Call(_message.Message):
     redirect_to: str
     pbx_id: str
     end_reason: str
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., stage: _Optional[_Union[RoutingStage, str]] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., redirect_to: _Optional[str] = ..., pbx_id: _Optional[str] = ..., end_reason: _Optional[str] = ...) -> None: ...
+    direction: CallDirection
+    outbound_mode: OutboundMode
+    campaign_id: str
+    callback_id: str
+    deal_id: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[_states_pb2.CallState, str]] = ..., offer: _Optional[_Union[Offer, _Mapping]] = ..., queue_position: _Optional[int] = ..., agent_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[int] = ..., offers: _Optional[int] = ..., priority: _Optional[int] = ..., personal_manager_id: _Optional[str] = ..., stage: _Optional[_Union[RoutingStage, str]] = ..., estimated_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., redirect_to: _Optional[str] = ..., pbx_id: _Optional[str] = ..., end_reason: _Optional[str] = ..., direction: _Optional[_Union[CallDirection, str]] = ..., outbound_mode: _Optional[_Union[OutboundMode, str]] = ..., campaign_id: _Optional[str] = ..., callback_id: _Optional[str] = ..., deal_id: _Optional[str] = ...) -> None: ...
 
 class Client(_message.Message):
     __slots__ = ("number", "name", "priority", "manager_id")
@@ -821,3 +891,166 @@ class PbxCallEvent(_message.Message):
     reason: str
     time: _timestamp_pb2.Timestamp
     def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[_Union[PbxCallEventKind, str]] = ..., call: _Optional[_Union[Call, _Mapping]] = ..., offer_id: _Optional[str] = ..., reason: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateOutboundCallRequest(_message.Message):
+    __slots__ = ("call_id", "number", "queue", "mode", "pbx_id", "agent_id", "deal_id", "attributes", "priority")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    PBX_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    number: str
+    queue: str
+    mode: OutboundMode
+    pbx_id: str
+    agent_id: str
+    deal_id: str
+    attributes: _containers.ScalarMap[str, str]
+    priority: int
+    def __init__(self, call_id: _Optional[str] = ..., number: _Optional[str] = ..., queue: _Optional[str] = ..., mode: _Optional[_Union[OutboundMode, str]] = ..., pbx_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., deal_id: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class CreateOutboundCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class AcceptOutboundCallRequest(_message.Message):
+    __slots__ = ("call_id", "offer_id")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    offer_id: str
+    def __init__(self, call_id: _Optional[str] = ..., offer_id: _Optional[str] = ...) -> None: ...
+
+class AcceptOutboundCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class DeclineOutboundCallRequest(_message.Message):
+    __slots__ = ("call_id", "offer_id")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    offer_id: str
+    def __init__(self, call_id: _Optional[str] = ..., offer_id: _Optional[str] = ...) -> None: ...
+
+class DeclineOutboundCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class ReportDialOutcomeRequest(_message.Message):
+    __slots__ = ("call_id", "offer_id", "outcome")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    offer_id: str
+    outcome: DialOutcome
+    def __init__(self, call_id: _Optional[str] = ..., offer_id: _Optional[str] = ..., outcome: _Optional[_Union[DialOutcome, str]] = ...) -> None: ...
+
+class ReportDialOutcomeResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class Callback(_message.Message):
+    __slots__ = ("callback_id", "number", "queue", "due_at", "agent_id", "deal_id", "note", "state", "origin", "attempts", "call_id", "ended_reason", "created_by")
+    CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDED_REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    callback_id: str
+    number: str
+    queue: str
+    due_at: _timestamp_pb2.Timestamp
+    agent_id: str
+    deal_id: str
+    note: str
+    state: CallbackState
+    origin: str
+    attempts: int
+    call_id: str
+    ended_reason: str
+    created_by: str
+    def __init__(self, callback_id: _Optional[str] = ..., number: _Optional[str] = ..., queue: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., deal_id: _Optional[str] = ..., note: _Optional[str] = ..., state: _Optional[_Union[CallbackState, str]] = ..., origin: _Optional[str] = ..., attempts: _Optional[int] = ..., call_id: _Optional[str] = ..., ended_reason: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
+
+class ScheduleCallbackRequest(_message.Message):
+    __slots__ = ("callback",)
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    callback: Callback
+    def __init__(self, callback: _Optional[_Union[Callback, _Mapping]] = ...) -> None: ...
+
+class ScheduleCallbackResponse(_message.Message):
+    __slots__ = ("callback",)
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    callback: Callback
+    def __init__(self, callback: _Optional[_Union[Callback, _Mapping]] = ...) -> None: ...
+
+class CancelCallbackRequest(_message.Message):
+    __slots__ = ("callback_id",)
+    CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    callback_id: str
+    def __init__(self, callback_id: _Optional[str] = ...) -> None: ...
+
+class CancelCallbackResponse(_message.Message):
+    __slots__ = ("callback",)
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    callback: Callback
+    def __init__(self, callback: _Optional[_Union[Callback, _Mapping]] = ...) -> None: ...
+
+class GetCallbackRequest(_message.Message):
+    __slots__ = ("callback_id",)
+    CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    callback_id: str
+    def __init__(self, callback_id: _Optional[str] = ...) -> None: ...
+
+class GetCallbackResponse(_message.Message):
+    __slots__ = ("callback",)
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    callback: Callback
+    def __init__(self, callback: _Optional[_Union[Callback, _Mapping]] = ...) -> None: ...
+
+class ListCallbacksRequest(_message.Message):
+    __slots__ = ("agent_id", "queue", "include_ended", "page_size")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ENDED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    queue: str
+    include_ended: bool
+    page_size: int
+    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., include_ended: _Optional[bool] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListCallbacksResponse(_message.Message):
+    __slots__ = ("callbacks",)
+    CALLBACKS_FIELD_NUMBER: _ClassVar[int]
+    callbacks: _containers.RepeatedCompositeFieldContainer[Callback]
+    def __init__(self, callbacks: _Optional[_Iterable[_Union[Callback, _Mapping]]] = ...) -> None: ...

@@ -205,6 +205,46 @@ class RouterServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionResponse.FromString,
                 _registered_method=True)
+        self.CreateOutboundCall = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/CreateOutboundCall',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.CreateOutboundCallRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.CreateOutboundCallResponse.FromString,
+                _registered_method=True)
+        self.AcceptOutboundCall = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/AcceptOutboundCall',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.AcceptOutboundCallRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.AcceptOutboundCallResponse.FromString,
+                _registered_method=True)
+        self.DeclineOutboundCall = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/DeclineOutboundCall',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeclineOutboundCallRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeclineOutboundCallResponse.FromString,
+                _registered_method=True)
+        self.ReportDialOutcome = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ReportDialOutcome',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReportDialOutcomeRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReportDialOutcomeResponse.FromString,
+                _registered_method=True)
+        self.ScheduleCallback = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ScheduleCallback',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ScheduleCallbackRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ScheduleCallbackResponse.FromString,
+                _registered_method=True)
+        self.CancelCallback = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/CancelCallback',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.CancelCallbackRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.CancelCallbackResponse.FromString,
+                _registered_method=True)
+        self.GetCallback = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/GetCallback',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetCallbackRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetCallbackResponse.FromString,
+                _registered_method=True)
+        self.ListCallbacks = channel.unary_unary(
+                '/callcenter.router.v1.RouterService/ListCallbacks',
+                request_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListCallbacksRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListCallbacksResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -483,6 +523,72 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateOutboundCall(self, request, context):
+        """Outbound work (docs/outbound.md). An outbound call is offered to an agent through the
+        same reservation as inbound calls, by the queue's rules (personal manager first when
+        agent_id names one, then the queue), and shares agents with inbound calls by the queue's
+        outbound_share. Preview: the agent sees the call and accepts (AcceptOutboundCall) or
+        declines it; progressive: dialled as soon as an agent is reserved. Dialling is an
+        ORIGINATE message on the PBX session's stream; the PBX reports with ReportDialOutcome
+        and ends a connected call with HangupCall. Idempotent by call_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptOutboundCall(self, request, context):
+        """The offered agent accepts a preview: the call is dialled (DIALING, an ORIGINATE message).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclineOutboundCall(self, request, context):
+        """The offered agent passes on a preview: the call is offered to the next agent (not a miss).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportDialOutcome(self, request, context):
+        """The PBX reports how dialling an outbound call ended: the customer answered (connected),
+        did not answer, was busy, the call failed (NOT_CONNECTED), or the agent's own leg was
+        not answered (the call goes to the next agent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScheduleCallback(self, request, context):
+        """Schedules a callback (S1.10): at due_at it becomes an outbound preview call, offered to
+        agent_id first (then the queue's agents, after the queue's manager_wait). Kept in Redis
+        with a durable timer: a restart of every process loses none. Idempotent by callback_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelCallback(self, request, context):
+        """Cancels a scheduled callback (a CALLBACK_ENDED event, reason cancelled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCallback(self, request, context):
+        """Returns one callback; NOT_FOUND if there is none of that id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCallbacks(self, request, context):
+        """Returns the callbacks of an agent or a queue (or all), soonest due first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -655,6 +761,46 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.PbxSession,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionResponse.SerializeToString,
+            ),
+            'CreateOutboundCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOutboundCall,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.CreateOutboundCallRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.CreateOutboundCallResponse.SerializeToString,
+            ),
+            'AcceptOutboundCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptOutboundCall,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.AcceptOutboundCallRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.AcceptOutboundCallResponse.SerializeToString,
+            ),
+            'DeclineOutboundCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineOutboundCall,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeclineOutboundCallRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.DeclineOutboundCallResponse.SerializeToString,
+            ),
+            'ReportDialOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportDialOutcome,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReportDialOutcomeRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ReportDialOutcomeResponse.SerializeToString,
+            ),
+            'ScheduleCallback': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleCallback,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ScheduleCallbackRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ScheduleCallbackResponse.SerializeToString,
+            ),
+            'CancelCallback': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelCallback,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.CancelCallbackRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.CancelCallbackResponse.SerializeToString,
+            ),
+            'GetCallback': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCallback,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetCallbackRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.GetCallbackResponse.SerializeToString,
+            ),
+            'ListCallbacks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCallbacks,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListCallbacksRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_router__pb2.ListCallbacksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1576,6 +1722,222 @@ class RouterService:
             '/callcenter.router.v1.RouterService/PbxSession',
             callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_router__pb2.PbxSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOutboundCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/CreateOutboundCall',
+            callcenter_dot_router_dot_v1_dot_router__pb2.CreateOutboundCallRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.CreateOutboundCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptOutboundCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/AcceptOutboundCall',
+            callcenter_dot_router_dot_v1_dot_router__pb2.AcceptOutboundCallRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.AcceptOutboundCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineOutboundCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/DeclineOutboundCall',
+            callcenter_dot_router_dot_v1_dot_router__pb2.DeclineOutboundCallRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.DeclineOutboundCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportDialOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ReportDialOutcome',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ReportDialOutcomeRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ReportDialOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleCallback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ScheduleCallback',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ScheduleCallbackRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ScheduleCallbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelCallback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/CancelCallback',
+            callcenter_dot_router_dot_v1_dot_router__pb2.CancelCallbackRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.CancelCallbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCallback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/GetCallback',
+            callcenter_dot_router_dot_v1_dot_router__pb2.GetCallbackRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.GetCallbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCallbacks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.RouterService/ListCallbacks',
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListCallbacksRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_router__pb2.ListCallbacksResponse.FromString,
             options,
             channel_credentials,
             insecure,
