@@ -3,7 +3,7 @@ Admin may call everything. A PBX can never change an agent's endpoint or delete 
 
 from __future__ import annotations
 
-from callcenter.api.router.v1 import router_pb2
+from callcenter.api.router.v1 import campaigns_pb2, router_pb2
 from callcenter.core.auth import AccessPolicy
 
 ROUTER_POLICY = AccessPolicy.declare(
@@ -63,4 +63,21 @@ ROUTER_POLICY = AccessPolicy.declare(
         "GetCallback",
         "ListCallbacks",
     ],
+)
+
+# Campaigns: the gateway relays its supervisors and admins (checked there); the CRM feeds
+# contacts and reads progress.
+CAMPAIGN_POLICY = AccessPolicy.declare(
+    campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"],
+    gateway=[
+        "UpsertCampaign",
+        "GetCampaign",
+        "ListCampaigns",
+        "AddCampaignContacts",
+        "ListCampaignContacts",
+        "StartCampaign",
+        "PauseCampaign",
+        "StopCampaign",
+    ],
+    crm=["GetCampaign", "ListCampaigns", "AddCampaignContacts", "ListCampaignContacts"],
 )

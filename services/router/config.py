@@ -141,6 +141,13 @@ class OutboundSettings:
         minimum=1,
         maximum=7 * DAY_MS,
     )
+    dialler_interval_ms: int = setting(
+        "CALLCENTER_DIALLER_INTERVAL_MS",
+        500,
+        "how often the campaign dialler looks for due contacts and free agents",
+        minimum=10,
+        maximum=60_000,
+    )
 
 
 @dataclass(frozen=True)

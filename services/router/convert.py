@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from callcenter.api.router.v1 import router_pb2
-from callcenter.core import agent_settings, queue_settings
+from callcenter.api.router.v1 import campaigns_pb2, router_pb2
+from callcenter.core import agent_settings, queue_settings, time_bounds
 from callcenter.core.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
+from callcenter.services.router.calling_hours import CallingHours
+from callcenter.services.router.campaigns import (
+    CAMPAIGN_STATES,
+    CONTACT_STATES,
+    Campaign,
+    Contact,
+    RetryRules,
+)
 from callcenter.services.router.model import (
     AgentProfile,
     AgentStatus,
@@ -239,3 +247,115 @@ def pbx_messages_to_pb(batch: list[PbxMessage]) -> router_pb2.PbxSessionResponse
             ]
         )
     )
+
+
+# Campaigns (campaigns.proto) -------------------------------------------------------------
+
+_CAMPAIGN_STATE_TO_PB = {s: campaigns_pb2.CampaignState.Value(f"CAMPAIGN_STATE_{s.upper()}") for s in CAMPAIGN_STATES}
+_CONTACT_STATE_TO_PB = {s: campaigns_pb2.ContactState.Value(f"CONTACT_STATE_{s.upper()}") for s in CONTACT_STATES}
+#: ContactState values as the domain names them ('' = any state); unknown numbers: absent.
+CONTACT_STATE_FROM_PB = {0: "", **{v: k for k, v in _CONTACT_STATE_TO_PB.items()}}
+_SOURCE_FROM_PB = {
+    campaigns_pb2.CAMPAIGN_SOURCE_UNSPECIFIED: "contacts",
+    campaigns_pb2.CAMPAIGN_SOURCE_CONTACTS: "contacts",
+    campaigns_pb2.CAMPAIGN_SOURCE_NEW_LEADS: "new_leads",
+}
+_SOURCE_TO_PB = {
+    "contacts": campaigns_pb2.CAMPAIGN_SOURCE_CONTACTS,
+    "new_leads": campaigns_pb2.CAMPAIGN_SOURCE_NEW_LEADS,
+}
+
+
+def _enum(table: dict, value: int, field: str, enum_name: str):
+    if value not in table:
+        raise InvalidArgument(field, f"{value} is not a {enum_name} value")
+    return table[value]
+
+
+def campaign_from_pb(c: campaigns_pb2.Campaign) -> Campaign:
+    if c.state not in campaigns_pb2.CampaignState.values():
+        raise InvalidArgument("campaign.state", f"{c.state} is not a CampaignState value")
+    retry_defaults = RetryRules()
+
+    def ms_or(d, name: str, default: int) -> int:
+        value = time_bounds.duration_ms(d, f"campaign.retry.{name}", whole_ms=True)
+        return value or default
+
+    return Campaign(
+        campaign_id=c.campaign_id,
+        name=c.name,
+        queue=c.queue,
+        segment_id=c.segment_id,
+        source=_enum(_SOURCE_FROM_PB, c.source, "campaign.source", "CampaignSource"),
+        script=c.script,
+        mode=_enum(MODE_FROM_PB, c.mode, "campaign.mode", "OutboundMode"),
+        hours=CallingHours(
+            days=tuple(c.calling_hours.days),
+            start_minute=c.calling_hours.start_minute,
+            end_minute=c.calling_hours.end_minute or 1440,
+            time_zone=c.calling_hours.time_zone,
+        ),
+        retry=RetryRules(
+            no_answer_ms=ms_or(c.retry.no_answer, "no_answer", retry_defaults.no_answer_ms),
+            busy_ms=ms_or(c.retry.busy, "busy", retry_defaults.busy_ms),
+            failed_ms=ms_or(c.retry.failed, "failed", retry_defaults.failed_ms),
+            max_attempts=c.retry.max_attempts or retry_defaults.max_attempts,
+            spread_ms=time_bounds.duration_ms(c.retry.spread, "campaign.retry.spread", whole_ms=True),
+            call_reached_again=c.retry.call_reached_again,
+        ),
+        max_concurrent=c.max_concurrent,
+    )
+
+
+def campaign_to_pb(c: Campaign) -> campaigns_pb2.Campaign:
+    p = c.progress
+    return campaigns_pb2.Campaign(
+        campaign_id=c.campaign_id,
+        name=c.name,
+        queue=c.queue,
+        segment_id=c.segment_id,
+        source=_SOURCE_TO_PB[c.source],
+        script=c.script,
+        mode=_MODE_TO_PB[c.mode],
+        calling_hours=campaigns_pb2.CallingHours(
+            days=list(c.hours.days),
+            start_minute=c.hours.start_minute,
+            end_minute=c.hours.end_minute,
+            time_zone=c.hours.time_zone,
+        ),
+        retry=campaigns_pb2.RetryRules(
+            no_answer=duration_ms(c.retry.no_answer_ms),
+            busy=duration_ms(c.retry.busy_ms),
+            failed=duration_ms(c.retry.failed_ms),
+            max_attempts=c.retry.max_attempts,
+            spread=duration_ms(c.retry.spread_ms),
+            call_reached_again=c.retry.call_reached_again,
+        ),
+        max_concurrent=c.max_concurrent,
+        state=_CAMPAIGN_STATE_TO_PB[c.state],
+        progress=campaigns_pb2.CampaignProgress(
+            contacts=p.contacts,
+            pending=p.pending,
+            calling=p.calling,
+            reached=p.reached,
+            exhausted=p.exhausted,
+            skipped=p.skipped,
+            attempts=p.attempts,
+            connected=p.connected,
+            not_connected=p.not_connected,
+        ),
+        created_at=timestamp_ms(c.created_ms),
+    )
+
+
+def contact_to_pb(c: Contact) -> campaigns_pb2.CampaignContact:
+    msg = campaigns_pb2.CampaignContact(
+        number=c.number,
+        deal_id=c.deal_id,
+        state=_CONTACT_STATE_TO_PB[c.state],
+        attempts=c.attempts,
+        last_outcome=c.last_outcome,
+    )
+    if c.next_attempt_ms is not None:
+        msg.next_attempt_at.CopyFrom(timestamp_ms(c.next_attempt_ms))
+    return msg

@@ -15,15 +15,18 @@ consumer; every other event type is acknowledged untouched. route_call.lua reads
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
 
 from callcenter.core import ids
+from callcenter.core.errors import DomainError
 from callcenter.core.key_model import lua_constants
 from callcenter.core.lead_stages import CLOSED_LEAD_STAGES
+from callcenter.core.phone_numbers import phone_problem
 from callcenter.core.redis_connection import undecodable
 from callcenter.core.stream_group import Entry, GroupMember
 from callcenter.services.router import metrics as router_metrics
@@ -93,6 +96,9 @@ class DealOwners(GroupMember):
         self.skipped = 0  # entries it could not read
         self.done_through = (0, 0)  # the newest entry id (ms, seq) this member acknowledged
         self.on_done: Callable[[], None] | None = None  # told after each acknowledged batch
+        # told of each new lead with a client number (number, lead id, created ms): the
+        # campaigns fed by new leads (campaigns.py, the cadence dialler)
+        self.on_new_lead: Callable[[str, str, int], Awaitable[int]] | None = None
 
     async def ack(self, ids: list[str]) -> None:
         await super().ack(ids)
@@ -152,9 +158,27 @@ class DealOwners(GroupMember):
                 continue
             if result == "applied":
                 self.applied += 1
+                await self._new_lead(entry_id, _fields)
             else:
                 self.stale += 1
             done.append(entry_id)
         return done
+
+    async def _new_lead(self, entry_id: str, fields: dict[str, str]) -> None:
+        """A lead created with its client's number joins the campaigns fed by new leads.
+        Redis trouble is raised (the entry stays pending and comes again: adding is idempotent);
+        a refusal (a full campaign) is logged."""
+        if self.on_new_lead is None or fields["type"].upper() != "LEAD_CREATED":
+            return
+        try:
+            number = json.loads(fields.get("attributes") or "{}").get("client_number")
+        except (ValueError, AttributeError):
+            return
+        if not isinstance(number, str) or phone_problem(number):
+            return
+        try:
+            await self.on_new_lead(number, fields["lead_id"], entry_order(entry_id)[0])
+        except DomainError as exc:
+            log.warning("deals.new_lead_not_added", lead_id=fields["lead_id"], problem=str(exc)[:200])
 
     handle = apply

@@ -87,6 +87,12 @@ KEYS: tuple[Key, ...] = (
         "string",
         "the callback after a number's missed call",
     ),
+    Key("campaigns", "campaigns", "sorted set", "ids of every campaign, by creation time"),
+    Key("campaigns_running", "campaigns:running", "set", "ids of the running campaigns (the dialler's work)"),
+    Key("campaigns_new_leads", "campaigns:new_leads", "set", "running campaigns fed by new leads (cadence)"),
+    Key("campaign", "campaign:{}", "hash", "a campaign: settings, state, counters"),
+    Key("campaign_contacts", "campaign:{}:contacts", "hash", "number -> state|attempts|outcome|deal|first attempt"),
+    Key("campaign_due", "campaign:{}:due", "sorted set", "pending contacts by when their next attempt is due"),
 )
 
 

@@ -12,7 +12,7 @@ import asyncio
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.api.router.v1 import campaigns_pb2, campaigns_pb2_grpc, router_pb2, router_pb2_grpc
 from callcenter.core import metrics, private_files
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock
@@ -24,10 +24,13 @@ from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import dedicated_client, open_redis
 from callcenter.core.tracing import configure_tracing
 from callcenter.services.router import metrics as router_metrics
-from callcenter.services.router.access import ROUTER_POLICY
+from callcenter.services.router.access import CAMPAIGN_POLICY, ROUTER_POLICY
+from callcenter.services.router.campaign_api import CampaignServicer
+from callcenter.services.router.campaigns import Campaigns
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.router.config_file import apply_config_file
 from callcenter.services.router.deal_owners import DealOwners
+from callcenter.services.router.dialler import Dialler, dialler_worker
 from callcenter.services.router.grpc_api import RouterServicer
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import RouterStore
@@ -37,6 +40,7 @@ from callcenter.services.router.watch import CallWatchHub
 log = structlog.get_logger(__name__)
 
 SERVICE_NAME = router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
+CAMPAIGN_SERVICE_NAME = campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"].full_name
 
 
 class RouterReplica:
@@ -75,13 +79,21 @@ class RouterReplica:
         # The deal owners' member of the router-deals group: a blocking reader, on its own connection.
         self._deals_redis = dedicated_client(redis, 1, name="router-deal-owners", tolerant=True)
         self.deals = DealOwners(self._deals_redis or redis, config.common.tenant, config.deals)
+        self.campaigns = Campaigns(self.router)
+        self.deals.on_new_lead = self.campaigns.add_new_lead
+        # The dialler runs on the timers' connections: free agents are not left idle because
+        # clients hold the shared pool.
+        self.dialler = Dialler(self.timer_router)
+
+        def add_servicers(server) -> None:
+            router_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(self.router, self.hub), server)
+            campaigns_pb2_grpc.add_CampaignServiceServicer_to_server(CampaignServicer(self.campaigns), server)
+
         self.grpc = GrpcServer(
-            [SERVICE_NAME],
-            lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(
-                RouterServicer(self.router, self.hub), server
-            ),
+            [SERVICE_NAME, CAMPAIGN_SERVICE_NAME],
+            add_servicers,
             config.grpc,
-            [ROUTER_POLICY],
+            [ROUTER_POLICY, CAMPAIGN_POLICY],
         )
         self._workers: list[Worker] = []
         self.port = 0
@@ -98,6 +110,7 @@ class RouterReplica:
             log.info("deals.consumers_forgotten", consumers=gone)
         self._workers = [
             timer_worker(self.timer_router, self.config.timer_poll_ms).start(),
+            dialler_worker(self.dialler, self.config.outbound.dialler_interval_ms).start(),
             self.hub.worker().start(),
             self.deals.worker().start(),
         ]

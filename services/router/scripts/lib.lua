@@ -1079,8 +1079,89 @@ local function callback_after_call(id, call_id, outcome)
   end
 end
 
+-- Campaigns (S2.7, S4.1) -------------------------------------------------------------------
+-- A campaign's contacts: campaign:<id>:contacts, number -> "state|attempts|last outcome|deal|
+-- first attempt ms"; the pending ones also in campaign:<id>:due by when the next attempt is
+-- due. The dialler (services/router/dialler.py) picks due contacts within calling hours and
+-- dials them (campaign_dial.lua); each call's end comes back here (campaign_after_call).
+
+local function contact_get(id, number)
+  local raw = redis.call('HGET', k_campaign_contacts(id), number)
+  if not raw then return nil end
+  local state, attempts, last, deal, first = string.match(raw, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  return {state = state, attempts = tonumber(attempts) or 0, last = last, deal = deal, first = tonumber(first) or 0}
+end
+
+local function contact_put(id, number, ct)
+  redis.call('HSET', k_campaign_contacts(id), number,
+    ct.state .. '|' .. ct.attempts .. '|' .. (ct.last or '') .. '|' .. (ct.deal or '') .. '|' .. (ct.first or 0))
+end
+
+-- Moves a contact between states, keeping the campaign's per-state counters.
+local function contact_move(id, number, ct, state)
+  if ct.state ~= nil and ct.state ~= '' then redis.call('HINCRBY', k_campaign(id), 'n_' .. ct.state, -1) end
+  redis.call('HINCRBY', k_campaign(id), 'n_' .. state, 1)
+  ct.state = state
+  contact_put(id, number, ct)
+  if state ~= 'pending' then redis.call('ZREM', k_campaign_due(id), number) end
+  if state == 'reached' or state == 'exhausted' or state == 'skipped' then
+    emit('CAMPAIGN_CONTACT_DONE', {campaign_id = id, caller = number, lead_id = ct.deal, reason = state,
+      attributes = cjson.encode({attempts = tostring(ct.attempts), last_outcome = ct.last or ''})})
+  end
+end
+
+-- The campaign has nothing left to do: every contact final, none added by new leads.
+local function campaign_check_finished(id)
+  local h = redis.call('HMGET', k_campaign(id), 'state', 'source', 'n_pending', 'n_calling')
+  if h[1] ~= 'running' or h[2] == 'new_leads' then return end
+  if (tonumber(h[3]) or 0) > 0 or (tonumber(h[4]) or 0) > 0 then return end
+  redis.call('HSET', k_campaign(id), 'state', 'finished', 'state_since', NOW)
+  redis.call('SREM', K_CAMPAIGNS_RUNNING, id)
+  emit('CAMPAIGN_STATE_CHANGED', {campaign_id = id, reason = 'finished'})
+end
+
+-- Outcomes that end a contact without another try (someone decided so).
+local CONTACT_CANCELLED = {cancelled = true, ended_by_supervisor = true}
+local CONTACT_BUSY = {busy = true}
+local CONTACT_FAILED = {failed = true, pbx_lost = true, pbx_restarted = true, max_lifetime = true}
+
+-- A campaign call ended: its contact is reached, tried again later by the campaign's rules,
+-- or done. outcome: completed, or the not-connected reason.
+local function campaign_after_call(id, number, outcome)
+  local ct = contact_get(id, number)
+  if ct == nil or ct.state ~= 'calling' then return end
+  local h = hgetall(k_campaign(id))
+  redis.call('HINCRBY', k_campaign(id), 'live', -1)
+  ct.last = outcome
+  if outcome == 'completed' then
+    redis.call('HINCRBY', k_campaign(id), 'connected', 1)
+  else
+    redis.call('HINCRBY', k_campaign(id), 'nc:' .. outcome, 1)
+  end
+  local max_attempts = tonumber(h.max_attempts or 3) or 3
+  if CONTACT_CANCELLED[outcome] then
+    contact_move(id, number, ct, 'skipped')
+  elseif outcome == 'completed' and h.reached_again ~= '1' then
+    contact_move(id, number, ct, 'reached')
+  elseif ct.attempts >= max_attempts then
+    contact_move(id, number, ct, outcome == 'completed' and 'reached' or 'exhausted')
+  else
+    local delay = tonumber(h.retry_no_answer_ms or 0) or 0
+    if CONTACT_BUSY[outcome] then delay = tonumber(h.retry_busy_ms or 0) or 0
+    elseif CONTACT_FAILED[outcome] then delay = tonumber(h.retry_failed_ms or 0) or 0 end
+    local due = NOW + delay
+    local spread = tonumber(h.spread_ms or 0) or 0
+    if spread > 0 then due = math.max(ct.first + ct.attempts * spread, outcome == 'completed' and NOW or due) end
+    contact_move(id, number, ct, 'pending')
+    redis.call('ZADD', k_campaign_due(id), due, number)
+  end
+  campaign_check_finished(id)
+end
+
+
 outbound_result = function(call_id, c, outcome)
   if (c.callback or '') ~= '' then callback_after_call(c.callback, call_id, outcome) end
+  if (c.campaign or '') ~= '' then campaign_after_call(c.campaign, c.caller, outcome) end
 end
 
 -- An inbound caller who abandoned or timed out is called back after the queue's
