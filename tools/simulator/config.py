@@ -52,6 +52,8 @@ class SimulatorEnvironment:
 
 PBX_CONTRACTS = ("v1", "v2")
 RING_TIMERS = ("pbx", "router")
+CAMPAIGN_MODES = ("progressive", "preview")
+MAX_CAMPAIGN_CONTACTS = 100_000  # the router's limit per campaign
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,32 @@ class SimulationConfig:
     # passes; the router's timer is only a backstop) or "router" (as in v1).
     ring_timer: str = "pbx"
 
+    # Outbound work (v2 only, docs/outbound.md). On an ORIGINATE message the PBX rings the
+    # agent's leg, then the customer's, and reports ReportDialOutcome after dial_delay: the
+    # customer answers with customer_answer_probability, is busy with customer_busy_probability,
+    # the call fails with dial_failed_probability, else nobody answers. The agent's own leg
+    # goes unanswered (the call moves on to the next agent) with agent_leg_no_answer_probability.
+    # A connected call talks for `talk` and hangs up like an inbound call.
+    dial_delay: Spread = Spread(8.0, 0.4)
+    customer_answer_probability: float = 0.5
+    customer_busy_probability: float = 0.1
+    dial_failed_probability: float = 0.05
+    agent_leg_no_answer_probability: float = 0.0
+    # How long an agent looks at a preview offer before accepting it (AcceptOutboundCall); the
+    # agents look for previews every preview_poll_s (their desktop's refresh).
+    preview_think: Spread = Spread(3.0, 0.5)
+    preview_poll_s: float = 1.0
+    # Above 0: a campaign of this many contacts (numbers +4969<prefix hash><n>) on the sales
+    # queue, started with the run; the run then lasts until the campaign finishes (or the
+    # duration passes, when one is set: then the campaign is paused and the calls drain).
+    campaign_contacts: int = 0
+    campaign_mode: str = "progressive"
+    campaign_max_attempts: int = 2
+    # Simulated seconds before a contact not reached (no answer, busy, failed) is tried again.
+    campaign_retry_s: float = 60.0
+    # The queues' dial timeout (the router ends a dial the PBX never reports, NOT_CONNECTED).
+    dial_timeout_s: float = 90.0
+
     def scaled(self, simulated_s: float) -> float:
         """Wall-clock seconds for a simulated duration."""
         return simulated_s / self.speed
@@ -158,6 +186,10 @@ class SimulationConfig:
             "managed_fraction",
             "returning_fraction",
             "support_fraction",
+            "customer_answer_probability",
+            "customer_busy_probability",
+            "dial_failed_probability",
+            "agent_leg_no_answer_probability",
         ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -167,6 +199,19 @@ class SimulationConfig:
             raise ValueError(f"ring_timer must be one of {', '.join(RING_TIMERS)}")
         if not 1 <= self.pbx_lease_s <= 300:
             raise ValueError("pbx_lease_s must be 1-300 seconds")
+        dial_odds = self.customer_answer_probability + self.customer_busy_probability + self.dial_failed_probability
+        if dial_odds > 1 + 1e-9:
+            raise ValueError("the customer's answer, busy and failed probabilities must add up to at most 1")
+        if not 0 <= self.campaign_contacts <= MAX_CAMPAIGN_CONTACTS:
+            raise ValueError(f"campaign_contacts must be 0-{MAX_CAMPAIGN_CONTACTS}")
+        if self.campaign_contacts and self.pbx_contract != "v2":
+            raise ValueError("a campaign needs pbx_contract v2 (the PBX session dials it)")
+        if self.campaign_mode not in CAMPAIGN_MODES:
+            raise ValueError(f"campaign_mode must be one of {', '.join(CAMPAIGN_MODES)}")
+        if not 1 <= self.campaign_max_attempts <= 100:
+            raise ValueError("campaign_max_attempts must be 1-100")
+        if self.campaign_retry_s < 0 or self.preview_poll_s <= 0 or self.dial_timeout_s <= 0:
+            raise ValueError("campaign_retry_s must not be negative, preview_poll_s and dial_timeout_s above 0")
         if self.duration_s is None and self.max_calls is None:
             # Allowed: runs until stopped (callcenter up --demo).
             pass

@@ -34,8 +34,9 @@ import structlog
 from google.protobuf import duration_pb2
 
 from callcenter.api.common.v1 import states_pb2
+from callcenter.api.router.v1 import campaigns_pb2 as cpb
+from callcenter.api.router.v1 import campaigns_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
-from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
 from callcenter.tools.simulator.config import SimulationConfig
@@ -131,6 +132,16 @@ class Counters:
     agents_paused: int = 0  # agents found paused by the router for missing calls
     agents_resumed: int = 0
     side_effect_errors: int = 0
+    # Outbound work (v2): ORIGINATE messages and what the PBX reported for them.
+    outbound_calls: int = 0  # outbound calls the PBX was asked to dial (their first ORIGINATE)
+    originates: int = 0  # ORIGINATE messages (one more each time the call moves to another agent)
+    dial_answered: int = 0  # ReportDialOutcome ANSWERED: the customer picked up
+    dial_no_answer: int = 0
+    dial_busy: int = 0
+    dial_failed: int = 0
+    dial_agent_no_answer: int = 0  # the agent's own leg went unanswered
+    not_connected: int = 0  # outbound calls that ended NOT_CONNECTED
+    previews_accepted: int = 0  # preview offers the agents accepted (AcceptOutboundCall)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -165,6 +176,8 @@ class _Leg:
     pickups: dict[str, asyncio.Task] = field(default_factory=dict)
     # Offers the router ended without an answer, as the PBX learned it (late answers show).
     expired: set[str] = field(default_factory=set)
+    # An outbound call the router asked the PBX to dial (ORIGINATE): no side effects, no patience.
+    outbound: bool = False
 
 
 @dataclass
@@ -178,6 +191,8 @@ class SimulationResult:
     # v2: the PBX's id and every sequence its session delivered, in order (bounded runs).
     pbx_id: str = ""
     sequences: list[int] = field(default_factory=list)
+    # With campaign_contacts: the campaign's id, final state and progress (GetCampaign's).
+    campaign: dict[str, object] = field(default_factory=dict)
 
 
 class Simulation:
@@ -215,6 +230,10 @@ class Simulation:
         self.v2 = config.pbx_contract == "v2"
         self.pbx_id = (config.pbx_id or f"{config.prefix}-{self.run_tag}") if self.v2 else ""
         self.session: PbxSessionLink | None = None
+        self.campaigns: campaigns_pb2_grpc.CampaignServiceStub | None = None
+        self.campaign_id = f"{config.prefix}-{self.run_tag}" if config.campaign_contacts else ""
+        self.campaign: dict[str, object] = {}
+        self._previews: set[str] = set()  # offers of previews being accepted
 
     # Running -------------------------------------------------------------------------
 
@@ -225,19 +244,27 @@ class Simulation:
         channel = self._channel or router_channel(self.config.router, self.config.credentials)
         try:
             self.stub = router_pb2_grpc.RouterServiceStub(channel)
+            self.campaigns = campaigns_pb2_grpc.CampaignServiceStub(channel)
             await self.setup()
             if self.v2:
                 await self._open_session()
+            if self.campaign_id:
+                await self._start_campaign()
             for effect in self.side_effects:
                 await effect.start(self)
             self._started = time.monotonic()
             summaries = asyncio.create_task(self._summaries(), name="simulator-summary")
             comebacks = asyncio.create_task(self._paused_sweep(), name="simulator-comebacks")
+            previews = asyncio.create_task(self._preview_sweep(), name="simulator-previews")
             try:
                 await self._arrivals(stop)
+                if self.campaign_id:
+                    await self._campaign_until_done(stop)
                 await self._drain()
+                if self.campaign_id:
+                    await self._take_campaign()
             finally:
-                for task in (summaries, comebacks):
+                for task in (summaries, comebacks, previews):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -266,6 +293,7 @@ class Simulation:
             dict(self.final_states),
             pbx_id=self.pbx_id,
             sequences=list(self.session.sequences or []) if self.session is not None else [],
+            campaign=dict(self.campaign),
         )
 
     async def _open_session(self) -> None:
@@ -335,6 +363,9 @@ class Simulation:
             retry_delay=_duration(cfg.scaled_ms(cfg.retry_delay_s)),
             allow_early_wrap_up_end=True,
             max_no_answer=cfg.max_no_answer,
+            # v2: this PBX dials the queues' campaign calls and callbacks (ORIGINATE).
+            outbound_pbx=self.pbx_id,
+            dial_timeout=_duration(cfg.scaled_ms(cfg.dial_timeout_s)),
         )
         await stub.UpsertQueue(
             pb.UpsertQueueRequest(queue=pb.Queue(name=self.support, strategy=pb.STRATEGY_ROUND_ROBIN, **common)),
@@ -593,7 +624,7 @@ class Simulation:
         leg.call.ended_at = time.time()
         leg.call.final_state = _state_name(call.state)
         name = leg.call.final_state
-        if name in ("completed", "abandoned", "timed_out", "redirected"):
+        if name in ("completed", "abandoned", "timed_out", "redirected", "not_connected"):
             setattr(self.counters, name, getattr(self.counters, name) + 1)
         if call.end_reason in _LOST_REASONS:
             self.counters.lost_calls += 1
@@ -605,6 +636,12 @@ class Simulation:
         """One event of the PBX's session stream, for the leg of its call."""
         self.counters.stream_messages += 1
         leg = self._legs.get(event.call.call_id)
+        if event.kind == _K.PBX_CALL_EVENT_KIND_ORIGINATE:
+            if leg is None:
+                leg = self._outbound_leg(event.call)
+            if not leg.final:
+                self._originate(leg, event)
+            return
         if leg is None or leg.final:
             self.counters.unknown_events += 1
             return
@@ -667,7 +704,7 @@ class Simulation:
         leg.call.answered_at = time.time() if talk else call.answered_at.ToMilliseconds() / 1000
         self.counters.answered += 1
         if talk:
-            for effect in self.side_effects:
+            for effect in self.side_effects if not leg.outbound else ():
                 self._spawn_for_call(leg, effect.call_connected(leg.call), effect)
             # Not one of the leg's tasks: the end of the call may come before the talk's own
             # HangupCall returns, and the agent's after-call work follows it.
@@ -844,6 +881,209 @@ class Simulation:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
 
+    # Outbound work (v2): originate, previews, the campaign ---------------------------
+
+    def _outbound_leg(self, call: pb.Call) -> _Leg:
+        """The leg of an outbound call the router asks this PBX to dial (its first ORIGINATE)."""
+        sim = SimCall(
+            call_id=call.call_id,
+            caller=call.caller,
+            queue=call.queue,
+            planned_talk_s=self.config.talk.draw(self.rng),
+        )
+        sim.received_at = time.time()
+        leg = _Leg(sim, routed=True, outbound=True)
+        self._legs[call.call_id] = leg
+        self.counters.outbound_calls += 1
+        if self._keep_calls:
+            self.calls.append(sim)
+        task = asyncio.create_task(self._outbound_call(leg), name=call.call_id)
+        self._call_tasks.add(task)
+        task.add_done_callback(self._call_tasks.discard)
+        return leg
+
+    async def _outbound_call(self, leg: _Leg) -> None:
+        try:
+            await leg.done.wait()  # the session brings CONNECTED and ENDED
+        finally:
+            for task in leg.tasks:
+                task.cancel()
+        self._finished(leg)
+
+    def _originate(self, leg: _Leg, event: pb.PbxCallEvent) -> None:
+        self.counters.originates += 1
+        agent_id = event.call.offer.agent_id
+        leg.call.offered_to.append(agent_id)
+        leg.tasks.append(asyncio.create_task(self._dial(leg, event.offer_id, agent_id)))
+
+    def _dial_outcome(self, agent: VirtualAgent | None) -> tuple[int, float]:
+        """How dialling goes: the agent's leg rings first (answer_delay), then the customer's
+        (dial_delay); the outcome and the simulated seconds until it is known."""
+        cfg = self.config
+        agent_s = cfg.answer_delay.draw(self.rng)
+        if agent is None or agent.never_answers or self.rng.random() < cfg.agent_leg_no_answer_probability:
+            return pb.DIAL_OUTCOME_AGENT_NO_ANSWER, cfg.ring_timeout_s
+        roll = self.rng.random()
+        customer_s = cfg.dial_delay.draw(self.rng)
+        if roll < cfg.customer_answer_probability:
+            return pb.DIAL_OUTCOME_ANSWERED, agent_s + customer_s
+        roll -= cfg.customer_answer_probability
+        if roll < cfg.customer_busy_probability:
+            return pb.DIAL_OUTCOME_BUSY, agent_s + min(customer_s, 1.0)  # busy is known at once
+        roll -= cfg.customer_busy_probability
+        if roll < cfg.dial_failed_probability:
+            return pb.DIAL_OUTCOME_FAILED, agent_s + min(customer_s, 0.5)
+        return pb.DIAL_OUTCOME_NO_ANSWER, agent_s + customer_s
+
+    async def _dial(self, leg: _Leg, offer_id: str, agent_id: str) -> None:
+        assert self.stub is not None
+        outcome, after_s = self._dial_outcome(self.agents.get(agent_id))
+        await asyncio.sleep(self.config.scaled(after_s))
+        if leg.final:
+            return  # ENDED came first (the dial timeout, a stop): stop dialling
+        request = pb.ReportDialOutcomeRequest(call_id=leg.call.call_id, offer_id=offer_id, outcome=outcome)
+        # Counted as it goes out: the ENDED it causes may come (and end this task) before the reply.
+        counter = "dial_" + pb.DialOutcome.Name(outcome).removeprefix("DIAL_OUTCOME_").lower()
+        setattr(self.counters, counter, getattr(self.counters, counter) + 1)
+        try:
+            await self._rpc(self.stub.ReportDialOutcome, request)
+        except grpc.aio.AioRpcError as exc:
+            setattr(self.counters, counter, getattr(self.counters, counter) - 1)
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                self.counters.stale_reports += 1  # the router had moved on (its dial timeout)
+            else:
+                log.warning("simulator.dial_outcome_failed", call_id=leg.call.call_id, code=exc.code().name)
+                self.counters.errors += 1
+
+    async def _preview_sweep(self) -> None:
+        """The agents' desktops: every preview_poll_s, an agent of ours reserved for an outbound
+        preview looks at it and accepts it after a think time (AcceptOutboundCall)."""
+        assert self.stub is not None
+        if not self.v2:
+            return
+        while True:
+            await asyncio.sleep(max(0.05, self.config.scaled(self.config.preview_poll_s)))
+            try:
+                reply = await self._rpc(self.stub.ListAgents, pb.ListAgentsRequest())
+            except grpc.aio.AioRpcError:
+                self.counters.errors += 1
+                continue
+            for listed in reply.agents:
+                status = listed.status
+                if listed.id not in self.agents or status.state != states_pb2.AGENT_STATE_RESERVED:
+                    continue
+                if not status.call_id or status.call_id in self._legs:
+                    continue  # an inbound call ringing, or an outbound one already dialling
+                self._spawn(self._look_at_preview(listed.id, status.call_id))
+
+    async def _look_at_preview(self, agent_id: str, call_id: str) -> None:
+        assert self.stub is not None
+        try:
+            call = (await self._rpc(self.stub.GetCall, pb.GetCallRequest(call_id=call_id))).call
+        except grpc.aio.AioRpcError:
+            return  # gone already
+        offer = call.offer
+        if (
+            call.direction != pb.CALL_DIRECTION_OUTBOUND
+            or call.state != states_pb2.CALL_STATE_RINGING
+            or offer.agent_id != agent_id
+            or offer.offer_id in self._previews
+        ):
+            return
+        self._previews.add(offer.offer_id)
+        try:
+            await asyncio.sleep(self.config.scaled(self.config.preview_think.draw(self.rng)))
+            request = pb.AcceptOutboundCallRequest(call_id=call_id, offer_id=offer.offer_id)
+            await self._rpc(self.stub.AcceptOutboundCall, request)
+            self.counters.previews_accepted += 1
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                self.counters.stale_reports += 1  # the preview timed out first
+            else:
+                self.counters.errors += 1
+        finally:
+            self._previews.discard(offer.offer_id)
+
+    async def _start_campaign(self) -> None:
+        """The run's campaign: campaign_contacts numbers on the sales queue, callable at any hour."""
+        assert self.campaigns is not None
+        cfg = self.config
+        retry = _duration(cfg.scaled_ms(cfg.campaign_retry_s))
+        mode = pb.OUTBOUND_MODE_PREVIEW if cfg.campaign_mode == "preview" else pb.OUTBOUND_MODE_PROGRESSIVE
+        campaign = cpb.Campaign(
+            campaign_id=self.campaign_id,
+            name=f"Simulation {self.run_tag}",
+            queue=self.sales,
+            mode=mode,
+            calling_hours=cpb.CallingHours(start_minute=0, end_minute=1440),
+            retry=cpb.RetryRules(no_answer=retry, busy=retry, failed=retry, max_attempts=cfg.campaign_max_attempts),
+        )
+        await self.campaigns.UpsertCampaign(cpb.UpsertCampaignRequest(campaign=campaign), timeout=RPC_TIMEOUT_S)
+        numbers = [self.campaign_number(n) for n in range(cfg.campaign_contacts)]
+        for start in range(0, len(numbers), 1000):  # the router takes at most 1,000 per request
+            contacts = [cpb.NewContact(number=number) for number in numbers[start : start + 1000]]
+            await self.campaigns.AddCampaignContacts(
+                cpb.AddCampaignContactsRequest(campaign_id=self.campaign_id, contacts=contacts), timeout=60
+            )
+        starting = cpb.StartCampaignRequest(campaign_id=self.campaign_id)
+        await self.campaigns.StartCampaign(starting, timeout=RPC_TIMEOUT_S)
+
+    @staticmethod
+    def campaign_number(n: int) -> str:
+        return f"+49699{n:06d}"
+
+    async def _campaign_until_done(self, stop: asyncio.Event) -> None:
+        """Until the campaign finishes, `stop` or the end of the duration; a campaign still
+        running then is paused (no new calls: the ones in progress drain)."""
+        assert self.campaigns is not None
+        cfg = self.config
+        end = None if cfg.duration_s is None else self._started + cfg.duration_s
+        every = max(0.05, min(1.0, cfg.scaled(2.0)))
+        while not stop.is_set() and (end is None or time.monotonic() < end):
+            if await self._campaign_state() in (cpb.CAMPAIGN_STATE_FINISHED, cpb.CAMPAIGN_STATE_STOPPED):
+                return
+            timeout = every if end is None else max(0.0, min(every, end - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=timeout)
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await self.campaigns.PauseCampaign(
+                cpb.PauseCampaignRequest(campaign_id=self.campaign_id), timeout=RPC_TIMEOUT_S
+            )
+
+    async def _campaign_state(self) -> int:
+        assert self.campaigns is not None
+        try:
+            reply = await self.campaigns.GetCampaign(
+                cpb.GetCampaignRequest(campaign_id=self.campaign_id), timeout=RPC_TIMEOUT_S
+            )
+        except grpc.aio.AioRpcError:
+            self.counters.errors += 1
+            return cpb.CAMPAIGN_STATE_UNSPECIFIED
+        return reply.campaign.state
+
+    async def _take_campaign(self) -> None:
+        assert self.campaigns is not None
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            c = (
+                await self.campaigns.GetCampaign(
+                    cpb.GetCampaignRequest(campaign_id=self.campaign_id), timeout=RPC_TIMEOUT_S
+                )
+            ).campaign
+            p = c.progress
+            self.campaign = {
+                "campaign_id": c.campaign_id,
+                "state": cpb.CampaignState.Name(c.state).removeprefix("CAMPAIGN_STATE_").lower(),
+                "contacts": p.contacts,
+                "pending": p.pending,
+                "calling": p.calling,
+                "reached": p.reached,
+                "exhausted": p.exhausted,
+                "skipped": p.skipped,
+                "attempts": p.attempts,
+                "connected": p.connected,
+                "not_connected": dict(p.not_connected),
+            }
+
     # Agents --------------------------------------------------------------------------
 
     async def _after_call_work(self, agent_id: str) -> None:
@@ -941,6 +1181,11 @@ class Simulation:
             f" | abandoned {c.abandoned} timed out {c.timed_out + c.redirected}"
             f" | waiting {'?' if waiting is None else waiting} ringing {ringing} talking {talking}"
             f" | paused agents {c.agents_paused} resumed {c.agents_resumed}"
+            + (
+                f" | outbound {c.outbound_calls} connected {c.dial_answered} not connected {c.not_connected}"
+                if c.outbound_calls
+                else ""
+            )
             + f" | {self.pbx_summary()}"
             + (f" | errors {c.errors}" if c.errors else "")
             + "".join(f" | {text}" for text in (e.summary() for e in self.side_effects) if text)
