@@ -59,6 +59,12 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
             "2000",
             "--sip-wrap-up-ms",
             "100",
+            "--outbound-contacts",
+            "40",
+            "--outbound-agents",
+            "3",
+            "--outbound-seconds",
+            "1.5",
             "--output",
             str(output),
         ],
@@ -114,6 +120,13 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
         "cpu_le_2x_bare_lifecycle",
         "messages_le_transitions_plus_positions",
     }
+    # Outbound: the router's dialler dials a campaign, the simulator's PBX follows every call
+    assert "outbound: progressive campaign, 40 contacts, 3 agents" in done.stdout
+    out = s["outbound"]
+    assert out["status"] == "measured", out["status"]
+    assert out["dialled_per_s"] > 0 and out["dialler_decisions_per_s"] > 0 and out["errors"] == 0
+    assert out["pbx"]["outbound_calls"] > 0 and out["pbx"]["stream_gaps"] == out["pbx"]["stream_repeats"] == 0
+    assert out["rpc_ratio_to_echo"] > 0 and out["router_cpu_added_percent"] >= 0
     # The recorder and the stats are measured when their services are there (other teams';
     # a failure of theirs is reported in the results, not raised), else placeholders stand.
     recorder, stats = s["recorder"], s["stats"]

@@ -18,7 +18,7 @@ def _scale_list(text: str) -> list[int]:
     return values
 
 
-SECTIONS = ("echo", "router", "timers", "scale", "pbx", "sip", "recorder", "stats")
+SECTIONS = ("echo", "router", "timers", "scale", "pbx", "sip", "outbound", "recorder", "stats")
 
 
 def _sections(text: str) -> list[str]:
@@ -71,13 +71,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sip-agents", type=int, default=200, help="agents of the SIP section (default: 200)")
     parser.add_argument("--sip-ring-timeout-ms", type=int, default=2000, help="ring timeout of the SIP section")
     parser.add_argument("--sip-wrap-up-ms", type=int, default=1000, help="wrap-up of the SIP section")
+    parser.add_argument(
+        "--outbound-contacts", type=int, default=10_000, help="contacts of the outbound campaign (default: 10000)"
+    )
+    parser.add_argument("--outbound-agents", type=int, default=50, help="agents of the outbound section (default: 50)")
+    parser.add_argument(
+        "--outbound-answer", type=float, default=0.3, help="chance a dialled customer answers (default: 0.3)"
+    )
+    parser.add_argument(
+        "--outbound-seconds", type=float, default=None, help="seconds of the outbound section (default: --seconds)"
+    )
     parser.add_argument("--upload-concurrency", type=int, default=8, help="recorder uploads in flight per client")
     parser.add_argument("--upload-audio-s", type=float, default=60.0, help="seconds of audio per recorder upload")
     parser.add_argument(
         "--sections",
         type=_sections,
         default=list(SECTIONS),
-        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, pbx, sip, recorder,"
+        help="comma-separated sections to run: echo (both ceilings), router, timers, scale, pbx, sip, outbound,"
+        " recorder,"
         " stats"
         " (default: all; the recorder and stats when their services are there)",
     )
@@ -110,6 +121,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         args.pbx_ring_timeout_ms,
         args.sip_agents,
         args.sip_ring_timeout_ms,
+        args.outbound_contacts,
+        args.outbound_agents,
     )
     durations = (
         args.seconds,
@@ -121,6 +134,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     if args.pbx_wrap_up_ms < 0 or args.pbx_ring_grace_ms < 0:
         print("bench: the PBX wrap-up and ring grace must not be negative", file=sys.stderr)
+        return 2
+    if not 0 <= args.outbound_answer <= 0.85 or (args.outbound_seconds is not None and args.outbound_seconds <= 0):
+        print("bench: --outbound-answer must be 0-0.85 and --outbound-seconds above 0", file=sys.stderr)
         return 2
     if min(counts) < 1 or args.upload_concurrency < 1 or min(durations) <= 0:
         print("bench: counts must be at least 1 and durations above 0", file=sys.stderr)

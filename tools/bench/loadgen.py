@@ -12,6 +12,7 @@ over its stdin/stdout, one JSON line per command and one per result, so the proc
      "concurrency": 8, "start_at": ..., "seconds": 10}
     {"op": "pbx", "pbx_id": "bench-pbx0", "session_target": ..., "targets": [...], "in_flight": 40,
      "ring_timer": "pbx", "queues": [["sales", 0.7], ...], "start_at": ..., "seconds": 45, ...}
+    {"op": "simulate", "config": {SimulationConfig fields}}   (the outbound section's PBX)
     {"op": "quit"}
 
 Every operation waits until start_at (so several processes start together), keeps
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import sys
 import time
@@ -526,7 +528,28 @@ async def pbx(cmd: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-OPERATIONS = {"echo": echo, "lifecycle": lifecycle, "upload": upload, "pbx": pbx}
+async def simulate(cmd: dict[str, Any]) -> dict[str, Any]:
+    """The simulator's virtual PBX and agents (callcenter.tools.simulator) for the outbound
+    section: cmd["config"] holds SimulationConfig fields (Spread ones as [median_s, sigma])."""
+    from callcenter.core.grpc_security import GrpcClientCredentials
+    from callcenter.core.logs import configure_logging
+    from callcenter.core.settings import load
+
+    configure_logging("json", "warning")  # to stderr: stdout is the bench's channel
+    from callcenter.tools.simulator import Simulation, SimulationConfig, Spread
+
+    fields = {k: Spread(*v) if isinstance(v, list) else v for k, v in cmd["config"].items()}
+    fields.setdefault("credentials", load(GrpcClientCredentials))  # `bench --secure`: the run's token
+    result = await Simulation(SimulationConfig(**fields), out=io.StringIO()).run()
+    return {
+        "counters": result.counters,
+        "campaign": result.campaign,
+        "final_states": result.final_states,
+        "elapsed_s": round(result.elapsed_s, 3),
+    }
+
+
+OPERATIONS = {"echo": echo, "lifecycle": lifecycle, "upload": upload, "pbx": pbx, "simulate": simulate}
 
 
 async def serve() -> None:

@@ -12,9 +12,12 @@ Sections (docs/performance.md explains each and keeps the figures):
 5. pbx: PBXs of contract v2 (one PbxSession each) keeping 100 and 400 calls in flight on
    three router replicas: calls/s, router CPU per call against the bare lifecycle's, session
    messages per call, timer lateness from the event stream's entry ids (callcenter.tools.bench.pbx_load);
-6. recorder: recordings uploaded as fast as it stores them, when callcenter.services.recorder exists
+6. outbound: a progressive campaign the router's dialler dials and the simulator's PBX follows:
+   dialler decisions/s, calls dialled and connected/s, the router's CPU added over idle
+   (callcenter.tools.bench.outbound_section);
+7. recorder: recordings uploaded as fast as it stores them, when callcenter.services.recorder exists
    (else a placeholder);
-7. stats: the stats service following the event stream of a loaded router.
+8. stats: the stats service following the event stream of a loaded router.
 
 Every server runs as its own process (the echo server, the router, redis-server), and so does
 every load generator (callcenter.tools.bench.loadgen); the bench process itself only coordinates and
@@ -190,6 +193,10 @@ class Bench:
                     from callcenter.tools.bench.sip_section import sip_section
 
                     sections["sip"] = await sip_section(self, workdir, redis_server.url, redis)
+                if "outbound" in a.sections:
+                    from callcenter.tools.bench.outbound_section import outbound_section
+
+                    sections["outbound"] = await outbound_section(self, workdir, redis_server.url)
                 if measure_stats and stats_started is not None:
                     sections["stats"] = await self.stats_section(
                         stats_router, stats, stats_started, stats_tenant, redis, worker_pids
@@ -809,6 +816,10 @@ def render_table(results: dict[str, Any]) -> str:
         )
     elif sip:
         lines.append(f"{'sip:':<44} {sip['status']}")
+    if "outbound" in s:
+        from callcenter.tools.bench.outbound_section import render_lines as outbound_lines
+
+        lines.extend(outbound_lines(s["outbound"]))
     rec = s.get("recorder", {})
     if rec.get("status") == "measured":
         lines.append(row(f"recorder: {rec['audio_seconds_per_upload']:g} s uploads, whole", rec))

@@ -10,7 +10,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from callcenter.core.settings import load
-from callcenter.tools.simulator.config import PBX_CONTRACTS, RING_TIMERS, SimulationConfig, SimulatorEnvironment
+from callcenter.tools.simulator.config import (
+    CAMPAIGN_MODES,
+    PBX_CONTRACTS,
+    RING_TIMERS,
+    SimulationConfig,
+    SimulatorEnvironment,
+)
 
 if TYPE_CHECKING:  # gRPC is imported when a simulation runs, not when the CLI is built
     from callcenter.tools.simulator.pbx import SimulationResult
@@ -89,6 +95,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="v2: who ends an unanswered ring: the PBX (reports NO_ANSWER) or the router (default: %(default)s)",
     )
     parser.add_argument(
+        "--campaign",
+        type=int,
+        default=d.campaign_contacts,
+        help="v2: run a campaign of this many contacts on the sales queue (the PBX dials them)",
+    )
+    parser.add_argument("--campaign-mode", choices=CAMPAIGN_MODES, default=d.campaign_mode, help="the campaign's mode")
+    parser.add_argument(
+        "--customer-answer",
+        type=float,
+        default=d.customer_answer_probability,
+        help="chance a dialled customer answers (else busy 0.1, failed 0.05, no answer: at most 0.85)",
+    )
+    parser.add_argument("--dial-delay", type=float, default=d.dial_delay.median_s, help="median seconds a dial takes")
+    parser.add_argument(
         "--recorder",
         default=env.recorder,
         help="recorder gRPC address: stream each answered call's audio there (default: none,"
@@ -123,6 +143,10 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         pbx_id=args.pbx_id,
         pbx_lease_s=args.pbx_lease,
         ring_timer=args.ring_timer,
+        campaign_contacts=args.campaign,
+        campaign_mode=args.campaign_mode,
+        customer_answer_probability=args.customer_answer,
+        dial_delay=dataclasses.replace(d.dial_delay, median_s=args.dial_delay),
     )
 
 
