@@ -27,7 +27,8 @@ from callcenter.tools.bench.outbound_router import read_counters
 from callcenter.tools.bench.procs import CpuMeter, LoadWorker, ServerProcess, service_channel
 
 DIALLER_INTERVAL_MS = 50
-IDLE_S = 2.0  # the idle baseline, at most (a third of the window when shorter)
+SETTLE_S = 1.0  # after the router reported its port, before the idle baseline
+IDLE_S = 3.0  # the idle baseline (the router started, nothing set up), at most a third of the window
 TALK_S = (1.0, 0.4)  # median seconds and lognormal sigma
 DIAL_S = (0.4, 0.4)  # the customer's leg: ringing until they answer or give up
 AGENT_LEG_S = (0.1, 0.3)  # the agent's own leg
@@ -98,6 +99,7 @@ async def outbound_section(bench, workdir: pathlib.Path, redis_url: str) -> dict
     )
     try:
         await asyncio.gather(router.start(), pbx.start())
+        await asyncio.sleep(min(SETTLE_S, seconds / 3))  # the end of its start-up is not idle time
         idle = CpuMeter({"router": [router.pid or 0]})
         idle.start()
         await asyncio.sleep(min(IDLE_S, seconds / 3))
