@@ -91,6 +91,7 @@ async def test_a_progressive_campaign_played_by_the_simulator_ends_every_contact
     for call in result.calls:
         assert call.caller.startswith("+49699") and by_call[call.call_id][0] == "CALL_RECEIVED"
     assert holds(events, kinds) == []
+    assert kinds.count("CALL_OFFERED") == len(result.calls) > len(simulation.agents)  # agents took several each
     assert {e.campaign_id for e in events if e.call_id} == {simulation.campaign_id}
 
 

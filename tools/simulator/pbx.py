@@ -962,7 +962,7 @@ class Simulation:
         if not self.v2:
             return
         while True:
-            await asyncio.sleep(max(0.05, self.config.scaled(self.config.preview_poll_s)))
+            await asyncio.sleep(max(0.1, self.config.scaled(self.config.preview_poll_s)))
             try:
                 reply = await self._rpc(self.stub.ListAgents, pb.ListAgentsRequest())
             except grpc.aio.AioRpcError:
