@@ -9,6 +9,7 @@ import asyncio
 import io
 from collections import Counter, defaultdict
 
+from callcenter.api.events.v1 import events_pb2 as ev
 from callcenter.services.router.config import OutboundSettings
 from callcenter.tools.simulator import Simulation
 from callcenter.tools.simulator.config import Spread
@@ -130,4 +131,27 @@ async def test_an_agent_who_never_picks_up_their_leg_passes_the_call_to_the_next
     (never,) = [a.agent_id for a in simulation.agents.values() if a.never_answers]
     assert all(call.agent_id != never for call in result.calls)
     assert result.counters["dial_agent_no_answer"] >= 1
+    assert holds(events, event_types(events)) == []
+
+
+async def test_a_run_that_ends_mid_campaign_pauses_it_and_hangs_up_the_calls_still_dialling(
+    start_replica, redis, tenant
+):
+    simulation, result, events = await run_campaign(
+        start_replica,
+        redis,
+        tenant,
+        duration_s=0.5,
+        drain_s=0.2,
+        dial_delay=Spread(3_000.0, 0.1),  # 30 s of wall time: still dialling at the end
+        customer_busy_probability=0.0,
+        dial_failed_probability=0.0,
+    )
+    assert result.campaign["state"] == "paused" and result.counters["errors"] == 0
+    # the drain hung up the dials in progress: NOT_CONNECTED (reason hangup), the agents freed
+    assert result.calls and {call.final_state for call in result.calls} == {"not_connected"}
+    assert {e.reason for e in events if e.type == ev.EVENT_TYPE_CALL_NOT_CONNECTED} == {"hangup"}
+    assert result.counters["outbound_calls"] == len(simulation.agents)  # one each, then nobody was free
+    finals = [k for k in event_types(events) if k in RELEASES]
+    assert len(finals) == len(result.calls)
     assert holds(events, event_types(events)) == []
