@@ -85,6 +85,11 @@ local function fail(code, msg, state)
   return cjson.encode({err = code, msg = msg, state = state or ''})
 end
 
+-- Whether a number is on the do-not-call list (a sorted set: score = when it was added).
+local function on_do_not_call(number)
+  return redis.call('ZSCORE', K_DO_NOT_CALL, number) ~= false
+end
+
 -- Event stream --------------------------------------------------------------------------
 
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
@@ -1035,7 +1040,7 @@ end
 local function callback_fire(id)
   local cb = hgetall(k_callback(id))
   if cb.state ~= 'scheduled' then return end
-  if redis.call('SISMEMBER', K_DO_NOT_CALL, cb.number) == 1 then
+  if on_do_not_call(cb.number) then
     callback_end(id, cb, 'failed', 'do_not_call')
     return
   end
@@ -1277,4 +1282,33 @@ end
 
 local function agent_reply(agent_id)
   return cjson.encode({ok = 'agent', agent = hgetall(k_agent(agent_id))})
+end
+
+-- Segments (S1.11) ----------------------------------------------------------------------
+-- A segment's members are taken from the attribute index (attribute:<key>:<value>, kept by
+-- upsert_client.lua) into segment:<id>:clients: each condition's values united, the
+-- conditions intersected, every score 1 so that they list by number (ZRANGEBYLEX). Returns
+-- how many; more than `most`: nothing is kept. The snapshot expires after ttl_ms.
+local function segment_take(id, conditions, most, ttl_ms)
+  local into, scratch = k_segment_clients(id), k_segment_scratch(id)
+  redis.call('DEL', into)
+  for i, c in ipairs(conditions) do
+    local args = {'ZUNIONSTORE', i == 1 and into or scratch, #c.values}
+    for _, value in ipairs(c.values) do args[#args + 1] = k_attribute_clients(c.attribute, value) end
+    args[#args + 1] = 'AGGREGATE'
+    args[#args + 1] = 'MIN'
+    redis.call(unpack(args))
+    if i > 1 then
+      redis.call('ZINTERSTORE', into, 2, into, scratch, 'AGGREGATE', 'MIN')
+      redis.call('DEL', scratch)
+    end
+    if redis.call('EXISTS', into) == 0 then break end  -- nobody: nobody after the next ones either
+  end
+  local n = redis.call('ZCARD', into)
+  if n > most then
+    redis.call('DEL', into)
+  elseif n > 0 then
+    redis.call('PEXPIRE', into, ttl_ms)
+  end
+  return n
 end
