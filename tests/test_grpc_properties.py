@@ -242,7 +242,10 @@ class Requests:
         one = self.value(field, mutate, depth)
         if field.is_repeated:
             few = st.lists(one, max_size=3)
-            return st.one_of(few, _huge(one)) if mutate else few
+            # A message repeated thousands of times is drawn of valid shape: were its own lists
+            # huge too (a segment's conditions and their values), the request would be gigabytes.
+            many = _huge(self.value(field, False, depth) if field.message_type is not None else one)
+            return st.one_of(few, many) if mutate else few
         return one
 
     def message(self, d: pbd.Descriptor, mutate: bool | None = None, depth: int = 0, first_choice: bool = False):
