@@ -58,7 +58,7 @@ async def stubs(start_replica):
         yield Stubs(channel)
 
 
-async def test_a_segment_finds_only_the_clients_whose_attributes_match_every_condition(stubs):
+async def test_a_segment_finds_only_the_clients_whose_attributes_match_every_condition(stubs, redis, tenant):
     await stubs.client("+4930100", tax_scheme="usn", interest="loans")
     await stubs.client("+4930101", tax_scheme="usn", interest="deposits")
     await stubs.client("+4930102", tax_scheme="osn", interest="loans")
@@ -70,6 +70,7 @@ async def test_a_segment_finds_only_the_clients_whose_attributes_match_every_con
     both = await stubs.segment("small-loans", ("tax_scheme", ["usn", "patent"]), ("interest", ["loans", "cards"]))
     assert both.members == 2
     assert await stubs.members("small-loans", page_size=1) == ["+4930100", "+4930103"]  # one page each
+    assert await redis.keys(f"cc:{{{tenant}}}:segment:*:scratch:*") == []  # the sets of one script only
     listed = (await stubs.segments.ListSegments(spb.ListSegmentsRequest())).segments
     assert [s.segment_id for s in listed] == ["small-loans", "usn"]
     got = (await stubs.segments.GetSegment(spb.GetSegmentRequest(segment_id="small-loans"))).segment

@@ -53,7 +53,7 @@ KEYS: tuple[Key, ...] = (
     Key("segments", "segments", "sorted set", "ids of every client segment, by creation time"),
     Key("segment", "segment:{}", "hash", "a client segment: name, conditions (JSON), members counted"),
     Key("segment_clients", "segment:{}:clients", "sorted set", "a segment's members as last taken (score 1)"),
-    Key("segment_scratch", "segment:{}:scratch", "sorted set", "one condition's clients while members are taken"),
+    Key("segment_scratch", "segment:{}:scratch:{}", "set", "a condition's clients (or all's) while members are taken"),
     Key("team", "team:{}", "hash", "a team: name, members and supervisors (comma-separated, sorted)"),
     Key("deal", "deal:{}", "hash", "a deal (stats lead) from the event stream: owner, stage, open (deal_owners.py)"),
     Key("pbx", "pbx:{}", "hash", "a PBX session (lease, ring timer, last sequence)"),

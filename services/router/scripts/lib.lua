@@ -1287,28 +1287,35 @@ end
 -- Segments (S1.11) ----------------------------------------------------------------------
 -- A segment's members are taken from the attribute index (attribute:<key>:<value>, kept by
 -- upsert_client.lua) into segment:<id>:clients: each condition's values united, the
--- conditions intersected, every score 1 so that they list by number (ZRANGEBYLEX). Returns
--- how many; more than `most`: nothing is kept. The snapshot expires after ttl_ms.
+-- conditions intersected, as plain sets (cheap), and only the result made a sorted set, every
+-- score 1 so that it lists by number (ZRANGEBYLEX). Returns how many; more than `most`:
+-- nothing is kept. The snapshot expires after ttl_ms.
 local function segment_take(id, conditions, most, ttl_ms)
-  local into, scratch = k_segment_clients(id), k_segment_scratch(id)
+  local into = k_segment_clients(id)
   redis.call('DEL', into)
+  local sources, scratch = {}, {}
   for i, c in ipairs(conditions) do
-    local args = {'ZUNIONSTORE', i == 1 and into or scratch, #c.values}
-    for _, value in ipairs(c.values) do args[#args + 1] = k_attribute_clients(c.attribute, value) end
-    args[#args + 1] = 'AGGREGATE'
-    args[#args + 1] = 'MIN'
-    redis.call(unpack(args))
-    if i > 1 then
-      redis.call('ZINTERSTORE', into, 2, into, scratch, 'AGGREGATE', 'MIN')
-      redis.call('DEL', scratch)
+    if #c.values == 1 then
+      sources[#sources + 1] = k_attribute_clients(c.attribute, c.values[1])
+    else
+      local union = {'SUNIONSTORE', k_segment_scratch(id, i)}
+      for _, value in ipairs(c.values) do union[#union + 1] = k_attribute_clients(c.attribute, value) end
+      redis.call(unpack(union))
+      sources[#sources + 1] = union[2]
+      scratch[#scratch + 1] = union[2]
     end
-    if redis.call('EXISTS', into) == 0 then break end  -- nobody: nobody after the next ones either
   end
-  local n = redis.call('ZCARD', into)
-  if n > most then
-    redis.call('DEL', into)
-  elseif n > 0 then
+  local members = sources[1]
+  if #sources > 1 then
+    members = k_segment_scratch(id, 'all')
+    scratch[#scratch + 1] = members
+    redis.call('SINTERSTORE', members, unpack(sources))
+  end
+  local n = redis.call('SCARD', members)
+  if n > 0 and n <= most then
+    redis.call('ZUNIONSTORE', into, 1, members)
     redis.call('PEXPIRE', into, ttl_ms)
   end
+  if #scratch > 0 then redis.call('DEL', unpack(scratch)) end
   return n
 end
