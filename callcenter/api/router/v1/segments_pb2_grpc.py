@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class SegmentServiceStub:
-    """Segments of the caller list, and the do-not-call list every outbound call is checked against.
+    """Segments of the caller list, and the do-not-call list every outbound call is checked against
+    (here rather than in CampaignService: it holds for click-to-call and callbacks too, and, as
+    segments do, it says who outbound work may call).
     """
 
     def __init__(self, channel):
@@ -83,7 +85,9 @@ class SegmentServiceStub:
 
 
 class SegmentServiceServicer:
-    """Segments of the caller list, and the do-not-call list every outbound call is checked against.
+    """Segments of the caller list, and the do-not-call list every outbound call is checked against
+    (here rather than in CampaignService: it holds for click-to-call and callbacks too, and, as
+    segments do, it says who outbound work may call).
     """
 
     def UpsertSegment(self, request, context):
@@ -210,7 +214,9 @@ def add_SegmentServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SegmentService:
-    """Segments of the caller list, and the do-not-call list every outbound call is checked against.
+    """Segments of the caller list, and the do-not-call list every outbound call is checked against
+    (here rather than in CampaignService: it holds for click-to-call and callbacks too, and, as
+    segments do, it says who outbound work may call).
     """
 
     @staticmethod
