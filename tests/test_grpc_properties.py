@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from callcenter.api.recorder.v1 import recorder_pb2, recorder_pb2_grpc
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2, router_pb2_grpc
+from callcenter.api.router.v1 import campaigns_pb2, router_pb2, router_pb2_grpc, segments_pb2
 from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
 from tests.helpers import multi_callable
 from tests.recorder_fixtures import metadata, tone, upload
@@ -48,6 +48,7 @@ SERVICES = {
     "stats": stats_pb2.DESCRIPTOR.services_by_name["StatsService"],
     "recorder": recorder_pb2.DESCRIPTOR.services_by_name["RecorderService"],
     "campaigns": campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"],  # served by the router
+    "segments": segments_pb2.DESCRIPTOR.services_by_name["SegmentService"],  # served by the router
 }
 # To search harder locally: GRPC_PROPERTIES_EXAMPLES=400 GRPC_PROPERTIES_RANDOM=1 (new examples each run).
 EXAMPLES = int(os.environ.get("GRPC_PROPERTIES_EXAMPLES", "25"))  # per RPC answering once
@@ -241,7 +242,10 @@ class Requests:
         one = self.value(field, mutate, depth)
         if field.is_repeated:
             few = st.lists(one, max_size=3)
-            return st.one_of(few, _huge(one)) if mutate else few
+            # A message repeated thousands of times is drawn of valid shape: were its own lists
+            # huge too (a segment's conditions and their values), the request would be gigabytes.
+            many = _huge(self.value(field, False, depth) if field.message_type is not None else one)
+            return st.one_of(few, many) if mutate else few
         return one
 
     def message(self, d: pbd.Descriptor, mutate: bool | None = None, depth: int = 0, first_choice: bool = False):
@@ -476,7 +480,12 @@ async def test_no_rpc_crashes_or_hangs_on_generated_requests_and_nothing_made_be
 ):
     replica = await start_replica()
     recorder_service = await start_recorder()
-    addresses = {"router": replica.port, "campaigns": replica.port, "recorder": recorder_service.port}
+    addresses = {
+        "router": replica.port,
+        "campaigns": replica.port,
+        "segments": replica.port,
+        "recorder": recorder_service.port,
+    }
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{addresses['router']}") as router_channel,
         grpc.aio.insecure_channel(f"127.0.0.1:{addresses['recorder']}") as recorder_channel,
@@ -666,6 +675,7 @@ async def started(start_replica, start_stats, start_recorder) -> dict[str, int]:
     return {
         "router": router,
         "campaigns": router,
+        "segments": router,
         "stats": (await start_stats()).port,
         "recorder": (await start_recorder()).port,
     }

@@ -3,6 +3,7 @@ get them from that table, and the documented key tables list exactly those keys.
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 import re
 
@@ -33,7 +34,9 @@ def _documented(doc: pathlib.Path, prefix: str) -> set[str]:
     text = doc.read_text()
     marker = {"": "Keys", "cc:{t}:gw:": "gateway's task keys"}.get(prefix, "key model")
     section = text[text.index(marker) :]
-    rows = [line for line in section.splitlines() if line.startswith("| `")][:60]
+    lines = section.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("| `"))
+    rows = list(itertools.takewhile(lambda line: line.startswith("|"), lines[first:]))  # that one table
     names = set()
     for row in rows:
         first = row.split(" | ")[0]

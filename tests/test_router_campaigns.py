@@ -17,6 +17,8 @@ from callcenter.services.router.calling_hours import CallingHours
 from callcenter.services.router.campaigns import Campaign, Campaigns, RetryRules
 from callcenter.services.router.config import QueueDefaults
 from callcenter.services.router.dialler import Dialler
+from callcenter.services.router.do_not_call import DoNotCall
+from callcenter.services.router.model import Client
 from callcenter.services.router.outbound import Outbound
 from callcenter.services.router.router import Router
 from callcenter.services.router.store import RouterStore
@@ -100,10 +102,8 @@ async def test_a_progressive_campaign_calls_its_contacts_in_hours_retries_a_no_a
     office = Office(redis, tenant)
     await office.open()
     numbers = [f"+49301000{n}" for n in range(10)]
-    await redis.sadd(f"cc:{{{tenant}}}:do_not_call", numbers[3])  # asked never to be called
-    await redis.hset(
-        f"cc:{{{tenant}}}:client:{numbers[9]}", mapping={"number": numbers[9], "time_zone": "America/New_York"}
-    )
+    assert await DoNotCall(office.router).add([numbers[3]]) == 1  # asked never to be called
+    await office.router.upsert_client(Client(numbers[9], time_zone="America/New_York"))
     await office.campaigns.upsert(progressive())
     added, skipped = await office.campaigns.add_contacts("spring", [(n, "") for n in numbers])
     assert (added, skipped) == (10, 1)

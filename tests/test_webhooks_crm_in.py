@@ -127,6 +127,17 @@ async def test_a_crm_client_change_sets_the_personal_manager_in_the_router(crm, 
     assert (applied.crm_event_id, applied.caller, applied.agent_id) == ("c-1", "+491701", "anna")
 
 
+async def test_a_crm_client_change_carries_the_time_zone_and_the_attributes_segments_select_by(crm):
+    change = pb.ClientChanged(number="+491702", time_zone="Europe/Berlin", attributes={"tax_scheme": "usn"})
+    (result,) = await submit(crm, pb.CrmEvent(source="amocrm", event_id="t-1", client_changed=change))
+    assert result.outcome == ACCEPTED
+    reply = await crm.router.GetClient(router_pb2.GetClientRequest(number="+491702"))
+    assert (reply.client.time_zone, dict(reply.client.attributes)) == ("Europe/Berlin", {"tax_scheme": "usn"})
+    bad = pb.ClientChanged(number="+491702", attributes={"Tax Scheme": "usn"})
+    (result,) = await submit(crm, pb.CrmEvent(source="amocrm", event_id="t-2", client_changed=bad))
+    assert (result.outcome, result.code, result.field) == (REFUSED, "INVALID_ARGUMENT", "client_changed.attributes")
+
+
 async def test_a_crm_lead_change_creates_assigns_and_moves_the_stats_lead(crm):
     lead = pb.LeadChanged(lead_id="L-1", client_number="+491702", owner_agent_id="anna")
     (created,) = await submit(crm, pb.CrmEvent(source="amocrm", event_id="l-1", lead_changed=lead))

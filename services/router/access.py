@@ -3,7 +3,7 @@ Admin may call everything. A PBX can never change an agent's endpoint or delete 
 
 from __future__ import annotations
 
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2
+from callcenter.api.router.v1 import campaigns_pb2, router_pb2, segments_pb2
 from callcenter.core.auth import AccessPolicy
 
 ROUTER_POLICY = AccessPolicy.declare(
@@ -80,4 +80,23 @@ CAMPAIGN_POLICY = AccessPolicy.declare(
         "StopCampaign",
     ],
     crm=["GetCampaign", "ListCampaigns", "AddCampaignContacts", "ListCampaignContacts"],
+)
+
+# Segments and the do-not-call list: as campaigns, the gateway relays its supervisors and
+# admins (checked there); the CRM reads segments and keeps the do-not-call list (a client who
+# asks not to be called again), but only the gateway takes a number off it.
+SEGMENT_POLICY = AccessPolicy.declare(
+    segments_pb2.DESCRIPTOR.services_by_name["SegmentService"],
+    gateway=[
+        "UpsertSegment",
+        "GetSegment",
+        "ListSegments",
+        "DeleteSegment",
+        "ListSegmentClients",
+        "AddDoNotCall",
+        "RemoveDoNotCall",
+        "CheckDoNotCall",
+        "ListDoNotCall",
+    ],
+    crm=["GetSegment", "ListSegments", "ListSegmentClients", "AddDoNotCall", "CheckDoNotCall", "ListDoNotCall"],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2
+from callcenter.api.router.v1 import campaigns_pb2, router_pb2, segments_pb2
 from callcenter.core import agent_settings, queue_settings, time_bounds
 from callcenter.core.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.services.router.calling_hours import CallingHours
@@ -15,6 +15,7 @@ from callcenter.services.router.campaigns import (
     Contact,
     RetryRules,
 )
+from callcenter.services.router.do_not_call import Entry
 from callcenter.services.router.model import (
     AgentProfile,
     AgentStatus,
@@ -29,6 +30,7 @@ from callcenter.services.router.model import (
     QueueCounts,
     Team,
 )
+from callcenter.services.router.segments import Condition, Segment
 
 _STAGE_TO_PB = {
     "manager": router_pb2.ROUTING_STAGE_PERSONAL_MANAGER,
@@ -192,11 +194,25 @@ def callback_to_pb(cb: Callback) -> router_pb2.Callback:
 
 
 def client_from_pb(c: router_pb2.Client) -> Client:
-    return Client(number=c.number, name=c.name, priority=c.priority, manager_id=c.manager_id)
+    return Client(
+        number=c.number,
+        name=c.name,
+        priority=c.priority,
+        manager_id=c.manager_id,
+        time_zone=c.time_zone,
+        attributes=dict(c.attributes),
+    )
 
 
 def client_to_pb(c: Client) -> router_pb2.Client:
-    return router_pb2.Client(number=c.number, name=c.name, priority=c.priority, manager_id=c.manager_id)
+    return router_pb2.Client(
+        number=c.number,
+        name=c.name,
+        priority=c.priority,
+        manager_id=c.manager_id,
+        time_zone=c.time_zone,
+        attributes=c.attributes,
+    )
 
 
 def team_from_pb(t: router_pb2.Team) -> Team:
@@ -359,3 +375,26 @@ def contact_to_pb(c: Contact) -> campaigns_pb2.CampaignContact:
     if c.next_attempt_ms is not None:
         msg.next_attempt_at.CopyFrom(timestamp_ms(c.next_attempt_ms))
     return msg
+
+
+def segment_from_pb(s: segments_pb2.Segment) -> Segment:
+    return Segment(
+        segment_id=s.segment_id,
+        name=s.name,
+        conditions=tuple(Condition(c.attribute, tuple(c.values)) for c in s.conditions),
+    )
+
+
+def segment_to_pb(s: Segment) -> segments_pb2.Segment:
+    return segments_pb2.Segment(
+        segment_id=s.segment_id,
+        name=s.name,
+        conditions=[segments_pb2.SegmentCondition(attribute=c.attribute, values=c.values) for c in s.conditions],
+        members=s.members,
+        created_at=timestamp_ms(s.created_ms),
+        updated_at=timestamp_ms(s.updated_ms),
+    )
+
+
+def do_not_call_to_pb(e: Entry) -> segments_pb2.DoNotCallEntry:
+    return segments_pb2.DoNotCallEntry(number=e.number, added_at=timestamp_ms(e.added_ms))

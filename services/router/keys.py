@@ -47,7 +47,13 @@ KEYS: tuple[Key, ...] = (
     # Its own key, not call:<id>:tried: a call id may end in ':tried' itself.
     Key("tried", "tried:{}", "set", "agents already offered the call"),
     Key("offers", "offers:{}", "hash", "how each ended offer of the call ended"),
-    Key("client", "client:{}", "hash", "a caller-list entry (name, priority, manager)"),
+    Key("client", "client:{}", "hash", "a caller-list entry (name, priority, manager, time zone, attributes)"),
+    # The attribute key is [a-z0-9_] (no ':'), so the value after it may hold anything.
+    Key("attribute_clients", "attribute:{}:{}", "set", "numbers of the clients whose attribute <key> is <value>"),
+    Key("segments", "segments", "sorted set", "ids of every client segment, by creation time"),
+    Key("segment", "segment:{}", "hash", "a client segment: name, conditions (JSON), members counted"),
+    Key("segment_clients", "segment:{}:clients", "sorted set", "a segment's members as last taken (score 1)"),
+    Key("segment_scratch", "segment:{}:scratch:{}", "set", "a condition's clients (or all's) while members are taken"),
     Key("team", "team:{}", "hash", "a team: name, members and supervisors (comma-separated, sorted)"),
     Key("deal", "deal:{}", "hash", "a deal (stats lead) from the event stream: owner, stage, open (deal_owners.py)"),
     Key("pbx", "pbx:{}", "hash", "a PBX session (lease, ring timer, last sequence)"),
@@ -65,7 +71,7 @@ KEYS: tuple[Key, ...] = (
         "set",
         "agents holding an outbound call of the queue",
     ),
-    Key("do_not_call", "do_not_call", "set", "numbers never to be dialled (the do-not-call list)"),
+    Key("do_not_call", "do_not_call", "sorted set", "numbers never to be dialled, score = when added (ms)"),
     Key("callbacks", "callbacks", "sorted set", "scheduled and calling callbacks, by due time"),
     Key("callbacks_ended", "callbacks:ended", "sorted set", "the newest ended callbacks, by end time (at most 1,000)"),
     Key("callback", "callback:{}", "hash", "a callback: number, queue, due, agent, state, attempts, latest call"),

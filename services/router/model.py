@@ -179,12 +179,15 @@ class QueueCalls:
 
 @dataclass(frozen=True)
 class Client:
-    """An entry of the caller list: a client the CRM knows, their priority and manager."""
+    """An entry of the caller list: a client the CRM knows, their priority and manager, their
+    time zone (campaigns' calling hours) and attributes (what segments select them by)."""
 
     number: str
     name: str = ""
     priority: int = 0
     manager_id: str = ""
+    time_zone: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

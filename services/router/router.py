@@ -17,6 +17,7 @@ from callcenter.core.call_ids import call_id_problem
 from callcenter.core.clock import Clock
 from callcenter.core.phone_numbers import phone_problem
 from callcenter.core.queue_settings import QueueConfig
+from callcenter.services.router.calling_hours import zone
 from callcenter.services.router.config import QueueDefaults
 from callcenter.services.router.model import (
     AUTOMATIC_PAUSE_REASONS,
@@ -110,8 +111,33 @@ def _check_phone(field_name: str, value: str) -> None:
         raise InvalidArgument(field_name, problem)
 
 
+#: A client attribute's key (what segments select by): no ':' (attribute:<key>:<value> keys).
+_ATTRIBUTE_KEY = re.compile(r"\A[a-z0-9_]{1,64}\Z")
+MAX_CLIENT_ATTRIBUTES = 32
+
+
+def _check_attribute_key(field_name: str, key: str) -> None:
+    if not _ATTRIBUTE_KEY.match(key):
+        raise InvalidArgument(field_name, f"{key[:64]!r} is not an attribute key: 1-64 of a-z, 0-9 and '_'")
+
+
+def _check_attribute_value(field_name: str, value: str) -> None:
+    if not value:
+        raise InvalidArgument(field_name, "is empty")
+    _check_text(field_name, value, MAX_ATTRIBUTE_LENGTH)
+
+
+def _check_client_attributes(attributes: dict[str, str], field_name: str = "client.attributes") -> None:
+    if len(attributes) > MAX_CLIENT_ATTRIBUTES:
+        raise InvalidArgument(field_name, f"at most {MAX_CLIENT_ATTRIBUTES} attributes")
+    for key, value in sorted(attributes.items()):
+        _check_attribute_key(field_name, key)
+        _check_attribute_value(f"{field_name}[{key}]", value)
+
+
 # What the router's other domain modules (outbound.py) check requests with.
 check_call_id, check_offer_id, check_phone, check_text = _check_call_id, _check_offer_id, _check_phone, _check_text
+check_attribute_key, check_attribute_value = _check_attribute_key, _check_attribute_value
 
 
 class Router:
@@ -404,6 +430,9 @@ class Router:
             raise InvalidArgument("client.priority", f"must be 0-{MAX_PRIORITY}")
         if client.manager_id:
             _check_name("client.manager_id", client.manager_id)
+        if client.time_zone:
+            zone(client.time_zone, "client.time_zone")
+        _check_client_attributes(client.attributes)
         stored = await self.store.upsert_client(self._now(), client)
         log.info("client.saved", client=client.number, agent_id=client.manager_id or None)
         return stored

@@ -12,7 +12,14 @@ import asyncio
 import redis.asyncio as aioredis
 import structlog
 
-from callcenter.api.router.v1 import campaigns_pb2, campaigns_pb2_grpc, router_pb2, router_pb2_grpc
+from callcenter.api.router.v1 import (
+    campaigns_pb2,
+    campaigns_pb2_grpc,
+    router_pb2,
+    router_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
+)
 from callcenter.core import metrics, private_files
 from callcenter.core.background import Worker
 from callcenter.core.clock import Clock
@@ -24,15 +31,18 @@ from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import dedicated_client, open_redis
 from callcenter.core.tracing import configure_tracing
 from callcenter.services.router import metrics as router_metrics
-from callcenter.services.router.access import CAMPAIGN_POLICY, ROUTER_POLICY
+from callcenter.services.router.access import CAMPAIGN_POLICY, ROUTER_POLICY, SEGMENT_POLICY
 from callcenter.services.router.campaign_api import CampaignServicer
 from callcenter.services.router.campaigns import Campaigns
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.router.config_file import apply_config_file
 from callcenter.services.router.deal_owners import DealOwners
 from callcenter.services.router.dialler import Dialler, dialler_worker
+from callcenter.services.router.do_not_call import DoNotCall
 from callcenter.services.router.grpc_api import RouterServicer
 from callcenter.services.router.router import Router
+from callcenter.services.router.segment_api import SegmentServicer
+from callcenter.services.router.segments import Segments
 from callcenter.services.router.store import RouterStore
 from callcenter.services.router.timers import timer_worker
 from callcenter.services.router.watch import CallWatchHub
@@ -41,6 +51,7 @@ log = structlog.get_logger(__name__)
 
 SERVICE_NAME = router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
 CAMPAIGN_SERVICE_NAME = campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"].full_name
+SEGMENT_SERVICE_NAME = segments_pb2.DESCRIPTOR.services_by_name["SegmentService"].full_name
 
 
 class RouterReplica:
@@ -79,7 +90,10 @@ class RouterReplica:
         # The deal owners' member of the router-deals group: a blocking reader, on its own connection.
         self._deals_redis = dedicated_client(redis, 1, name="router-deal-owners", tolerant=True)
         self.deals = DealOwners(self._deals_redis or redis, config.common.tenant, config.deals)
-        self.campaigns = Campaigns(self.router)
+        self.segments = Segments(self.router)
+        self.do_not_call = DoNotCall(self.router)
+        # A campaign with a segment adds exactly the segment's clients at its first start.
+        self.campaigns = Campaigns(self.router, segment_numbers=self.segments.numbers)
         self.deals.on_new_lead = self.campaigns.add_new_lead
         # The dialler runs on the timers' connections: free agents are not left idle because
         # clients hold the shared pool.
@@ -88,12 +102,15 @@ class RouterReplica:
         def add_servicers(server) -> None:
             router_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(self.router, self.hub), server)
             campaigns_pb2_grpc.add_CampaignServiceServicer_to_server(CampaignServicer(self.campaigns), server)
+            segments_pb2_grpc.add_SegmentServiceServicer_to_server(
+                SegmentServicer(self.segments, self.do_not_call), server
+            )
 
         self.grpc = GrpcServer(
-            [SERVICE_NAME, CAMPAIGN_SERVICE_NAME],
+            [SERVICE_NAME, CAMPAIGN_SERVICE_NAME, SEGMENT_SERVICE_NAME],
             add_servicers,
             config.grpc,
-            [ROUTER_POLICY, CAMPAIGN_POLICY],
+            [ROUTER_POLICY, CAMPAIGN_POLICY, SEGMENT_POLICY],
         )
         self._workers: list[Worker] = []
         self.port = 0

@@ -79,6 +79,11 @@ TRANSITIONS = (
     "add_campaign_contacts",
     "campaign_state",
     "campaign_dial",
+    "upsert_segment",
+    "delete_segment",
+    "segment_clients",
+    "add_do_not_call",
+    "remove_do_not_call",
 )
 _ERRORS = {
     "illegal_state": IllegalState,
@@ -264,7 +269,16 @@ class RouterStore:
         )
 
     async def upsert_client(self, now_ms: int, client: Client) -> Client:
-        reply = await self._run("upsert_client", now_ms, client.number, client.name, client.priority, client.manager_id)
+        reply = await self._run(
+            "upsert_client",
+            now_ms,
+            client.number,
+            client.name,
+            client.priority,
+            client.manager_id,
+            client.time_zone,
+            json.dumps(client.attributes, sort_keys=True),
+        )
         return client_from_hash(reply["client"])
 
     async def reassign_clients(self, now_ms: int, from_agent: str, to_agent: str, numbers: tuple[str, ...] = ()) -> int:
@@ -542,6 +556,8 @@ def client_from_hash(h: dict[str, Any]) -> Client:
         name=h.get("name", ""),
         priority=int(h.get("priority") or 0),
         manager_id=h.get("manager", ""),
+        time_zone=h.get("time_zone", ""),
+        attributes=json.loads(h.get("attributes") or "{}"),
     )
 
 

@@ -93,7 +93,12 @@ class CrmTargets:
     async def client(self, c: crm_pb2.ClientChanged) -> None:
         """The router's client becomes what the CRM says (its personal manager included)."""
         client = router_pb2.Client(
-            number=c.number, name=c.name, priority=c.priority, manager_id=c.personal_manager_agent_id
+            number=c.number,
+            name=c.name,
+            priority=c.priority,
+            manager_id=c.personal_manager_agent_id,
+            time_zone=c.time_zone,
+            attributes=c.attributes,
         )
         with _as_own_credential(), _refusals("client_changed", _CLIENT_FIELDS):
             await self.router.UpsertClient(router_pb2.UpsertClientRequest(client=client), timeout=self.timeout_s)

@@ -17,7 +17,7 @@ for i = 3, #ARGS, 2 do
       return fail('illegal_state', 'campaign ' .. id .. ' has ' .. most .. ' contacts, the most it may have', 'full')
     end
     local ct = {attempts = 0, deal = deal, first = 0}
-    if redis.call('SISMEMBER', K_DO_NOT_CALL, number) == 1 then
+    if on_do_not_call(number) then
       ct.last = 'do_not_call'
       contact_move(id, number, ct, 'skipped')
       skipped = skipped + 1

@@ -22,7 +22,7 @@ for i = 2, #ARGS, 3 do
   if due ~= nil and due <= NOW and ct ~= nil and ct.state == 'pending' then
     if action == 'defer' then
       redis.call('ZADD', k_campaign_due(id), 'XX', math.max(window, NOW + 1), number)
-    elseif redis.call('SISMEMBER', K_DO_NOT_CALL, number) == 1 then
+    elseif on_do_not_call(number) then
       ct.last = 'do_not_call'
       contact_move(id, number, ct, 'skipped')
       skipped = skipped + 1

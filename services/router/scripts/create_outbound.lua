@@ -21,7 +21,7 @@ end
 if redis.call('HGET', k_pbx(pbx), 'state') ~= 'open' then
   return fail('illegal_state', 'PBX session ' .. pbx .. ' is not open (never opened, or its lease lapsed)', 'closed')
 end
-if redis.call('SISMEMBER', K_DO_NOT_CALL, number) == 1 then
+if on_do_not_call(number) then
   return fail('illegal_state', 'number ' .. number .. ' is on the do-not-call list', 'do_not_call')
 end
 if ARGS[6] ~= '' and load_agent(ARGS[6]) == nil then

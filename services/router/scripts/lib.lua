@@ -85,6 +85,11 @@ local function fail(code, msg, state)
   return cjson.encode({err = code, msg = msg, state = state or ''})
 end
 
+-- Whether a number is on the do-not-call list (a sorted set: score = when it was added).
+local function on_do_not_call(number)
+  return redis.call('ZSCORE', K_DO_NOT_CALL, number) ~= false
+end
+
 -- Event stream --------------------------------------------------------------------------
 
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
@@ -1035,7 +1040,7 @@ end
 local function callback_fire(id)
   local cb = hgetall(k_callback(id))
   if cb.state ~= 'scheduled' then return end
-  if redis.call('SISMEMBER', K_DO_NOT_CALL, cb.number) == 1 then
+  if on_do_not_call(cb.number) then
     callback_end(id, cb, 'failed', 'do_not_call')
     return
   end
@@ -1277,4 +1282,40 @@ end
 
 local function agent_reply(agent_id)
   return cjson.encode({ok = 'agent', agent = hgetall(k_agent(agent_id))})
+end
+
+-- Segments (S1.11) ----------------------------------------------------------------------
+-- A segment's members are taken from the attribute index (attribute:<key>:<value>, kept by
+-- upsert_client.lua) into segment:<id>:clients: each condition's values united, the
+-- conditions intersected, as plain sets (cheap), and only the result made a sorted set, every
+-- score 1 so that it lists by number (ZRANGEBYLEX). Returns how many; more than `most`:
+-- nothing is kept. The snapshot expires after ttl_ms.
+local function segment_take(id, conditions, most, ttl_ms)
+  local into = k_segment_clients(id)
+  redis.call('DEL', into)
+  local sources, scratch = {}, {}
+  for i, c in ipairs(conditions) do
+    if #c.values == 1 then
+      sources[#sources + 1] = k_attribute_clients(c.attribute, c.values[1])
+    else
+      local union = {'SUNIONSTORE', k_segment_scratch(id, i)}
+      for _, value in ipairs(c.values) do union[#union + 1] = k_attribute_clients(c.attribute, value) end
+      redis.call(unpack(union))
+      sources[#sources + 1] = union[2]
+      scratch[#scratch + 1] = union[2]
+    end
+  end
+  local members = sources[1]
+  if #sources > 1 then
+    members = k_segment_scratch(id, 'all')
+    scratch[#scratch + 1] = members
+    redis.call('SINTERSTORE', members, unpack(sources))
+  end
+  local n = redis.call('SCARD', members)
+  if n > 0 and n <= most then
+    redis.call('ZUNIONSTORE', into, 1, members)
+    redis.call('PEXPIRE', into, ttl_ms)
+  end
+  if #scratch > 0 then redis.call('DEL', unpack(scratch)) end
+  return n
 end

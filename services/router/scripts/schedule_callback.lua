@@ -16,7 +16,7 @@ end
 if ARGS[5] ~= '' and load_agent(ARGS[5]) == nil then
   return fail('not_found', 'agent ' .. ARGS[5] .. ' does not exist')
 end
-if redis.call('SISMEMBER', K_DO_NOT_CALL, ARGS[2]) == 1 then
+if on_do_not_call(ARGS[2]) then
   return fail('illegal_state', 'number ' .. ARGS[2] .. ' is on the do-not-call list', 'do_not_call')
 end
 -- a time already past is due now: the callback is made at once

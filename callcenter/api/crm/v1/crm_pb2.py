@@ -25,31 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63\x61llcenter/crm/v1/crm.proto\x12\x11\x63\x61llcenter.crm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"b\n\rClientChanged\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\x12!\n\x19personal_manager_agent_id\x18\x04 \x01(\t\"\\\n\x0bLeadChanged\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x15\n\rclient_number\x18\x02 \x01(\t\x12\x16\n\x0eowner_agent_id\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\"\xbd\x01\n\rInvoiceIssued\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0f\n\x07lead_id\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x0f\n\x07product\x18\x04 \x01(\t\x12\r\n\x05queue\x18\x05 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x06 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"|\n\x0fPaymentReceived\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x03 \x01(\x03\x12+\n\x07paid_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x02\n\x08\x43rmEvent\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12:\n\x0e\x63lient_changed\x18\x03 \x01(\x0b\x32 .callcenter.crm.v1.ClientChangedH\x00\x12\x36\n\x0clead_changed\x18\x04 \x01(\x0b\x32\x1e.callcenter.crm.v1.LeadChangedH\x00\x12:\n\x0einvoice_issued\x18\x05 \x01(\x0b\x32 .callcenter.crm.v1.InvoiceIssuedH\x00\x12>\n\x10payment_received\x18\x06 \x01(\x0b\x32\".callcenter.crm.v1.PaymentReceivedH\x00\x42\x08\n\x06\x63hange\"E\n\x16SubmitCrmEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.callcenter.crm.v1.CrmEvent\"\x84\x01\n\x0e\x43rmEventResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x33\n\x07outcome\x18\x02 \x01(\x0e\x32\".callcenter.crm.v1.CrmEventOutcome\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\"M\n\x17SubmitCrmEventsResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.callcenter.crm.v1.CrmEventResult*\x94\x01\n\x0f\x43rmEventOutcome\x12!\n\x1d\x43RM_EVENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43RM_EVENT_OUTCOME_ACCEPTED\x10\x01\x12\x1f\n\x1b\x43RM_EVENT_OUTCOME_DUPLICATE\x10\x02\x12\x1d\n\x19\x43RM_EVENT_OUTCOME_REFUSED\x10\x03\x32v\n\nCrmService\x12h\n\x0fSubmitCrmEvents\x12).callcenter.crm.v1.SubmitCrmEventsRequest\x1a*.callcenter.crm.v1.SubmitCrmEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63\x61llcenter/crm/v1/crm.proto\x12\x11\x63\x61llcenter.crm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x01\n\rClientChanged\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08priority\x18\x03 \x01(\x05\x12!\n\x19personal_manager_agent_id\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x44\n\nattributes\x18\x06 \x03(\x0b\x32\x30.callcenter.crm.v1.ClientChanged.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\\\n\x0bLeadChanged\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x15\n\rclient_number\x18\x02 \x01(\t\x12\x16\n\x0eowner_agent_id\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\"\xbd\x01\n\rInvoiceIssued\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0f\n\x07lead_id\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x0f\n\x07product\x18\x04 \x01(\t\x12\r\n\x05queue\x18\x05 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x06 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"|\n\x0fPaymentReceived\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x03 \x01(\x03\x12+\n\x07paid_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x02\n\x08\x43rmEvent\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12:\n\x0e\x63lient_changed\x18\x03 \x01(\x0b\x32 .callcenter.crm.v1.ClientChangedH\x00\x12\x36\n\x0clead_changed\x18\x04 \x01(\x0b\x32\x1e.callcenter.crm.v1.LeadChangedH\x00\x12:\n\x0einvoice_issued\x18\x05 \x01(\x0b\x32 .callcenter.crm.v1.InvoiceIssuedH\x00\x12>\n\x10payment_received\x18\x06 \x01(\x0b\x32\".callcenter.crm.v1.PaymentReceivedH\x00\x42\x08\n\x06\x63hange\"E\n\x16SubmitCrmEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.callcenter.crm.v1.CrmEvent\"\x84\x01\n\x0e\x43rmEventResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x33\n\x07outcome\x18\x02 \x01(\x0e\x32\".callcenter.crm.v1.CrmEventOutcome\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\"M\n\x17SubmitCrmEventsResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.callcenter.crm.v1.CrmEventResult*\x94\x01\n\x0f\x43rmEventOutcome\x12!\n\x1d\x43RM_EVENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43RM_EVENT_OUTCOME_ACCEPTED\x10\x01\x12\x1f\n\x1b\x43RM_EVENT_OUTCOME_DUPLICATE\x10\x02\x12\x1d\n\x19\x43RM_EVENT_OUTCOME_REFUSED\x10\x03\x32v\n\nCrmService\x12h\n\x0fSubmitCrmEvents\x12).callcenter.crm.v1.SubmitCrmEventsRequest\x1a*.callcenter.crm.v1.SubmitCrmEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'callcenter.api.crm.v1.crm_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CRMEVENTOUTCOME']._serialized_start=1178
-  _globals['_CRMEVENTOUTCOME']._serialized_end=1326
-  _globals['_CLIENTCHANGED']._serialized_start=83
-  _globals['_CLIENTCHANGED']._serialized_end=181
-  _globals['_LEADCHANGED']._serialized_start=183
-  _globals['_LEADCHANGED']._serialized_end=275
-  _globals['_INVOICEISSUED']._serialized_start=278
-  _globals['_INVOICEISSUED']._serialized_end=467
-  _globals['_PAYMENTRECEIVED']._serialized_start=469
-  _globals['_PAYMENTRECEIVED']._serialized_end=593
-  _globals['_CRMEVENT']._serialized_start=596
-  _globals['_CRMEVENT']._serialized_end=890
-  _globals['_SUBMITCRMEVENTSREQUEST']._serialized_start=892
-  _globals['_SUBMITCRMEVENTSREQUEST']._serialized_end=961
-  _globals['_CRMEVENTRESULT']._serialized_start=964
-  _globals['_CRMEVENTRESULT']._serialized_end=1096
-  _globals['_SUBMITCRMEVENTSRESPONSE']._serialized_start=1098
-  _globals['_SUBMITCRMEVENTSRESPONSE']._serialized_end=1175
-  _globals['_CRMSERVICE']._serialized_start=1328
-  _globals['_CRMSERVICE']._serialized_end=1446
+  _globals['_CLIENTCHANGED_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_CLIENTCHANGED_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_CRMEVENTOUTCOME']._serialized_start=1319
+  _globals['_CRMEVENTOUTCOME']._serialized_end=1467
+  _globals['_CLIENTCHANGED']._serialized_start=84
+  _globals['_CLIENTCHANGED']._serialized_end=322
+  _globals['_CLIENTCHANGED_ATTRIBUTESENTRY']._serialized_start=273
+  _globals['_CLIENTCHANGED_ATTRIBUTESENTRY']._serialized_end=322
+  _globals['_LEADCHANGED']._serialized_start=324
+  _globals['_LEADCHANGED']._serialized_end=416
+  _globals['_INVOICEISSUED']._serialized_start=419
+  _globals['_INVOICEISSUED']._serialized_end=608
+  _globals['_PAYMENTRECEIVED']._serialized_start=610
+  _globals['_PAYMENTRECEIVED']._serialized_end=734
+  _globals['_CRMEVENT']._serialized_start=737
+  _globals['_CRMEVENT']._serialized_end=1031
+  _globals['_SUBMITCRMEVENTSREQUEST']._serialized_start=1033
+  _globals['_SUBMITCRMEVENTSREQUEST']._serialized_end=1102
+  _globals['_CRMEVENTRESULT']._serialized_start=1105
+  _globals['_CRMEVENTRESULT']._serialized_end=1237
+  _globals['_SUBMITCRMEVENTSRESPONSE']._serialized_start=1239
+  _globals['_SUBMITCRMEVENTSRESPONSE']._serialized_end=1316
+  _globals['_CRMSERVICE']._serialized_start=1469
+  _globals['_CRMSERVICE']._serialized_end=1587
 # @@protoc_insertion_point(module_scope)

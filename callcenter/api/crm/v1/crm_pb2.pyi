@@ -22,16 +22,27 @@ CRM_EVENT_OUTCOME_DUPLICATE: CrmEventOutcome
 CRM_EVENT_OUTCOME_REFUSED: CrmEventOutcome
 
 class ClientChanged(_message.Message):
-    __slots__ = ("number", "name", "priority", "personal_manager_agent_id")
+    __slots__ = ("number", "name", "priority", "personal_manager_agent_id", "time_zone", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PERSONAL_MANAGER_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     number: str
     name: str
     priority: int
     personal_manager_agent_id: str
-    def __init__(self, number: _Optional[str] = ..., name: _Optional[str] = ..., priority: _Optional[int] = ..., personal_manager_agent_id: _Optional[str] = ...) -> None: ...
+    time_zone: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, number: _Optional[str] = ..., name: _Optional[str] = ..., priority: _Optional[int] = ..., personal_manager_agent_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class LeadChanged(_message.Message):
     __slots__ = ("lead_id", "client_number", "owner_agent_id", "stage")

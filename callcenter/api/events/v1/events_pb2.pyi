@@ -78,6 +78,10 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_CAMPAIGN_UPDATED: _ClassVar[EventType]
     EVENT_TYPE_CAMPAIGN_STATE_CHANGED: _ClassVar[EventType]
     EVENT_TYPE_CAMPAIGN_CONTACT_DONE: _ClassVar[EventType]
+    EVENT_TYPE_SEGMENT_UPDATED: _ClassVar[EventType]
+    EVENT_TYPE_SEGMENT_DELETED: _ClassVar[EventType]
+    EVENT_TYPE_DO_NOT_CALL_ADDED: _ClassVar[EventType]
+    EVENT_TYPE_DO_NOT_CALL_REMOVED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -142,6 +146,10 @@ EVENT_TYPE_CALLBACK_ENDED: EventType
 EVENT_TYPE_CAMPAIGN_UPDATED: EventType
 EVENT_TYPE_CAMPAIGN_STATE_CHANGED: EventType
 EVENT_TYPE_CAMPAIGN_CONTACT_DONE: EventType
+EVENT_TYPE_SEGMENT_UPDATED: EventType
+EVENT_TYPE_SEGMENT_DELETED: EventType
+EVENT_TYPE_DO_NOT_CALL_ADDED: EventType
+EVENT_TYPE_DO_NOT_CALL_REMOVED: EventType
 
 class Event(_message.Message):
     __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids", "crm_source", "crm_event_id", "rule_id", "task_id", "direction", "campaign_id", "callback_id")

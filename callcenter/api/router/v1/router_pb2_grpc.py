@@ -448,8 +448,8 @@ class RouterServiceServicer:
 
     def UpsertClient(self, request, context):
         """Creates or updates an entry of the caller list the CRM keeps in the router: the
-        client's priority (VIP) and personal manager. A change of manager is a
-        CLIENT_REASSIGNED event.
+        client's priority (VIP), personal manager, time zone and attributes (replaced as a whole;
+        segments select clients by them). A change of manager is a CLIENT_REASSIGNED event.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
