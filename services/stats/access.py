@@ -21,6 +21,7 @@ STATS_POLICY = AccessPolicy.declare(
         "GetAgentTimeline",
         "GetQueueStats",
         "GetQueueSeries",
+        "GetOutboundStats",
         *_CALL_RECORDS,
         *_LEADS,
         "ListActions",

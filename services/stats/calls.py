@@ -67,6 +67,10 @@ def call_record(h: dict[str, str], offers: dict[str, str], recordings: set[str])
         recording_ids=sorted(recordings),
         lead_id=h.get("lead_id", ""),
         queues=sorted(name[2:] for name in h if name.startswith("q:")),
+        direction="outbound" if h.get("direction") == "outbound" else "inbound",
+        campaign_id=h.get("campaign", ""),
+        callback_id=h.get("callback", ""),
+        not_connected_reason=h.get("reason", "") if h.get("outcome") == "not_connected" else "",
     )
 
 
@@ -91,6 +95,10 @@ def matches(record: CallRecord, f: CallFilter) -> bool:
     if f.agent_id and all(o.agent_id != f.agent_id for o in record.offers):
         return False
     if f.outcome and record.outcome != f.outcome:
+        return False
+    if f.direction and record.direction != f.direction:
+        return False
+    if f.campaign_id and record.campaign_id != f.campaign_id:
         return False
     if f.missed_only:
         if f.agent_id:

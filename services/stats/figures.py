@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.keys import HOUR_MS, StatsKeys
-from callcenter.services.stats.model import AgentFigures, InvalidArgument, QueueFigures, Range
+from callcenter.services.stats.model import AgentFigures, InvalidArgument, OutboundFigures, QueueFigures, Range
 from callcenter.services.stats.periods import buckets
 
 # The most buckets one request may read (about a second of Redis round trips): a year for a
@@ -167,3 +167,20 @@ class FigureReader:
         q.service_level_percent = 100.0 * q.answered_within / ended if ended else 0.0
         q.service_level_met = ended > 0 and q.service_level_percent >= f.service_level_target_percent
         return q
+
+    async def outbound(self, kind: str, names: list[str], r: Range, conversation_s: int) -> list[OutboundFigures]:
+        """Each queue's, campaign's or agent's outbound figures (apply.lua's out_* fields)."""
+        out = []
+        for name, sums in zip(names, await self._sums(kind, names, r), strict=True):
+            o = OutboundFigures(id=name)
+            o.calls = sums.get("out_offered" if kind == "agent" else "out_calls", 0)
+            o.declined, o.preview_timeouts = sums.get("out_declined", 0), sums.get("out_preview_timeout", 0)
+            o.dialed, o.connected = sums.get("out_dialed", 0), sums.get("out_connected", 0)
+            o.not_connected, o.handled = sums.get("out_not_connected", 0), sums.get("out_handled", 0)
+            o.talk_ms, o.wrap_ms = sums.get("out_talk_ms", 0), sums.get("out_wrap_ms", 0)
+            o.conversations = sum(c for s, c in _histogram(sums, "ot:").items() if s > conversation_s)
+            o.conversions = sums.get("out_conversions", 0)
+            o.not_connected_by_reason = {k[3:]: v for k, v in sums.items() if k.startswith("nc:") and v}
+            o.contacts_by_result = {k[8:]: v for k, v in sums.items() if k.startswith("contact:") and v}
+            out.append(o)
+        return out

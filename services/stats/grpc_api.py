@@ -8,7 +8,7 @@ import structlog
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.stats.v1 import stats_pb2 as pb
 from callcenter.api.stats.v1 import stats_pb2_grpc
-from callcenter.core import time_bounds
+from callcenter.core import ids, time_bounds
 from callcenter.core.event_stream import agent_state_enum, duration_ms, timestamp_ms
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.board_watch import BoardWatchHub
@@ -23,6 +23,7 @@ from callcenter.services.stats.model import (
     CallRecord,
     InvalidArgument,
     LeadFigures,
+    OutboundFigures,
     QueueFigures,
     QueueNow,
     Range,
@@ -40,7 +41,10 @@ OUTCOME_TO_PB = {
     "abandoned": pb.CALL_OUTCOME_ABANDONED,
     "timed_out": pb.CALL_OUTCOME_TIMED_OUT,
     "redirected": pb.CALL_OUTCOME_REDIRECTED,
+    "not_connected": pb.CALL_OUTCOME_NOT_CONNECTED,
 }
+DIRECTION_TO_PB = {"inbound": pb.CALL_RECORD_DIRECTION_INBOUND, "outbound": pb.CALL_RECORD_DIRECTION_OUTBOUND}
+DIRECTION_FROM_PB = {v: k for k, v in DIRECTION_TO_PB.items()}
 OUTCOME_FROM_PB = {v: k for k, v in OUTCOME_TO_PB.items()}
 CADENCE_TO_PB = {
     "met": pb.CADENCE_STATUS_MET,
@@ -160,6 +164,27 @@ def queue_stats_pb(q: QueueFigures) -> pb.QueueStats:
     )
 
 
+def outbound_stats_pb(o: OutboundFigures) -> pb.OutboundStats:
+    return pb.OutboundStats(
+        id=o.id,
+        calls=o.calls,
+        declined=o.declined,
+        preview_timeouts=o.preview_timeouts,
+        dialed=o.dialed,
+        connected=o.connected,
+        not_connected=o.not_connected,
+        not_connected_by_reason=o.not_connected_by_reason,
+        handled=o.handled,
+        conversations=o.conversations,
+        talk_time=duration_ms(o.talk_ms),
+        wrap_up_time=duration_ms(o.wrap_ms),
+        contact_rate_percent=o.contact_rate_percent,
+        conversions=o.conversions,
+        conversion_rate_percent=o.conversion_rate_percent,
+        contacts_by_result=o.contacts_by_result,
+    )
+
+
 def call_record_pb(c: CallRecord) -> pb.CallRecord:
     return pb.CallRecord(
         call_id=c.call_id,
@@ -181,6 +206,10 @@ def call_record_pb(c: CallRecord) -> pb.CallRecord:
         wrap_up_time=duration_ms(c.wrap_ms),
         recording_ids=c.recording_ids,
         lead_id=c.lead_id,
+        direction=DIRECTION_TO_PB[c.direction],
+        campaign_id=c.campaign_id,
+        callback_id=c.callback_id,
+        not_connected_reason=c.not_connected_reason,
     )
 
 
@@ -278,6 +307,10 @@ def _talk_ms(request: pb.ListCallRecordsRequest, field: str) -> int | None:
     return time_bounds.duration_ms(getattr(request, field), field) if request.HasField(field) else None
 
 
+def _campaign_filter(campaign_id: str) -> str:
+    return ids.check_name(campaign_id, "campaign_id") if campaign_id else ""
+
+
 def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
     received = None
     if request.HasField("received"):
@@ -289,6 +322,8 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
         received = Range(start, end if end is not None else 2**62)
     if request.outcome and request.outcome not in OUTCOME_FROM_PB:
         raise InvalidArgument("outcome", f"unknown value {request.outcome}")
+    if request.direction and request.direction not in DIRECTION_FROM_PB:
+        raise InvalidArgument("direction", f"unknown value {request.direction}")
     return CallFilter(
         received=received,
         agent_id=request.agent_id,
@@ -300,6 +335,8 @@ def call_filter(request: pb.ListCallRecordsRequest) -> CallFilter:
         max_talk_ms=_talk_ms(request, "max_talk_time"),
         caller_contains=_search_text(request.caller_contains, "caller_contains", digits=True),
         call_id_contains=_search_text(request.call_id_contains, "call_id_contains"),
+        direction=DIRECTION_FROM_PB.get(request.direction, ""),
+        campaign_id=_campaign_filter(request.campaign_id),
     )
 
 
@@ -405,6 +442,26 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
             service_level_threshold=duration_ms(threshold_s * 1000),
             service_level_target_percent=f.service_level_target_percent,
             short_abandon_threshold=duration_ms(f.short_abandon_s * 1000),
+        )
+
+    @_domain_errors
+    async def GetOutboundStats(self, request, context):
+        threshold_ms = time_bounds.duration_ms(request.conversation_threshold, "conversation_threshold")
+        if threshold_ms % 1000 or request.conversation_threshold.nanos:
+            raise InvalidArgument("conversation_threshold", "whole seconds expected")
+        r, threshold_s, queues, campaigns, agents = await self.stats.outbound_figures(
+            period_spec(request.period),
+            _names(request.queues, "queues"),
+            [ids.check_name(c, "campaign_ids") for c in _names(request.campaign_ids, "campaign_ids")],
+            _names(request.agent_ids, "agent_ids"),
+            threshold_ms // 1000,
+        )
+        return pb.GetOutboundStatsResponse(
+            queues=[outbound_stats_pb(o) for o in queues],
+            campaigns=[outbound_stats_pb(o) for o in campaigns],
+            agents=[outbound_stats_pb(o) for o in agents],
+            range=range_pb(r),
+            conversation_threshold=duration_ms(threshold_s * 1000),
         )
 
     @_domain_errors

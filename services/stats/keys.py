@@ -13,6 +13,7 @@ from callcenter.core.call_states import CANCELLED_OFFER_REASONS, FINAL_CALL_STAT
 from callcenter.core.config import key_prefix
 from callcenter.core.key_model import Key, KeySpace, lua_constants
 from callcenter.core.key_model import lua_preamble as _lua_preamble
+from callcenter.core.lead_stages import CONVERTING_LEAD_STAGES
 from callcenter.services.stats.audit import CALL_FLOW, MS_DIGITS, SEQ_DIGITS
 from callcenter.services.stats.model import LEAD_STAGES
 
@@ -43,13 +44,14 @@ KEYS: tuple[Key, ...] = (
     Key("dead_letters", "dead", "stream", "events that could not be applied"),
     Key("agents", "agents", "set", "agent ids seen"),
     Key("queues", "queues", "set", "queue names seen"),
+    Key("campaigns", "campaigns", "set", "outbound campaign ids seen"),
     Key("calls", "calls", "sorted set", "call id -> received ms"),
     Key("leads", "leads", "sorted set", "lead id -> created ms"),
     Key("agent", "agent:{}", "hash", "an agent's state now (last writer wins by event order)"),
     Key("timeline", "agent:{}:timeline", "sorted set", "an agent's states of the day: order|state|reason"),
     Key("agent_day", "agent_day:{}:{}", "sorted set", "an agent's state changes of a UTC day: order|state|reason|call"),
     Key("agent_trimmed", "agent_trimmed:{}", "hash", "an agent's state changes cut from agent_day: day ms -> count"),
-    Key("bucket", "{}:{}:{}:{}", "hash", "sums of one agent or queue (kind, name) over a span from a start"),
+    Key("bucket", "{}:{}:{}:{}", "hash", "sums of one agent, queue or campaign (kind, name) over a span from a start"),
     Key("live", "live:{}:{}", "sorted set", "the queue's calls in a live state: call id -> received ms"),
     Key("call", "call:{}", "hash", "the call record"),
     Key("offers", "offers:{}", "hash", "the call's offers: <attempt>:agent|outcome|ring_ms"),
@@ -105,6 +107,7 @@ def lua_preamble() -> str:
             MAX_DAY_STATES=MAX_DAY_STATES,
             MAX_LEAD_HISTORY=MAX_LEAD_HISTORY,
             LEAD_STAGES=frozenset(LEAD_STAGES),
+            CONVERTING_STAGES=frozenset(CONVERTING_LEAD_STAGES),
             GATE_TTL_S=LEAD_GATE_TTL_S,
             INVOICE_TTL_S=INVOICE_TTL_S,
             SALES_BUCKET=SALES_BUCKET,

@@ -155,6 +155,10 @@ class CallRecord:
     recording_ids: list[str] = field(default_factory=list)
     lead_id: str = ""
     queues: list[str] = field(default_factory=list)  # every queue the call went through
+    direction: str = "inbound"  # or "outbound"
+    campaign_id: str = ""
+    callback_id: str = ""
+    not_connected_reason: str = ""
 
     @property
     def ring_ms(self) -> int:
@@ -173,10 +177,40 @@ class CallFilter:
     max_talk_ms: int | None = None
     caller_contains: str = ""  # digits the caller number's digits contain
     call_id_contains: str = ""  # text the call id contains (with caller_contains: either)
+    direction: str = ""  # "" = either, "inbound", "outbound"
+    campaign_id: str = ""
 
     @property
     def searched(self) -> bool:
         return bool(self.caller_contains or self.call_id_contains)
+
+
+@dataclass
+class OutboundFigures:
+    """One queue's, campaign's or agent's outbound figures (GetOutboundStats)."""
+
+    id: str
+    calls: int = 0
+    declined: int = 0
+    preview_timeouts: int = 0
+    dialed: int = 0
+    connected: int = 0
+    not_connected: int = 0
+    not_connected_by_reason: dict[str, int] = field(default_factory=dict)
+    handled: int = 0
+    conversations: int = 0
+    talk_ms: int = 0
+    wrap_ms: int = 0
+    conversions: int = 0
+    contacts_by_result: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def contact_rate_percent(self) -> float:
+        return 100.0 * self.connected / self.dialed if self.dialed else 0.0
+
+    @property
+    def conversion_rate_percent(self) -> float:
+        return 100.0 * self.conversions / self.connected if self.connected else 0.0
 
 
 @dataclass

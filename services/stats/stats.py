@@ -30,6 +30,7 @@ from callcenter.services.stats.model import (
     CallRecord,
     InvalidArgument,
     LeadFigures,
+    OutboundFigures,
     QueueFigures,
     Range,
 )
@@ -119,6 +120,29 @@ class Stats:
         names = queues or sorted(await self.redis.smembers(self.keys.queues))
         threshold = threshold_s or self.figures.service_level_threshold_s
         return r, threshold, await self.figure_reader.queues(names, r, threshold)
+
+    async def outbound_figures(
+        self, spec: PeriodSpec, queues: list[str], campaigns: list[str], agents: list[str], threshold_s: int = 0
+    ) -> tuple[Range, int, list[OutboundFigures], list[OutboundFigures], list[OutboundFigures]]:
+        """Outbound figures per queue, campaign and agent (every one known when none is named)."""
+        if not 0 <= threshold_s <= MAX_THRESHOLD_S:
+            raise InvalidArgument("conversation_threshold", f"at most {MAX_THRESHOLD_S} s (a day)")
+        r, _tz = self.resolve(spec)
+        threshold = threshold_s or self.figures.successful_touch_s
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.smembers(self.keys.queues)
+            pipe.smembers(self.keys.campaigns)
+            pipe.smembers(self.keys.agents)
+            known = await pipe.execute()
+        names = [named or sorted(k) for named, k in zip((queues, campaigns, agents), known, strict=True)]
+        read = self.figure_reader.outbound
+        return (
+            r,
+            threshold,
+            await read("queue", names[0], r, threshold),
+            await read("campaign", names[1], r, threshold),
+            await read("agent", names[2], r, threshold),
+        )
 
     # Agent timelines ----------------------------------------------------------------------
 

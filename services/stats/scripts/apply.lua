@@ -61,6 +61,10 @@ local ORDER = string.format('%015.0f|%015.0f-%010.0f', T, id_ms, id_seq)
 local TTL_MS = TTL * 1000
 
 local function n(v) return tonumber(v or '0') or 0 end
+-- An outbound call's events (direction outbound: the router's callbacks, campaigns and
+-- click-to-call) count in fields of their own ('out_*', docs/stats.md), never in the
+-- inbound KPIs, and stay off the live board of waiting callers.
+local OUT = (e.direction == 'outbound')
 local function fmt(x) return string.format('%.0f', x) end
 
 -- The audit trail (services/stats/audit.py): an event with an actor, but the call flow, is an
@@ -165,7 +169,7 @@ local function call_live(call_id, queue, state)
     for _, st in ipairs(LIVE) do redis.call('ZREM', k_live(old, st), call_id) end
   end
   redis.call('HSET', key, 'order', ORDER, 'state', state, 'state_since', TS)
-  if FINAL[state] or queue == nil or queue == '' then
+  if FINAL[state] or queue == nil or queue == '' or OUT then
     redis.call('HDEL', key, 'live_queue')
     return
   end
@@ -283,6 +287,131 @@ end
 
 local call_id, agent_id, queue = e.call_id or '', e.agent_id or '', e.queue or ''
 
+-- Outbound calls (direction outbound) ----------------------------------------------------
+-- Their sums, per queue, campaign and agent (docs/stats.md "Outbound"): out_calls (made),
+-- out_offered (previews offered to the agent), out_declined / out_preview_timeout /
+-- out_cancelled (previews not taken), out_dialed, out_connected, out_not_connected with
+-- nc:<reason>, out_handled, out_talk_ms, ot:<talk s> (conversations over any threshold),
+-- out_wrap_ms, out_conversions (a called lead moving to a converting stage).
+local OUTBOUND_TYPES = {CALL_RECEIVED = true, CALL_OFFERED = true, OFFER_MISSED = true,
+  CALL_DIALING = true, CALL_ANSWERED = true, CALL_COMPLETED = true, CALL_NOT_CONNECTED = true,
+  CALL_TIMED_OUT = true, CALL_ABANDONED = true, CALL_OVERFLOWED = true}
+local PREVIEW_MISSES = {declined = 'out_declined', timeout = 'out_preview_timeout'}
+
+local function out_incr(fields, with_agent)
+  bucket_incr('queue', queue, fields)
+  bucket_incr('campaign', e.campaign_id, fields)
+  if with_agent then bucket_incr('agent', agent_id, fields) end
+end
+
+local function outbound_event()
+  local campaign = e.campaign_id or ''
+  if campaign ~= '' then redis.call('SADD', K_CAMPAIGNS, campaign) end
+  local a = e.attempt or '0'
+  if TYPE == 'CALL_RECEIVED' then
+    local lead_id = e.lead_id or ''
+    call_set(call_id, 'caller', e.caller or '', 'queue', queue, 'received', TS, 'lead_id', lead_id,
+      'attributes', e.attributes or '', 'q:' .. queue, '1', 'direction', 'outbound',
+      'campaign', campaign, 'callback', e.callback_id or '')
+    index(K_CALLS, T, call_id, false)
+    index(k_calls_by('queue', queue), T, call_id, false)
+    if (e.caller or '') ~= '' then index(k_calls_by('caller', e.caller), T, call_id, false) end
+    redis.call('SADD', K_QUEUES, queue)
+    out_incr({out_calls = 1}, false)
+    if lead_id ~= '' then
+      lead_seen(lead_id)
+      redis.call('ZADD', k_lead_attempts(lead_id), T, call_id)
+      lead_talk(call_id)
+      if campaign ~= '' then redis.call('HSET', k_lead(lead_id), 'campaign', campaign) end
+    end
+    call_live(call_id, queue, e.call_state)
+  elseif TYPE == 'CALL_OFFERED' then
+    offer_set(call_id, a .. ':agent', agent_id)
+    redis.call('HSETNX', k_offers(call_id), a .. ':outcome', 'ringing')
+    call_index_agent(call_id, agent_id)
+    bucket_incr('agent', agent_id, {out_offered = 1})
+    agent_state(agent_id, e.agent_state, call_id)
+    call_live(call_id, queue, e.call_state)
+  elseif TYPE == 'OFFER_MISSED' then
+    local reason = e.reason or 'cancelled'
+    if redis.call('HGET', k_offers(call_id), a .. ':outcome') ~= 'answered' then
+      offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', reason, a .. ':ring_ms', e.duration_ms or '0')
+    end
+    call_index_agent(call_id, agent_id)
+    -- a dial whose agent leg was not answered (no_answer) is the agent's miss
+    local field = PREVIEW_MISSES[reason] or ((reason == 'no_answer') and 'out_agent_missed' or 'out_cancelled')
+    bucket_incr('agent', agent_id, {[field] = 1})
+    agent_state(agent_id, e.agent_state, '')
+    if not FINAL[e.call_state or ''] then call_live(call_id, queue, e.call_state) end
+  elseif TYPE == 'CALL_DIALING' then
+    offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'dialing', a .. ':ring_ms', e.duration_ms or '0')
+    call_set(call_id, 'dialed', TS, 'agent', agent_id)
+    call_index_agent(call_id, agent_id)
+    out_incr({out_dialed = 1}, true)
+    agent_state(agent_id, e.agent_state, call_id)
+    call_live(call_id, queue, e.call_state)
+  elseif TYPE == 'CALL_ANSWERED' then
+    offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'answered')
+    call_set(call_id, 'answered', TS, 'agent', agent_id, 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
+    call_index_agent(call_id, agent_id)
+    out_incr({out_connected = 1}, true)
+    lead_talk(call_id)
+    agent_state(agent_id, e.agent_state, call_id)
+    call_live(call_id, queue, e.call_state)
+  elseif TYPE == 'CALL_COMPLETED' then
+    call_set(call_id, 'ended', TS, 'outcome', 'completed', 'talk_ms', e.duration_ms or '0', 'agent', agent_id)
+    out_incr({out_handled = 1, out_talk_ms = n(e.duration_ms), ['ot:' .. secs(e.duration_ms)] = 1}, true)
+    lead_talk(call_id)
+    local wrap_call = ''
+    if e.agent_state == 'wrap_up' then wrap_call = call_id end
+    agent_state(agent_id, e.agent_state, wrap_call)
+    call_live(call_id, queue, e.call_state)
+  elseif TYPE == 'CALL_OVERFLOWED' then
+    local target = ''
+    if e.attributes and e.attributes ~= '' then
+      local ok, attrs = pcall(cjson.decode, e.attributes)
+      if ok and type(attrs) == 'table' and attrs.overflow_queue ~= nil then target = tostring(attrs.overflow_queue) end
+    end
+    out_incr({out_overflowed = 1}, false)
+    if target ~= '' then
+      call_set(call_id, 'q:' .. target, '1')
+      index(k_calls_by('queue', target), call_received_at(call_id), call_id, true)
+      redis.call('SADD', K_QUEUES, target)
+    end
+    if e.call_state == 'redirected' then
+      call_set(call_id, 'ended', TS, 'outcome', 'redirected', 'final_queue', queue)
+      call_live(call_id, queue, 'redirected')
+    end
+  else -- CALL_NOT_CONNECTED, and the queue's limits ending an outbound call (CALL_TIMED_OUT, ...)
+    local reason = e.reason or ''
+    if TYPE == 'CALL_TIMED_OUT' then reason = 'timed_out'
+    elseif TYPE == 'CALL_ABANDONED' and reason == '' then reason = 'hangup'
+    elseif reason == '' then reason = 'failed' end
+    call_set(call_id, 'ended', TS, 'outcome', 'not_connected', 'reason', reason,
+      'wait_ms', e.wait_ms or '0', 'final_queue', queue)
+    local fields = {out_not_connected = 1, ['nc:' .. reason] = 1}
+    out_incr(fields, false)
+    -- the agent's figures count the dial they were on (not a preview they had not taken)
+    if agent_id ~= '' and redis.call('HGET', k_offers(call_id), a .. ':outcome') == 'dialing' then
+      offer_set(call_id, a .. ':outcome', reason)
+      bucket_incr('agent', agent_id, fields)
+    end
+    agent_state(agent_id, e.agent_state, '')
+    call_live(call_id, queue, 'not_connected')
+  end
+end
+
+-- A lead a campaign called moving to a converting stage (a sale): the campaign's conversion,
+-- once per lead.
+local function lead_converted(lead_id, stage)
+  if not CONVERTING_STAGES[stage] then return end
+  local campaign = redis.call('HGET', k_lead(lead_id), 'campaign')
+  if not campaign or campaign == '' then return end
+  if redis.call('HSETNX', k_lead(lead_id), 'converted_for', campaign) == 1 then
+    bucket_incr('campaign', campaign, {out_conversions = 1})
+  end
+end
+
 if TYPE == 'AGENT_LOGGED_IN' then
   agent_queues(agent_id, e.queues)
   agent_state(agent_id, e.agent_state, '')
@@ -290,9 +419,14 @@ elseif TYPE == 'AGENT_LOGGED_OUT' or TYPE == 'AGENT_PAUSED' or TYPE == 'AGENT_RE
   agent_state(agent_id, e.agent_state, '')
 elseif TYPE == 'AGENT_WRAP_UP_ENDED' then
   agent_state(agent_id, e.agent_state, '')
-  bucket_incr('agent', agent_id, {wrap_ms = n(e.duration_ms), wrap_ups = 1})
-  bucket_incr('queue', queue, {wrap_ms = n(e.duration_ms), wrap_ups = 1})
+  local wrap = {wrap_ms = n(e.duration_ms), wrap_ups = 1}
+  if OUT then wrap = {out_wrap_ms = n(e.duration_ms), out_wrap_ups = 1} end
+  bucket_incr('agent', agent_id, wrap)
+  bucket_incr('queue', queue, wrap)
+  if OUT then bucket_incr('campaign', e.campaign_id, wrap) end
   if call_id ~= '' then call_set(call_id, 'wrap_ms', e.duration_ms or '0') end
+elseif OUT and OUTBOUND_TYPES[TYPE] then
+  outbound_event()
 elseif TYPE == 'CALL_RECEIVED' then
   -- the deal the PBX named (RouteCall deal_id), else the attributes' lead_id
   local lead_id = e.lead_id or ''
@@ -416,6 +550,13 @@ elseif TYPE == 'CALL_OVERFLOWED' then
     call_set(call_id, 'ended', TS, 'outcome', 'redirected', 'wait_ms', e.wait_ms or '0', 'final_queue', queue)
     call_live(call_id, queue, 'redirected')
   end
+elseif TYPE == 'CAMPAIGN_CONTACT_DONE' then
+  -- a campaign's contact ended: reached, exhausted (attempts spent) or skipped (do-not-call, ...)
+  local campaign = e.campaign_id or ''
+  if campaign ~= '' and (e.reason or '') ~= '' then
+    redis.call('SADD', K_CAMPAIGNS, campaign)
+    bucket_incr('campaign', campaign, {['contact:' .. e.reason] = 1})
+  end
 elseif TYPE == 'RECORDING_STORED' then
   if call_id ~= '' and (e.recording_id or '') ~= '' then
     redis.call('SADD', k_recordings(call_id), e.recording_id)
@@ -464,6 +605,7 @@ elseif TYPE == 'LEAD_STAGE_CHANGED' then
     local by = agent_id
     if by == '' then by = lead_owner_at(lead_id, TS) end
     lead_history(lead_id, 'stage', e.lead_stage or '', by)
+    lead_converted(lead_id, e.lead_stage or '')
     lead_funnel(e.lead_stage or '', by)
     if lead_field_lww(lead_id, 'stage', e.lead_stage or '') then
       if e.lead_stage == 'refused' then

@@ -31,6 +31,13 @@ class CallOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CALL_OUTCOME_ABANDONED: _ClassVar[CallOutcome]
     CALL_OUTCOME_TIMED_OUT: _ClassVar[CallOutcome]
     CALL_OUTCOME_REDIRECTED: _ClassVar[CallOutcome]
+    CALL_OUTCOME_NOT_CONNECTED: _ClassVar[CallOutcome]
+
+class CallRecordDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_RECORD_DIRECTION_UNSPECIFIED: _ClassVar[CallRecordDirection]
+    CALL_RECORD_DIRECTION_INBOUND: _ClassVar[CallRecordDirection]
+    CALL_RECORD_DIRECTION_OUTBOUND: _ClassVar[CallRecordDirection]
 
 class CadenceStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -71,6 +78,10 @@ CALL_OUTCOME_COMPLETED: CallOutcome
 CALL_OUTCOME_ABANDONED: CallOutcome
 CALL_OUTCOME_TIMED_OUT: CallOutcome
 CALL_OUTCOME_REDIRECTED: CallOutcome
+CALL_OUTCOME_NOT_CONNECTED: CallOutcome
+CALL_RECORD_DIRECTION_UNSPECIFIED: CallRecordDirection
+CALL_RECORD_DIRECTION_INBOUND: CallRecordDirection
+CALL_RECORD_DIRECTION_OUTBOUND: CallRecordDirection
 CADENCE_STATUS_UNSPECIFIED: CadenceStatus
 CADENCE_STATUS_MET: CadenceStatus
 CADENCE_STATUS_PENDING: CadenceStatus
@@ -318,6 +329,84 @@ class QueueStats(_message.Message):
     service_level_met: bool
     def __init__(self, queue: _Optional[str] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., abandoned: _Optional[int] = ..., short_abandoned: _Optional[int] = ..., timed_out: _Optional[int] = ..., overflowed: _Optional[int] = ..., answered_within_threshold: _Optional[int] = ..., service_level_percent: _Optional[float] = ..., average_speed_of_answer: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_handle_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., abandonment_rate_percent: _Optional[float] = ..., handled: _Optional[int] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., service_level_met: _Optional[bool] = ...) -> None: ...
 
+class OutboundStats(_message.Message):
+    __slots__ = ("id", "calls", "declined", "preview_timeouts", "dialed", "connected", "not_connected", "not_connected_by_reason", "handled", "conversations", "talk_time", "wrap_up_time", "contact_rate_percent", "conversions", "conversion_rate_percent", "contacts_by_result")
+    class NotConnectedByReasonEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class ContactsByResultEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    DECLINED_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_TIMEOUTS_FIELD_NUMBER: _ClassVar[int]
+    DIALED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    NOT_CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    NOT_CONNECTED_BY_REASON_FIELD_NUMBER: _ClassVar[int]
+    HANDLED_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    TALK_TIME_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_TIME_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_RATE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSIONS_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_RATE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CONTACTS_BY_RESULT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    calls: int
+    declined: int
+    preview_timeouts: int
+    dialed: int
+    connected: int
+    not_connected: int
+    not_connected_by_reason: _containers.ScalarMap[str, int]
+    handled: int
+    conversations: int
+    talk_time: _duration_pb2.Duration
+    wrap_up_time: _duration_pb2.Duration
+    contact_rate_percent: float
+    conversions: int
+    conversion_rate_percent: float
+    contacts_by_result: _containers.ScalarMap[str, int]
+    def __init__(self, id: _Optional[str] = ..., calls: _Optional[int] = ..., declined: _Optional[int] = ..., preview_timeouts: _Optional[int] = ..., dialed: _Optional[int] = ..., connected: _Optional[int] = ..., not_connected: _Optional[int] = ..., not_connected_by_reason: _Optional[_Mapping[str, int]] = ..., handled: _Optional[int] = ..., conversations: _Optional[int] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., contact_rate_percent: _Optional[float] = ..., conversions: _Optional[int] = ..., conversion_rate_percent: _Optional[float] = ..., contacts_by_result: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class GetOutboundStatsRequest(_message.Message):
+    __slots__ = ("period", "queues", "campaign_ids", "agent_ids", "conversation_threshold")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    campaign_ids: _containers.RepeatedScalarFieldContainer[str]
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    conversation_threshold: _duration_pb2.Duration
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., queues: _Optional[_Iterable[str]] = ..., campaign_ids: _Optional[_Iterable[str]] = ..., agent_ids: _Optional[_Iterable[str]] = ..., conversation_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class GetOutboundStatsResponse(_message.Message):
+    __slots__ = ("queues", "campaigns", "agents", "range", "conversation_threshold")
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGNS_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[OutboundStats]
+    campaigns: _containers.RepeatedCompositeFieldContainer[OutboundStats]
+    agents: _containers.RepeatedCompositeFieldContainer[OutboundStats]
+    range: TimeRange
+    conversation_threshold: _duration_pb2.Duration
+    def __init__(self, queues: _Optional[_Iterable[_Union[OutboundStats, _Mapping]]] = ..., campaigns: _Optional[_Iterable[_Union[OutboundStats, _Mapping]]] = ..., agents: _Optional[_Iterable[_Union[OutboundStats, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., conversation_threshold: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
 class GetQueueStatsRequest(_message.Message):
     __slots__ = ("period", "queues", "service_level_threshold")
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -397,7 +486,7 @@ class OfferRecord(_message.Message):
     def __init__(self, attempt: _Optional[int] = ..., agent_id: _Optional[str] = ..., outcome: _Optional[str] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class CallRecord(_message.Message):
-    __slots__ = ("call_id", "caller", "queue", "received_at", "answered_at", "ended_at", "outcome", "agent_id", "offers", "wait", "ring_time", "talk_time", "wrap_up_time", "recording_ids", "lead_id", "final_queue")
+    __slots__ = ("call_id", "caller", "queue", "received_at", "answered_at", "ended_at", "outcome", "agent_id", "offers", "wait", "ring_time", "talk_time", "wrap_up_time", "recording_ids", "lead_id", "final_queue", "direction", "campaign_id", "callback_id", "not_connected_reason")
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     CALLER_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -414,6 +503,10 @@ class CallRecord(_message.Message):
     RECORDING_IDS_FIELD_NUMBER: _ClassVar[int]
     LEAD_ID_FIELD_NUMBER: _ClassVar[int]
     FINAL_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    NOT_CONNECTED_REASON_FIELD_NUMBER: _ClassVar[int]
     call_id: str
     caller: str
     queue: str
@@ -430,10 +523,14 @@ class CallRecord(_message.Message):
     recording_ids: _containers.RepeatedScalarFieldContainer[str]
     lead_id: str
     final_queue: str
-    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., agent_id: _Optional[str] = ..., offers: _Optional[_Iterable[_Union[OfferRecord, _Mapping]]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., recording_ids: _Optional[_Iterable[str]] = ..., lead_id: _Optional[str] = ..., final_queue: _Optional[str] = ...) -> None: ...
+    direction: CallRecordDirection
+    campaign_id: str
+    callback_id: str
+    not_connected_reason: str
+    def __init__(self, call_id: _Optional[str] = ..., caller: _Optional[str] = ..., queue: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., agent_id: _Optional[str] = ..., offers: _Optional[_Iterable[_Union[OfferRecord, _Mapping]]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ring_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., recording_ids: _Optional[_Iterable[str]] = ..., lead_id: _Optional[str] = ..., final_queue: _Optional[str] = ..., direction: _Optional[_Union[CallRecordDirection, str]] = ..., campaign_id: _Optional[str] = ..., callback_id: _Optional[str] = ..., not_connected_reason: _Optional[str] = ...) -> None: ...
 
 class ListCallRecordsRequest(_message.Message):
-    __slots__ = ("received", "agent_id", "queue", "caller", "outcome", "missed_only", "min_talk_time", "max_talk_time", "page_size", "page_token", "caller_contains", "call_id_contains")
+    __slots__ = ("received", "agent_id", "queue", "caller", "outcome", "missed_only", "min_talk_time", "max_talk_time", "page_size", "page_token", "caller_contains", "call_id_contains", "direction", "campaign_id")
     RECEIVED_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -446,6 +543,8 @@ class ListCallRecordsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CALLER_CONTAINS_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     received: TimeRange
     agent_id: str
     queue: str
@@ -458,7 +557,9 @@ class ListCallRecordsRequest(_message.Message):
     page_token: str
     caller_contains: str
     call_id_contains: str
-    def __init__(self, received: _Optional[_Union[TimeRange, _Mapping]] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., caller: _Optional[str] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., missed_only: _Optional[bool] = ..., min_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., caller_contains: _Optional[str] = ..., call_id_contains: _Optional[str] = ...) -> None: ...
+    direction: CallRecordDirection
+    campaign_id: str
+    def __init__(self, received: _Optional[_Union[TimeRange, _Mapping]] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., caller: _Optional[str] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., missed_only: _Optional[bool] = ..., min_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_talk_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., caller_contains: _Optional[str] = ..., call_id_contains: _Optional[str] = ..., direction: _Optional[_Union[CallRecordDirection, str]] = ..., campaign_id: _Optional[str] = ...) -> None: ...
 
 class ListCallRecordsResponse(_message.Message):
     __slots__ = ("records", "next_page_token")

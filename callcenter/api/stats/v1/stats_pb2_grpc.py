@@ -60,6 +60,11 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesResponse.FromString,
                 _registered_method=True)
+        self.GetOutboundStats = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetOutboundStats',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetOutboundStatsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetOutboundStatsResponse.FromString,
+                _registered_method=True)
         self.ListCallRecords = channel.unary_unary(
                 '/callcenter.stats.v1.StatsService/ListCallRecords',
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListCallRecordsRequest.SerializeToString,
@@ -194,6 +199,15 @@ class StatsServiceServicer:
     def GetQueueSeries(self, request, context):
         """Per-queue figures bucket by bucket over a period: one QueueStats per quarter hour, half
         hour, hour, day, week (ISO, from Monday) or month of the period's time zone (trends).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOutboundStats(self, request, context):
+        """Outbound work over a period (docs/outbound.md): calls made, dialled, connected, not
+        connected by reason, conversations, conversions, per queue, campaign and agent; never
+        part of the inbound figures of GetQueueStats and GetAgentStats.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -366,6 +380,11 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.GetQueueSeries,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesResponse.SerializeToString,
+            ),
+            'GetOutboundStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOutboundStats,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetOutboundStatsRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetOutboundStatsResponse.SerializeToString,
             ),
             'ListCallRecords': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCallRecords,
@@ -594,6 +613,33 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/GetQueueSeries',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetQueueSeriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOutboundStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetOutboundStats',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetOutboundStatsRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetOutboundStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
