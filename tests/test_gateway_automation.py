@@ -239,6 +239,22 @@ async def test_an_outbound_call_to_the_number_in_time_makes_no_task(site, redis,
     assert (await site.app[TASKS].fire())["fired"] == 0
 
 
+async def test_the_routers_own_call_back_to_the_number_makes_no_task_and_its_no_answer_is_no_missed_call(
+    site, redis, tenant
+):
+    await site.rules(MISSED)
+    await missed_call(site.router_port, "c1", "+4930555")
+    await site.evaluate()
+    later = int(time.time() * 1000) + 1000
+    outbound = {"call_id": "o1", "caller": "+4930555", "queue": "sales", "direction": "outbound"}
+    await append(redis, tenant, "call_dialing", later, **outbound)
+    await append(redis, tenant, "call_timed_out", later + 1, **outbound)  # never a missed call
+    await site.evaluate()
+    site.clock.advance(3600)
+    assert (await site.app[TASKS].fire())["fired"] == 0
+    assert await fired(redis, tenant) == []
+
+
 async def test_the_rules_round_trip_and_their_change_is_an_event_with_its_actor(site, redis, tenant):
     await site.rules(MISSED, PAYMENT)
     root = await site.login("root")

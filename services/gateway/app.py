@@ -24,6 +24,7 @@ from callcenter.services.gateway import (
     crm_api,
     export_api,
     handover_api,
+    invoice_queue_api,
     metrics,
     openapi,
     pages,
@@ -192,7 +193,7 @@ def create_app(
     modules = (*modules, thresholds_api)
     modules = (*modules, trends_api)
     modules = (*modules, pipeline_api)
-    modules = (*modules, payroll_api)
+    modules = (*modules, payroll_api, invoice_queue_api)
     modules = (*modules, client_card_api, handover_api, crm_api, automation_api, teams_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):

@@ -12,8 +12,9 @@ Kinds of rule:
       nobody answered from or called back within `within_minutes`: a task for the client's
       personal manager (the router's GetClient), else for the call's queue (its team). The wait
       is a deadline in gw:deadlines (`auto|<id>`, fired by the task timer, task_scripts/fire.lua);
-      an answered call from the number, or an outbound call to it (an event with
-      attributes.direction "outbound" and attributes.callee the number), before it cancels it.
+      an answered call from the number, or an outbound call to it (the router's CALL_DIALING
+      of direction outbound, or a foreign event with attributes.direction "outbound" and
+      attributes.callee the number), before it cancels it. Outbound calls are never missed calls.
   lead_stage  a lead moved to `stage`: a task for the lead's owner (the stats' GetLead agent;
       the event's agent when stats knows no owner).
   improper_refusal  a lead refused with fewer contacts than the stats' minimum (GetLead
@@ -311,6 +312,12 @@ class Automation(GroupMember):
             await self.store.called(fields["caller"], int(fields.get("time", "0") or 0))
         if attributes.get("direction") == "outbound" and attributes.get("callee"):
             await self.store.called(attributes["callee"], int(fields.get("time", "0") or 0))
+        if fields.get("direction") == "outbound":
+            # the router's own outbound call (a callback, a campaign, click-to-call): dialling
+            # the number is calling it back; its ending unanswered is no missed call
+            if kind == "CALL_DIALING" and fields.get("caller"):
+                await self.store.called(fields["caller"], int(fields.get("time", "0") or 0))
+            return True
         if kind in MISSED_CALL_EVENTS:
             await self._missed_call(entry_id, fields, rules)
         if kind == "LEAD_STAGE_CHANGED":

@@ -584,6 +584,29 @@ PATHS: dict[str, dict] = {
             PERIOD + [_query("queue"), _query("service_level_s", "number")],
         )
     },
+    # The invoice queue (S2.7): an agent's own invoices, a supervisor's team's (queue required), all for admins.
+    "/api/v1/invoice-queue": {
+        "get": _op(
+            "Unpaid invoices no call has reached the customer about yet, oldest first, with their deal owner,"
+            " client number and last call's result (agents: their own; supervisors: of the queue named)",
+            params=[
+                _query("queue"),
+                _query("uncalled_only", "boolean"),
+                _query("page_size", "integer"),
+                _query("page_token"),
+            ],
+            tag="invoice queue",
+        )
+    },
+    "/api/v1/invoice-queue/{invoice_id}/call": {
+        "post": _op(
+            "Call the invoice's client about it: an outbound call of its queue offered to its deal owner first"
+            " (dialled at once when the owner asks; the owner's preview when a supervisor does); asking again"
+            " while it is on gives the same call; 404 when not in the queue, 409 when it has no number or queue",
+            params=[_path_param("invoice_id", "the CRM's invoice id")],
+            tag="invoice queue",
+        )
+    },
     "/api/v1/calls/{call_id}": {"get": _op("One call record", params=[_path_param("call_id", CALL_ID)], tag="calls")},
     # Live call control (S3.4): supervisors of the call's queue (and of the target), admins; agents 403.
     "/api/v1/calls/{call_id}/move": {

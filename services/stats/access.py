@@ -22,10 +22,11 @@ STATS_POLICY = AccessPolicy.declare(
         "GetQueueStats",
         "GetQueueSeries",
         "GetOutboundStats",
+        "ListInvoiceQueue",
         *_CALL_RECORDS,
         *_LEADS,
         "ListActions",
         *_PAYROLL,
     ],
-    crm=[*_CALL_RECORDS, *_LEADS, *_SALES_REPORTS],
+    crm=[*_CALL_RECORDS, *_LEADS, *_SALES_REPORTS, "ListInvoiceQueue"],
 )

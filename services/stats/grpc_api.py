@@ -14,6 +14,7 @@ from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.board_watch import BoardWatchHub
 from callcenter.services.stats.commissions import CommissionRule
 from callcenter.services.stats.funnel import Funnel
+from callcenter.services.stats.invoice_queue import QueuedInvoice
 from callcenter.services.stats.invoices import Invoice, Payment
 from callcenter.services.stats.lead_history import LeadChange
 from callcenter.services.stats.model import (
@@ -161,6 +162,25 @@ def queue_stats_pb(q: QueueFigures) -> pb.QueueStats:
         talk_time=duration_ms(q.talk_ms),
         wrap_up_time=duration_ms(q.wrap_ms),
         service_level_met=q.service_level_met,
+    )
+
+
+def queued_invoice_pb(i: QueuedInvoice) -> pb.InvoiceQueueEntry:
+    return pb.InvoiceQueueEntry(
+        invoice_id=i.invoice_id,
+        lead_id=i.lead_id,
+        agent_id=i.agent_id,
+        queue=i.queue,
+        product=i.product,
+        amount_minor=i.amount_minor,
+        currency=i.currency,
+        issued_at=timestamp_ms(i.issued_ms),
+        client_number=i.client_number,
+        call_attempts=i.call_attempts,
+        last_call_result=i.last_call_result,
+        last_called_at=timestamp_ms(i.last_called_ms) if i.last_called_ms is not None else None,
+        calling=i.calling,
+        last_call_id=i.last_call_id,
     )
 
 
@@ -593,6 +613,20 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
             )
         )
         return pb.ReportInvoiceResponse(event_id=event_id, duplicate=duplicate)
+
+    @_domain_errors
+    async def ListInvoiceQueue(self, request, context):
+        invoices, token, total = await self.stats.invoice_queue(
+            request.agent_id,
+            request.queue,
+            request.uncalled_only,
+            request.page_size,
+            request.page_token,
+            request.invoice_id,
+        )
+        return pb.ListInvoiceQueueResponse(
+            invoices=[queued_invoice_pb(i) for i in invoices], next_page_token=token, total=total
+        )
 
     @_domain_errors
     async def ReportPayment(self, request, context):

@@ -67,6 +67,12 @@ KEYS: tuple[Key, ...] = (
     Key("lead_history", "lead:{}:history", "sorted set", "the lead's pipeline changes: <order>|<JSON>, by time"),
     Key("lead_gate", "lead:{}:gate", "hash", "the stage ChangeLeadStage last accepted (and its order)"),
     Key("invoice", "invoice:{}", "hash", "an invoice as reported (content) and paid: agent, amount, paid, commission"),
+    Key(
+        "invoice_queue",
+        "invoice_queue",
+        "sorted set",
+        "the invoice queue (S2.7): unpaid invoices no call has reached yet -> issue ms",
+    ),
     Key("payment", "payment:{}", "hash", "a payment as reported: its content (idempotence by payment id)"),
     Key("commission_rules", "commission_rules", "string", "the commission rules in force (JSON)"),
     Key("pay_rules", "pay_rules", "string", "the pay rules per team in force (JSON)"),

@@ -19,6 +19,7 @@ from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
 from callcenter.services.stats.figures import FigureReader
 from callcenter.services.stats.funnel import Funnel, FunnelReader, check_names
+from callcenter.services.stats.invoice_queue import InvoiceQueueReader, QueuedInvoice
 from callcenter.services.stats.invoices import Invoice, Payment, PaymentOutcome, SalesReports
 from callcenter.services.stats.keys import HISTOGRAM_MAX_S, HOUR_MS, StatsKeys
 from callcenter.services.stats.lead_history import LeadHistory, LeadHistoryReader
@@ -74,6 +75,7 @@ class Stats:
         self.commission_rules = RuleSet(redis, tenant, self.keys.commission_rules, "commission_rules_updated")
         self.pay_rules = RuleSet(redis, tenant, self.keys.pay_rules, "pay_rules_updated")
         self.payroll_reader = PayrollReader(redis, self.keys, self.figure_reader)
+        self.invoice_queue_reader = InvoiceQueueReader(redis, self.keys)
 
     # Periods ------------------------------------------------------------------------------
 
@@ -222,6 +224,11 @@ class Stats:
 
     async def report_invoice(self, invoice: Invoice) -> tuple[str, bool]:
         return await self.sales.invoice(invoice, self.clock.now_ms())
+
+    async def invoice_queue(
+        self, agent_id: str, queue: str, uncalled_only: bool, page_size: int, page_token: str, invoice_id: str = ""
+    ) -> tuple[list[QueuedInvoice], str, int]:
+        return await self.invoice_queue_reader.list(agent_id, queue, uncalled_only, page_size, page_token, invoice_id)
 
     async def report_payment(self, payment: Payment) -> PaymentOutcome:
         return await self.sales.payment(payment, self.clock.now_ms())

@@ -304,6 +304,28 @@ local function out_incr(fields, with_agent)
   if with_agent then bucket_incr('agent', agent_id, fields) end
 end
 
+-- One of the event's attributes (a JSON object), '' when absent.
+local function attribute(name)
+  if not e.attributes or e.attributes == '' then return '' end
+  local ok, attrs = pcall(cjson.decode, e.attributes)
+  if ok and type(attrs) == 'table' and attrs[name] ~= nil then return tostring(attrs[name]) end
+  return ''
+end
+
+-- The invoice queue (S2.7): a call about an invoice (attributes.invoice_id) records its
+-- result on the invoice; once one reached the customer the invoice leaves the queue.
+local function invoice_called(result)
+  local invoice = redis.call('HGET', k_call(call_id), 'invoice')
+  if not invoice or redis.call('EXISTS', k_invoice(invoice)) == 0 then return end
+  local key = k_invoice(invoice)
+  local last = redis.call('HGET', key, 'call_order')
+  redis.call('HINCRBY', key, 'call_attempts', 1)
+  if last and ORDER <= last then return end
+  redis.call('HSET', key, 'call_order', ORDER, 'call_id', call_id, 'call_result', result,
+    'called_at', TS, 'called_by', agent_id, 'calling', '0')
+  if result == 'reached' then redis.call('ZREM', K_INVOICE_QUEUE, invoice) end
+end
+
 local function outbound_event()
   local campaign = e.campaign_id or ''
   if campaign ~= '' then redis.call('SADD', K_CAMPAIGNS, campaign) end
@@ -318,6 +340,11 @@ local function outbound_event()
     if (e.caller or '') ~= '' then index(k_calls_by('caller', e.caller), T, call_id, false) end
     redis.call('SADD', K_QUEUES, queue)
     out_incr({out_calls = 1}, false)
+    local invoice = attribute('invoice_id')
+    if invoice ~= '' and redis.call('EXISTS', k_invoice(invoice)) == 1 then
+      call_set(call_id, 'invoice', invoice)
+      redis.call('HSET', k_invoice(invoice), 'call_id', call_id, 'calling', '1')
+    end
     if lead_id ~= '' then
       lead_seen(lead_id)
       redis.call('ZADD', k_lead_attempts(lead_id), T, call_id)
@@ -361,6 +388,7 @@ local function outbound_event()
   elseif TYPE == 'CALL_COMPLETED' then
     call_set(call_id, 'ended', TS, 'outcome', 'completed', 'talk_ms', e.duration_ms or '0', 'agent', agent_id)
     out_incr({out_handled = 1, out_talk_ms = n(e.duration_ms), ['ot:' .. secs(e.duration_ms)] = 1}, true)
+    invoice_called('reached')
     lead_talk(call_id)
     local wrap_call = ''
     if e.agent_state == 'wrap_up' then wrap_call = call_id end
@@ -398,6 +426,7 @@ local function outbound_event()
     end
     agent_state(agent_id, e.agent_state, '')
     call_live(call_id, queue, 'not_connected')
+    invoice_called(reason)
   end
 end
 

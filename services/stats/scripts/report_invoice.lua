@@ -35,4 +35,6 @@ local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[10], '*', unpack(fiel
 redis.call('HSET', key, 'content', content, 'lead', lead_id, 'agent', agent, 'amount', ARGV[5],
   'currency', ARGV[6], 'queue', ARGV[7], 'product', ARGV[8], 'issued', ARGV[9], 'paid', '0', 'event', id)
 redis.call('EXPIRE', key, INVOICE_TTL_S)
+-- unpaid and nobody has called about it yet: in the invoice queue, oldest first (S2.7)
+redis.call('ZADD', K_INVOICE_QUEUE, ARGV[9], invoice_id)
 return {'appended', id, agent}

@@ -48,7 +48,8 @@ redis.call('EXPIRE', pkey, INVOICE_TTL_S)
 local paid = redis.call('HINCRBY', ikey, 'paid', amount)
 if paid < tonumber(total) or inv[7] then return status('appended', id) end
 
--- Paid now: the commission by the rules in force (services/stats/commissions.py writes them).
+-- Paid now: out of the invoice queue; the commission by the rules in force (services/stats/commissions.py writes them).
+redis.call('ZREM', K_INVOICE_QUEUE, invoice_id)
 local rules = cjson.decode(redis.call('GET', K_COMMISSION_RULES) or '[]')
 local by_product, by_queue, default
 for _, r in ipairs(rules) do

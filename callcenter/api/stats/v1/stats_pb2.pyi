@@ -871,6 +871,64 @@ class ReportInvoiceResponse(_message.Message):
     duplicate: bool
     def __init__(self, event_id: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
 
+class InvoiceQueueEntry(_message.Message):
+    __slots__ = ("invoice_id", "lead_id", "agent_id", "queue", "product", "amount_minor", "currency", "issued_at", "client_number", "call_attempts", "last_call_result", "last_called_at", "calling", "last_call_id")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEAD_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CALL_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_CALL_RESULT_FIELD_NUMBER: _ClassVar[int]
+    LAST_CALLED_AT_FIELD_NUMBER: _ClassVar[int]
+    CALLING_FIELD_NUMBER: _ClassVar[int]
+    LAST_CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    lead_id: str
+    agent_id: str
+    queue: str
+    product: str
+    amount_minor: int
+    currency: str
+    issued_at: _timestamp_pb2.Timestamp
+    client_number: str
+    call_attempts: int
+    last_call_result: str
+    last_called_at: _timestamp_pb2.Timestamp
+    calling: bool
+    last_call_id: str
+    def __init__(self, invoice_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., product: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., client_number: _Optional[str] = ..., call_attempts: _Optional[int] = ..., last_call_result: _Optional[str] = ..., last_called_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., calling: _Optional[bool] = ..., last_call_id: _Optional[str] = ...) -> None: ...
+
+class ListInvoiceQueueRequest(_message.Message):
+    __slots__ = ("agent_id", "queue", "uncalled_only", "page_size", "page_token", "invoice_id")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    UNCALLED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    queue: str
+    uncalled_only: bool
+    page_size: int
+    page_token: str
+    invoice_id: str
+    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., uncalled_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., invoice_id: _Optional[str] = ...) -> None: ...
+
+class ListInvoiceQueueResponse(_message.Message):
+    __slots__ = ("invoices", "next_page_token", "total")
+    INVOICES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    invoices: _containers.RepeatedCompositeFieldContainer[InvoiceQueueEntry]
+    next_page_token: str
+    total: int
+    def __init__(self, invoices: _Optional[_Iterable[_Union[InvoiceQueueEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ...) -> None: ...
+
 class ReportPaymentRequest(_message.Message):
     __slots__ = ("payment_id", "invoice_id", "amount_minor", "paid_at", "actor")
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -130,6 +130,11 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentResponse.FromString,
                 _registered_method=True)
+        self.ListInvoiceQueue = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/ListInvoiceQueue',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListInvoiceQueueRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListInvoiceQueueResponse.FromString,
+                _registered_method=True)
         self.SetCommissionRules = channel.unary_unary(
                 '/callcenter.stats.v1.StatsService/SetCommissionRules',
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.SetCommissionRulesRequest.SerializeToString,
@@ -315,6 +320,16 @@ class StatsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListInvoiceQueue(self, request, context):
+        """The invoice queue (S2.7, docs/outbound.md): unpaid invoices no call has reached the
+        customer about yet, oldest first, with their owner and the last call's result. A call
+        about one (CreateOutboundCall with attributes["invoice_id"]) records its result on it;
+        a call that reached the customer, or the payment, takes it out of the queue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetCommissionRules(self, request, context):
         """Replaces the commission rules (per product, per queue, one default; admin; a
         COMMISSION_RULES_UPDATED event with its actor).
@@ -450,6 +465,11 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.ReportPayment,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentResponse.SerializeToString,
+            ),
+            'ListInvoiceQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvoiceQueue,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListInvoiceQueueRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.ListInvoiceQueueResponse.SerializeToString,
             ),
             'SetCommissionRules': grpc.unary_unary_rpc_method_handler(
                     servicer.SetCommissionRules,
@@ -991,6 +1011,33 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/ReportPayment',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.ReportPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvoiceQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/ListInvoiceQueue',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ListInvoiceQueueRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.ListInvoiceQueueResponse.FromString,
             options,
             channel_credentials,
             insecure,
