@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from callcenter.api.events.v1 import events_pb2 as ev
 from callcenter.core.errors import FailedPrecondition, InvalidArgument
@@ -37,7 +38,9 @@ async def test_a_progressive_campaign_calls_its_contacts_in_hours_retries_a_no_a
     def nobody_answers_but_number_five_the_second_time(number, attempt):
         return "answered" if (number == numbers[5] and attempt == 2) else "no_answer"
 
+    calls_before = REGISTRY.get_sample_value("callcenter_router_dialler_calls_total") or 0
     await office.run(nobody_answers_but_number_five_the_second_time, MONDAY_5_UTC + 2 * 24 * HOUR)
+    assert REGISTRY.get_sample_value("callcenter_router_dialler_calls_total") - calls_before == 18  # the metric
     attempts = office.attempts()
     assert numbers[3] not in attempts
     assert set(attempts) == set(numbers) - {numbers[3]}

@@ -13,7 +13,7 @@ from callcenter.services.router.campaigns import RetryRules
 from callcenter.services.router.outbound import Outbound
 from callcenter.services.stats.model import CallFilter
 from callcenter.services.stats.stats import PeriodSpec
-from tests.campaign_scenes import HOUR, MONDAY_5_UTC, Office, progressive
+from tests.campaign_scenes import HOUR, MINUTE, MONDAY_5_UTC, Office, progressive
 from tests.helpers import team
 from tests.pbx_session_client import ms
 
@@ -152,3 +152,41 @@ async def test_outbound_stats_over_grpc_refuse_bad_input_naming_the_field(start_
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await rpc(request)
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in err.value.details()
+
+
+async def test_the_dialler_empties_the_days_list_of_untried_leads_and_meets_their_cadence(
+    redis, tenant, make_consumer, stats
+):
+    """S4.1-S4.3, S4.6: five new leads of the morning; the cadence dialler tries each (nobody
+    answers): the day's list of leads nobody tried shrinks to none, their cadence is met
+    within the window, and refusing one after its three attempts is still an improper
+    refusal (fewer than the 15 contacts the rule asks)."""
+    office = Office(redis, tenant, start_ms=MONDAY_5_UTC + 3 * HOUR)  # 09:00 in Berlin
+    stats.clock = office.clock
+    await office.open(agents=("a1", "a2", "a3", "a4", "a5"))
+    cadence = progressive(
+        "cadence",
+        source="new_leads",
+        retry=RetryRules(max_attempts=3, spread_ms=20 * HOUR, no_answer_ms=HOUR, call_reached_again=True),
+    )
+    await office.campaigns.upsert(cadence)
+    await office.campaigns.start("cadence")
+    for n in range(5):
+        await stats.lead_created(f"lead-{n}", "a1", "lead", None, client_number=f"+4940{n:04}")
+        await office.campaigns.add_new_lead(f"+4940{n:04}", f"lead-{n}")
+    await make_consumer().drain()
+    today = PeriodSpec(time_zone="Europe/Berlin", day="2026-12-07")
+    assert len(await stats.leads("not_called", today)) == 5
+
+    await office.step(lambda number, attempt: "no_answer")
+    await make_consumer().drain()
+    assert await stats.leads("not_called", today) == []
+    assert all(lead.attempts_today == 1 for lead in await stats.leads("all", today))
+
+    await office.run(lambda number, attempt: "no_answer", MONDAY_5_UTC + 4 * 24 * HOUR, step_ms=30 * MINUTE)
+    await make_consumer().drain()
+    leads = await stats.leads("all", today)
+    assert [(lead.attempts_total, lead.cadence) for lead in leads] == [(3, "met")] * 5
+    await stats.lead_stage_changed("lead-0", "refused", "a1", None)
+    await make_consumer().drain()
+    assert [lead.lead_id for lead in await stats.leads("improper_refusal", today)] == ["lead-0"]

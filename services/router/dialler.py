@@ -11,6 +11,7 @@ import time
 import structlog
 
 from callcenter.core.background import Worker
+from callcenter.services.router import metrics
 from callcenter.services.router.calling_hours import next_window_ms
 from callcenter.services.router.campaigns import hours_from_hash
 from callcenter.services.router.router import Router
@@ -36,7 +37,10 @@ class Dialler:
         dialled = 0
         for campaign_id in sorted(await self.redis.smembers(self.keys.campaigns_running)):
             dialled += await self._campaign(campaign_id)
-        self.busy_s += time.perf_counter() - started
+        spent = time.perf_counter() - started
+        self.busy_s += spent
+        metrics.DIALLER_BUSY.inc(spent)
+        metrics.DIALLER_CALLS.inc(dialled)
         return dialled
 
     async def _campaign(self, campaign_id: str) -> int:
@@ -65,6 +69,7 @@ class Dialler:
             opens = next_window_ms(hours, now, zone or "")
             args += [number, "dial" if opens <= now else "defer", opens]
         self.decisions += len(due)
+        metrics.DIALLER_DECISIONS.inc(len(due))
         reply = await self.router.store.run("campaign_dial", self.router.now(), campaign_id, *args)
         if reply["dialled"]:
             log.info("campaign.dialled", campaign_id=campaign_id, calls=reply["dialled"], queue=queue)

@@ -30,6 +30,14 @@ TIMER_LATENESS = Histogram(
     ["kind"],
     buckets=metrics.LATENESS_BUCKETS,
 )
+DIALLER_DECISIONS = Counter(
+    "callcenter_router_dialler_decisions_total",
+    "Campaign contacts the dialler decided on (dialled, or put off to their calling hours).",
+)
+DIALLER_CALLS = Counter("callcenter_router_dialler_calls_total", "Outbound calls the dialler made for campaigns.")
+DIALLER_BUSY = Counter(
+    "callcenter_router_dialler_busy_seconds_total", "Time this replica's dialler spent deciding (its passes)."
+)
 CALLS_WAITING = Gauge("callcenter_router_calls_waiting", "Calls waiting for an agent, by queue.", ["queue"])
 AGENTS = Gauge("callcenter_router_agents", "Agents of a queue by state (logged in).", ["queue", "state"])
 PBX_SESSIONS = Gauge("callcenter_router_pbx_sessions", "PBX sessions by state (open, lost).", ["state"])
