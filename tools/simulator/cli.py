@@ -206,6 +206,10 @@ async def run_until_terminated(args: argparse.Namespace) -> SimulationResult:
         watcher.cancel()
 
 
+#: The contacts of the demo's progressive campaign on the sales queue (docs/outbound.md).
+DEMO_CAMPAIGN_CONTACTS = 200
+
+
 async def demo(
     router_address: str,
     stop: asyncio.Event,
@@ -219,6 +223,7 @@ async def demo(
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     argv = ["--router", router_address, "--speed", str(speed), "--duration", "0", "--drain", "3"]
+    argv += ["--campaign", str(DEMO_CAMPAIGN_CONTACTS)]  # outbound work beside the inbound calls
     args = parser.parse_args(argv + ["--recorder", recorder_address, "--stats", stats_address])
     return await run(args, stop)
 
