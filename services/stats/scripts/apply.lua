@@ -293,9 +293,10 @@ local call_id, agent_id, queue = e.call_id or '', e.agent_id or '', e.queue or '
 -- out_cancelled (previews not taken), out_dialed, out_connected, out_not_connected with
 -- nc:<reason>, out_handled, out_talk_ms, ot:<talk s> (conversations over any threshold),
 -- out_wrap_ms, out_conversions (a called lead moving to a converting stage).
-local OUTBOUND_TYPES = {CALL_RECEIVED = true, CALL_OFFERED = true, OFFER_MISSED = true,
-  CALL_DIALING = true, CALL_ANSWERED = true, CALL_COMPLETED = true, CALL_NOT_CONNECTED = true,
-  CALL_TIMED_OUT = true, CALL_ABANDONED = true, CALL_OVERFLOWED = true}
+-- (CALL_OFFERED, OFFER_MISSED and CALL_OVERFLOWED are the inbound branches', their counters
+-- chosen by OUT)
+local OUTBOUND_TYPES = {CALL_RECEIVED = true, CALL_DIALING = true, CALL_ANSWERED = true,
+  CALL_COMPLETED = true, CALL_NOT_CONNECTED = true, CALL_TIMED_OUT = true, CALL_ABANDONED = true}
 local PREVIEW_MISSES = {declined = 'out_declined', timeout = 'out_preview_timeout'}
 
 local function out_incr(fields, with_agent)
@@ -352,24 +353,6 @@ local function outbound_event()
       if campaign ~= '' then redis.call('HSET', k_lead(lead_id), 'campaign', campaign) end
     end
     call_live(call_id, queue, e.call_state)
-  elseif TYPE == 'CALL_OFFERED' then
-    offer_set(call_id, a .. ':agent', agent_id)
-    redis.call('HSETNX', k_offers(call_id), a .. ':outcome', 'ringing')
-    call_index_agent(call_id, agent_id)
-    bucket_incr('agent', agent_id, {out_offered = 1})
-    agent_state(agent_id, e.agent_state, call_id)
-    call_live(call_id, queue, e.call_state)
-  elseif TYPE == 'OFFER_MISSED' then
-    local reason = e.reason or 'cancelled'
-    if redis.call('HGET', k_offers(call_id), a .. ':outcome') ~= 'answered' then
-      offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', reason, a .. ':ring_ms', e.duration_ms or '0')
-    end
-    call_index_agent(call_id, agent_id)
-    -- a dial whose agent leg was not answered (no_answer) is the agent's miss
-    local field = PREVIEW_MISSES[reason] or ((reason == 'no_answer') and 'out_agent_missed' or 'out_cancelled')
-    bucket_incr('agent', agent_id, {[field] = 1})
-    agent_state(agent_id, e.agent_state, '')
-    if not FINAL[e.call_state or ''] then call_live(call_id, queue, e.call_state) end
   elseif TYPE == 'CALL_DIALING' then
     offer_set(call_id, a .. ':agent', agent_id, a .. ':outcome', 'dialing', a .. ':ring_ms', e.duration_ms or '0')
     call_set(call_id, 'dialed', TS, 'agent', agent_id)
@@ -394,22 +377,6 @@ local function outbound_event()
     if e.agent_state == 'wrap_up' then wrap_call = call_id end
     agent_state(agent_id, e.agent_state, wrap_call)
     call_live(call_id, queue, e.call_state)
-  elseif TYPE == 'CALL_OVERFLOWED' then
-    local target = ''
-    if e.attributes and e.attributes ~= '' then
-      local ok, attrs = pcall(cjson.decode, e.attributes)
-      if ok and type(attrs) == 'table' and attrs.overflow_queue ~= nil then target = tostring(attrs.overflow_queue) end
-    end
-    out_incr({out_overflowed = 1}, false)
-    if target ~= '' then
-      call_set(call_id, 'q:' .. target, '1')
-      index(k_calls_by('queue', target), call_received_at(call_id), call_id, true)
-      redis.call('SADD', K_QUEUES, target)
-    end
-    if e.call_state == 'redirected' then
-      call_set(call_id, 'ended', TS, 'outcome', 'redirected', 'final_queue', queue)
-      call_live(call_id, queue, 'redirected')
-    end
   else -- CALL_NOT_CONNECTED, and the queue's limits ending an outbound call (CALL_TIMED_OUT, ...)
     local reason = e.reason or ''
     if TYPE == 'CALL_TIMED_OUT' then reason = 'timed_out'
@@ -459,10 +426,7 @@ elseif OUT and OUTBOUND_TYPES[TYPE] then
 elseif TYPE == 'CALL_RECEIVED' then
   -- the deal the PBX named (RouteCall deal_id), else the attributes' lead_id
   local lead_id = e.lead_id or ''
-  if lead_id == '' and e.attributes and e.attributes ~= '' then
-    local ok, attrs = pcall(cjson.decode, e.attributes)
-    if ok and type(attrs) == 'table' and attrs.lead_id ~= nil then lead_id = tostring(attrs.lead_id) end
-  end
+  if lead_id == '' then lead_id = attribute('lead_id') end
   call_set(call_id, 'caller', e.caller or '', 'queue', queue, 'received', TS, 'lead_id', lead_id,
     'attributes', e.attributes or '', 'q:' .. queue, '1')
   -- a board entry made before this event (out of order) gets the true arrival time
@@ -499,7 +463,7 @@ elseif TYPE == 'CALL_OFFERED' then
   redis.call('HSETNX', k_offers(call_id), a .. ':outcome', 'ringing')
   call_set(call_id, 'last_queue', queue, 'q:' .. queue, '1')
   call_index_agent(call_id, agent_id)
-  bucket_incr('agent', agent_id, {offered = 1})
+  bucket_incr('agent', agent_id, {[OUT and 'out_offered' or 'offered'] = 1})
   agent_state(agent_id, e.agent_state, call_id)
   call_live(call_id, queue, e.call_state)
 elseif TYPE == 'CALL_ANSWERED' then
@@ -507,13 +471,9 @@ elseif TYPE == 'CALL_ANSWERED' then
   -- ASA counts from entering the answering queue: the router says how long that was
   -- (attributes.queue_wait_ms, after an overflow shorter than wait_ms)
   local queue_wait = e.wait_ms
-  local revoked = false
-  if e.attributes and e.attributes ~= '' then
-    local ok, attrs = pcall(cjson.decode, e.attributes)
-    if ok and type(attrs) == 'table' and tonumber(attrs.queue_wait_ms) then queue_wait = attrs.queue_wait_ms end
-    -- a late answer of an offer the router had expired: the miss it counted is taken back
-    if ok and type(attrs) == 'table' and attrs.revoked_miss == 'timeout' then revoked = true end
-  end
+  if tonumber(attribute('queue_wait_ms')) then queue_wait = attribute('queue_wait_ms') end
+  -- a late answer of an offer the router had expired: the miss it counted is taken back
+  local revoked = attribute('revoked_miss') == 'timeout'
   local ring = n(e.duration_ms)
   if revoked then
     local counted = n(redis.call('HGET', k_offers(call_id), a .. ':ring_ms'))
@@ -537,13 +497,19 @@ elseif TYPE == 'OFFER_MISSED' then
   end
   call_index_agent(call_id, agent_id)
   local field = 'missed'
-  if reason == 'rejected' then field = 'rejected'
-  elseif reason == 'busy' then field = 'busy'
-  elseif reason == 'caller_hangup' then field = 'caller_hung_up'
-  elseif CANCELLED[reason] then field = 'cancelled' end
-  bucket_incr('agent', agent_id, {[field] = 1, ring_ms = n(e.duration_ms)})
+  if OUT then
+    -- a preview not taken; a dial whose agent leg was not answered (no_answer) is the agent's miss
+    field = PREVIEW_MISSES[reason] or ((reason == 'no_answer') and 'out_agent_missed' or 'out_cancelled')
+    bucket_incr('agent', agent_id, {[field] = 1})
+  else
+    if reason == 'rejected' then field = 'rejected'
+    elseif reason == 'busy' then field = 'busy'
+    elseif reason == 'caller_hangup' then field = 'caller_hung_up'
+    elseif CANCELLED[reason] then field = 'cancelled' end
+    bucket_incr('agent', agent_id, {[field] = 1, ring_ms = n(e.duration_ms)})
+  end
   agent_state(agent_id, e.agent_state, '')
-  if e.call_state ~= 'abandoned' then call_live(call_id, queue, e.call_state) end
+  if not FINAL[e.call_state or ''] then call_live(call_id, queue, e.call_state) end
 elseif TYPE == 'CALL_COMPLETED' then
   call_set(call_id, 'ended', TS, 'outcome', 'completed', 'talk_ms', e.duration_ms or '0', 'agent', agent_id)
   bucket_incr('agent', agent_id, {handled = 1, talk_ms = n(e.duration_ms), ['t:' .. secs(e.duration_ms)] = 1})
@@ -562,15 +528,11 @@ elseif TYPE == 'CALL_TIMED_OUT' then
   bucket_incr('queue', queue, {timed_out = 1})
   call_live(call_id, queue, 'timed_out')
 elseif TYPE == 'CALL_OVERFLOWED' then
-  bucket_incr('queue', queue, {overflowed = 1})
-  local target = ''
-  if e.attributes and e.attributes ~= '' then
-    local ok, attrs = pcall(cjson.decode, e.attributes)
-    if ok and type(attrs) == 'table' and attrs.overflow_queue ~= nil then target = tostring(attrs.overflow_queue) end
-  end
+  if OUT then out_incr({out_overflowed = 1}, false) else bucket_incr('queue', queue, {overflowed = 1}) end
+  local target = attribute('overflow_queue')
   if target ~= '' then
     call_set(call_id, 'q:' .. target, '1') -- every queue the call went through (queue filter)
-    bucket_incr('queue', target, {offered = 1})
+    if not OUT then bucket_incr('queue', target, {offered = 1}) end
     index(k_calls_by('queue', target), call_received_at(call_id), call_id, true)
     redis.call('SADD', K_QUEUES, target)
     call_live(call_id, target, 'waiting')
