@@ -220,6 +220,7 @@ async def test_an_agent_sees_an_outbound_preview_with_its_script_and_accepting_i
             row = page.locator("#callbacks tbody tr[data-state=scheduled]")
             await row.wait_for()
             assert "+4930222" in await row.text_content() and "about the offer" in await row.text_content()
+            await page.evaluate("window.scrollTo(0, 0)")
             await check_layout(page, "agent-callbacks")
             await row.locator("button.cancel").click()
             await page.locator("#callbacks tbody tr.empty").wait_for()
