@@ -5,11 +5,16 @@ sorts them, and comments on a call in the page's own form (no browser dialog).""
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
+from callcenter.api.common.v1 import states_pb2 as st
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.router.v1 import router_pb2_grpc
 from tests.browser import base_url, browser_page, check_layout, log_in
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import calls_in_sales_and_support, setup_team
+from tests.pbx_session_client import PbxClient
 
 
 @pytest.fixture
@@ -164,3 +169,66 @@ async def test_a_supervisor_gives_an_agent_a_recurring_task_due_tomorrow_from_th
         ("Call Müller back about the offer", tomorrow[1], "anna", "sam")
     ]
     assert tasks[0]["reminders"] == [3600] and tasks[0]["recurrence"] == {"every": 2, "unit": "weeks"}
+
+
+async def test_an_agent_sees_an_outbound_preview_with_its_script_and_accepting_it_dials_it(
+    backend_addrs, quiet_stats, gateway
+):
+    await setup_team(gateway)  # anna and boris in sales, logged in
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+        router = router_pb2_grpc.RouterServiceStub(channel)
+        sales = pb.Queue(name="sales", outbound_pbx="dialer")
+        sales.ring_timeout.FromMilliseconds(120_000)  # nothing expires on a busy machine
+        await router.UpsertQueue(pb.UpsertQueueRequest(queue=sales))
+        await router.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number="+4930111", name="Frau Kühn")))
+        base = base_url(gateway)
+        async with PbxClient(router, "dialer", lease_ms=10_000) as pbx, browser_page() as page:
+            dialogs = no_dialogs(page)
+            await log_in(page, base, "anna")
+            await page.goto(base + "/agents/anna")
+            await page.locator("body[data-outbound=ready]").wait_for()
+            await page.locator("#live[data-state=live]").wait_for()
+            assert await page.locator("#preview-card").is_hidden()
+            # a supervisor's click-to-call for anna: the live feed brings the preview to her page
+            sam = await gateway.login("sam")
+            body = {"number": "+4930111", "agent_id": "anna"}
+            reply = await sam.post("/api/v1/outbound/calls", json=body, headers=csrf(sam))
+            assert reply.status == 201, await reply.text()
+            call_id = (await reply.json())["call"]["call_id"]
+            card = page.locator("#preview-card:not([hidden])")
+            await card.wait_for()
+            assert await page.text_content("#preview-number") == "+4930111"
+            assert await page.text_content("#preview-client") == "Frau Kühn"
+            await check_layout(page, "agent-preview")
+            await page.click("#preview-accept")
+            await page.locator("#preview-status[data-state=dialing]").wait_for()
+            assert await page.locator("#preview-card").is_hidden()
+            originate = await pbx.next_event(call_id, pb.PBX_CALL_EVENT_KIND_ORIGINATE)
+            assert originate.call.offer.endpoint == "sip:anna@pbx"
+            got = (await router.GetCall(pb.GetCallRequest(call_id=call_id))).call
+            assert got.state == st.CALL_STATE_DIALING
+            # a callback scheduled on the page is listed, and cancelled there
+            form = page.locator("#callback-form")
+            await form.locator("input[name=number]").fill("+4930222")
+            tomorrow = await page.evaluate(
+                "() => { const d = new Date(Date.now() + 86400000); const p = (n) => String(n).padStart(2, '0');"
+                " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T10:00`; }"
+            )
+            await form.locator("input[name=due]").fill(tomorrow)
+            await form.locator("input[name=note]").fill("about the offer")
+            await form.locator("button[type=submit]").click()
+            row = page.locator("#callbacks tbody tr[data-state=scheduled]")
+            await row.wait_for()
+            assert "+4930222" in await row.text_content() and "about the offer" in await row.text_content()
+            await page.evaluate("window.scrollTo(0, 0)")
+            await check_layout(page, "agent-callbacks")
+            await row.locator("button.cancel").click()
+            await page.locator("#callbacks tbody tr.empty").wait_for()
+            # the click-to-call field: a number on the do-not-call list is refused in the page
+            root = await gateway.login("root")
+            reply = await root.post("/api/v1/do-not-call", json={"numbers": ["+4930999"]}, headers=csrf(root))
+            assert reply.status == 200, await reply.text()
+            await page.fill("#call-form input[name=number]", "+4930999")
+            await page.click("#call-form button[type=submit]")
+            await page.locator("#call-error:not([hidden])").wait_for()
+    assert dialogs == []

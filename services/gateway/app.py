@@ -20,6 +20,7 @@ from callcenter.services.gateway import (
     automation_api,
     board_api,
     call_control_api,
+    campaigns_api,
     client_card_api,
     crm_api,
     export_api,
@@ -27,6 +28,7 @@ from callcenter.services.gateway import (
     invoice_queue_api,
     metrics,
     openapi,
+    outbound_api,
     pages,
     payroll_api,
     pipeline_api,
@@ -195,6 +197,7 @@ def create_app(
     modules = (*modules, pipeline_api)
     modules = (*modules, payroll_api, invoice_queue_api)
     modules = (*modules, client_card_api, handover_api, crm_api, automation_api, teams_api)
+    modules = (*modules, outbound_api, campaigns_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -749,6 +749,148 @@ PATHS: dict[str, dict] = {
             tag="audit",
         )
     },
+    # Outbound work (outbound_api.py, campaigns_api.py; docs/outbound.md).
+    "/api/v1/outbound/calls": {
+        "post": _op(
+            "Click-to-call: a preview call to number, offered to your own agent (agents), or to agent_id"
+            " (supervisors of the queue, admins; none: the queue's rotation); queue: default the agent's"
+            " first; deal_id: the lead it is about. 409 when the user has no agent",
+            body=_obj(number="string", queue="string", deal_id="string", agent_id="string"),
+            tag="outbound",
+        )
+    },
+    "/api/v1/outbound/calls/{call_id}/accept": {
+        "post": _op(
+            "Accept an outbound preview: the PBX dials it (DIALING). Only the agent offered it (another"
+            " agent: 403), or a supervisor of its queue, or an admin; offer_id: 409 when it was offered anew",
+            params=[_path_param("call_id", CALL_ID)],
+            body=_obj(offer_id="string"),
+            tag="outbound",
+        )
+    },
+    "/api/v1/outbound/calls/{call_id}/decline": {
+        "post": _op(
+            "Decline an outbound preview: offered to the next agent (no miss). Who may: as accept",
+            params=[_path_param("call_id", CALL_ID)],
+            body=_obj(offer_id="string"),
+            tag="outbound",
+        )
+    },
+    "/api/v1/outbound/offers": {
+        "get": _op(
+            "The outbound preview offered to your own agent now (none or one): number, client name,"
+            " campaign and its script, a callback's note",
+            tag="outbound",
+        )
+    },
+    "/api/v1/callbacks": {
+        "get": _op(
+            "Callbacks, soonest due first (at most 500): an agent's own, a supervisor's queues', every one for admins",
+            params=[
+                _query("agent_id"),
+                _query("queue"),
+                _query("include_ended", description="1: also the ended ones"),
+            ],
+            tag="outbound",
+        ),
+        "post": _op(
+            "Schedule a callback of number at due_at (ISO 8601 date-time; without an offset: UTC), offered"
+            " to agent_id first (agents: themselves) in queue (default the agent's first), with a note",
+            body=_obj(
+                number="string", due_at="string", agent_id="string", queue="string", note="string", deal_id="string"
+            ),
+            tag="outbound",
+        ),
+    },
+    "/api/v1/callbacks/{callback_id}": {
+        "delete": _op(
+            "Cancel a scheduled callback (agents their own; supervisors their queues')",
+            params=[_path_param("callback_id")],
+            tag="outbound",
+        )
+    },
+    "/api/v1/campaigns": {
+        "get": _op("Campaigns of your queues (admins: all), newest first, with progress", tag="campaigns"),
+        "post": _op(
+            "Create a campaign (draft) or replace one's settings (a running one: pause first). mode preview or"
+            " progressive; source contacts or new_leads; calling_hours {days 1-7, start_minute, end_minute,"
+            " time_zone}; retry {no_answer_s, busy_s, failed_s, spread_s, max_attempts, call_reached_again}"
+            " (supervisors of the queue, admins)",
+            body=_obj(
+                campaign_id="string",
+                name="string",
+                queue="string",
+                segment_id="string",
+                source="string",
+                script="string",
+                mode="string",
+                calling_hours="object",
+                retry="object",
+                max_concurrent="integer",
+            ),
+            tag="campaigns",
+        ),
+    },
+    "/api/v1/campaigns/{campaign_id}": {
+        "get": _op("One campaign with its progress", params=[_path_param("campaign_id")], tag="campaigns")
+    },
+    "/api/v1/campaigns/{campaign_id}/contacts": {
+        "get": _op(
+            "A campaign's contacts by number",
+            params=[
+                _path_param("campaign_id"),
+                _query("state", description="pending, calling, reached, exhausted or skipped"),
+                _query("page_size", "integer"),
+                _query("after_number", description="the last number of the previous page"),
+            ],
+            tag="campaigns",
+        ),
+        "post": _op(
+            "Add 1-1000 contacts: numbers, and/or contacts [{number, deal_id}]; numbers already there are"
+            " kept, numbers on the do-not-call list added as skipped",
+            params=[_path_param("campaign_id")],
+            body=_obj(numbers="array", contacts="array"),
+            tag="campaigns",
+        ),
+    },
+    "/api/v1/campaigns/{campaign_id}/start": {
+        "post": _op("Start (or resume) a campaign", params=[_path_param("campaign_id")], tag="campaigns")
+    },
+    "/api/v1/campaigns/{campaign_id}/pause": {
+        "post": _op("Pause a running campaign: no new calls", params=[_path_param("campaign_id")], tag="campaigns")
+    },
+    "/api/v1/campaigns/{campaign_id}/stop": {
+        "post": _op(
+            "Stop a campaign for good: calls waiting for an agent are cancelled",
+            params=[_path_param("campaign_id")],
+            tag="campaigns",
+        )
+    },
+    "/api/v1/segments": {
+        "get": _op("Client segments with their member counts (supervisors, admins)", tag="campaigns"),
+        "post": _op(
+            "Create or replace a segment: conditions [{attribute, values}] (1-16), all of which a client meets",
+            body=_obj(segment_id="string", name="string", conditions="array"),
+            tag="campaigns",
+        ),
+    },
+    "/api/v1/do-not-call": {
+        "get": _op(
+            "The do-not-call list, oldest first, paged; ?number= whether one number is on it (supervisors, admins)",
+            params=[_query("page_size", "integer"), _query("page_token"), _query("number")],
+            tag="campaigns",
+        ),
+        "post": _op("Put 1-1000 numbers on the do-not-call list", body=_obj(numbers="array"), tag="campaigns"),
+        "delete": _op("Take 1-1000 numbers off the do-not-call list", body=_obj(numbers="array"), tag="campaigns"),
+    },
+    "/api/v1/stats/outbound": {
+        "get": _op(
+            "Outbound figures (GetOutboundStats) per queue, campaign and agent the user sees: calls, declined,"
+            " dialed, connected, not connected by reason, conversations, contact rate, conversions",
+            params=PERIOD + [_query("queue"), _query("campaign_id"), _query("agent_id")],
+            tag="figures",
+        )
+    },
     # The board's alert thresholds (thresholds_api.py).
     "/api/v1/thresholds": {
         "get": _op(

@@ -46,6 +46,13 @@ async def teams_page(request: web.Request) -> web.StreamResponse:
     return _page("teams.html")
 
 
+@routes.get("/campaigns")
+async def campaigns_page(request: web.Request) -> web.StreamResponse:
+    """Call campaigns for supervisors: progress, the form to create one, contacts, start, pause
+    and stop, and their outbound figures (campaigns.js asks the API, which applies the roles)."""
+    return _page("campaigns.html")
+
+
 @routes.get("/clients/{number}")
 async def client_page(request: web.Request) -> web.StreamResponse:
     """The customer card (client.js reads the number from the path and asks the API)."""

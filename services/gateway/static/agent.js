@@ -5,6 +5,7 @@
 import { api, duration, el, header, me, play } from "/static/api.js";
 import { agentStateLabel, code, flagLabel, outcomeLabel, tone } from "/static/labels.js";
 import { sortable } from "/static/sortable.js";
+import { outboundPanel } from "/static/outbound.js";
 
 const agentId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -221,4 +222,6 @@ if (agentReply.error) {
   });
   await load(form.elements.day.value).catch(showError);
   if (user.role !== "agent") taskForm();
+  await outboundPanel(user, agentId).catch(showError);
+  document.body.dataset.outbound = "ready";
 }
