@@ -88,3 +88,52 @@ async def test_a_supervisor_creates_a_campaign_adds_contacts_and_starts_it(backe
             assert await page.locator("header nav a", has_text="Campaigns").count() == 0
             await page.goto(base + "/campaigns")
             await page.locator("#campaigns-error:not([hidden])").wait_for()
+
+
+async def test_a_supervisor_defines_a_segment_calls_it_and_keeps_a_number_off_the_list(
+    backend_addrs, quiet_stats, gateway
+):
+    await setup_team(gateway)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+        router = router_pb2_grpc.RouterServiceStub(channel)
+        await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales", outbound_pbx="dialer")))
+        for number, scheme in (("+4930701", "simplified"), ("+4930702", "simplified"), ("+4930703", "general")):
+            await router.UpsertClient(
+                pb.UpsertClientRequest(client=pb.Client(number=number, name=number, attributes={"tax_scheme": scheme}))
+            )
+        base = base_url(gateway)
+        async with browser_page() as page:
+            await log_in(page, base, "sam")
+            await page.goto(base + "/campaigns")
+            await page.locator("body[data-loaded]").wait_for()
+            segment = page.locator("#segment-form")
+            await segment.locator("input[name=name]").fill("Simplified tax")
+            await segment.locator("input[name=segment_id]").fill("simple")
+            await segment.locator("textarea").fill("tax_scheme = simplified")
+            await segment.locator("button[type=submit]").click()
+            await page.locator('#segments tr[data-segment="simple"] td.members', has_text="2").wait_for()
+            # a number asked never to be called, kept off the list in the page
+            dnc = page.locator("#dnc-form")
+            await dnc.locator("input[name=number]").fill("+4930702")
+            await dnc.locator("button[type=submit]").click()
+            await page.locator('#do-not-call tr[data-number="+4930702"]').wait_for()
+            form = page.locator("#campaign-form")
+            await form.locator("input[name=name]").fill("Tax season")
+            await form.locator("input[name=campaign_id]").fill("tax")
+            await form.locator("select[name=queue]").select_option("sales")
+            await form.locator("select[name=segment_id]").select_option("simple")
+            await form.locator("button[type=submit]").click()
+            row = page.locator('#campaigns tbody tr[data-campaign="tax"]')
+            await row.wait_for()
+            await row.locator("button.start").click()
+            await page.locator('#campaigns tbody tr[data-campaign="tax"][data-state="running"]').wait_for()
+            sam = await gateway.login("sam")
+            got = (await (await sam.get("/api/v1/campaigns/tax")).json())["campaign"]
+            assert got["segment_id"] == "simple" and got["progress"]["contacts"] == 2
+            contacts = (await (await sam.get("/api/v1/campaigns/tax/contacts")).json())["contacts"]
+            by_number = {c["number"]: c["state"] for c in contacts}
+            assert set(by_number) == {"+4930701", "+4930702"} and by_number["+4930702"] == "skipped"
+            await page.locator('#do-not-call tr[data-number="+4930702"] button.remove').click()
+            await page.locator('#do-not-call tr[data-number="+4930702"]').wait_for(state="detached")
+            await page.evaluate("window.scrollTo(0, 0)")
+            await check_layout(page, "campaigns-segments")

@@ -1,7 +1,8 @@
 // Call campaigns for supervisors and admins (docs/outbound.md): every campaign of their queues
 // with its state and progress and the buttons to start, pause and stop it, a form to add
 // contacts (one number a line) and one to create a campaign, and the outbound figures of each
-// campaign over a day. The API applies the role rules; the event stream says when to look again.
+// campaign over a day; the client segments a campaign may call (S1.11) and the do-not-call list.
+// The API applies the role rules; the event stream says when to look again.
 import { api, el, header, me } from "/static/api.js";
 import { follow } from "/static/live.js";
 
@@ -32,7 +33,7 @@ const minutes = (value) => { const [h, m] = value.split(":").map(Number); return
 async function act(campaign, action) {
   const error = document.getElementById("action-error");
   try {
-    await api(`/api/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/${action}`, { method: "POST" });
+    await api(`/api/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/${encodeURIComponent(action)}`, { method: "POST" });
     problem(error, null);
   } catch (failure) { problem(error, failure); }
   await loadCampaigns();
@@ -72,6 +73,66 @@ async function loadCampaigns() {
   showCampaigns(reply.campaigns || []);
 }
 
+function parseConditions(text) {
+  return text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).map((line) => {
+    const [attribute, ...rest] = line.split("=");
+    return { attribute: attribute.trim(), values: rest.join("=").split(",").map((v) => v.trim()).filter(Boolean) };
+  });
+}
+
+async function loadSegments() {
+  const reply = await api("/api/v1/segments");
+  const found = reply.segments || [];
+  fill("segments", found.map((s) => el("tr", { "data-segment": s.segment_id },
+    el("td", {}, s.name || s.segment_id),
+    el("td", {}, s.conditions.map((c) => `${c.attribute} = ${c.values.join(", ")}`).join("; ")),
+    el("td", { class: "members", "data-sort": Number(s.members || 0) }, String(Number(s.members || 0))))), "No segment yet.");
+  const select = document.querySelector("#campaign-form select[name=segment_id]");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, "None: the contacts added"),
+    ...found.map((s) => el("option", { value: s.segment_id }, s.name || s.segment_id)));
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+}
+
+async function loadDoNotCall() {
+  const reply = await api("/api/v1/do-not-call?page_size=200");
+  fill("do-not-call", (reply.entries || []).map((entry) => el("tr", { "data-number": entry.number },
+    el("td", {}, entry.number),
+    el("td", {}, entry.added_ms ? new Date(Number(entry.added_ms)).toLocaleString() : ""),
+    el("td", {}, el("button", { type: "button", class: "remove", onclick: async () => {
+      try {
+        await api("/api/v1/do-not-call", { method: "DELETE", body: { numbers: [entry.number] } });
+        problem(document.getElementById("dnc-error"), null);
+      } catch (failure) { problem(document.getElementById("dnc-error"), failure); }
+      await loadDoNotCall();
+    } }, "Remove")))), "Nobody asked not to be called.");
+}
+
+function setUpLists() {
+  const form = document.getElementById("segment-form"), error = document.getElementById("segment-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { segment_id: form.elements.segment_id.value, name: form.elements.name.value,
+      conditions: parseConditions(form.elements.conditions.value) };
+    try {
+      await api("/api/v1/segments", { method: "POST", body });
+      form.reset();
+      problem(error, null);
+      await loadSegments();
+    } catch (failure) { problem(error, failure); }
+  });
+  const dnc = document.getElementById("dnc-form"), dncError = document.getElementById("dnc-error");
+  dnc.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/api/v1/do-not-call", { method: "POST", body: { numbers: [dnc.elements.number.value.trim()] } });
+      dnc.reset();
+      problem(dncError, null);
+      await loadDoNotCall();
+    } catch (failure) { problem(dncError, failure); }
+  });
+}
+
 async function loadFigures() {
   const day = document.querySelector("#figures-form input[name=day]").value || localToday();
   const reply = await api(`/api/v1/stats/outbound?${new URLSearchParams({ day, tz })}`);
@@ -107,6 +168,7 @@ function setUpForms(queues) {
       },
     };
     if (f.campaign_id.value) body.campaign_id = f.campaign_id.value;
+    if (f.segment_id.value) body.segment_id = f.segment_id.value;
     try {
       await api("/api/v1/campaigns", { method: "POST", body });
       form.reset();
@@ -117,7 +179,7 @@ function setUpForms(queues) {
       problem(error, failure);
       const field = (failure.field || "").replace(/^campaign\./, "");
       const input = {
-        name: f.name, campaign_id: f.campaign_id, queue: f.queue, mode: f.mode, script: f.script,
+        name: f.name, campaign_id: f.campaign_id, queue: f.queue, segment_id: f.segment_id, mode: f.mode, script: f.script,
         "calling_hours.start_minute": f.start, "calling_hours.end_minute": f.end, "calling_hours.time_zone": f.time_zone,
         "retry.no_answer_s": f.no_answer, "retry.busy_s": f.busy, "retry.failed_s": f.failed, "retry.max_attempts": f.max_attempts,
       }[field];
@@ -154,7 +216,9 @@ const user = await me();
 await header(user);
 const queues = await api("/api/v1/queues").catch(() => ({ queues: [] }));
 setUpForms(queues.queues || []);
-const refresh = () => loadCampaigns().then(loadFigures).then(() => showError(null), showError);
+setUpLists();
+const refresh = () => loadCampaigns().then(loadFigures).then(loadSegments).then(loadDoNotCall)
+  .then(() => showError(null), showError);
 await refresh();
 follow(() => refresh());
 document.body.dataset.loaded = "1";

@@ -93,7 +93,7 @@ export async function outboundPanel(user, agentId) {
     const act = async (action) => {
       const card = document.getElementById("preview-card");
       try {
-        const reply = await api(`/api/v1/outbound/calls/${encodeURIComponent(card.dataset.call)}/${action}`,
+        const reply = await api(`/api/v1/outbound/calls/${encodeURIComponent(card.dataset.call)}/${encodeURIComponent(action)}`,
           { method: "POST", body: { offer_id: card.dataset.offer } });
         problem(previewError, null);
         const dialling = action === "accept" && reply.call.state === "CALL_STATE_DIALING";
