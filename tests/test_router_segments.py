@@ -215,6 +215,21 @@ async def test_an_unknown_segment_is_not_found_and_a_campaign_over_it_does_not_s
     )
 
 
+async def test_a_segment_a_campaign_has_yet_to_start_on_is_kept_and_deleted_once_it_started(stubs):
+    await team(stubs.router, agents=("a1",), outbound_pbx="dialer")
+    await stubs.client("+4930500", tax_scheme="usn")
+    await stubs.segment("usn", ("tax_scheme", ["usn"]))
+    campaign = cpb.Campaign(campaign_id="c", name="C", queue="sales", segment_id="usn")
+    await stubs.campaigns.UpsertCampaign(cpb.UpsertCampaignRequest(campaign=campaign))
+    with pytest.raises(grpc.aio.AioRpcError) as kept:
+        await stubs.segments.DeleteSegment(spb.DeleteSegmentRequest(segment_id="usn"))
+    assert kept.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "campaign c" in kept.value.details()
+    await stubs.campaigns.StartCampaign(cpb.StartCampaignRequest(campaign_id="c"))  # its contacts taken
+    await stubs.segments.DeleteSegment(spb.DeleteSegmentRequest(segment_id="usn"))
+    started = (await stubs.campaigns.GetCampaign(cpb.GetCampaignRequest(campaign_id="c"))).campaign
+    assert started.progress.contacts == 1
+
+
 async def test_a_segment_of_more_than_the_bound_is_refused_naming_segment_id(stubs, redis, tenant, monkeypatch):
     from callcenter.services.router import segments
 
