@@ -80,7 +80,9 @@ async def test_two_replicas_with_clocks_300_ms_apart_write_the_redis_time_and_no
     assert len(events) > 20 and "OFFER_MISSED" in event_types(events)
     for (entry_id, _), event in zip(entries, events, strict=True):
         written_ms = int(entry_id.split("-")[0])  # the Redis server's clock when it was written
-        assert abs(event.time.ToMilliseconds() - written_ms) <= 5, (event, entry_id)
+        # the script's TIME and its XADD differ by the script's own run time, a few ms, more when
+        # a busy machine descheduled Redis mid-script; a replica's clock would be 300 ms off
+        assert abs(event.time.ToMilliseconds() - written_ms) <= 50, (event, entry_id)
         assert event.duration.ToMilliseconds() >= 0 and event.wait.ToMilliseconds() >= 0, event
     times = [e.time.ToMilliseconds() for e in events]
     assert times == sorted(times)  # in stream order, whichever replica wrote them
