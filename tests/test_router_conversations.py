@@ -85,6 +85,15 @@ async def test_capacity_is_per_channel_and_the_personal_manager_goes_first(stubs
     assert (await post(conv, "c4")).state == S.CONVERSATION_STATE_NEW
 
 
+async def test_a_larger_chat_capacity_gives_the_waiting_conversations_out_at_once(stubs):
+    router, conv = stubs
+    await team(router, queue="chat", agents=("anna",), chat_capacity=1)
+    assert (await post(conv, "c1")).agent_id == "anna"
+    assert (await post(conv, "c2")).state == S.CONVERSATION_STATE_NEW
+    await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="chat", chat_capacity=2)))
+    assert ((await get(conv, "c2")).state, (await get(conv, "c2")).agent_id) == (S.CONVERSATION_STATE_TAKEN, "anna")
+
+
 async def test_a_queue_without_mixing_offers_no_call_to_an_agent_holding_its_chat(stubs):
     router, conv = stubs
     await team(router, queue="chat", agents=("anna", "boris"), mix_chats_and_calls=False, wrap_up=ms(0))
