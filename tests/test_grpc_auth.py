@@ -16,7 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from callcenter.api.crm.v1 import crm_pb2
 from callcenter.api.recorder.v1 import recorder_pb2
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2, router_pb2_grpc, segments_pb2
+from callcenter.api.router.v1 import campaigns_pb2, conversations_pb2, router_pb2, router_pb2_grpc, segments_pb2
 from callcenter.api.stats.v1 import stats_pb2
 from callcenter.api.webhooks.v1 import webhooks_pb2
 from callcenter.core.audit import ON_BEHALF_KEY, current_actor
@@ -33,7 +33,7 @@ from callcenter.core.auth import (
 from callcenter.core.grpc_security import GrpcServerSecurity, check_listening
 from callcenter.core.settings import ConfigError
 from callcenter.services.recorder.access import RECORDER_POLICY
-from callcenter.services.router.access import CAMPAIGN_POLICY, ROUTER_POLICY, SEGMENT_POLICY
+from callcenter.services.router.access import CAMPAIGN_POLICY, CONVERSATION_POLICY, ROUTER_POLICY, SEGMENT_POLICY
 from callcenter.services.stats.access import STATS_POLICY
 from callcenter.services.webhooks.access import CRM_POLICY, WEBHOOKS_POLICY
 from tests.helpers import multi_callable
@@ -225,6 +225,7 @@ POLICIES = {
     "crm": CRM_POLICY,
     "campaigns": CAMPAIGN_POLICY,
     "segments": SEGMENT_POLICY,
+    "conversations": CONVERSATION_POLICY,
 }
 DESCRIPTORS = {
     "router": router_pb2.DESCRIPTOR.services_by_name["RouterService"],
@@ -234,6 +235,7 @@ DESCRIPTORS = {
     "crm": crm_pb2.DESCRIPTOR.services_by_name["CrmService"],  # served by the webhooks service
     "campaigns": campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"],  # served by the router
     "segments": segments_pb2.DESCRIPTOR.services_by_name["SegmentService"],  # served by the router
+    "conversations": conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"],  # served by the router
 }
 CASES = [(service, method.name) for service, descriptor in DESCRIPTORS.items() for method in descriptor.methods]
 
@@ -289,6 +291,7 @@ async def protected(
     channels["crm"] = grpc.aio.insecure_channel(f"127.0.0.1:{webhooks.port}")
     channels["campaigns"] = grpc.aio.insecure_channel(f"127.0.0.1:{router.port}")
     channels["segments"] = grpc.aio.insecure_channel(f"127.0.0.1:{router.port}")
+    channels["conversations"] = grpc.aio.insecure_channel(f"127.0.0.1:{router.port}")
     yield channels
     for channel in channels.values():
         await channel.close()

@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from callcenter.api.recorder.v1 import recorder_pb2, recorder_pb2_grpc
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2, router_pb2_grpc, segments_pb2
+from callcenter.api.router.v1 import campaigns_pb2, conversations_pb2, router_pb2, router_pb2_grpc, segments_pb2
 from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
 from tests.helpers import multi_callable
 from tests.recorder_fixtures import metadata, tone, upload
@@ -49,6 +49,7 @@ SERVICES = {
     "recorder": recorder_pb2.DESCRIPTOR.services_by_name["RecorderService"],
     "campaigns": campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"],  # served by the router
     "segments": segments_pb2.DESCRIPTOR.services_by_name["SegmentService"],  # served by the router
+    "conversations": conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"],  # served by the router
 }
 # To search harder locally: GRPC_PROPERTIES_EXAMPLES=400 GRPC_PROPERTIES_RANDOM=1 (new examples each run).
 EXAMPLES = int(os.environ.get("GRPC_PROPERTIES_EXAMPLES", "25"))  # per RPC answering once
@@ -484,6 +485,7 @@ async def test_no_rpc_crashes_or_hangs_on_generated_requests_and_nothing_made_be
         "router": replica.port,
         "campaigns": replica.port,
         "segments": replica.port,
+        "conversations": replica.port,
         "recorder": recorder_service.port,
     }
     async with (
@@ -676,6 +678,7 @@ async def started(start_replica, start_stats, start_recorder) -> dict[str, int]:
         "router": router,
         "campaigns": router,
         "segments": router,
+        "conversations": router,
         "stats": (await start_stats()).port,
         "recorder": (await start_recorder()).port,
     }

@@ -87,6 +87,9 @@ def decode(entry_id: str, fields: dict[str, str]) -> events_pb2.Event:
         direction=fields.get("direction", ""),
         campaign_id=fields.get("campaign_id", ""),
         callback_id=fields.get("callback_id", ""),
+        conversation_id=fields.get("conversation_id", ""),
+        channel=fields.get("channel", ""),
+        topic=fields.get("topic", ""),
     )
     event.queues.extend(q for q in fields.get("queues", "").split(",") if q)
     event.member_agent_ids.extend(a for a in fields.get("member_agent_ids", "").split(",") if a)

@@ -176,6 +176,37 @@ QUEUE_SETTINGS: tuple[Setting, ...] = (
         "a caller who abandons or times out is called back this long after (S1.10)",
         maximum=30 * DAY,
     ),
+    _S(
+        "chat_capacity",
+        "count",
+        "open conversations an agent of the queue holds at once, per channel",
+        UNSET_IS_DEFAULT,
+        "chat_capacity",
+        maximum=100,
+    ),
+    _S(
+        "mix_chats_and_calls",
+        "flag",
+        "whether an agent may hold conversations of the queue and calls at once",
+        UNSET_IS_DEFAULT,
+        "mix_chats_and_calls",
+    ),
+    _S(
+        "first_response",
+        "duration",
+        "a new conversation is overdue when its agent has not replied this long after it began",
+        UNSET_IS_DEFAULT,
+        "first_response_ms",
+        maximum=DAY,
+    ),
+    _S(
+        "reply",
+        "duration",
+        "an answered conversation the customer wrote to again is overdue after this long without a reply",
+        UNSET_IS_DEFAULT,
+        "reply_ms",
+        maximum=DAY,
+    ),
 )
 BY_ATTR = {s.attr: s for s in QUEUE_SETTINGS}
 BY_TOML = {s.toml: s for s in QUEUE_SETTINGS}
@@ -210,6 +241,10 @@ class QueueConfig:
     dial_timeout_ms: int = 90 * SECOND
     outbound_pbx: str = ""
     callback_after_missed_ms: int = 0
+    chat_capacity: int = 3
+    mix_chats_and_calls: bool = True
+    first_response_ms: int = 60 * SECOND
+    reply_ms: int = 120 * SECOND
 
 
 # The dataclass above is the typed face of the table; they may never differ.
@@ -398,7 +433,7 @@ def from_pb(q: Any) -> dict[str, Any]:
             if number not in names:
                 raise SettingError(s.name, f"{number} is not a {enum.name} value")
             values[s.attr] = "" if number == 0 else names[number]
-        elif s.kind == "count" and s.empty == UNSET_IS_DEFAULT:
+        elif s.kind in ("count", "flag") and s.empty == UNSET_IS_DEFAULT:
             if q.HasField(s.name):
                 values[s.attr] = getattr(q, s.name)
         elif s.kind == "numbers":
@@ -442,7 +477,8 @@ def settings_table() -> str:
         if s.empty == ZERO_IS_OFF:
             empty = "off / none" if s.kind not in ("choice", "text", "name") else "none"
         else:
-            empty = f"the default (`{s.default}`)" + (", explicit 0: off" if s.empty == UNSET_IS_DEFAULT else "")
+            off = ", explicit false: off" if s.kind == "flag" else ", explicit 0: off"
+            empty = f"the default (`{s.default}`)" + (off if s.empty == UNSET_IS_DEFAULT else "")
         if s.kind == "choice":
             limit = " / ".join(f"`{c}`" for c in s.choices if c)
         elif s.maximum is None:

@@ -3,7 +3,7 @@ Admin may call everything. A PBX can never change an agent's endpoint or delete 
 
 from __future__ import annotations
 
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2, segments_pb2
+from callcenter.api.router.v1 import campaigns_pb2, conversations_pb2, router_pb2, segments_pb2
 from callcenter.core.auth import AccessPolicy
 
 ROUTER_POLICY = AccessPolicy.declare(
@@ -99,4 +99,19 @@ SEGMENT_POLICY = AccessPolicy.declare(
         "ListDoNotCall",
     ],
     crm=["GetSegment", "ListSegments", "ListSegmentClients", "AddDoNotCall", "CheckDoNotCall", "ListDoNotCall"],
+)
+
+# Conversations (issue 21): the gateway relays its users (an agent's own conversations,
+# supervisors' queues: checked there) and a chat widget's or messaging gateway's messages;
+# the CRM reads them for the customer card.
+CONVERSATION_POLICY = AccessPolicy.declare(
+    conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"],
+    gateway=[
+        "PostCustomerMessage",
+        "ReplyToConversation",
+        "CloseConversation",
+        "GetConversation",
+        "ListConversations",
+    ],
+    crm=["GetConversation", "ListConversations"],
 )

@@ -78,6 +78,28 @@ class QueueDefaults:
         minimum=1000,
         maximum=7 * DAY_MS,
     )
+    chat_capacity: int = setting(
+        "CALLCENTER_DEFAULT_CHAT_CAPACITY",
+        3,
+        "open conversations per agent and channel, for queues that set none",
+        minimum=0,
+        maximum=100,
+    )
+    mix_chats_and_calls: bool = True
+    first_response_ms: int = setting(
+        "CALLCENTER_DEFAULT_FIRST_RESPONSE_MS",
+        60_000,
+        "a new conversation's first-response deadline, for queues that set none",
+        minimum=0,
+        maximum=DAY_MS,
+    )
+    reply_ms: int = setting(
+        "CALLCENTER_DEFAULT_REPLY_MS",
+        120_000,
+        "a conversation's reply deadline after a customer's message, for queues that set none",
+        minimum=0,
+        maximum=DAY_MS,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from callcenter.api.router.v1 import campaigns_pb2, router_pb2, segments_pb2
+from callcenter.api.router.v1 import campaigns_pb2, conversations_pb2, router_pb2, segments_pb2
 from callcenter.core import agent_settings, queue_settings, time_bounds
 from callcenter.core.event_stream import agent_state_enum, call_state_enum, duration_ms, timestamp_ms
 from callcenter.services.router.calling_hours import CallingHours
@@ -15,6 +15,8 @@ from callcenter.services.router.campaigns import (
     Contact,
     RetryRules,
 )
+from callcenter.services.router.conversations import STATES as CONVERSATION_STATES
+from callcenter.services.router.conversations import Conversation, Message
 from callcenter.services.router.do_not_call import Entry
 from callcenter.services.router.model import (
     AgentProfile,
@@ -398,3 +400,55 @@ def segment_to_pb(s: Segment) -> segments_pb2.Segment:
 
 def do_not_call_to_pb(e: Entry) -> segments_pb2.DoNotCallEntry:
     return segments_pb2.DoNotCallEntry(number=e.number, added_at=timestamp_ms(e.added_ms))
+
+
+# Conversations ------------------------------------------------------------------------------
+
+_CONVERSATION_STATE_TO_PB = {
+    name: conversations_pb2.ConversationState.Value(f"CONVERSATION_STATE_{name.upper()}")
+    for name in CONVERSATION_STATES
+}
+CONVERSATION_STATE_FROM_PB = {number: name for name, number in _CONVERSATION_STATE_TO_PB.items()}
+_AUTHOR_TO_PB = {"customer": conversations_pb2.MESSAGE_AUTHOR_CUSTOMER, "agent": conversations_pb2.MESSAGE_AUTHOR_AGENT}
+
+
+def conversation_state_from_pb(number: int) -> str:
+    """'' for UNSPECIFIED; INVALID_ARGUMENT naming state for a number the enum lacks."""
+    if number == 0:
+        return ""
+    if number not in CONVERSATION_STATE_FROM_PB:
+        raise InvalidArgument("state", f"{number} is not a ConversationState value")
+    return CONVERSATION_STATE_FROM_PB[number]
+
+
+def message_to_pb(m: Message) -> conversations_pb2.ConversationMessage:
+    return conversations_pb2.ConversationMessage(
+        message_id=m.message_id,
+        author=_AUTHOR_TO_PB.get(m.author, 0),
+        agent_id=m.agent_id,
+        text=m.text,
+        sent_at=timestamp_ms(m.sent_ms),
+    )
+
+
+def conversation_to_pb(c: Conversation) -> conversations_pb2.Conversation:
+    out = conversations_pb2.Conversation(
+        conversation_id=c.conversation_id,
+        channel=c.channel,
+        topic=c.topic,
+        queue=c.queue,
+        client_number=c.client_number,
+        state=_CONVERSATION_STATE_TO_PB.get(c.state, 0),
+        agent_id=c.agent_id,
+        overdue=c.overdue,
+        created_at=timestamp_ms(c.created_ms),
+        message_count=c.message_count,
+        messages=[message_to_pb(m) for m in c.messages],
+    )
+    if c.due_ms is not None:
+        out.reply_due_at.CopyFrom(timestamp_ms(c.due_ms))
+    if c.assigned_ms is not None:
+        out.assigned_at.CopyFrom(timestamp_ms(c.assigned_ms))
+    if c.closed_ms is not None:
+        out.closed_at.CopyFrom(timestamp_ms(c.closed_ms))
+    return out

@@ -99,6 +99,25 @@ KEYS: tuple[Key, ...] = (
     Key("campaign", "campaign:{}", "hash", "a campaign: settings, state, counters"),
     Key("campaign_contacts", "campaign:{}:contacts", "hash", "number -> state|attempts|outcome|deal|first attempt"),
     Key("campaign_due", "campaign:{}:due", "sorted set", "pending contacts by when their next attempt is due"),
+    Key("conversations", "conversations", "sorted set", "ids of the open conversations, by creation time"),
+    Key(
+        "conversations_closed",
+        "conversations:closed",
+        "sorted set",
+        "the newest closed conversations, by close time (at most 1,000)",
+    ),
+    Key(
+        "conversation", "conversation:{}", "hash", "a conversation: channel, topic, queue, client, agent, state, times"
+    ),
+    Key("conversation_messages", "conversation:{}:messages", "list", "a conversation's messages (JSON), oldest first"),
+    Key("conversation_message_ids", "conversation:{}:message_ids", "set", "message ids already taken (idempotency)"),
+    Key(
+        "conversations_waiting",
+        "queue:{}:conversations:waiting",
+        "sorted set",
+        "the queue's conversation line: conversations no agent has room for, by creation time",
+    ),
+    Key("agent_conversations", "agent:{}:conversations", "sorted set", "the agent's open conversations, by assignment"),
 )
 
 

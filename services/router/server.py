@@ -15,6 +15,8 @@ import structlog
 from callcenter.api.router.v1 import (
     campaigns_pb2,
     campaigns_pb2_grpc,
+    conversations_pb2,
+    conversations_pb2_grpc,
     router_pb2,
     router_pb2_grpc,
     segments_pb2,
@@ -31,11 +33,13 @@ from callcenter.core.ops_server import OpsServer, start_ops
 from callcenter.core.redis_connection import dedicated_client, open_redis
 from callcenter.core.tracing import configure_tracing
 from callcenter.services.router import metrics as router_metrics
-from callcenter.services.router.access import CAMPAIGN_POLICY, ROUTER_POLICY, SEGMENT_POLICY
+from callcenter.services.router.access import CAMPAIGN_POLICY, CONVERSATION_POLICY, ROUTER_POLICY, SEGMENT_POLICY
 from callcenter.services.router.campaign_api import CampaignServicer
 from callcenter.services.router.campaigns import Campaigns
 from callcenter.services.router.config import RouterConfig
 from callcenter.services.router.config_file import apply_config_file
+from callcenter.services.router.conversation_api import ConversationServicer
+from callcenter.services.router.conversations import Conversations
 from callcenter.services.router.deal_owners import DealOwners
 from callcenter.services.router.dialler import Dialler, dialler_worker
 from callcenter.services.router.do_not_call import DoNotCall
@@ -52,6 +56,7 @@ log = structlog.get_logger(__name__)
 SERVICE_NAME = router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
 CAMPAIGN_SERVICE_NAME = campaigns_pb2.DESCRIPTOR.services_by_name["CampaignService"].full_name
 SEGMENT_SERVICE_NAME = segments_pb2.DESCRIPTOR.services_by_name["SegmentService"].full_name
+CONVERSATION_SERVICE_NAME = conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"].full_name
 
 
 class RouterReplica:
@@ -92,6 +97,7 @@ class RouterReplica:
         self.deals = DealOwners(self._deals_redis or redis, config.common.tenant, config.deals)
         self.segments = Segments(self.router)
         self.do_not_call = DoNotCall(self.router)
+        self.conversations = Conversations(self.router)
         # A campaign with a segment adds exactly the segment's clients at its first start.
         self.campaigns = Campaigns(self.router, segment_numbers=self.segments.numbers)
         self.deals.on_new_lead = self.campaigns.add_new_lead
@@ -105,12 +111,15 @@ class RouterReplica:
             segments_pb2_grpc.add_SegmentServiceServicer_to_server(
                 SegmentServicer(self.segments, self.do_not_call), server
             )
+            conversations_pb2_grpc.add_ConversationServiceServicer_to_server(
+                ConversationServicer(self.conversations), server
+            )
 
         self.grpc = GrpcServer(
-            [SERVICE_NAME, CAMPAIGN_SERVICE_NAME, SEGMENT_SERVICE_NAME],
+            [SERVICE_NAME, CAMPAIGN_SERVICE_NAME, SEGMENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME],
             add_servicers,
             config.grpc,
-            [ROUTER_POLICY, CAMPAIGN_POLICY, SEGMENT_POLICY],
+            [ROUTER_POLICY, CAMPAIGN_POLICY, SEGMENT_POLICY, CONVERSATION_POLICY],
         )
         self._workers: list[Worker] = []
         self.port = 0

@@ -84,6 +84,9 @@ TRANSITIONS = (
     "segment_clients",
     "add_do_not_call",
     "remove_do_not_call",
+    "post_customer_message",
+    "reply_conversation",
+    "close_conversation",
 )
 _ERRORS = {
     "illegal_state": IllegalState,

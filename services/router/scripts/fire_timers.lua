@@ -4,7 +4,8 @@
 -- Replies {fired, late_ms (the latest firing's lateness), now, next (the next deadline)}.
 --
 -- Members: offer|<offer id>, wrapup|<agent>|<token>, maxwait|<call>, relax|<call>|<stage>,
--- retry|<call>, lifetime|<call>, pbx|<pbx id>, positions|<queue>, callback|<callback id>. A call id may contain '|'
+-- retry|<call>, lifetime|<call>, pbx|<pbx id>, positions|<queue>, callback|<callback id>,
+-- conversation|<conversation id>|<deadline>. A call id may contain '|'
 -- (any SIP Call-ID), so the kind ends at the first '|' and a token starts after the last.
 local limit = tonumber(ARGS[1])
 
@@ -127,6 +128,9 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW, 'LIMI
     announce_positions(rest)
   elseif kind == 'callback' then
     callback_fire(rest)
+  elseif kind == 'conversation' then
+    local id, token = string.match(rest, '^(.*)|([^|]*)$')
+    CONV.fire(id, token)
   elseif kind ~= nil then
     fire_call_timer(kind, rest, '')
   end

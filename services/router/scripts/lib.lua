@@ -95,7 +95,7 @@ end
 local EVENT_FIELDS = {'call_id', 'agent_id', 'queue', 'offer_id', 'caller', 'reason',
   'agent_state', 'call_state', 'duration_ms', 'wait_ms', 'attempt', 'queues', 'attributes',
   'other_agent_id', 'lead_id', 'team_id', 'member_agent_ids', 'direction', 'campaign_id',
-  'callback_id'}
+  'callback_id', 'conversation_id', 'channel', 'topic'}
 
 -- What every event of an outbound call carries (direction, campaign_id, callback_id), read
 -- from the call once per script run: a transition never has to pass them by hand.
@@ -471,6 +471,186 @@ local function call_finish(call_id, c, state, extra, reason)
   end
 end
 
+-- Conversations (issue 21): chats and messages, a second kind of work -----------------------
+-- A conversation (conversation:<id>) is assigned to an agent of its queue who is logged in
+-- to it, not paused, and holds fewer open conversations of its channel than the queue's
+-- chat_capacity: the client's personal manager first, else the agent with the fewest open
+-- conversations, then the longest since their last one. With no such agent it waits in the
+-- queue's conversation line until one gets room (a conversation closed, a login, a resume, a
+-- call ended). A queue with mix_chats_and_calls off keeps an agent holding one of its
+-- conversations from its calls (pick_agent, dispatch_agent, the manager stage) and gives no
+-- conversation to an agent reserved for or on a call. The agent must reply by the queue's
+-- first_response (a new conversation) or reply deadline (a customer's message after their
+-- reply): a timer conversation|<id>|<deadline> marks it overdue. The functions live in one
+-- table (CONV): a Lua function may hold at most 200 locals, and lib.lua is one function.
+local CONV = {KEPT = 1000}
+
+-- A conversation setting of queue q; a queue stored before the setting existed has default.
+function CONV.setting(q, field, default)
+  local v = queue_conf(q)[field]
+  if v == nil or v == '' then return default end
+  return tonumber(v) or default
+end
+
+function CONV.mixing(q) return queue_conf(q).mix_chats_and_calls ~= '0' end
+
+-- The agent's open conversations: how many are of `channel`, whether one is of queue q, all.
+function CONV.held(agent_id, q, channel)
+  local on_channel, of_queue, total = 0, false, 0
+  for _, id in ipairs(redis.call('ZRANGE', k_agent_conversations(agent_id), 0, -1)) do
+    local h = redis.call('HMGET', k_conversation(id), 'queue', 'channel')
+    total = total + 1
+    if h[2] == channel then on_channel = on_channel + 1 end
+    if h[1] == q then of_queue = true end
+  end
+  return on_channel, of_queue, total
+end
+
+-- Whether an agent is kept from the calls of queue q: q forbids mixing and they hold one of
+-- its conversations.
+function CONV.bars_calls(q, agent_id)
+  if not q or CONV.mixing(q) then return false end
+  local _, of_queue = CONV.held(agent_id, q, '')
+  return of_queue
+end
+
+-- Whether the agent may take conversation v now: nil if not, else how many they hold.
+function CONV.room(agent_id, a, v)
+  if a == nil or a.state == 'logged_out' or a.state == 'paused' then return nil end
+  if redis.call('SISMEMBER', k_online(v.queue), agent_id) == 0 then return nil end
+  if not CONV.mixing(v.queue) and (a.state == 'reserved' or a.state == 'on_call') then return nil end
+  local on_channel, _, total = CONV.held(agent_id, v.queue, v.channel)
+  if on_channel >= CONV.setting(v.queue, 'chat_capacity', 3) then return nil end
+  return total
+end
+
+-- The agent conversation v goes to: agent_id, agent, why; nil when nobody has room.
+function CONV.pick(v)
+  local m = load_agent(v.manager)
+  if m ~= nil and CONV.room(v.manager, m, v) ~= nil then return v.manager, m, 'personal_manager' end
+  local best, best_a, best_n, best_idle
+  for _, agent_id in ipairs(redis.call('SMEMBERS', k_online(v.queue))) do
+    local a = load_agent(agent_id)
+    local n = CONV.room(agent_id, a, v)
+    if n ~= nil then
+      local idle = tonumber(a.conv_since or a.idle_since or 0) or 0
+      if best == nil or n < best_n or (n == best_n and (idle < best_idle or (idle == best_idle and agent_id < best))) then
+        best, best_a, best_n, best_idle = agent_id, a, n, idle
+      end
+    end
+  end
+  if best ~= nil then return best, best_a, 'strategy' end
+end
+
+function CONV.set(id, v, fields)
+  local flat = {}
+  for name, value in pairs(fields) do
+    v[name] = value
+    flat[#flat + 1] = name
+    flat[#flat + 1] = value
+  end
+  redis.call('HSET', k_conversation(id), unpack(flat))
+end
+
+-- Emits a CONVERSATION_* event with the conversation's fields.
+function CONV.emit(event_type, v, fields)
+  fields.conversation_id, fields.channel, fields.topic, fields.queue = v.id, v.channel, v.topic, v.queue
+  if fields.agent_id == nil then fields.agent_id = v.agent end
+  emit(event_type, fields)
+end
+
+-- Appends a message (author customer or agent); the newest CONV.KEPT are kept.
+function CONV.message(v, message_id, author, agent_id, text)
+  redis.call('SADD', k_conversation_message_ids(v.id), message_id)
+  redis.call('RPUSH', k_conversation_messages(v.id), cjson.encode({id = message_id, author = author,
+    agent = agent_id, text = text, at = NOW}))
+  redis.call('LTRIM', k_conversation_messages(v.id), -CONV.KEPT, -1)
+  v.count = redis.call('HINCRBY', k_conversation(v.id), 'count', 1)
+end
+
+function CONV.timer(v) return 'conversation|' .. v.id .. '|' .. tostring(v.due or '') end
+
+-- The agent must reply within ms (kind first_response or reply); 0: no deadline.
+function CONV.due(v, ms, kind)
+  if (v.due or '') ~= '' then timer_clear(CONV.timer(v)) end
+  if ms <= 0 then
+    CONV.set(v.id, v, {due = '', due_kind = ''})
+    return
+  end
+  CONV.set(v.id, v, {due = NOW + ms, due_kind = kind})
+  timer_set(CONV.timer(v), NOW + ms)
+end
+
+-- Nothing waits for the agent any more (they replied, or it closed).
+function CONV.undue(v)
+  if (v.due or '') ~= '' then timer_clear(CONV.timer(v)) end
+  CONV.set(v.id, v, {due = '', due_kind = ''})
+end
+
+function CONV.assign(v, agent_id, a, why)
+  redis.call('ZREM', k_conversations_waiting(v.queue), v.id)
+  redis.call('ZADD', k_agent_conversations(agent_id), NOW, v.id)
+  agent_set(agent_id, a, {conv_since = NOW})
+  CONV.set(v.id, v, {state = 'taken', agent = agent_id, assigned = NOW})
+  CONV.emit('CONVERSATION_ASSIGNED', v, {agent_id = agent_id, reason = why})
+end
+
+-- Assigns a new conversation, or puts it in its queue's line.
+function CONV.dispatch(v)
+  local agent_id, a, why = CONV.pick(v)
+  if agent_id ~= nil then
+    CONV.assign(v, agent_id, a, why)
+    return
+  end
+  redis.call('ZADD', k_conversations_waiting(v.queue), tonumber(v.created), v.id)
+end
+
+-- An agent may have room: the oldest conversations of their queues' lines they may take
+-- (the first 20 of each line looked at).
+function CONV.offer_agent(agent_id, a)
+  if a == nil then return end
+  for _, q in ipairs(split(a.session_queues)) do
+    for _, id in ipairs(redis.call('ZRANGE', k_conversations_waiting(q), 0, 19)) do
+      local v = hgetall(k_conversation(id))
+      if v.id == nil or v.state ~= 'new' then
+        redis.call('ZREM', k_conversations_waiting(q), id)
+      elseif CONV.room(agent_id, a, v) ~= nil then
+        CONV.assign(v, agent_id, a, 'strategy')
+      end
+    end
+  end
+end
+
+-- Closes conversation v (not closed yet); its agent's room is given out by the caller.
+function CONV.close(v)
+  CONV.undue(v)
+  redis.call('ZREM', k_conversations_waiting(v.queue), v.id)
+  redis.call('ZREM', K_CONVERSATIONS, v.id)
+  if (v.agent or '') ~= '' then redis.call('ZREM', k_agent_conversations(v.agent), v.id) end
+  CONV.set(v.id, v, {state = 'closed', closed = NOW})
+  redis.call('ZADD', K_CONVERSATIONS_CLOSED, NOW, v.id)
+  for _, old in ipairs(redis.call('ZRANGE', K_CONVERSATIONS_CLOSED, 0, -(CONV.KEPT + 1))) do
+    redis.call('ZREM', K_CONVERSATIONS_CLOSED, old)
+  end
+  for _, key in ipairs({k_conversation(v.id), k_conversation_messages(v.id), k_conversation_message_ids(v.id)}) do
+    redis.call('EXPIRE', key, CALL_TTL)
+  end
+  CONV.emit('CONVERSATION_CLOSED', v, {})
+end
+
+-- A deadline timer fired (token: the deadline it was set for).
+function CONV.fire(id, token)
+  local v = hgetall(k_conversation(id))
+  if v.id == nil or (v.due or '') ~= token then return end
+  if v.state ~= 'new' and v.state ~= 'taken' and v.state ~= 'unanswered' then return end
+  CONV.set(id, v, {overdue = '1', overdue_since = NOW, due = ''})
+  CONV.emit('CONVERSATION_OVERDUE', v, {reason = v.due_kind})
+end
+
+function CONV.reply(id)
+  return cjson.encode({ok = 'conversation', conversation = hgetall(k_conversation(id))})
+end
+
 -- Offers ----------------------------------------------------------------------------------
 
 -- Reserves an available agent for a call: the agent leaves every rotation, the call rings.
@@ -515,14 +695,22 @@ local function pick_agent(call_id, c)
   local key = k_available(c.queue)
   if c.stage == 'vip' then key = k_available_vip(c.queue)
   elseif c.stage == 'skilled' then key = k_available_skilled(c.queue) end
+  -- A queue that forbids mixing skips agents holding its conversations (CONV.bars_calls):
+  -- then the rotation is read on, a page of (tried + 1) at a time.
+  local barring = not CONV.mixing(c.queue)
   local tried = redis.call('SCARD', k_tried(call_id))
-  local candidates = redis.call('ZRANGE', key, 0, tried)
-  for _, agent_id in ipairs(candidates) do
-    if redis.call('SISMEMBER', k_tried(call_id), agent_id) == 0 then
-      return agent_id, true
+  local from, count, anyone = 0, tried + 1, false
+  while true do
+    local candidates = redis.call('ZRANGE', key, from, from + count - 1)
+    for _, agent_id in ipairs(candidates) do
+      if not (barring and CONV.bars_calls(c.queue, agent_id)) then
+        anyone = true
+        if redis.call('SISMEMBER', k_tried(call_id), agent_id) == 0 then return agent_id, true end
+      end
     end
+    if not barring or #candidates < count then return nil, anyone end
+    from = from + count
   end
-  return nil, #candidates > 0
 end
 
 local give_up
@@ -551,11 +739,12 @@ local function dispatch_call(call_id, c)
   while c.stage == 'manager' do
     local m = load_agent(c.manager)
     local tried = redis.call('SISMEMBER', k_tried(call_id), c.manager) == 1
-    if m ~= nil and not tried and m.state == 'available' then
+    local chatting = m ~= nil and CONV.bars_calls(c.queue, c.manager)
+    if m ~= nil and not tried and m.state == 'available' and not chatting then
       reserve(call_id, c, c.manager, m)
       return
     end
-    local busy = m ~= nil and (m.state == 'reserved' or m.state == 'on_call' or m.state == 'wrap_up')
+    local busy = m ~= nil and (m.state == 'reserved' or m.state == 'on_call' or m.state == 'wrap_up' or chatting)
     if busy and not tried then
       local member = relax_timer(call_id, 'manager')
       -- Already waiting for the manager: stay in their line until the timer fires.
@@ -631,14 +820,17 @@ local function dispatch_agent(agent_id, a)
   if a.state ~= 'available' then return end
   local best = {}
   best_waiting(k_agent_waiting(agent_id), agent_id, best)
+  if best.call ~= nil and CONV.bars_calls(redis.call('HGET', k_call(best.call), 'queue'), agent_id) then best = {} end
   if best.call == nil then
     for _, q in ipairs(split(a.session_queues)) do
-      best_waiting(k_waiting(q), agent_id, best)
-      if redis.call('ZSCORE', k_available_skilled(q), agent_id) then
-        best_waiting(k_waiting_skilled(q), agent_id, best)
-      end
-      if redis.call('ZSCORE', k_available_vip(q), agent_id) then
-        best_waiting(k_waiting_vip(q), agent_id, best)
+      if not CONV.bars_calls(q, agent_id) then
+        best_waiting(k_waiting(q), agent_id, best)
+        if redis.call('ZSCORE', k_available_skilled(q), agent_id) then
+          best_waiting(k_waiting_skilled(q), agent_id, best)
+        end
+        if redis.call('ZSCORE', k_available_vip(q), agent_id) then
+          best_waiting(k_waiting_vip(q), agent_id, best)
+        end
       end
     end
   end
@@ -646,12 +838,16 @@ local function dispatch_agent(agent_id, a)
   -- inbound calls in a queue whose outbound share is not used up.
   local out = {}
   for _, q in ipairs(split(a.session_queues)) do
-    if best.call == nil or outbound_share_left(q) then best_waiting(k_waiting_out(q), agent_id, out) end
+    if (best.call == nil or outbound_share_left(q)) and not CONV.bars_calls(q, agent_id) then
+      best_waiting(k_waiting_out(q), agent_id, out)
+    end
   end
   if out.call then best = out end
   if best.call then
     reserve(best.call, hgetall(k_call(best.call)), agent_id, a)
   end
+  -- then the conversations waiting for room (none while reserved, in a queue forbidding mixing)
+  CONV.offer_agent(agent_id, a)
 end
 
 -- Calls waiting for a manager who just left (logged out, paused) go on at once.

@@ -1,6 +1,7 @@
 -- A queue's rules changed (UpsertQueue): its free agents re-enter its rotation sets under
 -- the new rules, waiting calls at a stage that no longer applies move on (a
--- CALL_RULE_RELAXED event with reason rule_changed), and free agents take what they now may.
+-- CALL_RULE_RELAXED event with reason rule_changed), and free agents take what they now may;
+-- so do its logged-in agents of the conversations in its line (a larger chat_capacity).
 -- ARGS[1] the queue.
 local q = ARGS[1]
 local free = redis.call('ZRANGE', k_available(q), 0, -1)
@@ -21,5 +22,8 @@ end
 for _, agent_id in ipairs(free) do
   local a = load_agent(agent_id)
   if a ~= nil then dispatch_agent(agent_id, a) end
+end
+if redis.call('ZCARD', k_conversations_waiting(q)) > 0 then
+  for _, agent_id in ipairs(redis.call('SMEMBERS', k_online(q))) do CONV.offer_agent(agent_id, load_agent(agent_id)) end
 end
 return cjson.encode({ok = 'reconfigured'})

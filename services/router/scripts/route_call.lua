@@ -44,7 +44,7 @@ enter_stage(call_id, c, 1)
 if deal ~= '' then
   local d = redis.call('HMGET', k_deal(deal), 'owner', 'open')
   local owner = load_agent(d[1] or '')
-  if d[2] == '1' and owner ~= nil and owner.state == 'available' then
+  if d[2] == '1' and owner ~= nil and owner.state == 'available' and not CONV.bars_calls(queue, d[1]) then
     reserve(call_id, c, d[1], owner, 'deal_owner')
     return call_reply(call_id)
   end

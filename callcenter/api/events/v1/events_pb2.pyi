@@ -82,6 +82,12 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_SEGMENT_DELETED: _ClassVar[EventType]
     EVENT_TYPE_DO_NOT_CALL_ADDED: _ClassVar[EventType]
     EVENT_TYPE_DO_NOT_CALL_REMOVED: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_CREATED: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_ASSIGNED: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_MESSAGE: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_REPLIED: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_OVERDUE: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_CLOSED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -150,9 +156,15 @@ EVENT_TYPE_SEGMENT_UPDATED: EventType
 EVENT_TYPE_SEGMENT_DELETED: EventType
 EVENT_TYPE_DO_NOT_CALL_ADDED: EventType
 EVENT_TYPE_DO_NOT_CALL_REMOVED: EventType
+EVENT_TYPE_CONVERSATION_CREATED: EventType
+EVENT_TYPE_CONVERSATION_ASSIGNED: EventType
+EVENT_TYPE_CONVERSATION_MESSAGE: EventType
+EVENT_TYPE_CONVERSATION_REPLIED: EventType
+EVENT_TYPE_CONVERSATION_OVERDUE: EventType
+EVENT_TYPE_CONVERSATION_CLOSED: EventType
 
 class Event(_message.Message):
-    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids", "crm_source", "crm_event_id", "rule_id", "task_id", "direction", "campaign_id", "callback_id")
+    __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids", "crm_source", "crm_event_id", "rule_id", "task_id", "direction", "campaign_id", "callback_id", "conversation_id", "channel", "topic")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -197,6 +209,9 @@ class Event(_message.Message):
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     CALLBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
     id: str
     time: _timestamp_pb2.Timestamp
     type: EventType
@@ -234,4 +249,7 @@ class Event(_message.Message):
     direction: str
     campaign_id: str
     callback_id: str
-    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., invoice_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., commission_minor: _Optional[int] = ..., product: _Optional[str] = ..., team_id: _Optional[str] = ..., member_agent_ids: _Optional[_Iterable[str]] = ..., crm_source: _Optional[str] = ..., crm_event_id: _Optional[str] = ..., rule_id: _Optional[str] = ..., task_id: _Optional[str] = ..., direction: _Optional[str] = ..., campaign_id: _Optional[str] = ..., callback_id: _Optional[str] = ...) -> None: ...
+    conversation_id: str
+    channel: str
+    topic: str
+    def __init__(self, id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[EventType, str]] = ..., call_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., offer_id: _Optional[str] = ..., caller: _Optional[str] = ..., reason: _Optional[str] = ..., agent_state: _Optional[_Union[_states_pb2.AgentState, str]] = ..., call_state: _Optional[_Union[_states_pb2.CallState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempt: _Optional[int] = ..., queues: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., other_agent_id: _Optional[str] = ..., recording_id: _Optional[str] = ..., lead_id: _Optional[str] = ..., lead_stage: _Optional[str] = ..., actor: _Optional[str] = ..., actor_via: _Optional[str] = ..., invoice_id: _Optional[str] = ..., payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., commission_minor: _Optional[int] = ..., product: _Optional[str] = ..., team_id: _Optional[str] = ..., member_agent_ids: _Optional[_Iterable[str]] = ..., crm_source: _Optional[str] = ..., crm_event_id: _Optional[str] = ..., rule_id: _Optional[str] = ..., task_id: _Optional[str] = ..., direction: _Optional[str] = ..., campaign_id: _Optional[str] = ..., callback_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ...) -> None: ...

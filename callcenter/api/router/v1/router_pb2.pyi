@@ -135,7 +135,7 @@ OFFER_OUTCOME_REJECTED: OfferOutcome
 OFFER_OUTCOME_BUSY: OfferOutcome
 
 class Queue(_message.Message):
-    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback", "max_call_lifetime", "outbound_share", "preview_timeout", "dial_timeout", "outbound_pbx", "callback_after_missed")
+    __slots__ = ("name", "ring_timeout", "wrap_up", "strategy", "max_wait", "retry_delay", "allow_early_wrap_up_end", "dialed_numbers", "counts", "vip_min_tier", "vip_overflow", "sticky", "manager_wait", "required_skills", "skill_order", "skill_relax", "max_no_answer", "max_queue_length", "overflow_queue", "fallback", "max_call_lifetime", "outbound_share", "preview_timeout", "dial_timeout", "outbound_pbx", "callback_after_missed", "chat_capacity", "mix_chats_and_calls", "first_response", "reply")
     class RequiredSkillsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +169,10 @@ class Queue(_message.Message):
     DIAL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     OUTBOUND_PBX_FIELD_NUMBER: _ClassVar[int]
     CALLBACK_AFTER_MISSED_FIELD_NUMBER: _ClassVar[int]
+    CHAT_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    MIX_CHATS_AND_CALLS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    REPLY_FIELD_NUMBER: _ClassVar[int]
     name: str
     ring_timeout: _duration_pb2.Duration
     wrap_up: _duration_pb2.Duration
@@ -195,7 +199,11 @@ class Queue(_message.Message):
     dial_timeout: _duration_pb2.Duration
     outbound_pbx: str
     callback_after_missed: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ..., max_call_lifetime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., outbound_share: _Optional[int] = ..., preview_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dial_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., outbound_pbx: _Optional[str] = ..., callback_after_missed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    chat_capacity: int
+    mix_chats_and_calls: bool
+    first_response: _duration_pb2.Duration
+    reply: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., ring_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wrap_up: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., strategy: _Optional[_Union[Strategy, str]] = ..., max_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., allow_early_wrap_up_end: _Optional[bool] = ..., dialed_numbers: _Optional[_Iterable[str]] = ..., counts: _Optional[_Union[QueueCounts, _Mapping]] = ..., vip_min_tier: _Optional[int] = ..., vip_overflow: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sticky: _Optional[bool] = ..., manager_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., required_skills: _Optional[_Mapping[str, int]] = ..., skill_order: _Optional[_Union[SkillOrder, str]] = ..., skill_relax: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_no_answer: _Optional[int] = ..., max_queue_length: _Optional[int] = ..., overflow_queue: _Optional[str] = ..., fallback: _Optional[str] = ..., max_call_lifetime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., outbound_share: _Optional[int] = ..., preview_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dial_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., outbound_pbx: _Optional[str] = ..., callback_after_missed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., chat_capacity: _Optional[int] = ..., mix_chats_and_calls: _Optional[bool] = ..., first_response: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reply: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class QueueCounts(_message.Message):
     __slots__ = ("waiting", "available_agents", "oldest_waiting_since")

@@ -1,0 +1,212 @@
+"""Conversations in the router's domain (issue 21): chats and messages routed like calls.
+
+Validates each request and runs its one transition (scripts/post_customer_message.lua,
+reply_conversation.lua, close_conversation.lua; the assignment, capacity, mixing and
+deadline rules are lib.lua's "Conversations" section); reads need no atomicity and are plain
+commands. Knows nothing of gRPC.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from callcenter.core import ids
+from callcenter.services.router.model import InvalidArgument, NotFound
+from callcenter.services.router.router import Router, check_phone
+
+log = structlog.get_logger(__name__)
+
+MAX_TEXT = 4_000
+MAX_MESSAGES_SHOWN = 200
+MAX_PAGE = 500
+DEFAULT_PAGE = 100
+#: Index entries looked at per listing (filters are applied to them).
+_SCAN = 5_000
+STATES = ("new", "taken", "unanswered", "answered", "closed")
+OPEN_STATES = STATES[:4]
+
+
+@dataclass(frozen=True)
+class Message:
+    message_id: str
+    author: str  # customer | agent
+    agent_id: str
+    text: str
+    sent_ms: int
+
+
+@dataclass(frozen=True)
+class Conversation:
+    conversation_id: str
+    channel: str
+    topic: str
+    queue: str
+    client_number: str
+    state: str
+    agent_id: str = ""
+    overdue: bool = False
+    due_ms: int | None = None
+    created_ms: int = 0
+    assigned_ms: int | None = None
+    closed_ms: int | None = None
+    message_count: int = 0
+    messages: tuple[Message, ...] = field(default=())
+
+
+def _opt(value: Any) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()) -> Conversation:
+    return Conversation(
+        conversation_id=h["id"],
+        channel=h.get("channel", ""),
+        topic=h.get("topic", ""),
+        queue=h.get("queue", ""),
+        client_number=h.get("client", ""),
+        state=h.get("state", ""),
+        agent_id=h.get("agent", "") or "",
+        overdue=str(h.get("overdue", "0")) == "1",
+        due_ms=_opt(h.get("due")),
+        created_ms=int(h.get("created") or 0),
+        assigned_ms=_opt(h.get("assigned")),
+        closed_ms=_opt(h.get("closed")),
+        message_count=int(h.get("count") or 0),
+        messages=messages,
+    )
+
+
+def _message(raw: str) -> Message:
+    m = json.loads(raw)
+    return Message(m["id"], m["author"], m.get("agent") or "", m["text"], int(m["at"]))
+
+
+def _check_text(name: str, text: str) -> None:
+    if not text:
+        raise InvalidArgument(name, "is empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidArgument(name, f"is longer than {MAX_TEXT} characters")
+    if "\0" in text:
+        raise InvalidArgument(name, "must not contain NUL")
+
+
+class Conversations:
+    """Conversations, on the router's store and clock."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.store = router.store
+
+    async def post_customer_message(
+        self,
+        conversation_id: str,
+        channel: str,
+        topic: str,
+        queue: str,
+        client_number: str,
+        message_id: str,
+        text: str,
+    ) -> Conversation:
+        ids.check_name(conversation_id, "conversation_id")
+        ids.check_name(channel, "channel")
+        if topic:
+            ids.check_name(topic, "topic")
+        ids.check_name(queue, "queue")
+        if client_number:
+            check_phone("client_number", client_number)
+        ids.check_name(message_id, "message_id")
+        _check_text("text", text)
+        reply = await self.store.run(
+            "post_customer_message",
+            self.router.now(),
+            conversation_id,
+            channel,
+            topic,
+            queue,
+            client_number,
+            message_id,
+            text,
+        )
+        conv = conversation_from_hash(reply["conversation"])
+        log.info("conversation.message", conversation_id=conversation_id, state=conv.state, agent_id=conv.agent_id)
+        return conv
+
+    async def reply(self, conversation_id: str, agent_id: str, message_id: str, text: str) -> Conversation:
+        ids.check_name(conversation_id, "conversation_id")
+        ids.check_name(agent_id, "agent_id")
+        ids.check_name(message_id, "message_id")
+        _check_text("text", text)
+        reply = await self.store.run(
+            "reply_conversation", self.router.now(), conversation_id, agent_id, message_id, text
+        )
+        log.info("conversation.replied", conversation_id=conversation_id, agent_id=agent_id)
+        return conversation_from_hash(reply["conversation"])
+
+    async def close(self, conversation_id: str) -> Conversation:
+        ids.check_name(conversation_id, "conversation_id")
+        reply = await self.store.run("close_conversation", self.router.now(), conversation_id)
+        log.info("conversation.closed", conversation_id=conversation_id)
+        return conversation_from_hash(reply["conversation"])
+
+    async def get(self, conversation_id: str) -> Conversation:
+        ids.check_name(conversation_id, "conversation_id")
+        keys = self.store.keys
+        async with self.store.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(keys.conversation(conversation_id))
+            pipe.lrange(keys.conversation_messages(conversation_id), -MAX_MESSAGES_SHOWN, -1)
+            h, raw = await pipe.execute()
+        if not h.get("id"):
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return conversation_from_hash(h, tuple(_message(m) for m in raw))
+
+    async def list(
+        self,
+        agent_id: str = "",
+        queue: str = "",
+        state: str = "",
+        channel: str = "",
+        topic: str = "",
+        page_size: int = 0,
+    ) -> list[Conversation]:
+        """Newest first; every filter given must match. agent_id: the agent's open ones."""
+        for name, value in (("agent_id", agent_id), ("queue", queue), ("channel", channel), ("topic", topic)):
+            if value:
+                ids.check_name(value, name)
+        if state and state not in STATES:
+            raise InvalidArgument("state", f"must be one of {', '.join(STATES)}")
+        if not 0 <= page_size <= MAX_PAGE:
+            raise InvalidArgument("page_size", f"must be 1-{MAX_PAGE} (0: {DEFAULT_PAGE})")
+        limit = page_size or DEFAULT_PAGE
+        keys = self.store.keys
+        if agent_id:
+            index = keys.agent_conversations(agent_id)
+        elif state == "closed":
+            index = keys.conversations_closed
+        else:
+            index = keys.conversations
+        found: list[Conversation] = []
+        ids_ = await self.store.redis.zrevrange(index, 0, _SCAN - 1)
+        for start in range(0, len(ids_), 500):
+            async with self.store.redis.pipeline(transaction=False) as pipe:
+                for conversation_id in ids_[start : start + 500]:
+                    pipe.hgetall(keys.conversation(conversation_id))
+                hashes = await pipe.execute()
+            for h in hashes:
+                if not h.get("id"):
+                    continue
+                c = conversation_from_hash(h)
+                if (
+                    (queue and c.queue != queue)
+                    or (state and c.state != state)
+                    or (channel and c.channel != channel)
+                    or (topic and c.topic != topic)
+                ):
+                    continue
+                found.append(c)
+                if len(found) == limit:
+                    return found
+        return found

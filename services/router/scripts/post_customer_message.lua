@@ -1,0 +1,37 @@
+-- A customer's message (PostCustomerMessage): the first one of a conversation id creates it
+-- (NEW, with its first-response deadline) and assigns it to an agent with room, or lines it
+-- up in its queue; a later one makes a taken or answered conversation UNANSWERED (after the
+-- agent's reply, with the queue's reply deadline). Idempotent by message id.
+-- ARGS[1] conversation id, ARGS[2] channel, ARGS[3] topic, ARGS[4] queue, ARGS[5] the client's
+-- number ('' = unknown), ARGS[6] message id, ARGS[7] text.
+local id, channel, topic, queue, client, message_id, text = ARGS[1], ARGS[2], ARGS[3], ARGS[4], ARGS[5], ARGS[6], ARGS[7]
+local v = hgetall(k_conversation(id))
+if v.id ~= nil and redis.call('SISMEMBER', k_conversation_message_ids(id), message_id) == 1 then
+  return CONV.reply(id)
+end
+if v.state == 'closed' then
+  return fail('illegal_state', 'conversation ' .. id .. ' is closed', 'closed')
+end
+if v.id == nil then
+  if redis.call('EXISTS', k_queue(queue)) == 0 then
+    return fail('not_found', 'queue ' .. queue .. ' does not exist')
+  end
+  local manager = ''
+  if client ~= '' then manager = redis.call('HGET', k_client(client), 'manager') or '' end
+  CONV.set(id, v, {id = id, channel = channel, topic = topic, queue = queue, client = client,
+    manager = manager, state = 'new', created = NOW, agent = '', overdue = '0', count = 0})
+  redis.call('ZADD', K_CONVERSATIONS, NOW, id)
+  CONV.emit('CONVERSATION_CREATED', v, {caller = client})
+  CONV.message(v, message_id, 'customer', '', text)
+  CONV.emit('CONVERSATION_MESSAGE', v, {caller = client, reason = 'new'})
+  CONV.due(v, CONV.setting(queue, 'first_response_ms', 60000), 'first_response')
+  CONV.dispatch(v)
+  return CONV.reply(id)
+end
+CONV.message(v, message_id, 'customer', '', text)
+if v.state == 'answered' then
+  CONV.due(v, CONV.setting(v.queue, 'reply_ms', 120000), 'reply')
+end
+if v.state == 'taken' or v.state == 'answered' then CONV.set(id, v, {state = 'unanswered'}) end
+CONV.emit('CONVERSATION_MESSAGE', v, {caller = v.client, reason = v.state})
+return CONV.reply(id)
