@@ -311,16 +311,19 @@ local function out_of_rotation(agent_id, a)
   end
 end
 
--- Sets an agent's state and the time they entered it, keeping the hash and the table in step.
-local function agent_set(agent_id, a, fields)
+-- Writes fields to a hash and to the table t that mirrors it, keeping the two in step.
+local function hash_set(key, t, fields)
   local flat = {}
   for name, value in pairs(fields) do
-    a[name] = value
+    t[name] = value
     flat[#flat + 1] = name
     flat[#flat + 1] = value
   end
-  redis.call('HSET', k_agent(agent_id), unpack(flat))
+  redis.call('HSET', key, unpack(flat))
 end
+
+-- Sets an agent's state and the time they entered it, keeping the hash and the table in step.
+local function agent_set(agent_id, a, fields) hash_set(k_agent(agent_id), a, fields) end
 
 local function agent_clear(agent_id, a, names)
   for _, name in ipairs(names) do a[name] = nil end
@@ -354,13 +357,7 @@ end
 -- Calls -----------------------------------------------------------------------------------
 
 local function call_set(call_id, c, fields)
-  local flat = {}
-  for name, value in pairs(fields) do
-    c[name] = value
-    flat[#flat + 1] = name
-    flat[#flat + 1] = value
-  end
-  redis.call('HSET', k_call(call_id), unpack(flat))
+  hash_set(k_call(call_id), c, fields)
   c.version = redis.call('HINCRBY', k_call(call_id), 'version', 1)
 end
 
@@ -542,15 +539,7 @@ function CONV.pick(v)
   if best ~= nil then return best, best_a, 'strategy' end
 end
 
-function CONV.set(id, v, fields)
-  local flat = {}
-  for name, value in pairs(fields) do
-    v[name] = value
-    flat[#flat + 1] = name
-    flat[#flat + 1] = value
-  end
-  redis.call('HSET', k_conversation(id), unpack(flat))
-end
+function CONV.set(id, v, fields) hash_set(k_conversation(id), v, fields) end
 
 -- Emits a CONVERSATION_* event with the conversation's fields.
 function CONV.emit(event_type, v, fields)
