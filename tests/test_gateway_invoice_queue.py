@@ -93,3 +93,25 @@ async def test_the_invoice_queue_checks_roles_and_input(backend_addrs, quiet_sta
         assert reply.status == 400 and field in await reply.text(), (path, await reply.text())
     assert (await sam.get("/api/v1/invoice-queue?queue=support")).status == 404  # not sam's team
     assert (await gateway.client.get("/api/v1/invoice-queue")).status == 401
+
+
+async def test_an_agent_calls_an_unpaid_invoice_from_their_page(backend_addrs, quiet_stats, gateway, router):
+    from tests.browser import base_url, browser_page, check_layout, log_in
+
+    await setup_team(gateway)
+    await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales", outbound_pbx="dialer")))
+    await unpaid_invoices(quiet_stats)
+    base = base_url(gateway)
+    async with PbxClient(router, "dialer") as pbx, browser_page() as page:
+        await log_in(page, base, "anna")
+        await page.goto(base + "/agents/anna")
+        row = page.locator('#invoices tbody tr[data-invoice="inv-1"]')
+        await row.wait_for()
+        assert await page.locator("#invoices tbody tr[data-invoice]").count() == 1  # boris's is not hers
+        assert "+4930901" in await row.text_content() and "50.00 EUR" in await row.text_content()
+        await row.locator("button.call").click()
+        await page.locator('#preview-status[data-state="invoice"]').wait_for()
+        await pbx.next_event("invoice-inv-1-1", pb.PBX_CALL_EVENT_KIND_ORIGINATE)
+        call = (await router.GetCall(pb.GetCallRequest(call_id="invoice-inv-1-1"))).call
+        assert (call.state, call.offer.agent_id, call.caller) == (st.CALL_STATE_DIALING, "anna", "+4930901")
+        await check_layout(page, "agent-invoices")

@@ -1,6 +1,7 @@
 // The agent page's outbound work (docs/outbound.md): the preview card of an outbound call
 // offered to the agent (number, client, the campaign's script; Accept dials it, Decline passes
-// it on), click-to-call, and the agent's callbacks. Only the agent's own page offers calls;
+// it on), click-to-call, the agent's callbacks, and their unpaid invoices nobody reached yet
+// (the invoice queue, S2.7: Call dials the client about one). Only the agent's own page offers calls;
 // their supervisors see the callbacks. The server-sent event stream says when to look again.
 import { api, el } from "/static/api.js";
 import { follow } from "/static/live.js";
@@ -44,6 +45,19 @@ function showCallbacks(callbacks, { cancel }) {
     : [el("tr", { class: "empty" }, el("td", { colspan: 6 }, "No callback scheduled."))]));
 }
 
+function showInvoices(invoices, { call }) {
+  const body = document.querySelector("#invoices tbody");
+  const rows = invoices.map((i) => el("tr", { "data-invoice": i.invoice_id },
+    el("td", { "data-sort": i.issued_at || "" }, when(i.issued_at)),
+    el("td", {}, i.invoice_id), el("td", {}, i.client_number || ""),
+    el("td", { "data-sort": Number(i.amount_minor || 0) }, `${(Number(i.amount_minor || 0) / 100).toFixed(2)} ${i.currency}`),
+    el("td", { class: "attempts" }, String(i.call_attempts || 0)),
+    el("td", { class: "last-result" }, i.calling ? "Calling…" : (i.last_call_result || "")),
+    el("td", {}, el("button", { type: "button", class: "call", onclick: () => call(i) }, "Call"))));
+  body.replaceChildren(...(rows.length ? rows
+    : [el("tr", { class: "empty" }, el("td", { colspan: 7 }, "No unpaid invoice to call."))]));
+}
+
 /** Sets up the outbound sections for the agent `agentId` as `user` sees them. */
 export async function outboundPanel(user, agentId) {
   const own = user.agent_id === agentId;
@@ -65,7 +79,21 @@ export async function outboundPanel(user, agentId) {
     const reply = await api("/api/v1/outbound/offers");
     showOffer((reply.offers || [])[0] || null);
   };
-  const refresh = () => Promise.all([loadOffers(), loadCallbacks()]).catch(() => {});
+  const invoiceError = document.getElementById("invoice-error");
+  const loadInvoices = async () => {
+    if (!own) return;
+    const reply = await api("/api/v1/invoice-queue?page_size=100");
+    showInvoices(reply.invoices || [], { call: async (i) => {
+      try {
+        const done = await api(`/api/v1/invoice-queue/${encodeURIComponent(i.invoice_id)}/call`, { method: "POST" });
+        problem(invoiceError, null);
+        status.textContent = `Calling ${done.call.caller} about invoice ${i.invoice_id}…`;
+        status.dataset.state = "invoice";
+      } catch (error) { problem(invoiceError, error); }
+      await Promise.all([loadOffers(), loadInvoices()]).catch(() => {});
+    } });
+  };
+  const refresh = () => Promise.all([loadOffers(), loadCallbacks(), loadInvoices()]).catch(() => {});
 
   document.getElementById("callbacks-section").hidden = false;
   const form = document.getElementById("callback-form");
@@ -89,6 +117,7 @@ export async function outboundPanel(user, agentId) {
 
   if (own) {
     document.getElementById("outbound-section").hidden = false;
+    document.getElementById("invoices-section").hidden = false;
     const previewError = document.getElementById("preview-error");
     const act = async (action) => {
       const card = document.getElementById("preview-card");
