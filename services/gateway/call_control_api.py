@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import urllib.parse
-
 from aiohttp import web
 
 from callcenter.services.gateway.domain import call_control
 from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
-    ApiError,
     accepts,
-    check_call_id,
+    action_call_id,
     json_reply,
     message_dict,
     read_json,
@@ -23,15 +20,6 @@ from callcenter.services.gateway.web import (
 
 routes = web.RouteTableDef()
 CALL = "/api/v1/calls/{call_id:" + ANY_SEGMENT + "}"
-
-
-def _call_id(request: web.Request) -> str:
-    """The call id segment percent-decoded as UTF-8 (a SIP Call-ID may hold "/", sent as %2F)."""
-    raw = request.rel_url.raw_path.rstrip("/").rsplit("/", 2)[-2]
-    try:
-        return check_call_id(urllib.parse.unquote(raw, errors="strict"))
-    except UnicodeDecodeError:
-        raise ApiError(400, "call_id: not UTF-8 once percent-decoded", "call_id") from None
 
 
 def _reply(call) -> web.Response:
@@ -44,7 +32,7 @@ async def move_call(request: web.Request) -> web.Response:
     """A waiting call to a named agent (offered at once) or to another queue."""
     body = await read_json(request)
     agent_id, queue = text_field(body, "agent_id", limit=64), text_field(body, "queue", limit=64)
-    call = await call_control.move(user_of(request), request.app[BACKENDS], _call_id(request), agent_id, queue)
+    call = await call_control.move(user_of(request), request.app[BACKENDS], action_call_id(request), agent_id, queue)
     return _reply(call)
 
 
@@ -53,7 +41,7 @@ async def move_call(request: web.Request) -> web.Response:
 async def take_call(request: web.Request) -> web.Response:
     """The supervisor takes a waiting call themselves (their user's agent)."""
     await read_json(request)
-    return _reply(await call_control.take(user_of(request), request.app[BACKENDS], _call_id(request)))
+    return _reply(await call_control.take(user_of(request), request.app[BACKENDS], action_call_id(request)))
 
 
 @routes.post(CALL + "/end")
@@ -61,7 +49,7 @@ async def take_call(request: web.Request) -> web.Response:
 async def end_call(request: web.Request) -> web.Response:
     """Ends a stuck call now (reason ended_by_supervisor)."""
     await read_json(request)
-    return _reply(await call_control.end(user_of(request), request.app[BACKENDS], _call_id(request)))
+    return _reply(await call_control.end(user_of(request), request.app[BACKENDS], action_call_id(request)))
 
 
 @routes.post(CALL + "/reassign")
@@ -69,5 +57,5 @@ async def end_call(request: web.Request) -> web.Response:
 async def reassign_call(request: web.Request) -> web.Response:
     """A ringing call to another agent, or back to its queue (no agent_id)."""
     agent_id = text_field(await read_json(request), "agent_id", limit=64)
-    call = await call_control.reassign(user_of(request), request.app[BACKENDS], _call_id(request), agent_id)
+    call = await call_control.reassign(user_of(request), request.app[BACKENDS], action_call_id(request), agent_id)
     return _reply(call)

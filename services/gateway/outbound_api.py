@@ -4,7 +4,6 @@ declines, and callbacks. The HTTP side of domain/outbound.py and domain/callback
 from __future__ import annotations
 
 import datetime as dt
-import urllib.parse
 
 from aiohttp import web
 
@@ -16,7 +15,7 @@ from callcenter.services.gateway.web import (
     BACKENDS,
     ApiError,
     accepts,
-    check_call_id,
+    action_call_id,
     json_reply,
     last_segment,
     message_dict,
@@ -28,15 +27,6 @@ from callcenter.services.gateway.web import (
 routes = web.RouteTableDef()
 CALL = "/api/v1/outbound/calls/{call_id:" + ANY_SEGMENT + "}"
 CALLBACK_STATES = {v: k.removeprefix("CALLBACK_STATE_").lower() for k, v in pb.CallbackState.items()}
-
-
-def _call_id(request: web.Request) -> str:
-    """The call id segment before the action, percent-decoded as UTF-8 ("/" comes as %2F)."""
-    raw = request.rel_url.raw_path.rstrip("/").rsplit("/", 2)[-2]
-    try:
-        return check_call_id(urllib.parse.unquote(raw, errors="strict"))
-    except UnicodeDecodeError:
-        raise ApiError(400, "call_id: not UTF-8 once percent-decoded", "call_id") from None
 
 
 def _ms(ts) -> int | None:
@@ -102,7 +92,7 @@ async def create_call(request: web.Request) -> web.Response:
 async def accept_call(request: web.Request) -> web.Response:
     """The offered agent accepts the preview: the PBX dials it (DIALING)."""
     offer_id = text_field(await read_json(request), "offer_id", limit=128)
-    call = await outbound.accept(user_of(request), request.app[BACKENDS], _call_id(request), offer_id)
+    call = await outbound.accept(user_of(request), request.app[BACKENDS], action_call_id(request), offer_id)
     return json_reply({"call": message_dict(call)})
 
 
@@ -111,7 +101,7 @@ async def accept_call(request: web.Request) -> web.Response:
 async def decline_call(request: web.Request) -> web.Response:
     """The offered agent passes: offered to the next agent, no miss."""
     offer_id = text_field(await read_json(request), "offer_id", limit=128)
-    call = await outbound.decline(user_of(request), request.app[BACKENDS], _call_id(request), offer_id)
+    call = await outbound.decline(user_of(request), request.app[BACKENDS], action_call_id(request), offer_id)
     return json_reply({"call": message_dict(call)})
 
 

@@ -189,6 +189,16 @@ def number_field(body: dict, name: str) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def action_call_id(request: web.Request) -> str:
+    """The call id segment before a route's action (".../{call_id}/<action>"), percent-decoded
+    as UTF-8 (a SIP Call-ID may hold "/", sent as %2F), or a 400 naming call_id."""
+    raw = request.rel_url.raw_path.rstrip("/").rsplit("/", 2)[-2]
+    try:
+        return check_call_id(urllib.parse.unquote(raw, errors="strict"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "call_id: not UTF-8 once percent-decoded", "call_id") from None
+
+
 def check_call_id(value: str, field: str = "call_id") -> str:
     """A call id from a request (any SIP Call-ID, callcenter/core/call_ids.py), or a 400 naming
     the field."""
