@@ -69,7 +69,7 @@ class InvoiceQueueReader:
         if invoice_id:
             check_crm_id(invoice_id, "invoice_id")
             score = await self.redis.zscore(self.keys.invoice_queue, invoice_id)
-            item = await self._entry(invoice_id, int(score)) if score is not None else None
+            item = (await self._entries([(invoice_id, score)]))[0] if score is not None else None
             total = await self.redis.zcard(self.keys.invoice_queue)
             keep = item is not None and (not agent_id or item.agent_id == agent_id)
             keep = (
@@ -94,14 +94,14 @@ class InvoiceQueueReader:
                 self.keys.invoice_queue, low, "+inf", start=start, num=_BATCH, withscores=True
             )
             start += len(entries)
-            for member, value in entries:
+            items = await self._entries(entries)
+            for (member, value), item in zip(entries, items, strict=True):
                 score = int(value)
                 if score == low and after and member <= after:
                     continue  # of the token's score, sorted by id: listed on an earlier page
                 if len(out) == size or read == self.scan:
                     return out, _token(*last), total  # more remain, from this one
                 read, last = read + 1, (score, member)
-                item = await self._entry(member, score)
                 if item is None or (agent_id and item.agent_id != agent_id) or (queue and item.queue != queue):
                     continue
                 if uncalled_only and (item.call_attempts or item.calling):
@@ -110,28 +110,46 @@ class InvoiceQueueReader:
             if len(entries) < _BATCH:
                 return out, "", total
 
-    async def _entry(self, invoice_id: str, score: int) -> QueuedInvoice | None:
-        h = await self.redis.hgetall(self.keys.invoice(invoice_id))
-        if not h.get("content"):
-            return None  # expired with its retention: nothing to call about
-        try:
-            client = await self.redis.hget(self.keys.lead(h["lead"]), "client") if h.get("lead") else None
-            return QueuedInvoice(
-                invoice_id=invoice_id,
-                lead_id=h.get("lead", ""),
-                agent_id=h.get("agent", ""),
-                queue=h.get("queue", ""),
-                product=h.get("product", ""),
-                amount_minor=int(h.get("amount", 0)),
-                currency=h.get("currency", ""),
-                issued_ms=time_bounds.stored_time_ms(h.get("issued")) or score,
-                client_number=client or "",
-                call_attempts=int(h.get("call_attempts", 0)),
-                last_call_result=h.get("call_result", ""),
-                last_called_ms=time_bounds.stored_time_ms(h.get("called_at")),
-                calling=h.get("calling") == "1",
-                last_call_id=h.get("call_id", ""),
-            )
-        except ValueError:
-            log.warning("invoice_queue.unreadable", invoice_id=invoice_id)
-            return None
+    async def _entries(self, entries: list[tuple[str, float]]) -> list[QueuedInvoice | None]:
+        """The queue entries' invoices (None: expired or unreadable), in two round trips
+        however many: every invoice's hash, then every lead's client."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for invoice_id, _ in entries:
+                pipe.hgetall(self.keys.invoice(invoice_id))
+            hashes = await pipe.execute()
+        leads = [h["lead"] for h in hashes if h.get("content") and h.get("lead")]
+        clients: dict[str, str | None] = {}
+        if leads:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for lead in leads:
+                    pipe.hget(self.keys.lead(lead), "client")
+                clients = dict(zip(leads, await pipe.execute(), strict=True))
+        return [
+            _entry(invoice_id, int(score), h, clients.get(h.get("lead", "")))
+            for (invoice_id, score), h in zip(entries, hashes, strict=True)
+        ]
+
+
+def _entry(invoice_id: str, score: int, h: dict[str, str], client: str | None) -> QueuedInvoice | None:
+    if not h.get("content"):
+        return None  # expired with its retention: nothing to call about
+    try:
+        return QueuedInvoice(
+            invoice_id=invoice_id,
+            lead_id=h.get("lead", ""),
+            agent_id=h.get("agent", ""),
+            queue=h.get("queue", ""),
+            product=h.get("product", ""),
+            amount_minor=int(h.get("amount", 0)),
+            currency=h.get("currency", ""),
+            issued_ms=time_bounds.stored_time_ms(h.get("issued")) or score,
+            client_number=client or "",
+            call_attempts=int(h.get("call_attempts", 0)),
+            last_call_result=h.get("call_result", ""),
+            last_called_ms=time_bounds.stored_time_ms(h.get("called_at")),
+            calling=h.get("calling") == "1",
+            last_call_id=h.get("call_id", ""),
+        )
+    except ValueError:
+        log.warning("invoice_queue.unreadable", invoice_id=invoice_id)
+        return None
