@@ -85,6 +85,17 @@ def test_a_tiny_bench_run_prints_the_table_and_writes_every_section(tmp_path):
         "ReportOfferOutcome",
         "HangupCall",
     }
+    # Chats: every loop a whole conversation (created, assigned, two replies, closed)
+    chat = s["conversations"]
+    assert "router: chat (5 RPCs)" in done.stdout
+    assert chat["latency"]["n"] > 0 and chat["errors"] == 0 and chat["rpc_ratio_to_echo"] > 0
+    assert set(chat["rpc_latency"]) == {
+        "PostCustomerMessage",
+        "ReplyToConversation",
+        "PostCustomerMessage2",
+        "ReplyToConversation2",
+        "Close",
+    }
     for phase in ("idle", "under_load"):
         assert s["timers"][phase]["failover_event_lateness"]["n"] > 0
         assert s["timers"][phase]["wrap_up_release_lateness"]["n"] > 0

@@ -18,7 +18,7 @@ def _scale_list(text: str) -> list[int]:
     return values
 
 
-SECTIONS = ("echo", "router", "timers", "scale", "pbx", "sip", "outbound", "recorder", "stats")
+SECTIONS = ("echo", "router", "conversations", "timers", "scale", "pbx", "sip", "outbound", "recorder", "stats")
 
 
 def _sections(text: str) -> list[str]:

@@ -8,6 +8,8 @@ over its stdin/stdout, one JSON line per command and one per result, so the proc
      "concurrency": 16, "start_at": <unix time>, "seconds": 10}
     {"op": "lifecycle", "target": ..., "queue": "bench", "tag": "run1-w0", "concurrency": 16,
      "start_at": ..., "seconds": 10}
+    {"op": "conversation", "target": ..., "queue": "chat", "tag": "run1-w0", "concurrency": 16,
+     "start_at": ..., "seconds": 10}
     {"op": "upload", "target": ..., "tag": ..., "audio_bytes": 480000, "chunk_bytes": 16000,
      "concurrency": 8, "start_at": ..., "seconds": 10}
     {"op": "pbx", "pbx_id": "bench-pbx0", "session_target": ..., "targets": [...], "in_flight": 40,
@@ -34,8 +36,9 @@ from typing import Any
 import grpc
 
 from callcenter.api.common.v1 import states_pb2
+from callcenter.api.router.v1 import conversations_pb2 as cpb
+from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
-from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.tools.bench.procs import service_channel
 
 RPC_TIMEOUT_S = 30.0
@@ -129,6 +132,87 @@ async def lifecycle(cmd: dict[str, Any]) -> dict[str, Any]:
     return {
         "latencies_ms": out["lifecycle"],
         "rpc_latencies_ms": {k: v for k, v in out.items() if k != "lifecycle"},
+        "errors": errors,
+        "queued": queued,
+        "elapsed_s": time.time() - cmd["start_at"],
+    }
+
+
+#: The RPCs of one chat (conversation op), in order.
+CONVERSATION_RPCS = ("PostCustomerMessage", "ReplyToConversation", "PostCustomerMessage2", "ReplyToConversation2")
+
+
+async def conversation(cmd: dict[str, Any]) -> dict[str, Any]:
+    """A chat widget's and its agent's whole chat per loop: the customer's first message (the
+    router creates the conversation and assigns it to an agent with room), the agent's reply,
+    a second message and reply, then the close: 5 RPCs. A chat that finds no agent with room
+    (NEW) is closed at once and counted as queued."""
+    out: dict[str, list[float]] = {"conversation": [], **{name: [] for name in (*CONVERSATION_RPCS, "Close")}}
+    errors = queued = 0
+    async with service_channel(cmd["target"]) as channel:
+        await asyncio.wait_for(channel.channel_ready(), timeout=10)
+        stub = conversations_pb2_grpc.ConversationServiceStub(channel)
+        await stub.ListConversations(cpb.ListConversationsRequest(page_size=1), timeout=RPC_TIMEOUT_S)  # warm up
+        await _until(cmd["start_at"])
+        end = cmd["start_at"] + cmd["seconds"]
+        queue, tag = cmd["queue"], cmd["tag"]
+
+        def message(cid: str, k: int, text: str) -> cpb.PostCustomerMessageRequest:
+            return cpb.PostCustomerMessageRequest(
+                conversation_id=cid,
+                channel="webchat",
+                topic="billing",
+                queue=queue,
+                message_id=f"{cid}-c{k}",
+                text=text,
+            )
+
+        async def worker(w: int) -> None:
+            nonlocal errors, queued
+            n = 0
+            while time.time() < end:
+                cid = f"{tag}-{w}-{n}"
+                n += 1
+                marks = [time.perf_counter()]
+                try:
+                    posted = await stub.PostCustomerMessage(
+                        message(cid, 1, "My invoice is wrong"), timeout=RPC_TIMEOUT_S
+                    )
+                    marks.append(time.perf_counter())
+                    agent = posted.conversation.agent_id
+                    if not agent:
+                        await stub.CloseConversation(
+                            cpb.CloseConversationRequest(conversation_id=cid), timeout=RPC_TIMEOUT_S
+                        )
+                        queued += 1
+                        await asyncio.sleep(0.005)
+                        continue
+                    for turn in (1, 2):
+                        if turn == 2:
+                            await stub.PostCustomerMessage(message(cid, 2, "And the date?"), timeout=RPC_TIMEOUT_S)
+                            marks.append(time.perf_counter())
+                        await stub.ReplyToConversation(
+                            cpb.ReplyToConversationRequest(
+                                conversation_id=cid, agent_id=agent, message_id=f"{cid}-a{turn}", text="Let me check."
+                            ),
+                            timeout=RPC_TIMEOUT_S,
+                        )
+                        marks.append(time.perf_counter())
+                    await stub.CloseConversation(
+                        cpb.CloseConversationRequest(conversation_id=cid), timeout=RPC_TIMEOUT_S
+                    )
+                    marks.append(time.perf_counter())
+                except grpc.aio.AioRpcError:
+                    errors += 1
+                    continue
+                for name, t0, t1 in zip((*CONVERSATION_RPCS, "Close"), marks[:-1], marks[1:], strict=True):
+                    out[name].append(_ms(t1 - t0))
+                out["conversation"].append(_ms(marks[-1] - marks[0]))
+
+        await asyncio.gather(*(worker(w) for w in range(int(cmd["concurrency"]))))
+    return {
+        "latencies_ms": out["conversation"],
+        "rpc_latencies_ms": {k: v for k, v in out.items() if k != "conversation"},
         "errors": errors,
         "queued": queued,
         "elapsed_s": time.time() - cmd["start_at"],
@@ -549,7 +633,14 @@ async def simulate(cmd: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-OPERATIONS = {"echo": echo, "lifecycle": lifecycle, "upload": upload, "pbx": pbx, "simulate": simulate}
+OPERATIONS = {
+    "echo": echo,
+    "lifecycle": lifecycle,
+    "conversation": conversation,
+    "upload": upload,
+    "pbx": pbx,
+    "simulate": simulate,
+}
 
 
 async def serve() -> None:

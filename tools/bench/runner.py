@@ -180,6 +180,9 @@ class Bench:
                     if "router" in a.sections:
                         sections["router_lifecycle"] = await self.lifecycle_section(router, stub, meter(router))
                         self.say(row("router: call lifecycle (3 RPCs)", sections["router_lifecycle"]))
+                    if "conversations" in a.sections:
+                        sections["conversations"] = await self.conversations_section(router, stub, meter(router))
+                        self.say(row("router: chat (5 RPCs)", sections["conversations"]))
                     if "timers" in a.sections:
                         sections["timers"] = await self.timers_section(router, stub, redis, meter(router))
                     if "scale" in a.sections:
@@ -289,10 +292,19 @@ class Bench:
         await asyncio.gather(*(one(agent_id) for agent_id in agent_ids))
 
     async def _lifecycle_load(self, router: ServerProcess, queue: str, tag: str, seconds: float, meter, probes=None):
+        rpcs = ("RouteCall", "ReportOfferOutcome", "HangupCall")
+        section, probe_result = await self._client_load("lifecycle", rpcs, router, queue, tag, seconds, meter, probes)
+        section["lifecycles_per_s"] = section["loops_per_s"]
+        return section, probe_result
+
+    async def _client_load(
+        self, op: str, rpcs: tuple[str, ...], router: ServerProcess, queue: str, tag: str, seconds: float, meter, probes
+    ):
+        """Every load worker runs `op` (a loop of the `rpcs`) against the router; figures per loop."""
         a = self.args
         commands = [
             {
-                "op": "lifecycle",
+                "op": op,
                 "target": router.address,
                 "queue": queue,
                 "tag": f"{tag}-w{w.index}",
@@ -302,19 +314,16 @@ class Bench:
             for w in self.workers
         ]
         results, cpu, probe_result = await self._load(commands, meter, probes)
-        lifecycles = [x for r in results for x in r["latencies_ms"]]
+        loops = [x for r in results for x in r["latencies_ms"]]
         elapsed = max(r["elapsed_s"] for r in results)
-        per_rpc = {
-            name: summarize([x for r in results for x in r["rpc_latencies_ms"][name]])
-            for name in ("RouteCall", "ReportOfferOutcome", "HangupCall")
-        }
-        rate = len(lifecycles) / elapsed
+        per_rpc = {name: summarize([x for r in results for x in r["rpc_latencies_ms"][name]]) for name in rpcs}
+        rate = len(loops) / elapsed
         section = {
-            "cpu_us_per_rpc": cpu_per_op(cpu, 3 * rate),
-            "lifecycles_per_s": round(len(lifecycles) / elapsed, 1),
-            "rpc_per_s": round(3 * len(lifecycles) / elapsed, 1),
-            "throughput_per_s": round(len(lifecycles) / elapsed, 1),
-            "latency": summarize(lifecycles),
+            "cpu_us_per_rpc": cpu_per_op(cpu, len(rpcs) * rate),
+            "loops_per_s": round(rate, 1),
+            "rpc_per_s": round(len(rpcs) * rate, 1),
+            "throughput_per_s": round(rate, 1),
+            "latency": summarize(loops),
             "rpc_latency": per_rpc,
             "queued": sum(r["queued"] for r in results),
             "errors": sum(r["errors"] for r in results),
@@ -322,16 +331,36 @@ class Bench:
         }
         return section, probe_result
 
-    async def lifecycle_section(self, router: ServerProcess, stub, meter: CpuMeter) -> dict[str, Any]:
-        a = self.args
-        agents = [f"bench-agent{i:04d}" for i in range(a.clients * a.concurrency + 8)]
-        await self._team(stub, "bench", agents, wrap_up=_duration(0))
-        section, _ = await self._lifecycle_load(router, "bench", "life", a.seconds, meter)
+    def _ceiling_ratios(self, section: dict[str, Any]) -> None:
         sections = self.results["sections"]
         for name in ("echo", "echo_redis"):
             ceiling = sections.get(name, {}).get("rpc_per_s")
             if ceiling:
                 section[f"rpc_ratio_to_{name}"] = round(section["rpc_per_s"] / ceiling, 3)
+
+    async def conversations_section(self, router: ServerProcess, stub, meter: CpuMeter) -> dict[str, Any]:
+        """Chats through the router: each loop a widget's first message (created and assigned to
+        an agent with room, chat capacity 3), the agent's reply, a second message and reply, the
+        close (5 RPCs); as many agents as a third of the chats in flight, plus a few."""
+        from callcenter.tools.bench.loadgen import CONVERSATION_RPCS
+
+        a = self.args
+        in_flight = a.clients * a.concurrency
+        agents = [f"chat-agent{i:04d}" for i in range(in_flight // 3 + 8)]
+        await self._team(stub, "chat", agents, chat_capacity=3)
+        rpcs = (*CONVERSATION_RPCS, "Close")
+        section, _ = await self._client_load("conversation", rpcs, router, "chat", "chat", a.seconds, meter, None)
+        section["conversations_per_s"] = section["loops_per_s"]
+        self._ceiling_ratios(section)
+        section["note"] = f"{len(agents)} agents with chat capacity 3, {in_flight} chats in flight; 5 RPCs per chat"
+        return section
+
+    async def lifecycle_section(self, router: ServerProcess, stub, meter: CpuMeter) -> dict[str, Any]:
+        a = self.args
+        agents = [f"bench-agent{i:04d}" for i in range(a.clients * a.concurrency + 8)]
+        await self._team(stub, "bench", agents, wrap_up=_duration(0))
+        section, _ = await self._lifecycle_load(router, "bench", "life", a.seconds, meter)
+        self._ceiling_ratios(section)
         section["note"] = "wrap-up 0 so each agent is free again at once; 3 RPCs per lifecycle"
         return section
 
@@ -758,9 +787,14 @@ def render_table(results: dict[str, Any]) -> str:
         lines.append(row("ceiling: gRPC echo", s["echo"]))
     if "echo_redis" in s:
         lines.append(row("ceiling: gRPC echo + 1 Redis RTT", s["echo_redis"]))
-    if "router_lifecycle" in s:
-        r = s["router_lifecycle"]
-        lines.append(row("router: call lifecycle (3 RPCs)", r))
+    for key, label in (
+        ("router_lifecycle", "router: call lifecycle (3 RPCs)"),
+        ("conversations", "router: chat (5 RPCs)"),
+    ):
+        if key not in s:
+            continue
+        r = s[key]
+        lines.append(row(label, r))
         for name, lat in r["rpc_latency"].items():
             lines.append(row(f"  {name}", {"latency": lat}))
         ratios = ", ".join(
@@ -768,6 +802,8 @@ def render_table(results: dict[str, Any]) -> str:
         )
         if ratios:
             lines.append(f"  router RPC/s {r['rpc_per_s']:.0f} = {ratios} RPC/s")
+        if r.get("note"):
+            lines.append(f"  {r['note']}")
     if "timers" in s:
         t = s["timers"]
         lines.append(f"timers (ring timeout {t['ring_timeout_ms']} ms, wrap-up {t['wrap_up_ms']} ms): lateness")
