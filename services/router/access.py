@@ -112,6 +112,8 @@ CONVERSATION_POLICY = AccessPolicy.declare(
         "CloseConversation",
         "GetConversation",
         "ListConversations",
+        "TransferConversation",
+        "PostSupervisorMessage",
     ],
     crm=["GetConversation", "ListConversations"],
 )
