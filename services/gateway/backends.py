@@ -11,7 +11,7 @@ import grpc
 
 from callcenter.api.crm.v1 import crm_pb2_grpc
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
-from callcenter.api.router.v1 import campaigns_pb2_grpc, router_pb2_grpc, segments_pb2_grpc
+from callcenter.api.router.v1 import campaigns_pb2_grpc, conversations_pb2_grpc, router_pb2_grpc, segments_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
 
@@ -56,6 +56,7 @@ class Backends:
         # Outbound work (docs/outbound.md): the router serves campaigns and segments too.
         self.campaigns = campaigns_pb2_grpc.CampaignServiceStub(router_channel)
         self.segments = segments_pb2_grpc.SegmentServiceStub(router_channel)
+        self.conversations = conversations_pb2_grpc.ConversationServiceStub(router_channel)
         self.stats = stats_pb2_grpc.StatsServiceStub(stats_channel)
         self.recorder = recorder_pb2_grpc.RecorderServiceStub(recorder_channel)
         self.crm: crm_pb2_grpc.CrmServiceStub | None = None

@@ -27,6 +27,8 @@ STATS_POLICY = AccessPolicy.declare(
         *_LEADS,
         "ListActions",
         *_PAYROLL,
+        "GetConversationBoard",
+        "GetConversationStats",
     ],
     crm=[*_CALL_RECORDS, *_LEADS, *_SALES_REPORTS, "ListInvoiceQueue"],
 )

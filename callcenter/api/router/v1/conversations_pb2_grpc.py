@@ -60,6 +60,16 @@ class ConversationServiceStub:
                 request_serializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.ListConversationsRequest.SerializeToString,
                 response_deserializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.ListConversationsResponse.FromString,
                 _registered_method=True)
+        self.TransferConversation = channel.unary_unary(
+                '/callcenter.router.v1.ConversationService/TransferConversation',
+                request_serializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.TransferConversationRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.TransferConversationResponse.FromString,
+                _registered_method=True)
+        self.PostSupervisorMessage = channel.unary_unary(
+                '/callcenter.router.v1.ConversationService/PostSupervisorMessage',
+                request_serializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.PostSupervisorMessageRequest.SerializeToString,
+                response_deserializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.PostSupervisorMessageResponse.FromString,
+                _registered_method=True)
 
 
 class ConversationServiceServicer:
@@ -107,6 +117,29 @@ class ConversationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TransferConversation(self, request, context):
+        """Supervisor control (S3.4, through the gateway); each change is an event with its actor.
+        Gives an open conversation to another agent (a supervisor takes it: their own agent id),
+        who must be logged in to its queue's channel with room on it (FAILED_PRECONDITION
+        otherwise, naming why; the conversation stays where it was); or, agent_id empty, back to
+        its queue's line (assigned at once to another agent with room, else NEW). Its state,
+        messages and deadline are kept. An event CONVERSATION_TRANSFERRED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostSupervisorMessage(self, request, context):
+        """A supervisor's message in an open conversation: a reply to the customer in the agent's
+        place (counts as the agent's reply: ANSWERED, no longer overdue; an event
+        CONVERSATION_REPLIED with reason supervisor), or a note whispered to the agent that the
+        customer never sees (the state is kept; an event CONVERSATION_NOTE). Idempotent by
+        message_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -134,6 +167,16 @@ def add_ConversationServiceServicer_to_server(servicer, server):
                     servicer.ListConversations,
                     request_deserializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.ListConversationsRequest.FromString,
                     response_serializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.ListConversationsResponse.SerializeToString,
+            ),
+            'TransferConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferConversation,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.TransferConversationRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.TransferConversationResponse.SerializeToString,
+            ),
+            'PostSupervisorMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostSupervisorMessage,
+                    request_deserializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.PostSupervisorMessageRequest.FromString,
+                    response_serializer=callcenter_dot_router_dot_v1_dot_conversations__pb2.PostSupervisorMessageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -272,6 +315,60 @@ class ConversationService:
             '/callcenter.router.v1.ConversationService/ListConversations',
             callcenter_dot_router_dot_v1_dot_conversations__pb2.ListConversationsRequest.SerializeToString,
             callcenter_dot_router_dot_v1_dot_conversations__pb2.ListConversationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.ConversationService/TransferConversation',
+            callcenter_dot_router_dot_v1_dot_conversations__pb2.TransferConversationRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_conversations__pb2.TransferConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostSupervisorMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.router.v1.ConversationService/PostSupervisorMessage',
+            callcenter_dot_router_dot_v1_dot_conversations__pb2.PostSupervisorMessageRequest.SerializeToString,
+            callcenter_dot_router_dot_v1_dot_conversations__pb2.PostSupervisorMessageResponse.FromString,
             options,
             channel_credentials,
             insecure,

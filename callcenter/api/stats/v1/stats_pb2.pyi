@@ -65,6 +65,14 @@ class LeadFunnelGrouping(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEAD_FUNNEL_GROUPING_UNSPECIFIED: _ClassVar[LeadFunnelGrouping]
     LEAD_FUNNEL_GROUPING_AGENT: _ClassVar[LeadFunnelGrouping]
     LEAD_FUNNEL_GROUPING_TEAM: _ClassVar[LeadFunnelGrouping]
+
+class ConversationGrouping(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONVERSATION_GROUPING_UNSPECIFIED: _ClassVar[ConversationGrouping]
+    CONVERSATION_GROUPING_CHANNEL: _ClassVar[ConversationGrouping]
+    CONVERSATION_GROUPING_TOPIC: _ClassVar[ConversationGrouping]
+    CONVERSATION_GROUPING_AGENT: _ClassVar[ConversationGrouping]
+    CONVERSATION_GROUPING_QUEUE: _ClassVar[ConversationGrouping]
 SERIES_BUCKET_UNSPECIFIED: SeriesBucket
 SERIES_BUCKET_QUARTER_HOUR: SeriesBucket
 SERIES_BUCKET_HALF_HOUR: SeriesBucket
@@ -97,6 +105,11 @@ LEAD_CHANGE_KIND_STAGE: LeadChangeKind
 LEAD_FUNNEL_GROUPING_UNSPECIFIED: LeadFunnelGrouping
 LEAD_FUNNEL_GROUPING_AGENT: LeadFunnelGrouping
 LEAD_FUNNEL_GROUPING_TEAM: LeadFunnelGrouping
+CONVERSATION_GROUPING_UNSPECIFIED: ConversationGrouping
+CONVERSATION_GROUPING_CHANNEL: ConversationGrouping
+CONVERSATION_GROUPING_TOPIC: ConversationGrouping
+CONVERSATION_GROUPING_AGENT: ConversationGrouping
+CONVERSATION_GROUPING_QUEUE: ConversationGrouping
 
 class Period(_message.Message):
     __slots__ = ("time_zone", "day", "hour", "range")
@@ -1094,3 +1107,117 @@ class GetPayrollResponse(_message.Message):
     totals: _containers.RepeatedCompositeFieldContainer[PayrollTotal]
     range: TimeRange
     def __init__(self, rows: _Optional[_Iterable[_Union[PayrollRow, _Mapping]]] = ..., totals: _Optional[_Iterable[_Union[PayrollTotal, _Mapping]]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...
+
+class ConversationCounts(_message.Message):
+    __slots__ = ("new", "taken", "unanswered", "answered", "overdue", "open")
+    NEW_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_FIELD_NUMBER: _ClassVar[int]
+    UNANSWERED_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    new: int
+    taken: int
+    unanswered: int
+    answered: int
+    overdue: int
+    open: int
+    def __init__(self, new: _Optional[int] = ..., taken: _Optional[int] = ..., unanswered: _Optional[int] = ..., answered: _Optional[int] = ..., overdue: _Optional[int] = ..., open: _Optional[int] = ...) -> None: ...
+
+class ConversationBoardAgent(_message.Message):
+    __slots__ = ("agent_id", "online", "state", "queues", "conversations")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    online: bool
+    state: str
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    conversations: ConversationCounts
+    def __init__(self, agent_id: _Optional[str] = ..., online: _Optional[bool] = ..., state: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ..., conversations: _Optional[_Union[ConversationCounts, _Mapping]] = ...) -> None: ...
+
+class ConversationBoardQueue(_message.Message):
+    __slots__ = ("queue", "operators_online", "conversations")
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    OPERATORS_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    operators_online: int
+    conversations: ConversationCounts
+    def __init__(self, queue: _Optional[str] = ..., operators_online: _Optional[int] = ..., conversations: _Optional[_Union[ConversationCounts, _Mapping]] = ...) -> None: ...
+
+class GetConversationBoardRequest(_message.Message):
+    __slots__ = ("channel", "topic", "queues", "agent_ids")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    channel: str
+    topic: str
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, channel: _Optional[str] = ..., topic: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ..., agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetConversationBoardResponse(_message.Message):
+    __slots__ = ("generated_at", "total", "operators_online", "queues", "agents")
+    GENERATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    OPERATORS_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    generated_at: _timestamp_pb2.Timestamp
+    total: ConversationCounts
+    operators_online: int
+    queues: _containers.RepeatedCompositeFieldContainer[ConversationBoardQueue]
+    agents: _containers.RepeatedCompositeFieldContainer[ConversationBoardAgent]
+    def __init__(self, generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total: _Optional[_Union[ConversationCounts, _Mapping]] = ..., operators_online: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[ConversationBoardQueue, _Mapping]]] = ..., agents: _Optional[_Iterable[_Union[ConversationBoardAgent, _Mapping]]] = ...) -> None: ...
+
+class ConversationStats(_message.Message):
+    __slots__ = ("key", "created", "closed", "first_replies", "average_first_response", "replies", "average_reply", "average_handle", "overdue", "overdue_percent")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    FIRST_REPLIES_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_FIRST_RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    REPLIES_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_REPLY_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_HANDLE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    created: int
+    closed: int
+    first_replies: int
+    average_first_response: _duration_pb2.Duration
+    replies: int
+    average_reply: _duration_pb2.Duration
+    average_handle: _duration_pb2.Duration
+    overdue: int
+    overdue_percent: float
+    def __init__(self, key: _Optional[str] = ..., created: _Optional[int] = ..., closed: _Optional[int] = ..., first_replies: _Optional[int] = ..., average_first_response: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., replies: _Optional[int] = ..., average_reply: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_handle: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., overdue: _Optional[int] = ..., overdue_percent: _Optional[float] = ...) -> None: ...
+
+class GetConversationStatsRequest(_message.Message):
+    __slots__ = ("period", "group_by", "channel", "topic", "agent_ids")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    period: Period
+    group_by: ConversationGrouping
+    channel: str
+    topic: str
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., group_by: _Optional[_Union[ConversationGrouping, str]] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetConversationStatsResponse(_message.Message):
+    __slots__ = ("rows", "total", "range")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[ConversationStats]
+    total: ConversationStats
+    range: TimeRange
+    def __init__(self, rows: _Optional[_Iterable[_Union[ConversationStats, _Mapping]]] = ..., total: _Optional[_Union[ConversationStats, _Mapping]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...

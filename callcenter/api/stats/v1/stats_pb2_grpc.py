@@ -160,6 +160,16 @@ class StatsServiceStub:
                 request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollRequest.SerializeToString,
                 response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollResponse.FromString,
                 _registered_method=True)
+        self.GetConversationBoard = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetConversationBoard',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationBoardRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationBoardResponse.FromString,
+                _registered_method=True)
+        self.GetConversationStats = channel.unary_unary(
+                '/callcenter.stats.v1.StatsService/GetConversationStats',
+                request_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationStatsRequest.SerializeToString,
+                response_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationStatsResponse.FromString,
+                _registered_method=True)
 
 
 class StatsServiceServicer:
@@ -368,6 +378,25 @@ class StatsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetConversationBoard(self, request, context):
+        """The conversations' board now (issue 21; S3.1-S3.3, S3.5, S3.6): operators online per
+        queue (group) with their open and overdue conversations, and new / unanswered / answered
+        / overdue counts per queue and per operator, filtered by channel, topic, queues or a
+        chosen set of operators. Read from the keys the event stream keeps current.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConversationStats(self, request, context):
+        """Conversation figures over a period (issue 21): conversations, closed, first-response
+        time, reply time, handle time and overdue share, grouped by channel, topic, agent or
+        queue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StatsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -495,6 +524,16 @@ def add_StatsServiceServicer_to_server(servicer, server):
                     servicer.GetPayroll,
                     request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollRequest.FromString,
                     response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollResponse.SerializeToString,
+            ),
+            'GetConversationBoard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConversationBoard,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationBoardRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationBoardResponse.SerializeToString,
+            ),
+            'GetConversationStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConversationStats,
+                    request_deserializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationStatsRequest.FromString,
+                    response_serializer=callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1173,6 +1212,60 @@ class StatsService:
             '/callcenter.stats.v1.StatsService/GetPayroll',
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollRequest.SerializeToString,
             callcenter_dot_stats_dot_v1_dot_stats__pb2.GetPayrollResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConversationBoard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetConversationBoard',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationBoardRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationBoardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConversationStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callcenter.stats.v1.StatsService/GetConversationStats',
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationStatsRequest.SerializeToString,
+            callcenter_dot_stats_dot_v1_dot_stats__pb2.GetConversationStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
