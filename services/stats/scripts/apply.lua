@@ -421,11 +421,11 @@ end
 -- of its newest event, its state (the newest MESSAGE, ASSIGNED or REPLIED says it, a CLOSED
 -- ends it; held by nobody it is new) and overdue (an OVERDUE newer than every REPLIED), each
 -- decided by event ORDER, so events applied in any order end the same; and the times its
--- figures count from: created (its first message), assigned and first_agent, waiting (the
--- customer's oldest message since the agent's last reply), first_replied. Open ones are
+-- figures count from: created (its first message), assigned (its first assignment), waiting
+-- (the customer's oldest message since the agent's last reply), first_replied. Open ones are
 -- indexed (all, by queue, by agent). Figures land in the event's ('conversations', 'all')
 -- buckets as '<figure>|<queue>|<channel>|<topic>|<agent>' (the event's agent; created: the
--- first agent's).
+-- agent holding it now or last, created_for).
 local function conversation_event()
   local id, key = e.conversation_id, k_conversation(e.conversation_id)
   local c, flat = {}, redis.call('HGETALL', key)
@@ -447,8 +447,8 @@ local function conversation_event()
   if TYPE == 'CONVERSATION_CREATED' or TYPE == 'CONVERSATION_MESSAGE' then
     redis.call('HSETNX', key, 'created', TS)
     if TYPE == 'CONVERSATION_CREATED' then
-      figures(T, c.first_agent or '', {created = 1})
-      redis.call('HSET', key, 'created_for', c.first_agent or '')
+      figures(T, c.holder or '', {created = 1})
+      redis.call('HSET', key, 'created_for', c.holder or '')
     elseif e.reason == 'new' or e.reason == 'unanswered' then
       newer('base', e.reason)
       if e.reason == 'unanswered' then redis.call('HSETNX', key, 'waiting', TS) end
@@ -457,11 +457,6 @@ local function conversation_event()
     if TYPE == 'CONVERSATION_ASSIGNED' then newer('base', 'taken') end
     if agent_id ~= '' and ORDER < (c.first_agent_order or '~') then  -- the first agent so far
       redis.call('HSET', key, 'first_agent', agent_id, 'first_agent_order', ORDER, 'assigned', TS)
-      if c.created_for and c.created_for ~= agent_id then  -- created counted: it is theirs
-        figures(n(c.created), c.created_for, {created = -1})
-        figures(n(c.created), agent_id, {created = 1})
-        redis.call('HSET', key, 'created_for', agent_id)
-      end
     end
   elseif TYPE == 'CONVERSATION_REPLIED' then
     if not c.first_replied then
@@ -488,6 +483,13 @@ local function conversation_event()
   if c.queue then redis.call('SREM', k_open_conversations_by('queue', c.queue), id) end
   if (c.agent or '') ~= '' then redis.call('SREM', k_open_conversations_by('agent', c.agent), id) end
   newer('agent', agent_id)
+  -- created counts for the agent who holds it (or held it last): moved on a change of hands
+  if agent_id ~= '' then newer('holder', agent_id) end
+  if c.created_for and c.holder and c.created_for ~= c.holder then
+    figures(n(c.created), c.created_for, {created = -1})
+    figures(n(c.created), c.holder, {created = 1})
+    redis.call('HSET', key, 'created_for', c.holder)
+  end
   if ORDER > (c.order or '') then c.order, c.queue, c.channel, c.topic = ORDER, q, ch, tp end
   local state = c.base or 'new'
   if c.closed then state = 'closed'
