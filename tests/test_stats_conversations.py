@@ -379,3 +379,18 @@ async def test_the_events_of_a_conversation_applied_in_any_order_end_on_the_same
 async def _counts(stats: Stats) -> dict[str, tuple[int, int, int, int]]:
     rows, _ = await stats.conversation_figure_reader.figures(TODAY, "agent", FiguresFilter())
     return {r.key: (r.created, r.closed, r.overdue, r.first_replies) for r in rows}
+
+
+async def test_an_operator_holding_an_open_conversation_stays_on_the_board_when_logged_out(
+    script, make_consumer, stats
+):
+    await script.login("anna", ["chat"])
+    await script.emit("CONVERSATION_CREATED", conversation_id="c1", queue="chat", channel="webchat")
+    await script.emit("CONVERSATION_ASSIGNED", conversation_id="c1", queue="chat", channel="webchat", agent_id="anna")
+    await script.logout("anna")
+    await make_consumer().drain()
+    board = await stats.conversation_board(BoardFilter())
+    (anna,) = board.agents
+    assert (anna.online, anna.queues, anna.conversations) == (False, (), ConversationCounts(taken=1))
+    assert [(q.queue, q.operators_online, q.conversations.open) for q in board.queues] == [("chat", 0, 1)]
+    assert board.operators_online == 0
