@@ -1,7 +1,8 @@
-"""Router replicas as real child processes (python -m callcenter.services.router) for crash and
-concurrency tests. Every wait ends on an event, never on a guessed time: the port is read from
-a FIFO the router writes once it serves, the exit from a pidfd that turns readable when the
-process ends; the timeouts are only safety nets for a test that would otherwise hang."""
+"""Services as real child processes (python -m callcenter.services.<name>: router replicas,
+stats, the recorder) for crash, restart and concurrency tests. Every wait ends on an event,
+never on a guessed time: the port is read from a FIFO the service writes once it serves, the
+exit from a pidfd that turns readable when the process ends; the timeouts are only safety nets
+for a test that would otherwise hang."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import pathlib
 import signal
 import subprocess
 import sys
+from typing import Self
 
 import grpc
 
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.api.stats.v1 import stats_pb2_grpc
 
 SAFETY_S = 90.0  # a safety net only (pytest's own timeout is 120 s a test)
 
@@ -89,38 +92,47 @@ async def start_serving(
         os.close(port_reader)
 
 
-class RouterProcess:
+class ServiceProcess:
+    """One service (`service`: router, stats, recorder, ...) as a child process on the test's
+    Redis and tenant, serving on a free port (CALLCENTER_<SERVICE>_PORT 0, written to
+    CALLCENTER_<SERVICE>_PORT_FILE). `env` adds or overrides settings."""
+
+    service = ""
+    #: the service's own settings for tests (short timers), before the caller's env
+    defaults: dict[str, str] = {}
+
     def __init__(self, workdir: pathlib.Path, name: str, redis_url: str, tenant: str, **env: str) -> None:
         self.name = name
         self.port_file = workdir / f"{name}.port"
         self.log_path = workdir / f"{name}.log"
+        prefix = f"CALLCENTER_{self.service.upper()}"
         self.env = {
             **os.environ,
             "CALLCENTER_REDIS_URL": redis_url,
             "CALLCENTER_TENANT": tenant,
-            "CALLCENTER_ROUTER_PORT": "0",
-            "CALLCENTER_ROUTER_PORT_FILE": str(self.port_file),
-            "CALLCENTER_ROUTER_TIMER_POLL_MS": "10",
-            "CALLCENTER_PBX_POSITION_INTERVAL_MS": "200",
+            f"{prefix}_PORT": "0",
+            f"{prefix}_PORT_FILE": str(self.port_file),
             "CALLCENTER_LOG_FORMAT": "json",
             "CALLCENTER_LOG_LEVEL": "warning",
+            **self.defaults,
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
 
-    async def start(self) -> RouterProcess:
+    async def start(self) -> Self:
         """Starts the process; returns once it serves (it has written its port)."""
         self.process, self.port = await start_serving(
-            f"router {self.name}", ["-m", "callcenter.services.router"], self.env, self.port_file, self.log_path
+            f"{self.service} {self.name}",
+            ["-m", f"callcenter.services.{self.service}"],
+            self.env,
+            self.port_file,
+            self.log_path,
         )
         return self
 
     def channel(self) -> grpc.aio.Channel:
         return grpc.aio.insecure_channel(f"127.0.0.1:{self.port}")
-
-    def stub(self, channel: grpc.aio.Channel) -> router_pb2_grpc.RouterServiceStub:
-        return router_pb2_grpc.RouterServiceStub(channel)
 
     def kill(self) -> None:
         """SIGKILL: the process dies at once, mid-whatever, as in a crash."""
@@ -138,4 +150,23 @@ class RouterProcess:
                 return await exited(self.process)
         except TimeoutError:
             self.process.kill()
-            raise RuntimeError(f"router {self.name} ignored SIGTERM for {SAFETY_S} s") from None
+            raise RuntimeError(f"{self.service} {self.name} ignored SIGTERM for {SAFETY_S} s") from None
+
+
+class RouterProcess(ServiceProcess):
+    service = "router"
+    defaults = {"CALLCENTER_ROUTER_TIMER_POLL_MS": "10", "CALLCENTER_PBX_POSITION_INTERVAL_MS": "200"}
+
+    def stub(self, channel: grpc.aio.Channel) -> router_pb2_grpc.RouterServiceStub:
+        return router_pb2_grpc.RouterServiceStub(channel)
+
+
+class StatsProcess(ServiceProcess):
+    """A stats replica: joins the tenant's consumer group (CALLCENTER_STATS_GROUP, "stats");
+    what a killed replica read but had not acknowledged is reclaimed after 200 ms."""
+
+    service = "stats"
+    defaults = {"CALLCENTER_STATS_BLOCK_MS": "50", "CALLCENTER_STATS_CLAIM_IDLE_MS": "200"}
+
+    def stub(self, channel: grpc.aio.Channel) -> stats_pb2_grpc.StatsServiceStub:
+        return stats_pb2_grpc.StatsServiceStub(channel)

@@ -5,9 +5,7 @@ and SIGTERM stops it cleanly."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import time
 
 import grpc
@@ -17,39 +15,19 @@ from callcenter.api.recorder.v1 import recorder_pb2 as pb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
 from callcenter.services.recorder.config import RecorderConfig
 from tests.recorder_fixtures import chunks, download, metadata, parse_wav, status, tone, upload
-from tests.router_processes import SAFETY_S, exited, start_serving
+from tests.router_processes import SAFETY_S, ServiceProcess, exited
 
 
-class RecorderProcess:
+class RecorderProcess(ServiceProcess):
+    service = "recorder"
+
     def __init__(self, tmp_path, name: str, redis_url: str, tenant: str) -> None:
-        self.port_file = tmp_path / f"{name}.port"
-        self.log_path = tmp_path / f"{name}.log"
-        self.env = {
-            **os.environ,
-            "CALLCENTER_REDIS_URL": redis_url,
-            "CALLCENTER_TENANT": tenant,
-            "CALLCENTER_DATA_DIR": str(tmp_path / "data"),
-            "CALLCENTER_RECORDER_PORT": "0",
-            "CALLCENTER_RECORDER_PORT_FILE": str(self.port_file),
-            "CALLCENTER_RECORDER_COMMIT_BYTES": "4000",
-            "CALLCENTER_RECORDER_UPLOAD_LEASE_MS": "300",
-            "CALLCENTER_LOG_FORMAT": "json",
-            "CALLCENTER_LOG_LEVEL": "warning",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    async def start(self) -> RecorderProcess:
-        """Starts the process; returns once it serves (its port written: an event, no guessed time)."""
-        self.process, self.port = await start_serving(
-            "recorder", ["-m", "callcenter.services.recorder"], self.env, self.port_file, self.log_path
-        )
-        return self
-
-    def stop_now(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        super().__init__(
+            tmp_path, name, redis_url, tenant,
+            CALLCENTER_DATA_DIR=str(tmp_path / "data"),
+            CALLCENTER_RECORDER_COMMIT_BYTES="4000",
+            CALLCENTER_RECORDER_UPLOAD_LEASE_MS="300",
+        )  # fmt: skip
 
 
 @pytest.fixture
@@ -63,7 +41,7 @@ def recorder_process(tmp_path, redis_url, tenant):
 
     yield make
     for process in started:
-        process.stop_now()
+        process.kill()
 
 
 async def test_a_crash_mid_upload_loses_nothing_committed(recorder_process):
@@ -89,7 +67,7 @@ async def test_a_crash_mid_upload_loses_nothing_committed(recorder_process):
                 pass
             assert time.monotonic() < deadline, "the upload never committed"
             await asyncio.sleep(0.01)
-        first.stop_now()  # SIGKILL, in the middle of the stream
+        first.kill()  # SIGKILL, in the middle of the stream
         with pytest.raises(grpc.aio.AioRpcError):
             await call
         gate.set()
