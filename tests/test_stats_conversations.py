@@ -61,6 +61,30 @@ class Centre:
     async def close(self, conversation_id):
         await self.conv.CloseConversation(cpb.CloseConversationRequest(conversation_id=conversation_id))
 
+    async def transfer(self, conversation_id, agent_id=""):
+        request = cpb.TransferConversationRequest(conversation_id=conversation_id, agent_id=agent_id)
+        return (await self.conv.TransferConversation(request)).conversation
+
+    async def supervise(self, conversation_id, message_id, note=False):
+        request = cpb.PostSupervisorMessageRequest(
+            conversation_id=conversation_id, message_id=message_id, text="a supervisor's word", note=note
+        )
+        return (await self.conv.PostSupervisorMessage(request)).conversation
+
+    async def routers_view(self) -> tuple[dict[str, spb.ConversationCounts], dict[str, spb.ConversationCounts]]:
+        """The router's own open conversations counted as the board counts them: (queue ->
+        counts, agent -> counts of what they hold); the board must show exactly these."""
+        states = {cpb.CONVERSATION_STATE_NEW: "new", cpb.CONVERSATION_STATE_TAKEN: "taken"}
+        states |= {cpb.CONVERSATION_STATE_UNANSWERED: "unanswered", cpb.CONVERSATION_STATE_ANSWERED: "answered"}
+        queues: dict[str, dict[str, int]] = {}
+        agents: dict[str, dict[str, int]] = {}
+        listed = await self.conv.ListConversations(cpb.ListConversationsRequest(page_size=500))
+        for c in listed.conversations:
+            for tally in [queues.setdefault(c.queue, {})] + ([agents.setdefault(c.agent_id, {})] if c.agent_id else []):
+                tally[states[c.state]] = tally.get(states[c.state], 0) + 1
+                tally["overdue"] = tally.get("overdue", 0) + int(c.overdue)
+        return {q: counts(**t) for q, t in queues.items()}, {a: counts(**t) for a, t in agents.items()}
+
     async def board(self, **filters) -> spb.GetConversationBoardResponse:
         await self.consumer.drain()
         return await self.stats.GetConversationBoard(spb.GetConversationBoardRequest(**filters))
@@ -359,21 +383,29 @@ async def test_the_events_of_a_conversation_applied_in_any_order_end_on_the_same
     script, make_consumer, redis, tenant, stats_clock
 ):
     await transfers_and_a_close(script)
-    entries = await redis.xrange(stream_key(tenant))
     await make_consumer().drain()
     expected = await Stats(redis, tenant, stats_clock, Figures()).conversation_board(BoardFilter())
     counted = await _counts(Stats(redis, tenant, stats_clock, Figures()))
+    for replay in await replays_in_any_order(redis, tenant, make_consumer, stats_clock):
+        assert await replay.conversation_board(BoardFilter()) == expected
+        assert await _counts(replay) == counted
+
+
+async def replays_in_any_order(redis, tenant, make_consumer, stats_clock, times=6) -> list[Stats]:
+    """Stats over copies of the tenant's stream in other tenants, each applied shuffled (one
+    consumer's reclaimed batches, in any order)."""
+    entries = await redis.xrange(stream_key(tenant))
     shuffle = random.Random(21)
-    for i in range(6):
+    replays = []
+    for i in range(times):
         other = f"{tenant}-order{i}"
-        for _, fields in entries:  # the same events in another tenant's stream
+        for _, fields in entries:
             await redis.xadd(stream_key(other), fields)
         mixed = await redis.xrange(stream_key(other))
         shuffle.shuffle(mixed)
-        await make_consumer(tenant=other).apply(mixed)  # one consumer's reclaimed batches, in any order
-        replay = Stats(redis, other, stats_clock, Figures())
-        assert await replay.conversation_board(BoardFilter()) == expected
-        assert await _counts(replay) == counted
+        await make_consumer(tenant=other).apply(mixed)
+        replays.append(Stats(redis, other, stats_clock, Figures()))
+    return replays
 
 
 async def _counts(stats: Stats) -> dict[str, tuple[int, int, int, int]]:
@@ -394,3 +426,128 @@ async def test_an_operator_holding_an_open_conversation_stays_on_the_board_when_
     assert (anna.online, anna.queues, anna.conversations) == (False, (), ConversationCounts(taken=1))
     assert [(q.queue, q.operators_online, q.conversations.open) for q in board.queues] == [("chat", 0, 1)]
     assert board.operators_online == 0
+
+
+def held(board) -> tuple[dict[str, spb.ConversationCounts], dict[str, spb.ConversationCounts]]:
+    """The board as (queue -> counts, agent -> counts), operators holding nothing left out."""
+    empty = counts()
+    return (
+        {q: c for q, (_, c) in by_queue(board).items() if c != empty},
+        {a: c for a, c in by_agent(board).items() if c != empty},
+    )
+
+
+async def test_a_supervisors_transfer_moves_the_chat_on_the_board_and_its_creation_to_the_new_agent(
+    centre, redis, tenant
+):
+    assert (await centre.post("c1", "c1-m1", client="+4930100")).agent_id == "anna"
+    await centre.reply("c1", "anna", "c1-a1")
+    await centre.post("c1", "c1-m2")  # unanswered: anna's reply deadline is running
+
+    moved = await centre.transfer("c1", "boris")
+    assert (moved.agent_id, moved.state) == ("boris", cpb.CONVERSATION_STATE_UNANSWERED)
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_agent(board)["anna"] == counts() and by_agent(board)["boris"] == counts(unanswered=1)
+    await centre.reply("c1", "boris", "c1-b1")
+    await centre.close("c1")
+    rows = await centre.figures(spb.CONVERSATION_GROUPING_AGENT)
+    # created follows the chat to whoever held it last; each reply and the close stay with
+    # who gave them; the handle time runs from anna's assignment to boris' close
+    anna, boris = rows["anna"], rows["boris"]
+    assert (anna.created, anna.first_replies, anna.replies, anna.closed) == (0, 1, 0, 0)
+    assert (boris.created, boris.first_replies, boris.replies, boris.closed) == (1, 0, 1, 1)
+    events = [e for e in await read_events(redis, tenant) if e.conversation_id == "c1"]
+    [assigned] = [e for e in events if e.type == E.EVENT_TYPE_CONVERSATION_ASSIGNED]
+    [closed] = [e for e in events if e.type == E.EVENT_TYPE_CONVERSATION_CLOSED]
+    assert _ms(boris.average_handle) == closed.time.ToMilliseconds() - assigned.time.ToMilliseconds()
+
+
+async def test_an_agent_logging_out_hands_their_chats_to_a_colleague_with_room_or_the_line_on_the_board(centre):
+    assert (await centre.post("c1", "c1-m1", client="+4930100")).agent_id == "anna"
+    await centre.reply("c1", "anna", "c1-a1")  # answered
+    assert (await centre.post("c2", "c2-m1", client="+4930100")).agent_id == "anna"
+    await centre.post("c2", "c2-m2")  # unanswered
+    assert (await centre.post("c3", "c3-m1", client="+4930200")).agent_id == "boris"  # boris has room for one
+
+    await centre.router.LogoutAgent(pb.LogoutAgentRequest(agent_id="anna"))
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert "anna" not in by_agent(board)  # logged out, holding nothing
+    assert by_agent(board)["boris"] == counts(taken=1, answered=1)  # c1 as it was
+    assert by_queue(board)["chat"] == (1, counts(new=1, taken=1, answered=1))  # c2 in the line
+    assert board.operators_online == 2  # boris and carl
+
+    # back in, anna takes c2 from the line as it was: the customer still waits for a reply
+    await centre.router.LoginAgent(pb.LoginAgentRequest(agent_id="anna"))
+    assert (await centre.conv.GetConversation(cpb.GetConversationRequest(conversation_id="c2"))).conversation.state == (
+        cpb.CONVERSATION_STATE_UNANSWERED
+    )
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_agent(board)["anna"] == counts(unanswered=1)
+
+
+async def test_a_chat_back_in_the_line_keeps_its_state_on_the_board_for_whoever_takes_it(
+    centre, make_consumer, redis, tenant, stats_clock
+):
+    await centre.router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="chat", chat_capacity=1)))
+    assert (await centre.post("c1", "c1-m1", client="+4930100")).agent_id == "anna"
+    assert (await centre.post("c2", "c2-m1", client="+4930200")).agent_id == "boris"
+    await centre.reply("c1", "anna", "c1-a1")
+    await centre.reply("c2", "boris", "c2-a1")
+    await centre.post("c2", "c2-m2")  # unanswered
+
+    assert (await centre.transfer("c2")).state == cpb.CONVERSATION_STATE_NEW  # anna has no room
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_queue(board)["chat"] == (2, counts(new=1, answered=1))
+    await centre.supervise("c2", "s1")  # answered in the line: still new there
+    await centre.post("c2", "c2-m3")  # the customer writes again: a reply is due from whoever takes it
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_queue(board)["chat"] == (2, counts(new=1, answered=1))
+
+    await centre.close("c1")  # anna's room takes c2 from the line, the customer waiting
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_agent(board)["anna"] == counts(unanswered=1)
+    await centre.reply("c2", "anna", "c2-a2")
+    rows = await centre.figures(spb.CONVERSATION_GROUPING_AGENT)
+    # boris gave c2's first reply, the supervisor answered it in the line (nobody's), anna the
+    # customer's message written while it waited there
+    assert {k: (r.first_replies, r.replies) for k, r in rows.items()} == {
+        "anna": (1, 1), "boris": (1, 0), "": (0, 1), "*total*": (2, 2),
+    }  # fmt: skip
+    events = [e for e in await read_events(redis, tenant) if e.conversation_id == "c2"]
+    waited = [e for e in events if e.type == E.EVENT_TYPE_CONVERSATION_MESSAGE][-1]
+    answered = [e for e in events if e.type == E.EVENT_TYPE_CONVERSATION_REPLIED][-1]
+    assert _ms(rows["anna"].average_reply) == answered.time.ToMilliseconds() - waited.time.ToMilliseconds()
+    # the router's events applied in any order end on the same board
+    expected = await Stats(redis, tenant, stats_clock, Figures()).conversation_board(BoardFilter())
+    for replay in await replays_in_any_order(redis, tenant, make_consumer, stats_clock):
+        assert await replay.conversation_board(BoardFilter()) == expected
+
+
+async def test_a_supervisors_reply_is_the_first_reply_and_a_note_changes_nothing(centre):
+    assert (await centre.post("c1", "c1-m1", client="+4930100")).agent_id == "anna"
+    assert (await centre.post("c2", "c2-m1", queue="mail", channel="email")).agent_id == "carl"
+    await centre.overdue("c2")  # mail's first response is due in 300 ms
+    before = await centre.board()
+    figures_before = await centre.figures(spb.CONVERSATION_GROUPING_AGENT)
+    await centre.supervise("c2", "n1", note=True)
+    after = await centre.board()
+    after.generated_at.CopyFrom(before.generated_at)
+    assert after == before
+    assert await centre.figures(spb.CONVERSATION_GROUPING_AGENT) == figures_before
+
+    await centre.supervise("c1", "s1")
+    await centre.supervise("c2", "s2")
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_agent(board) == {"anna": counts(answered=1), "boris": counts(), "carl": counts(answered=1)}
+    rows = await centre.figures(spb.CONVERSATION_GROUPING_AGENT)
+    # the reply counts for the agent holding the chat, as theirs would
+    assert {k: (r.first_replies, r.overdue) for k, r in rows.items()} == {
+        "anna": (1, 0), "carl": (1, 1), "*total*": (2, 1),
+    }  # fmt: skip

@@ -418,9 +418,13 @@ end
 
 -- Conversations (issue 21; services/stats/conversation_board.py, conversation_stats.py) ------
 -- conversation:<id> holds the conversation now for the board: queue, channel, topic and agent
--- of its newest event, its state (the newest MESSAGE, ASSIGNED or REPLIED says it, a CLOSED
--- ends it; held by nobody it is new) and overdue (an OVERDUE newer than every REPLIED), each
--- decided by event ORDER, so events applied in any order end the same; and the times its
+-- of its newest event, its state and overdue (an OVERDUE newer than every REPLIED), each
+-- decided by event ORDER, so events applied in any order end the same. The state is the
+-- router's: unanswered while a customer's MESSAGE is newer than every REPLIED (reason
+-- unanswered; any reason once replied to: written while back in the line after a reply, it
+-- waits for whoever takes it), else answered once replied to; otherwise taken when someone
+-- holds it; held by nobody it is new; a CLOSED ends it. An assignment or a transfer keeps the
+-- state (the router's held_state: a chat taken from the line is as it was). And the times its
 -- figures count from: created (its first message), assigned (its first assignment), waiting
 -- (the customer's oldest message since the agent's last reply), first_replied. Open ones are
 -- indexed (all, by queue, by agent). Figures land in the event's ('conversations', 'all')
@@ -449,12 +453,12 @@ local function conversation_event()
     if TYPE == 'CONVERSATION_CREATED' then
       figures(T, c.holder or '', {created = 1})
       redis.call('HSET', key, 'created_for', c.holder or '')
-    elseif e.reason == 'new' or e.reason == 'unanswered' then
-      newer('base', e.reason)
-      if e.reason == 'unanswered' then redis.call('HSETNX', key, 'waiting', TS) end
+    else
+      newer('said', TS)
+      if e.reason == 'unanswered' then newer('unanswered', TS) end
+      redis.call('HSETNX', key, 'waiting', TS)
     end
   elseif TYPE == 'CONVERSATION_ASSIGNED' or TYPE == 'CONVERSATION_TRANSFERRED' then
-    if TYPE == 'CONVERSATION_ASSIGNED' then newer('base', 'taken') end
     if agent_id ~= '' and ORDER < (c.first_agent_order or '~') then  -- the first agent so far
       redis.call('HSET', key, 'first_agent', agent_id, 'first_agent_order', ORDER, 'assigned', TS)
     end
@@ -466,7 +470,6 @@ local function conversation_event()
       figures(T, agent_id, {replies = 1, reply_ms = since(c.waiting)})
     end
     redis.call('HDEL', key, 'waiting')
-    newer('base', 'answered')
     newer('replied', TS)
   elseif TYPE == 'CONVERSATION_OVERDUE' then
     figures(T, agent_id, {overdue = 1})
@@ -491,10 +494,13 @@ local function conversation_event()
     redis.call('HSET', key, 'created_for', c.holder)
   end
   if ORDER > (c.order or '') then c.order, c.queue, c.channel, c.topic = ORDER, q, ch, tp end
-  local state = c.base or 'new'
+  local replied = c.replied_order or ''
+  local state = 'taken'
+  if (c.unanswered_order or '') > replied or (replied ~= '' and (c.said_order or '') > replied) then
+    state = 'unanswered'
+  elseif replied ~= '' then state = 'answered' end
   if c.closed then state = 'closed'
-  elseif c.agent == '' then state = 'new'
-  elseif state == 'new' then state = 'taken' end
+  elseif c.agent == '' then state = 'new' end
   local overdue = ((c.late_order or '') > (c.replied_order or '')) and '1' or '0'
   redis.call('HSET', key, 'order', c.order, 'queue', c.queue, 'channel', c.channel, 'topic', c.topic,
     'state', state, 'overdue', overdue)
