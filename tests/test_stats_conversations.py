@@ -551,3 +551,18 @@ async def test_a_supervisors_reply_is_the_first_reply_and_a_note_changes_nothing
     assert {k: (r.first_replies, r.overdue) for k, r in rows.items()} == {
         "anna": (1, 0), "carl": (1, 1), "*total*": (2, 1),
     }  # fmt: skip
+
+
+async def test_a_taken_chat_sent_back_to_the_line_is_taken_again_even_if_the_customer_wrote_there(centre):
+    await centre.router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="chat", chat_capacity=1)))
+    assert (await centre.post("c1", "c1-m1", client="+4930100")).agent_id == "anna"
+    assert (await centre.post("c2", "c2-m1", client="+4930200")).agent_id == "boris"
+    assert (await centre.transfer("c1")).state == cpb.CONVERSATION_STATE_NEW  # boris has no room
+    await centre.post("c1", "c1-m2")  # still nobody's reply due but the first one
+    assert held(await centre.board()) == await centre.routers_view()
+
+    taken = await centre.transfer("c1", "anna")
+    assert (taken.state, taken.message_count) == (cpb.CONVERSATION_STATE_TAKEN, 2)
+    board = await centre.board()
+    assert held(board) == await centre.routers_view()
+    assert by_agent(board)["anna"] == counts(taken=1)
