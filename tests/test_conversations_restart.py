@@ -43,12 +43,14 @@ def counts(board: spb.GetConversationBoardResponse) -> tuple[dict, dict]:
 async def test_an_unanswered_chat_turns_overdue_on_the_stats_board_after_router_and_stats_restart(
     tmp_path, redis, redis_url, tenant
 ):
-    router = await RouterProcess(tmp_path, "router-a", redis_url, tenant).start()
-    stats = await StatsProcess(tmp_path, "stats-a", redis_url, tenant).start()
+    router = RouterProcess(tmp_path, "router-a", redis_url, tenant)
+    stats = StatsProcess(tmp_path, "stats-a", redis_url, tenant)
     try:
+        await router.start()
+        await stats.start()
         async with router.channel() as channel, stats.channel() as stats_channel:
             conv = conversations_pb2_grpc.ConversationServiceStub(channel)
-            await team(router.stub(channel), queue="chat", agents=("anna",), first_response=ms(60_000), reply=ms(2_000))
+            await team(router.stub(channel), queue="chat", agents=("anna",), first_response=ms(60_000), reply=ms(3_000))
             first = cpb.PostCustomerMessageRequest(
                 conversation_id="c1", message_id="m1", text="hello", channel="webchat", queue="chat"
             )
@@ -75,9 +77,11 @@ async def test_an_unanswered_chat_turns_overdue_on_the_stats_board_after_router_
         stats.kill()
     assert not await redis.xrange(stream_key(tenant), min=f"({message_id}", count=1)  # nothing fired yet
 
-    router = await RouterProcess(tmp_path, "router-b", redis_url, tenant).start()
-    stats = await StatsProcess(tmp_path, "stats-b", redis_url, tenant).start()
+    router = RouterProcess(tmp_path, "router-b", redis_url, tenant)
+    stats = StatsProcess(tmp_path, "stats-b", redis_url, tenant)
     try:
+        await router.start()
+        await stats.start()
         overdue_id, overdue = await asyncio.wait_for(
             next_event(redis, tenant, lambda e: e.type == E.EVENT_TYPE_CONVERSATION_OVERDUE, after=message_id),
             SAFETY_S,
