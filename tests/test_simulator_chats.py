@@ -8,11 +8,12 @@ import io
 from collections import Counter
 
 import grpc
+import pytest
 
 from callcenter.api.router.v1 import conversations_pb2 as cpb
 from callcenter.api.router.v1 import conversations_pb2_grpc
 from callcenter.tools.simulator import Simulation
-from callcenter.tools.simulator.config import Spread
+from callcenter.tools.simulator.config import Spread, parse_weights
 from tests.helpers import event_types, read_events
 from tests.simulator_scenes import tiny_config
 
@@ -104,3 +105,44 @@ async def test_chats_at_rate_zero_post_nothing(start_replica, redis, tenant):
     assert events == [] and not still_open
     assert set(result.chats.values()) == {0}
     assert result.counters["calls"] == 4 and "chats" not in summary
+
+
+def test_the_chat_options_of_the_command_line_reach_the_simulation():
+    import argparse
+
+    from callcenter.tools.simulator.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        ["--chats", "5", "--chat-queues", "support,sales", "--chat-channels", "webchat=2,email"]
+        + ["--chat-reply-delay", "40", "--first-response", "30", "--reply", "90", "--chat-capacity", "3"]
+    )
+    config = config_from_args(args)
+    assert config.chats_per_min == 5 and config.chat_queues == ("support", "sales")
+    assert config.chat_channels == (("webchat", 2.0), ("email", 1.0))
+    assert config.chat_reply_delay.median_s == 40 and config.chat_reply_delay.sigma == 0.8
+    assert (config.first_response_s, config.reply_s, config.chat_capacity) == (30, 90, 3)
+    # By default the command line plays no chats (the demo asks for some).
+    assert config_from_args(parser.parse_args([])).chats_per_min == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "names"),
+    [
+        ({"chats_per_min": -1}, "chats_per_min"),
+        ({"chat_queues": ("billing",)}, "chat_queues"),
+        ({"chat_channels": (("webchat", 0.0),)}, "chat_channels"),
+        ({"chat_known_fraction": 1.5}, "chat_known_fraction"),
+        ({"chat_capacity": 0}, "chat_capacity"),
+        ({"reply_s": 0}, "reply_s"),
+    ],
+)
+def test_chat_settings_out_of_range_are_refused_naming_the_setting(overrides, names):
+    with pytest.raises(ValueError, match=names):
+        tiny_config("127.0.0.1:1", **overrides).validate()
+
+
+def test_a_chat_weight_that_is_no_number_is_refused_naming_it():
+    with pytest.raises(ValueError, match="'telegram'"):
+        parse_weights("webchat=3,telegram=many")

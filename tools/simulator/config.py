@@ -74,6 +74,11 @@ def parse_weights(text: str) -> Weights:
     return tuple(pairs)
 
 
+def format_weights(weights: Weights) -> str:
+    """The text parse_weights reads back: "webchat=6,telegram=3,email=1"."""
+    return ",".join(f"{name}={weight:g}" for name, weight in weights)
+
+
 def pick(weights: Weights, rng: random.Random) -> str:
     """One name, drawn by its weight."""
     names = [name for name, _ in weights]
