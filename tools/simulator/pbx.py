@@ -14,7 +14,8 @@ The offered agent's virtual self answers after a moment, declines, or lets it ri
 PBX hangs up when the talk is over or when the caller runs out of patience. After a call the
 agent does their after-call work and ends the wrap-up early when done before the queue's
 wrap-up time. An agent the router paused for missing calls comes back after a while
-(ResumeAgent).
+(ResumeAgent). With chats_per_min the same team also plays chats (tools/simulator/chats.py),
+which the run drains and closes before the agents log out.
 """
 
 from __future__ import annotations
