@@ -471,3 +471,24 @@ async def test_callcenter_redis_on_a_taken_port_exits_2_naming_it(start_callcent
         f"callcenter: could not bind 127.0.0.1:{port}: the port is taken (another Redis there?)"
     )
     assert redis_servers_of(child.data_dir) == []
+
+
+async def test_the_demo_plays_chats_onto_the_conversations_board(start_callcenter):
+    from callcenter.api.stats.v1 import stats_pb2, stats_pb2_grpc
+
+    up = await start_callcenter("up", "--router-port", "0", "--stats-port", "0", "--demo")
+    await up.wait_ready()
+    # The demo's summary (every 5 s) counts chats started and still open on the support queue...
+    opened = re.compile(r"\| chats (\d+) assigned \d+ replied \d+ closed \d+ \| open (\d+)")
+    found = await up.wait_for(
+        lambda: next((m for m in opened.finditer(up.stdout) if int(m.group(2)) >= 2), None), "chats on the summary"
+    )
+    assert int(found.group(1)) >= 2
+    # ... and the stats service's conversations board shows them, per queue and operator.
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{up.port_of('stats gRPC')}") as channel:
+        stats = stats_pb2_grpc.StatsServiceStub(channel)
+        board = await stats.GetConversationBoard(stats_pb2.GetConversationBoardRequest(), timeout=SAFETY_S)
+    assert board.total.open >= 1 and board.operators_online >= 1
+    assert "sim-support" in {q.queue for q in board.queues}
+    up.signal(signal.SIGTERM)
+    await assert_stopped_cleanly(up)

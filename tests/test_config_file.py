@@ -40,6 +40,7 @@ async def test_the_bundled_example_loads_with_every_setting_it_declares(router):
     assert counts.waiting == 0 and counts.available_agents == 0
     support, _ = await router.get_queue("support")
     assert (support.strategy, support.wrap_up_ms, support.fallback) == ("round_robin", 60_000, "voicemail:support")
+    assert (support.chat_capacity, support.first_response_ms, support.reply_ms) == (4, 45_000, 180_000)
     assert await router.store.queue_for_number("+4930100200") == "support"
 
     agents = {profile.id: profile for profile, _ in await router.list_agents()}

@@ -14,8 +14,11 @@ from callcenter.tools.simulator.config import (
     CAMPAIGN_MODES,
     PBX_CONTRACTS,
     RING_TIMERS,
+    SIM_QUEUES,
     SimulationConfig,
     SimulatorEnvironment,
+    format_weights,
+    parse_weights,
 )
 
 if TYPE_CHECKING:  # gRPC is imported when a simulation runs, not when the CLI is built
@@ -109,6 +112,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dial-delay", type=float, default=d.dial_delay.median_s, help="median seconds a dial takes")
     parser.add_argument(
+        "--chats",
+        type=float,
+        default=d.chats_per_min,
+        help="new chats per simulated minute (ConversationService; 0: none, the default; the demo plays some)",
+    )
+    parser.add_argument(
+        "--chat-queues",
+        default=",".join(d.chat_queues),
+        help=f"the simulation's queues chats go to, of {', '.join(SIM_QUEUES)} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chat-channels",
+        default=format_weights(d.chat_channels),
+        help="chat channels with their weights (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chat-topics",
+        default=format_weights(d.chat_topics),
+        help="chat topics with their weights (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chat-messages", type=float, default=d.chat_messages.median_s, help="median customer messages per chat"
+    )
+    parser.add_argument(
+        "--chat-reply-delay",
+        type=float,
+        default=d.chat_reply_delay.median_s,
+        help="median seconds an agent takes to reply to a chat (lognormal, sigma 0.8: some miss the deadline)",
+    )
+    parser.add_argument(
+        "--chat-think", type=float, default=d.chat_think.median_s, help="median seconds a customer takes to write again"
+    )
+    parser.add_argument(
+        "--chat-known", type=float, default=d.chat_known_fraction, help="share of chats from known clients"
+    )
+    parser.add_argument(
+        "--chat-capacity", type=int, default=d.chat_capacity, help="queue: open chats an agent holds per channel"
+    )
+    parser.add_argument(
+        "--first-response",
+        type=float,
+        default=d.first_response_s,
+        help="queue: first reply deadline of a chat, seconds",
+    )
+    parser.add_argument(
+        "--reply", type=float, default=d.reply_s, help="queue: deadline of later replies of a chat, seconds"
+    )
+    parser.add_argument(
         "--recorder",
         default=env.recorder,
         help="recorder gRPC address: stream each answered call's audio there (default: none,"
@@ -147,6 +198,17 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         campaign_mode=args.campaign_mode,
         customer_answer_probability=args.customer_answer,
         dial_delay=dataclasses.replace(d.dial_delay, median_s=args.dial_delay),
+        chats_per_min=args.chats,
+        chat_queues=tuple(name.strip() for name in args.chat_queues.split(",") if name.strip()),
+        chat_channels=parse_weights(args.chat_channels),
+        chat_topics=parse_weights(args.chat_topics),
+        chat_messages=dataclasses.replace(d.chat_messages, median_s=args.chat_messages),
+        chat_reply_delay=dataclasses.replace(d.chat_reply_delay, median_s=args.chat_reply_delay),
+        chat_think=dataclasses.replace(d.chat_think, median_s=args.chat_think),
+        chat_known_fraction=args.chat_known,
+        chat_capacity=args.chat_capacity,
+        first_response_s=args.first_response,
+        reply_s=args.reply,
     )
 
 
@@ -178,6 +240,8 @@ def side_effects_from_args(args: argparse.Namespace) -> list[SideEffect]:
 def report(result: SimulationResult, out=None) -> None:
     out = out or sys.stdout
     print(f"final states: {result.final_states} in {result.elapsed_s:.1f} s", file=out, flush=True)
+    if result.chats.get("chats"):
+        print(f"chats: {result.chats}", file=out, flush=True)
 
 
 async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> SimulationResult:
@@ -208,6 +272,8 @@ async def run_until_terminated(args: argparse.Namespace) -> SimulationResult:
 
 #: The contacts of the demo's progressive campaign on the sales queue (docs/outbound.md).
 DEMO_CAMPAIGN_CONTACTS = 200
+#: The demo's chats per simulated minute on the support queue (docs/simulator.md#chats).
+DEMO_CHATS_PER_MIN = 4.0
 
 
 async def demo(
@@ -224,6 +290,7 @@ async def demo(
     add_arguments(parser)
     argv = ["--router", router_address, "--speed", str(speed), "--duration", "0", "--drain", "3"]
     argv += ["--campaign", str(DEMO_CAMPAIGN_CONTACTS)]  # outbound work beside the inbound calls
+    argv += ["--chats", str(DEMO_CHATS_PER_MIN)]  # and chats: the conversations' board fills
     args = parser.parse_args(argv + ["--recorder", recorder_address, "--stats", stats_address])
     return await run(args, stop)
 

@@ -54,6 +54,35 @@ PBX_CONTRACTS = ("v1", "v2")
 RING_TIMERS = ("pbx", "router")
 CAMPAIGN_MODES = ("progressive", "preview")
 MAX_CAMPAIGN_CONTACTS = 100_000  # the router's limit per campaign
+# The simulation's own queues, as chat_queues names them (created "<prefix>-<name>").
+SIM_QUEUES = ("sales", "support")
+
+Weights = tuple[tuple[str, float], ...]
+
+
+def parse_weights(text: str) -> Weights:
+    """ "webchat=6,telegram=3,email=1" (a name alone weighs 1) as chat_channels / chat_topics hold it."""
+    pairs: list[tuple[str, float]] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, _, weight = item.partition("=")
+        try:
+            pairs.append((name.strip(), float(weight) if weight else 1.0))
+        except ValueError:
+            raise ValueError(f"weight of {name.strip()!r} must be a number, not {weight!r}") from None
+    return tuple(pairs)
+
+
+def format_weights(weights: Weights) -> str:
+    """The text parse_weights reads back: "webchat=6,telegram=3,email=1"."""
+    return ",".join(f"{name}={weight:g}" for name, weight in weights)
+
+
+def pick(weights: Weights, rng: random.Random) -> str:
+    """One name, drawn by its weight."""
+    names = [name for name, _ in weights]
+    return rng.choices(names, weights=[w for _, w in weights])[0]
 
 
 @dataclass(frozen=True)
@@ -164,6 +193,37 @@ class SimulationConfig:
     # The queues' dial timeout (the router ends a dial the PBX never reports, NOT_CONNECTED).
     dial_timeout_s: float = 90.0
 
+    # Chats (ConversationService, docs/routing-rules.md#conversations; tools/simulator/chats.py).
+    # New chats per simulated minute, a Poisson process beside the calls (0: no chats; the
+    # demo plays some). A chat's customer writes chat_messages messages, each after the agent's
+    # reply and a think time; the agent holding it replies after chat_reply_delay, and closes
+    # it after replying to the last one.
+    chats_per_min: float = 0.0
+    # The simulation's queues chats go to (of SIM_QUEUES), one drawn per chat.
+    chat_queues: tuple[str, ...] = ("support",)
+    # The channels and topics of chats, with their weights.
+    chat_channels: Weights = (("webchat", 6.0), ("telegram", 3.0), ("email", 1.0))
+    chat_topics: Weights = (("billing", 4.0), ("delivery", 3.0), ("returns", 2.0), ("other", 1.0))
+    # Customer messages per chat (rounded, at least 1).
+    chat_messages: Spread = Spread(3.0, 0.5)
+    # How long the agent holding a chat takes to reply to a customer's message (from the moment
+    # they have it); the long tail misses the queue's first_response / reply deadlines, so some
+    # chats turn overdue (CONVERSATION_OVERDUE).
+    chat_reply_delay: Spread = Spread(20.0, 0.8)
+    # How long the customer takes to write again after a reply.
+    chat_think: Spread = Spread(30.0, 0.6)
+    # Share of chats from known clients (client_number from the caller list: their personal
+    # manager gets them first).
+    chat_known_fraction: float = 0.3
+    # How often a chat waiting in the queue's line (NEW) is looked at for its agent (GetConversation).
+    chat_poll_s: float = 2.0
+    # The queues' chat settings (sent to the router; the deadlines scaled by speed like the
+    # other timers): open chats an agent holds per channel, the first reply's and later
+    # replies' deadlines.
+    chat_capacity: int = 2
+    first_response_s: float = 60.0
+    reply_s: float = 120.0
+
     def scaled(self, simulated_s: float) -> float:
         """Wall-clock seconds for a simulated duration."""
         return simulated_s / self.speed
@@ -212,6 +272,20 @@ class SimulationConfig:
             raise ValueError("campaign_max_attempts must be 1-100")
         if self.campaign_retry_s < 0 or self.preview_poll_s <= 0 or self.dial_timeout_s <= 0:
             raise ValueError("campaign_retry_s must not be negative, preview_poll_s and dial_timeout_s above 0")
+        if self.chats_per_min < 0:
+            raise ValueError("chats_per_min must not be negative (0: no chats)")
+        if not self.chat_queues or not set(self.chat_queues) <= set(SIM_QUEUES):
+            raise ValueError(f"chat_queues must name some of {', '.join(SIM_QUEUES)}")
+        for name in ("chat_channels", "chat_topics"):
+            weights = getattr(self, name)
+            if not weights or any(not label or w < 0 for label, w in weights) or sum(w for _, w in weights) <= 0:
+                raise ValueError(f"{name} must give names with weights of at least 0, not all 0")
+        if not 0 <= self.chat_known_fraction <= 1:
+            raise ValueError("chat_known_fraction must be between 0 and 1")
+        if not 1 <= self.chat_capacity <= 100:
+            raise ValueError("chat_capacity must be 1-100")
+        if self.chat_poll_s <= 0 or self.first_response_s <= 0 or self.reply_s <= 0:
+            raise ValueError("chat_poll_s, first_response_s and reply_s must be above 0")
         if self.duration_s is None and self.max_calls is None:
             # Allowed: runs until stopped (callcenter up --demo).
             pass

@@ -14,7 +14,8 @@ The offered agent's virtual self answers after a moment, declines, or lets it ri
 PBX hangs up when the talk is over or when the caller runs out of patience. After a call the
 agent does their after-call work and ends the wrap-up early when done before the queue's
 wrap-up time. An agent the router paused for missing calls comes back after a while
-(ResumeAgent).
+(ResumeAgent). With chats_per_min the same team also plays chats (tools/simulator/chats.py),
+which the run drains and closes before the agents log out.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from callcenter.api.router.v1 import campaigns_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.core.grpc_security import GrpcClientCredentials, aio_channel
+from callcenter.tools.simulator.chats import ChatPlayer
 from callcenter.tools.simulator.config import SimulationConfig
 from callcenter.tools.simulator.session import PbxSessionLink
 from callcenter.tools.simulator.side_effects import SideEffect, SimCall
@@ -193,6 +195,8 @@ class SimulationResult:
     sequences: list[int] = field(default_factory=list)
     # With campaign_contacts: the campaign's id, final state and progress (GetCampaign's).
     campaign: dict[str, object] = field(default_factory=dict)
+    # The chats' counters (tools/simulator/chats.py ChatCounters; all 0 without chats).
+    chats: dict[str, int] = field(default_factory=dict)
 
 
 class Simulation:
@@ -234,6 +238,7 @@ class Simulation:
         self.campaign_id = f"{config.prefix}-{self.run_tag}" if config.campaign_contacts else ""
         self.campaign: dict[str, object] = {}
         self._previews: set[str] = set()  # offers of previews being accepted
+        self.chats: ChatPlayer | None = None  # made with the channel (run)
 
     # Running -------------------------------------------------------------------------
 
@@ -245,6 +250,15 @@ class Simulation:
         try:
             self.stub = router_pb2_grpc.RouterServiceStub(channel)
             self.campaigns = campaigns_pb2_grpc.CampaignServiceStub(channel)
+            self.chats = player = ChatPlayer(
+                self.config,
+                channel,
+                self.rng,
+                self._rpc,
+                queues={"sales": self.sales, "support": self.support},
+                known_clients=self.known_callers,
+                id_prefix=f"{self.config.prefix}-{self.run_tag}",
+            )
             await self.setup()
             if self.v2:
                 await self._open_session()
@@ -256,21 +270,26 @@ class Simulation:
             summaries = asyncio.create_task(self._summaries(), name="simulator-summary")
             comebacks = asyncio.create_task(self._paused_sweep(), name="simulator-comebacks")
             previews = asyncio.create_task(self._preview_sweep(), name="simulator-previews")
+            arrivals_over = asyncio.Event()
+            chats = asyncio.create_task(player.arrivals(arrivals_over), name="simulator-chats")
             try:
                 await self._arrivals(stop)
+                arrivals_over.set()
+                await chats
                 if self.campaign_id:
                     await self._campaign_until_done(stop)
-                await self._drain()
+                await asyncio.gather(self._drain(), player.drain(self.config.drain_s))
                 if self.campaign_id:
                     await self._take_campaign()
             finally:
-                for task in (summaries, comebacks, previews):
+                for task in (summaries, comebacks, previews, chats):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                chat_tasks = player.cancel()
                 for task in list(self._background) + list(self._call_tasks):
                     task.cancel()
-                await asyncio.gather(*self._background, *self._call_tasks, return_exceptions=True)
+                await asyncio.gather(*self._background, *self._call_tasks, *chat_tasks, return_exceptions=True)
                 for leg in list(self._legs.values()):  # legs cut short by the cancellation
                     self._finished(leg)
                 if self.session is not None:
@@ -294,6 +313,7 @@ class Simulation:
             pbx_id=self.pbx_id,
             sequences=list(self.session.sequences or []) if self.session is not None else [],
             campaign=dict(self.campaign),
+            chats=self.chats.counters.as_dict() if self.chats is not None else {},
         )
 
     async def _open_session(self) -> None:
@@ -366,6 +386,10 @@ class Simulation:
             # v2: this PBX dials the queues' campaign calls and callbacks (ORIGINATE).
             outbound_pbx=self.pbx_id,
             dial_timeout=_duration(cfg.scaled_ms(cfg.dial_timeout_s)),
+            # Chats (tools/simulator/chats.py): room per channel, the reply deadlines scaled.
+            chat_capacity=cfg.chat_capacity,
+            first_response=_duration(cfg.scaled_ms(cfg.first_response_s)),
+            reply=_duration(cfg.scaled_ms(cfg.reply_s)),
         )
         await stub.UpsertQueue(
             pb.UpsertQueueRequest(queue=pb.Queue(name=self.support, strategy=pb.STRATEGY_ROUND_ROBIN, **common)),
@@ -1188,6 +1212,7 @@ class Simulation:
             )
             + f" | {self.pbx_summary()}"
             + (f" | errors {c.errors}" if c.errors else "")
+            + (f" | {self.chats.summary()}" if self.chats is not None and self.chats.enabled else "")
             + "".join(f" | {text}" for text in (e.summary() for e in self.side_effects) if text)
         )
 
