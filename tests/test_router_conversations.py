@@ -253,3 +253,29 @@ async def test_unknown_conversations_and_queues_are_not_found_and_wrong_agents_r
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await conv.ListConversations(cpb.ListConversationsRequest(page_size=501))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_size" in raised.value.details()
+
+
+async def test_a_later_message_needs_no_channel_or_queue_but_a_new_conversation_does(stubs):
+    router, conv = stubs
+    await team(router, queue="chat", agents=("anna",))
+    for field in ("channel", "queue"):
+        request = cpb.PostCustomerMessageRequest(
+            conversation_id="c-new", channel="webchat", queue="chat", message_id="m1", text="hi"
+        )
+        request.ClearField(field)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await conv.PostCustomerMessage(request)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.value.details()
+    await conv.PostCustomerMessage(
+        cpb.PostCustomerMessageRequest(
+            conversation_id="c-new", channel="webchat", queue="chat", message_id="m1", text="hi"
+        )
+    )
+    later = await conv.PostCustomerMessage(
+        cpb.PostCustomerMessageRequest(conversation_id="c-new", message_id="m2", text="still there?")
+    )
+    assert (later.conversation.channel, later.conversation.queue, later.conversation.message_count) == (
+        "webchat",
+        "chat",
+        2,
+    )

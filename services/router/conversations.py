@@ -140,10 +140,9 @@ class Conversations:
         text: str,
     ) -> Conversation:
         ids.check_name(conversation_id, "conversation_id")
-        ids.check_name(channel, "channel")
-        if topic:
-            ids.check_name(topic, "topic")
-        ids.check_name(queue, "queue")
+        for name, value in (("channel", channel), ("topic", topic), ("queue", queue)):
+            if value:  # needed (channel, queue) when the message creates the conversation: the script says
+                ids.check_name(value, name)
         if client_number:
             check_phone("client_number", client_number)
         ids.check_name(message_id, "message_id")

@@ -28,6 +28,7 @@ from callcenter.services.router.model import (
     CallView,
     Client,
     IllegalState,
+    InvalidArgument,
     LeaseLapsed,
     NotAllowed,
     NotFound,
@@ -171,6 +172,8 @@ class RouterStore:
                 raise NotFound(reply["msg"])
             if reply["err"] == "already_exists":
                 raise AlreadyExists(reply["msg"])
+            if reply["err"] == "invalid_argument":  # a field only the script can judge (state: its name)
+                raise InvalidArgument(reply["state"], reply["msg"])
             raise _ERRORS[reply["err"]](reply["msg"], reply["state"])
         return reply
 

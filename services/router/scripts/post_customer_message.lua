@@ -14,6 +14,9 @@ if v.state == 'closed' then
   return fail('illegal_state', 'conversation ' .. id .. ' is closed', 'closed')
 end
 if v.id == nil then
+  for field, value in pairs({channel = channel, queue = queue}) do
+    if value == '' then return fail('invalid_argument', 'is required for a new conversation', field) end
+  end
   if redis.call('EXISTS', k_queue(queue)) == 0 then
     return fail('not_found', 'queue ' .. queue .. ' does not exist')
   end
