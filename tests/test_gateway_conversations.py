@@ -5,11 +5,15 @@ a 400 naming the field; the messaging role reaches nothing else."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import grpc
 import pytest
 
+from callcenter.api.router.v1 import conversations_pb2 as cpb
+from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
-from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
 
@@ -37,6 +41,37 @@ async def opened(client, conversation_id: str, **fields) -> dict:
     reply = await post(client, conversation_id, f"{conversation_id}-m1", **fields)
     assert reply.status == 200, await reply.text()
     return (await reply.json())["conversation"]
+
+
+async def supervise(gateway, conversation_id: str, message_id: str, text: str, note: bool) -> None:
+    """A supervisor's reply or note, straight to the router (the supervisors' routes are
+    another test's)."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+        stub = conversations_pb2_grpc.ConversationServiceStub(channel)
+        request = cpb.PostSupervisorMessageRequest(
+            conversation_id=conversation_id, message_id=message_id, text=text, note=note
+        )
+        await stub.PostSupervisorMessage(request)
+
+
+async def transfer(gateway, conversation_id: str, agent_id: str) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+        stub = conversations_pb2_grpc.ConversationServiceStub(channel)
+        await stub.TransferConversation(
+            cpb.TransferConversationRequest(conversation_id=conversation_id, agent_id=agent_id)
+        )
+
+
+async def next_event(reply, timeout: float = 5.0) -> dict:
+    """The next `data:` payload of a server-sent-events response."""
+
+    async def read():
+        while True:
+            line = (await reply.content.readline()).decode().strip()
+            if line.startswith("data: "):
+                return json.loads(line[6:])
+
+    return await asyncio.wait_for(read(), timeout)
 
 
 async def test_a_widgets_message_opens_a_chat_the_agent_sees(chat):
@@ -107,6 +142,21 @@ async def test_an_agent_replies_and_the_widget_reads_the_reply(chat):
     assert all(set(m) == {"message_id", "author", "text", "sent_at"} for m in shown["messages"])
     after = await (await chat.widget.get(f"{BASE}/chat-1/messages", params={"after": "chat-1-m1"})).json()
     assert [m["message_id"] for m in after["messages"]] == ["r1", "chat-1-m2"]
+
+
+async def test_the_widget_reads_a_supervisors_reply_but_never_a_note_which_the_agent_sees(chat):
+    await opened(chat.widget, "chat-1")
+    await supervise(chat, "chat-1", "n1", "offer the discount", note=True)
+    await supervise(chat, "chat-1", "s1", "a supervisor here", note=False)
+    shown = await (await chat.widget.get(f"{BASE}/chat-1/messages")).json()
+    assert [(m["author"], m["text"]) for m in shown["messages"]] == [
+        ("customer", "hello"),
+        ("supervisor", "a supervisor here"),
+    ]
+    assert "offer the discount" not in json.dumps(shown)
+    csilla = await chat.login("csilla")
+    mine = await (await csilla.get(f"{BASE}/chat-1")).json()
+    assert [m["author"] for m in mine["conversation"]["messages"]] == ["customer", "note", "supervisor"]
 
 
 async def test_an_agent_closes_their_chat_and_another_agents_close_is_refused(chat):
@@ -206,3 +256,44 @@ async def test_a_waiting_conversation_is_seen_by_no_agent_but_by_admins(chat):
     root = await chat.login("root")
     new = await (await root.get(BASE, params={"state": "new"})).json()
     assert [c["conversation_id"] for c in new["conversations"]] == ["chat-2"]
+
+
+async def test_the_live_feed_tells_an_agent_of_their_conversations_and_a_supervisor_of_their_queues(chat):
+    sam = await chat.login("sam")  # supervises sales
+    csilla, anna, boris = [await chat.login(name) for name in ("csilla", "anna", "boris")]
+    async with (
+        sam.get("/api/v1/events") as sam_events,
+        csilla.get("/api/v1/events") as csilla_events,
+        anna.get("/api/v1/events") as anna_events,
+        boris.get("/api/v1/events") as boris_events,
+    ):
+        await opened(chat.widget, "chat-support", topic="billing")  # csilla's
+        sales = await opened(chat.widget, "chat-sales", queue="sales")
+        mine = await next_event(csilla_events)
+        assert (mine["type"], mine["conversation_id"], mine["channel"], mine["topic"]) == (
+            "conversation_assigned",
+            "chat-support",
+            "webchat",
+            "billing",
+        )
+        seen = [await next_event(sam_events)]
+        while seen[-1]["type"] != "conversation_assigned":
+            seen.append(await next_event(sam_events))
+        assert {e["conversation_id"] for e in seen} == {"chat-sales"}  # nothing of support's
+        assert seen[0]["type"] == "conversation_created"
+        # the sales chat goes to the other sales agent: they hear of it (its agent_id is theirs)
+        holder, other = (anna_events, boris_events) if sales["agent_id"] == "anna" else (boris_events, anna_events)
+        assert (await next_event(holder))["conversation_id"] == "chat-sales"
+        to = "boris" if sales["agent_id"] == "anna" else "anna"
+        await transfer(chat, "chat-sales", to)
+        given = await next_event(other)
+        assert (given["type"], given["conversation_id"], given["other_agent_id"]) == (
+            "conversation_transferred",
+            "chat-sales",
+            sales["agent_id"],
+        )
+        assert (await next_event(holder))["type"] == "conversation_transferred"  # the one who had it
+        assert (await next_event(sam_events))["type"] == "conversation_transferred"
+    new_holder = anna if to == "anna" else boris
+    assert (await new_holder.get(f"{BASE}/chat-sales")).status == 200
+    assert (await (anna if to == "boris" else boris).get(f"{BASE}/chat-sales")).status == 404
