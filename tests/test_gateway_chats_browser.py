@@ -74,5 +74,11 @@ async def test_an_agent_opens_a_chat_on_their_page_replies_and_the_message_shows
         await page.locator("#chat").wait_for(state="hidden")
         await page.locator('#chats tbody tr[data-conversation="chat-1"]').wait_for(state="detached")
         assert await page.locator("#chat-error").is_hidden()
+        # the customer card shows the chat with its newest messages
+        await page.goto(base + "/clients/" + "%2B4930111")
+        card_row = page.locator('#conversations tbody tr[data-conversation="chat-1"]')
+        await card_row.wait_for()
+        assert "It is on its way." in await card_row.text_content()
+        await check_layout(page, "client-card-chats")
     closed = await (await widget.get(f"{BASE}/chat-1/messages")).json()
     assert closed["state"] == "closed"
