@@ -324,6 +324,11 @@ async def test_the_customer_card_shows_the_clients_conversations_each_user_may_s
     assert [m["text"] for m in support["messages"]] == [f"message {i}" for i in range(3, 8)]  # the newest five
     assert any(item["kind"] == "conversation" for item in card["timeline"])
 
+    listed = await (await root.get(BASE, params={"client_number": "+4930111"})).json()
+    assert [c["conversation_id"] for c in listed["conversations"]] == ["chat-sales"]  # the open ones
+    bad = await root.get(BASE, params={"client_number": "not a number"})
+    assert bad.status == 400 and (await bad.json())["field"] == "client_number"
+
     mine = await (await csilla.get("/api/v1/clients/+4930111")).json()
     assert [c["conversation_id"] for c in mine["conversations"]] == ["chat-support"]
     sam = await chat.login("sam")  # supervises sales

@@ -60,7 +60,7 @@ async def customer_messages(request: web.Request) -> web.Response:
 
 
 @routes.get(BASE)
-@accepts(query=("state", "channel", "topic", "queue", "overdue", "page_size", "page_token"))
+@accepts(query=("state", "channel", "topic", "queue", "client_number", "overdue", "page_size", "page_token"))
 async def list_conversations(request: web.Request) -> web.Response:
     """An agent's own open conversations; a supervisor's queues'; an admin's all."""
     q = request.query
@@ -69,6 +69,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         channel=q.get("channel", ""),
         topic=q.get("topic", ""),
         queue=q.get("queue", ""),
+        client_number=q.get("client_number", ""),
         overdue=flag_param(q, "overdue"),
         page_size=page_size(q, 100),
         page_token=q.get("page_token", "")[:4096],

@@ -643,6 +643,7 @@ PATHS: dict[str, dict] = {
                 _query("channel"),
                 _query("topic"),
                 _query("queue"),
+                _query("client_number", description="only the conversations of this client"),
                 _query("overdue", "boolean", "only those past their reply deadline"),
                 _query("page_size", "integer"),
                 _query("page_token"),

@@ -253,6 +253,7 @@ def _request(f: Filters, agent_id: str = "", queue: str = "") -> pb.ListConversa
         topic=f.topic,
         page_size=f.page_size,
         overdue_only=f.overdue,
+        client_number=f.client_number,
     )
 
 
@@ -292,7 +293,7 @@ async def list_for(user: User, backends: Backends, f: Filters) -> tuple[list[pb.
             request, timeout=backends.timeout_s
         )
         for c in reply.conversations:
-            if sees(user, c) and (not f.client_number or c.client_number == f.client_number):
+            if sees(user, c):
                 found.setdefault(c.conversation_id, c)
         if reply.next_page_token:
             following[i] = reply.next_page_token
