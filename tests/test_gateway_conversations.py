@@ -338,3 +338,31 @@ async def test_the_customer_card_shows_the_clients_conversations_each_user_may_s
     assert (await csilla.get("/api/v1/clients/+4930999")).status == 200  # chat-other is csilla's
     anna = await chat.login("anna")
     assert (await anna.get("/api/v1/clients/+4930999")).status == 404
+
+
+async def test_every_route_but_the_widgets_refuses_the_messaging_role(chat):
+    """All of them, pages included, read from the app's router: a route added later for people
+    refuses the role without knowing of it."""
+    import re
+
+    widget, allowed, checked = chat.widget, set(), 0
+    for route in chat.app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or re.sub(r"\{([^}:]+)(:[^}]*)?\}", "x", info.get("formatter", ""))
+        if not path or route.method == "HEAD" or path.startswith(("/static", "/healthz", "/readyz")):
+            continue
+        if path in ("/login", "/api/v1/login", "/api/v1/logout", "/openapi.json", "/favicon.ico") or path.startswith(
+            ("/wallboard/", "/api/v1/wallboard/")
+        ):
+            continue  # public: no session needed at all (and logging out ends this one)
+        reply = await widget.request(route.method, path, json={}, headers=csrf(widget), allow_redirects=False)
+        if reply.status != 403:
+            allowed.add((route.method, route.resource.canonical))
+        checked += 1
+    assert allowed == {
+        ("POST", "/api/v1/conversations/messages"),
+        ("GET", "/api/v1/conversations/{conversation_id}/messages"),
+        ("GET", "/api/v1/me"),
+    }
+    assert checked > 100
+    assert (await widget.post("/api/v1/logout", headers=csrf(widget))).status == 200
