@@ -366,3 +366,22 @@ async def test_every_route_but_the_widgets_refuses_the_messaging_role(chat):
     }
     assert checked > 100
     assert (await widget.post("/api/v1/logout", headers=csrf(widget))).status == 200
+
+
+async def test_a_supervisor_of_two_queues_pages_through_both_without_missing_one(chat):
+    await chat.users.create("sue", PASSWORD, "supervisor", teams=("sales", "support"))
+    for queue in ("sales", "support"):
+        for n in range(3):
+            await opened(chat.widget, f"{queue}-{n}", queue=queue)
+    sue = await chat.login("sue")
+    seen, token, pages = [], "", 0
+    while True:
+        params = {"page_size": "2", **({"page_token": token} if token else {})}
+        page = await (await sue.get(BASE, params=params)).json()
+        assert len(page["conversations"]) <= 4  # up to page_size of each queue
+        seen += [c["conversation_id"] for c in page["conversations"]]
+        token, pages = page["next_page_token"], pages + 1
+        if not token:
+            break
+    assert sorted(seen) == sorted(f"{q}-{n}" for q in ("sales", "support") for n in range(3))
+    assert pages == 2
