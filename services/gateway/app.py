@@ -22,6 +22,7 @@ from callcenter.services.gateway import (
     call_control_api,
     campaigns_api,
     client_card_api,
+    conversations_api,
     crm_api,
     export_api,
     handover_api,
@@ -198,6 +199,7 @@ def create_app(
     modules = (*modules, payroll_api, invoice_queue_api)
     modules = (*modules, client_card_api, handover_api, crm_api, automation_api, teams_api)
     modules = (*modules, outbound_api, campaigns_api)
+    modules = (*modules, conversations_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)
