@@ -1,7 +1,9 @@
 """Gateway users (people who log in to the dashboard and the API), kept in Redis.
 
 Roles: admin (everything), supervisor (the teams = queues they supervise), agent (only their
-own agent's calls, leads, recordings and tasks; S0.5).
+own agent's calls, leads, recordings, tasks and conversations; S0.5), messaging (a chat
+widget's backend or messaging gateway: posts customers' messages and reads the replies they
+may see, nothing else; domain/conversations.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from callcenter.services.gateway.passwords import (
     verify_password,
 )
 
-ROLES = ("admin", "supervisor", "agent")
+ROLES = ("admin", "supervisor", "agent", "messaging")
 MAX_TEAMS = 50
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
@@ -76,6 +78,8 @@ def check_profile(role: str, agent_id: str, teams: tuple[str, ...]) -> None:
         raise UserError("agent_id", "is required for role agent")
     if role == "supervisor" and not teams:
         raise UserError("teams", "a supervisor supervises at least one team (queue)")
+    if role == "messaging" and (agent_id or teams):
+        raise UserError("agent_id" if agent_id else "teams", "a messaging user is no agent and has no teams")
     # Names as the router has them (an agent's id, a queue's name): nothing else can match.
     if agent_id and not NAME_RE.fullmatch(agent_id):
         raise UserError("agent_id", "must be an agent's id: 1-64 letters, digits or _.-")

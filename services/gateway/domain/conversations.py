@@ -1,0 +1,294 @@
+"""Conversations (issue 21): chats and messages the router routes like calls, as the gateway's
+users may see them and act on them (S0.5).
+
+admin       every conversation
+supervisor  conversations of the queues they supervise (user.teams) or held by an agent of a
+            router team they supervise (user.team_agents), as their calls' live events
+agent       only the conversations they hold (agent_id is theirs); any other is NotFound
+messaging   a chat widget's backend or messaging gateway: posts customers' messages and reads
+            the messages a customer may see (customer, agent and supervisor replies: never a
+            note); nothing else
+
+A conversation a user may not see is refused as NotFound (its existence is not revealed). The
+supervisors' routes (board, transfer, take, note) build on these same pieces."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from callcenter.api.router.v1 import conversations_pb2 as pb
+from callcenter.core import ids
+from callcenter.core.errors import InvalidArgument, NotFound
+
+from ..backends import Backends
+from ..users import User
+from . import access
+
+# Who may use the agents' and supervisors' side (the messaging role never may).
+STAFF = ("admin", "supervisor", "agent")
+MESSAGING = "messaging"
+MAX_PAGE = 500
+# The newest customer-visible messages a widget reads at once.
+MAX_WIDGET_MESSAGES = 200
+
+STATES = {
+    "new": pb.CONVERSATION_STATE_NEW,
+    "taken": pb.CONVERSATION_STATE_TAKEN,
+    "unanswered": pb.CONVERSATION_STATE_UNANSWERED,
+    "answered": pb.CONVERSATION_STATE_ANSWERED,
+    "closed": pb.CONVERSATION_STATE_CLOSED,
+}
+STATE_NAMES = {v: k for k, v in STATES.items()}
+AUTHOR_NAMES = {
+    pb.MESSAGE_AUTHOR_CUSTOMER: "customer",
+    pb.MESSAGE_AUTHOR_AGENT: "agent",
+    pb.MESSAGE_AUTHOR_SUPERVISOR: "supervisor",
+    pb.MESSAGE_AUTHOR_NOTE: "note",
+}
+# What a customer sees of a conversation: never a supervisor's note to the agent.
+CUSTOMER_VISIBLE = frozenset({pb.MESSAGE_AUTHOR_CUSTOMER, pb.MESSAGE_AUTHOR_AGENT, pb.MESSAGE_AUTHOR_SUPERVISOR})
+
+
+def _time(ts) -> str | None:
+    """A Timestamp as RFC 3339 UTC with milliseconds, None when unset."""
+    if not ts.seconds and not ts.nanos:
+        return None
+    return ts.ToDatetime().isoformat(timespec="milliseconds") + "Z"
+
+
+def message_json(m: pb.ConversationMessage, *, for_customer: bool = False) -> dict:
+    """One message; for a customer (the widget) without who wrote it inside the platform."""
+    out = {"message_id": m.message_id, "author": AUTHOR_NAMES.get(m.author, "unknown"), "text": m.text}
+    out["sent_at"] = _time(m.sent_at)
+    if not for_customer:
+        out["agent_id"] = m.agent_id
+        out["actor"] = m.actor
+    return out
+
+
+def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dict:
+    """A conversation as the API answers it (state and authors by short name: "taken",
+    "note"); its messages (oldest first, notes included: for agents and supervisors) when
+    `with_messages`."""
+    out = {
+        "conversation_id": c.conversation_id,
+        "channel": c.channel,
+        "topic": c.topic,
+        "queue": c.queue,
+        "client_number": c.client_number,
+        "state": STATE_NAMES.get(c.state, "unknown"),
+        "agent_id": c.agent_id,
+        "overdue": c.overdue,
+        "reply_due_at": _time(c.reply_due_at),
+        "created_at": _time(c.created_at),
+        "assigned_at": _time(c.assigned_at),
+        "closed_at": _time(c.closed_at),
+        "last_customer_message_at": _time(c.last_customer_message_at),
+        "first_replied_at": _time(c.first_replied_at),
+        "message_count": c.message_count,
+    }
+    if with_messages:
+        out["messages"] = [message_json(m) for m in c.messages]
+    return out
+
+
+def sees(user: User, c: pb.Conversation) -> bool:
+    """Whether the user may see this conversation (the module's rule)."""
+    if user.role in ("admin", MESSAGING):
+        return True
+    if user.role == "supervisor":
+        return c.queue in user.teams or (bool(c.agent_id) and c.agent_id in user.team_agents)
+    return user.role == "agent" and bool(user.agent_id) and c.agent_id == user.agent_id
+
+
+def check_visible(user: User, c: pb.Conversation) -> pb.Conversation:
+    """The conversation, or NotFound when the user may not see it (never its content)."""
+    if not sees(user, c):
+        raise NotFound(f"conversation {c.conversation_id} does not exist")
+    return c
+
+
+async def fetch(backends: Backends, conversation_id: str) -> pb.Conversation:
+    """The conversation with its newest messages (NOT_FOUND from the router when none)."""
+    reply: pb.GetConversationResponse = await backends.conversations.GetConversation(
+        pb.GetConversationRequest(conversation_id=conversation_id), timeout=backends.timeout_s
+    )
+    return reply.conversation
+
+
+async def get(user: User, backends: Backends, conversation_id: str) -> pb.Conversation:
+    """One conversation the user may see, with its messages (notes included)."""
+    access.require_role(user, *STAFF)
+    return check_visible(user, await fetch(backends, conversation_id))
+
+
+# ---- the widget's side (role messaging) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    conversation_id: str
+    channel: str
+    topic: str
+    queue: str
+    client_number: str
+    message_id: str
+    text: str
+
+
+async def post_customer_message(user: User, backends: Backends, m: CustomerMessage) -> pb.Conversation:
+    """A customer's message relayed by a widget or messaging gateway (idempotent by
+    message_id: the same id twice is stored once)."""
+    access.require_role(user, MESSAGING, "admin")  # the router checks every field, naming it
+    reply: pb.PostCustomerMessageResponse = await backends.conversations.PostCustomerMessage(
+        pb.PostCustomerMessageRequest(
+            conversation_id=m.conversation_id,
+            channel=m.channel,
+            topic=m.topic,
+            queue=m.queue,
+            client_number=m.client_number,
+            message_id=m.message_id,
+            text=m.text,
+        ),
+        timeout=backends.timeout_s,
+    )
+    return reply.conversation
+
+
+async def customer_messages(
+    user: User, backends: Backends, conversation_id: str, after: str = ""
+) -> tuple[pb.Conversation, list[pb.ConversationMessage]]:
+    """The messages a customer may see (never a note), oldest first, after the message
+    `after` (all the newest when empty or no longer among them), at most
+    MAX_WIDGET_MESSAGES."""
+    access.require_role(user, MESSAGING, "admin")
+    c = await fetch(backends, conversation_id)
+    if after:
+        ids.check_name(after, "after")
+    visible = [m for m in c.messages if m.author in CUSTOMER_VISIBLE]
+    seen = [m.message_id for m in visible]
+    if after and after in seen:
+        visible = visible[seen.index(after) + 1 :]
+    return c, visible[-MAX_WIDGET_MESSAGES:]
+
+
+# ---- the agents' side ---------------------------------------------------------------------
+
+
+async def reply(user: User, backends: Backends, conversation_id: str, message_id: str, text: str) -> pb.Conversation:
+    """The agent's reply, as themselves (the router refuses it unless they hold it)."""
+    access.require_role(user, "agent")
+    c = await get(user, backends, conversation_id)
+    done: pb.ReplyToConversationResponse = await backends.conversations.ReplyToConversation(
+        pb.ReplyToConversationRequest(
+            conversation_id=c.conversation_id, agent_id=user.agent_id, message_id=message_id, text=text
+        ),
+        timeout=backends.timeout_s,
+    )
+    return done.conversation
+
+
+async def close(user: User, backends: Backends, conversation_id: str) -> pb.Conversation:
+    """Closes a conversation: an agent only their own (the router checks agent_id too);
+    supervisors and admins any they see."""
+    c = await get(user, backends, conversation_id)
+    agent_id = user.agent_id if user.role == "agent" else ""
+    done: pb.CloseConversationResponse = await backends.conversations.CloseConversation(
+        pb.CloseConversationRequest(conversation_id=c.conversation_id, agent_id=agent_id), timeout=backends.timeout_s
+    )
+    return done.conversation
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A list's filters as the API takes them (checked by `check_filters`)."""
+
+    state: str = ""
+    channel: str = ""
+    topic: str = ""
+    queue: str = ""
+    client_number: str = ""
+    overdue: bool = False
+    page_size: int = 100
+    page_token: str = ""
+
+
+def check_filters(f: Filters) -> Filters:
+    if f.state and f.state not in STATES:
+        raise InvalidArgument("state", f"must be one of {', '.join(STATES)}")
+    for field in ("channel", "topic", "queue"):  # the router checks them too, but a supervisor's
+        if getattr(f, field):  # queue filter is looked at here first
+            ids.check_name(getattr(f, field), field)
+    if not 1 <= f.page_size <= MAX_PAGE:
+        raise InvalidArgument("page_size", f"must be 1-{MAX_PAGE}")
+    return f
+
+
+def scope(user: User, f: Filters) -> list[pb.ListConversationsRequest]:
+    """The router's list requests that together are what the user may see of a list: one
+    for an admin or an agent (their own), one per supervised queue and team agent for a
+    supervisor (a queue filter they do not supervise: nothing)."""
+    access.require_role(user, *STAFF)
+    base = dict(
+        state=STATES.get(f.state, pb.CONVERSATION_STATE_UNSPECIFIED),
+        channel=f.channel,
+        topic=f.topic,
+        page_size=f.page_size,
+        overdue_only=f.overdue,
+    )
+    if user.role == "admin":
+        return [pb.ListConversationsRequest(queue=f.queue, **base)]
+    if user.role == "agent":
+        return [pb.ListConversationsRequest(agent_id=user.agent_id, queue=f.queue, **base)]
+    queues = [f.queue] if f.queue else sorted(user.teams)
+    requests = [pb.ListConversationsRequest(queue=q, **base) for q in queues if q in user.teams]
+    if not f.queue:  # agents of a supervised router team, wherever their conversations are
+        requests += [pb.ListConversationsRequest(agent_id=a, **base) for a in sorted(user.team_agents)]
+    return requests
+
+
+def _tokens(token: str, count: int) -> dict[int, str] | None:
+    """A gateway page token: each scope request's router token (None: the first page)."""
+    if not token:
+        return None
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        tokens = {int(i): str(t) for i, t in parts}
+    except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
+        raise InvalidArgument("page_token", "not a token this API gave") from None
+    if any(not 0 <= i < count for i in tokens):
+        raise InvalidArgument("page_token", "not a token this API gave")
+    return tokens
+
+
+def _token(tokens: dict[int, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(sorted(tokens.items())).encode()).decode() if tokens else ""
+
+
+async def list_for(user: User, backends: Backends, f: Filters) -> tuple[list[pb.Conversation], str]:
+    """The conversations the user may see matching the filters, newest first, and the next
+    page's token ("" on the last). A supervisor's page holds up to page_size of each of
+    their queues (every one complete, none skipped)."""
+    check_filters(f)
+    requests = scope(user, f)
+    tokens = _tokens(f.page_token, len(requests))
+    found: dict[str, pb.Conversation] = {}
+    following: dict[int, str] = {}
+    for i, request in enumerate(requests):
+        if tokens is not None:
+            if i not in tokens:
+                continue  # that scope's last page was given already
+            request.page_token = tokens[i]
+        reply: pb.ListConversationsResponse = await backends.conversations.ListConversations(
+            request, timeout=backends.timeout_s
+        )
+        for c in reply.conversations:
+            if sees(user, c) and (not f.client_number or c.client_number == f.client_number):
+                found.setdefault(c.conversation_id, c)
+        if reply.next_page_token:
+            following[i] = reply.next_page_token
+    ordered = sorted(found.values(), key=lambda c: (c.created_at.seconds, c.created_at.nanos), reverse=True)
+    return ordered, _token(following)
