@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.services.gateway.domain import conversation_control as control
+from callcenter.services.gateway.domain.conversations import conversation_json
 from callcenter.services.gateway.query import PERIOD_PARAMS, names_param, period_from_query
 from callcenter.services.gateway.web import BACKENDS, accepts, json_reply, message_dict, read_json, text_field, user_of
 
@@ -16,7 +17,7 @@ BOARD_PARAMS = ("channel", "topic", "queue", "agent_id")
 
 
 def _reply(conversation) -> web.Response:
-    return json_reply({"conversation": message_dict(conversation)})
+    return json_reply({"conversation": conversation_json(conversation)})
 
 
 def _id(request: web.Request) -> str:

@@ -6,8 +6,9 @@ note to its agent, replies to the customer in the agent's place, or closes it. E
 router RPC; the gateway's channel relays the user as the actor of the router's event.
 
 Who may do it: supervisors on conversations of their queues (user.teams), admins on every one,
-agents never (PermissionDenied). A conversation of another queue is NotFound (its existence is
-not revealed), as is a target agent the supervisor does not see.
+agents never (PermissionDenied). A conversation the supervisor may not see (conversations.py's
+rule, the one for every conversation route) is NotFound (its existence is not revealed), as is
+a target agent the supervisor does not see.
 
 The board and figures come from the stats service, limited the same way: a supervisor's board
 shows their queues only (asking for another queue or agent is NotFound), and their figures
@@ -24,7 +25,7 @@ from callcenter.core.errors import InvalidArgument, NotFound
 
 from ..backends import Backends
 from ..users import User
-from . import access
+from . import access, conversations
 from .agents import get_agent, visible_agents
 from .errors import Conflict
 
@@ -41,25 +42,26 @@ GROUPINGS = {
 
 
 async def _conversation(user: User, backends: Backends, conversation_id: str) -> cpb.Conversation:
-    """The conversation the user may control (PermissionDenied for agents, NotFound when hidden)."""
+    """The conversation the user may control: supervisors and admins only (PermissionDenied
+    for agents), as far as they see it (conversations.py's rule; NotFound otherwise)."""
     access.require_role(user, "supervisor", "admin")
     ids.check_name(conversation_id, "conversation_id")
-    reply: cpb.GetConversationResponse = await backends.conversations.GetConversation(
-        cpb.GetConversationRequest(conversation_id=conversation_id), timeout=backends.timeout_s
-    )
-    if not access.sees_queue(user, reply.conversation.queue):
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    return reply.conversation
+    return await conversations.get(user, backends, conversation_id)
 
 
 async def transfer(user: User, backends: Backends, conversation_id: str, agent_id: str) -> cpb.Conversation:
     """The conversation to another agent the user sees (logged in to its queue with room on
     its channel: the router refuses otherwise, naming why), or back to its queue's line when
     agent_id is empty."""
+    if agent_id:
+        ids.check_name(agent_id, "agent_id")
     await _conversation(user, backends, conversation_id)
     if agent_id and agent_id != user.agent_id:
-        ids.check_name(agent_id, "agent_id")
         await get_agent(user, backends, agent_id)  # NotFound unless one of the user's teams'
+    return await _transfer(backends, conversation_id, agent_id)
+
+
+async def _transfer(backends: Backends, conversation_id: str, agent_id: str) -> cpb.Conversation:
     reply: cpb.TransferConversationResponse = await backends.conversations.TransferConversation(
         cpb.TransferConversationRequest(conversation_id=conversation_id, agent_id=agent_id), timeout=backends.timeout_s
     )
@@ -67,11 +69,12 @@ async def transfer(user: User, backends: Backends, conversation_id: str, agent_i
 
 
 async def take(user: User, backends: Backends, conversation_id: str) -> cpb.Conversation:
-    """The supervisor takes the conversation themselves: transferred to their user's agent."""
-    access.require_role(user, "supervisor", "admin")
+    """The supervisor takes the conversation themselves: transferred to their user's agent
+    (a Conflict naming agent_id when their user has none)."""
+    await _conversation(user, backends, conversation_id)
     if not user.agent_id:
         raise Conflict("agent_id", f"user {user.username} has no agent to take conversations with")
-    return await transfer(user, backends, conversation_id, user.agent_id)
+    return await _transfer(backends, conversation_id, user.agent_id)
 
 
 def _check_message(message_id: str, text: str) -> None:
@@ -99,11 +102,9 @@ async def post_message(
 
 async def close(user: User, backends: Backends, conversation_id: str) -> cpb.Conversation:
     """Closes the conversation whoever holds it (closing a closed one returns it as it is)."""
-    await _conversation(user, backends, conversation_id)
-    reply: cpb.CloseConversationResponse = await backends.conversations.CloseConversation(
-        cpb.CloseConversationRequest(conversation_id=conversation_id), timeout=backends.timeout_s
-    )
-    return reply.conversation
+    access.require_role(user, "supervisor", "admin")
+    ids.check_name(conversation_id, "conversation_id")
+    return await conversations.close(user, backends, conversation_id)  # checks it is theirs
 
 
 def _check_names(names: Iterable[str], field: str, most: int) -> list[str]:
