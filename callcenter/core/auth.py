@@ -36,7 +36,9 @@ from callcenter.core.settings import ConfigError
 
 log = structlog.get_logger(__name__)
 
-ROLES = ("pbx", "gateway", "crm", "admin")
+#: messaging: a chat widget's backend or a messaging gateway relaying customers' messages to
+#: the router (services/router/access.py: PostCustomerMessage and GetConversation only).
+ROLES = ("pbx", "gateway", "crm", "messaging", "admin")
 #: Methods every caller may use without credentials.
 OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
 _BEARER = "bearer "

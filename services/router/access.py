@@ -103,7 +103,10 @@ SEGMENT_POLICY = AccessPolicy.declare(
 
 # Conversations (issue 21): the gateway relays its users (an agent's own conversations,
 # supervisors' queues: checked there) and a chat widget's or messaging gateway's messages;
-# the CRM reads them for the customer card.
+# the CRM reads them for the customer card. A chat widget's backend or a messaging gateway
+# calling the router itself (role messaging) posts the customers' messages and reads the
+# conversation, nothing else (the agents' replies reach it through a webhook subscription to
+# CONVERSATION_REPLIED).
 CONVERSATION_POLICY = AccessPolicy.declare(
     conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"],
     gateway=[
@@ -116,4 +119,5 @@ CONVERSATION_POLICY = AccessPolicy.declare(
         "PostSupervisorMessage",
     ],
     crm=["GetConversation", "ListConversations"],
+    messaging=["PostCustomerMessage", "GetConversation"],
 )

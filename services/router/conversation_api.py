@@ -36,7 +36,7 @@ class ConversationServicer(conversations_pb2_grpc.ConversationServiceServicer):
 
     @_domain_errors
     async def CloseConversation(self, request, context):
-        c = await self.conversations.close(request.conversation_id)
+        c = await self.conversations.close(request.conversation_id, request.agent_id)
         return pb.CloseConversationResponse(conversation=convert.conversation_to_pb(c))
 
     @_domain_errors
@@ -46,12 +46,29 @@ class ConversationServicer(conversations_pb2_grpc.ConversationServiceServicer):
 
     @_domain_errors
     async def ListConversations(self, request, context):
-        found = await self.conversations.list(
+        page = await self.conversations.list(
             agent_id=request.agent_id,
             queue=request.queue,
             state=convert.conversation_state_from_pb(request.state),
             channel=request.channel,
             topic=request.topic,
             page_size=request.page_size,
+            page_token=request.page_token,
+            overdue_only=request.overdue_only,
         )
-        return pb.ListConversationsResponse(conversations=[convert.conversation_to_pb(c) for c in found])
+        return pb.ListConversationsResponse(
+            conversations=[convert.conversation_to_pb(c) for c in page.conversations],
+            next_page_token=page.next_token,
+        )
+
+    @_domain_errors
+    async def TransferConversation(self, request, context):
+        c = await self.conversations.transfer(request.conversation_id, request.agent_id)
+        return pb.TransferConversationResponse(conversation=convert.conversation_to_pb(c))
+
+    @_domain_errors
+    async def PostSupervisorMessage(self, request, context):
+        c = await self.conversations.post_supervisor_message(
+            request.conversation_id, request.message_id, request.text, request.note
+        )
+        return pb.PostSupervisorMessageResponse(conversation=convert.conversation_to_pb(c))

@@ -1,7 +1,8 @@
 """Conversations in the router's domain (issue 21): chats and messages routed like calls.
 
 Validates each request and runs its one transition (scripts/post_customer_message.lua,
-reply_conversation.lua, close_conversation.lua; the assignment, capacity, mixing and
+reply_conversation.lua, close_conversation.lua, transfer_conversation.lua,
+post_supervisor_message.lua; logout.lua hands an agent's back to the line; the assignment, capacity, mixing and
 deadline rules are lib.lua's "Conversations" section); reads need no atomicity and are plain
 commands. Knows nothing of gRPC.
 """
@@ -28,15 +29,19 @@ DEFAULT_PAGE = 100
 _SCAN = 5_000
 STATES = ("new", "taken", "unanswered", "answered", "closed")
 OPEN_STATES = STATES[:4]
+#: Who writes a conversation's messages: the customer, the agent, a supervisor replying in the
+#: agent's place, a supervisor's note to the agent (never sent to the customer).
+AUTHORS = ("customer", "agent", "supervisor", "note")
 
 
 @dataclass(frozen=True)
 class Message:
     message_id: str
-    author: str  # customer | agent
+    author: str  # one of AUTHORS
     agent_id: str
     text: str
     sent_ms: int
+    actor: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Conversation:
     assigned_ms: int | None = None
     closed_ms: int | None = None
     message_count: int = 0
+    last_customer_message_ms: int | None = None
+    first_replied_ms: int | None = None
     messages: tuple[Message, ...] = field(default=())
 
 
@@ -76,13 +83,15 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
         assigned_ms=_opt(h.get("assigned")),
         closed_ms=_opt(h.get("closed")),
         message_count=int(h.get("count") or 0),
+        last_customer_message_ms=_opt(h.get("last_customer")),
+        first_replied_ms=_opt(h.get("first_replied")),
         messages=messages,
     )
 
 
 def _message(raw: str) -> Message:
     m = json.loads(raw)
-    return Message(m["id"], m["author"], m.get("agent") or "", m["text"], int(m["at"]))
+    return Message(m["id"], m["author"], m.get("agent") or "", m["text"], int(m["at"]), m.get("actor") or "")
 
 
 def _check_text(name: str, text: str) -> None:
@@ -92,6 +101,25 @@ def _check_text(name: str, text: str) -> None:
         raise InvalidArgument(name, f"is longer than {MAX_TEXT} characters")
     if "\0" in text:
         raise InvalidArgument(name, "must not contain NUL")
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[Conversation]
+    next_token: str  # "" on the last page
+
+
+def _token_of(conversation_id: str, score: int) -> str:
+    """A page token: '<index score>|<id>' of the last entry a page went to."""
+    return f"{score}|{conversation_id}"
+
+
+def _token(token: str) -> tuple[int, str]:
+    score, _, conversation_id = token.partition("|")
+    if not score.isdigit() or len(score) > 15 or len(token) > 200:
+        raise InvalidArgument("page_token", "is not a token this list gave")
+    ids.check_name(conversation_id, "page_token")
+    return int(score), conversation_id
 
 
 class Conversations:
@@ -146,10 +174,36 @@ class Conversations:
         log.info("conversation.replied", conversation_id=conversation_id, agent_id=agent_id)
         return conversation_from_hash(reply["conversation"])
 
-    async def close(self, conversation_id: str) -> Conversation:
+    async def close(self, conversation_id: str, agent_id: str = "") -> Conversation:
+        """agent_id given: only if that agent holds it (an agent closing their own)."""
         ids.check_name(conversation_id, "conversation_id")
-        reply = await self.store.run("close_conversation", self.router.now(), conversation_id)
+        if agent_id:
+            ids.check_name(agent_id, "agent_id")
+        reply = await self.store.run("close_conversation", self.router.now(), conversation_id, agent_id)
         log.info("conversation.closed", conversation_id=conversation_id)
+        return conversation_from_hash(reply["conversation"])
+
+    async def transfer(self, conversation_id: str, agent_id: str) -> Conversation:
+        """To agent_id (logged in to its queue, with room), or, agent_id empty, back to the line."""
+        ids.check_name(conversation_id, "conversation_id")
+        if agent_id:
+            ids.check_name(agent_id, "agent_id")
+        reply = await self.store.run("transfer_conversation", self.router.now(), conversation_id, agent_id)
+        conv = conversation_from_hash(reply["conversation"])
+        log.info("conversation.transferred", conversation_id=conversation_id, agent_id=conv.agent_id)
+        return conv
+
+    async def post_supervisor_message(
+        self, conversation_id: str, message_id: str, text: str, note: bool
+    ) -> Conversation:
+        """A reply to the customer in the agent's place, or (note) a note to the agent."""
+        ids.check_name(conversation_id, "conversation_id")
+        ids.check_name(message_id, "message_id")
+        _check_text("text", text)
+        reply = await self.store.run(
+            "post_supervisor_message", self.router.now(), conversation_id, message_id, text, "1" if note else "0"
+        )
+        log.info("conversation.supervisor_message", conversation_id=conversation_id, note=note)
         return conversation_from_hash(reply["conversation"])
 
     async def get(self, conversation_id: str) -> Conversation:
@@ -171,8 +225,12 @@ class Conversations:
         channel: str = "",
         topic: str = "",
         page_size: int = 0,
-    ) -> list[Conversation]:
-        """Newest first; every filter given must match. agent_id: the agent's open ones."""
+        page_token: str = "",
+        overdue_only: bool = False,
+    ) -> ConversationPage:
+        """Newest first; every filter given must match. agent_id: the agent's open ones. A
+        page looks at most _SCAN index entries: it may hold fewer than page_size (even none)
+        with a next_token to go on from."""
         for name, value in (("agent_id", agent_id), ("queue", queue), ("channel", channel), ("topic", topic)):
             if value:
                 ids.check_name(value, name)
@@ -180,22 +238,35 @@ class Conversations:
             raise InvalidArgument("state", f"must be one of {', '.join(STATES)}")
         if not 0 <= page_size <= MAX_PAGE:
             raise InvalidArgument("page_size", f"must be 1-{MAX_PAGE} (0: {DEFAULT_PAGE})")
+        after = _token(page_token) if page_token else None
         limit = page_size or DEFAULT_PAGE
         keys = self.store.keys
+        redis = self.store.redis
         if agent_id:
             index = keys.agent_conversations(agent_id)
         elif state == "closed":
             index = keys.conversations_closed
         else:
             index = keys.conversations
+        start = 0
+        if after is not None:
+            # Newest first, ties by id descending (ZREVRANGE): skip those before the token's.
+            score, last = after
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.zcount(index, f"({score}", "+inf")
+                pipe.zrangebyscore(index, score, score)
+                newer, same = await pipe.execute()
+            start = newer + sum(1 for member in same if member >= last)
+        entries = await redis.zrevrange(index, start, start + _SCAN - 1, withscores=True)
         found: list[Conversation] = []
-        ids_ = await self.store.redis.zrevrange(index, 0, _SCAN - 1)
-        for start in range(0, len(ids_), 500):
-            async with self.store.redis.pipeline(transaction=False) as pipe:
-                for conversation_id in ids_[start : start + 500]:
+        last_score = 0
+        for at in range(0, len(entries), 500):
+            chunk = entries[at : at + 500]
+            async with redis.pipeline(transaction=False) as pipe:
+                for conversation_id, _ in chunk:
                     pipe.hgetall(keys.conversation(conversation_id))
                 hashes = await pipe.execute()
-            for h in hashes:
+            for (_, score), h in zip(chunk, hashes, strict=True):
                 if not h.get("id"):
                     continue
                 c = conversation_from_hash(h)
@@ -204,9 +275,14 @@ class Conversations:
                     or (state and c.state != state)
                     or (channel and c.channel != channel)
                     or (topic and c.topic != topic)
+                    or (overdue_only and not c.overdue)
                 ):
                     continue
+                if len(found) == limit:  # one more matches: this page ends at the previous one
+                    return ConversationPage(found, _token_of(found[-1].conversation_id, last_score))
                 found.append(c)
-                if len(found) == limit:
-                    return found
-        return found
+                last_score = int(score)
+        if len(entries) == _SCAN:  # the index goes on past what this page looked at
+            conversation_id, score = entries[-1]
+            return ConversationPage(found, _token_of(conversation_id, int(score)))
+        return ConversationPage(found, "")

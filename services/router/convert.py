@@ -15,6 +15,7 @@ from callcenter.services.router.campaigns import (
     Contact,
     RetryRules,
 )
+from callcenter.services.router.conversations import AUTHORS as MESSAGE_AUTHORS
 from callcenter.services.router.conversations import STATES as CONVERSATION_STATES
 from callcenter.services.router.conversations import Conversation, Message
 from callcenter.services.router.do_not_call import Entry
@@ -409,7 +410,9 @@ _CONVERSATION_STATE_TO_PB = {
     for name in CONVERSATION_STATES
 }
 CONVERSATION_STATE_FROM_PB = {number: name for name, number in _CONVERSATION_STATE_TO_PB.items()}
-_AUTHOR_TO_PB = {"customer": conversations_pb2.MESSAGE_AUTHOR_CUSTOMER, "agent": conversations_pb2.MESSAGE_AUTHOR_AGENT}
+_AUTHOR_TO_PB = {
+    name: conversations_pb2.MessageAuthor.Value(f"MESSAGE_AUTHOR_{name.upper()}") for name in MESSAGE_AUTHORS
+}
 
 
 def conversation_state_from_pb(number: int) -> str:
@@ -428,6 +431,7 @@ def message_to_pb(m: Message) -> conversations_pb2.ConversationMessage:
         agent_id=m.agent_id,
         text=m.text,
         sent_at=timestamp_ms(m.sent_ms),
+        actor=m.actor,
     )
 
 
@@ -451,4 +455,8 @@ def conversation_to_pb(c: Conversation) -> conversations_pb2.Conversation:
         out.assigned_at.CopyFrom(timestamp_ms(c.assigned_ms))
     if c.closed_ms is not None:
         out.closed_at.CopyFrom(timestamp_ms(c.closed_ms))
+    if c.last_customer_message_ms is not None:
+        out.last_customer_message_at.CopyFrom(timestamp_ms(c.last_customer_message_ms))
+    if c.first_replied_ms is not None:
+        out.first_replied_at.CopyFrom(timestamp_ms(c.first_replied_ms))
     return out

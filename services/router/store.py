@@ -87,6 +87,8 @@ TRANSITIONS = (
     "post_customer_message",
     "reply_conversation",
     "close_conversation",
+    "transfer_conversation",
+    "post_supervisor_message",
 )
 _ERRORS = {
     "illegal_state": IllegalState,

@@ -511,24 +511,42 @@ function CONV.bars_calls(q, agent_id)
   return of_queue
 end
 
+-- Why the agent may not take conversation v now (a sentence naming it), or nil and how many
+-- open conversations they hold.
+function CONV.refusal(agent_id, a, v)
+  if a == nil or a.state == 'logged_out' then return 'agent ' .. agent_id .. ' is logged out' end
+  if a.state == 'paused' then return 'agent ' .. agent_id .. ' is paused' end
+  if redis.call('SISMEMBER', k_online(v.queue), agent_id) == 0 then
+    return 'agent ' .. agent_id .. ' is not logged in to queue ' .. v.queue
+  end
+  if not CONV.mixing(v.queue) and (a.state == 'reserved' or a.state == 'on_call') then
+    return 'agent ' .. agent_id .. ' is ' .. a.state .. ' and queue ' .. v.queue .. ' does not mix chats and calls'
+  end
+  local on_channel, _, total = CONV.held(agent_id, v.queue, v.channel)
+  local capacity = CONV.setting(v.queue, 'chat_capacity', 3)
+  if on_channel >= capacity then
+    return 'agent ' .. agent_id .. ' has no room: ' .. on_channel .. ' open ' .. v.channel ..
+      ' conversations, the chat_capacity of queue ' .. v.queue .. ' is ' .. capacity
+  end
+  return nil, total
+end
+
 -- Whether the agent may take conversation v now: nil if not, else how many they hold.
 function CONV.room(agent_id, a, v)
-  if a == nil or a.state == 'logged_out' or a.state == 'paused' then return nil end
-  if redis.call('SISMEMBER', k_online(v.queue), agent_id) == 0 then return nil end
-  if not CONV.mixing(v.queue) and (a.state == 'reserved' or a.state == 'on_call') then return nil end
-  local on_channel, _, total = CONV.held(agent_id, v.queue, v.channel)
-  if on_channel >= CONV.setting(v.queue, 'chat_capacity', 3) then return nil end
+  local why, total = CONV.refusal(agent_id, a, v)
+  if why ~= nil then return nil end
   return total
 end
 
--- The agent conversation v goes to: agent_id, agent, why; nil when nobody has room.
-function CONV.pick(v)
-  local m = load_agent(v.manager)
+-- The agent conversation v goes to: agent_id, agent, why; nil when nobody has room. except:
+-- an agent who may not have it (the one it is being taken from).
+function CONV.pick(v, except)
+  local m = v.manager ~= except and load_agent(v.manager) or nil
   if m ~= nil and CONV.room(v.manager, m, v) ~= nil then return v.manager, m, 'personal_manager' end
   local best, best_a, best_n, best_idle
   for _, agent_id in ipairs(redis.call('SMEMBERS', k_online(v.queue))) do
-    local a = load_agent(agent_id)
-    local n = CONV.room(agent_id, a, v)
+    local a = agent_id ~= except and load_agent(agent_id) or nil
+    local n = a ~= nil and CONV.room(agent_id, a, v) or nil
     if n ~= nil then
       local idle = tonumber(a.conv_since or a.idle_since or 0) or 0
       if best == nil or n < best_n or (n == best_n and (idle < best_idle or (idle == best_idle and agent_id < best))) then
@@ -548,13 +566,32 @@ function CONV.emit(event_type, v, fields)
   emit(event_type, fields)
 end
 
--- Appends a message (author customer or agent); the newest CONV.KEPT are kept.
+-- Appends a message (author customer, agent, supervisor or note) with its actor (who asked;
+-- for the customer's, the credential relaying them); the newest CONV.KEPT are kept.
 function CONV.message(v, message_id, author, agent_id, text)
+  local actor = ACTOR
+  if author == 'customer' and ACTOR_VIA ~= '' then actor = ACTOR_VIA end
   redis.call('SADD', k_conversation_message_ids(v.id), message_id)
   redis.call('RPUSH', k_conversation_messages(v.id), cjson.encode({id = message_id, author = author,
-    agent = agent_id, text = text, at = NOW}))
+    agent = agent_id, text = text, at = NOW, actor = actor}))
   redis.call('LTRIM', k_conversation_messages(v.id), -CONV.KEPT, -1)
   v.count = redis.call('HINCRBY', k_conversation(v.id), 'count', 1)
+  if author == 'customer' then CONV.set(v.id, v, {last_customer = NOW}) end
+end
+
+-- A reply to the customer (author agent, or supervisor in the agent's place): ANSWERED, no
+-- deadline, no longer overdue; CONVERSATION_REPLIED carries the reply for a messaging
+-- gateway's webhook. A conversation waiting in its queue's line stays there (NEW) and is
+-- ANSWERED once taken (held_state).
+function CONV.answer(v, message_id, author, text)
+  CONV.message(v, message_id, author, author == 'agent' and v.agent or '', text)
+  CONV.undue(v)
+  local fields = {overdue = '0', replied = NOW}
+  if v.state == 'new' then fields.held_state = 'answered' else fields.state = 'answered' end
+  if (v.first_replied or '') == '' then fields.first_replied = NOW end
+  CONV.set(v.id, v, fields)
+  CONV.emit('CONVERSATION_REPLIED', v, {reason = author,
+    attributes = cjson.encode({message_id = message_id, text = text})})
 end
 
 function CONV.timer(v) return 'conversation|' .. v.id .. '|' .. tostring(v.due or '') end
@@ -576,13 +613,41 @@ function CONV.undue(v)
   CONV.set(v.id, v, {due = '', due_kind = ''})
 end
 
-function CONV.assign(v, agent_id, a, why)
+-- Gives conversation v to the agent: out of its line (NEW -> TAKEN, or the state it had when
+-- it went back to the line, held_state), into the agent's; other states are kept.
+function CONV.take(v, agent_id, a)
   redis.call('ZREM', k_conversations_waiting(v.queue), v.id)
   redis.call('ZADD', k_agent_conversations(agent_id), NOW, v.id)
   agent_set(agent_id, a, {conv_since = NOW})
-  CONV.set(v.id, v, {state = 'taken', agent = agent_id, assigned = NOW})
+  local fields = {agent = agent_id, assigned = NOW, held_state = ''}
+  if v.state == 'new' then fields.state = (v.held_state or '') ~= '' and v.held_state or 'taken' end
+  CONV.set(v.id, v, fields)
+end
+
+function CONV.assign(v, agent_id, a, why)
+  CONV.take(v, agent_id, a)
   CONV.emit('CONVERSATION_ASSIGNED', v, {agent_id = agent_id, reason = why})
 end
+
+-- Takes conversation v from its agent (v.agent, not '') back to its queue's line: at once to
+-- another agent with room, else NEW in the line, keeping the state it had (held_state) for
+-- whoever takes it; its messages and deadline stay. CONVERSATION_TRANSFERRED (reason
+-- supervisor or agent_logged_out). The previous agent's room is given out by the caller.
+function CONV.to_line(v, reason)
+  local previous = v.agent
+  redis.call('ZREM', k_agent_conversations(previous), v.id)
+  local agent_id, a = CONV.pick(v, previous)
+  if agent_id ~= nil then
+    CONV.take(v, agent_id, a)
+  else
+    local held = (v.state == 'unanswered' or v.state == 'answered') and v.state or ''
+    CONV.set(v.id, v, {state = 'new', agent = '', assigned = '', held_state = held})
+    redis.call('ZADD', k_conversations_waiting(v.queue), tonumber(v.created), v.id)
+  end
+  CONV.emit('CONVERSATION_TRANSFERRED', v, {agent_id = agent_id or '', other_agent_id = previous,
+    reason = reason})
+end
+
 
 -- Assigns a new conversation, or puts it in its queue's line.
 function CONV.dispatch(v)
@@ -594,6 +659,18 @@ function CONV.dispatch(v)
   redis.call('ZADD', k_conversations_waiting(v.queue), tonumber(v.created), v.id)
 end
 
+-- An agent logged out: each of their open conversations goes back to its queue's line
+-- (CONV.to_line, reason agent_logged_out), in the logout's own transition.
+function CONV.hand_back(agent_id)
+  for _, id in ipairs(redis.call('ZRANGE', k_agent_conversations(agent_id), 0, -1)) do
+    local v = hgetall(k_conversation(id))
+    if v.id ~= nil and v.state ~= 'closed' and v.agent == agent_id then
+      CONV.to_line(v, 'agent_logged_out')
+    end
+  end
+  redis.call('DEL', k_agent_conversations(agent_id))
+end
+
 -- An agent may have room: the oldest conversations of their queues' lines they may take
 -- (the first 20 of each line looked at).
 function CONV.offer_agent(agent_id, a)
@@ -603,7 +680,7 @@ function CONV.offer_agent(agent_id, a)
       local v = hgetall(k_conversation(id))
       if v.id == nil or v.state ~= 'new' then
         redis.call('ZREM', k_conversations_waiting(q), id)
-      elseif CONV.room(agent_id, a, v) ~= nil then
+      elseif id ~= CONV.skip and CONV.room(agent_id, a, v) ~= nil then
         CONV.assign(v, agent_id, a, 'strategy')
       end
     end
@@ -837,6 +914,16 @@ local function dispatch_agent(agent_id, a)
   end
   -- then the conversations waiting for room (none while reserved, in a queue forbidding mixing)
   CONV.offer_agent(agent_id, a)
+end
+
+-- The agent's room after a conversation left them (closed, transferred): calls again (a queue
+-- forbidding mixing) or the next conversation of their lines, never conversation `skip`.
+function CONV.freed(agent_id, skip)
+  local a = load_agent(agent_id)
+  if a == nil then return end
+  CONV.skip = skip
+  if a.state == 'available' then dispatch_agent(agent_id, a) else CONV.offer_agent(agent_id, a) end
+  CONV.skip = nil
 end
 
 -- Calls waiting for a manager who just left (logged out, paused) go on at once.

@@ -1,4 +1,5 @@
--- Available, paused or wrap-up -> logged out. ARGS[1] agent id.
+-- Available, paused or wrap-up -> logged out; their open conversations go back to their
+-- queues' lines (CONV.hand_back). ARGS[1] agent id.
 local agent_id = ARGS[1]
 local a = load_agent(agent_id)
 if a == nil then return fail('not_found', 'agent ' .. agent_id .. ' does not exist') end
@@ -12,5 +13,6 @@ agent_set(agent_id, a, {state = 'logged_out', since = NOW})
 agent_clear(agent_id, a, {'call', 'offer', 'reason', 'wrap_token', 'wrap_ends', 'wrap_queue',
   'session_queues', unpack(PENDING_PAUSE)})
 emit('AGENT_LOGGED_OUT', {agent_id = agent_id, agent_state = 'logged_out'})
+CONV.hand_back(agent_id)
 release_waiters(agent_id)
 return agent_reply(agent_id)

@@ -1,7 +1,8 @@
 -- A customer's message (PostCustomerMessage): the first one of a conversation id creates it
 -- (NEW, with its first-response deadline) and assigns it to an agent with room, or lines it
 -- up in its queue; a later one makes a taken or answered conversation UNANSWERED (after the
--- agent's reply, with the queue's reply deadline). Idempotent by message id.
+-- agent's reply, with the queue's reply deadline; in the line again after a reply: UNANSWERED
+-- once taken). Idempotent by message id.
 -- ARGS[1] conversation id, ARGS[2] channel, ARGS[3] topic, ARGS[4] queue, ARGS[5] the client's
 -- number ('' = unknown), ARGS[6] message id, ARGS[7] text.
 local id, channel, topic, queue, client, message_id, text = ARGS[1], ARGS[2], ARGS[3], ARGS[4], ARGS[5], ARGS[6], ARGS[7]
@@ -29,9 +30,11 @@ if v.id == nil then
   return CONV.reply(id)
 end
 CONV.message(v, message_id, 'customer', '', text)
-if v.state == 'answered' then
+if v.state == 'answered' or (v.state == 'new' and v.held_state == 'answered') then
   CONV.due(v, CONV.setting(v.queue, 'reply_ms', 120000), 'reply')
 end
 if v.state == 'taken' or v.state == 'answered' then CONV.set(id, v, {state = 'unanswered'}) end
+-- back in its queue's line after a reply: unanswered for whoever takes it
+if v.state == 'new' and v.held_state == 'answered' then CONV.set(id, v, {held_state = 'unanswered'}) end
 CONV.emit('CONVERSATION_MESSAGE', v, {caller = v.client, reason = v.state})
 return CONV.reply(id)

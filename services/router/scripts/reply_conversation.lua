@@ -1,6 +1,6 @@
--- The assigned agent replies (ReplyToConversation): ANSWERED, no deadline, no longer overdue.
--- Idempotent by message id. ARGS[1] conversation id, ARGS[2] agent id, ARGS[3] message id,
--- ARGS[4] text.
+-- The assigned agent replies (ReplyToConversation): ANSWERED, no deadline, no longer overdue
+-- (CONV.answer). Idempotent by message id. ARGS[1] conversation id, ARGS[2] agent id,
+-- ARGS[3] message id, ARGS[4] text.
 local id, agent_id, message_id, text = ARGS[1], ARGS[2], ARGS[3], ARGS[4]
 local v = hgetall(k_conversation(id))
 if v.id == nil then return fail('not_found', 'conversation ' .. id .. ' does not exist') end
@@ -12,8 +12,5 @@ end
 if v.agent ~= agent_id then
   return fail('illegal_state', 'conversation ' .. id .. ' is held by another agent', v.state)
 end
-CONV.message(v, message_id, 'agent', agent_id, text)
-CONV.undue(v)
-CONV.set(id, v, {state = 'answered', overdue = '0', replied = NOW})
-CONV.emit('CONVERSATION_REPLIED', v, {agent_id = agent_id})
+CONV.answer(v, message_id, 'agent', text)
 return CONV.reply(id)
