@@ -32,7 +32,7 @@ from .errors import Conflict
 MAX_TEXT = 4000  # characters of a message (the router's rule: 1-4,000)
 MAX_BOARD_QUEUES = 200  # GetConversationBoardRequest.queues
 MAX_BOARD_AGENTS = 500  # GetConversationBoardRequest.agent_ids
-GROUPINGS = {
+GROUPINGS: dict[str, spb.ConversationGrouping] = {
     "channel": spb.CONVERSATION_GROUPING_CHANNEL,
     "topic": spb.CONVERSATION_GROUPING_TOPIC,
     "agent": spb.CONVERSATION_GROUPING_AGENT,
@@ -169,7 +169,7 @@ def _keep_visible_agents(user: User, reply: spb.GetConversationBoardResponse) ->
         reply.agents.extend(kept)
 
 
-def grouping(value: str) -> int:
+def grouping(value: str) -> spb.ConversationGrouping:
     """?group_by= as the stats service's grouping (channel, topic, agent, queue or team)."""
     if value not in GROUPINGS:
         raise InvalidArgument("group_by", f"must be one of {', '.join(GROUPINGS)}")
