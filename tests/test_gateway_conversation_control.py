@@ -16,7 +16,7 @@ import pytest
 
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import conversations_pb2 as cpb
-from tests.conversation_control_scenes import scene, stubs, users
+from tests.conversation_control_scenes import post, scene, stubs, users
 from tests.gateway_fixtures import csrf
 from tests.helpers import read_events
 
@@ -176,6 +176,66 @@ async def test_agents_cannot_use_the_supervisor_routes(backend_addrs, gateway, r
         assert reply.status == 403, (verb, await reply.text())
     assert (await anna.get("/api/v1/conversations/board")).status == 403
     assert (await anna.get("/api/v1/conversations/stats?group_by=agent")).status == 403
+
+
+async def test_the_board_counts_per_group_and_operator_match_the_scripted_scene(
+    backend_addrs, gateway, redis, tenant, quiet_stats
+):
+    await scene(gateway, redis, tenant)
+    sam = await gateway.login("sam")
+    body = await board(sam, quiet_stats)
+    #                                new taken unans answ overdue open
+    assert by_queue(body) == {"chat": (0, 0, 1, 0, 1, 1), "mail": (1, 1, 0, 1, 0, 3)}
+    online = {q["queue"]: int(q.get("operators_online", 0)) for q in body["queues"]}
+    assert online == {"chat": 3, "mail": 1}
+    agents = by_agent(body)
+    assert agents["anna"] == (0, 0, 1, 0, 1, 1) and agents["dora"] == (0, 1, 0, 1, 0, 2)
+    assert agents["boris"][-1] == agents["sam-agent"][-1] == 0
+    assert "csilla" not in agents  # olga's team
+    assert counts({"conversations": body["total"]}) == (1, 1, 1, 1, 1, 4)
+    # the load of a chosen set of operators
+    chosen = await board(sam, quiet_stats, "?agent_id=anna,dora")
+    assert set(by_agent(chosen)) == {"anna", "dora"}
+    # a transfer moves the load from one operator to the other
+    await ok(await action(sam, "c1", "transfer", {"agent_id": "boris"}))
+    agents = by_agent(await board(sam, quiet_stats, "?queue=chat"))
+    assert (agents["anna"][-1], agents["boris"]) == (0, (0, 0, 1, 0, 1, 1))
+    # an admin sees olga's queue too
+    root = await gateway.login("root")
+    assert "support" in by_queue(await board(root, quiet_stats))
+
+
+async def test_the_board_and_the_list_filter_by_channel_and_topic(backend_addrs, gateway, redis, tenant, quiet_stats):
+    await scene(gateway, redis, tenant)
+    sam = await gateway.login("sam")
+    email = by_queue(await board(sam, quiet_stats, "?channel=email"))
+    assert email.get("chat", (0,) * 6)[-1] == 0 and email["mail"][-1] == 3
+    delivery = by_queue(await board(sam, quiet_stats, "?channel=email&topic=delivery"))
+    assert delivery["mail"] == (1, 0, 0, 1, 0, 2)
+    listed = await ok(await sam.get("/api/v1/conversations?channel=email&topic=delivery"))
+    assert sorted(c["conversation_id"] for c in listed["conversations"]) == ["m2", "m3"]
+    billing = by_queue(await board(sam, quiet_stats, "?topic=billing"))
+    assert (billing["chat"][-1], billing["mail"][-1]) == (1, 1)
+    # a new chat about delivery joins the filtered board
+    async with stubs(gateway) as (_, conv):
+        await post(conv, "c2", "c2-m1", "chat", "webchat", "delivery")
+    assert by_queue(await board(sam, quiet_stats, "?topic=delivery"))["chat"][-1] == 1
+
+
+async def test_conversation_figures_are_the_supervisors_queues_only(backend_addrs, gateway, redis, tenant, quiet_stats):
+    await scene(gateway, redis, tenant)
+    await quiet_stats.consumer.drain()
+    sam, root = await gateway.login("sam"), await gateway.login("root")
+    mine = await ok(await sam.get("/api/v1/conversations/stats?group_by=queue"))
+    assert {r["key"] for r in mine.get("rows", [])} <= {"chat", "mail"}
+    created = {r["key"]: int(r.get("created", 0)) for r in mine.get("rows", [])}
+    assert created.get("mail") == 3 and created.get("chat") == 1
+    assert int(mine["total"].get("created", 0)) == 4
+    olga = await gateway.login("olga")  # support had none: chat's and mail's rows are not hers
+    theirs = await ok(await olga.get("/api/v1/conversations/stats?group_by=team"))
+    assert (theirs.get("rows", []), int(theirs.get("total", {}).get("created", 0))) == ([], 0)
+    by_channel = await ok(await root.get("/api/v1/conversations/stats?group_by=channel&channel=email"))
+    assert [(r["key"], int(r.get("created", 0))) for r in by_channel.get("rows", [])] == [("email", 3)]
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from callcenter.services.gateway.web import (
     USERS,
     ApiError,
     accepts,
+    for_messaging,
     json_reply,
     read_json,
     set_session_cookie,
@@ -67,6 +68,7 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/logout")
 @accepts()
+@for_messaging
 async def logout(request: web.Request) -> web.Response:
     await request.app[SESSIONS].delete(request[TOKEN])
     response = json_reply({"ok": True})
@@ -76,6 +78,7 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/me")
 @accepts()
+@for_messaging
 async def me(request: web.Request) -> web.Response:
     return json_reply(
         {"user": user_of(request).public(), "csrf_token": request[SESSION].csrf_token, "csrf_header": CSRF_HEADER}

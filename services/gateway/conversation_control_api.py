@@ -1,6 +1,7 @@
 """Supervisor control of conversations and their board (issue 21; S3.1, S3.4-S3.6): the HTTP
 side of domain/conversation_control.py. The control routes answer {"conversation": …}, the
-conversation after the change."""
+conversation after the change. Closing is conversations_api.py's route, for agents and
+supervisors alike."""
 
 from __future__ import annotations
 
@@ -94,11 +95,3 @@ async def note(request: web.Request) -> web.Response:
 async def supervisor_reply(request: web.Request) -> web.Response:
     """A reply to the customer in the agent's place (counts as the agent's reply)."""
     return await _message(request, note=False)
-
-
-@routes.post(CONVERSATION + "/close")
-@accepts()
-async def close(request: web.Request) -> web.Response:
-    """Closes the conversation, whoever holds it."""
-    await read_json(request)
-    return _reply(await control.close(user_of(request), request.app[BACKENDS], _id(request)))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.services.gateway.domain import invoice_queue
-from callcenter.services.gateway.query import page_size
+from callcenter.services.gateway.query import flag_param, page_size
 from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
-    ApiError,
     accepts,
     json_reply,
     message_dict,
@@ -18,12 +17,6 @@ from callcenter.services.gateway.web import (
 )
 
 routes = web.RouteTableDef()
-
-
-def _flag(value: str, name: str) -> bool:
-    if value not in ("", "true", "false"):
-        raise ApiError(400, f"{name}: true or false", name)
-    return value == "true"
 
 
 @routes.get("/api/v1/invoice-queue")
@@ -35,7 +28,7 @@ async def list_invoice_queue(request: web.Request) -> web.Response:
         user_of(request),
         request.app[BACKENDS],
         q.get("queue", ""),
-        _flag(q.get("uncalled_only", ""), "uncalled_only"),
+        flag_param(q, "uncalled_only"),
         page_size(q),
         q.get("page_token", ""),
     )

@@ -59,7 +59,10 @@ class StreamLimit(Exception):
 
 
 def summary(event: events_pb2.Event) -> dict:
-    return {
+    """What the live feed tells of an event; a conversation's (CONVERSATION_*) names it, its
+    channel and topic too (seen as calls are: its agent, or the previous one of a transfer,
+    and supervisors of its queue; domain/access.event_view)."""
+    item = {
         "id": event.id,
         "type": events_pb2.EventType.Name(event.type).removeprefix("EVENT_TYPE_").lower(),
         "time_ms": event.time.ToMilliseconds(),
@@ -68,6 +71,9 @@ def summary(event: events_pb2.Event) -> dict:
         "other_agent_id": event.other_agent_id,
         "queue": event.queue,
     }
+    if event.conversation_id:
+        item.update(conversation_id=event.conversation_id, channel=event.channel, topic=event.topic)
+    return item
 
 
 class Coalesced:

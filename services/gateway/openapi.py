@@ -607,6 +607,72 @@ PATHS: dict[str, dict] = {
             tag="invoice queue",
         )
     },
+    # Conversations (issue 21): the widget's routes (role messaging, admins) and the agents' (S0.5:
+    # agents their own conversations, supervisors their queues', admins all; another's is 404).
+    "/api/v1/conversations/messages": {
+        "post": _op(
+            "A customer's message relayed by a chat widget or messaging gateway (role messaging): the first"
+            " message of a conversation_id opens the conversation (channel, topic, queue, client_number are"
+            " used then); idempotent by message_id (the same id twice is stored once); 409 when closed",
+            body=_obj(
+                conversation_id="string",
+                channel="string",
+                topic="string",
+                queue="string",
+                client_number="string",
+                message_id="string",
+                text="string",
+            ),
+            tag="conversations",
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/messages": {
+        "get": _op(
+            "The messages the customer may see (theirs, the agent's and supervisors' replies; never a note),"
+            " oldest first, after the message `after` (at most 200; role messaging, admins)",
+            params=[_path_param("conversation_id"), _query("after", description="a message_id: only newer ones")],
+            tag="conversations",
+        )
+    },
+    "/api/v1/conversations": {
+        "get": _op(
+            "Open conversations, newest first (agents: their own; supervisors: their queues'; admins: all);"
+            " next_page_token when there are more",
+            params=[
+                _query("state", description="new, taken, unanswered, answered or closed (default: every open one)"),
+                _query("channel"),
+                _query("topic"),
+                _query("queue"),
+                _query("overdue", "boolean", "only those past their reply deadline"),
+                _query("page_size", "integer"),
+                _query("page_token"),
+            ],
+            tag="conversations",
+        )
+    },
+    "/api/v1/conversations/{conversation_id}": {
+        "get": _op(
+            "One conversation with its newest messages, supervisors' notes included (404 when not yours)",
+            params=[_path_param("conversation_id")],
+            tag="conversations",
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/reply": {
+        "post": _op(
+            "The agent's reply to the customer, as themselves (409 when another agent holds it or it is"
+            " closed); idempotent by message_id",
+            params=[_path_param("conversation_id")],
+            body=_obj(message_id="string", text="string"),
+            tag="conversations",
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/close": {
+        "post": _op(
+            "Close the conversation (agents: their own only); its agent gets room for the next one",
+            params=[_path_param("conversation_id")],
+            tag="conversations",
+        )
+    },
     "/api/v1/calls/{call_id}": {"get": _op("One call record", params=[_path_param("call_id", CALL_ID)], tag="calls")},
     # Live call control (S3.4): supervisors of the call's queue (and of the target), admins; agents 403.
     "/api/v1/calls/{call_id}/move": {
@@ -987,13 +1053,6 @@ PATHS.update(
                 " overdue; idempotent by message_id)",
                 params=CONVERSATION,
                 body=_MESSAGE,
-                tag="conversations",
-            )
-        },
-        "/api/v1/conversations/{conversation_id}/close": {
-            "post": _op(
-                "Close a conversation whoever holds it (a closed one is returned as it is)",
-                params=CONVERSATION,
                 tag="conversations",
             )
         },

@@ -28,6 +28,14 @@ def page_size(query, default: int = 50) -> int:
     return int(raw)
 
 
+def flag_param(query, name: str) -> bool:
+    """A true/false query parameter (missing: false)."""
+    value = query.get(name, "")
+    if value not in ("", "true", "false"):
+        raise ApiError(400, f"{name}: true or false", name)
+    return value == "true"
+
+
 MAX_SECONDS = 10 * 366 * 86400  # ten years: more than any filter needs
 
 

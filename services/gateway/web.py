@@ -99,6 +99,14 @@ def accepts(*, query: Iterable[str] = (), body: Iterable[str] = ()) -> Callable[
     return decorate
 
 
+def for_messaging(handler: Handler) -> Handler:
+    """Marks a route the messaging role may reach (put it below `accepts`): a chat widget's
+    backend reaches these and nothing else (auth_middleware refuses every other route, pages
+    and the live feed included, with a 403)."""
+    handler.messaging = True  # type: ignore[attr-defined]
+    return handler
+
+
 def _takes(names: frozenset[str], what: str) -> str:
     return f"this route takes {what} {', '.join(sorted(names))}" if names else f"this route takes no {what}"
 
@@ -322,6 +330,8 @@ async def auth_middleware(request: web.Request, handler):
         if from_cookie and not public and request.method not in ("GET", "HEAD", "OPTIONS"):
             if request.headers.get(CSRF_HEADER, "") != session.csrf_token:
                 raise ApiError(403, f"missing or wrong {CSRF_HEADER} header")
+        if user.role == "messaging" and not public and not getattr(request.match_info.handler, "messaging", False):
+            raise ApiError(403, f"role messaging may not use {request.method} {request.path[:200]}")
     elif not request.path.startswith(PUBLIC):
         if request.path.startswith("/api/"):
             raise ApiError(401, "log in first (POST /api/v1/login)")

@@ -13,6 +13,8 @@ from callcenter.core.event_stream import agent_state_enum, duration_ms, timestam
 from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.board_watch import BoardWatchHub
 from callcenter.services.stats.commissions import CommissionRule
+from callcenter.services.stats.conversation_board import BoardAgent, BoardQueue, ConversationCounts, board_filter
+from callcenter.services.stats.conversation_stats import ConversationFigures
 from callcenter.services.stats.funnel import Funnel
 from callcenter.services.stats.invoice_queue import QueuedInvoice
 from callcenter.services.stats.invoices import Invoice, Payment
@@ -65,6 +67,12 @@ SERIES_BUCKET_FROM_PB = {
     pb.SERIES_BUCKET_DAY: "day",
     pb.SERIES_BUCKET_WEEK: "week",
     pb.SERIES_BUCKET_MONTH: "month",
+}
+CONVERSATION_GROUPING_FROM_PB = {
+    pb.CONVERSATION_GROUPING_CHANNEL: "channel",
+    pb.CONVERSATION_GROUPING_TOPIC: "topic",
+    pb.CONVERSATION_GROUPING_AGENT: "agent",
+    pb.CONVERSATION_GROUPING_QUEUE: "queue",
 }
 MAX_PAGE = 500
 MAX_NAMES = 1_000  # agents or queues one figures request may name
@@ -389,6 +397,43 @@ def payroll_total_pb(t: PayrollTotal) -> pb.PayrollTotal:
     return pb.PayrollTotal(currency=t.currency, **t.sums)
 
 
+def conversation_counts_pb(c: ConversationCounts) -> pb.ConversationCounts:
+    return pb.ConversationCounts(
+        new=c.new, taken=c.taken, unanswered=c.unanswered, answered=c.answered, overdue=c.overdue, open=c.open
+    )
+
+
+def conversation_queue_pb(q: BoardQueue) -> pb.ConversationBoardQueue:
+    return pb.ConversationBoardQueue(
+        queue=q.queue, operators_online=q.operators_online, conversations=conversation_counts_pb(q.conversations)
+    )
+
+
+def conversation_agent_pb(a: BoardAgent) -> pb.ConversationBoardAgent:
+    return pb.ConversationBoardAgent(
+        agent_id=a.agent.agent_id,
+        online=a.online,
+        state=a.agent.state,
+        queues=list(a.queues),
+        conversations=conversation_counts_pb(a.conversations),
+    )
+
+
+def conversation_stats_pb(f: ConversationFigures) -> pb.ConversationStats:
+    return pb.ConversationStats(
+        key=f.key,
+        created=f.created,
+        closed=f.closed,
+        first_replies=f.first_replies,
+        average_first_response=duration_ms(f.average_first_response_ms),
+        replies=f.replies,
+        average_reply=duration_ms(f.average_reply_ms),
+        average_handle=duration_ms(f.average_handle_ms),
+        overdue=f.overdue,
+        overdue_percent=f.overdue_percent,
+    )
+
+
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     def __init__(self, stats: Stats, board_watch: BoardWatchHub) -> None:
         self.stats = stats
@@ -681,4 +726,30 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
             rows=[payroll_row_pb(row) for row in rows],
             totals=[payroll_total_pb(t) for t in totals],
             range=range_pb(r),
+        )
+
+    @_domain_errors
+    async def GetConversationBoard(self, request, context):
+        f = board_filter(request.channel, request.topic, request.queues, request.agent_ids)
+        board = await self.stats.conversation_board(f)
+        return pb.GetConversationBoardResponse(
+            generated_at=timestamp_ms(board.now_ms),
+            total=conversation_counts_pb(board.total),
+            operators_online=board.operators_online,
+            queues=[conversation_queue_pb(q) for q in board.queues],
+            agents=[conversation_agent_pb(a) for a in board.agents],
+        )
+
+    @_domain_errors
+    async def GetConversationStats(self, request, context):
+        spec = period_spec(request.period)  # its times checked first, whatever else is wrong
+        r, rows, total = await self.stats.conversation_figures(
+            spec,
+            CONVERSATION_GROUPING_FROM_PB.get(request.group_by, ""),
+            request.channel,
+            request.topic,
+            list(request.agent_ids),
+        )
+        return pb.GetConversationStatsResponse(
+            rows=[conversation_stats_pb(row) for row in rows], total=conversation_stats_pb(total), range=range_pb(r)
         )

@@ -33,6 +33,9 @@ INVOICE_TTL_S = 800 * 86_400
 #: The bucket kind of the paid invoices' sums per agent ('sales', agent): paid:<CUR>,
 #: amount:<CUR>, commission:<CUR> (services/stats/payroll.py).
 SALES_BUCKET = "sales"
+#: The bucket kind of the conversations' figures: one ('conversations', 'all') bucket per span,
+#: fields '<figure>|<queue>|<channel>|<topic>|<agent>' (services/stats/conversation_stats.py).
+CONVERSATION_BUCKET = "conversations"
 #: How long lead_gate outlives the move it accepted (ingest applies it well within).
 LEAD_GATE_TTL_S = 7 * 86_400
 
@@ -86,6 +89,15 @@ KEYS: tuple[Key, ...] = (
     Key("sales_agents", "sales_agents", "set", "agents credited with a paid invoice"),
     Key("audit", "audit", "sorted set", "the audit trail: <entry id>|<event JSON>, score 0, by entry id"),
     Key("audit_by", "audit_by:{}", "sorted set", "the same, of one actor"),
+    Key(
+        "conversation",
+        "conversation:{}",
+        "hash",
+        "a conversation now (queue, channel, topic, agent, state, overdue, order) and the times"
+        " its figures count from (created, assigned, waiting, first_replied); kept closed until expiry",
+    ),
+    Key("open_conversations", "open_conversations", "sorted set", "open conversation id -> created ms"),
+    Key("open_conversations_by", "open_conversations:{}:{}", "set", "open conversation ids by 'queue' or 'agent'"),
 )
 
 
@@ -117,6 +129,7 @@ def lua_preamble() -> str:
             GATE_TTL_S=LEAD_GATE_TTL_S,
             INVOICE_TTL_S=INVOICE_TTL_S,
             SALES_BUCKET=SALES_BUCKET,
+            CONVERSATION_BUCKET=CONVERSATION_BUCKET,
             CALL_FLOW=CALL_FLOW,
             AUDIT_ID_FORMAT=f"%0{MS_DIGITS}.0f-%0{SEQ_DIGITS}.0f",
             AUDIT_MS_FORMAT=f"%0{MS_DIGITS}.0f",

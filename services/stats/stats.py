@@ -17,6 +17,20 @@ from callcenter.services.stats.audit import ActionReader
 from callcenter.services.stats.board import BoardReader
 from callcenter.services.stats.calls import CallReader
 from callcenter.services.stats.config import Figures
+from callcenter.services.stats.conversation_board import (
+    MAX_AGENTS,
+    BoardFilter,
+    ConversationBoard,
+    ConversationBoardReader,
+    names,
+    optional_name,
+)
+from callcenter.services.stats.conversation_stats import (
+    GROUPINGS,
+    ConversationFigureReader,
+    ConversationFigures,
+    FiguresFilter,
+)
 from callcenter.services.stats.figures import FigureReader
 from callcenter.services.stats.funnel import Funnel, FunnelReader, check_names
 from callcenter.services.stats.invoice_queue import InvoiceQueueReader, QueuedInvoice
@@ -76,6 +90,8 @@ class Stats:
         self.pay_rules = RuleSet(redis, tenant, self.keys.pay_rules, "pay_rules_updated")
         self.payroll_reader = PayrollReader(redis, self.keys, self.figure_reader)
         self.invoice_queue_reader = InvoiceQueueReader(redis, self.keys)
+        self.conversation_board_reader = ConversationBoardReader(redis, self.keys, self.board_reader)
+        self.conversation_figure_reader = ConversationFigureReader(redis, self.keys)
 
     # Periods ------------------------------------------------------------------------------
 
@@ -106,7 +122,27 @@ class Stats:
         after = overdue_after_ms or self.figures.overdue_after_s * 1000
         return await self.board_reader.board(self.clock.now_ms(), after)
 
+    async def conversation_board(self, f: BoardFilter) -> ConversationBoard:
+        """The conversations' board now, filtered (conversation_board.board_filter checks f)."""
+        return await self.conversation_board_reader.board(f, self.clock.now_ms())
+
     # Figures ------------------------------------------------------------------------------
+
+    async def conversation_figures(
+        self, spec: PeriodSpec, group_by: str, channel: str, topic: str, agent_ids: list[str]
+    ) -> tuple[Range, list[ConversationFigures], ConversationFigures]:
+        """Conversation figures over the period, one row per channel, topic, agent or queue
+        (the team); group_by one of conversation_stats.GROUPINGS."""
+        if group_by not in GROUPINGS:
+            raise InvalidArgument("group_by", f"required: one of {', '.join(GROUPINGS)}")
+        f = FiguresFilter(
+            channel=optional_name(channel, "channel"),
+            topic=optional_name(topic, "topic"),
+            agent_ids=names(agent_ids, "agent_ids", MAX_AGENTS),
+        )
+        r, _tz = self.resolve(spec)
+        rows, total = await self.conversation_figure_reader.figures(r, group_by, f)
+        return r, rows, total
 
     async def agent_figures(self, spec: PeriodSpec, agent_ids: list[str]) -> tuple[Range, list[AgentFigures]]:
         r, _tz = self.resolve(spec)

@@ -2,8 +2,9 @@
 
 A supervisor opens a conversation of one of their queues, gives it to another agent of theirs
 (or takes it with their own user's agent, or sends it back to its queue's line), whispers a
-note to its agent, replies to the customer in the agent's place, or closes it. Each is one
-router RPC; the gateway's channel relays the user as the actor of the router's event.
+note to its agent or replies to the customer in the agent's place (closing is
+conversations.py's, for agents and supervisors alike). Each is one router RPC; the gateway's
+channel relays the user as the actor of the router's event.
 
 Who may do it: supervisors on conversations of their queues (user.teams), admins on every one,
 agents never (PermissionDenied). A conversation the supervisor may not see (conversations.py's
@@ -100,13 +101,6 @@ async def post_message(
     return reply.conversation
 
 
-async def close(user: User, backends: Backends, conversation_id: str) -> cpb.Conversation:
-    """Closes the conversation whoever holds it (closing a closed one returns it as it is)."""
-    access.require_role(user, "supervisor", "admin")
-    ids.check_name(conversation_id, "conversation_id")
-    return await conversations.close(user, backends, conversation_id)  # checks it is theirs
-
-
 def _check_names(names: Iterable[str], field: str, most: int) -> list[str]:
     found = list(dict.fromkeys(names))
     if len(found) > most:
@@ -180,13 +174,14 @@ async def stats(
     user: User, backends: Backends, period: spb.Period, group_by: str, channel: str = "", topic: str = ""
 ) -> spb.GetConversationStatsResponse:
     """Conversation figures over a period grouped by channel, topic, agent or queue (team). A
-    supervisor's figures are of the conversations their agents held, and by queue only the
-    rows of their queues (the total is of the rows shown); admins see everything."""
+    supervisor's figures by queue are their queues' rows (the total is of the rows shown),
+    otherwise those of the conversations their agents held; admins see everything."""
     access.require_role(user, "supervisor", "admin")
     group = grouping(group_by)
     channel, topic = _check_filter(channel, "channel"), _check_filter(topic, "topic")
     request = spb.GetConversationStatsRequest(period=period, group_by=group, channel=channel, topic=topic)
-    if not access.sees_all(user):
+    by_queue = group == spb.CONVERSATION_GROUPING_QUEUE
+    if not access.sees_all(user) and not by_queue:  # by queue: their queues' rows, below
         agents = sorted(a.id for a in await visible_agents(user, backends))
         if not agents:  # none to see: stats would answer for every agent
             return spb.GetConversationStatsResponse()
@@ -194,7 +189,7 @@ async def stats(
     reply: spb.GetConversationStatsResponse = await backends.stats.GetConversationStats(
         request, timeout=backends.timeout_s
     )
-    if group == spb.CONVERSATION_GROUPING_QUEUE and not access.sees_all(user):
+    if by_queue and not access.sees_all(user):
         rows = [row for row in reply.rows if access.sees_queue(user, row.key)]
         if len(rows) != len(reply.rows):
             del reply.rows[:]

@@ -30,7 +30,6 @@ from . import access
 # Who may use the agents' and supervisors' side (the messaging role never may).
 STAFF = ("admin", "supervisor", "agent")
 MESSAGING = "messaging"
-MAX_PAGE = 500
 # The newest customer-visible messages a widget reads at once.
 MAX_WIDGET_MESSAGES = 200
 
@@ -222,8 +221,6 @@ def check_filters(f: Filters) -> Filters:
     for field in ("channel", "topic", "queue"):  # the router checks them too, but a supervisor's
         if getattr(f, field):  # queue filter is looked at here first
             ids.check_name(getattr(f, field), field)
-    if not 1 <= f.page_size <= MAX_PAGE:
-        raise InvalidArgument("page_size", f"must be 1-{MAX_PAGE}")
     return f
 
 

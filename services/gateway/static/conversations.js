@@ -109,7 +109,7 @@ async function refresh() {
     board = await api(`/api/v1/conversations/board${query({ channel: f.channel, topic: f.topic, queue: f.queue })}`);
     renderBoard();
     const list = await api(`/api/v1/conversations${query({ channel: f.channel, topic: f.topic, queue: f.queue,
-      overdue_only: f.overdueOnly ? "true" : "" })}`);
+      overdue: f.overdueOnly ? "true" : "" })}`);
     renderList(list.conversations || []);
     showError("page-error", "");
     document.body.dataset.loaded = String(Date.now());

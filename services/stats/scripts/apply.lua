@@ -43,6 +43,14 @@ for _, f in ipairs({'time', 'duration_ms', 'wait_ms', 'attempt', 'amount_minor',
   end
 end
 
+-- A conversation's event names it, and its names separate the fields of its figures ('|').
+if string.sub(string.upper(e.type or ''), 1, 13) == 'CONVERSATION_' then
+  if (e.conversation_id or '') == '' then return redis.error_reply('invalid event: conversation_id is required') end
+  for _, f in ipairs({'queue', 'channel', 'topic', 'agent_id'}) do
+    if string.find(e[f] or '', '|', 1, true) then return redis.error_reply('invalid event: ' .. f .. " holds '|'") end
+  end
+end
+
 -- Exactly once ----------------------------------------------------------------------------
 local floor = tonumber(redis.call('GET', K_APPLIED_FLOOR) or '0')
 if id_ms < floor or redis.call('ZSCORE', K_APPLIED, ID) then return 'duplicate' end
@@ -408,6 +416,80 @@ local function lead_converted(lead_id, stage)
   end
 end
 
+-- Conversations (issue 21; services/stats/conversation_board.py, conversation_stats.py) ------
+-- conversation:<id> holds the conversation now (queue, channel, topic, agent, state, overdue:
+-- last writer wins by ORDER, closed for good) and the times its figures count from: created
+-- (its first message), assigned (its first agent), waiting (the customer's oldest message
+-- since the agent's last reply), first_replied. Open ones are indexed (all, by queue, by
+-- agent) for the board. Figures land in the event's ('conversations', 'all') buckets as
+-- '<figure>|<queue>|<channel>|<topic>|<agent>' (agent: the event's; created: its first agent).
+local function conversation_event()
+  local id, key = e.conversation_id, k_conversation(e.conversation_id)
+  local c, flat = {}, redis.call('HGETALL', key)
+  for i = 1, #flat, 2 do c[flat[i]] = flat[i + 1] end
+  local q, ch, tp = e.queue or c.queue or '', e.channel or c.channel or '', e.topic or c.topic or ''
+  local function figures(at, agent, fields)
+    for _, span in ipairs(BUCKET_SPANS) do
+      local bucket = k_bucket(CONVERSATION_BUCKET, 'all', span[1], fmt(math.floor(at / span[2]) * span[2]))
+      for f, by in pairs(fields) do redis.call('HINCRBY', bucket, table.concat({f, q, ch, tp, agent}, '|'), by) end
+      redis.call('EXPIRE', bucket, TTL)
+    end
+  end
+  local function since(t) return t and math.max(0, T - n(t)) or 0 end
+  local state, overdue = c.state or 'new', c.overdue or '0'
+  if TYPE == 'CONVERSATION_CREATED' or TYPE == 'CONVERSATION_MESSAGE' then
+    redis.call('HSETNX', key, 'created', TS)
+    if TYPE == 'CONVERSATION_CREATED' then
+      figures(T, c.first_agent or '', {created = 1})
+      redis.call('HSET', key, 'created_for', c.first_agent or '')
+    elseif e.reason == 'new' or e.reason == 'unanswered' then
+      state = e.reason
+      if state == 'unanswered' then redis.call('HSETNX', key, 'waiting', TS) end
+    end
+  elseif TYPE == 'CONVERSATION_ASSIGNED' or TYPE == 'CONVERSATION_TRANSFERRED' then
+    if agent_id == '' then state = 'new' elseif state == 'new' then state = 'taken' end
+    if agent_id ~= '' and not c.first_agent then
+      redis.call('HSET', key, 'first_agent', agent_id, 'assigned', TS)
+      if c.created_for == '' then  -- created counted for nobody yet: it is its first agent's
+        figures(n(c.created), '', {created = -1})
+        figures(n(c.created), agent_id, {created = 1})
+        redis.call('HSET', key, 'created_for', agent_id)
+      end
+    end
+  elseif TYPE == 'CONVERSATION_REPLIED' then
+    if not c.first_replied then
+      redis.call('HSET', key, 'first_replied', TS)
+      figures(T, agent_id, {first_replies = 1, first_response_ms = since(c.created)})
+    elseif c.waiting then
+      figures(T, agent_id, {replies = 1, reply_ms = since(c.waiting)})
+    end
+    redis.call('HDEL', key, 'waiting')
+    state, overdue = 'answered', '0'
+  elseif TYPE == 'CONVERSATION_OVERDUE' then
+    figures(T, agent_id, {overdue = 1})
+    overdue = '1'
+  elseif TYPE == 'CONVERSATION_CLOSED' then
+    local f = {closed = 1}
+    if c.assigned then f.handled, f.handle_ms = 1, since(c.assigned) end
+    figures(T, agent_id, f)
+    state = 'closed'
+  end
+  redis.call('EXPIRE', key, TTL)
+  if c.state == 'closed' or (c.order and ORDER <= c.order) then return end
+  if c.queue then redis.call('SREM', k_open_conversations_by('queue', c.queue), id) end
+  if (c.agent or '') ~= '' then redis.call('SREM', k_open_conversations_by('agent', c.agent), id) end
+  redis.call('HSET', key, 'order', ORDER, 'queue', q, 'channel', ch, 'topic', tp, 'agent', agent_id,
+    'state', state, 'overdue', overdue)
+  if state == 'closed' then
+    redis.call('ZREM', K_OPEN_CONVERSATIONS, id)
+    return
+  end
+  redis.call('ZADD', K_OPEN_CONVERSATIONS, n(redis.call('HGET', key, 'created')), id)
+  redis.call('SADD', k_open_conversations_by('queue', q), id)
+  if agent_id ~= '' then redis.call('SADD', k_open_conversations_by('agent', agent_id), id) end
+  redis.call('SADD', K_QUEUES, q)
+end
+
 if TYPE == 'AGENT_LOGGED_IN' then
   agent_queues(agent_id, e.queues)
   agent_state(agent_id, e.agent_state, '')
@@ -617,6 +699,8 @@ elseif TYPE == 'INVOICE_PAID' then
       ['commission:' .. currency] = n(e.commission_minor)})
     redis.call('SADD', K_SALES_AGENTS, agent_id)
   end
+elseif string.sub(TYPE, 1, 13) == 'CONVERSATION_' then
+  conversation_event()
 elseif TYPE == 'TEAM_UPDATED' or TYPE == 'TEAM_DELETED' then
   -- the router's teams (whose pay rules apply: services/stats/pay_rules.py), the newest event
   -- of a team winning; members comma-separated as the stream writes repeated fields

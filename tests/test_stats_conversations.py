@@ -1,0 +1,293 @@
+"""The conversations' board and figures (issue 21) over real router RPCs: a router replica
+assigns chats and messages (PostCustomerMessage, ReplyToConversation, CloseConversation,
+LoginAgent), its durable timers mark them overdue, a stats consumer applies the stream on the
+same Redis, and GetConversationBoard / GetConversationStats answer over real gRPC.
+
+Durations are the router's (Redis time): each expectation is computed from the events the
+router wrote, so it is exact however long a step took."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+from callcenter.api.events.v1 import events_pb2
+from callcenter.api.router.v1 import conversations_pb2 as cpb
+from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.api.stats.v1 import stats_pb2 as spb
+from callcenter.api.stats.v1 import stats_pb2_grpc
+from callcenter.core.event_stream import stream_key
+from callcenter.services.stats.keys import StatsKeys
+from tests.helpers import next_event, read_events
+from tests.pbx_session_client import ms
+
+E = events_pb2.EventType
+#: Who each client's personal manager is: a client's conversation goes to them first.
+MANAGERS = {"+4930100": "anna", "+4930200": "boris", "+4930300": "carl"}
+
+
+class Centre:
+    """The router's ConversationService and RouterService, the stats service, and a consumer
+    the test drains so that what it asks stats next has been applied."""
+
+    def __init__(self, router, conv, stats, consumer, redis, tenant) -> None:
+        self.router, self.conv, self.stats, self.consumer = router, conv, stats, consumer
+        self.redis, self.tenant = redis, tenant
+
+    async def post(self, conversation_id, message_id, queue="chat", channel="webchat", topic="", client=""):
+        request = cpb.PostCustomerMessageRequest(
+            conversation_id=conversation_id, message_id=message_id, text="hello", queue=queue, channel=channel,
+            topic=topic, client_number=client,
+        )  # fmt: skip
+        return (await self.conv.PostCustomerMessage(request)).conversation
+
+    async def reply(self, conversation_id, agent_id, message_id):
+        request = cpb.ReplyToConversationRequest(
+            conversation_id=conversation_id, agent_id=agent_id, message_id=message_id, text="on it"
+        )
+        return (await self.conv.ReplyToConversation(request)).conversation
+
+    async def close(self, conversation_id):
+        await self.conv.CloseConversation(cpb.CloseConversationRequest(conversation_id=conversation_id))
+
+    async def board(self, **filters) -> spb.GetConversationBoardResponse:
+        await self.consumer.drain()
+        return await self.stats.GetConversationBoard(spb.GetConversationBoardRequest(**filters))
+
+    async def figures(self, group_by, **filters) -> dict[str, spb.ConversationStats]:
+        await self.consumer.drain()
+        reply = await self.stats.GetConversationStats(spb.GetConversationStatsRequest(group_by=group_by, **filters))
+        return {row.key: row for row in reply.rows} | {"*total*": reply.total}
+
+    async def overdue(self, conversation_id: str, after: str = "0-0") -> events_pb2.Event:
+        def check(e):
+            return e.type == E.EVENT_TYPE_CONVERSATION_OVERDUE and e.conversation_id == conversation_id
+
+        return (await asyncio.wait_for(next_event(self.redis, self.tenant, check, after=after), 10))[1]
+
+
+@pytest.fixture
+async def centre(start_replica, start_stats, make_consumer, redis, tenant):
+    """Queues chat (webchat, 2 each) and mail (email, 1 each, a 300 ms first response), agents
+    anna and boris in chat, carl in mail, each the personal manager of one client."""
+    replica = await start_replica()
+    # its own group: the RPCs are answered from the keys, whichever consumer applied an event
+    service = await start_stats(consumer_group="stats-rpc")
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as router_channel,
+        grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as stats_channel,
+    ):
+        router = router_pb2_grpc.RouterServiceStub(router_channel)
+        await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="chat", chat_capacity=2)))
+        await router.UpsertQueue(
+            pb.UpsertQueueRequest(queue=pb.Queue(name="mail", chat_capacity=1, first_response=ms(300)))
+        )
+        for agent_id, queue in (("anna", "chat"), ("boris", "chat"), ("carl", "mail")):
+            agent = pb.Agent(id=agent_id, endpoint=f"sip:{agent_id}@pbx", queues=[queue])
+            await router.UpsertAgent(pb.UpsertAgentRequest(agent=agent))
+            await router.LoginAgent(pb.LoginAgentRequest(agent_id=agent_id))
+        for number, manager in MANAGERS.items():
+            await router.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number=number, manager_id=manager)))
+        yield Centre(
+            router,
+            conversations_pb2_grpc.ConversationServiceStub(router_channel),
+            stats_pb2_grpc.StatsServiceStub(stats_channel),
+            make_consumer(),
+            redis,
+            tenant,
+        )
+
+
+async def scripted_scenario(c: Centre) -> None:
+    """anna: c1 answered (billing), c2 unanswered (sales); boris: c3 taken (billing); carl: c4
+    taken and overdue (email); c5 new in mail's line (carl is full), overdue."""
+    assert (await c.post("c1", "c1-m1", topic="billing", client="+4930100")).agent_id == "anna"
+    await c.reply("c1", "anna", "c1-a1")
+    assert (await c.post("c2", "c2-m1", topic="sales", client="+4930100")).agent_id == "anna"
+    await c.post("c2", "c2-m2", topic="sales")
+    assert (await c.post("c3", "c3-m1", topic="billing", client="+4930200")).agent_id == "boris"
+    assert (await c.post("c4", "c4-m1", queue="mail", channel="email", client="+4930300")).agent_id == "carl"
+    assert (await c.post("c5", "c5-m1", queue="mail", channel="email")).agent_id == ""
+    await c.overdue("c4")
+    await c.overdue("c5")
+
+
+def counts(new=0, taken=0, unanswered=0, answered=0, overdue=0) -> spb.ConversationCounts:
+    return spb.ConversationCounts(
+        new=new, taken=taken, unanswered=unanswered, answered=answered, overdue=overdue,
+        open=new + taken + unanswered + answered,
+    )  # fmt: skip
+
+
+def by_queue(board) -> dict[str, tuple[int, spb.ConversationCounts]]:
+    return {q.queue: (q.operators_online, q.conversations) for q in board.queues}
+
+
+def by_agent(board) -> dict[str, spb.ConversationCounts]:
+    return {a.agent_id: a.conversations for a in board.agents}
+
+
+async def test_the_board_counts_per_queue_and_operator_match_a_scripted_scenario(centre):
+    await scripted_scenario(centre)
+    board = await centre.board()
+    assert by_queue(board) == {
+        "chat": (2, counts(taken=1, unanswered=1, answered=1)),
+        "mail": (1, counts(new=1, taken=1, overdue=2)),
+    }
+    assert by_agent(board) == {
+        "anna": counts(unanswered=1, answered=1),
+        "boris": counts(taken=1),
+        "carl": counts(taken=1, overdue=1),
+    }
+    assert board.total == counts(new=1, taken=2, unanswered=1, answered=1, overdue=2)
+    assert board.operators_online == 3
+    anna = next(a for a in board.agents if a.agent_id == "anna")
+    assert (anna.online, anna.state, list(anna.queues)) == (True, "available", ["chat"])
+    # a reply clears the overdue mark; the line's conversation stays overdue
+    await centre.reply("c4", "carl", "c4-a1")
+    assert by_queue(await centre.board())["mail"] == (1, counts(new=1, answered=1, overdue=1))
+
+
+async def test_the_board_filters_by_channel_and_topic(centre):
+    await scripted_scenario(centre)
+    billing = await centre.board(topic="billing")
+    assert by_queue(billing) == {"chat": (2, counts(taken=1, answered=1)), "mail": (1, counts())}
+    assert by_agent(billing) == {"anna": counts(answered=1), "boris": counts(taken=1), "carl": counts()}
+    email = await centre.board(channel="email")
+    assert email.total == counts(new=1, taken=1, overdue=2)
+    assert by_agent(email)["carl"] == counts(taken=1, overdue=1)
+    assert by_agent(email)["anna"] == counts()  # online, holding nothing of the channel
+    only_chat = await centre.board(queues=["chat"], channel="webchat")
+    assert by_queue(only_chat) == {"chat": (2, counts(taken=1, unanswered=1, answered=1))}
+    assert set(by_agent(only_chat)) == {"anna", "boris"}  # carl is not in chat and holds none of it
+
+
+async def test_the_board_shows_the_load_of_a_chosen_set_of_operators(centre):
+    await scripted_scenario(centre)
+    board = await centre.board(agent_ids=["anna", "carl"])
+    assert by_agent(board) == {"anna": counts(unanswered=1, answered=1), "carl": counts(taken=1, overdue=1)}
+    # the line's conversation is nobody's: not in a load view of operators
+    assert by_queue(board) == {"chat": (1, counts(unanswered=1, answered=1)), "mail": (1, counts(taken=1, overdue=1))}
+    assert (board.operators_online, board.total) == (2, counts(taken=1, unanswered=1, answered=1, overdue=1))
+
+
+async def test_a_closed_conversation_leaves_the_board(centre, redis, tenant):
+    await scripted_scenario(centre)
+    await centre.close("c1")
+    await centre.close("c5")  # never taken
+    board = await centre.board()
+    assert by_agent(board)["anna"] == counts(unanswered=1)
+    assert by_queue(board)["mail"] == (1, counts(taken=1, overdue=1))
+    assert board.total == counts(taken=2, unanswered=1, overdue=1)
+    keys = StatsKeys(tenant)
+    assert sorted(await redis.zrange(keys.open_conversations, 0, -1)) == ["c2", "c3", "c4"]
+    assert await redis.smembers(keys.open_conversations_by("agent", "anna")) == {"c2"}
+    # a logged-out operator holding nothing leaves it too
+    await centre.close("c3")
+    await centre.router.LogoutAgent(pb.LogoutAgentRequest(agent_id="boris"))
+    board = await centre.board()
+    assert "boris" not in by_agent(board) and by_queue(board)["chat"][0] == 1
+
+
+def _ms(d) -> int:
+    return d.ToMilliseconds()
+
+
+async def test_first_response_and_reply_times_per_channel(centre, redis, tenant):
+    await scripted_scenario(centre)
+    await centre.post("c1", "c1-m2", topic="billing")  # answered -> unanswered: a reply is due
+    await centre.reply("c1", "anna", "c1-a2")
+    await centre.reply("c1", "anna", "c1-a3")  # nothing waited for it: no reply counted
+    await centre.reply("c4", "carl", "c4-a1")
+    await centre.close("c1")
+    rows = await centre.figures(spb.CONVERSATION_GROUPING_CHANNEL)
+
+    events = [e for e in await read_events(redis, tenant) if e.conversation_id]
+    t = {}
+    for e in events:
+        t.setdefault((e.conversation_id, E.Name(e.type).removeprefix("EVENT_TYPE_CONVERSATION_")), []).append(
+            e.time.ToMilliseconds()
+        )
+    webchat, email = rows["webchat"], rows["email"]
+    assert (webchat.created, webchat.closed, webchat.first_replies, webchat.replies) == (3, 1, 1, 1)
+    assert _ms(webchat.average_first_response) == t["c1", "REPLIED"][0] - t["c1", "CREATED"][0]
+    assert _ms(webchat.average_reply) == t["c1", "REPLIED"][1] - t["c1", "MESSAGE"][1]
+    assert _ms(webchat.average_handle) == t["c1", "CLOSED"][0] - t["c1", "ASSIGNED"][0]
+    assert (email.created, email.closed, email.first_replies, email.replies, email.overdue) == (2, 0, 1, 0, 2)
+    assert _ms(email.average_first_response) == t["c4", "REPLIED"][0] - t["c4", "CREATED"][0]
+    assert _ms(email.average_first_response) >= 300  # past its deadline
+    total = rows["*total*"]
+    assert (total.created, total.first_replies, total.replies, total.overdue) == (5, 2, 1, 2)
+    assert total.overdue_percent == pytest.approx(100 * 2 / (2 + 1 + 2))
+
+
+async def test_overdue_share_per_agent_and_per_queue(centre):
+    await scripted_scenario(centre)
+    await centre.reply("c1", "anna", "c1-a9")  # no customer message waited: counts nowhere
+    await centre.reply("c2", "anna", "c2-a1")
+    await centre.reply("c4", "carl", "c4-a1")
+    agents = await centre.figures(spb.CONVERSATION_GROUPING_AGENT, agent_ids=["anna", "carl"])
+    assert set(agents) == {"anna", "carl", "*total*"}
+    anna, carl = agents["anna"], agents["carl"]
+    assert (anna.created, anna.first_replies, anna.overdue, anna.overdue_percent) == (2, 2, 0, 0.0)
+    assert (carl.created, carl.first_replies, carl.overdue, carl.overdue_percent) == (1, 1, 1, 50.0)
+    everyone = await centre.figures(spb.CONVERSATION_GROUPING_AGENT)
+    # c5 was created and went overdue with no agent: the row of nobody
+    assert (everyone[""].created, everyone[""].overdue, everyone[""].overdue_percent) == (1, 1, 100.0)
+    teams = await centre.figures(spb.CONVERSATION_GROUPING_QUEUE)
+    assert (teams["mail"].overdue, teams["mail"].first_replies, teams["mail"].overdue_percent) == (2, 1, 200 / 3)
+    assert (teams["chat"].created, teams["chat"].overdue_percent) == (3, 0.0)
+    topics = await centre.figures(spb.CONVERSATION_GROUPING_TOPIC, channel="webchat")
+    assert {k: r.created for k, r in topics.items()} == {"billing": 2, "sales": 1, "*total*": 3}
+
+
+@pytest.fixture
+async def stats_stub_of_its_own(start_stats):
+    """A stats service consuming in a group of its own (the test drains the 'stats' group)."""
+    service = await start_stats(consumer_group="stats-rpc")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+        yield stats_pb2_grpc.StatsServiceStub(channel)
+
+
+async def test_an_event_that_cannot_be_applied_is_skipped_and_counted(
+    make_consumer, stats_stub_of_its_own, redis, tenant
+):
+    stats_stub = stats_stub_of_its_own
+    stream = stream_key(tenant)
+    await redis.xadd(stream, {"type": "CONVERSATION_CREATED", "time": "1", "channel": "webchat", "queue": "chat"})
+    await redis.xadd(stream, {"type": "CONVERSATION_MESSAGE", "time": "2", "conversation_id": "x", "channel": "a|b"})
+    await redis.xadd(stream, {"type": "CONVERSATION_CREATED", "time": "3", "conversation_id": "ok", "queue": "chat"})
+    consumer = make_consumer(max_deliveries=1)
+    await consumer.drain()
+    dead = await redis.xrange(StatsKeys(tenant).dead_letters)
+    assert [d[1]["error"].split(":")[0] for d in dead] == ["invalid event", "invalid event"]
+    assert consumer.applied == 1 and (await redis.xpending(stream, "stats"))["pending"] == 0
+    board = await stats_stub.GetConversationBoard(spb.GetConversationBoardRequest())
+    assert board.total == counts(new=1)
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (spb.GetConversationBoardRequest(queues=[f"q{i}" for i in range(201)]), "queues"),
+        (spb.GetConversationBoardRequest(agent_ids=[f"a{i}" for i in range(501)]), "agent_ids"),
+        (spb.GetConversationBoardRequest(channel="a|b"), "channel"),
+        (spb.GetConversationBoardRequest(topic=" "), "topic"),
+        (spb.GetConversationStatsRequest(), "group_by"),
+        (spb.GetConversationStatsRequest(group_by=99), "group_by"),
+        (spb.GetConversationStatsRequest(group_by=1, agent_ids=["a,b"]), "agent_ids"),
+    ],
+)
+async def test_bad_input_is_invalid_argument_naming_the_field(stats_stub, request_, field):
+    call = (
+        stats_stub.GetConversationBoard
+        if isinstance(request_, spb.GetConversationBoardRequest)
+        else stats_stub.GetConversationStats
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call(request_)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in raised.value.details()
