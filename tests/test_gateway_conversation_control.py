@@ -138,6 +138,20 @@ async def test_a_supervisor_takes_a_chat_with_their_own_agent_and_closes_it(back
     assert (no_agent.status, (await no_agent.json())["field"]) == (409, "agent_id")
 
 
+async def test_a_transfer_to_an_operator_without_room_is_refused_naming_why_and_the_chat_stays(
+    backend_addrs, gateway, redis, tenant
+):
+    await scene(gateway, redis, tenant)
+    sam = await gateway.login("sam")
+    refused = await action(sam, "m3", "transfer", {"agent_id": "dora"})  # she holds two e-mails, her most
+    assert refused.status == 409, await refused.text()
+    assert "dora" in (await refused.json())["error"]
+    async with stubs(gateway) as (_, conv):
+        m3 = (await conv.GetConversation(cpb.GetConversationRequest(conversation_id="m3"))).conversation
+    assert (m3.state, m3.agent_id) == (cpb.CONVERSATION_STATE_NEW, "")
+    assert not await events_of(redis, tenant, E.EVENT_TYPE_CONVERSATION_TRANSFERRED, "m3")
+
+
 async def test_a_supervisor_of_another_team_cannot_see_or_take_the_chat(backend_addrs, gateway, redis, tenant):
     await scene(gateway, redis, tenant)
     olga = await gateway.login("olga")

@@ -38,6 +38,12 @@ async def test_the_supervisor_opens_an_overdue_chat_from_the_board_and_takes_it(
         await row.wait_for()
         first = page.locator("#conversations tbody tr").first
         assert await first.get_attribute("data-conversation") == "c1"  # overdue ones first
+        overdue_only = page.locator('#conv-filters input[name="overdue_only"]')
+        await overdue_only.check()
+        await page.locator('#conversations tr[data-conversation="m1"]').wait_for(state="detached")
+        assert await page.locator("#conversations tbody tr").count() == 1
+        await overdue_only.uncheck()
+        await page.locator('#conversations tr[data-conversation="m1"]').wait_for()
         await row.locator('button[data-action="open"]').click()
         opened = page.locator('#conversation[data-conversation="c1"]')
         await opened.wait_for()

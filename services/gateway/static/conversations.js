@@ -185,8 +185,12 @@ me().then(async (user) => {
   }
   const form = document.getElementById("conv-filters");
   form.addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
+  form.queue.addEventListener("change", () => refresh());
+  form.overdue_only.addEventListener("change", () => refresh());
   const section = document.getElementById("conversation");
-  section.querySelector('[data-action="take"]').addEventListener("click", () => act("take", undefined, "take it"));
+  const take = section.querySelector('[data-action="take"]');
+  take.hidden = !user.agent_id; // taking needs an agent of one's own
+  take.addEventListener("click", () => act("take", undefined, "take it"));
   section.querySelector('[data-action="reassign"]').addEventListener("click", () =>
     act("transfer", { agent_id: document.getElementById("reassign-to").value }, "reassign it"));
   section.querySelector('[data-action="close"]').addEventListener("click", () => act("close", undefined, "close it"));
