@@ -275,6 +275,15 @@ def test_token_without_out_prints_the_token_once_on_stdout(issued, tmp_path, cap
     assert hash_token(token) in printed.err and token not in printed.err
 
 
+def test_a_messaging_gateway_is_issued_a_token_of_role_messaging(issued, tmp_path, capsys):
+    callers = tmp_path / "callers"
+    callers.write_bytes((issued / "callers").read_bytes())
+    assert credentials("token", "chat-widget", "messaging", "--callers", callers) == 0
+    token = capsys.readouterr().out.strip()
+    caller = CallerTable.parse(callers.read_text()).by_token(token)
+    assert (caller.name, caller.role) == ("chat-widget", "messaging")
+
+
 async def served_certificate(port: int) -> x509.Certificate:
     """The certificate a new TLS handshake with the port gets."""
     pem = await asyncio.to_thread(ssl.get_server_certificate, ("127.0.0.1", port))

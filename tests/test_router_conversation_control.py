@@ -191,6 +191,13 @@ async def test_back_to_the_line_goes_to_another_agent_with_room_else_waits_new_k
     assert not (await conv.ListConversations(cpb.ListConversationsRequest(agent_id="anna"))).conversations
     event = of_type(await read_events(redis, tenant), E.EVENT_TYPE_CONVERSATION_TRANSFERRED)[-1]
     assert (event.agent_id, event.other_agent_id, event.reason) == ("", "anna", "supervisor")
+    given = await transfer(conv, "c1", "anna")  # named, she may have it from the line again
+    assert (given.agent_id, given.state) == ("anna", S.CONVERSATION_STATE_UNANSWERED)
+    event = of_type(await read_events(redis, tenant), E.EVENT_TYPE_CONVERSATION_TRANSFERRED)[-1]
+    assert (event.agent_id, event.other_agent_id) == ("anna", "")
+    assert (await transfer(conv, "c1")).state == S.CONVERSATION_STATE_NEW
+    assert (await transfer(conv, "c1")).state == S.CONVERSATION_STATE_NEW  # in the line already: unchanged
+    assert len(of_type(await read_events(redis, tenant), E.EVENT_TYPE_CONVERSATION_TRANSFERRED)) == 3
 
     await plain_agent(router, "boris", "chat")
     taken = await get(conv, "c1")  # the customer still waits for an answer

@@ -37,7 +37,11 @@ SITE_SUBJECT = "site"
 
 
 def subject_of(event: events_pb2.Event) -> str:
-    """What deliveries are ordered by: the call, else the lead, else the agent, else the site."""
+    """What deliveries are ordered by: the call, else the lead, else the conversation
+    ("conversation:<id>": a messaging gateway gets a conversation's replies in order, whichever
+    agent or supervisor wrote them), else the agent, else the site."""
+    if not (event.call_id or event.lead_id) and event.conversation_id:
+        return f"conversation:{event.conversation_id}"
     return event.call_id or event.lead_id or event.agent_id or SITE_SUBJECT
 
 

@@ -2,8 +2,8 @@
 
 Every key starts with the tenant's prefix plus "webhooks:", so it shares the tenant's {hash tag}
 (one Redis Cluster slot) with the event stream. A subscription id is "sub_" and hex digits and a
-delivery id is "<subscription id>.<event id>"; a subject is any call, lead or agent id (':' and
-every other separator included), so it always comes last in a key. A CRM source is letters,
+delivery id is "<subscription id>.<event id>"; a subject is any call, lead or agent id or
+"conversation:<id>" (':' and every other separator included), so it always comes last in a key. A CRM source is letters,
 digits, '.', '_' and '-'; a CRM event id any printable characters but spaces, so it comes last.
 """
 

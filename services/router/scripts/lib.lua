@@ -648,7 +648,6 @@ function CONV.to_line(v, reason)
     reason = reason})
 end
 
-
 -- Assigns a new conversation, or puts it in its queue's line.
 function CONV.dispatch(v)
   local agent_id, a, why = CONV.pick(v)
