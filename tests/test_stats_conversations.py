@@ -9,6 +9,7 @@ router wrote, so it is exact however long a step took."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import grpc
 import pytest
@@ -20,11 +21,18 @@ from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.core.event_stream import stream_key
+from callcenter.services.stats.config import Figures
+from callcenter.services.stats.conversation_board import BoardFilter, ConversationCounts
+from callcenter.services.stats.conversation_stats import FiguresFilter
 from callcenter.services.stats.keys import StatsKeys
+from callcenter.services.stats.model import Range
+from callcenter.services.stats.stats import Stats
 from tests.helpers import next_event, read_events
 from tests.pbx_session_client import ms
+from tests.stats_fixtures import utc_ms
 
 E = events_pb2.EventType
+TODAY = Range(utc_ms("2026-03-02 00:00"), utc_ms("2026-03-03 00:00"))  # the scripted events' day
 #: Who each client's personal manager is: a client's conversation goes to them first.
 MANAGERS = {"+4930100": "anna", "+4930200": "boris", "+4930300": "carl"}
 
@@ -291,3 +299,98 @@ async def test_bad_input_is_invalid_argument_naming_the_field(stats_stub, reques
         await call(request_)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in raised.value.details()
+
+
+async def transfers_and_a_close(script) -> None:
+    """As the router writes them (TRANSFERRED as its contract says): c1 with anna, unanswered
+    and overdue; c2 overdue in the line, taken by boris, moved to anna; c3 closed; c4 taken
+    by boris and back in the line when he logs out."""
+    await script.login("anna", ["chat"])
+    await script.login("boris", ["chat"])
+    base = {"queue": "chat", "channel": "webchat"}
+
+    async def ev(kind: str, conversation_id: str, **fields) -> None:
+        script.advance(1)
+        await script.emit(f"CONVERSATION_{kind}", conversation_id=conversation_id, **base, **fields)
+
+    for cid in ("c1", "c2", "c3", "c4"):
+        await ev("CREATED", cid, caller="+4930999")
+        await ev("MESSAGE", cid, reason="new")
+    await ev("ASSIGNED", "c1", agent_id="anna", reason="strategy")
+    await ev("REPLIED", "c1", agent_id="anna", reason="agent")
+    await ev("MESSAGE", "c1", agent_id="anna", reason="unanswered")
+    await ev("OVERDUE", "c1", agent_id="anna", reason="reply")
+    await ev("OVERDUE", "c2", reason="first_response")
+    await ev("ASSIGNED", "c2", agent_id="boris", reason="strategy")
+    await ev("NOTE", "c2", agent_id="boris", actor="sue")
+    await ev("TRANSFERRED", "c2", agent_id="anna", other_agent_id="boris", reason="supervisor", actor="sue")
+    await ev("ASSIGNED", "c3", agent_id="boris", reason="strategy")
+    await ev("CLOSED", "c3", agent_id="boris")
+    await ev("ASSIGNED", "c4", agent_id="boris", reason="strategy")
+    await script.logout("boris")
+    await ev("TRANSFERRED", "c4", other_agent_id="boris", reason="agent_logged_out")
+
+
+async def test_a_transfer_moves_the_conversation_between_operators_or_back_to_the_line(script, make_consumer, stats):
+    await transfers_and_a_close(script)
+    await make_consumer().drain()
+    board = await stats.conversation_board(BoardFilter())
+    assert {a.agent.agent_id: (a.online, a.conversations) for a in board.agents} == {
+        "anna": (True, ConversationCounts(taken=1, unanswered=1, overdue=2)),
+    }
+    (chat,) = board.queues
+    assert (chat.operators_online, chat.conversations) == (
+        1,
+        ConversationCounts(new=1, taken=1, unanswered=1, overdue=2),
+    )
+    rows, _ = await stats.conversation_figure_reader.figures(TODAY, "agent", FiguresFilter())
+    # created counts for whoever holds it now or held it last (c2 anna's, c4 still boris');
+    # boris closed c3 a second after it was assigned
+    assert {r.key: (r.created, r.closed, r.overdue) for r in rows} == {
+        "anna": (2, 0, 1),
+        "boris": (2, 1, 0),
+        "": (0, 0, 1),
+    }
+    (boris,) = [r for r in rows if r.key == "boris"]
+    assert boris.average_handle_ms == 1000
+
+
+async def test_the_events_of_a_conversation_applied_in_any_order_end_on_the_same_board(
+    script, make_consumer, redis, tenant, stats_clock
+):
+    await transfers_and_a_close(script)
+    entries = await redis.xrange(stream_key(tenant))
+    await make_consumer().drain()
+    expected = await Stats(redis, tenant, stats_clock, Figures()).conversation_board(BoardFilter())
+    counted = await _counts(Stats(redis, tenant, stats_clock, Figures()))
+    shuffle = random.Random(21)
+    for i in range(6):
+        other = f"{tenant}-order{i}"
+        for _, fields in entries:  # the same events in another tenant's stream
+            await redis.xadd(stream_key(other), fields)
+        mixed = await redis.xrange(stream_key(other))
+        shuffle.shuffle(mixed)
+        await make_consumer(tenant=other).apply(mixed)  # one consumer's reclaimed batches, in any order
+        replay = Stats(redis, other, stats_clock, Figures())
+        assert await replay.conversation_board(BoardFilter()) == expected
+        assert await _counts(replay) == counted
+
+
+async def _counts(stats: Stats) -> dict[str, tuple[int, int, int, int]]:
+    rows, _ = await stats.conversation_figure_reader.figures(TODAY, "agent", FiguresFilter())
+    return {r.key: (r.created, r.closed, r.overdue, r.first_replies) for r in rows}
+
+
+async def test_an_operator_holding_an_open_conversation_stays_on_the_board_when_logged_out(
+    script, make_consumer, stats
+):
+    await script.login("anna", ["chat"])
+    await script.emit("CONVERSATION_CREATED", conversation_id="c1", queue="chat", channel="webchat")
+    await script.emit("CONVERSATION_ASSIGNED", conversation_id="c1", queue="chat", channel="webchat", agent_id="anna")
+    await script.logout("anna")
+    await make_consumer().drain()
+    board = await stats.conversation_board(BoardFilter())
+    (anna,) = board.agents
+    assert (anna.online, anna.queues, anna.conversations) == (False, (), ConversationCounts(taken=1))
+    assert [(q.queue, q.operators_online, q.conversations.open) for q in board.queues] == [("chat", 0, 1)]
+    assert board.operators_online == 0

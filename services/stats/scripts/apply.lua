@@ -417,12 +417,15 @@ local function lead_converted(lead_id, stage)
 end
 
 -- Conversations (issue 21; services/stats/conversation_board.py, conversation_stats.py) ------
--- conversation:<id> holds the conversation now (queue, channel, topic, agent, state, overdue:
--- last writer wins by ORDER, closed for good) and the times its figures count from: created
--- (its first message), assigned (its first agent), waiting (the customer's oldest message
--- since the agent's last reply), first_replied. Open ones are indexed (all, by queue, by
--- agent) for the board. Figures land in the event's ('conversations', 'all') buckets as
--- '<figure>|<queue>|<channel>|<topic>|<agent>' (agent: the event's; created: its first agent).
+-- conversation:<id> holds the conversation now for the board: queue, channel, topic and agent
+-- of its newest event, its state (the newest MESSAGE, ASSIGNED or REPLIED says it, a CLOSED
+-- ends it; held by nobody it is new) and overdue (an OVERDUE newer than every REPLIED), each
+-- decided by event ORDER, so events applied in any order end the same; and the times its
+-- figures count from: created (its first message), assigned (its first assignment), waiting
+-- (the customer's oldest message since the agent's last reply), first_replied. Open ones are
+-- indexed (all, by queue, by agent). Figures land in the event's ('conversations', 'all')
+-- buckets as '<figure>|<queue>|<channel>|<topic>|<agent>' (the event's agent; created: the
+-- agent holding it now or last, created_for).
 local function conversation_event()
   local id, key = e.conversation_id, k_conversation(e.conversation_id)
   local c, flat = {}, redis.call('HGETALL', key)
@@ -436,25 +439,24 @@ local function conversation_event()
     end
   end
   local function since(t) return t and math.max(0, T - n(t)) or 0 end
-  local state, overdue = c.state or 'new', c.overdue or '0'
+  local function newer(field, value)  -- this event is the newest of its kind: value is its
+    if ORDER <= (c[field .. '_order'] or '') then return end
+    c[field .. '_order'], c[field] = ORDER, value
+    redis.call('HSET', key, field .. '_order', ORDER, field, value)
+  end
   if TYPE == 'CONVERSATION_CREATED' or TYPE == 'CONVERSATION_MESSAGE' then
     redis.call('HSETNX', key, 'created', TS)
     if TYPE == 'CONVERSATION_CREATED' then
-      figures(T, c.first_agent or '', {created = 1})
-      redis.call('HSET', key, 'created_for', c.first_agent or '')
+      figures(T, c.holder or '', {created = 1})
+      redis.call('HSET', key, 'created_for', c.holder or '')
     elseif e.reason == 'new' or e.reason == 'unanswered' then
-      state = e.reason
-      if state == 'unanswered' then redis.call('HSETNX', key, 'waiting', TS) end
+      newer('base', e.reason)
+      if e.reason == 'unanswered' then redis.call('HSETNX', key, 'waiting', TS) end
     end
   elseif TYPE == 'CONVERSATION_ASSIGNED' or TYPE == 'CONVERSATION_TRANSFERRED' then
-    if agent_id == '' then state = 'new' elseif state == 'new' then state = 'taken' end
-    if agent_id ~= '' and not c.first_agent then
-      redis.call('HSET', key, 'first_agent', agent_id, 'assigned', TS)
-      if c.created_for == '' then  -- created counted for nobody yet: it is its first agent's
-        figures(n(c.created), '', {created = -1})
-        figures(n(c.created), agent_id, {created = 1})
-        redis.call('HSET', key, 'created_for', agent_id)
-      end
+    if TYPE == 'CONVERSATION_ASSIGNED' then newer('base', 'taken') end
+    if agent_id ~= '' and ORDER < (c.first_agent_order or '~') then  -- the first agent so far
+      redis.call('HSET', key, 'first_agent', agent_id, 'first_agent_order', ORDER, 'assigned', TS)
     end
   elseif TYPE == 'CONVERSATION_REPLIED' then
     if not c.first_replied then
@@ -464,30 +466,46 @@ local function conversation_event()
       figures(T, agent_id, {replies = 1, reply_ms = since(c.waiting)})
     end
     redis.call('HDEL', key, 'waiting')
-    state, overdue = 'answered', '0'
+    newer('base', 'answered')
+    newer('replied', TS)
   elseif TYPE == 'CONVERSATION_OVERDUE' then
     figures(T, agent_id, {overdue = 1})
-    overdue = '1'
+    newer('late', TS)
   elseif TYPE == 'CONVERSATION_CLOSED' then
     local f = {closed = 1}
     if c.assigned then f.handled, f.handle_ms = 1, since(c.assigned) end
     figures(T, agent_id, f)
-    state = 'closed'
+    redis.call('HSET', key, 'closed', TS)
+    c.closed = TS
   end
   redis.call('EXPIRE', key, TTL)
-  if c.state == 'closed' or (c.order and ORDER <= c.order) then return end
+  -- the board: the newest event's queue and agent, the state and overdue flag they decide
   if c.queue then redis.call('SREM', k_open_conversations_by('queue', c.queue), id) end
   if (c.agent or '') ~= '' then redis.call('SREM', k_open_conversations_by('agent', c.agent), id) end
-  redis.call('HSET', key, 'order', ORDER, 'queue', q, 'channel', ch, 'topic', tp, 'agent', agent_id,
+  newer('agent', agent_id)
+  -- created counts for the agent who holds it (or held it last): moved on a change of hands
+  if agent_id ~= '' then newer('holder', agent_id) end
+  if c.created_for and c.holder and c.created_for ~= c.holder then
+    figures(n(c.created), c.created_for, {created = -1})
+    figures(n(c.created), c.holder, {created = 1})
+    redis.call('HSET', key, 'created_for', c.holder)
+  end
+  if ORDER > (c.order or '') then c.order, c.queue, c.channel, c.topic = ORDER, q, ch, tp end
+  local state = c.base or 'new'
+  if c.closed then state = 'closed'
+  elseif c.agent == '' then state = 'new'
+  elseif state == 'new' then state = 'taken' end
+  local overdue = ((c.late_order or '') > (c.replied_order or '')) and '1' or '0'
+  redis.call('HSET', key, 'order', c.order, 'queue', c.queue, 'channel', c.channel, 'topic', c.topic,
     'state', state, 'overdue', overdue)
   if state == 'closed' then
     redis.call('ZREM', K_OPEN_CONVERSATIONS, id)
     return
   end
   redis.call('ZADD', K_OPEN_CONVERSATIONS, n(redis.call('HGET', key, 'created')), id)
-  redis.call('SADD', k_open_conversations_by('queue', q), id)
-  if agent_id ~= '' then redis.call('SADD', k_open_conversations_by('agent', agent_id), id) end
-  redis.call('SADD', K_QUEUES, q)
+  redis.call('SADD', k_open_conversations_by('queue', c.queue), id)
+  if c.agent ~= '' then redis.call('SADD', k_open_conversations_by('agent', c.agent), id) end
+  redis.call('SADD', K_QUEUES, c.queue)
 end
 
 if TYPE == 'AGENT_LOGGED_IN' then
