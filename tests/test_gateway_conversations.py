@@ -297,3 +297,39 @@ async def test_the_live_feed_tells_an_agent_of_their_conversations_and_a_supervi
     new_holder = anna if to == "anna" else boris
     assert (await new_holder.get(f"{BASE}/chat-sales")).status == 200
     assert (await (anna if to == "boris" else boris).get(f"{BASE}/chat-sales")).status == 404
+
+
+@pytest.fixture
+async def backend_addrs(quiet_stats):
+    """Stats for the customer card's calls and leads (tests naming it before `chat`)."""
+    return {"stats_addr": f"127.0.0.1:{quiet_stats.port}"}
+
+
+async def test_the_customer_card_shows_the_clients_conversations_each_user_may_see(backend_addrs, chat):
+    await opened(chat.widget, "chat-support", client_number="+4930111")  # csilla's
+    await opened(chat.widget, "chat-sales", queue="sales", client_number="+4930111")
+    await opened(chat.widget, "chat-other", client_number="+4930999")
+    await supervise(chat, "chat-support", "n1", "mind the VIP", note=True)
+    csilla = await chat.login("csilla")
+    for i in range(2, 8):  # more than the card shows of one conversation
+        await post(chat.widget, "chat-support", f"m{i}", f"message {i}")
+    closed = await csilla.post(f"{BASE}/chat-support/close", headers=csrf(csilla))
+    assert closed.status == 200
+
+    root = await chat.login("root")
+    card = await (await root.get("/api/v1/clients/+4930111")).json()
+    assert sorted(c["conversation_id"] for c in card["conversations"]) == ["chat-sales", "chat-support"]
+    support = next(c for c in card["conversations"] if c["conversation_id"] == "chat-support")
+    assert support["state"] == "closed"
+    assert [m["text"] for m in support["messages"]] == [f"message {i}" for i in range(3, 8)]  # the newest five
+    assert any(item["kind"] == "conversation" for item in card["timeline"])
+
+    mine = await (await csilla.get("/api/v1/clients/+4930111")).json()
+    assert [c["conversation_id"] for c in mine["conversations"]] == ["chat-support"]
+    sam = await chat.login("sam")  # supervises sales
+    theirs = await (await sam.get("/api/v1/clients/+4930111")).json()
+    assert [c["conversation_id"] for c in theirs["conversations"]] == ["chat-sales"]
+    # a client known only by a conversation another agent holds is no client of anna's (404)
+    assert (await csilla.get("/api/v1/clients/+4930999")).status == 200  # chat-other is csilla's
+    anna = await chat.login("anna")
+    assert (await anna.get("/api/v1/clients/+4930999")).status == 404

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from callcenter.services.gateway.domain import client_card
 from callcenter.services.gateway.domain.client_card import ClientCard
+from callcenter.services.gateway.domain.conversations import conversation_json
 from callcenter.services.gateway.web import (
     ANY_SEGMENT,
     BACKENDS,
@@ -32,6 +33,7 @@ def render(card: ClientCard) -> dict:
         ],
         "tasks": [task.public() for task in card.tasks],
         "comments": [c.public() for c in card.comments],
+        "conversations": [conversation_json(c, with_messages=True) for c in card.conversations],
         "timeline": card.timeline(),
     }
 

@@ -55,6 +55,7 @@ class ConversationServicer(conversations_pb2_grpc.ConversationServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
             overdue_only=request.overdue_only,
+            client_number=request.client_number,
         )
         return pb.ListConversationsResponse(
             conversations=[convert.conversation_to_pb(c) for c in page.conversations],

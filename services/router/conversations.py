@@ -227,6 +227,7 @@ class Conversations:
         page_size: int = 0,
         page_token: str = "",
         overdue_only: bool = False,
+        client_number: str = "",
     ) -> ConversationPage:
         """Newest first; every filter given must match. agent_id: the agent's open ones. A
         page looks at most _SCAN index entries: it may hold fewer than page_size (even none)
@@ -236,6 +237,8 @@ class Conversations:
                 ids.check_name(value, name)
         if state and state not in STATES:
             raise InvalidArgument("state", f"must be one of {', '.join(STATES)}")
+        if client_number:
+            check_phone("client_number", client_number)
         if not 0 <= page_size <= MAX_PAGE:
             raise InvalidArgument("page_size", f"must be 1-{MAX_PAGE} (0: {DEFAULT_PAGE})")
         after = _token(page_token) if page_token else None
@@ -276,6 +279,7 @@ class Conversations:
                     or (channel and c.channel != channel)
                     or (topic and c.topic != topic)
                     or (overdue_only and not c.overdue)
+                    or (client_number and c.client_number != client_number)
                 ):
                     continue
                 if len(found) == limit:  # one more matches: this page ends at the previous one

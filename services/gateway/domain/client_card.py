@@ -1,7 +1,8 @@
 """The customer card (S1.5): one answer per client - details and personal manager, calls with
 recordings, leads and deals with their stage history (who moved them, when), the tasks about
-the client, its leads and calls, and the comments on those - each list newest first, and all of
-it merged into one timeline, oldest first.
+the client, its leads and calls, the comments on those, and its conversations (chats, issue 21)
+with their newest messages - each list newest first, and all of it merged into one timeline,
+oldest first.
 
 Who reads what: whoever sees the client (clients.py: admins, the client's personal manager,
 that manager's supervisors) reads its whole history, whoever handled it; anyone else reads only
@@ -16,6 +17,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from callcenter.api.router.v1 import conversations_pb2 as cpb
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core.errors import InvalidArgument, NotFound
@@ -24,7 +26,7 @@ from callcenter.core.phone_numbers import phone_problem
 from ..backends import Backends
 from ..tasks import Comment, Task, TaskStore
 from ..users import User
-from . import calls
+from . import calls, conversations
 from .agents import agent_queues, visibility
 from .clients import client_seen
 from .tasks import sees_task
@@ -50,6 +52,7 @@ class ClientCard:
     leads: list[LeadOnCard] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    conversations: list[cpb.Conversation] = field(default_factory=list)
 
     def timeline(self) -> list[dict[str, Any]]:
         """Everything on the card in time order (oldest first): calls received, lead stage
@@ -75,6 +78,9 @@ class ClientCard:
             title = task.title or task.text[:80]
             who = task.agent_id or task.queue
             items.append({"at_ms": task.created_ms, "kind": "task", "id": task.id, "title": title, "agent_id": who})
+        for c in self.conversations:
+            at = c.created_at.ToMilliseconds()
+            items.append({"at_ms": at, "kind": "conversation", "id": c.conversation_id, "agent_id": c.agent_id})
         for note in self.comments:
             text = note.text[:80]
             items.append(
@@ -110,10 +116,11 @@ async def client_card(user: User, backends: Backends, store: TaskStore, number: 
         queues = await agent_queues(backends)
         tasks = [t for t in tasks if await sees_task(user, backends, t, queues)]
     card.tasks = tasks
+    card.conversations = await conversations.of_client(user, backends, number, whole)
     if user.role in ("admin", "supervisor"):
         notes = await store.comments_on(subjects[1:], MAX_COMMENTS_EACH)  # comments are on calls and leads
         card.comments = sorted(notes, key=lambda c: -c.created_ms)
-    if (client is None or not whole) and not (card.calls or card.leads or card.tasks):
+    if (client is None or not whole) and not (card.calls or card.leads or card.tasks or card.conversations):
         raise NotFound(f"client {number} does not exist")
     return card
 

@@ -14,6 +14,7 @@ supervisors' routes (board, transfer, take, note) build on these same pieces."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -289,3 +290,31 @@ async def list_for(user: User, backends: Backends, f: Filters) -> tuple[list[pb.
             following[i] = reply.next_page_token
     ordered = sorted(found.values(), key=lambda c: (c.created_at.seconds, c.created_at.nanos), reverse=True)
     return ordered, _token(following)
+
+
+# ---- the customer card ------------------------------------------------------------------
+
+MAX_CARD_CONVERSATIONS = 20  # the newest conversations a customer card shows
+MAX_CARD_MESSAGES = 5  # the newest messages of each
+
+
+async def of_client(user: User, backends: Backends, number: str, whole: bool) -> list[pb.Conversation]:
+    """The client's conversations on their card, newest first, each with its newest messages
+    (MAX_CARD_MESSAGES; notes included: the card is the staff's): all of them when the user
+    sees the client (`whole`), else those the user may see (an agent their own)."""
+    found: list[pb.Conversation] = []
+    for state in (pb.CONVERSATION_STATE_UNSPECIFIED, pb.CONVERSATION_STATE_CLOSED):  # open ones, closed ones
+        request = pb.ListConversationsRequest(client_number=number, state=state, page_size=MAX_CARD_CONVERSATIONS)
+        for _ in range(4):  # a router page looks at a bounded stretch of its index: a few go far enough
+            reply: pb.ListConversationsResponse = await backends.conversations.ListConversations(
+                request, timeout=backends.timeout_s
+            )
+            found += [c for c in reply.conversations if whole or sees(user, c)]
+            if not reply.next_page_token or len(found) >= 2 * MAX_CARD_CONVERSATIONS:
+                break
+            request.page_token = reply.next_page_token
+    found.sort(key=lambda c: (c.created_at.seconds, c.created_at.nanos), reverse=True)
+    shown = await asyncio.gather(*(fetch(backends, c.conversation_id) for c in found[:MAX_CARD_CONVERSATIONS]))
+    for full in shown:
+        del full.messages[:-MAX_CARD_MESSAGES]
+    return list(shown)

@@ -1,11 +1,13 @@
 // One agent's day (the drill-down from the board or the call records): the state timeline as a
 // bar and a table, the day's figures, pauses by reason, calls with recordings, missed calls and
-// open tasks. Every list comes from the API, which applies the role rules (a supervisor sees
-// their teams' agents, an agent only themselves; anyone else's page is "not found").
+// open tasks, and on the agent's own page their chats (chats.js). Every list comes from the API,
+// which applies the role rules (a supervisor sees their teams' agents, an agent only themselves;
+// anyone else's page is "not found").
 import { api, duration, el, header, me, play } from "/static/api.js";
 import { agentStateLabel, code, flagLabel, outcomeLabel, tone } from "/static/labels.js";
 import { sortable } from "/static/sortable.js";
 import { outboundPanel } from "/static/outbound.js";
+import { chatsPanel } from "/static/chats.js";
 
 const agentId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -224,4 +226,6 @@ if (agentReply.error) {
   if (user.role !== "agent") taskForm();
   await outboundPanel(user, agentId).catch(showError);
   document.body.dataset.outbound = "ready";
+  await chatsPanel(user, agentId).catch(showError);
+  document.body.dataset.chats = "ready";
 }

@@ -1,6 +1,6 @@
 // The customer card (S1.5): the client's details, their history in time order (calls, stage
-// changes, tasks, comments), calls with recordings, leads with their stage history, tasks and
-// comments. The API applies the role rules: whoever sees the client's personal manager reads
+// changes, tasks, comments, conversations), calls with recordings, conversations (chats) with
+// their newest messages, leads with their stage history, tasks and comments. The API applies the role rules: whoever sees the client's personal manager reads
 // the whole history; anyone else only what is theirs to see (the page says so).
 import { api, duration, el, header, me, play } from "/static/api.js";
 import { outcomeLabel } from "/static/labels.js";
@@ -15,7 +15,8 @@ function fill(table, rows, empty) {
   body.replaceChildren(...(rows.length ? rows : [el("tr", { class: "empty" }, el("td", { colspan: columns }, empty))]));
 }
 
-const KINDS = { call: "Call", lead_stage: "Stage change", task: "Task", comment: "Comment" };
+const KINDS = { call: "Call", lead_stage: "Stage change", task: "Task", comment: "Comment", conversation: "Chat" };
+const AUTHORS = { customer: "Customer", agent: "Agent", supervisor: "Supervisor", note: "Note" };
 
 function timelineRow(item) {
   const who = item.agent_id || item.actor || item.author || "";
@@ -35,6 +36,15 @@ function callRow(call) {
   return el("tr", { "data-call": call.call_id }, el("td", {}, when(call.received_at)), el("td", {}, call.queue || ""),
     el("td", {}, outcomeLabel(call.outcome || "")), el("td", {}, call.agent_id || ""),
     el("td", {}, duration(seconds(call.talk_time))), el("td", {}, playButton));
+}
+
+function conversationRow(c) {
+  const messages = el("ol", { class: "card-messages" }, ...(c.messages || []).map((m) => el("li",
+    { "data-author": m.author, class: m.author === "note" ? "note" : "" },
+    el("b", {}, `${AUTHORS[m.author] || m.author}${m.agent_id ? ` ${m.agent_id}` : ""}: `), m.text)));
+  return el("tr", { "data-conversation": c.conversation_id, class: c.overdue ? "overdue" : "" },
+    el("td", {}, when(c.created_at)), el("td", {}, c.channel), el("td", {}, c.topic || ""),
+    el("td", {}, `${c.state}${c.overdue ? " (overdue)" : ""}`), el("td", {}, c.agent_id || ""), el("td", {}, messages));
 }
 
 function leadRow({ lead, history }) {
@@ -66,6 +76,7 @@ async function load() {
     showDetails(card);
     fill("timeline", [...card.timeline].reverse().map(timelineRow), "Nothing yet.");
     fill("calls", card.calls.map(callRow), "No calls.");
+    fill("conversations", (card.conversations || []).map(conversationRow), "No conversations.");
     fill("leads", card.leads.map(leadRow), "No leads.");
     fill("tasks", card.tasks.map(taskRow), "No tasks.");
     document.getElementById("comments").replaceChildren(...card.comments.map((c) => el("li", {},

@@ -159,7 +159,7 @@ class GetConversationResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[Conversation, _Mapping]] = ...) -> None: ...
 
 class ListConversationsRequest(_message.Message):
-    __slots__ = ("agent_id", "queue", "state", "channel", "topic", "page_size", "page_token", "overdue_only")
+    __slots__ = ("agent_id", "queue", "state", "channel", "topic", "page_size", "page_token", "overdue_only", "client_number")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -168,6 +168,7 @@ class ListConversationsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     queue: str
     state: ConversationState
@@ -176,7 +177,8 @@ class ListConversationsRequest(_message.Message):
     page_size: int
     page_token: str
     overdue_only: bool
-    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., overdue_only: _Optional[bool] = ...) -> None: ...
+    client_number: str
+    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., overdue_only: _Optional[bool] = ..., client_number: _Optional[str] = ...) -> None: ...
 
 class ListConversationsResponse(_message.Message):
     __slots__ = ("conversations", "next_page_token")
