@@ -1,7 +1,8 @@
 """The conversations page end to end in real headless Chromium, against a real router, stats
 service and gateway (issue 21; S3.1, S3.4): the supervisor sees an overdue chat in red on the
-board, opens it from the list and takes it; the conversation then shows the supervisor's own
-agent as its holder, as the router has it. The page fits a phone."""
+board, opens it from the list (overdue ones first; "overdue only" leaves just it) and takes it;
+the conversation then shows the supervisor's own agent as its holder, as the router has it.
+Today's figures show beside. The page fits a phone."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ async def test_the_supervisor_opens_an_overdue_chat_from_the_board_and_takes_it(
         assert red == "rgb(197, 48, 48)"  # var(--bad)
         assert await page.locator('#conv-agents tr[data-agent="anna"] td.overdue').count() == 1
         await page.locator('#live[data-state="live"]').wait_for()
+        mail = page.locator('#conv-figures tr[data-key="mail"] td').first
+        await mail.wait_for()
+        assert await mail.text_content() == "3"  # today's conversations created in mail
 
         row = page.locator('#conversations tr.overdue[data-conversation="c1"]')
         await row.wait_for()

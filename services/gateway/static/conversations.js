@@ -4,7 +4,7 @@
 // first) filtered by channel, topic and queue; one opened shows its messages with Take,
 // Reassign, Note, Reply and Close. Refreshed live from the event stream (live.js). The API
 // applies the role rules: a supervisor sees their queues only, admins every queue.
-import { api, el, header, me } from "/static/api.js";
+import { api, duration, el, header, me } from "/static/api.js";
 import { agentStateLabel, conversationStateLabel } from "/static/labels.js";
 import { follow } from "/static/live.js";
 
@@ -118,6 +118,35 @@ async function refresh() {
   }
   if (chosen.size) loadChosen();
   if (openId) show(openId);
+  if (Date.now() - figuresAsked > 5000) loadFigures(); // figures change slowly: at most every 5 s
+}
+
+const seconds = (d) => (d ? parseFloat(String(d)) || 0 : 0); // a Duration as JSON: "12.5s"
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+let figuresAsked = 0;
+
+function figureCells(row) {
+  const share = row.overdue_percent ? ` (${Math.round(row.overdue_percent)} %)` : "";
+  return [String(n(row.created)), String(n(row.closed)), duration(seconds(row.average_first_response)),
+    duration(seconds(row.average_reply)), duration(seconds(row.average_handle))].map((v) => el("td", {}, v))
+    .concat(el("td", n(row.overdue) > 0 ? { class: "overdue" } : {}, `${n(row.overdue)}${share}`));
+}
+
+async function loadFigures() {
+  figuresAsked = Date.now();
+  const f = filters();
+  const groupBy = document.getElementById("figures-form").group_by.value;
+  try {
+    const reply = await api(`/api/v1/conversations/stats${query({ group_by: groupBy, channel: f.channel,
+      topic: f.topic, tz: zone })}`);
+    document.querySelector("#conv-figures tbody").replaceChildren(...(reply.rows || []).map((row) =>
+      el("tr", { "data-key": row.key || "" }, el("th", { scope: "row" }, row.key || "(none)"), ...figureCells(row))));
+    document.querySelector("#conv-figures tfoot").replaceChildren(el("tr", { class: "totals" },
+      el("th", { scope: "row" }, "Total"), ...figureCells(reply.total || {})));
+    showError("figures-error", "");
+  } catch (error) {
+    showError("figures-error", `Figures unavailable: ${error.message}`);
+  }
 }
 
 function renderConversation(c) {
@@ -184,9 +213,10 @@ me().then(async (user) => {
     return;
   }
   const form = document.getElementById("conv-filters");
-  form.addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); figuresAsked = 0; refresh(); });
   form.queue.addEventListener("change", () => refresh());
   form.overdue_only.addEventListener("change", () => refresh());
+  document.getElementById("figures-form").group_by.addEventListener("change", () => loadFigures());
   const section = document.getElementById("conversation");
   const take = section.querySelector('[data-action="take"]');
   take.hidden = !user.agent_id; // taking needs an agent of one's own
