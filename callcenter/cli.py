@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create a user (e.g. the first admin)")
     create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent"])
+    create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent", "messaging"])
     create.add_argument("--agent-id", default="", help="the router agent this user is (role agent)")
     create.add_argument("--team", action="append", default=[], help="a queue a supervisor supervises (repeat)")
     create.add_argument(

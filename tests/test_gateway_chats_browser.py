@@ -82,3 +82,24 @@ async def test_an_agent_opens_a_chat_on_their_page_replies_and_the_message_shows
         await check_layout(page, "client-card-chats")
     closed = await (await widget.get(f"{BASE}/chat-1/messages")).json()
     assert closed["state"] == "closed"
+
+
+async def test_an_admin_creates_a_messaging_user_on_the_admin_page(backend_addrs, gateway):
+    from callcenter.services.gateway.users import ROLES
+
+    await setup_team(gateway)
+    base = base_url(gateway)
+    async with browser_page() as page:
+        await log_in(page, base, "root")
+        await page.goto(base + "/admin")
+        form = page.locator("#user-form")
+        await form.locator('[name="role"] option').first.wait_for(state="attached")
+        offered = await form.locator('[name="role"] option').evaluate_all("os => os.map(o => o.value)")
+        assert sorted(offered) == sorted(ROLES)  # every role the gateway has, no other
+        await form.locator('[name="username"]').fill("widget")
+        await form.locator('[name="password"]').fill(PASSWORD)
+        await form.locator('[name="role"]').select_option("messaging")
+        await form.locator("button[type=submit]").click()
+        await form.locator(".form-status").filter(has_text="User created.").wait_for()
+    user = await gateway.users.get("widget")
+    assert (user.role, user.agent_id, user.teams) == ("messaging", "", ())

@@ -19,6 +19,9 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from callcenter.api.router.v1 import conversations_pb2 as pb
 from callcenter.core import ids
@@ -52,16 +55,16 @@ AUTHOR_NAMES = {
 CUSTOMER_VISIBLE = frozenset({pb.MESSAGE_AUTHOR_CUSTOMER, pb.MESSAGE_AUTHOR_AGENT, pb.MESSAGE_AUTHOR_SUPERVISOR})
 
 
-def _time(ts) -> str | None:
+def _time(ts: Timestamp) -> str | None:
     """A Timestamp as RFC 3339 UTC with milliseconds, None when unset."""
     if not ts.seconds and not ts.nanos:
         return None
-    return ts.ToDatetime().isoformat(timespec="milliseconds") + "Z"
+    return str(ts.ToDatetime().isoformat(timespec="milliseconds")) + "Z"
 
 
-def message_json(m: pb.ConversationMessage, *, for_customer: bool = False) -> dict:
+def message_json(m: pb.ConversationMessage, *, for_customer: bool = False) -> dict[str, Any]:
     """One message; for a customer (the widget) without who wrote it inside the platform."""
-    out = {"message_id": m.message_id, "author": AUTHOR_NAMES.get(m.author, "unknown"), "text": m.text}
+    out: dict[str, Any] = {"message_id": m.message_id, "author": AUTHOR_NAMES.get(m.author, "unknown"), "text": m.text}
     out["sent_at"] = _time(m.sent_at)
     if not for_customer:
         out["agent_id"] = m.agent_id
@@ -69,11 +72,11 @@ def message_json(m: pb.ConversationMessage, *, for_customer: bool = False) -> di
     return out
 
 
-def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dict:
+def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dict[str, Any]:
     """A conversation as the API answers it (state and authors by short name: "taken",
     "note"); its messages (oldest first, notes included: for agents and supervisors) when
     `with_messages`."""
-    out = {
+    out: dict[str, Any] = {
         "conversation_id": c.conversation_id,
         "channel": c.channel,
         "topic": c.topic,
@@ -230,22 +233,27 @@ def scope(user: User, f: Filters) -> list[pb.ListConversationsRequest]:
     for an admin or an agent (their own), one per supervised queue and team agent for a
     supervisor (a queue filter they do not supervise: nothing)."""
     access.require_role(user, *STAFF)
-    base = dict(
+    if user.role == "admin":
+        return [_request(f, queue=f.queue)]
+    if user.role == "agent":
+        return [_request(f, agent_id=user.agent_id, queue=f.queue)]
+    queues = [f.queue] if f.queue else sorted(user.teams)
+    requests = [_request(f, queue=q) for q in queues if q in user.teams]
+    if not f.queue:  # agents of a supervised router team, wherever their conversations are
+        requests += [_request(f, agent_id=a) for a in sorted(user.team_agents)]
+    return requests
+
+
+def _request(f: Filters, agent_id: str = "", queue: str = "") -> pb.ListConversationsRequest:
+    return pb.ListConversationsRequest(
+        agent_id=agent_id,
+        queue=queue,
         state=STATES.get(f.state, pb.CONVERSATION_STATE_UNSPECIFIED),
         channel=f.channel,
         topic=f.topic,
         page_size=f.page_size,
         overdue_only=f.overdue,
     )
-    if user.role == "admin":
-        return [pb.ListConversationsRequest(queue=f.queue, **base)]
-    if user.role == "agent":
-        return [pb.ListConversationsRequest(agent_id=user.agent_id, queue=f.queue, **base)]
-    queues = [f.queue] if f.queue else sorted(user.teams)
-    requests = [pb.ListConversationsRequest(queue=q, **base) for q in queues if q in user.teams]
-    if not f.queue:  # agents of a supervised router team, wherever their conversations are
-        requests += [pb.ListConversationsRequest(agent_id=a, **base) for a in sorted(user.team_agents)]
-    return requests
 
 
 def _tokens(token: str, count: int) -> dict[int, str] | None:

@@ -3,7 +3,7 @@
 // field, whose input is marked and gets the message beside it. No dialogs: deleting asks again
 // in the row itself.
 import { api, el, header, me } from "/static/api.js";
-import { agentStateLabel, choiceLabel, roleLabel, ruleLabel } from "/static/labels.js";
+import { USER_ROLES, agentStateLabel, choiceLabel, roleLabel, ruleLabel } from "/static/labels.js";
 
 const $ = (id) => document.getElementById(id);
 let queues = []; // GET /api/v1/queues
@@ -123,7 +123,7 @@ LOADERS.users = async () => {
     }, "Password set; their sessions ended.");
     // Role, agent and teams, changed in place (PUT /api/v1/users/{username}); their sessions end.
     const profile = el("form", { class: "inline-form", "data-profile-for": u.username, novalidate: "" },
-      field("Role", el("select", { name: "role" }, ...["agent", "supervisor", "admin"].map((r) =>
+      field("Role", el("select", { name: "role" }, ...USER_ROLES.map((r) =>
         el("option", { value: r, ...(r === u.role ? { selected: "" } : {}) }, roleLabel(r))))),
       field("Agent", el("select", { name: "agent_id" }, el("option", { value: "" }, "none"),
         ...agents.map((a) => el("option", { value: a.id, ...(a.id === u.agent_id ? { selected: "" } : {}) }, a.name || a.id)))),
@@ -148,7 +148,7 @@ LOADERS.users = async () => {
   form.replaceChildren(
     field("User name", el("input", { name: "username", autocomplete: "off", maxlength: "64" })),
     field("Password", el("input", { name: "password", type: "password", autocomplete: "new-password" }), "8 characters or more"),
-    field("Role", el("select", { name: "role" }, ...["agent", "supervisor", "admin"].map((r) => el("option", { value: r }, roleLabel(r))))),
+    field("Role", el("select", { name: "role" }, ...USER_ROLES.map((r) => el("option", { value: r }, roleLabel(r))))),
     field("Agent (for role agent)", el("select", { name: "agent_id" }, el("option", { value: "" }, "none"),
       ...agents.map((a) => el("option", { value: a.id }, a.name || a.id)))),
     checkboxes("teams", "Teams (for role supervisor)", queues.map((q) => [q.name, q.name])),

@@ -53,7 +53,9 @@ const RULES = {
 };
 const CHOICES = { "": "Default", longest_idle: "Longest idle first", round_robin: "Round robin",
   fewest_calls: "Fewest calls first", highest_first: "Highest level first", lowest_first: "Lowest level first" };
-const ROLES = { admin: "Admin", supervisor: "Supervisor", agent: "Agent" };
+const ROLES = { admin: "Admin", supervisor: "Supervisor", agent: "Agent", messaging: "Messaging (chat widget)" };
+// The gateway users' roles (services/gateway/users.py ROLES), in the order forms offer them.
+export const USER_ROLES = ["agent", "supervisor", "admin", "messaging"];
 export const ruleLabel = (field) => RULES[field] ?? humanise(String(field).replace(/_s$/, ""));
 export const choiceLabel = (value) => CHOICES[value] ?? humanise(value);
 export const roleLabel = (value) => ROLES[value] ?? humanise(value);
