@@ -1,7 +1,8 @@
 """The agent page's chats (issue 21) end to end in real headless Chromium, over a real gateway,
 router and stats: a widget's message opens a chat that appears on the agent's page at once (the
-live feed), the agent opens it, sees a supervisor's note marked as one, replies, and the widget
-reads the reply; Close ends it."""
+live feed) and is highlighted once overdue; the agent opens one, sees a supervisor's note marked
+as one, replies, and the widget reads the reply; Close ends it; the customer card shows it; an
+admin creates a messaging user on the admin page."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import grpc
 import pytest
 
 from callcenter.api.router.v1 import conversations_pb2 as cpb
-from callcenter.api.router.v1 import conversations_pb2_grpc
+from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
+from callcenter.api.router.v1 import router_pb2 as pb
 from tests.browser import base_url, browser_page, check_layout, log_in
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
+from tests.pbx_session_client import ms
 
 BASE = "/api/v1/conversations"
 
@@ -47,9 +50,14 @@ async def test_an_agent_opens_a_chat_on_their_page_replies_and_the_message_shows
         row = page.locator('#chats tbody tr[data-conversation="chat-1"]')
         await row.wait_for()
         assert "delivery" in await row.text_content() and "webchat" in await row.text_content()
-        # a new chat appears by the live feed, without a reload
+        # a new chat appears by the live feed, without a reload, and is highlighted once overdue
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
+            queues = router_pb2_grpc.RouterServiceStub(channel)
+            await queues.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="support", first_response=ms(200))))
         await customer("chat-2", "m1", "hello?")
-        await page.locator('#chats tbody tr[data-conversation="chat-2"]').wait_for()
+        await page.locator('#chats tbody tr[data-conversation="chat-2"].overdue').wait_for()
+        assert "overdue" in await page.text_content('#chats tbody tr[data-conversation="chat-2"]')
+        assert not await page.locator('#chats tbody tr[data-conversation="chat-1"].overdue').count()
 
         await row.locator("button.open-chat").click()
         await page.locator('#chat[data-conversation="chat-1"]').wait_for()
