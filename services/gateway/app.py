@@ -22,6 +22,7 @@ from callcenter.services.gateway import (
     call_control_api,
     campaigns_api,
     client_card_api,
+    conversation_control_api,
     conversations_api,
     crm_api,
     export_api,
@@ -200,6 +201,8 @@ def create_app(
     modules = (*modules, client_card_api, handover_api, crm_api, automation_api, teams_api)
     modules = (*modules, outbound_api, campaigns_api)
     modules = (*modules, conversations_api)
+    # Before any /api/v1/conversations/{conversation_id} route: /board and /stats are no ids.
+    modules = (conversation_control_api, *modules)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

@@ -988,6 +988,79 @@ PATHS: dict[str, dict] = {
 }
 
 
+# Supervisor control of conversations and their board (issue 21; S3.1, S3.4-S3.6): supervisors
+# of the conversation's queue, admins; agents 403; a conversation of another queue 404.
+CONVERSATION = [_path_param("conversation_id", "1-64 letters, digits, '-', '_' or '.'")]
+_MESSAGE = _obj(message_id="string", text="string")
+PATHS.update(
+    {
+        "/api/v1/conversations/board": {
+            "get": _op(
+                "The conversations' board now: per queue (group) operators online and open conversations by"
+                " state (new, taken, unanswered, answered, overdue, open); per operator online, state, queues and"
+                " the same counts. A supervisor's queues only (another queue or agent asked for: 404)",
+                params=[
+                    _query("channel", description="only this channel"),
+                    _query("topic", description="only this topic"),
+                    _query("queue", description="comma-separated queues (at most 200); default: all yours"),
+                    _query("agent_id", description="comma-separated operators (at most 500): their load"),
+                ],
+                tag="conversations",
+            )
+        },
+        "/api/v1/conversations/stats": {
+            "get": _op(
+                "Conversation figures over a period by group: created, closed, first replies and their mean"
+                " time, replies and their mean time, mean handle time, overdue and its share. A supervisor's"
+                " agents and queues only",
+                params=[
+                    *PERIOD,
+                    _query("group_by", description="channel, topic, agent, queue (default) or team (= queue)"),
+                    _query("channel", description="only this channel"),
+                    _query("topic", description="only this topic"),
+                ],
+                tag="conversations",
+            )
+        },
+        "/api/v1/conversations/{conversation_id}/transfer": {
+            "post": _op(
+                "Give an open conversation to another agent you see (logged in to its queue with room on its"
+                " channel: 409 naming why otherwise), or back to its queue's line without agent_id",
+                params=CONVERSATION,
+                body=_obj(agent_id="string"),
+                tag="conversations",
+            )
+        },
+        "/api/v1/conversations/{conversation_id}/take": {
+            "post": _op(
+                "Take an open conversation yourself: transferred to your user's agent (409 naming agent_id when"
+                " your user has none)",
+                params=CONVERSATION,
+                tag="conversations",
+            )
+        },
+        "/api/v1/conversations/{conversation_id}/note": {
+            "post": _op(
+                "Whisper a note to the conversation's agent; the customer never sees it and its state is kept"
+                " (idempotent by message_id)",
+                params=CONVERSATION,
+                body=_MESSAGE,
+                tag="conversations",
+            )
+        },
+        "/api/v1/conversations/{conversation_id}/supervisor-reply": {
+            "post": _op(
+                "Reply to the customer in the agent's place: counts as the agent's reply (answered, no longer"
+                " overdue; idempotent by message_id)",
+                params=CONVERSATION,
+                body=_MESSAGE,
+                tag="conversations",
+            )
+        },
+    }
+)
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",

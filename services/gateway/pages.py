@@ -46,6 +46,13 @@ async def teams_page(request: web.Request) -> web.StreamResponse:
     return _page("teams.html")
 
 
+@routes.get("/conversations")
+async def conversations_page(request: web.Request) -> web.StreamResponse:
+    """Conversations for supervisors: the board per queue and operator, the open conversations
+    and their controls (conversations.js asks the API, which applies the role rules)."""
+    return _page("conversations.html")
+
+
 @routes.get("/campaigns")
 async def campaigns_page(request: web.Request) -> web.StreamResponse:
     """Call campaigns for supervisors: progress, the form to create one, contacts, start, pause

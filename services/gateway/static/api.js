@@ -47,6 +47,7 @@ export const PAGES = [
   { path: "/queues", label: "Queues", roles: ["admin", "supervisor"] }, // and /queues/<name>
   { path: "/trends", label: "Trends", roles: ["admin", "supervisor", "agent"] },
   { path: "/teams", label: "Teams", roles: ["admin", "supervisor"] },
+  { path: "/conversations", label: "Conversations", roles: ["admin", "supervisor"] },
   { path: "/campaigns", label: "Campaigns", roles: ["admin", "supervisor"] },
   { path: "/wallboard", label: "Wallboard", roles: ["admin", "supervisor"] },
   { path: "/admin", label: "Admin", roles: ["admin"] },

@@ -63,3 +63,10 @@ export const roleLabel = (value) => ROLES[value] ?? humanise(value);
 // What a task is about (tasks API subject_kind).
 const SUBJECTS = { call: "Call", lead: "Lead", client: "Client", agent: "Agent" };
 export const subjectLabel = (value) => SUBJECTS[value] ?? humanise(value);
+
+// Where a conversation stands (issue 21: "CONVERSATION_STATE_UNANSWERED" or "unanswered").
+const CONVERSATION_STATES = { new: "New", taken: "Taken", unanswered: "Unanswered", answered: "Answered",
+  closed: "Closed", unspecified: "Unknown" };
+const conversationCode = (value) => String(value || "").replace(/^CONVERSATION_STATE_/, "").toLowerCase();
+export const conversationStateLabel = (value) =>
+  CONVERSATION_STATES[conversationCode(value)] ?? humanise(conversationCode(value));

@@ -1,0 +1,97 @@
+"""Supervisor control of conversations and their board (issue 21; S3.1, S3.4-S3.6): the HTTP
+side of domain/conversation_control.py. The control routes answer {"conversation": …}, the
+conversation after the change. Closing is conversations_api.py's route, for agents and
+supervisors alike."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from callcenter.services.gateway.domain import conversation_control as control
+from callcenter.services.gateway.domain.conversations import conversation_json
+from callcenter.services.gateway.query import PERIOD_PARAMS, names_param, period_from_query
+from callcenter.services.gateway.web import BACKENDS, accepts, json_reply, message_dict, read_json, text_field, user_of
+
+routes = web.RouteTableDef()
+CONVERSATION = "/api/v1/conversations/{conversation_id}"
+BOARD_PARAMS = ("channel", "topic", "queue", "agent_id")
+
+
+def _reply(conversation) -> web.Response:
+    return json_reply({"conversation": conversation_json(conversation)})
+
+
+def _id(request: web.Request) -> str:
+    return request.match_info["conversation_id"]
+
+
+@routes.get("/api/v1/conversations/board")
+@accepts(query=BOARD_PARAMS)
+async def conversation_board(request: web.Request) -> web.Response:
+    """The conversations' board now; ?queue=a,b and ?agent_id=a,b choose queues and operators."""
+    q = request.query
+    reply = await control.board(
+        user_of(request),
+        request.app[BACKENDS],
+        channel=q.get("channel", ""),
+        topic=q.get("topic", ""),
+        queues=names_param(q, "queue", control.MAX_BOARD_QUEUES),
+        agent_ids=names_param(q, "agent_id", control.MAX_BOARD_AGENTS),
+    )
+    return json_reply(message_dict(reply))
+
+
+@routes.get("/api/v1/conversations/stats")
+@accepts(query=(*PERIOD_PARAMS, "group_by", "channel", "topic"))
+async def conversation_stats(request: web.Request) -> web.Response:
+    """Conversation figures over a period, grouped by channel, topic, agent or queue (team)."""
+    q = request.query
+    reply = await control.stats(
+        user_of(request),
+        request.app[BACKENDS],
+        period_from_query(q),
+        q.get("group_by", "queue"),
+        channel=q.get("channel", ""),
+        topic=q.get("topic", ""),
+    )
+    return json_reply(message_dict(reply))
+
+
+@routes.post(CONVERSATION + "/transfer")
+@accepts(body=("agent_id",))
+async def transfer(request: web.Request) -> web.Response:
+    """To another agent of the supervisor's, or back to the queue's line (no agent_id)."""
+    agent_id = text_field(await read_json(request), "agent_id", limit=64)
+    return _reply(await control.transfer(user_of(request), request.app[BACKENDS], _id(request), agent_id))
+
+
+@routes.post(CONVERSATION + "/take")
+@accepts()
+async def take(request: web.Request) -> web.Response:
+    """The supervisor takes it themselves (their user's agent)."""
+    await read_json(request)
+    return _reply(await control.take(user_of(request), request.app[BACKENDS], _id(request)))
+
+
+async def _message(request: web.Request, *, note: bool) -> web.Response:
+    body = await read_json(request)
+    message_id = text_field(body, "message_id", limit=64)
+    text = text_field(body, "text", limit=control.MAX_TEXT)
+    conversation = await control.post_message(
+        user_of(request), request.app[BACKENDS], _id(request), message_id, text, note=note
+    )
+    return _reply(conversation)
+
+
+@routes.post(CONVERSATION + "/note")
+@accepts(body=("message_id", "text"))
+async def note(request: web.Request) -> web.Response:
+    """A note whispered to the conversation's agent; the customer never sees it."""
+    return await _message(request, note=True)
+
+
+@routes.post(CONVERSATION + "/supervisor-reply")
+@accepts(body=("message_id", "text"))
+async def supervisor_reply(request: web.Request) -> web.Response:
+    """A reply to the customer in the agent's place (counts as the agent's reply)."""
+    return await _message(request, note=False)
