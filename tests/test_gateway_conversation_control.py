@@ -60,7 +60,7 @@ def counts(entry: dict) -> tuple[int, ...]:
 
 async def board(client, stats, query: str = "") -> dict:
     await stats.consumer.drain()  # the board is of every event written so far
-    return await ok(await client.get(f"/api/v1/conversations/board{query}"))
+    return await ok(await client.get(f"/api/v1/board/conversations{query}"))
 
 
 def by_queue(body: dict) -> dict[str, tuple[int, ...]]:
@@ -166,8 +166,8 @@ async def test_a_supervisor_of_another_team_cannot_see_or_take_the_chat(backend_
         assert reply.status == 404, (verb, await reply.text())
         assert "c1" in (await reply.json())["error"]
     assert (await olga.get("/api/v1/conversations/c1")).status == 404
-    assert (await olga.get("/api/v1/conversations/board?queue=chat")).status == 404
-    assert (await olga.get("/api/v1/conversations/board?agent_id=anna")).status == 404
+    assert (await olga.get("/api/v1/board/conversations?queue=chat")).status == 404
+    assert (await olga.get("/api/v1/board/conversations?agent_id=anna")).status == 404
     # sam may not give his chat to olga's agent either
     sam = await gateway.login("sam")
     assert (await action(sam, "c1", "transfer", {"agent_id": "csilla"})).status == 404
@@ -188,8 +188,8 @@ async def test_agents_cannot_use_the_supervisor_routes(backend_addrs, gateway, r
     ):
         reply = await action(anna, "c1", verb, body)
         assert reply.status == 403, (verb, await reply.text())
-    assert (await anna.get("/api/v1/conversations/board")).status == 403
-    assert (await anna.get("/api/v1/conversations/stats?group_by=agent")).status == 403
+    assert (await anna.get("/api/v1/board/conversations")).status == 403
+    assert (await anna.get("/api/v1/stats/conversations?group_by=agent")).status == 403
 
 
 async def test_the_board_counts_per_group_and_operator_match_the_scripted_scene(
@@ -240,15 +240,15 @@ async def test_conversation_figures_are_the_supervisors_queues_only(backend_addr
     await scene(gateway, redis, tenant)
     await quiet_stats.consumer.drain()
     sam, root = await gateway.login("sam"), await gateway.login("root")
-    mine = await ok(await sam.get("/api/v1/conversations/stats?group_by=queue"))
+    mine = await ok(await sam.get("/api/v1/stats/conversations?group_by=queue"))
     assert {r["key"] for r in mine.get("rows", [])} <= {"chat", "mail"}
     created = {r["key"]: int(r.get("created", 0)) for r in mine.get("rows", [])}
     assert created.get("mail") == 3 and created.get("chat") == 1
     assert int(mine["total"].get("created", 0)) == 4
     olga = await gateway.login("olga")  # support had none: chat's and mail's rows are not hers
-    theirs = await ok(await olga.get("/api/v1/conversations/stats?group_by=team"))
+    theirs = await ok(await olga.get("/api/v1/stats/conversations?group_by=team"))
     assert (theirs.get("rows", []), int(theirs.get("total", {}).get("created", 0))) == ([], 0)
-    by_channel = await ok(await root.get("/api/v1/conversations/stats?group_by=channel&channel=email"))
+    by_channel = await ok(await root.get("/api/v1/stats/conversations?group_by=channel&channel=email"))
     assert [(r["key"], int(r.get("created", 0))) for r in by_channel.get("rows", [])] == [("email", 3)]
 
 
@@ -277,14 +277,14 @@ async def test_bad_control_input_is_a_400_naming_the_field(backend_addrs, gatewa
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ("/api/v1/conversations/board?queue=not%20a%20queue", "queue"),
-        ("/api/v1/conversations/board?agent_id=a%2Cb%20c", "agent_id"),
-        ("/api/v1/conversations/board?channel=web%20chat", "channel"),
-        ("/api/v1/conversations/board?queue=chat&queue=mail", "queue"),
-        ("/api/v1/conversations/board?group=chat", "group"),
-        ("/api/v1/conversations/stats?group_by=weekday", "group_by"),
-        ("/api/v1/conversations/stats?group_by=queue&topic=no%20spaces", "topic"),
-        ("/api/v1/conversations/stats?period=year", "period"),
+        ("/api/v1/board/conversations?queue=not%20a%20queue", "queue"),
+        ("/api/v1/board/conversations?agent_id=a%2Cb%20c", "agent_id"),
+        ("/api/v1/board/conversations?channel=web%20chat", "channel"),
+        ("/api/v1/board/conversations?queue=chat&queue=mail", "queue"),
+        ("/api/v1/board/conversations?group=chat", "group"),
+        ("/api/v1/stats/conversations?group_by=weekday", "group_by"),
+        ("/api/v1/stats/conversations?group_by=queue&topic=no%20spaces", "topic"),
+        ("/api/v1/stats/conversations?period=year", "period"),
     ],
 )
 async def test_bad_board_and_figures_queries_are_a_400_naming_the_field(backend_addrs, gateway, query, field):

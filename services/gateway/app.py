@@ -200,9 +200,7 @@ def create_app(
     modules = (*modules, payroll_api, invoice_queue_api)
     modules = (*modules, client_card_api, handover_api, crm_api, automation_api, teams_api)
     modules = (*modules, outbound_api, campaigns_api)
-    modules = (*modules, conversations_api)
-    # Before any /api/v1/conversations/{conversation_id} route: /board and /stats are no ids.
-    modules = (conversation_control_api, *modules)
+    modules = (*modules, conversations_api, conversation_control_api)
     wallboard_api.install(app, redis, config.common.tenant)
     for module in (*modules, openapi):
         app.router.add_routes(module.routes)

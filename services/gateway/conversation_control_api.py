@@ -25,7 +25,7 @@ def _id(request: web.Request) -> str:
     return request.match_info["conversation_id"]
 
 
-@routes.get("/api/v1/conversations/board")
+@routes.get("/api/v1/board/conversations")
 @accepts(query=BOARD_PARAMS)
 async def conversation_board(request: web.Request) -> web.Response:
     """The conversations' board now; ?queue=a,b and ?agent_id=a,b choose queues and operators."""
@@ -41,7 +41,7 @@ async def conversation_board(request: web.Request) -> web.Response:
     return json_reply(message_dict(reply))
 
 
-@routes.get("/api/v1/conversations/stats")
+@routes.get("/api/v1/stats/conversations")
 @accepts(query=(*PERIOD_PARAMS, "group_by", "channel", "topic"))
 async def conversation_stats(request: web.Request) -> web.Response:
     """Conversation figures over a period, grouped by channel, topic, agent or queue (team)."""

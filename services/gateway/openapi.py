@@ -994,7 +994,7 @@ CONVERSATION = [_path_param("conversation_id", "1-64 letters, digits, '-', '_' o
 _MESSAGE = _obj(message_id="string", text="string")
 PATHS.update(
     {
-        "/api/v1/conversations/board": {
+        "/api/v1/board/conversations": {
             "get": _op(
                 "The conversations' board now: per queue (group) operators online and open conversations by"
                 " state (new, taken, unanswered, answered, overdue, open); per operator online, state, queues and"
@@ -1008,7 +1008,7 @@ PATHS.update(
                 tag="conversations",
             )
         },
-        "/api/v1/conversations/stats": {
+        "/api/v1/stats/conversations": {
             "get": _op(
                 "Conversation figures over a period by group: created, closed, first replies and their mean"
                 " time, replies and their mean time, mean handle time, overdue and its share. A supervisor's"

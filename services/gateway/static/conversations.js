@@ -71,7 +71,7 @@ async function loadChosen() {
   if (!chosen.size) { line.textContent = "Tick operators to see the load of the chosen set."; return; }
   const f = filters();
   try {
-    const load = await api(`/api/v1/conversations/board${query({ channel: f.channel, topic: f.topic,
+    const load = await api(`/api/v1/board/conversations${query({ channel: f.channel, topic: f.topic,
       queue: f.queue, agent_id: [...chosen].sort().join(",") })}`);
     const c = (load.agents || []).reduce((sum, a) => {
       for (const k of ["open", "unanswered", "overdue"]) sum[k] += n((a.conversations || {})[k]);
@@ -106,7 +106,7 @@ function renderList(conversations) {
 async function refresh() {
   const f = filters();
   try {
-    board = await api(`/api/v1/conversations/board${query({ channel: f.channel, topic: f.topic, queue: f.queue })}`);
+    board = await api(`/api/v1/board/conversations${query({ channel: f.channel, topic: f.topic, queue: f.queue })}`);
     renderBoard();
     const list = await api(`/api/v1/conversations${query({ channel: f.channel, topic: f.topic, queue: f.queue,
       overdue: f.overdueOnly ? "true" : "" })}`);
@@ -137,7 +137,7 @@ async function loadFigures() {
   const f = filters();
   const groupBy = document.getElementById("figures-form").group_by.value;
   try {
-    const reply = await api(`/api/v1/conversations/stats${query({ group_by: groupBy, channel: f.channel,
+    const reply = await api(`/api/v1/stats/conversations${query({ group_by: groupBy, channel: f.channel,
       topic: f.topic, tz: zone })}`);
     document.querySelector("#conv-figures tbody").replaceChildren(...(reply.rows || []).map((row) =>
       el("tr", { "data-key": row.key || "" }, el("th", { scope: "row" }, row.key || "(none)"), ...figureCells(row))));
