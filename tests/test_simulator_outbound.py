@@ -144,6 +144,7 @@ async def test_a_run_that_ends_mid_campaign_pauses_it_and_hangs_up_the_calls_sti
         duration_s=0.5,
         drain_s=0.2,
         dial_delay=Spread(3_000.0, 0.1),  # 30 s of wall time: still dialling at the end
+        dial_timeout_s=6_000.0,  # 60 s of wall time: never the end of a dial, however busy the machine
         customer_busy_probability=0.0,
         dial_failed_probability=0.0,
     )
