@@ -67,7 +67,7 @@ CONVERSATIONS_OVERDUE = Gauge(
     ["queue"],
 )
 #: The most open conversations a scrape reads (the oldest: a bigger site's newest are left out).
-MAX_CONVERSATIONS_PER_SCRAPE = 20_000
+MAX_CONVERSATIONS_PER_SCRAPE = 10_000
 UNREADABLE = metrics.STREAM_UNREADABLE.labels("stats_consumer")
 WATCH_UNREADABLE = metrics.STREAM_UNREADABLE.labels("stats_board_watch")
 
