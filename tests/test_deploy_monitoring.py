@@ -83,6 +83,7 @@ def known_label_values() -> dict[tuple[str, str], set[str]]:
     from callcenter.services.gateway import metrics as gateway_metrics
     from callcenter.services.recorder import metrics as recorder_metrics
     from callcenter.services.router import metrics as router_metrics
+    from callcenter.services.stats import metrics as stats_metrics
     from callcenter.services.stats.conversation_board import OPEN_STATES
 
     return {
@@ -93,6 +94,9 @@ def known_label_values() -> dict[tuple[str, str], set[str]]:
         ("callcenter_router_agents", "state"): set(router_metrics.SHOWN_STATES),
         # services/stats/metrics.py, refresh(): the open states of the conversations' board.
         ("callcenter_stats_conversations_open", "state"): set(OPEN_STATES),
+        # The event types of the contract (the router's scripts write no other; stats: `other`).
+        ("callcenter_router_events_total", "type"): set(stats_metrics.EVENT_TYPES),
+        ("callcenter_stats_events_applied_total", "type"): {*stats_metrics.EVENT_TYPES, "other"},
         # services/router/metrics.py, refresh(): the states it sets.
         ("callcenter_router_pbx_sessions", "state"): {"open", "lost", "closed"},
         # services/webhooks/scripts/settle.lua returns delivered, retrying, dead or stale;
@@ -266,6 +270,10 @@ def test_the_promql_reader_finds_metrics_labels_and_groupings(declared):
             "grpc_server_handled_total: grpc_code is never 'ERROR'",
         ),
         ('callcenter_recorder_uploads_total{result="ok"}', "callcenter_recorder_uploads_total: result is never 'ok'"),
+        (
+            'callcenter_router_events_total{type="CONVERSATION_LATE"}',
+            "callcenter_router_events_total: type is never 'CONVERSATION_LATE'",
+        ),
         ("callcenter_router_offers", "metric callcenter_router_offers is declared by no service"),  # no _total
     ],
 )
