@@ -33,3 +33,13 @@ def value(samples: dict, name: str, **labels: str) -> float:
 
 def moved(before: dict, after: dict, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
+
+
+def total(samples: dict, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` whose labels include `labels` (every other label summed over)."""
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
+
+
+def moved_in_total(before: dict, after: dict, name: str, **labels: str) -> float:
+    return total(after, name, **labels) - total(before, name, **labels)

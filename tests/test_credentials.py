@@ -19,7 +19,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509 import verification
 
-from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
+from callcenter.api.router.v1 import conversations_pb2, conversations_pb2_grpc, router_pb2, router_pb2_grpc
 from callcenter.core.auth import CallerTable, hash_token
 from callcenter.core.grpc_security import GrpcServerSecurity
 from callcenter.tools.credentials import add_arguments, run_from_args
@@ -31,6 +31,7 @@ DEFAULT_CALLERS = {
     "simulator": "pbx",
     "crm": "crm",
     "webhooks": "crm",
+    "messaging": "messaging",
     "admin": "admin",
 }
 
@@ -282,6 +283,33 @@ def test_a_messaging_gateway_is_issued_a_token_of_role_messaging(issued, tmp_pat
     token = capsys.readouterr().out.strip()
     caller = CallerTable.parse(callers.read_text()).by_token(token)
     assert (caller.name, caller.role) == ("chat-widget", "messaging")
+
+
+async def test_the_messaging_token_init_issues_posts_customers_messages_and_nothing_else(tmp_path, start_replica):
+    folder = tmp_path / "creds"
+    assert credentials("init", folder) == 0
+    replica = await start_replica(grpc=server_security(folder))
+    metadata = (("authorization", f"Bearer {token_of(folder, 'messaging')}"),)
+    admin = (("authorization", f"Bearer {token_of(folder, 'admin')}"),)
+    async with grpc.aio.secure_channel(f"127.0.0.1:{replica.port}", tls_for(folder / "ca.crt")) as channel:
+        router = router_pb2_grpc.RouterServiceStub(channel)
+        queue = router_pb2.UpsertQueueRequest(queue=router_pb2.Queue(name="sales"))
+        await router.UpsertQueue(queue, metadata=admin, timeout=5)
+        conversations = conversations_pb2_grpc.ConversationServiceStub(channel)
+        message = conversations_pb2.PostCustomerMessageRequest(
+            conversation_id="chat-1", message_id="m1", text="hello", channel="webchat", queue="sales"
+        )
+        posted = await conversations.PostCustomerMessage(message, metadata=metadata, timeout=5)
+        got = await conversations.GetConversation(
+            conversations_pb2.GetConversationRequest(conversation_id="chat-1"), metadata=metadata, timeout=5
+        )
+        assert posted.conversation.conversation_id == got.conversation.conversation_id == "chat-1"
+        listing = router.ListQueues(router_pb2.ListQueuesRequest(), metadata=metadata, timeout=5)
+        assert await status_of(listing) == grpc.StatusCode.PERMISSION_DENIED
+        listing = conversations.ListConversations(
+            conversations_pb2.ListConversationsRequest(), metadata=metadata, timeout=5
+        )
+        assert await status_of(listing) == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def served_certificate(port: int) -> x509.Certificate:

@@ -38,6 +38,7 @@ GRPC_SECRETS = {
 }
 EXTERNAL_SECRETS = {"dev": GRPC_SECRETS, "prod": {"callcenter-redis", "callcenter-gateway-tls"} | GRPC_SECRETS}
 PBX_LABEL = {"callcenter/pbx-client": "true"}
+MESSAGING_LABEL = {"callcenter/messaging-client": "true"}
 # Custom resources (the Prometheus Operator's ServiceMonitor and PrometheusRule of
 # deploy/components/monitoring) have no bundled schema: tests/test_deploy_monitoring.py checks
 # them against the fields of their CRDs.
@@ -399,6 +400,20 @@ def test_network_policies_let_exactly_the_intended_peers_talk(overlay):
         assert net._allows(pods[target], "Ingress", pbx_here, ports[target], "TCP") is pbx_allowed, target
         # Only the service's own port is open.
         assert not net.can_connect(pods["gateway"], pods[target], 22), target
+
+    # A messaging backend (role messaging: a chat widget's backend or messaging gateway) reaches
+    # the router's gRPC port only, from a labelled namespace or a labelled pod of ours; the PBX
+    # label does not stand in for it, nor it for the PBX's.
+    chat_elsewhere = {"namespace": {"kubernetes.io/metadata.name": "chat", **MESSAGING_LABEL}, "pod": {"app": "w"}}
+    chat_here = {"namespace": net.namespace_labels, "pod": MESSAGING_LABEL, "ours": True}
+    for target in CALLCENTER_SERVICES:
+        expected = target == "router"
+        assert net.can_connect(chat_elsewhere, pods[target], ports[target]) is expected, target
+        assert net._allows(pods[target], "Ingress", chat_here, ports[target], "TCP") is expected, target
+        assert not net.can_connect(chat_elsewhere, pods[target], OPS_PORT), target
+    assert not net.can_connect(chat_elsewhere, pods["router"], 22)
+    unlabelled_chat = {"namespace": {"kubernetes.io/metadata.name": "chat"}, "pod": {"app": "w"}}
+    assert not net.can_connect(unlabelled_chat, pods["router"], ports["router"])
 
     # Prometheus (namespace monitoring) scrapes every service's ops port, and only that port;
     # nobody else reaches the ops ports.

@@ -83,6 +83,8 @@ def known_label_values() -> dict[tuple[str, str], set[str]]:
     from callcenter.services.gateway import metrics as gateway_metrics
     from callcenter.services.recorder import metrics as recorder_metrics
     from callcenter.services.router import metrics as router_metrics
+    from callcenter.services.stats import metrics as stats_metrics
+    from callcenter.services.stats.conversation_board import OPEN_STATES
 
     return {
         ("grpc_server_handled_total", "grpc_code"): set(grpc.StatusCode.__members__),
@@ -90,6 +92,11 @@ def known_label_values() -> dict[tuple[str, str], set[str]]:
         ("callcenter_recorder_deleted_total", "reason"): set(recorder_metrics.REASONS),
         ("callcenter_gateway_login_failures_total", "reason"): set(gateway_metrics.LOGIN_REASONS),
         ("callcenter_router_agents", "state"): set(router_metrics.SHOWN_STATES),
+        # services/stats/metrics.py, refresh(): the open states of the conversations' board.
+        ("callcenter_stats_conversations_open", "state"): set(OPEN_STATES),
+        # The event types of the contract (the router's scripts write no other; stats: `other`).
+        ("callcenter_router_events_total", "type"): set(stats_metrics.EVENT_TYPES),
+        ("callcenter_stats_events_applied_total", "type"): {*stats_metrics.EVENT_TYPES, "other"},
         # services/router/metrics.py, refresh(): the states it sets.
         ("callcenter_router_pbx_sessions", "state"): {"open", "lost", "closed"},
         # services/webhooks/scripts/settle.lua returns delivered, retrying, dead or stale;
@@ -263,6 +270,10 @@ def test_the_promql_reader_finds_metrics_labels_and_groupings(declared):
             "grpc_server_handled_total: grpc_code is never 'ERROR'",
         ),
         ('callcenter_recorder_uploads_total{result="ok"}', "callcenter_recorder_uploads_total: result is never 'ok'"),
+        (
+            'callcenter_router_events_total{type="CONVERSATION_LATE"}',
+            "callcenter_router_events_total: type is never 'CONVERSATION_LATE'",
+        ),
         ("callcenter_router_offers", "metric callcenter_router_offers is declared by no service"),  # no _total
     ],
 )
@@ -509,6 +520,8 @@ REQUIRED_ALERTS = {
     "CallcenterWebhooksDeadLetters": ("callcenter_webhooks_dead_letter_deliveries", "> 0", "5m"),
     "CallcenterWebhooksLagging": ("callcenter_webhooks_consumer_lag_seconds", "> 60", "5m"),
     "CallcenterWebhooksFailing": ("callcenter_webhooks_attempts_total", "> 0.5", "15m"),
+    # Issue 21: chats waiting past their queue's reply deadline.
+    "CallcenterConversationsOverdue": ("callcenter_stats_conversations_overdue", "> 0.25", "10m"),
 }
 
 
@@ -648,6 +661,10 @@ SHOWN = {
     "callcenter_webhooks_deliveries_total",
     "callcenter_webhooks_attempts_total",
     "callcenter_webhooks_attempt_seconds_bucket",
+    # Issue 21: the conversations (chats).
+    "callcenter_stats_conversations_open",
+    "callcenter_stats_conversations_overdue",
+    "callcenter_router_conversations_waiting",
 }
 
 
@@ -823,6 +840,34 @@ def test_the_alerts_fire_on_what_they_watch_and_only_then(prod, tmp_path):
                 ("ok", "overflowed", "0+100x40"),
             )
         ),
+        # Conversations, as two stats replicas (s1, s2) read the same board: queue chat has 5 of
+        # its 10 open overdue from minute 2; quiet 1 of 1 (fewer than 3); busy 3 of 40 (under a
+        # quarter); late 4 of 8 for 5 minutes only.
+        *(
+            {
+                "series": f'callcenter_stats_conversations_overdue{{{ns}, job="stats", pod="{pod}", queue="{queue}"}}',
+                "values": values,
+            }
+            for pod in ("s1", "s2")
+            for queue, values in (("chat", "0 0 5x28"), ("quiet", "1x30"), ("busy", "3x30"), ("late", "4x5 0x24"))
+        ),
+        *(
+            {
+                "series": f'callcenter_stats_conversations_open{{{ns}, job="stats", pod="{pod}", queue="{queue}",'
+                f' state="{state}"}}',
+                "values": values,
+            }
+            for pod in ("s1", "s2")
+            for queue, state, values in (
+                ("chat", "new", "6x30"),
+                ("chat", "unanswered", "4x30"),
+                ("chat", "taken", "0x30"),
+                ("quiet", "new", "1x30"),
+                ("busy", "taken", "30x30"),
+                ("busy", "unanswered", "10x30"),
+                ("late", "new", "8x30"),
+            )
+        ),
     ]
 
     def fired(name, at, *labels):
@@ -858,6 +903,8 @@ def test_the_alerts_fire_on_what_they_watch_and_only_then(prod, tmp_path):
         fired("CallcenterWebhooksLagging", "10m", {**cc, "severity": "warning"}),
         fired("CallcenterWebhooksFailing", "10m"),  # not yet: 15 minutes
         fired("CallcenterWebhooksFailing", "20m", {**cc, "severity": "warning"}),
+        fired("CallcenterConversationsOverdue", "11m"),  # not yet: 10 minutes from minute 2
+        fired("CallcenterConversationsOverdue", "13m", {**cc, "queue": "chat", "severity": "warning"}),
     ]
     unit = {
         "rule_files": ["rules.yaml"],

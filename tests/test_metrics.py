@@ -19,10 +19,12 @@ import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
 from callcenter.api.common.v1 import states_pb2
+from callcenter.api.events.v1 import events_pb2
 from callcenter.api.recorder.v1 import recorder_pb2 as rpb
 from callcenter.api.recorder.v1 import recorder_pb2_grpc
+from callcenter.api.router.v1 import conversations_pb2 as cpb
+from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
-from callcenter.api.router.v1 import router_pb2_grpc
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.api.stats.v1 import stats_pb2_grpc
 from callcenter.core import consumer_lag, event_stream
@@ -34,7 +36,9 @@ from callcenter.services.gateway.config import GatewayConfig, LoginLimits
 from callcenter.services.gateway.server import GatewayServer
 from callcenter.services.gateway.users import UserStore
 from tests.gateway_fixtures import PASSWORD
-from tests.metrics_scrape import free_tcp_port, moved, scrape, value
+from tests.helpers import next_event
+from tests.metrics_scrape import free_tcp_port, moved, moved_in_total, scrape, value
+from tests.pbx_session_client import ms, team
 from tests.recorder_fixtures import metadata as recording_metadata
 from tests.recorder_fixtures import tone, upload
 
@@ -123,6 +127,65 @@ async def test_the_probes_answer_on_the_ops_port_and_readiness_ends_with_the_ser
             assert reply.status == 503
 
 
+# Conversations (issue 21) ----------------------------------------------------------------------
+
+
+async def _post(conv, conversation_id: str, queue: str) -> cpb.Conversation:
+    request = cpb.PostCustomerMessageRequest(
+        conversation_id=conversation_id,
+        message_id=f"{conversation_id}-m1",
+        text="hello",
+        channel="webchat",
+        queue=queue,
+    )
+    return (await conv.PostCustomerMessage(request)).conversation
+
+
+async def _overdue(redis, tenant: str, conversation_id: str, after: str = "0-0") -> str:
+    """Waits for the conversation's CONVERSATION_OVERDUE event (its deadline timer fired); its id."""
+    entry_id, _ = await asyncio.wait_for(
+        next_event(
+            redis,
+            tenant,
+            lambda e: e.type == events_pb2.EVENT_TYPE_CONVERSATION_OVERDUE and e.conversation_id == conversation_id,
+            after,
+        ),
+        SAFETY_S,
+    )
+    return entry_id
+
+
+async def test_conversation_transitions_and_deadlines_move_the_router_metrics(router_with_ops, redis, tenant):
+    replica, port, stub = router_with_ops
+    queue = f"chat-{tenant}"
+    await team(stub, queue=queue, agents=(f"anna-{tenant}",), chat_capacity=1, first_response=ms(100))
+    before = await scrape(port)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+        conv = conversations_pb2_grpc.ConversationServiceStub(channel)
+        taken = await _post(conv, f"c1-{tenant}", queue)
+        waiting = await _post(conv, f"c2-{tenant}", queue)  # anna holds one already: the line
+        assert (taken.agent_id, waiting.agent_id) == (f"anna-{tenant}", "")
+        during = await scrape(port)
+        await _overdue(redis, tenant, taken.conversation_id)
+        await _overdue(redis, tenant, waiting.conversation_id)
+        await conv.CloseConversation(cpb.CloseConversationRequest(conversation_id=taken.conversation_id))
+    after = await scrape(port)
+
+    assert value(during, "callcenter_router_conversations_waiting", queue=queue) == 1
+    assert value(after, "callcenter_router_conversations_waiting", queue=queue) == 0  # anna took c2 at the close
+    events = "callcenter_router_events_total"
+    assert moved(before, after, events, type="CONVERSATION_CREATED") == 2
+    assert moved(before, after, events, type="CONVERSATION_OVERDUE") == 2
+    assert moved(before, after, events, type="CONVERSATION_CLOSED") == 1
+    assert moved(before, after, events, type="CONVERSATION_ASSIGNED") == 2
+    assert moved(before, after, "callcenter_router_timer_lateness_seconds_count", kind="conversation") == 2
+    handled = {"grpc_service": "callcenter.router.v1.ConversationService", "grpc_code": "OK"}
+    assert moved(before, after, "grpc_server_handled_total", grpc_method="PostCustomerMessage", **handled) == 2
+    assert not [key for key in after if any(tenant in v and "chat-" not in v for _, v in key[1])], (
+        "a conversation or agent id became a label"
+    )
+
+
 # Stats ---------------------------------------------------------------------------------------
 
 
@@ -174,7 +237,9 @@ async def test_the_stats_counters_move_by_the_events_a_call_applied(start_replic
 
     written = await redis.xrange(stream_key(tenant), min="(" + mark, max=last)
     assert len(written) >= 4  # received, offered, answered, completed (and the agent's states)
-    assert moved(before, after, "callcenter_stats_events_applied_total") == len(written)
+    applied = "callcenter_stats_events_applied_total"
+    assert moved_in_total(before, after, applied) == len(written)
+    assert moved(before, after, applied, type="CALL_COMPLETED") == 1  # by type, as the router wrote them
     assert moved(before, after, "callcenter_stats_events_duplicate_total") == 0
     assert moved(before, after, "callcenter_stats_dead_letters_total") == 0
     assert value(after, "callcenter_event_stream_length") == await redis.xlen(stream_key(tenant))
@@ -214,7 +279,7 @@ async def test_pending_events_show_as_lag_by_the_redis_clock_and_dead_letters_ar
 
     assert moved(before, after, "callcenter_stats_dead_letters_total") == 2
     assert moved(before, after, "callcenter_stream_entries_skipped_total", reader="stats_consumer") == 1
-    assert moved(before, after, "callcenter_stats_events_applied_total") == 1
+    assert moved_in_total(before, after, "callcenter_stats_events_applied_total") == 1
     assert value(after, "callcenter_stats_dead_letters") == 2
     assert value(after, "callcenter_event_stream_length") == 5
     assert value(after, "callcenter_stats_consumer_pending") == 2  # the stuck consumer's
@@ -225,6 +290,74 @@ async def test_pending_events_show_as_lag_by_the_redis_clock_and_dead_letters_ar
     caught_up = await scrape(ops)
     assert value(caught_up, "callcenter_stats_consumer_pending") == 0
     assert value(caught_up, "callcenter_stats_consumer_lag_seconds") == 0
+
+
+async def test_the_stats_gauges_count_each_queues_open_and_overdue_conversations(
+    start_replica, start_stats, redis, tenant
+):
+    ops = free_tcp_port()
+    service = await start_stats(ops=OpsSettings(port=ops))
+    replica = await start_replica()
+    queue, other = f"chat-{tenant}", f"help-{tenant}"
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as router_channel,
+        grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as stats_channel,
+    ):
+        stub = router_pb2_grpc.RouterServiceStub(router_channel)
+        conv = conversations_pb2_grpc.ConversationServiceStub(router_channel)
+        watch = stats_pb2_grpc.StatsServiceStub(stats_channel).WatchBoard(spb.WatchBoardRequest())
+        await watch.initial_metadata()
+        # chat: anna takes c1, c2 waits in the line and turns overdue; help: nobody, first
+        # response far away.
+        await team(stub, queue=queue, agents=(f"anna-{tenant}",), chat_capacity=1, first_response=ms(150))
+        await team(stub, queue=other, agents=(), first_response=ms(3_600_000))
+        mark = await _newest_id(redis, tenant)
+        await _applied(watch, mark)
+        before = await scrape(ops)
+        await _post(conv, f"c1-{tenant}", queue)
+        await _post(conv, f"c2-{tenant}", queue)
+        await _post(conv, f"h1-{tenant}", other)
+        late = await _overdue(redis, tenant, f"c2-{tenant}")
+        await _overdue(redis, tenant, f"c1-{tenant}")
+        await stub.LogoutAgent(pb.LogoutAgentRequest(agent_id=f"anna-{tenant}"))  # c1 back to the line
+        await _applied(watch, await _newest_id(redis, tenant))
+        overdue = await scrape(ops)
+        closing = cpb.CloseConversationRequest(conversation_id=f"c2-{tenant}")
+        await conv.CloseConversation(closing)
+        await _applied(watch, await _newest_id(redis, tenant))
+        after = await scrape(ops)
+        watch.cancel()
+
+    assert late
+    opened = "callcenter_stats_conversations_open"
+    assert {s: value(overdue, opened, queue=queue, state=s) for s in ("new", "taken", "unanswered", "answered")} == {
+        "new": 2,
+        "taken": 0,
+        "unanswered": 0,
+        "answered": 0,
+    }
+    assert value(overdue, "callcenter_stats_conversations_overdue", queue=queue) == 2
+    assert value(overdue, opened, queue=other, state="new") == 1
+    assert value(overdue, "callcenter_stats_conversations_overdue", queue=other) == 0
+    assert value(after, opened, queue=queue, state="new") == 1  # c2 closed
+    assert value(after, "callcenter_stats_conversations_overdue", queue=queue) == 1
+    applied = "callcenter_stats_events_applied_total"
+    assert moved(before, after, applied, type="CONVERSATION_CREATED") == 3
+    assert moved(before, after, applied, type="CONVERSATION_OVERDUE") == 2
+    assert moved(before, after, applied, type="CONVERSATION_CLOSED") == 1
+
+
+def test_an_event_type_outside_the_contract_is_counted_as_other():
+    from callcenter.services.stats import metrics as stats_metrics
+
+    def sample(kind: str) -> float:
+        return REGISTRY.get_sample_value("callcenter_stats_events_applied_total", {"type": kind}) or 0.0
+
+    before = sample("other")
+    stats_metrics.applied("SOMETHING_A_SCRI")
+    stats_metrics.applied(None)
+    assert sample("other") - before == 2
+    assert REGISTRY.get_sample_value("callcenter_stats_events_applied_total", {"type": "SOMETHING_A_SCRI"}) is None
 
 
 # Recorder ------------------------------------------------------------------------------------

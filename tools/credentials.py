@@ -45,6 +45,9 @@ DEFAULT_CALLERS = (
     ("simulator", "pbx"),
     ("crm", "crm"),
     ("webhooks", "crm"),  # the webhooks service applying CRM events in to the router and stats
+    # a chat widget's backend or messaging gateway posting customers' messages to the router
+    # (issue 21); it runs outside the platform: its token goes to it (docs/deploy.md)
+    ("messaging", "messaging"),
     ("admin", "admin"),
 )
 DEFAULT_NAMESPACE = "callcenter"

@@ -39,6 +39,11 @@ DIALLER_BUSY = Counter(
     "callcenter_router_dialler_busy_seconds_total", "Time this replica's dialler spent deciding (its passes)."
 )
 CALLS_WAITING = Gauge("callcenter_router_calls_waiting", "Calls waiting for an agent, by queue.", ["queue"])
+CONVERSATIONS_WAITING = Gauge(
+    "callcenter_router_conversations_waiting",
+    "Conversations in a queue's line: no agent logged in to it has room for them (chat_capacity), by queue.",
+    ["queue"],
+)
 AGENTS = Gauge("callcenter_router_agents", "Agents of a queue by state (logged in).", ["queue", "state"])
 PBX_SESSIONS = Gauge("callcenter_router_pbx_sessions", "PBX sessions by state (open, lost).", ["state"])
 # The router's stream readers, for callcenter_stream_entries_skipped_total{reader}.
@@ -75,8 +80,8 @@ MAX_AGENTS_PER_SCRAPE = 20_000
 
 
 async def refresh(store: RouterStore) -> None:
-    """Sets the gauges from Redis: whether it answers, per queue the calls waiting and its
-    logged-in agents by state, the PBX sessions by state; and the pools' use."""
+    """Sets the gauges from Redis: whether it answers, per queue the calls and conversations
+    waiting and its logged-in agents by state, the PBX sessions by state; and the pools' use."""
     redis, keys = store.redis, store.keys
     metrics.pool_gauges("router", redis)
     if not await metrics.redis_reachable(redis):
@@ -86,15 +91,17 @@ async def refresh(store: RouterStore) -> None:
         for queue in queues:
             p.zcard(keys.waiting_all(queue))
             p.smembers(keys.online(queue))
+            p.zcard(keys.conversations_waiting(queue))
         replies = await p.execute()
-    online = {queue: replies[2 * i + 1] for i, queue in enumerate(queues)}
+    online = {queue: replies[3 * i + 1] for i, queue in enumerate(queues)}
     agents = sorted({a for members in online.values() for a in members})[:MAX_AGENTS_PER_SCRAPE]
     async with redis.pipeline(transaction=False) as p:
         for agent in agents:
             p.hget(keys.agent(agent), "state")
         states = dict(zip(agents, await p.execute(), strict=True))
     for i, queue in enumerate(queues):
-        CALLS_WAITING.labels(queue).set(replies[2 * i])
+        CALLS_WAITING.labels(queue).set(replies[3 * i])
+        CONVERSATIONS_WAITING.labels(queue).set(replies[3 * i + 2])
         by_state = Tally(states.get(a) or "unknown" for a in online[queue])
         for state in SHOWN_STATES:
             AGENTS.labels(queue, state).set(by_state.get(state, 0))

@@ -127,8 +127,9 @@ class ConversationBoardReader:
         self.keys = keys
         self.agent_reader = agents
 
-    async def open_conversations(self, f: BoardFilter) -> list[OpenConversation]:
-        """The open conversations matching f, read through the narrowest index."""
+    async def open_conversations(self, f: BoardFilter, oldest: int = 0) -> list[OpenConversation]:
+        """The open conversations matching f, read through the narrowest index; `oldest` > 0
+        and no queue or agent filter: only that many, the oldest (the likeliest overdue)."""
         k = self.keys
         async with self.redis.pipeline(transaction=False) as pipe:
             if f.queues:
@@ -138,7 +139,7 @@ class ConversationBoardReader:
                 for a in f.agent_ids:
                     pipe.smembers(k.open_conversations_by("agent", a))
             else:
-                pipe.zrange(k.open_conversations, 0, -1)
+                pipe.zrange(k.open_conversations, 0, oldest - 1 if oldest > 0 else -1)
             found = sorted({i for reply in await pipe.execute() for i in reply})
         async with self.redis.pipeline(transaction=False) as pipe:
             for conversation_id in found:
@@ -154,6 +155,16 @@ class ConversationBoardReader:
             if f.matches(c):
                 out.append(c)
         return out
+
+    async def by_queue(self, oldest: int = 0) -> dict[str, ConversationCounts]:
+        """Every queue's open conversations by state and overdue (the board's counts, without
+        its agents: services/stats/metrics.py's gauges); every queue the stats know, so a queue
+        whose conversations all closed reads 0. `oldest`: as open_conversations."""
+        conversations = await self.open_conversations(BoardFilter(), oldest)
+        queues = {q: ConversationCounts() for q in sorted(await self.redis.smembers(self.keys.queues))}
+        for c in conversations:
+            queues.setdefault(c.queue, ConversationCounts()).add(c.state, c.overdue)
+        return queues
 
     async def board(self, f: BoardFilter, now_ms: int) -> ConversationBoard:
         conversations = await self.open_conversations(f)

@@ -102,7 +102,7 @@ class EventConsumer(GroupMember):
                 stats_metrics.DUPLICATES.inc()
             else:
                 self.applied += 1
-                stats_metrics.APPLIED.inc()
+                stats_metrics.applied(fields.get("type"))
             done.append(entry_id)
         return done
 

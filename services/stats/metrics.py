@@ -1,7 +1,7 @@
 """The stats service's Prometheus metrics (docs/operations.md, "Metrics"). The consumer moves
 the counters as it applies each batch, in the replica that applied it; what is in Redis (the
-event stream, the group's pending entries and lag, the dead-letter stream) is read when
-Prometheus scrapes (`refresh`)."""
+event stream, the group's pending entries and lag, the dead-letter stream, the open
+conversations of the conversations' board) is read when Prometheus scrapes (`refresh`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,28 @@ from prometheus_client import Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from callcenter.api.events.v1 import events_pb2
 from callcenter.core import consumer_lag, metrics
+from callcenter.services.stats.conversation_board import OPEN_STATES
 
 if TYPE_CHECKING:
     from callcenter.services.stats.server import StatsService
 
 APPLIED = Counter(
-    "callcenter_stats_events_applied_total", "Events this replica's consumer applied (each event once in all)."
+    "callcenter_stats_events_applied_total",
+    "Events this replica's consumer applied (each event once in all), by type.",
+    ["type"],
 )
+#: The `type` values of APPLIED: the event types of the contract (events.proto's EventType, without
+#: its prefix), `other` for anything else in the stream (a bounded set whatever is written there).
+EVENT_TYPES = frozenset(name.removeprefix("EVENT_TYPE_") for name in events_pb2.EventType.keys()) - {"UNSPECIFIED"}
+
+
+def applied(event_type: str | None) -> None:
+    """Counts one event applied, by its type as the stream entry names it."""
+    APPLIED.labels(event_type if event_type in EVENT_TYPES else "other").inc()
+
+
 DUPLICATES = Counter(
     "callcenter_stats_events_duplicate_total",
     "Redelivered events this replica recognised as applied already (no effect: exactly once).",
@@ -42,6 +56,18 @@ CONSUMER_LAG = Gauge(
     "Age by the Redis clock of the group's oldest event not acknowledged (pending or undelivered); 0 caught up.",
 )
 BOARD_WATCHERS = Gauge("callcenter_stats_board_watchers", "WatchBoard streams open on this replica.")
+CONVERSATIONS_OPEN = Gauge(
+    "callcenter_stats_conversations_open",
+    "Open conversations of a queue by state (new, taken, unanswered, answered), as the conversations' board counts.",
+    ["queue", "state"],
+)
+CONVERSATIONS_OVERDUE = Gauge(
+    "callcenter_stats_conversations_overdue",
+    "Open conversations of a queue past their reply deadline (first_response or reply) and not replied to since.",
+    ["queue"],
+)
+#: The most open conversations a scrape reads (the oldest: a bigger site's newest are left out).
+MAX_CONVERSATIONS_PER_SCRAPE = 10_000
 UNREADABLE = metrics.STREAM_UNREADABLE.labels("stats_consumer")
 WATCH_UNREADABLE = metrics.STREAM_UNREADABLE.labels("stats_board_watch")
 
@@ -72,7 +98,8 @@ REGISTRY.register(DEAD_LETTERS)
 
 async def refresh(service: StatsService) -> None:
     """Sets the gauges from Redis (the event stream's length, the group's pending events and
-    lag, the dead letters) and from the replica (WatchBoard streams, the pools' use)."""
+    lag, the dead letters, each queue's open and overdue conversations) and from the replica
+    (WatchBoard streams, the pools' use)."""
     BOARD_WATCHERS.set(service.board_watch.watchers)
     redis, consumer = service.redis, service.consumer
     metrics.pool_gauges("stats", redis)
@@ -93,3 +120,8 @@ async def refresh(service: StatsService) -> None:
     DEAD_LETTERS.value = float(dead)
     CONSUMER_PENDING.set(lag.pending if lag else 0)
     CONSUMER_LAG.set(lag.lag_ms(now_ms) / 1000 if lag else 0)
+    by_queue = await service.stats.conversation_board_reader.by_queue(MAX_CONVERSATIONS_PER_SCRAPE)
+    for queue, counts in by_queue.items():
+        for state in OPEN_STATES:
+            CONVERSATIONS_OPEN.labels(queue, state).set(getattr(counts, state))
+        CONVERSATIONS_OVERDUE.labels(queue).set(counts.overdue)

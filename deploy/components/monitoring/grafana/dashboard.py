@@ -7,8 +7,8 @@ tests/test_deploy_monitoring.py fails when the JSON is not what this writes, whe
 a metric or label the services do not declare, and when two panels share an id.
 
 The data source is the variable `datasource` (any Prometheus the Grafana knows), the namespace
-the variable `namespace`. Figures every router replica reads from Redis (calls waiting, agents,
-PBX sessions) and the stats gauges are the same in every replica's scrape: they are shown with
+the variable `namespace`. Figures every router replica reads from Redis (calls and conversations
+waiting, agents, PBX sessions) and the stats gauges are the same in every replica's scrape: they are shown with
 `max`, never summed over pods. Counters are shown as rates over `$__rate_interval`.
 """
 
@@ -176,6 +176,61 @@ ROWS = [
                     (f"sum by (reason) (rate(callcenter_router_misses_total{{{NS}}}{RATE}))", "missed {{reason}}"),
                 ],
                 "ops",
+            ),
+        ],
+    ),
+    (
+        "Conversations",
+        [
+            timeseries(
+                "Open conversations by state",
+                "Open conversations (chats) of each queue by state, as the conversations' board counts them"
+                " (the stats read them at each scrape).",
+                [
+                    (
+                        f'max by (queue, state) (callcenter_stats_conversations_open{{{NS}, queue=~"$queue"}})',
+                        "{{queue}} {{state}}",
+                    )
+                ],
+                stack=True,
+            ),
+            timeseries(
+                "Overdue conversations per queue",
+                "Open conversations past their reply deadline (first_response or reply) and not replied to since.",
+                [(f'max by (queue) (callcenter_stats_conversations_overdue{{{NS}, queue=~"$queue"}})', "{{queue}}")],
+            ),
+            timeseries(
+                "Conversations in the line",
+                "Conversations no logged-in agent of the queue has room for (chat_capacity), by queue.",
+                [(f'max by (queue) (callcenter_router_conversations_waiting{{{NS}, queue=~"$queue"}})', "{{queue}}")],
+                stack=True,
+            ),
+            timeseries(
+                "Overdue share per queue",
+                "Overdue over open conversations of each queue (the alert: above 25 %, at least 3, for 10 minutes).",
+                [
+                    (
+                        f'max by (queue) (callcenter_stats_conversations_overdue{{{NS}, queue=~"$queue"}})'
+                        " / (sum by (queue) (max by (queue, state) "
+                        f'(callcenter_stats_conversations_open{{{NS}, queue=~"$queue"}})) > 0)',
+                        "{{queue}}",
+                    )
+                ],
+                "percentunit",
+                thresholds=[0.25],
+                width=12,
+            ),
+            timeseries(
+                "Conversation events",
+                "Conversation events the router wrote, by type (created, assigned, replied, overdue, closed, …).",
+                [
+                    (
+                        f'sum by (type) (rate(callcenter_router_events_total{{{NS}, type=~"CONVERSATION_.*"}}{RATE}))',
+                        "{{type}}",
+                    )
+                ],
+                "ops",
+                width=12,
             ),
         ],
     ),
