@@ -113,7 +113,7 @@ async def test_a_token_reads_only_its_queues_counts_and_no_other_route(logged_in
     (tile,) = board["tiles"]
     assert set(tile) == {
         "queue", "waiting", "oldest_waiting_since_ms", "available_agents", "agents_on_call", "agents_logged_in",
-        "answered_today", "abandoned_today", "service_level_percent",
+        "answered_today", "abandoned_today", "service_level_percent", "conversations",
     }  # fmt: skip
     assert (tile["available_agents"], tile["agents_logged_in"]) == (2, 2)
     for text in ("anna", "boris", "sip:"):

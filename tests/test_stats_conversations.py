@@ -254,6 +254,11 @@ async def test_first_response_and_reply_times_per_channel(centre, redis, tenant)
     total = rows["*total*"]
     assert (total.created, total.first_replies, total.replies, total.overdue) == (5, 2, 1, 2)
     assert total.overdue_percent == pytest.approx(100 * 2 / (2 + 1 + 2))
+    # the sums behind the means, so rows add up exactly (the gateway's team rows)
+    assert (webchat.handled, _ms(webchat.total_handle)) == (1, _ms(webchat.average_handle))
+    assert _ms(total.total_first_response) == sum(_ms(r.total_first_response) for r in (webchat, email))
+    assert _ms(total.average_first_response) == _ms(total.total_first_response) // total.first_replies
+    assert _ms(total.total_reply) == _ms(webchat.average_reply)  # one reply
 
 
 async def test_overdue_share_per_agent_and_per_queue(centre):

@@ -302,7 +302,7 @@ PATHS: dict[str, dict] = {
     },
     "/api/v1/board": {
         "get": _op(
-            "The live board: agents by state, online per team, queues, overdue",
+            "The live board: agents by state, online per team, queues, overdue, open conversations (supervisors)",
             params=[_query("tz", description="IANA time zone of the day's figures (default UTC)")],
             tag="board",
         )
@@ -1011,11 +1011,15 @@ PATHS.update(
         "/api/v1/stats/conversations": {
             "get": _op(
                 "Conversation figures over a period by group: created, closed, first replies and their mean"
-                " time, replies and their mean time, mean handle time, overdue and its share. A supervisor's"
-                " agents and queues only",
+                " time, replies and their mean time, mean handle time, overdue and its share, with the sums"
+                " behind the means. A supervisor's agents, queues and router teams only",
                 params=[
                     *PERIOD,
-                    _query("group_by", description="channel, topic, agent, queue (default) or team (= queue)"),
+                    _query(
+                        "group_by",
+                        description="channel, topic, agent, queue (default) or team (a router team: its members'"
+                        " agent rows added up)",
+                    ),
                     _query("channel", description="only this channel"),
                     _query("topic", description="only this topic"),
                 ],

@@ -431,6 +431,10 @@ def conversation_stats_pb(f: ConversationFigures) -> pb.ConversationStats:
         average_handle=duration_ms(f.average_handle_ms),
         overdue=f.overdue,
         overdue_percent=f.overdue_percent,
+        handled=f.handled,
+        total_first_response=duration_ms(f.first_response_ms),
+        total_reply=duration_ms(f.reply_ms),
+        total_handle=duration_ms(f.handle_ms),
     )
 
 

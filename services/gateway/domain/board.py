@@ -12,7 +12,7 @@ from callcenter.api.router.v1 import router_pb2 as pb
 
 from ..backends import Backends
 from ..users import User
-from . import access, alerts
+from . import access, alerts, conversation_control
 from .agents import visible_agents
 from .day_figures import FIGURES_TTL_S, FiguresCache
 from .thresholds import ThresholdStore
@@ -94,6 +94,7 @@ async def board(
         "overdue": day["overdue"],
         "leads_at_risk": day["leads_at_risk"],
         "stats_unavailable": day.get("stats_unavailable", False),
+        "conversations": await conversation_control.dashboard_tile(user, backends, [q.name for q in queues], tz),
     }
     if thresholds is not None:
         await alerts.apply(user, thresholds, result, now_ms)

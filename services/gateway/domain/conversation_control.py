@@ -13,11 +13,18 @@ a target agent the supervisor does not see.
 
 The board and figures come from the stats service, limited the same way: a supervisor's board
 shows their queues only (asking for another queue or agent is NotFound), and their figures
-only the rows of their queues and agents."""
+only the rows of their queues, router teams and agents. Figures per router team are composed
+here from its members' agent rows (stats knows agents and queues, not teams)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import structlog
+from google.protobuf.duration_pb2 import Duration
 
 from callcenter.api.router.v1 import conversations_pb2 as cpb
 from callcenter.api.stats.v1 import stats_pb2 as spb
@@ -29,6 +36,10 @@ from ..users import User
 from . import access, conversations
 from .agents import get_agent, visible_agents
 from .errors import Conflict
+from .periods import today
+from .teams import list_teams
+
+log = structlog.get_logger(__name__)
 
 MAX_TEXT = 4000  # characters of a message (the router's rule: 1-4,000)
 MAX_BOARD_QUEUES = 200  # GetConversationBoardRequest.queues
@@ -38,7 +49,7 @@ GROUPINGS: dict[str, spb.ConversationGrouping] = {
     "topic": spb.CONVERSATION_GROUPING_TOPIC,
     "agent": spb.CONVERSATION_GROUPING_AGENT,
     "queue": spb.CONVERSATION_GROUPING_QUEUE,
-    "team": spb.CONVERSATION_GROUPING_QUEUE,  # a team is a queue (S3.5)
+    "team": spb.CONVERSATION_GROUPING_AGENT,  # a router team (S2.3): its members' agent rows
 }
 
 
@@ -163,8 +174,77 @@ def _keep_visible_agents(user: User, reply: spb.GetConversationBoardResponse) ->
         reply.agents.extend(kept)
 
 
+def counts_json(counts: spb.ConversationCounts) -> dict[str, int]:
+    """A tile's conversation counts (every one, zeros included): open, new (waiting in the
+    line), taken, unanswered, answered, overdue."""
+    return {name: getattr(counts, name) for name in ("open", "new", "taken", "unanswered", "answered", "overdue")}
+
+
+@dataclass(frozen=True)
+class QueueConversations:
+    """What the tiles show of some queues' conversations: the open ones now, per queue, and
+    the queues that had any today (figures of the day: created, closed, replies, ...)."""
+
+    now: dict[str, spb.ConversationCounts]
+    today: frozenset[str]
+
+    def takes_conversations(self, queue: str) -> bool:
+        """Whether a queue's tiles show conversations: it holds open ones now or had some
+        today. Not its chat_capacity: the router gives every queue one (3 by default), so a
+        calls-only site's dashboard and wallboards would show empty chat tiles everywhere."""
+        counts = self.now.get(queue)
+        return queue in self.today or bool(counts and counts.open)
+
+    def counts(self, queue: str) -> spb.ConversationCounts:
+        return self.now.get(queue) or spb.ConversationCounts()
+
+
+async def queue_conversations(backends: Backends, queues: list[str], tz: str) -> QueueConversations | None:
+    """The open conversations of these queues now (stats' board, at most MAX_BOARD_QUEUES a
+    request) and which had some today in the time zone tz; None when stats does not answer
+    (the tiles say so)."""
+    now: dict[str, spb.ConversationCounts] = {}
+    try:
+        for start in range(0, len(queues), MAX_BOARD_QUEUES):
+            reply: spb.GetConversationBoardResponse = await backends.stats.GetConversationBoard(
+                spb.GetConversationBoardRequest(queues=queues[start : start + MAX_BOARD_QUEUES]),
+                timeout=backends.timeout_s,
+            )
+            now.update((q.queue, q.conversations) for q in reply.queues)
+        day: spb.GetConversationStatsResponse = await backends.stats.GetConversationStats(
+            spb.GetConversationStatsRequest(
+                period=spb.Period(time_zone=tz, day=today(tz)), group_by=spb.CONVERSATION_GROUPING_QUEUE
+            ),
+            timeout=backends.timeout_s,
+        )
+    except grpc.aio.AioRpcError as exc:
+        log.warning("conversations.stats_unavailable", code=exc.code().name)
+        return None
+    wanted = set(queues)
+    return QueueConversations(now, frozenset(r.key for r in day.rows if r.key in wanted))
+
+
+async def dashboard_tile(user: User, backends: Backends, queues: list[str], tz: str) -> dict[str, Any] | None:
+    """The dashboard's conversations tile of a supervisor's (admin's) queues: the counts over
+    them, or None for agents and where none of the queues takes conversations
+    (QueueConversations.takes_conversations); {"unavailable": true} when stats does not answer."""
+    if user.role not in ("supervisor", "admin") or not queues:
+        return None
+    found = await queue_conversations(backends, queues, tz)
+    if found is None:
+        return {"unavailable": True}
+    if not any(found.takes_conversations(q) for q in queues):
+        return None
+    total = counts_json(spb.ConversationCounts())
+    for q in queues:  # a conversation is in one queue: the queues' counts add up
+        for name, value in counts_json(found.counts(q)).items():
+            total[name] += value
+    return total
+
+
 def grouping(value: str) -> spb.ConversationGrouping:
-    """?group_by= as the stats service's grouping (channel, topic, agent, queue or team)."""
+    """?group_by= as the stats service's grouping (channel, topic, agent or queue; team is
+    composed here from the agent rows)."""
     if value not in GROUPINGS:
         raise InvalidArgument("group_by", f"must be one of {', '.join(GROUPINGS)}")
     return GROUPINGS[value]
@@ -173,12 +253,15 @@ def grouping(value: str) -> spb.ConversationGrouping:
 async def stats(
     user: User, backends: Backends, period: spb.Period, group_by: str, channel: str = "", topic: str = ""
 ) -> spb.GetConversationStatsResponse:
-    """Conversation figures over a period grouped by channel, topic, agent or queue (team). A
-    supervisor's figures by queue are their queues' rows (the total is of the rows shown),
-    otherwise those of the conversations their agents held; admins see everything."""
+    """Conversation figures over a period grouped by channel, topic, agent, queue or router
+    team. A supervisor's figures by queue are their queues' rows (the total is of the rows
+    shown), by team their teams' rows, otherwise those of the conversations their agents held;
+    admins see everything."""
     access.require_role(user, "supervisor", "admin")
     group = grouping(group_by)
     channel, topic = _check_filter(channel, "channel"), _check_filter(topic, "topic")
+    if group_by == "team":
+        return await _team_stats(user, backends, period, channel, topic)
     request = spb.GetConversationStatsRequest(period=period, group_by=group, channel=channel, topic=topic)
     by_queue = group == spb.CONVERSATION_GROUPING_QUEUE
     if not access.sees_all(user) and not by_queue:  # by queue: their queues' rows, below
@@ -198,20 +281,59 @@ async def stats(
     return reply
 
 
-def _weighted(rows: list[spb.ConversationStats], mean: str, weight: str) -> int:
-    """The mean (ms) of the rows' means weighted by their counts."""
-    n = sum(getattr(r, weight) for r in rows)
-    return sum(getattr(r, mean).ToMilliseconds() * getattr(r, weight) for r in rows) // n if n else 0
+async def _team_stats(
+    user: User, backends: Backends, period: spb.Period, channel: str, topic: str
+) -> spb.GetConversationStatsResponse:
+    """One row per router team the user sees (admins: every team; a supervisor: theirs), keyed
+    by team_id, adding up the agent rows of its members (counts and the sums the means are of,
+    so each mean is exact); a team with no figures is a row of zeros. The total is over every
+    member once (an agent in two teams is in both rows but once in the total). Conversations
+    never assigned are nobody's, so in no team."""
+    teams = await list_teams(user, backends)
+    members = sorted({a for t in teams for a in t.member_agent_ids})
+    agent_rows: dict[str, spb.ConversationStats] = {}
+    totals: list[spb.ConversationStats] = []
+    reply = spb.GetConversationStatsResponse()
+    for start in range(0, len(members), MAX_BOARD_AGENTS):  # stats takes at most 500 agents a request
+        part: spb.GetConversationStatsResponse = await backends.stats.GetConversationStats(
+            spb.GetConversationStatsRequest(
+                period=period,
+                group_by=spb.CONVERSATION_GROUPING_AGENT,
+                channel=channel,
+                topic=topic,
+                agent_ids=members[start : start + MAX_BOARD_AGENTS],
+            ),
+            timeout=backends.timeout_s,
+        )
+        agent_rows.update((row.key, row) for row in part.rows)
+        totals.append(part.total)
+        reply.range.CopyFrom(part.range)
+    for team in sorted(teams, key=lambda t: t.team_id):
+        row = stats_total([agent_rows[a] for a in team.member_agent_ids if a in agent_rows])
+        row.key = team.team_id
+        reply.rows.append(row)
+    reply.total.CopyFrom(stats_total(totals))
+    return reply
+
+
+def _mean(total: Duration, count: int) -> Duration:
+    """sum / count in whole milliseconds, as the stats service computes each mean."""
+    mean = Duration()
+    mean.FromMilliseconds(total.ToMilliseconds() // count if count else 0)
+    return mean
 
 
 def stats_total(rows: list[spb.ConversationStats]) -> spb.ConversationStats:
-    """The rows' figures added up: counts summed, means weighted by what they are over."""
+    """The rows' figures added up exactly: counts and the sums the means are of summed, each
+    mean that sum over its count (rows of disjoint conversations: different queues, agents)."""
     total = spb.ConversationStats()
-    for name in ("created", "closed", "first_replies", "replies", "overdue"):
+    for name in ("created", "closed", "first_replies", "replies", "overdue", "handled"):
         setattr(total, name, sum(getattr(r, name) for r in rows))
-    total.average_first_response.FromMilliseconds(_weighted(rows, "average_first_response", "first_replies"))
-    total.average_reply.FromMilliseconds(_weighted(rows, "average_reply", "replies"))
-    total.average_handle.FromMilliseconds(_weighted(rows, "average_handle", "closed"))
+    for name in ("total_first_response", "total_reply", "total_handle"):
+        getattr(total, name).FromMilliseconds(sum(getattr(r, name).ToMilliseconds() for r in rows))
+    total.average_first_response.CopyFrom(_mean(total.total_first_response, total.first_replies))
+    total.average_reply.CopyFrom(_mean(total.total_reply, total.replies))
+    total.average_handle.CopyFrom(_mean(total.total_handle, total.handled))
     waits = total.first_replies + total.replies + total.overdue
-    total.overdue_percent = total.overdue / waits * 100 if waits else 0.0
+    total.overdue_percent = 100.0 * total.overdue / waits if waits else 0.0
     return total

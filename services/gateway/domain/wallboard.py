@@ -1,5 +1,6 @@
 """The wallboard: big tiles of chosen queues for a TV on the wall (waiting calls, longest wait,
-available agents, agents on a call, today's answered, abandoned and service level). Counts
+available agents, agents on a call, today's answered, abandoned and service level; open,
+new, unanswered and overdue conversations where the queue takes conversations). Counts
 only: no agent, caller or call is named, so a wallboard link (../wallboards.py) may show them
 without a user session.
 
@@ -11,6 +12,7 @@ from the router, like the board's."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -25,7 +27,7 @@ from callcenter.core.ids import NAME_PATTERN
 from ..backends import Backends
 from ..users import User
 from ..wallboards import TooManyWallboards, Wallboard, WallboardStore
-from . import access
+from . import access, conversation_control
 from .periods import today
 
 log = structlog.get_logger(__name__)
@@ -75,7 +77,9 @@ async def tiles(backends: Backends, cache: TileCache, queues: tuple[str, ...], t
     agents: pb.ListAgentsResponse = await backends.router.ListAgents(pb.ListAgentsRequest(), timeout=backends.timeout_s)
     known = {q.name: q for q in queue_reply.queues}
     shown = [known[name] for name in queues if name in known]
-    day = await cache.day(backends, tuple(q.name for q in shown), tz) if shown else {}
+    names = tuple(q.name for q in shown)
+    day = await cache.day(backends, names, tz) if shown else {}
+    chats = await cache.conversations(backends, names, tz) if shown else None
     online = [a.status for a in agents.agents if a.status.state not in OFFLINE]
 
     def tile(q: pb.Queue) -> dict[str, Any]:
@@ -91,32 +95,56 @@ async def tiles(backends: Backends, cache: TileCache, queues: tuple[str, ...], t
             "answered_today": figures.answered if figures else None,
             "abandoned_today": figures.abandoned if figures else None,
             "service_level_percent": figures.service_level_percent if figures and figures.offered else None,
+            "conversations": _conversations(q, chats),
         }
 
     return {
         "generated_at_ms": int(time.time() * 1000),
         "tiles": [tile(q) for q in shown],
-        "stats_unavailable": day is None,
+        "stats_unavailable": day is None or (bool(shown) and chats is None),
     }
 
 
+def _conversations(q: pb.Queue, chats: conversation_control.QueueConversations | None) -> dict[str, int] | None:
+    """A queue's open conversations (open, new, unanswered, overdue, ...) where it takes
+    conversations (QueueConversations.takes_conversations); None elsewhere, and when stats does
+    not answer (stats_unavailable says so)."""
+    if chats is None or not chats.takes_conversations(q.name):
+        return None
+    return conversation_control.counts_json(chats.counts(q.name))
+
+
 class TileCache:
-    """Today's figures shared for a second by every wallboard showing the same queues in the same
-    zone: however many TVs are on, stats is asked at most once a second per set of queues."""
+    """Today's figures, and the open conversations' counts, shared for a second by every
+    wallboard showing the same queues (in the same zone): however many TVs are on, stats is
+    asked at most once a second per set of queues for each."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[tuple[str, ...], str], tuple[float, dict[str, spb.QueueStats] | None]] = {}
+        self._entries: dict[tuple[str, tuple[str, ...], str], tuple[float, Any]] = {}
 
-    async def day(self, backends: Backends, queues: tuple[str, ...], tz: str) -> dict[str, spb.QueueStats] | None:
-        key = (queues, tz)
+    async def _cached(self, key: tuple[str, tuple[str, ...], str], fetch: Callable[[], Awaitable[Any]]) -> Any:
         now = time.monotonic()
         hit = self._entries.get(key)
         if hit is not None and now - hit[0] < TILES_TTL_S:
             return hit[1]
-        found = await _day(backends, queues, tz)
+        found = await fetch()
         if len(self._entries) > 1000:
             self._entries.clear()
         self._entries[key] = (now, found)
+        return found
+
+    async def day(self, backends: Backends, queues: tuple[str, ...], tz: str) -> dict[str, spb.QueueStats] | None:
+        found: dict[str, spb.QueueStats] | None = await self._cached(
+            ("day", queues, tz), lambda: _day(backends, queues, tz)
+        )
+        return found
+
+    async def conversations(
+        self, backends: Backends, queues: tuple[str, ...], tz: str
+    ) -> conversation_control.QueueConversations | None:
+        found: conversation_control.QueueConversations | None = await self._cached(
+            ("conversations", queues, tz), lambda: conversation_control.queue_conversations(backends, list(queues), tz)
+        )
         return found
 
 

@@ -14,6 +14,7 @@ let lastEventAt = 0; // performance.now() when the event stream last said someth
 let pauseReasons = []; // the site's pause reasons (GET /api/v1/pause-reasons), in their order
 const chosenReason = {}; // agent id -> the reason picked in their select (kept across re-renders)
 const SETTLE_MS = 100; // how long stats may take to count an event the stream has announced
+const CONVERSATION_SETTLE_MS = 1000; // a conversation event: the tile asks once more this long after
 
 // What each agent state may last before the agent counts as stuck (the board's thresholds).
 const STUCK_LIMITS = { reserved: "ringing_max_s", wrap_up: "wrap_up_max_s", paused: "paused_max_s" };
@@ -216,7 +217,28 @@ function render() {
     el("td", { class: "bad", "data-since": c.since_ms }, since(c.since_ms)))));
   document.querySelector("#leads tbody").replaceChildren(...board.leads_at_risk.map((l) => el("tr", {},
     el("td", {}, l.lead_id), el("td", {}, l.agent_id ? agentName(l.agent_id) : ""), el("td", {}, flagLabel(l.reason)))));
+  renderConversations();
   renderAlerts();
+}
+
+// The conversations tile (supervisors, admins: their queues' open chats; none where no queue
+// takes conversations): each count links to /conversations, overdue in red above 0.
+const CONVERSATION_TILES = [["open", "open"], ["new", "new (waiting in line)"], ["unanswered", "unanswered"],
+  ["overdue", "overdue"]];
+
+function renderConversations() {
+  const c = board.conversations;
+  const section = document.getElementById("conversations-section");
+  section.hidden = !c;
+  if (!c) return;
+  const box = document.getElementById("conversations");
+  if (c.unavailable) {
+    box.replaceChildren(el("p", { class: "muted" }, "Conversation counts are unavailable (stats service down)."));
+    return;
+  }
+  box.replaceChildren(...CONVERSATION_TILES.map(([key, label]) => el("a", {
+    class: key === "overdue" && c[key] > 0 ? "tile bad" : "tile", href: "/conversations", "data-conversations": key },
+  el("b", {}, c[key] ?? 0), label)));
 }
 
 function reasonLabel(reason) {
@@ -271,7 +293,11 @@ function connect() {
   source.onmessage = (message) => {
     lastEventAt = performance.now();
     scheduleRefresh();
-    if (JSON.parse(message.data).type?.startsWith("task_")) loadTasks();
+    const type = JSON.parse(message.data).type || "";
+    if (type.startsWith("task_")) loadTasks();
+    // The tile's counts are the stats service's, which may count the event a moment after the
+    // feed announced it: ask once more then.
+    if (type.startsWith("conversation_")) setTimeout(() => scheduleRefresh(), CONVERSATION_SETTLE_MS);
   };
   source.addEventListener("task", () => loadTasks());
   source.onerror = () => {

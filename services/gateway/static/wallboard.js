@@ -77,6 +77,15 @@ function render() {
       tile("Answered / abandoned", `${dash(t.answered_today)} / ${dash(t.abandoned_today)}`, "answered_abandoned",
         t.abandoned_today > 0 ? "warn" : ""),
     );
+    const c = t.conversations; // where the queue takes conversations (null elsewhere)
+    if (c) {
+      body.classList.add("wb-tiles-chats");
+      body.append(
+        tile("Chats open / new", `${c.open} / ${c.new}`, "conversations_open_new", c.new > 0 ? "warn" : ""),
+        tile("Chats unanswered", c.unanswered, "conversations_unanswered", c.unanswered > 0 ? "warn" : ""),
+        tile("Chats overdue", c.overdue, "conversations_overdue", c.overdue > 0 ? "bad" : ""),
+      );
+    }
     panel.append(title, body);
     return panel;
   }));

@@ -1175,7 +1175,7 @@ class GetConversationBoardResponse(_message.Message):
     def __init__(self, generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total: _Optional[_Union[ConversationCounts, _Mapping]] = ..., operators_online: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[ConversationBoardQueue, _Mapping]]] = ..., agents: _Optional[_Iterable[_Union[ConversationBoardAgent, _Mapping]]] = ...) -> None: ...
 
 class ConversationStats(_message.Message):
-    __slots__ = ("key", "created", "closed", "first_replies", "average_first_response", "replies", "average_reply", "average_handle", "overdue", "overdue_percent")
+    __slots__ = ("key", "created", "closed", "first_replies", "average_first_response", "replies", "average_reply", "average_handle", "overdue", "overdue_percent", "handled", "total_first_response", "total_reply", "total_handle")
     KEY_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     CLOSED_FIELD_NUMBER: _ClassVar[int]
@@ -1186,6 +1186,10 @@ class ConversationStats(_message.Message):
     AVERAGE_HANDLE_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    HANDLED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIRST_RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_REPLY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_HANDLE_FIELD_NUMBER: _ClassVar[int]
     key: str
     created: int
     closed: int
@@ -1196,7 +1200,11 @@ class ConversationStats(_message.Message):
     average_handle: _duration_pb2.Duration
     overdue: int
     overdue_percent: float
-    def __init__(self, key: _Optional[str] = ..., created: _Optional[int] = ..., closed: _Optional[int] = ..., first_replies: _Optional[int] = ..., average_first_response: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., replies: _Optional[int] = ..., average_reply: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_handle: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., overdue: _Optional[int] = ..., overdue_percent: _Optional[float] = ...) -> None: ...
+    handled: int
+    total_first_response: _duration_pb2.Duration
+    total_reply: _duration_pb2.Duration
+    total_handle: _duration_pb2.Duration
+    def __init__(self, key: _Optional[str] = ..., created: _Optional[int] = ..., closed: _Optional[int] = ..., first_replies: _Optional[int] = ..., average_first_response: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., replies: _Optional[int] = ..., average_reply: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_handle: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., overdue: _Optional[int] = ..., overdue_percent: _Optional[float] = ..., handled: _Optional[int] = ..., total_first_response: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., total_reply: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., total_handle: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class GetConversationStatsRequest(_message.Message):
     __slots__ = ("period", "group_by", "channel", "topic", "agent_ids")
