@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
+from callcenter.core.config import key_prefix
 from callcenter.core.event_stream import stream_key
 from callcenter.services.gateway.app import create_app
 from callcenter.services.gateway.backends import Backends
@@ -163,7 +164,7 @@ async def test_an_unknown_queue_has_no_thresholds_to_set(gateway):
 
 
 async def test_an_abandonment_alert_keeps_its_first_sighting_on_every_read_and_replica_until_it_clears(
-    backend_addrs, quiet_stats, gateway, redis
+    backend_addrs, quiet_stats, gateway, redis, tenant
 ):
     await setup_team(gateway)
     root, sam = await gateway.login("root"), await gateway.login("sam")
@@ -199,7 +200,7 @@ async def test_an_abandonment_alert_keeps_its_first_sighting_on_every_read_and_r
     cleared = await board_until(sam, lambda b: not alerts_of(b, "abandonment"), "the alert cleared")
     assert cleared["queues"][0]["breaches"] == []
     assert cleared["queues"][0]["abandonment_rate"] == pytest.approx(1 / 3)
-    assert await redis.keys("*gw:alert:*") == []  # the sighting is forgotten
+    assert await redis.keys(f"{key_prefix(tenant)}gw:alert:*") == []  # the sighting is forgotten (this tenant's)
 
 
 async def test_a_queue_shows_its_agents_by_activity_and_this_half_hours_service_level(
