@@ -261,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--username", required=True)
     create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent", "messaging"])
     create.add_argument("--agent-id", default="", help="the router agent this user is (role agent)")
-    create.add_argument("--team", action="append", default=[], help="a queue a supervisor supervises (repeat)")
+    create.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        help="a queue a supervisor supervises or a messaging user serves (repeat; one at least)",
+    )
     create.add_argument(
         "--password-stdin",
         action="store_true",

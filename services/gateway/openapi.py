@@ -613,7 +613,8 @@ PATHS: dict[str, dict] = {
         "post": _op(
             "A customer's message relayed by a chat widget or messaging gateway (role messaging): the first"
             " message of a conversation_id opens the conversation (channel, topic, queue, client_number are"
-            " used then); idempotent by message_id (the same id twice is stored once); 409 when closed",
+            " used then); idempotent by message_id (the same id twice is stored once); 409 when closed; role"
+            " messaging: only to its queues (403 naming queue; another queue's conversation 404)",
             body=_obj(
                 conversation_id="string",
                 channel="string",
@@ -629,10 +630,33 @@ PATHS: dict[str, dict] = {
     "/api/v1/conversations/{conversation_id}/messages": {
         "get": _op(
             "The messages the customer may see (theirs, the agent's and supervisors' replies; never a note),"
-            " oldest first, after the message `after` (at most 200; role messaging, admins)",
+            " oldest first, after the message `after` (at most 200; role messaging: of its queues, else 404;"
+            " admins)",
             params=[_path_param("conversation_id"), _query("after", description="a message_id: only newer ones")],
             tag="conversations",
         )
+    },
+    "/api/v1/conversations/{conversation_id}/messages/stream": {
+        "get": {
+            **_op(
+                "Server-sent events: the customer-visible messages of the conversation as they are written"
+                " (never a note), each a message whose id is its message_id, after the message Last-Event-ID"
+                " (header; a reconnecting EventSource sends it) or `after`; then a `closed` event and the end"
+                " once it is closed (204 when it was closed with nothing new); role messaging (its queues),"
+                " admins; 404 when not one of yours; 429/503 beyond the stream quotas",
+                params=[
+                    _path_param("conversation_id"),
+                    _query("after", description="a message_id: only newer ones (Last-Event-ID wins)"),
+                ],
+                tag="conversations",
+            ),
+            "responses": {
+                "200": {"description": "text/event-stream", "content": {"text/event-stream": {}}},
+                "204": {"description": "closed, nothing new"},
+                "4XX": _ERROR,
+                "5XX": _ERROR,
+            },
+        }
     },
     "/api/v1/conversations": {
         "get": _op(

@@ -2,8 +2,9 @@
 
 Roles: admin (everything), supervisor (the teams = queues they supervise), agent (only their
 own agent's calls, leads, recordings, tasks and conversations; S0.5), messaging (a chat
-widget's backend or messaging gateway: posts customers' messages and reads the replies they
-may see, nothing else; domain/conversations.py).
+widget's backend or messaging gateway: posts customers' messages to the queues it serves, its
+teams, and reads the replies customers may see of those queues' conversations, nothing else;
+domain/conversations.py).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class User:
     username: str
     role: str
     agent_id: str = ""  # the router agent this user is (role agent)
-    teams: tuple[str, ...] = field(default_factory=tuple)  # queues a supervisor supervises
+    # The queues a supervisor supervises, or a messaging user serves (posts to and reads of).
+    teams: tuple[str, ...] = field(default_factory=tuple)
     # Random per created user: sessions carry it, so a session of a deleted user never
     # comes back with a new user of the same name.
     uid: str = ""
@@ -71,15 +73,18 @@ def check_new_user(username: str, password: str, role: str, agent_id: str, teams
 
 
 def check_profile(role: str, agent_id: str, teams: tuple[str, ...]) -> None:
-    """What a user is: a role, the agent an agent is, the teams a supervisor supervises."""
+    """What a user is: a role, the agent an agent is, the teams (queues) a supervisor
+    supervises or a messaging user serves."""
     if role not in ROLES:
         raise UserError("role", f"must be one of {', '.join(ROLES)}")
     if role == "agent" and not agent_id:
         raise UserError("agent_id", "is required for role agent")
     if role == "supervisor" and not teams:
         raise UserError("teams", "a supervisor supervises at least one team (queue)")
-    if role == "messaging" and (agent_id or teams):
-        raise UserError("agent_id" if agent_id else "teams", "a messaging user is no agent and has no teams")
+    if role == "messaging" and agent_id:
+        raise UserError("agent_id", "a messaging user is no agent")
+    if role == "messaging" and not teams:
+        raise UserError("teams", "a messaging user serves at least one queue (its teams)")
     # Names as the router has them (an agent's id, a queue's name): nothing else can match.
     if agent_id and not NAME_RE.fullmatch(agent_id):
         raise UserError("agent_id", "must be an agent's id: 1-64 letters, digits or _.-")

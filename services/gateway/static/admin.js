@@ -133,7 +133,7 @@ LOADERS.users = async () => {
       const f = profile.elements;
       await api(`/api/v1/users/${encodeURIComponent(u.username)}`, { method: "PUT", body: { role: f.role.value,
         agent_id: f.role.value === "agent" ? f.agent_id.value : "",
-        teams: f.role.value === "supervisor" ? [...profile.querySelectorAll("input[name=teams]:checked")].map((c) => c.value) : [] } });
+        teams: ["supervisor", "messaging"].includes(f.role.value) ? [...profile.querySelectorAll("input[name=teams]:checked")].map((c) => c.value) : [] } });
       await LOADERS.users();
     }, "Saved; their sessions ended.");
     return el("tr", { "data-user": u.username },
@@ -151,7 +151,7 @@ LOADERS.users = async () => {
     field("Role", el("select", { name: "role" }, ...USER_ROLES.map((r) => el("option", { value: r }, roleLabel(r))))),
     field("Agent (for role agent)", el("select", { name: "agent_id" }, el("option", { value: "" }, "none"),
       ...agents.map((a) => el("option", { value: a.id }, a.name || a.id)))),
-    checkboxes("teams", "Teams (for role supervisor)", queues.map((q) => [q.name, q.name])),
+    checkboxes("teams", "Teams (queues: a supervisor's, or those a messaging user serves)", queues.map((q) => [q.name, q.name])),
     el("button", { type: "submit" }, "Create user"));
 };
 
