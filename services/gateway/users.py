@@ -213,6 +213,6 @@ def _user(h: dict) -> User:
         username=h["username"],
         role=h["role"],
         agent_id=h.get("agent_id", ""),
-        teams=tuple(json.loads(h["teams"])),
+        teams=tuple(json.loads(h.get("teams") or "[]")),  # a record without them: none (a messaging user's: no queue)
         uid=h.get("uid", ""),
     )
