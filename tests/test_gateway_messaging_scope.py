@@ -137,7 +137,7 @@ async def test_an_old_messaging_user_stored_without_teams_logs_in_and_serves_no_
     await desk.users.redis.hdel(key, "teams")  # as a record of a gateway before messaging users had queues
     old = await desk.login("old-widget")
     me = await (await old.get("/api/v1/me")).json()
-    assert (me["user"]["role"] if "user" in me else me["role"]) == "messaging"
+    assert (me["user"]["role"], me["user"]["teams"]) == ("messaging", [])
     refused = await post(old, "c-9", "c-9-m1")
     assert refused.status == 403 and (await refused.json())["field"] == "queue"
     assert (await old.get(f"{BASE}/c-1/messages")).status == 404

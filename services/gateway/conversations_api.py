@@ -104,6 +104,14 @@ class MessageFeed:
     async def render(self, seen: list[dict]) -> bytes:
         if not any(item.get("conversation_id") == self.conversation_id and item["type"] in WAKING for item in seen):
             return b""
+        return await self._new()
+
+    async def idle(self) -> bytes:
+        """At each keepalive, what a wake lost to a full queue (live.QUEUE_SIZE) would have
+        brought: one router read per stream per keepalive."""
+        return await self._new()
+
+    async def _new(self) -> bytes:
         try:
             c, new = await conversations.customer_messages(self.user, self.backends, self.conversation_id, self.last)
         except (grpc.aio.AioRpcError, DomainError) as exc:  # the router is away: the client reconnects, resuming

@@ -268,7 +268,8 @@ class Feed(Protocol):
     `opening` once subscribed, before any event is read (so nothing written meanwhile is
     missed; None: nothing to stream, ever, answered 204, which tells EventSource not to
     reconnect; raising refuses the stream before anything is sent); then `render` of each
-    batch of events the user may see; the stream ends once `finished` after a write."""
+    batch of events the user may see, and `idle` at each keepalive (what a batch dropped for a
+    full queue held); the stream ends once `finished` after a write."""
 
     kind: str  # counted apart per user, under the quota of this Quotas field
     finished: bool
@@ -276,6 +277,8 @@ class Feed(Protocol):
     async def opening(self) -> bytes | None: ...
 
     async def render(self, seen: list[dict]) -> bytes: ...
+
+    async def idle(self) -> bytes: ...
 
 
 async def stream(
@@ -293,11 +296,9 @@ async def stream(
     its user logs out or is deleted. Beyond the quotas (streams per user, streams in all),
     StreamLimit before anything is sent. `render` writes a batch of visible events (default:
     one `message` each, with its id and summary); a `feed` writes a stream of one thing."""
-    if feed is None:
-        feed = _Rendered(render or _messages)
-        queue = hub.subscribe(user.uid, quotas)
-    else:
-        queue = hub.subscribe(f"{user.uid}/{feed.kind}", quotas, feed.kind)
+    feed = feed or _Rendered(render or _messages)
+    owner = user.uid if isinstance(feed, _Rendered) else f"{user.uid}/{feed.kind}"  # each kind its own quota
+    queue = hub.subscribe(owner, quotas, feed.kind)
     # A browser tab closed ends its stream at once, and frees its place among the quotas.
     forget = on_connection_lost(request, lambda: hub.end(queue))
     try:
@@ -334,6 +335,9 @@ class _Rendered:
     async def render(self, seen: list[dict]) -> bytes:
         return self._render(seen)
 
+    async def idle(self) -> bytes:
+        return b""
+
 
 def _messages(seen: list[dict]) -> bytes:
     return "".join(f"id: {item['id']}\ndata: {json.dumps(item)}\n\n" for item in seen).encode()
@@ -358,7 +362,7 @@ async def _relay(
             except TimeoutError:
                 if not await still_valid():
                     break
-                await response.write(b": keepalive\n\n")
+                await response.write(await feed.idle() + b": keepalive\n\n")
                 continue
             while not queue.empty():
                 batch.append(queue.get_nowait())
