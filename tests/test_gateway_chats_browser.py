@@ -108,7 +108,13 @@ async def test_an_admin_creates_a_messaging_user_on_the_admin_page(backend_addrs
         await form.locator('[name="password"]').fill(PASSWORD)
         await form.locator('[name="role"]').select_option("messaging")
         await form.locator('input[name="teams"][value="support"]').check()  # the queue it serves
+        await form.locator('[name="channels"]').fill("webchat, telegram")
         await form.locator("button[type=submit]").click()
         await form.locator(".form-status").filter(has_text="User created.").wait_for()
     user = await gateway.users.get("widget")
-    assert (user.role, user.agent_id, user.teams) == ("messaging", "", ("support",))
+    assert (user.role, user.agent_id, user.teams, user.channels) == (
+        "messaging",
+        "",
+        ("support",),
+        ("webchat", "telegram"),
+    )

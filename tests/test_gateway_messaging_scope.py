@@ -45,13 +45,16 @@ async def desk(gateway):
     await users.create("ivan", PASSWORD, "agent", agent_id="ivan")
     await users.create("chat-widget", PASSWORD, "messaging", teams=("chat",))
     await users.create("mail-widget", PASSWORD, "messaging", teams=("mail",))
+    await users.create("web-widget", PASSWORD, "messaging", teams=("chat",), channels=("webchat",))
     gateway.widget = await gateway.login("chat-widget")
     gateway.mail = await gateway.login("mail-widget")
     return gateway
 
 
-async def post(client, conversation_id: str, message_id: str, queue: str = "chat", text: str = "hello"):
-    body = {"conversation_id": conversation_id, "channel": "webchat", "queue": queue, "message_id": message_id}
+async def post(
+    client, conversation_id: str, message_id: str, queue: str = "chat", text: str = "hello", channel: str = "webchat"
+):
+    body = {"conversation_id": conversation_id, "channel": channel, "queue": queue, "message_id": message_id}
     return await client.post(BASE + "/messages", json={**body, "text": text}, headers=csrf(client))
 
 
@@ -118,6 +121,29 @@ async def test_a_messaging_user_of_chat_cannot_post_to_mail_nor_read_a_mail_conv
     assert [m["message_id"] for m in mails["messages"]] == ["m-1-m1", "s1"]  # nothing slipped in
 
 
+async def test_a_messaging_user_of_webchat_cannot_post_to_telegram_nor_read_a_telegram_chat_of_its_queue(desk):
+    web = await desk.login("web-widget")
+    assert (await post(web, "w-1", "w-1-m1")).status == 200
+    refused = await post(web, "t-1", "t-1-m1", channel="telegram")
+    assert refused.status == 403 and (await refused.json())["field"] == "channel"
+    assert (await post(desk.widget, "t-1", "t-1-m1", channel="telegram", text="secret")).status == 200  # every channel
+    for reply in (
+        await web.get(f"{BASE}/t-1/messages"),
+        await web.get(f"{BASE}/t-1/messages/stream"),
+        await post(web, "t-1", "t-1-m2", channel="webchat"),
+    ):
+        assert reply.status == 404 and "secret" not in await reply.text()
+    root = await desk.login("root")
+    body = {"username": "sup-2", "password": PASSWORD, "role": "supervisor", "teams": ["chat"]}
+    refused = await root.post("/api/v1/users", json={**body, "channels": ["webchat"]}, headers=csrf(root))
+    assert refused.status == 400 and (await refused.json())["field"] == "channels"  # a messaging user's only
+    bad = {**body, "username": "w-3", "role": "messaging", "channels": ["no spaces"]}
+    refused = await root.post("/api/v1/users", json=bad, headers=csrf(root))
+    assert refused.status == 400 and (await refused.json())["field"] == "channels"
+    listed = await (await root.get("/api/v1/users")).json()
+    assert next(u for u in listed["users"] if u["username"] == "web-widget")["channels"] == ["webchat"]
+
+
 async def test_a_messaging_user_without_queues_is_refused_at_creation_naming_teams(desk):
     root = await desk.login("root")
     body = {"username": "widget-2", "password": PASSWORD, "role": "messaging"}
@@ -134,10 +160,11 @@ async def test_an_old_messaging_user_stored_without_teams_logs_in_and_serves_no_
     await opened(desk.widget, "c-1")
     await desk.users.create("old-widget", PASSWORD, "messaging", teams=("chat",))
     key = desk.users._key("old-widget")
-    await desk.users.redis.hdel(key, "teams")  # as a record of a gateway before messaging users had queues
+    # as a record of a gateway before messaging users had queues and channels
+    await desk.users.redis.hdel(key, "teams", "channels")
     old = await desk.login("old-widget")
     me = await (await old.get("/api/v1/me")).json()
-    assert (me["user"]["role"], me["user"]["teams"]) == ("messaging", [])
+    assert (me["user"]["role"], me["user"]["teams"], me["user"]["channels"]) == ("messaging", [], [])
     refused = await post(old, "c-9", "c-9-m1")
     assert refused.status == 403 and (await refused.json())["field"] == "queue"
     assert (await old.get(f"{BASE}/c-1/messages")).status == 404

@@ -121,8 +121,11 @@ PATHS: dict[str, dict] = {
     "/api/v1/users": {
         "get": _op("Every user (admin)", tag="users"),
         "post": _op(
-            "Create a user (admin)",
-            body=_obj(username="string", password="string", role="string", agent_id="string", teams="array"),
+            "Create a user (admin): teams are a supervisor's or a messaging user's queues (one at least),"
+            " channels a messaging user's of those (empty: every channel)",
+            body=_obj(
+                username="string", password="string", role="string", agent_id="string", teams="array", channels="array"
+            ),
             tag="users",
         ),
     },
@@ -136,9 +139,10 @@ PATHS: dict[str, dict] = {
     },
     "/api/v1/users/{username}": {
         "put": _op(
-            "Change a user's role, agent (role agent) or teams (role supervisor) (admin); their sessions end",
+            "Change a user's role, agent (role agent), teams (roles supervisor, messaging) or channels (role"
+            " messaging) (admin); their sessions end",
             params=[_path_param("username")],
-            body=_obj(role="string", agent_id="string", teams="array"),
+            body=_obj(role="string", agent_id="string", teams="array", channels="array"),
             tag="users",
         ),
         "delete": _op("Delete a user (admin); their sessions end", params=[_path_param("username")], tag="users"),

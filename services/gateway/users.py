@@ -10,6 +10,7 @@ domain/conversations.py).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import secrets
@@ -51,6 +52,8 @@ class User:
     agent_id: str = ""  # the router agent this user is (role agent)
     # The queues a supervisor supervises, or a messaging user serves (posts to and reads of).
     teams: tuple[str, ...] = field(default_factory=tuple)
+    # The channels a messaging user serves of its queues (empty: every channel).
+    channels: tuple[str, ...] = ()
     # Random per created user: sessions carry it, so a session of a deleted user never
     # comes back with a new user of the same name.
     uid: str = ""
@@ -61,20 +64,28 @@ class User:
     team_agents: frozenset[str] = frozenset()
 
     def public(self) -> dict:
-        return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "teams": list(self.teams)}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "agent_id": self.agent_id,
+            "teams": list(self.teams),
+            "channels": list(self.channels),
+        }
 
 
-def check_new_user(username: str, password: str, role: str, agent_id: str, teams: tuple[str, ...]) -> None:
+def check_new_user(
+    username: str, password: str, role: str, agent_id: str, teams: tuple[str, ...], channels: tuple[str, ...] = ()
+) -> None:
     if not USERNAME.match(username or ""):
         raise UserError("username", "1-64 letters, digits or _.@- are required")
     if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
         raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
-    check_profile(role, agent_id, teams)
+    check_profile(role, agent_id, teams, channels)
 
 
-def check_profile(role: str, agent_id: str, teams: tuple[str, ...]) -> None:
+def check_profile(role: str, agent_id: str, teams: tuple[str, ...], channels: tuple[str, ...] = ()) -> None:
     """What a user is: a role, the agent an agent is, the teams (queues) a supervisor
-    supervises or a messaging user serves."""
+    supervises or a messaging user serves, and the channels of those a messaging user serves."""
     if role not in ROLES:
         raise UserError("role", f"must be one of {', '.join(ROLES)}")
     if role == "agent" and not agent_id:
@@ -90,6 +101,10 @@ def check_profile(role: str, agent_id: str, teams: tuple[str, ...]) -> None:
         raise UserError("agent_id", "must be an agent's id: 1-64 letters, digits or _.-")
     if len(teams) > MAX_TEAMS or not all(NAME_RE.fullmatch(team) for team in teams):
         raise UserError("teams", f"at most {MAX_TEAMS} queue names of 1-64 letters, digits or _.-")
+    if channels and role != "messaging":
+        raise UserError("channels", "only a messaging user serves channels")
+    if len(channels) > MAX_TEAMS or not all(NAME_RE.fullmatch(channel) for channel in channels):
+        raise UserError("channels", f"at most {MAX_TEAMS} channel names of 1-64 letters, digits or _.-")
 
 
 class UserStore:
@@ -115,10 +130,23 @@ class UserStore:
         return f"{self.prefix}user:{username.lower()}"
 
     async def create(
-        self, username: str, password: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()
+        self,
+        username: str,
+        password: str,
+        role: str,
+        agent_id: str = "",
+        teams: tuple[str, ...] = (),
+        channels: tuple[str, ...] = (),
     ) -> User:
-        check_new_user(username, password, role, agent_id, tuple(teams))
-        user = User(username=username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8))
+        check_new_user(username, password, role, agent_id, tuple(teams), tuple(channels))
+        user = User(
+            username=username,
+            role=role,
+            agent_id=agent_id,
+            teams=tuple(teams),
+            channels=tuple(channels),
+            uid=secrets.token_hex(8),
+        )
         actor = current_actor.get()
         fields = {**self._fields(user), "password": await self._hash(password)}
         fields["created_by"] = actor.name if actor else ""  # who (audit.py); "" for the CLI
@@ -141,6 +169,7 @@ class UserStore:
             "role": user.role,
             "agent_id": user.agent_id,
             "teams": json.dumps(list(user.teams)),
+            "channels": json.dumps(list(user.channels)),
             "uid": user.uid,
         }
 
@@ -180,17 +209,29 @@ class UserStore:
         uid = secrets.token_hex(8)
         await self.redis.hset(self._key(username), mapping={"password": await self._hash(password), "uid": uid})
         await self._audit("USER_PASSWORD_SET", user.username)
-        return User(username=user.username, role=user.role, agent_id=user.agent_id, teams=user.teams, uid=uid)
+        return dataclasses.replace(user, uid=uid)
 
-    async def update(self, username: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()) -> User:
-        """Gives a user another role, agent or teams, and a new uid: every session of theirs
-        ends (what a session may do was decided by the old profile). Returns the user."""
-        check_profile(role, agent_id, tuple(teams))
+    async def update(
+        self,
+        username: str,
+        role: str,
+        agent_id: str = "",
+        teams: tuple[str, ...] = (),
+        channels: tuple[str, ...] = (),
+    ) -> User:
+        """Gives a user another role, agent, teams or channels, and a new uid: every session of
+        theirs ends (what a session may do was decided by the old profile). Returns the user."""
+        check_profile(role, agent_id, tuple(teams), tuple(channels))
         user = await self.get(username)
         if user is None:
             raise NotFound(f"user {username} does not exist")
         changed = User(
-            username=user.username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8)
+            username=user.username,
+            role=role,
+            agent_id=agent_id,
+            teams=tuple(teams),
+            channels=tuple(channels),
+            uid=secrets.token_hex(8),
         )
         await self.redis.hset(self._key(username), mapping=self._fields(changed))
         await self._audit("USER_UPDATED", user.username, role=role)
@@ -214,5 +255,6 @@ def _user(h: dict) -> User:
         role=h["role"],
         agent_id=h.get("agent_id", ""),
         teams=tuple(json.loads(h.get("teams") or "[]")),  # a record without them: none (a messaging user's: no queue)
+        channels=tuple(json.loads(h.get("channels") or "[]")),  # a record without them: every channel
         uid=h.get("uid", ""),
     )

@@ -7,6 +7,7 @@ supervisor  conversations of the queues they supervise (user.teams) or held by a
 agent       only the conversations they hold (agent_id is theirs); any other is NotFound
 messaging   a chat widget's backend or messaging gateway: posts customers' messages to the
             queues it serves (user.teams; another queue is PermissionDenied naming `queue`)
+            and channels (user.channels, empty: every one; another, naming `channel`)
             and reads the messages a customer may see (customer, agent and supervisor
             replies: never a note) of those queues' conversations; nothing else. A messaging
             user stored before it had queues (teams empty) serves none until an admin gives
@@ -113,7 +114,7 @@ def sees(user: User, c: pb.Conversation) -> bool:
     if user.role == "admin":
         return True
     if user.role == MESSAGING:
-        return c.queue in user.teams
+        return c.queue in user.teams and (not user.channels or c.channel in user.channels)
     if user.role == "supervisor":
         return c.queue in user.teams or (bool(c.agent_id) and c.agent_id in user.team_agents)
     return user.role == "agent" and bool(user.agent_id) and c.agent_id == user.agent_id
@@ -184,6 +185,8 @@ async def _check_serves(user: User, backends: Backends, m: CustomerMessage) -> N
         if not user.teams:
             raise PermissionDenied("queue: this messaging user serves no queue yet (an admin gives it teams)", "queue")
         raise PermissionDenied(f"queue: this user serves only {', '.join(user.teams)}", "queue")
+    if m.channel and user.channels and m.channel not in user.channels:
+        raise PermissionDenied(f"channel: this user serves only {', '.join(user.channels)}", "channel")
     ids.check_name(m.conversation_id, "conversation_id")
     existing = await unless_unknown(fetch(backends, m.conversation_id))
     if existing is not None:  # else a new conversation, of the queue just checked (the router requires one)
