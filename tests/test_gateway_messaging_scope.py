@@ -126,6 +126,8 @@ async def test_a_messaging_user_of_webchat_cannot_post_to_telegram_nor_read_a_te
     assert (await post(web, "w-1", "w-1-m1")).status == 200
     refused = await post(web, "t-1", "t-1-m1", channel="telegram")
     assert refused.status == 403 and (await refused.json())["field"] == "channel"
+    malformed = await post(web, "t-1", "t-1-m1", channel="no spaces")
+    assert malformed.status == 400 and (await malformed.json())["field"] == "channel"
     assert (await post(desk.widget, "t-1", "t-1-m1", channel="telegram", text="secret")).status == 200  # every channel
     for reply in (
         await web.get(f"{BASE}/t-1/messages"),

@@ -178,9 +178,12 @@ async def post_customer_message(user: User, backends: Backends, m: CustomerMessa
 
 
 async def _check_serves(user: User, backends: Backends, m: CustomerMessage) -> None:
-    """The message's queue is one the messaging user serves, and so is the queue of the
+    """The message's queue (and channel) is one the messaging user serves, and so is the
     conversation it goes to when that exists already (the router takes a later message's
-    queue from the conversation, whatever the request says)."""
+    queue and channel from the conversation, whatever the request says)."""
+    for name in ("queue", "channel"):  # a malformed name is a 400 naming it, as the router's, before any 403
+        if getattr(m, name):
+            ids.check_name(getattr(m, name), name)
     if m.queue and m.queue not in user.teams:
         if not user.teams:
             raise PermissionDenied("queue: this messaging user serves no queue yet (an admin gives it teams)", "queue")
