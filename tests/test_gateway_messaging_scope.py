@@ -259,3 +259,13 @@ async def test_conversation_streams_are_limited_per_user_429_naming_the_limit(de
         assert "CALLCENTER_GATEWAY_MAX_CONVERSATION_STREAMS_PER_USER" in (await third.json())["error"]
         other = await stream_of(desk.mail, "c-3")  # another messaging user: its own quota (and not its queue)
         assert other.status == 404
+
+
+async def test_a_stream_ends_when_its_session_does_before_writing_anything_more(desk):
+    await opened(desk.widget, "c-1")
+    async with stream_of(desk.widget, "c-1") as reply:
+        assert (await next_sse(reply))["id"] == "c-1-m1"
+        assert (await desk.widget.post("/api/v1/logout", headers=csrf(desk.widget))).status == 200
+        other_session = await desk.login("chat-widget")
+        assert (await post(other_session, "c-1", "c-1-m2", text="after the logout")).status == 200
+        assert await next_sse(reply) is None  # ended at the wake, the new message unwritten
