@@ -220,7 +220,12 @@ async def _user_create(args: argparse.Namespace) -> int:
     async with open_redis(common) as redis:
         try:
             user = await UserStore(redis, common.tenant).create(
-                args.username, password, args.role, agent_id=args.agent_id, teams=tuple(args.team)
+                args.username,
+                password,
+                args.role,
+                agent_id=args.agent_id,
+                teams=tuple(args.team),
+                channels=tuple(args.channel),
             )
         except UserError as exc:
             print(f"callcenter: {exc}", file=sys.stderr)
@@ -261,7 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--username", required=True)
     create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent", "messaging"])
     create.add_argument("--agent-id", default="", help="the router agent this user is (role agent)")
-    create.add_argument("--team", action="append", default=[], help="a queue a supervisor supervises (repeat)")
+    create.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        help="a queue a supervisor supervises or a messaging user serves (repeat; one at least)",
+    )
+    create.add_argument(
+        "--channel", action="append", default=[], help="a channel a messaging user serves (repeat; none: every one)"
+    )
     create.add_argument(
         "--password-stdin",
         action="store_true",

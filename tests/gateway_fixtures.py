@@ -68,12 +68,15 @@ class Gateway:
 async def gateway(redis, redis_url, tenant, start_replica, request):
     """The gateway in front of a fresh router replica (and stats/recorder when the test
     module provides a `backend_addrs` or `full_backends` fixture, named before `gateway` in
-    the test's arguments so that it is already set up)."""
+    the test's arguments so that it is already set up; its quotas from a `gateway_quotas`
+    fixture likewise)."""
     router = await start_replica()
     addrs = {"router_addr": f"127.0.0.1:{router.port}"}
     for name in ("backend_addrs", "full_backends"):
         if name in request.fixturenames:
             addrs.update(request.getfixturevalue(name))
+    if "gateway_quotas" in request.fixturenames:  # a test module's Quotas for its gateway
+        addrs["quotas"] = request.getfixturevalue("gateway_quotas")
     config = GatewayConfig(common=CommonConfig(redis_url=redis_url, tenant=tenant), port=0, **addrs)
     rpcs = RpcCounter()
     backends = Backends(

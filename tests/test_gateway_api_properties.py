@@ -188,6 +188,7 @@ VALID = {
     "old_password": [PASSWORD],
     "role": ["admin", "supervisor", "agent"],
     "teams": [["sales"], ["support", "sales"]],
+    "channels": [[]],
     "reason": ["lunch", "coaching"],
     "seconds": [1, 60, 3600, 0.5],
     "numbers": [[], ["+491"]],

@@ -220,6 +220,7 @@ async def test_an_admin_changes_a_users_role_and_teams_and_their_sessions_end(ga
         "role": "supervisor",
         "agent_id": "",
         "teams": ["support"],
+        "channels": [],
     }
     assert (await sam.get("/api/v1/me")).status == 401  # what the old session could see was the old teams
     sam = await gateway.login("sam")

@@ -28,7 +28,7 @@ async def backend_addrs(quiet_stats):
 async def test_an_agent_opens_a_chat_on_their_page_replies_and_the_message_shows(backend_addrs, gateway):
     await setup_team(gateway)
     await gateway.users.create("csilla", PASSWORD, "agent", agent_id="csilla")
-    await gateway.users.create("widget", PASSWORD, "messaging")
+    await gateway.users.create("widget", PASSWORD, "messaging", teams=("support",))
     widget = await gateway.login("widget")
 
     async def customer(conversation_id: str, message_id: str, text: str, **fields) -> None:
@@ -107,7 +107,14 @@ async def test_an_admin_creates_a_messaging_user_on_the_admin_page(backend_addrs
         await form.locator('[name="username"]').fill("widget")
         await form.locator('[name="password"]').fill(PASSWORD)
         await form.locator('[name="role"]').select_option("messaging")
+        await form.locator('input[name="teams"][value="support"]').check()  # the queue it serves
+        await form.locator('[name="channels"]').fill("webchat, telegram")
         await form.locator("button[type=submit]").click()
         await form.locator(".form-status").filter(has_text="User created.").wait_for()
     user = await gateway.users.get("widget")
-    assert (user.role, user.agent_id, user.teams) == ("messaging", "", ())
+    assert (user.role, user.agent_id, user.teams, user.channels) == (
+        "messaging",
+        "",
+        ("support",),
+        ("webchat", "telegram"),
+    )

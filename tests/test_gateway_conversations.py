@@ -23,11 +23,12 @@ BASE = "/api/v1/conversations"
 @pytest.fixture
 async def chat(gateway):
     """The team of setup_team (sales: anna, boris; support: csilla), users of every role,
-    agents boris and csilla, and the widget's backend "widget" (role messaging), logged in."""
+    agents boris and csilla, and the widget's backend "widget" (role messaging, serving both
+    queues), logged in."""
     await setup_team(gateway)
     await gateway.users.create("boris", PASSWORD, "agent", agent_id="boris")
     await gateway.users.create("csilla", PASSWORD, "agent", agent_id="csilla")
-    await gateway.users.create("widget", PASSWORD, "messaging")
+    await gateway.users.create("widget", PASSWORD, "messaging", teams=("sales", "support"))
     gateway.widget = await gateway.login("widget")
     return gateway
 
@@ -232,13 +233,17 @@ async def test_the_messaging_role_reaches_only_the_widgets_routes(chat):
     assert (await csilla.get(f"{BASE}/chat-1/messages")).status == 403
 
 
-async def test_a_messaging_user_is_no_agent_and_has_no_teams(chat):
+async def test_a_messaging_user_is_no_agent_and_serves_at_least_one_queue(chat):
     root = await chat.login("root")
-    body = {"username": "gw2", "password": PASSWORD, "role": "messaging", "teams": ["sales"]}
+    body = {"username": "gw2", "password": PASSWORD, "role": "messaging", "teams": []}
     reply = await root.post("/api/v1/users", json=body, headers=csrf(root))
     assert reply.status == 400 and (await reply.json())["field"] == "teams"
-    reply = await root.post("/api/v1/users", json={**body, "teams": []}, headers=csrf(root))
+    reply = await root.post("/api/v1/users", json={**body, "teams": ["sales"], "agent_id": "anna"}, headers=csrf(root))
+    assert reply.status == 400 and (await reply.json())["field"] == "agent_id"
+    reply = await root.post("/api/v1/users", json={**body, "teams": ["sales"]}, headers=csrf(root))
     assert reply.status == 201, await reply.text()
+    changed = await root.put("/api/v1/users/gw2", json={"role": "messaging", "teams": []}, headers=csrf(root))
+    assert changed.status == 400 and (await changed.json())["field"] == "teams"
 
 
 async def test_a_waiting_conversation_is_seen_by_no_agent_but_by_admins(chat):
@@ -362,6 +367,7 @@ async def test_every_route_but_the_widgets_refuses_the_messaging_role(chat):
     assert allowed == {
         ("POST", "/api/v1/conversations/messages"),
         ("GET", "/api/v1/conversations/{conversation_id}/messages"),
+        ("GET", "/api/v1/conversations/{conversation_id}/messages/stream"),
         ("GET", "/api/v1/me"),
     }
     assert checked > 100

@@ -93,7 +93,7 @@ async def list_users(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/users")
-@accepts(body=("username", "password", "role", "agent_id", "teams"))
+@accepts(body=("username", "password", "role", "agent_id", "teams", "channels"))
 async def create_user(request: web.Request) -> web.Response:
     body = await read_json(request)
     user = await accounts.create_user(
@@ -104,6 +104,7 @@ async def create_user(request: web.Request) -> web.Response:
         text_field(body, "role"),
         agent_id=text_field(body, "agent_id"),
         teams=tuple(text_list(body, "teams")),
+        channels=tuple(text_list(body, "channels")),
     )
     return json_reply({"user": user.public()}, 201)
 
@@ -135,9 +136,9 @@ async def change_password(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/users/{username}")
-@accepts(body=("role", "agent_id", "teams"))
+@accepts(body=("role", "agent_id", "teams", "channels"))
 async def update_user(request: web.Request) -> web.Response:
-    """Admins change a user's role, agent or teams (the user logs in again)."""
+    """Admins change a user's role, agent, teams or channels (the user logs in again)."""
     body = await read_json(request)
     user = await accounts.update_user(
         user_of(request),
@@ -146,6 +147,7 @@ async def update_user(request: web.Request) -> web.Response:
         text_field(body, "role"),
         agent_id=text_field(body, "agent_id"),
         teams=tuple(text_list(body, "teams")),
+        channels=tuple(text_list(body, "channels")),
     )
     return json_reply({"user": user.public()})
 

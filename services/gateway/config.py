@@ -92,6 +92,15 @@ class Quotas:
         minimum=1,
         maximum=1_000,
     )
+    conversation_streams_per_user: int = setting(
+        "CALLCENTER_GATEWAY_MAX_CONVERSATION_STREAMS_PER_USER",
+        100,
+        "open streams of one conversation's messages (GET /api/v1/conversations/{id}/messages/stream, one per"
+        " chat a widget's backend follows) of one user; one more is refused (429). They count among the"
+        " gateway's streams",
+        minimum=1,
+        maximum=100_000,
+    )
     streams: int = setting(
         "CALLCENTER_GATEWAY_MAX_STREAMS",
         300,

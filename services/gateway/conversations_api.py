@@ -5,13 +5,26 @@ conversations their user may see."""
 
 from __future__ import annotations
 
+import json
+
+import grpc
+import structlog
 from aiohttp import web
 
+from callcenter.core import ids
+from callcenter.core.errors import DomainError
+from callcenter.services.gateway.backends import Backends
+from callcenter.services.gateway.board_api import LIVE
 from callcenter.services.gateway.domain import conversations
 from callcenter.services.gateway.domain.conversations import CustomerMessage, Filters
+from callcenter.services.gateway.live import StreamLimit, stream
 from callcenter.services.gateway.query import flag_param, page_size
+from callcenter.services.gateway.users import User
 from callcenter.services.gateway.web import (
     BACKENDS,
+    CONFIG,
+    TOKEN,
+    ApiError,
     accepts,
     for_messaging,
     json_reply,
@@ -19,6 +32,8 @@ from callcenter.services.gateway.web import (
     text_field,
     user_of,
 )
+
+log = structlog.get_logger("gateway")
 
 routes = web.RouteTableDef()
 BASE = "/api/v1/conversations"
@@ -57,6 +72,90 @@ async def customer_messages(request: web.Request) -> web.Response:
     state = conversations.STATE_NAMES.get(c.state, "unknown")
     shown = [conversations.message_json(m, for_customer=True) for m in messages]
     return json_reply({"conversation_id": c.conversation_id, "state": state, "messages": shown})
+
+
+# The events after which a conversation may hold a new customer-visible message or be closed
+# (never a note: CONVERSATION_NOTE wakes nobody).
+WAKING = frozenset({"conversation_message", "conversation_replied", "conversation_closed"})
+
+
+class MessageFeed:
+    """One conversation's customer-visible messages as server-sent events (live.Feed): each
+    new one a `message` event whose id is its message_id (so Last-Event-ID resumes after it),
+    then, once the conversation is closed, one `closed` event and the end. Woken by the
+    conversation's events on the gateway's one live reader, it asks the router for the
+    conversation again and writes what is new after the last message written."""
+
+    kind = "conversation_streams_per_user"
+
+    def __init__(self, user: User, backends: Backends, conversation_id: str, after: str) -> None:
+        self.user, self.backends, self.conversation_id = user, backends, conversation_id
+        self.last = after
+        self.finished = False
+
+    async def opening(self) -> bytes | None:
+        """What is new at connection (a conversation the user may not see: NotFound, 404
+        before anything is sent); None for a closed conversation with nothing new (204)."""
+        c, new = await conversations.customer_messages(self.user, self.backends, self.conversation_id, self.last)
+        if conversations.closed_json(c) is not None and not new:
+            return None
+        return self._events(c, new)
+
+    async def render(self, seen: list[dict]) -> bytes:
+        if not any(item.get("conversation_id") == self.conversation_id and item["type"] in WAKING for item in seen):
+            return b""
+        return await self._new()
+
+    async def idle(self) -> bytes:
+        """At each keepalive, what a wake lost to a full queue (live.QUEUE_SIZE) would have
+        brought: one router read per stream per keepalive."""
+        return await self._new()
+
+    async def _new(self) -> bytes:
+        try:
+            c, new = await conversations.customer_messages(self.user, self.backends, self.conversation_id, self.last)
+        except (grpc.aio.AioRpcError, DomainError) as exc:  # the router is away: the client reconnects, resuming
+            log.warning("conversation_stream.ended", conversation_id=self.conversation_id, error=str(exc)[:200])
+            self.finished = True
+            return b""
+        return self._events(c, new)
+
+    def _events(self, c, new: list) -> bytes:
+        out = []
+        for m in new:
+            data = json.dumps(conversations.message_json(m, for_customer=True), separators=(",", ":"))
+            out.append(f"id: {m.message_id}\ndata: {data}\n\n")
+        if new:
+            self.last = new[-1].message_id
+        closed = conversations.closed_json(c)
+        if closed is not None:
+            out.append(f"event: closed\ndata: {json.dumps(closed, separators=(',', ':'))}\n\n")
+            self.finished = True
+        return "".join(out).encode()
+
+
+@routes.get(ONE + "/messages/stream")
+@accepts(query=("after",))
+@for_messaging
+async def customer_message_stream(request: web.Request) -> web.StreamResponse:
+    """The customer-visible messages of one conversation as server-sent events, as they are
+    written, after the message Last-Event-ID (a reconnecting EventSource sends it) or `after`;
+    ends with a `closed` event once the conversation is closed (204 when it was closed with
+    nothing new). Beyond the user's conversation streams or the gateway's, 429 or 503."""
+    header = request.headers.get("Last-Event-ID")
+    after = header if header is not None else request.query.get("after", "")
+    if after:
+        ids.check_name(after, "Last-Event-ID" if header is not None else "after")
+    user, token, hub = user_of(request), request[TOKEN], request.app[LIVE]
+
+    async def still_valid() -> bool:
+        return await hub.session_uid(token) == user.uid
+
+    feed = MessageFeed(user, request.app[BACKENDS], _id(request), after)
+    try:
+        return await stream(request, hub, user, still_valid, request.app[CONFIG].quotas, feed=feed)
+    except StreamLimit as refused:
+        raise ApiError(refused.status, str(refused), headers={"Retry-After": str(refused.retry_after_s)}) from None
 
 
 @routes.get(BASE)

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import redis.asyncio as aioredis
 import structlog
@@ -163,15 +164,18 @@ class LiveHub:
             raise RuntimeError("this LiveHub was made without session_uids")
         return await self._session_uids(token)
 
-    def subscribe(self, owner: str = "", quotas: Quotas | None = None) -> asyncio.Queue:
-        """A new subscriber's queue, for the user `owner`; StreamLimit when the user has
-        quotas.streams_per_user streams open already, or the process quotas.streams."""
+    def subscribe(
+        self, owner: str = "", quotas: Quotas | None = None, limit: str = "streams_per_user"
+    ) -> asyncio.Queue:
+        """A new subscriber's queue, for the user `owner`; StreamLimit when the user has as
+        many streams open already as the quota `limit` (a Quotas field) allows, or the process
+        quotas.streams."""
         if quotas is not None:
-            if self.streams_of[owner] >= quotas.streams_per_user:
+            if self.streams_of[owner] >= getattr(quotas, limit):
                 raise StreamLimit(
                     429,
                     f"this user has {self.streams_of[owner]} event streams open, the most one may"
-                    f" ({_env('streams_per_user')}); close a dashboard tab or retry later",
+                    f" ({_env(limit)}); close one or retry later",
                     RETRY_USER_S,
                 )
             if len(self.subscribers) >= quotas.streams:
@@ -259,6 +263,24 @@ class LiveHub:
         return Worker("live-hub", self.step, stop_timeout_s=0)
 
 
+class Feed(Protocol):
+    """What a stream of one thing writes (instead of a `render` of every visible event):
+    `opening` once subscribed, before any event is read (so nothing written meanwhile is
+    missed; None: nothing to stream, ever, answered 204, which tells EventSource not to
+    reconnect; raising refuses the stream before anything is sent); then `render` of each
+    batch of events the user may see, and `idle` at each keepalive (what a batch dropped for a
+    full queue held); the stream ends once `finished` after a write."""
+
+    kind: str  # counted apart per user, under the quota of this Quotas field
+    finished: bool
+
+    async def opening(self) -> bytes | None: ...
+
+    async def render(self, seen: list[dict]) -> bytes: ...
+
+    async def idle(self) -> bytes: ...
+
+
 async def stream(
     request: web.Request,
     hub: LiveHub,
@@ -266,28 +288,55 @@ async def stream(
     still_valid: Callable[[], Awaitable[bool]],
     quotas: Quotas | None = None,
     render: Callable[[list[dict]], bytes] | None = None,
+    feed: Feed | None = None,
 ) -> web.StreamResponse:
     """The server-sent-events response: one `message` per visible event, a comment line
     every 15 s to keep proxies from closing an idle connection. The session is checked again
     before each batch of visible events is written (and at each keepalive): a stream ends when
     its user logs out or is deleted. Beyond the quotas (streams per user, streams in all),
     StreamLimit before anything is sent. `render` writes a batch of visible events (default:
-    one `message` each, with its id and summary)."""
-    queue = hub.subscribe(user.uid, quotas)
+    one `message` each, with its id and summary); a `feed` writes a stream of one thing."""
+    feed = feed or _Rendered(render or _messages)
+    owner = user.uid if isinstance(feed, _Rendered) else f"{user.uid}/{feed.kind}"  # each kind its own quota
+    queue = hub.subscribe(owner, quotas, feed.kind)
     # A browser tab closed ends its stream at once, and frees its place among the quotas.
     forget = on_connection_lost(request, lambda: hub.end(queue))
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
-    gateway_metrics.SSE_CLIENTS.inc()
     try:
-        await response.prepare(request)
-        await _relay(response, queue, hub, user, still_valid, render or _messages)
+        first = await feed.opening()
+        if first is None:
+            return web.Response(status=204)
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
+        gateway_metrics.SSE_CLIENTS.inc()
+        try:
+            await response.prepare(request)
+            await _relay(response, queue, hub, user, still_valid, feed, first)
+        finally:
+            gateway_metrics.SSE_CLIENTS.dec()
     finally:
-        gateway_metrics.SSE_CLIENTS.dec()
         forget()
         hub.unsubscribe(queue)
     return response
+
+
+class _Rendered:
+    """The feed of every visible event, each batch written by `render`."""
+
+    kind = "streams_per_user"
+    finished = False
+
+    def __init__(self, render: Callable[[list[dict]], bytes]) -> None:
+        self._render = render
+
+    async def opening(self) -> bytes:
+        return b""
+
+    async def render(self, seen: list[dict]) -> bytes:
+        return self._render(seen)
+
+    async def idle(self) -> bytes:
+        return b""
 
 
 def _messages(seen: list[dict]) -> bytes:
@@ -300,19 +349,20 @@ async def _relay(
     hub: LiveHub,
     user: User,
     still_valid: Callable[[], Awaitable[bool]],
-    render: Callable[[list[dict]], bytes],
+    feed: Feed,
+    first: bytes,
 ) -> None:
     """Writes the subscriber's events to the prepared response until it ends."""
     try:
-        await response.write(b"retry: 2000\n: connected\n\n")
-        while True:
+        await response.write(b"retry: 2000\n: connected\n\n" + first)
+        while not feed.finished:
             try:
                 async with asyncio.timeout(KEEPALIVE_S):  # no task per wait, unlike wait_for
                     batch = [await queue.get()]
             except TimeoutError:
                 if not await still_valid():
                     break
-                await response.write(b": keepalive\n\n")
+                await response.write(await feed.idle() + b": keepalive\n\n")
                 continue
             while not queue.empty():
                 batch.append(queue.get_nowait())
@@ -324,6 +374,8 @@ async def _relay(
                 continue  # nothing to write, nothing to check the session for (an agent's usual batch)
             if not await still_valid():
                 break
-            await response.write(render(seen))
+            written = await feed.render(seen)
+            if written:
+                await response.write(written)
     except (ConnectionResetError, asyncio.CancelledError):
         pass

@@ -121,8 +121,11 @@ PATHS: dict[str, dict] = {
     "/api/v1/users": {
         "get": _op("Every user (admin)", tag="users"),
         "post": _op(
-            "Create a user (admin)",
-            body=_obj(username="string", password="string", role="string", agent_id="string", teams="array"),
+            "Create a user (admin): teams are a supervisor's or a messaging user's queues (one at least),"
+            " channels a messaging user's of those (empty: every channel)",
+            body=_obj(
+                username="string", password="string", role="string", agent_id="string", teams="array", channels="array"
+            ),
             tag="users",
         ),
     },
@@ -136,9 +139,10 @@ PATHS: dict[str, dict] = {
     },
     "/api/v1/users/{username}": {
         "put": _op(
-            "Change a user's role, agent (role agent) or teams (role supervisor) (admin); their sessions end",
+            "Change a user's role, agent (role agent), teams (roles supervisor, messaging) or channels (role"
+            " messaging) (admin); their sessions end",
             params=[_path_param("username")],
-            body=_obj(role="string", agent_id="string", teams="array"),
+            body=_obj(role="string", agent_id="string", teams="array", channels="array"),
             tag="users",
         ),
         "delete": _op("Delete a user (admin); their sessions end", params=[_path_param("username")], tag="users"),
@@ -613,7 +617,8 @@ PATHS: dict[str, dict] = {
         "post": _op(
             "A customer's message relayed by a chat widget or messaging gateway (role messaging): the first"
             " message of a conversation_id opens the conversation (channel, topic, queue, client_number are"
-            " used then); idempotent by message_id (the same id twice is stored once); 409 when closed",
+            " used then); idempotent by message_id (the same id twice is stored once); 409 when closed; role"
+            " messaging: only to its queues (403 naming queue; another queue's conversation 404)",
             body=_obj(
                 conversation_id="string",
                 channel="string",
@@ -629,10 +634,33 @@ PATHS: dict[str, dict] = {
     "/api/v1/conversations/{conversation_id}/messages": {
         "get": _op(
             "The messages the customer may see (theirs, the agent's and supervisors' replies; never a note),"
-            " oldest first, after the message `after` (at most 200; role messaging, admins)",
+            " oldest first, after the message `after` (at most 200; role messaging: of its queues, else 404;"
+            " admins)",
             params=[_path_param("conversation_id"), _query("after", description="a message_id: only newer ones")],
             tag="conversations",
         )
+    },
+    "/api/v1/conversations/{conversation_id}/messages/stream": {
+        "get": {
+            **_op(
+                "Server-sent events: the customer-visible messages of the conversation as they are written"
+                " (never a note), each a message whose id is its message_id, after the message Last-Event-ID"
+                " (header; a reconnecting EventSource sends it) or `after`; then a `closed` event and the end"
+                " once it is closed (204 when it was closed with nothing new); role messaging (its queues),"
+                " admins; 404 when not one of yours; 429/503 beyond the stream quotas",
+                params=[
+                    _path_param("conversation_id"),
+                    _query("after", description="a message_id: only newer ones (Last-Event-ID wins)"),
+                ],
+                tag="conversations",
+            ),
+            "responses": {
+                "200": {"description": "text/event-stream", "content": {"text/event-stream": {}}},
+                "204": {"description": "closed, nothing new"},
+                "4XX": _ERROR,
+                "5XX": _ERROR,
+            },
+        }
     },
     "/api/v1/conversations": {
         "get": _op(

@@ -2,13 +2,15 @@
 
 Roles: admin (everything), supervisor (the teams = queues they supervise), agent (only their
 own agent's calls, leads, recordings, tasks and conversations; S0.5), messaging (a chat
-widget's backend or messaging gateway: posts customers' messages and reads the replies they
-may see, nothing else; domain/conversations.py).
+widget's backend or messaging gateway: posts customers' messages to the queues it serves, its
+teams, and reads the replies customers may see of those queues' conversations, nothing else;
+domain/conversations.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import secrets
@@ -48,7 +50,10 @@ class User:
     username: str
     role: str
     agent_id: str = ""  # the router agent this user is (role agent)
-    teams: tuple[str, ...] = field(default_factory=tuple)  # queues a supervisor supervises
+    # The queues a supervisor supervises, or a messaging user serves (posts to and reads of).
+    teams: tuple[str, ...] = field(default_factory=tuple)
+    # The channels a messaging user serves of its queues (empty: every channel).
+    channels: tuple[str, ...] = ()
     # Random per created user: sessions carry it, so a session of a deleted user never
     # comes back with a new user of the same name.
     uid: str = ""
@@ -59,32 +64,47 @@ class User:
     team_agents: frozenset[str] = frozenset()
 
     def public(self) -> dict:
-        return {"username": self.username, "role": self.role, "agent_id": self.agent_id, "teams": list(self.teams)}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "agent_id": self.agent_id,
+            "teams": list(self.teams),
+            "channels": list(self.channels),
+        }
 
 
-def check_new_user(username: str, password: str, role: str, agent_id: str, teams: tuple[str, ...]) -> None:
+def check_new_user(
+    username: str, password: str, role: str, agent_id: str, teams: tuple[str, ...], channels: tuple[str, ...] = ()
+) -> None:
     if not USERNAME.match(username or ""):
         raise UserError("username", "1-64 letters, digits or _.@- are required")
     if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
         raise UserError("password", f"must be {MIN_LENGTH}-{MAX_LENGTH} characters")
-    check_profile(role, agent_id, teams)
+    check_profile(role, agent_id, teams, channels)
 
 
-def check_profile(role: str, agent_id: str, teams: tuple[str, ...]) -> None:
-    """What a user is: a role, the agent an agent is, the teams a supervisor supervises."""
+def check_profile(role: str, agent_id: str, teams: tuple[str, ...], channels: tuple[str, ...] = ()) -> None:
+    """What a user is: a role, the agent an agent is, the teams (queues) a supervisor
+    supervises or a messaging user serves, and the channels of those a messaging user serves."""
     if role not in ROLES:
         raise UserError("role", f"must be one of {', '.join(ROLES)}")
     if role == "agent" and not agent_id:
         raise UserError("agent_id", "is required for role agent")
     if role == "supervisor" and not teams:
         raise UserError("teams", "a supervisor supervises at least one team (queue)")
-    if role == "messaging" and (agent_id or teams):
-        raise UserError("agent_id" if agent_id else "teams", "a messaging user is no agent and has no teams")
+    if role == "messaging" and agent_id:
+        raise UserError("agent_id", "a messaging user is no agent")
+    if role == "messaging" and not teams:
+        raise UserError("teams", "a messaging user serves at least one queue (its teams)")
     # Names as the router has them (an agent's id, a queue's name): nothing else can match.
     if agent_id and not NAME_RE.fullmatch(agent_id):
         raise UserError("agent_id", "must be an agent's id: 1-64 letters, digits or _.-")
     if len(teams) > MAX_TEAMS or not all(NAME_RE.fullmatch(team) for team in teams):
         raise UserError("teams", f"at most {MAX_TEAMS} queue names of 1-64 letters, digits or _.-")
+    if channels and role != "messaging":
+        raise UserError("channels", "only a messaging user serves channels")
+    if len(channels) > MAX_TEAMS or not all(NAME_RE.fullmatch(channel) for channel in channels):
+        raise UserError("channels", f"at most {MAX_TEAMS} channel names of 1-64 letters, digits or _.-")
 
 
 class UserStore:
@@ -110,10 +130,23 @@ class UserStore:
         return f"{self.prefix}user:{username.lower()}"
 
     async def create(
-        self, username: str, password: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()
+        self,
+        username: str,
+        password: str,
+        role: str,
+        agent_id: str = "",
+        teams: tuple[str, ...] = (),
+        channels: tuple[str, ...] = (),
     ) -> User:
-        check_new_user(username, password, role, agent_id, tuple(teams))
-        user = User(username=username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8))
+        check_new_user(username, password, role, agent_id, tuple(teams), tuple(channels))
+        user = User(
+            username=username,
+            role=role,
+            agent_id=agent_id,
+            teams=tuple(teams),
+            channels=tuple(channels),
+            uid=secrets.token_hex(8),
+        )
         actor = current_actor.get()
         fields = {**self._fields(user), "password": await self._hash(password)}
         fields["created_by"] = actor.name if actor else ""  # who (audit.py); "" for the CLI
@@ -136,6 +169,7 @@ class UserStore:
             "role": user.role,
             "agent_id": user.agent_id,
             "teams": json.dumps(list(user.teams)),
+            "channels": json.dumps(list(user.channels)),
             "uid": user.uid,
         }
 
@@ -175,17 +209,29 @@ class UserStore:
         uid = secrets.token_hex(8)
         await self.redis.hset(self._key(username), mapping={"password": await self._hash(password), "uid": uid})
         await self._audit("USER_PASSWORD_SET", user.username)
-        return User(username=user.username, role=user.role, agent_id=user.agent_id, teams=user.teams, uid=uid)
+        return dataclasses.replace(user, uid=uid)
 
-    async def update(self, username: str, role: str, agent_id: str = "", teams: tuple[str, ...] = ()) -> User:
-        """Gives a user another role, agent or teams, and a new uid: every session of theirs
-        ends (what a session may do was decided by the old profile). Returns the user."""
-        check_profile(role, agent_id, tuple(teams))
+    async def update(
+        self,
+        username: str,
+        role: str,
+        agent_id: str = "",
+        teams: tuple[str, ...] = (),
+        channels: tuple[str, ...] = (),
+    ) -> User:
+        """Gives a user another role, agent, teams or channels, and a new uid: every session of
+        theirs ends (what a session may do was decided by the old profile). Returns the user."""
+        check_profile(role, agent_id, tuple(teams), tuple(channels))
         user = await self.get(username)
         if user is None:
             raise NotFound(f"user {username} does not exist")
         changed = User(
-            username=user.username, role=role, agent_id=agent_id, teams=tuple(teams), uid=secrets.token_hex(8)
+            username=user.username,
+            role=role,
+            agent_id=agent_id,
+            teams=tuple(teams),
+            channels=tuple(channels),
+            uid=secrets.token_hex(8),
         )
         await self.redis.hset(self._key(username), mapping=self._fields(changed))
         await self._audit("USER_UPDATED", user.username, role=role)
@@ -208,6 +254,7 @@ def _user(h: dict) -> User:
         username=h["username"],
         role=h["role"],
         agent_id=h.get("agent_id", ""),
-        teams=tuple(json.loads(h["teams"])),
+        teams=tuple(json.loads(h.get("teams") or "[]")),  # a record without them: none (a messaging user's: no queue)
+        channels=tuple(json.loads(h.get("channels") or "[]")),  # a record without them: every channel
         uid=h.get("uid", ""),
     )

@@ -74,6 +74,9 @@ def event_view(user: User, item: dict[str, Any], agent_queues: Mapping[str, set[
     AGENT_PAUSED name no queue)."""
     if user.role == "admin":
         return item
+    if user.role == "messaging":  # the conversations of the queues it serves (domain/conversations.py)
+        served = item["queue"] in user.teams and (not user.channels or item.get("channel") in user.channels)
+        return item if item.get("conversation_id") and served else None
     if user.role == "agent":
         if item.get("type", "").startswith("task_") and not item["agent_id"]:  # a team task nobody took
             return item if has_task_team(user, item["queue"], agent_queues.get(user.agent_id, set())) else None

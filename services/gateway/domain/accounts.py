@@ -18,10 +18,17 @@ async def list_users(user: User, users: UserStore) -> list[User]:
 
 
 async def create_user(
-    user: User, users: UserStore, username: str, password: str, role: str, agent_id: str, teams: tuple[str, ...]
+    user: User,
+    users: UserStore,
+    username: str,
+    password: str,
+    role: str,
+    agent_id: str,
+    teams: tuple[str, ...],
+    channels: tuple[str, ...] = (),
 ) -> User:
     access.require_role(user, "admin")
-    return await users.create(username, password, role, agent_id=agent_id, teams=teams)
+    return await users.create(username, password, role, agent_id=agent_id, teams=teams, channels=channels)
 
 
 async def change_password(
@@ -44,14 +51,20 @@ async def change_password(
 
 
 async def update_user(
-    user: User, users: UserStore, username: str, role: str, agent_id: str, teams: tuple[str, ...]
+    user: User,
+    users: UserStore,
+    username: str,
+    role: str,
+    agent_id: str,
+    teams: tuple[str, ...],
+    channels: tuple[str, ...] = (),
 ) -> User:
-    """An admin changes a user's role, agent or teams; the user's sessions end. An admin
+    """An admin changes a user's role, agent, teams or channels; the user's sessions end. An admin
     cannot take the admin role from themselves (the site would have nobody to give it back)."""
     access.require_role(user, "admin")
     if username.lower() == user.username.lower() and role != "admin":
         raise Conflict("role", "an admin cannot take the admin role from themselves")
-    return await users.update(username, role, agent_id=agent_id, teams=teams)
+    return await users.update(username, role, agent_id=agent_id, teams=teams, channels=channels)
 
 
 async def delete_user(user: User, users: UserStore, username: str) -> None:

@@ -5,9 +5,13 @@ admin       every conversation
 supervisor  conversations of the queues they supervise (user.teams) or held by an agent of a
             router team they supervise (user.team_agents), as their calls' live events
 agent       only the conversations they hold (agent_id is theirs); any other is NotFound
-messaging   a chat widget's backend or messaging gateway: posts customers' messages and reads
-            the messages a customer may see (customer, agent and supervisor replies: never a
-            note); nothing else
+messaging   a chat widget's backend or messaging gateway: posts customers' messages to the
+            queues it serves (user.teams; another queue is PermissionDenied naming `queue`)
+            and channels (user.channels, empty: every one; another, naming `channel`)
+            and reads the messages a customer may see (customer, agent and supervisor
+            replies: never a note) of those queues' conversations; nothing else. A messaging
+            user stored before it had queues (teams empty) serves none until an admin gives
+            it some: every post is refused, every conversation NotFound
 
 A conversation a user may not see is refused as NotFound (its existence is not revealed). The
 supervisors' routes (board, transfer, take, note) build on these same pieces."""
@@ -25,9 +29,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from callcenter.api.router.v1 import conversations_pb2 as pb
 from callcenter.core import ids
-from callcenter.core.errors import InvalidArgument, NotFound
+from callcenter.core.errors import InvalidArgument, NotFound, PermissionDenied
 
-from ..backends import Backends
+from ..backends import Backends, unless_unknown
 from ..users import User
 from . import access
 
@@ -72,6 +76,13 @@ def message_json(m: pb.ConversationMessage, *, for_customer: bool = False) -> di
     return out
 
 
+def closed_json(c: pb.Conversation) -> dict[str, Any] | None:
+    """What a customer is told of their conversation's end; None while it is open."""
+    if c.state != pb.CONVERSATION_STATE_CLOSED:
+        return None
+    return {"conversation_id": c.conversation_id, "state": "closed", "closed_at": _time(c.closed_at)}
+
+
 def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dict[str, Any]:
     """A conversation as the API answers it (state and authors by short name: "taken",
     "note"); its messages (oldest first, notes included: for agents and supervisors) when
@@ -100,8 +111,10 @@ def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dic
 
 def sees(user: User, c: pb.Conversation) -> bool:
     """Whether the user may see this conversation (the module's rule)."""
-    if user.role in ("admin", MESSAGING):
+    if user.role == "admin":
         return True
+    if user.role == MESSAGING:
+        return c.queue in user.teams and (not user.channels or c.channel in user.channels)
     if user.role == "supervisor":
         return c.queue in user.teams or (bool(c.agent_id) and c.agent_id in user.team_agents)
     return user.role == "agent" and bool(user.agent_id) and c.agent_id == user.agent_id
@@ -144,8 +157,11 @@ class CustomerMessage:
 
 async def post_customer_message(user: User, backends: Backends, m: CustomerMessage) -> pb.Conversation:
     """A customer's message relayed by a widget or messaging gateway (idempotent by
-    message_id: the same id twice is stored once)."""
+    message_id: the same id twice is stored once). A messaging user posts only to a queue it
+    serves, and only to a conversation of one (another's: NotFound, as to read it)."""
     access.require_role(user, MESSAGING, "admin")  # the router checks every field, naming it
+    if user.role == MESSAGING:
+        await _check_serves(user, backends, m)
     reply: pb.PostCustomerMessageResponse = await backends.conversations.PostCustomerMessage(
         pb.PostCustomerMessageRequest(
             conversation_id=m.conversation_id,
@@ -161,6 +177,25 @@ async def post_customer_message(user: User, backends: Backends, m: CustomerMessa
     return reply.conversation
 
 
+async def _check_serves(user: User, backends: Backends, m: CustomerMessage) -> None:
+    """The message's queue (and channel) is one the messaging user serves, and so is the
+    conversation it goes to when that exists already (the router takes a later message's
+    queue and channel from the conversation, whatever the request says)."""
+    for name in ("queue", "channel"):  # a malformed name is a 400 naming it, as the router's, before any 403
+        if getattr(m, name):
+            ids.check_name(getattr(m, name), name)
+    if m.queue and m.queue not in user.teams:
+        if not user.teams:
+            raise PermissionDenied("queue: this messaging user serves no queue yet (an admin gives it teams)", "queue")
+        raise PermissionDenied(f"queue: this user serves only {', '.join(user.teams)}", "queue")
+    if m.channel and user.channels and m.channel not in user.channels:
+        raise PermissionDenied(f"channel: this user serves only {', '.join(user.channels)}", "channel")
+    ids.check_name(m.conversation_id, "conversation_id")
+    existing = await unless_unknown(fetch(backends, m.conversation_id))
+    if existing is not None:  # else a new conversation, of the queue just checked (the router requires one)
+        check_visible(user, existing)
+
+
 async def customer_messages(
     user: User, backends: Backends, conversation_id: str, after: str = ""
 ) -> tuple[pb.Conversation, list[pb.ConversationMessage]]:
@@ -168,14 +203,20 @@ async def customer_messages(
     `after` (all the newest when empty or no longer among them), at most
     MAX_WIDGET_MESSAGES."""
     access.require_role(user, MESSAGING, "admin")
-    c = await fetch(backends, conversation_id)
     if after:
         ids.check_name(after, "after")
+    c = check_visible(user, await fetch(backends, conversation_id))
+    return c, customer_visible(c, after)
+
+
+def customer_visible(c: pb.Conversation, after: str = "") -> list[pb.ConversationMessage]:
+    """The conversation's customer-visible messages after the message `after` (all the
+    newest when empty or no longer among them), at most MAX_WIDGET_MESSAGES."""
     visible = [m for m in c.messages if m.author in CUSTOMER_VISIBLE]
     seen = [m.message_id for m in visible]
     if after and after in seen:
         visible = visible[seen.index(after) + 1 :]
-    return c, visible[-MAX_WIDGET_MESSAGES:]
+    return visible[-MAX_WIDGET_MESSAGES:]
 
 
 # ---- the agents' side ---------------------------------------------------------------------

@@ -128,17 +128,19 @@ LOADERS.users = async () => {
       field("Agent", el("select", { name: "agent_id" }, el("option", { value: "" }, "none"),
         ...agents.map((a) => el("option", { value: a.id, ...(a.id === u.agent_id ? { selected: "" } : {}) }, a.name || a.id)))),
       checkboxes("teams", "Teams", queues.map((q) => [q.name, q.name]), u.teams),
+      field("Channels", el("input", { name: "channels", value: u.channels.join(", "), maxlength: "2000" })),
       el("button", { type: "submit" }, "Save role"));
     onSubmit(profile, async () => {
       const f = profile.elements;
       await api(`/api/v1/users/${encodeURIComponent(u.username)}`, { method: "PUT", body: { role: f.role.value,
         agent_id: f.role.value === "agent" ? f.agent_id.value : "",
-        teams: f.role.value === "supervisor" ? [...profile.querySelectorAll("input[name=teams]:checked")].map((c) => c.value) : [] } });
+        teams: ["supervisor", "messaging"].includes(f.role.value) ? [...profile.querySelectorAll("input[name=teams]:checked")].map((c) => c.value) : [],
+        channels: f.role.value === "messaging" ? channelList(f.channels.value) : [] } });
       await LOADERS.users();
     }, "Saved; their sessions ended.");
     return el("tr", { "data-user": u.username },
       cell(u.username), cell(roleLabel(u.role)), cell(u.agent_id ? agentName(u.agent_id) : ""),
-      cell(u.teams.join(", ")),
+      cell(u.teams.join(", ") + (u.channels.length ? ` (channels: ${u.channels.join(", ")})` : "")),
       el("td", { class: "actions" }, profile, password, confirmButton("Delete", `Delete ${u.username}?`, async () => {
         await api(`/api/v1/users/${encodeURIComponent(u.username)}`, { method: "DELETE" });
         await LOADERS.users();
@@ -151,9 +153,14 @@ LOADERS.users = async () => {
     field("Role", el("select", { name: "role" }, ...USER_ROLES.map((r) => el("option", { value: r }, roleLabel(r))))),
     field("Agent (for role agent)", el("select", { name: "agent_id" }, el("option", { value: "" }, "none"),
       ...agents.map((a) => el("option", { value: a.id }, a.name || a.id)))),
-    checkboxes("teams", "Teams (for role supervisor)", queues.map((q) => [q.name, q.name])),
+    checkboxes("teams", "Teams (queues: a supervisor's, or those a messaging user serves)", queues.map((q) => [q.name, q.name])),
+    field("Channels (for role messaging)", el("input", { name: "channels", autocomplete: "off", maxlength: "2000" }),
+      "comma-separated, e.g. webchat, telegram; empty: every channel"),
     el("button", { type: "submit" }, "Create user"));
 };
+
+// "webchat, telegram" as the API takes channels: ["webchat", "telegram"].
+const channelList = (text) => text.split(",").map((c) => c.trim()).filter(Boolean);
 
 function setUpUserForm() {
   const form = $("user-form");
@@ -161,7 +168,8 @@ function setUpUserForm() {
     const f = form.elements;
     await api("/api/v1/users", { method: "POST", body: { username: f.username.value, password: f.password.value,
       role: f.role.value, agent_id: f.agent_id.value,
-      teams: [...form.querySelectorAll("input[name=teams]:checked")].map((c) => c.value) } });
+      teams: [...form.querySelectorAll("input[name=teams]:checked")].map((c) => c.value),
+      channels: channelList(f.channels.value) } });
     await LOADERS.users();
   }, "User created.");
 }
