@@ -279,3 +279,22 @@ async def test_a_later_message_needs_no_channel_or_queue_but_a_new_conversation_
         "chat",
         2,
     )
+
+
+async def test_a_later_message_naming_another_queue_or_channel_is_refused_and_stores_nothing(stubs):
+    router, conv = stubs
+    await team(router, queue="chat", agents=("anna",))
+    await team(router, queue="mail", agents=("boris",))
+    await conv.PostCustomerMessage(
+        cpb.PostCustomerMessageRequest(
+            conversation_id="c-1", channel="webchat", queue="chat", message_id="m1", text="hi"
+        )
+    )
+    for field, value in (("queue", "mail"), ("channel", "email")):
+        request = cpb.PostCustomerMessageRequest(conversation_id="c-1", message_id="m2", text="hijack")
+        setattr(request, field, value)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await conv.PostCustomerMessage(request)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.value.details()
+    seen = (await conv.GetConversation(cpb.GetConversationRequest(conversation_id="c-1"))).conversation
+    assert [m.text for m in seen.messages] == ["hi"] and seen.queue == "chat"

@@ -32,6 +32,13 @@ if v.id == nil then
   CONV.dispatch(v)
   return CONV.reply(id)
 end
+-- a later message may name its conversation's channel and queue, never others (a widget scoped
+-- to its queues cannot write into another queue's conversation)
+for field, value in pairs({channel = channel, queue = queue}) do
+  if value ~= '' and value ~= v[field] then
+    return fail('invalid_argument', 'is not this conversation\'s (' .. v[field] .. ')', field)
+  end
+end
 CONV.message(v, message_id, 'customer', '', text)
 if v.state == 'answered' or (v.state == 'new' and v.held_state == 'answered') then
   CONV.due(v, CONV.setting(v.queue, 'reply_ms', 120000), 'reply')
