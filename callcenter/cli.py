@@ -264,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create a user (e.g. the first admin)")
     create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True, choices=["admin", "supervisor", "agent", "messaging"])
+    from callcenter.services.gateway.users import ROLES  # the gateway's roles, declared there once
+
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--agent-id", default="", help="the router agent this user is (role agent)")
     create.add_argument(
         "--team",

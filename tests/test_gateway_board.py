@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import grpc
 
@@ -11,18 +10,7 @@ from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD
 from tests.gateway_scenes import setup_team
-
-
-async def next_event(reply, timeout: float = 2.0) -> dict:
-    """The next `data:` payload of a server-sent-events response."""
-
-    async def read():
-        while True:
-            line = (await reply.content.readline()).decode().strip()
-            if line.startswith("data: "):
-                return json.loads(line[6:])
-
-    return await asyncio.wait_for(read(), timeout)
+from tests.sse import next_data
 
 
 async def test_the_board_shows_online_agents_per_team_and_queue_counts(gateway):
@@ -53,13 +41,13 @@ async def test_a_routed_call_reaches_the_supervisors_event_stream_at_once(gatewa
             loop = asyncio.get_running_loop()
             sent = loop.time()
             await stub.RouteCall(pb.RouteCallRequest(call_id="c1", caller="+491", queue="sales"))
-            received = await next_event(sam_events)
+            received = await next_data(sam_events)
             assert received["type"] == "call_received" and received["call_id"] == "c1"
             assert loop.time() - sent < 1.0
-            offered = await next_event(sam_events)
+            offered = await next_data(sam_events)
             assert offered["type"] == "call_offered" and offered["agent_id"] == "anna"
             # The agent's own stream shows only what concerns her.
-            mine = await next_event(anna_events)
+            mine = await next_data(anna_events)
             assert mine["type"] == "call_offered" and mine["agent_id"] == "anna"
     board = await (await sam.get("/api/v1/board")).json()
     states = {a["id"]: (a["state"], a["call_id"]) for a in board["agents"]}
@@ -86,7 +74,7 @@ async def test_a_supervisor_hears_of_a_team_agent_pausing_who_logged_in_before_t
                 stub = router_pb2_grpc.RouterServiceStub(channel)
                 await stub.PauseAgent(pb.PauseAgentRequest(agent_id="csilla", reason="lunch"))  # not sam's team
                 await stub.PauseAgent(pb.PauseAgentRequest(agent_id="boris", reason="coaching"))
-                paused = await next_event(sam_events)
+                paused = await next_data(sam_events)
                 assert (paused["type"], paused["agent_id"]) == ("agent_paused", "boris")
     finally:
         await later.close()

@@ -9,9 +9,6 @@ field."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import pytest
 
 from callcenter.api.events.v1 import events_pb2
@@ -19,6 +16,7 @@ from callcenter.api.router.v1 import conversations_pb2 as cpb
 from tests.conversation_control_scenes import post, scene, stubs, users
 from tests.gateway_fixtures import csrf
 from tests.helpers import read_events
+from tests.sse import next_data
 
 E = events_pb2.EventType
 COUNTS = ("new", "taken", "unanswered", "answered", "overdue", "open")
@@ -27,20 +25,6 @@ COUNTS = ("new", "taken", "unanswered", "answered", "overdue", "open")
 @pytest.fixture
 async def backend_addrs(quiet_stats):
     return {"stats_addr": f"127.0.0.1:{quiet_stats.port}"}
-
-
-async def first_event(reply, wanted, timeout: float = 5.0) -> dict:
-    """The first `data:` payload of a server-sent-events response that `wanted` accepts."""
-
-    async def read():
-        while True:
-            raw = await reply.content.readline()
-            assert raw, "the event stream ended"
-            line = raw.decode().strip()
-            if line.startswith("data: ") and wanted(event := json.loads(line[6:])):
-                return event
-
-    return await asyncio.wait_for(read(), timeout)
 
 
 async def action(client, conversation_id: str, verb: str, body: dict | None = None):
@@ -83,7 +67,7 @@ async def test_a_supervisor_reassigns_an_overdue_chat_and_the_new_agents_stream_
     async with boris.get("/api/v1/events") as stream:
         assert (await stream.content.readline()).startswith(b"retry:")  # subscribed
         moved = (await ok(await action(sam, "c1", "transfer", {"agent_id": "boris"})))["conversation"]
-        seen = await first_event(stream, lambda e: e["type"] == "conversation_transferred")
+        seen = await next_data(stream, lambda e: e["type"] == "conversation_transferred")
     assert (moved["agent_id"], moved["state"], moved["overdue"]) == ("boris", "unanswered", True)
     assert (seen["agent_id"], seen["other_agent_id"], seen["queue"]) == ("boris", "anna", "chat")
     [event] = await events_of(redis, tenant, E.EVENT_TYPE_CONVERSATION_TRANSFERRED, "c1")
@@ -101,7 +85,7 @@ async def test_a_supervisors_note_reaches_the_agent_but_is_no_reply(backend_addr
     async with anna.get("/api/v1/events") as stream:
         assert (await stream.content.readline()).startswith(b"retry:")
         noted = await ok(await action(sam, "c1", "note", {"message_id": "n1", "text": "offer a refund"}))
-        seen = await first_event(stream, lambda e: e["type"] == "conversation_note")
+        seen = await next_data(stream, lambda e: e["type"] == "conversation_note")
     assert seen["agent_id"] == "anna"
     assert (noted["conversation"]["state"], noted["conversation"]["overdue"]) == ("unanswered", True)
     async with stubs(gateway) as (_, conv):

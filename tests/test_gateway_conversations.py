@@ -5,7 +5,6 @@ a 400 naming the field; the messaging role reaches nothing else."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import grpc
@@ -16,6 +15,7 @@ from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
+from tests.sse import next_data
 
 BASE = "/api/v1/conversations"
 
@@ -61,18 +61,6 @@ async def transfer(gateway, conversation_id: str, agent_id: str) -> None:
         await stub.TransferConversation(
             cpb.TransferConversationRequest(conversation_id=conversation_id, agent_id=agent_id)
         )
-
-
-async def next_event(reply, timeout: float = 5.0) -> dict:
-    """The next `data:` payload of a server-sent-events response."""
-
-    async def read():
-        while True:
-            line = (await reply.content.readline()).decode().strip()
-            if line.startswith("data: "):
-                return json.loads(line[6:])
-
-    return await asyncio.wait_for(read(), timeout)
 
 
 async def test_a_widgets_message_opens_a_chat_the_agent_sees(chat):
@@ -274,31 +262,31 @@ async def test_the_live_feed_tells_an_agent_of_their_conversations_and_a_supervi
     ):
         await opened(chat.widget, "chat-support", topic="billing")  # csilla's
         sales = await opened(chat.widget, "chat-sales", queue="sales")
-        mine = await next_event(csilla_events)
+        mine = await next_data(csilla_events)
         assert (mine["type"], mine["conversation_id"], mine["channel"], mine["topic"]) == (
             "conversation_assigned",
             "chat-support",
             "webchat",
             "billing",
         )
-        seen = [await next_event(sam_events)]
+        seen = [await next_data(sam_events)]
         while seen[-1]["type"] != "conversation_assigned":
-            seen.append(await next_event(sam_events))
+            seen.append(await next_data(sam_events))
         assert {e["conversation_id"] for e in seen} == {"chat-sales"}  # nothing of support's
         assert seen[0]["type"] == "conversation_created"
         # the sales chat goes to the other sales agent: they hear of it (its agent_id is theirs)
         holder, other = (anna_events, boris_events) if sales["agent_id"] == "anna" else (boris_events, anna_events)
-        assert (await next_event(holder))["conversation_id"] == "chat-sales"
+        assert (await next_data(holder))["conversation_id"] == "chat-sales"
         to = "boris" if sales["agent_id"] == "anna" else "anna"
         await transfer(chat, "chat-sales", to)
-        given = await next_event(other)
+        given = await next_data(other)
         assert (given["type"], given["conversation_id"], given["other_agent_id"]) == (
             "conversation_transferred",
             "chat-sales",
             sales["agent_id"],
         )
-        assert (await next_event(holder))["type"] == "conversation_transferred"  # the one who had it
-        assert (await next_event(sam_events))["type"] == "conversation_transferred"
+        assert (await next_data(holder))["type"] == "conversation_transferred"  # the one who had it
+        assert (await next_data(sam_events))["type"] == "conversation_transferred"
     new_holder = anna if to == "anna" else boris
     assert (await new_holder.get(f"{BASE}/chat-sales")).status == 200
     assert (await (anna if to == "boris" else boris).get(f"{BASE}/chat-sales")).status == 404

@@ -3,7 +3,6 @@ calendar limits, cross-team comments, byte ranges (each found by a review and pi
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import grpc
@@ -13,21 +12,7 @@ from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team, stored
-
-
-async def next_event(reply, timeout: float = 2.0) -> dict | None:
-    """The next `data:` payload of a server-sent-events response; None when the stream ends."""
-
-    async def read():
-        while True:
-            raw = await reply.content.readline()
-            if not raw:
-                return None
-            line = raw.decode().strip()
-            if line.startswith("data: "):
-                return json.loads(line[6:])
-
-    return await asyncio.wait_for(read(), timeout)
+from tests.sse import next_data
 
 
 async def assert_json_error(reply, status: int, field: str | None = None) -> dict:
@@ -82,7 +67,7 @@ async def test_an_open_event_stream_ends_when_its_user_is_deleted(gateway):
             await stub.RouteCall(
                 pb.RouteCallRequest(call_id="after-delete", caller="+491", queue="sales", personal_manager_id="anna")
             )
-        delivered = await next_event(events)
+        delivered = await next_data(events)
         assert delivered is None, delivered
 
 

@@ -5,9 +5,6 @@ real HTTP server-sent events."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import grpc
 import pytest
 from structlog.testing import capture_logs
@@ -18,20 +15,7 @@ from callcenter.core.event_stream import append, stream_key
 from callcenter.services.gateway.board_api import LIVE
 from callcenter.services.gateway.live import LiveHub
 from tests.gateway_scenes import setup_team
-
-
-async def first_event(reply, wanted, timeout: float = 5.0) -> dict:
-    """The first `data:` payload of a server-sent-events response that `wanted` accepts."""
-
-    async def read():
-        while True:
-            raw = await reply.content.readline()
-            assert raw, "the event stream ended"
-            line = raw.decode().strip()
-            if line.startswith("data: ") and wanted(event := json.loads(line[6:])):
-                return event
-
-    return await asyncio.wait_for(read(), timeout)
+from tests.sse import next_data
 
 
 @pytest.mark.parametrize(
@@ -58,7 +42,7 @@ async def test_an_unreadable_stream_entry_is_skipped_and_counted_and_later_event
             async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
                 stub = router_pb2_grpc.RouterServiceStub(channel)
                 await stub.PauseAgent(pb.PauseAgentRequest(agent_id="anna", reason="lunch"))
-            paused = await first_event(events, lambda e: e["type"] == "agent_paused" and e["agent_id"] == "anna")
+            paused = await next_data(events, lambda e: e["type"] == "agent_paused" and e["agent_id"] == "anna")
     assert paused["id"] > bad_id  # the good event came after the bad entry, and still arrived
     assert hub.unreadable == 1
     [warning] = [line for line in logs if line["event"] == "live.event_unreadable"]
@@ -69,7 +53,7 @@ async def test_an_unreadable_stream_entry_is_skipped_and_counted_and_later_event
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.router_port}") as channel:
             stub = router_pb2_grpc.RouterServiceStub(channel)
             await stub.ResumeAgent(pb.ResumeAgentRequest(agent_id="anna"))
-        resumed = await first_event(events, lambda e: e["type"] == "agent_resumed")
+        resumed = await next_data(events, lambda e: e["type"] == "agent_resumed")
     assert resumed["agent_id"] == "anna"
 
 

@@ -5,7 +5,6 @@ figures come with totals; over real HTTP in front of a real router and stats."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import grpc
 import pytest
@@ -15,23 +14,12 @@ from callcenter.api.router.v1 import router_pb2_grpc
 from tests.browser import base_url, browser_page, check_layout, log_in
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import calls_in_sales_and_support, setup_team
+from tests.sse import next_data
 
 
 @pytest.fixture
 async def backend_addrs(quiet_stats):
     return {"stats_addr": f"127.0.0.1:{quiet_stats.port}"}
-
-
-async def next_event(reply) -> dict:
-    """The next `data:` payload of a server-sent-events response."""
-
-    async def read() -> dict:
-        while True:
-            line = (await reply.content.readline()).decode().strip()
-            if line.startswith("data: "):
-                return json.loads(line[6:])
-
-    return await asyncio.wait_for(read(), 5)
 
 
 async def north(gateway):
@@ -206,7 +194,7 @@ async def test_a_supervisor_of_a_router_team_hears_its_agents_on_the_live_feed(b
             stub = router_pb2_grpc.RouterServiceStub(channel)
             await stub.PauseAgent(pb.PauseAgentRequest(agent_id="boris", reason="lunch"))  # no agent of hers
             await stub.PauseAgent(pb.PauseAgentRequest(agent_id="csilla", reason="lunch"))
-            paused = await next_event(events)
+            paused = await next_data(events)
             assert (paused["type"], paused["agent_id"]) == ("agent_paused", "csilla")
 
 
