@@ -212,3 +212,20 @@ async def test_a_transfer_back_to_the_line_follows_the_stages_and_to_a_named_age
     assert await held(conv, "c1") == ""  # anna has room but no German
     await conv.TransferConversation(cpb.TransferConversationRequest(conversation_id="c1", agent_id="anna"))
     assert await held(conv, "c1") == "anna"  # a supervisor's choice
+
+
+async def test_the_relax_timer_is_durable_across_a_restart_of_every_replica(start_replica, redis, tenant):
+    first = await start_replica()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{first.port}") as channel:
+        router = router_pb2_grpc.RouterServiceStub(channel)
+        conv = conversations_pb2_grpc.ConversationServiceStub(channel)
+        await queue(router, required_skills={"de": 1}, skill_relax=ms(500))
+        await agent(router, "anna")
+        assert (await post(conv, "c1")).agent_id == ""
+    await first.stop()
+    second = await start_replica()  # the timer is in Redis
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{second.port}") as channel:
+        relax, assignment = await assigned_after_relaxing(redis, tenant, "c1")
+        assert (relax.reason, assignment.agent_id) == ("skills_relaxed", "anna")
+        conv = conversations_pb2_grpc.ConversationServiceStub(channel)
+        assert await held(conv, "c1") == "anna"
