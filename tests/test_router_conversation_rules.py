@@ -229,3 +229,21 @@ async def test_the_relax_timer_is_durable_across_a_restart_of_every_replica(star
         assert (relax.reason, assignment.agent_id) == ("skills_relaxed", "anna")
         conv = conversations_pb2_grpc.ConversationServiceStub(channel)
         assert await held(conv, "c1") == "anna"
+
+
+async def test_a_vip_chat_of_a_skilled_queue_relaxes_stage_by_stage(stubs, redis, tenant):
+    router, conv = stubs
+    await queue(router, required_skills={"de": 1}, vip_min_tier=5, vip_overflow=ms(200), skill_relax=ms(400))
+    await router.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number=VIP, priority=3)))
+    await agent(router, "anna", tier=9)  # of the tier, but no German: not even at the vip stage
+    chat = await post(conv, "v1", client=VIP)
+    assert chat.agent_id == ""
+    relax, assignment = await assigned_after_relaxing(redis, tenant, "v1")  # the first relaxation
+    assert (assignment.agent_id, assignment.reason) == ("anna", "strategy")
+    relaxed = [
+        (e.reason, e.attributes["to_stage"], e.time.ToMilliseconds() - chat.created_at.ToMilliseconds())
+        for e in await read_events(redis, tenant)
+        if e.type == E.EVENT_TYPE_CONVERSATION_RULE_RELAXED
+    ]
+    assert [r[:2] for r in relaxed] == [("vip_overflow", "skilled"), ("skills_relaxed", "anyone")]
+    assert relaxed[0][2] >= 200 and relaxed[1][2] >= 400
