@@ -247,3 +247,18 @@ async def test_a_vip_chat_of_a_skilled_queue_relaxes_stage_by_stage(stubs, redis
     ]
     assert [r[:2] for r in relaxed] == [("vip_overflow", "skilled"), ("skills_relaxed", "anyone")]
     assert relaxed[0][2] >= 200 and relaxed[1][2] >= 400
+
+
+async def test_an_agent_freed_below_the_vip_tier_passes_over_a_vip_chat_for_the_next_one(stubs, redis, tenant):
+    router, conv = stubs
+    await queue(router, vip_min_tier=5)
+    await router.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number=VIP, priority=3)))
+    await agent(router, "anna", tier=1)
+    assert (await post(conv, "c0")).agent_id == "anna"
+    assert (await post(conv, "v1", client=VIP)).agent_id == ""  # waits for a tier-5 agent
+    assert (await post(conv, "n1", client=NORMAL)).agent_id == ""
+    await close(conv, "c0")
+    assert (await held(conv, "v1"), await held(conv, "n1")) == ("", "anna")
+    await agent(router, "boris", tier=5)
+    assert await held(conv, "v1") == "boris"
+    assert await assigned(redis, tenant, "v1") == [("boris", "vip_tier")]
