@@ -384,6 +384,26 @@ async def test_a_transfer_moves_the_conversation_between_operators_or_back_to_th
     assert boris.average_handle_ms == 1000
 
 
+async def test_a_rule_relaxed_event_changes_nothing_on_the_board_or_in_the_figures(
+    script, make_consumer, redis, tenant, stats_clock
+):
+    await transfers_and_a_close(script)
+    await make_consumer().drain()
+    expected = await Stats(redis, tenant, stats_clock, Figures()).conversation_board(BoardFilter())
+    counted = await _counts(Stats(redis, tenant, stats_clock, Figures()))
+    # the router writes one for a chat in the line (agent empty): held chats must stay held
+    for cid in ("c1", "c2", "c4"):
+        script.advance(1)
+        await script.emit(
+            "CONVERSATION_RULE_RELAXED", conversation_id=cid, queue="chat", channel="webchat", reason="skills_relaxed"
+        )
+    consumer = make_consumer(max_deliveries=1)
+    await consumer.drain()
+    assert consumer.applied == 3 and not await redis.xrange(StatsKeys(tenant).dead_letters)
+    assert await Stats(redis, tenant, stats_clock, Figures()).conversation_board(BoardFilter()) == expected
+    assert await _counts(Stats(redis, tenant, stats_clock, Figures())) == counted
+
+
 async def test_the_events_of_a_conversation_applied_in_any_order_end_on_the_same_board(
     script, make_consumer, redis, tenant, stats_clock
 ):

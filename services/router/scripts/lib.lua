@@ -471,16 +471,19 @@ end
 -- Conversations (issue 21): chats and messages, a second kind of work -----------------------
 -- A conversation (conversation:<id>) is assigned to an agent of its queue who is logged in
 -- to it, not paused, and holds fewer open conversations of its channel than the queue's
--- chat_capacity: the client's personal manager first, else the agent with the fewest open
--- conversations, then the longest since their last one. With no such agent it waits in the
--- queue's conversation line until one gets room (a conversation closed, a login, a resume, a
--- call ended). A queue with mix_chats_and_calls off keeps an agent holding one of its
+-- chat_capacity (CONV.refusal): the client's personal manager first, else by the call
+-- stages after the manager's (STAGES: vip, skilled, anyone; CONV.qualifies) the agent with
+-- the fewest open conversations, then the longest since their last one (skill_order's level
+-- first at a restricted stage). With no such agent it waits in the queue's conversation line
+-- (VIP first, then oldest) until one gets room (a conversation closed, a login, a resume, a
+-- call ended) or its stage's time after its creation is over (a durable timer
+-- conversation_relax|<id>|<due>, CONVERSATION_RULE_RELAXED). A queue with mix_chats_and_calls off keeps an agent holding one of its
 -- conversations from its calls (pick_agent, dispatch_agent, the manager stage) and gives no
 -- conversation to an agent reserved for or on a call. The agent must reply by the queue's
 -- first_response (a new conversation) or reply deadline (a customer's message after their
 -- reply): a timer conversation|<id>|<deadline> marks it overdue. The functions live in one
 -- table (CONV): a Lua function may hold at most 200 locals, and lib.lua is one function.
-local CONV = {KEPT = 1000}
+local CONV = {KEPT = 1000, SCAN = 20}
 
 -- A conversation setting of queue q; a queue stored before the setting existed has default.
 function CONV.setting(q, field, default)
@@ -538,23 +541,72 @@ function CONV.room(agent_id, a, v)
   return total
 end
 
--- The agent conversation v goes to: agent_id, agent, why; nil when nobody has room. except:
--- an agent who may not have it (the one it is being taken from).
+-- The time conversation v's stage is over (its creation + the queue's vip_overflow or
+-- skill_relax), nil when it lasts (no such limit, or stage anyone).
+function CONV.stage_due(v, stage)
+  local limit = 0
+  if stage == 'vip' then limit = queue_ms(v.queue, 'vip_overflow_ms')
+  elseif stage == 'skilled' then limit = queue_ms(v.queue, 'skill_relax_ms') end
+  if limit > 0 then return tonumber(v.created) + limit end
+end
+
+-- The first stage from STAGES[i] on that applies to v. The manager is tried before every
+-- stage (CONV.pick) and never waited for, so a conversation's stage is vip, skilled or anyone.
+function CONV.first_stage(v, i)
+  for j = math.max(i, 2), #STAGES do
+    if stage_applies(v, STAGES[j]) then return STAGES[j] end
+  end
+  return 'anyone'
+end
+
+-- Brings v's stage up to date: each stage whose time is over is left for the next that
+-- applies (CONVERSATION_RULE_RELAXED reason vip_overflow or skills_relaxed).
+function CONV.restage(v)
+  if (v.stage or '') == '' then CONV.set(v.id, v, {stage = CONV.first_stage(v, 2)}) end
+  local due = CONV.stage_due(v, v.stage)
+  while due ~= nil and due <= NOW do
+    local from = v.stage
+    CONV.set(v.id, v, {stage = CONV.first_stage(v, stage_index(from) + 1)})
+    CONV.emit('CONVERSATION_RULE_RELAXED', v, {agent_id = '', reason = RELAX_REASON[from],
+      attributes = cjson.encode({from_stage = from, to_stage = v.stage})})
+    due = CONV.stage_due(v, v.stage)
+  end
+end
+
+-- Whether the agent qualifies for conversation v at its stage now (room aside): their skill
+-- level for its queue (0 at stage anyone), nil if not. The client's manager always does.
+function CONV.qualifies(agent_id, a, v)
+  if agent_id == v.manager or v.stage == 'anyone' then return 0 end
+  local level = skill_level(v.queue, a)
+  if v.stage == 'vip' and level ~= nil then
+    local min_tier = tonumber(queue_conf(v.queue).vip_min_tier or 0) or 0
+    if (tonumber(a.tier or 0) or 0) < min_tier then return nil end
+  end
+  return level
+end
+
+-- The agent conversation v goes to: agent_id, agent, why (personal_manager, vip_tier,
+-- skills, strategy: OFFER_REASON); nil when nobody qualifies with room. except: an agent who
+-- may not have it (the one it is being taken from).
 function CONV.pick(v, except)
   local m = v.manager ~= except and load_agent(v.manager) or nil
   if m ~= nil and CONV.room(v.manager, m, v) ~= nil then return v.manager, m, 'personal_manager' end
-  local best, best_a, best_n, best_idle
+  CONV.restage(v)
+  local best, best_a, best_rank, best_n, best_idle
   for _, agent_id in ipairs(redis.call('SMEMBERS', k_online(v.queue))) do
     local a = agent_id ~= except and load_agent(agent_id) or nil
-    local n = a ~= nil and CONV.room(agent_id, a, v) or nil
+    local level = a ~= nil and CONV.qualifies(agent_id, a, v) or nil
+    local n = level ~= nil and CONV.room(agent_id, a, v) or nil
     if n ~= nil then
+      local rank = v.stage ~= 'anyone' and skill_rank(v.queue, level) or 0
       local idle = tonumber(a.conv_since or a.idle_since or 0) or 0
-      if best == nil or n < best_n or (n == best_n and (idle < best_idle or (idle == best_idle and agent_id < best))) then
-        best, best_a, best_n, best_idle = agent_id, a, n, idle
+      if best == nil or rank < best_rank or (rank == best_rank and (n < best_n or (n == best_n and
+          (idle < best_idle or (idle == best_idle and agent_id < best))))) then
+        best, best_a, best_rank, best_n, best_idle = agent_id, a, rank, n, idle
       end
     end
   end
-  if best ~= nil then return best, best_a, 'strategy' end
+  if best ~= nil then return best, best_a, OFFER_REASON[v.stage] end
 end
 
 function CONV.set(id, v, fields) hash_set(k_conversation(id), v, fields) end
@@ -613,10 +665,40 @@ function CONV.undue(v)
   CONV.set(v.id, v, {due = '', due_kind = ''})
 end
 
+-- Puts conversation v in its queue's line: VIP clients' first (as wait_score for calls),
+-- then the oldest; at a stage with a time limit, with its timer conversation_relax|<id>|<due>.
+function CONV.wait(v)
+  redis.call('ZADD', k_conversations_waiting(v.queue), wait_score({received = v.created, priority = v.priority}), v.id)
+  CONV.unrelax(v)
+  local due = CONV.stage_due(v, v.stage)
+  if due ~= nil then
+    CONV.set(v.id, v, {relax_due = due})
+    timer_set(CONV.relax_timer(v), due)
+  end
+end
+
+function CONV.relax_timer(v) return 'conversation_relax|' .. v.id .. '|' .. tostring(v.relax_due or '') end
+
+function CONV.unrelax(v)
+  if (v.relax_due or '') == '' then return end
+  timer_clear(CONV.relax_timer(v))
+  CONV.set(v.id, v, {relax_due = ''})
+end
+
+-- A relax timer fired (token: its due time): the conversation, still in its line, moves to
+-- its next stage and goes at once to an agent who qualifies now with room, else waits on.
+function CONV.relax_fire(id, token)
+  local v = hgetall(k_conversation(id))
+  if v.id == nil or v.state ~= 'new' or (v.agent or '') ~= '' or tostring(v.relax_due or '') ~= token then return end
+  CONV.set(id, v, {relax_due = ''})
+  CONV.dispatch(v)
+end
+
 -- Gives conversation v to the agent: out of its line (NEW -> TAKEN, or the state it had when
 -- it went back to the line, held_state), into the agent's; other states are kept.
 function CONV.take(v, agent_id, a)
   redis.call('ZREM', k_conversations_waiting(v.queue), v.id)
+  CONV.unrelax(v)
   redis.call('ZADD', k_agent_conversations(agent_id), NOW, v.id)
   agent_set(agent_id, a, {conv_since = NOW})
   local fields = {agent = agent_id, assigned = NOW, held_state = ''}
@@ -642,20 +724,20 @@ function CONV.to_line(v, reason)
   else
     local held = (v.state == 'unanswered' or v.state == 'answered') and v.state or ''
     CONV.set(v.id, v, {state = 'new', agent = '', assigned = '', held_state = held})
-    redis.call('ZADD', k_conversations_waiting(v.queue), tonumber(v.created), v.id)
+    CONV.wait(v)
   end
   CONV.emit('CONVERSATION_TRANSFERRED', v, {agent_id = agent_id or '', other_agent_id = previous,
     reason = reason})
 end
 
--- Assigns a new conversation, or puts it in its queue's line.
+-- Assigns a new conversation (or one whose stage relaxed), or puts it in its queue's line.
 function CONV.dispatch(v)
   local agent_id, a, why = CONV.pick(v)
   if agent_id ~= nil then
     CONV.assign(v, agent_id, a, why)
     return
   end
-  redis.call('ZADD', k_conversations_waiting(v.queue), tonumber(v.created), v.id)
+  CONV.wait(v)
 end
 
 -- An agent logged out: each of their open conversations goes back to its queue's line
@@ -670,17 +752,25 @@ function CONV.hand_back(agent_id)
   redis.call('DEL', k_agent_conversations(agent_id))
 end
 
--- An agent may have room: the oldest conversations of their queues' lines they may take
--- (the first 20 of each line looked at).
+-- An agent may have room: the conversations of their queues' lines they qualify for now
+-- (CONV.qualifies at each one's stage, brought up to date), VIP clients' first, then the
+-- oldest, while they have room. The first CONV.SCAN of each line are looked at.
 function CONV.offer_agent(agent_id, a)
   if a == nil then return end
+  local seen = {}
   for _, q in ipairs(split(a.session_queues)) do
-    for _, id in ipairs(redis.call('ZRANGE', k_conversations_waiting(q), 0, 19)) do
-      local v = hgetall(k_conversation(id))
-      if v.id == nil or v.state ~= 'new' then
-        redis.call('ZREM', k_conversations_waiting(q), id)
-      elseif id ~= CONV.skip and CONV.room(agent_id, a, v) ~= nil then
-        CONV.assign(v, agent_id, a, 'strategy')
+    local line = redis.call('ZRANGE', k_conversations_waiting(q), 0, CONV.SCAN - 1, 'WITHSCORES')
+    for i = 1, #line, 2 do seen[#seen + 1] = {id = line[i], score = tonumber(line[i + 1]), q = q} end
+  end
+  table.sort(seen, function(x, y) return x.score < y.score or (x.score == y.score and x.id < y.id) end)
+  for _, w in ipairs(seen) do
+    local v = hgetall(k_conversation(w.id))
+    if v.id == nil or v.state ~= 'new' then
+      redis.call('ZREM', k_conversations_waiting(w.q), w.id)
+    elseif w.id ~= CONV.skip then
+      CONV.restage(v)
+      if CONV.qualifies(agent_id, a, v) ~= nil and CONV.room(agent_id, a, v) ~= nil then
+        CONV.assign(v, agent_id, a, agent_id == v.manager and 'personal_manager' or OFFER_REASON[v.stage])
       end
     end
   end
@@ -689,6 +779,7 @@ end
 -- Closes conversation v (not closed yet); its agent's room is given out by the caller.
 function CONV.close(v)
   CONV.undue(v)
+  CONV.unrelax(v)
   redis.call('ZREM', k_conversations_waiting(v.queue), v.id)
   redis.call('ZREM', K_CONVERSATIONS, v.id)
   if (v.agent or '') ~= '' then redis.call('ZREM', k_agent_conversations(v.agent), v.id) end

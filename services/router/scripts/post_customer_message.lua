@@ -1,6 +1,6 @@
 -- A customer's message (PostCustomerMessage): the first one of a conversation id creates it
--- (NEW, with its first-response deadline) and assigns it to an agent with room, or lines it
--- up in its queue; a later one makes a taken or answered conversation UNANSWERED (after the
+-- (NEW, with its first-response deadline, at the first routing stage that applies: CONV)
+-- and assigns it to an agent with room who qualifies, or lines it up in its queue; a later one makes a taken or answered conversation UNANSWERED (after the
 -- agent's reply, with the queue's reply deadline; in the line again after a reply: UNANSWERED
 -- once taken). Idempotent by message id.
 -- ARGS[1] conversation id, ARGS[2] channel, ARGS[3] topic, ARGS[4] queue, ARGS[5] the client's
@@ -20,10 +20,12 @@ if v.id == nil then
   if redis.call('EXISTS', k_queue(queue)) == 0 then
     return fail('not_found', 'queue ' .. queue .. ' does not exist')
   end
-  local manager = ''
-  if client ~= '' then manager = redis.call('HGET', k_client(client), 'manager') or '' end
+  -- the client's personal manager and priority (VIP above zero), as for a call
+  local cl = client ~= '' and hgetall(k_client(client)) or {}
   CONV.set(id, v, {id = id, channel = channel, topic = topic, queue = queue, client = client,
-    manager = manager, state = 'new', created = NOW, agent = '', overdue = '0', count = 0})
+    manager = cl.manager or '', priority = tonumber(cl.priority or 0) or 0, state = 'new', created = NOW,
+    agent = '', overdue = '0', count = 0})
+  CONV.set(id, v, {stage = CONV.first_stage(v, 2)})
   redis.call('ZADD', K_CONVERSATIONS, NOW, id)
   CONV.emit('CONVERSATION_CREATED', v, {caller = client})
   CONV.message(v, message_id, 'customer', '', text)

@@ -1,7 +1,8 @@
 -- A supervisor gives an open conversation to another agent (TransferConversation; taking it
 -- themselves: their own agent id), who must be logged in to its queue with room on its
--- channel (CONV.refusal: refused naming why, nothing changes); or, agent id '', back to its
--- queue's line (CONV.to_line: at once to another agent with room, else NEW). Its state,
+-- channel (CONV.refusal: refused naming why, nothing changes; its routing stage is not
+-- checked: a supervisor's override); or, agent id '', back to its queue's line (CONV.to_line:
+-- at once to another agent with room who qualifies at its stage, else NEW). Its state,
 -- messages and deadline are kept. The previous agent's room goes to the next conversation of
 -- their lines (never this one) or, in a queue forbidding mixing, to its calls. Transferring
 -- to the agent who holds it returns it as it is. CONVERSATION_TRANSFERRED reason supervisor.

@@ -723,6 +723,8 @@ elseif TYPE == 'INVOICE_PAID' then
       ['commission:' .. currency] = n(e.commission_minor)})
     redis.call('SADD', K_SALES_AGENTS, agent_id)
   end
+elseif TYPE == 'CONVERSATION_RULE_RELAXED' then
+  -- a waiting conversation's routing stage relaxed: its state, agent and figures stay
 elseif string.sub(TYPE, 1, 13) == 'CONVERSATION_' then
   conversation_event()
 elseif TYPE == 'TEAM_UPDATED' or TYPE == 'TEAM_DELETED' then

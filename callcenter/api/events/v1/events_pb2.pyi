@@ -90,6 +90,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_CONVERSATION_CLOSED: _ClassVar[EventType]
     EVENT_TYPE_CONVERSATION_TRANSFERRED: _ClassVar[EventType]
     EVENT_TYPE_CONVERSATION_NOTE: _ClassVar[EventType]
+    EVENT_TYPE_CONVERSATION_RULE_RELAXED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_AGENT_LOGGED_IN: EventType
 EVENT_TYPE_AGENT_LOGGED_OUT: EventType
@@ -166,6 +167,7 @@ EVENT_TYPE_CONVERSATION_OVERDUE: EventType
 EVENT_TYPE_CONVERSATION_CLOSED: EventType
 EVENT_TYPE_CONVERSATION_TRANSFERRED: EventType
 EVENT_TYPE_CONVERSATION_NOTE: EventType
+EVENT_TYPE_CONVERSATION_RULE_RELAXED: EventType
 
 class Event(_message.Message):
     __slots__ = ("id", "time", "type", "call_id", "agent_id", "queue", "offer_id", "caller", "reason", "agent_state", "call_state", "duration", "wait", "attempt", "queues", "attributes", "other_agent_id", "recording_id", "lead_id", "lead_stage", "actor", "actor_via", "invoice_id", "payment_id", "amount_minor", "currency", "commission_minor", "product", "team_id", "member_agent_ids", "crm_source", "crm_event_id", "rule_id", "task_id", "direction", "campaign_id", "callback_id", "conversation_id", "channel", "topic")

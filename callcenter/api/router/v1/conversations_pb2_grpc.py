@@ -78,8 +78,8 @@ class ConversationServiceServicer:
 
     def PostCustomerMessage(self, request, context):
         """A customer's message. The first message of a conversation_id creates the conversation
-        (NEW, then TAKEN when an agent of its queue has room; else it waits in the queue's
-        conversation line). Idempotent by message_id: a message already taken returns the
+        (NEW, then TAKEN when an agent of its queue who qualifies has room; else it waits in the
+        queue's conversation line). Idempotent by message_id: a message already taken returns the
         conversation as it is. A message to a closed conversation is FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -121,8 +121,9 @@ class ConversationServiceServicer:
         """Supervisor control (S3.4, through the gateway); each change is an event with its actor.
         Gives an open conversation to another agent (a supervisor takes it: their own agent id),
         who must be logged in to its queue's channel with room on it (FAILED_PRECONDITION
-        otherwise, naming why; the conversation stays where it was); or, agent_id empty, back to
-        its queue's line (assigned at once to another agent with room, else NEW). Its state,
+        otherwise, naming why; the conversation stays where it was; the routing rules are not
+        checked: a supervisor's override); or, agent_id empty, back to its queue's line
+        (assigned at once to another agent with room who qualifies by the rules, else NEW). Its state,
         messages and deadline are kept. An event CONVERSATION_TRANSFERRED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
