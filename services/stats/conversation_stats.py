@@ -12,59 +12,14 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from callcenter.core.conversation_figures import SUMS, ConversationFigures
 from callcenter.services.stats.keys import CONVERSATION_BUCKET, StatsKeys
 from callcenter.services.stats.model import Range
 from callcenter.services.stats.periods import buckets
 
 #: The groupings and the part of a field's name that is the group's key ("queue" is the team).
 GROUPINGS = {"queue": 1, "channel": 2, "topic": 3, "agent": 4}
-#: The sums apply.lua keeps, each a field of ConversationFigures.
-SUMS = (
-    "created",
-    "closed",
-    "first_replies",
-    "first_response_ms",
-    "replies",
-    "reply_ms",
-    "handled",
-    "handle_ms",
-    "overdue",
-)
 _BATCH = 500  # bucket hashes per pipeline
-
-
-@dataclass
-class ConversationFigures:
-    key: str
-    created: int = 0
-    closed: int = 0
-    first_replies: int = 0
-    first_response_ms: int = 0  # summed over first_replies
-    replies: int = 0
-    reply_ms: int = 0  # summed over replies
-    handled: int = 0  # closed conversations that had been assigned
-    handle_ms: int = 0  # summed over handled
-    overdue: int = 0
-
-    @property
-    def average_first_response_ms(self) -> int:
-        return self.first_response_ms // self.first_replies if self.first_replies else 0
-
-    @property
-    def average_reply_ms(self) -> int:
-        return self.reply_ms // self.replies if self.replies else 0
-
-    @property
-    def average_handle_ms(self) -> int:
-        return self.handle_ms // self.handled if self.handled else 0
-
-    @property
-    def overdue_percent(self) -> float:
-        waits = self.first_replies + self.replies + self.overdue
-        return 100.0 * self.overdue / waits if waits else 0.0
-
-    def add(self, figure: str, value: int) -> None:
-        setattr(self, figure, getattr(self, figure) + value)
 
 
 @dataclass(frozen=True)

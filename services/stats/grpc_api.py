@@ -14,7 +14,6 @@ from callcenter.core.grpc_server import domain_errors
 from callcenter.services.stats.board_watch import BoardWatchHub
 from callcenter.services.stats.commissions import CommissionRule
 from callcenter.services.stats.conversation_board import BoardAgent, BoardQueue, ConversationCounts, board_filter
-from callcenter.services.stats.conversation_stats import ConversationFigures
 from callcenter.services.stats.funnel import Funnel
 from callcenter.services.stats.invoice_queue import QueuedInvoice
 from callcenter.services.stats.invoices import Invoice, Payment
@@ -419,25 +418,6 @@ def conversation_agent_pb(a: BoardAgent) -> pb.ConversationBoardAgent:
     )
 
 
-def conversation_stats_pb(f: ConversationFigures) -> pb.ConversationStats:
-    return pb.ConversationStats(
-        key=f.key,
-        created=f.created,
-        closed=f.closed,
-        first_replies=f.first_replies,
-        average_first_response=duration_ms(f.average_first_response_ms),
-        replies=f.replies,
-        average_reply=duration_ms(f.average_reply_ms),
-        average_handle=duration_ms(f.average_handle_ms),
-        overdue=f.overdue,
-        overdue_percent=f.overdue_percent,
-        handled=f.handled,
-        total_first_response=duration_ms(f.first_response_ms),
-        total_reply=duration_ms(f.reply_ms),
-        total_handle=duration_ms(f.handle_ms),
-    )
-
-
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     def __init__(self, stats: Stats, board_watch: BoardWatchHub) -> None:
         self.stats = stats
@@ -755,5 +735,5 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
             list(request.agent_ids),
         )
         return pb.GetConversationStatsResponse(
-            rows=[conversation_stats_pb(row) for row in rows], total=conversation_stats_pb(total), range=range_pb(r)
+            rows=[row.to_pb() for row in rows], total=total.to_pb(), range=range_pb(r)
         )

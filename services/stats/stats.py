@@ -12,6 +12,7 @@ from callcenter.api.events.v1 import events_pb2
 from callcenter.core import time_bounds
 from callcenter.core.audit import valid_actor_name
 from callcenter.core.clock import Clock
+from callcenter.core.conversation_figures import ConversationFigures
 from callcenter.services.stats import commissions, pay_rules, series
 from callcenter.services.stats.audit import ActionReader
 from callcenter.services.stats.board import BoardReader
@@ -25,12 +26,7 @@ from callcenter.services.stats.conversation_board import (
     names,
     optional_name,
 )
-from callcenter.services.stats.conversation_stats import (
-    GROUPINGS,
-    ConversationFigureReader,
-    ConversationFigures,
-    FiguresFilter,
-)
+from callcenter.services.stats.conversation_stats import GROUPINGS, ConversationFigureReader, FiguresFilter
 from callcenter.services.stats.figures import FigureReader
 from callcenter.services.stats.funnel import Funnel, FunnelReader, check_names
 from callcenter.services.stats.invoice_queue import InvoiceQueueReader, QueuedInvoice

@@ -24,11 +24,11 @@ from typing import Any
 
 import grpc
 import structlog
-from google.protobuf.duration_pb2 import Duration
 
 from callcenter.api.router.v1 import conversations_pb2 as cpb
 from callcenter.api.stats.v1 import stats_pb2 as spb
 from callcenter.core import ids
+from callcenter.core.conversation_figures import ConversationFigures
 from callcenter.core.errors import InvalidArgument, NotFound
 
 from ..backends import Backends
@@ -316,24 +316,7 @@ async def _team_stats(
     return reply
 
 
-def _mean(total: Duration, count: int) -> Duration:
-    """sum / count in whole milliseconds, as the stats service computes each mean."""
-    mean = Duration()
-    mean.FromMilliseconds(total.ToMilliseconds() // count if count else 0)
-    return mean
-
-
 def stats_total(rows: list[spb.ConversationStats]) -> spb.ConversationStats:
-    """The rows' figures added up exactly: counts and the sums the means are of summed, each
-    mean that sum over its count (rows of disjoint conversations: different queues, agents)."""
-    total = spb.ConversationStats()
-    for name in ("created", "closed", "first_replies", "replies", "overdue", "handled"):
-        setattr(total, name, sum(getattr(r, name) for r in rows))
-    for name in ("total_first_response", "total_reply", "total_handle"):
-        getattr(total, name).FromMilliseconds(sum(getattr(r, name).ToMilliseconds() for r in rows))
-    total.average_first_response.CopyFrom(_mean(total.total_first_response, total.first_replies))
-    total.average_reply.CopyFrom(_mean(total.total_reply, total.replies))
-    total.average_handle.CopyFrom(_mean(total.total_handle, total.handled))
-    waits = total.first_replies + total.replies + total.overdue
-    total.overdue_percent = 100.0 * total.overdue / waits if waits else 0.0
-    return total
+    """The rows' figures added up exactly (ConversationFigures.total_of: the sums summed, each
+    mean that sum over its count; rows of disjoint conversations: different queues, agents)."""
+    return ConversationFigures.total_of(rows).to_pb()
