@@ -7,22 +7,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from callcenter.services.gateway.conversations_api import ONE, conversation_id_of, conversation_reply
 from callcenter.services.gateway.domain import conversation_control as control
-from callcenter.services.gateway.domain.conversations import conversation_json
 from callcenter.services.gateway.query import PERIOD_PARAMS, names_param, period_from_query
 from callcenter.services.gateway.web import BACKENDS, accepts, json_reply, message_dict, read_json, text_field, user_of
 
 routes = web.RouteTableDef()
-CONVERSATION = "/api/v1/conversations/{conversation_id}"
 BOARD_PARAMS = ("channel", "topic", "queue", "agent_id")
-
-
-def _reply(conversation) -> web.Response:
-    return json_reply({"conversation": conversation_json(conversation)})
-
-
-def _id(request: web.Request) -> str:
-    return request.match_info["conversation_id"]
 
 
 @routes.get("/api/v1/board/conversations")
@@ -57,20 +48,22 @@ async def conversation_stats(request: web.Request) -> web.Response:
     return json_reply(message_dict(reply))
 
 
-@routes.post(CONVERSATION + "/transfer")
+@routes.post(ONE + "/transfer")
 @accepts(body=("agent_id",))
 async def transfer(request: web.Request) -> web.Response:
     """To another agent of the supervisor's, or back to the queue's line (no agent_id)."""
     agent_id = text_field(await read_json(request), "agent_id", limit=64)
-    return _reply(await control.transfer(user_of(request), request.app[BACKENDS], _id(request), agent_id))
+    return conversation_reply(
+        await control.transfer(user_of(request), request.app[BACKENDS], conversation_id_of(request), agent_id)
+    )
 
 
-@routes.post(CONVERSATION + "/take")
+@routes.post(ONE + "/take")
 @accepts()
 async def take(request: web.Request) -> web.Response:
     """The supervisor takes it themselves (their user's agent)."""
     await read_json(request)
-    return _reply(await control.take(user_of(request), request.app[BACKENDS], _id(request)))
+    return conversation_reply(await control.take(user_of(request), request.app[BACKENDS], conversation_id_of(request)))
 
 
 async def _message(request: web.Request, *, note: bool) -> web.Response:
@@ -78,19 +71,19 @@ async def _message(request: web.Request, *, note: bool) -> web.Response:
     message_id = text_field(body, "message_id", limit=64)
     text = text_field(body, "text", limit=control.MAX_TEXT)
     conversation = await control.post_message(
-        user_of(request), request.app[BACKENDS], _id(request), message_id, text, note=note
+        user_of(request), request.app[BACKENDS], conversation_id_of(request), message_id, text, note=note
     )
-    return _reply(conversation)
+    return conversation_reply(conversation)
 
 
-@routes.post(CONVERSATION + "/note")
+@routes.post(ONE + "/note")
 @accepts(body=("message_id", "text"))
 async def note(request: web.Request) -> web.Response:
     """A note whispered to the conversation's agent; the customer never sees it."""
     return await _message(request, note=True)
 
 
-@routes.post(CONVERSATION + "/supervisor-reply")
+@routes.post(ONE + "/supervisor-reply")
 @accepts(body=("message_id", "text"))
 async def supervisor_reply(request: web.Request) -> web.Response:
     """A reply to the customer in the agent's place (counts as the agent's reply)."""

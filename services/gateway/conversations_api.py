@@ -41,11 +41,13 @@ ONE = BASE + "/{conversation_id}"
 MESSAGE_FIELDS = ("conversation_id", "channel", "topic", "queue", "client_number", "message_id", "text")
 
 
-def _id(request: web.Request) -> str:
+def conversation_id_of(request: web.Request) -> str:
+    """The conversation a route under ONE names (percent-decoded by aiohttp)."""
     return request.match_info["conversation_id"]
 
 
-def _reply(c) -> web.Response:
+def conversation_reply(c) -> web.Response:
+    """{"conversation": …}: how a route changing a conversation answers (without its messages)."""
     return json_reply({"conversation": conversations.conversation_json(c)})
 
 
@@ -57,7 +59,7 @@ async def post_customer_message(request: web.Request) -> web.Response:
     conversation_id opens the conversation. Idempotent by message_id."""
     body = await read_json(request)
     m = CustomerMessage(**{name: text_field(body, name) for name in MESSAGE_FIELDS})  # the router checks each
-    return _reply(await conversations.post_customer_message(user_of(request), request.app[BACKENDS], m))
+    return conversation_reply(await conversations.post_customer_message(user_of(request), request.app[BACKENDS], m))
 
 
 @routes.get(ONE + "/messages")
@@ -67,7 +69,7 @@ async def customer_messages(request: web.Request) -> web.Response:
     """The messages the customer may see (theirs, the agent's and a supervisor's replies;
     never a note), oldest first, after the message `after`."""
     c, messages = await conversations.customer_messages(
-        user_of(request), request.app[BACKENDS], _id(request), request.query.get("after", "")
+        user_of(request), request.app[BACKENDS], conversation_id_of(request), request.query.get("after", "")
     )
     state = conversations.STATE_NAMES.get(c.state, "unknown")
     shown = [conversations.message_json(m, for_customer=True) for m in messages]
@@ -151,7 +153,7 @@ async def customer_message_stream(request: web.Request) -> web.StreamResponse:
     async def still_valid() -> bool:
         return await hub.session_uid(token) == user.uid
 
-    feed = MessageFeed(user, request.app[BACKENDS], _id(request), after)
+    feed = MessageFeed(user, request.app[BACKENDS], conversation_id_of(request), after)
     try:
         return await stream(request, hub, user, still_valid, request.app[CONFIG].quotas, feed=feed)
     except StreamLimit as refused:
@@ -181,7 +183,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 @accepts()
 async def get_conversation(request: web.Request) -> web.Response:
     """One conversation with its newest messages (a supervisor's notes included)."""
-    c = await conversations.get(user_of(request), request.app[BACKENDS], _id(request))
+    c = await conversations.get(user_of(request), request.app[BACKENDS], conversation_id_of(request))
     return json_reply({"conversation": conversations.conversation_json(c, with_messages=True)})
 
 
@@ -191,8 +193,10 @@ async def reply(request: web.Request) -> web.Response:
     """The agent's reply to the customer, as themselves. Idempotent by message_id."""
     body = await read_json(request)
     message_id, text = text_field(body, "message_id"), text_field(body, "text")
-    c = await conversations.reply(user_of(request), request.app[BACKENDS], _id(request), message_id, text)
-    return _reply(c)
+    c = await conversations.reply(
+        user_of(request), request.app[BACKENDS], conversation_id_of(request), message_id, text
+    )
+    return conversation_reply(c)
 
 
 @routes.post(ONE + "/close")
@@ -200,4 +204,6 @@ async def reply(request: web.Request) -> web.Response:
 async def close(request: web.Request) -> web.Response:
     """Closes the conversation (an agent: only their own)."""
     await read_json(request)
-    return _reply(await conversations.close(user_of(request), request.app[BACKENDS], _id(request)))
+    return conversation_reply(
+        await conversations.close(user_of(request), request.app[BACKENDS], conversation_id_of(request))
+    )
