@@ -15,6 +15,7 @@ import io
 import json
 import time
 import urllib.parse
+from typing import Any
 
 import grpc
 import pytest
@@ -112,10 +113,29 @@ def unprotected(value) -> bool:
     return not (isinstance(value, str) and value.strip().lower() in PROTECTED)
 
 
+# Named functions, not lambdas, in strategies: Hypothesis labels one by its function, and a
+# lambda's label is read from its source with ast.parse, which CPython 3.11 can fail with
+# "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905) mid-run.
+def _repeat(ch: str, n: int) -> str:
+    return ch * n
+
+
+def _url_word(v: Any) -> bool:
+    return unprotected(v) and v not in (".", "..")
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(short_text, inner, max_size=3)
+
+
+def _byte_range(t: str) -> str:
+    return "bytes=" + t
+
+
 short_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
-long_text = st.builds(lambda ch, n: ch * n, st.sampled_from("x9%/é \x00"), st.integers(300, 6000))
+long_text = st.builds(_repeat, st.sampled_from("x9%/é \x00"), st.integers(300, 6000))
 # In a URL: long, yet within the 8190 bytes of a request line HTTP servers take.
-long_url_text = st.builds(lambda ch, n: ch * n, st.sampled_from("x9%/é "), st.integers(256, 600))
+long_url_text = st.builds(_repeat, st.sampled_from("x9%/é "), st.integers(256, 600))
 WORDS = [
     "anna", "boris", "dora", "eve", "sales", "support", "billing", "admin", "supervisor", "agent", "call",
     "lead", "c1", "c2", "c3", "L-fuzz", "", " ", ".", "..", "%2F", "a/b", "x" * 255, PASSWORD, "null",
@@ -124,18 +144,14 @@ WORDS = [
 words = st.one_of(st.sampled_from(WORDS), short_text, long_text).filter(unprotected)
 # Path segments: "." and ".." are dot segments every client resolves (".../agents/../logout"
 # would be POST /api/v1/logout), never an id (docs/gateway.md).
-url_words = st.one_of(st.sampled_from(WORDS), short_text, long_url_text).filter(
-    lambda v: unprotected(v) and v not in (".", "..")
-)
+url_words = st.one_of(st.sampled_from(WORDS), short_text, long_url_text).filter(_url_word)
 numbers = st.one_of(
     st.integers(-(2**70), 2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0, 1, 60, 3600, 3601, -1, 10**18, 10**400, 1e300, -1e300]),
 )
 scalars = st.one_of(words, numbers, st.booleans(), st.none())
-json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(short_text, inner, max_size=3), max_leaves=6
-)
+json_values = st.recursive(scalars, _nested, max_leaves=6)
 QUERY_VALUES = [
     "2026-01-01", "2026-11-23T08:00:00+01:00", "9999-12-31", "0001-01-01T00:00:00+14:00", "2000-01-01",
     "2099-12-31", "yesterday", "day", "hour", "range", "UTC", "Europe/Berlin", "Mars/Olympus", "missed",
@@ -155,7 +171,7 @@ RANGES = [
     "bytes=0-99", "bytes=-10", "bytes=100-", "bytes=0-0", "bytes=5-4", "bytes=999999999-", "bytes=-0",
     "bytes=" + "9" * 5000 + "-", "bytes=0-" + "9" * 30, "bytes=0-1,3-4", "items=0-1", "bytes=", "bytes=a-b",
 ]  # fmt: skip
-ranges = st.one_of(st.sampled_from(RANGES), header_text.map(lambda t: "bytes=" + t), header_text)
+ranges = st.one_of(st.sampled_from(RANGES), header_text.map(_byte_range), header_text)
 
 
 # Values of the documented shape, by parameter or field name (anything else: a word).

@@ -112,10 +112,38 @@ MEANINGFUL = [
 CONTROL = st.text(st.characters(codec="utf-8", max_codepoint=0x1F) | st.sampled_from("\x7f\u2028\ufeff\U0010ffff"))
 
 
+# Named functions, not lambdas, for .map(): Hypothesis labels a mapped strategy by its function,
+# and a lambda's label is read from its source with ast.parse, which CPython 3.11 can fail with
+# "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905) mid-run.
+def _repeated(t: tuple[str, int]) -> str:
+    return t[0] * t[1]
+
+
+def _ms_as_nanos(ms: int) -> int:
+    return ms * 1_000_000
+
+
+def _small_repeated(t: tuple[Any, int]) -> list[Any]:
+    return [_small(t[0])] * t[1]
+
+
+def _small_map(t: tuple[Any, int]) -> dict[str, Any]:
+    return {f"k{i}": _small(t[0]) for i in range(t[1])}
+
+
+def _no_map(t: tuple[Any, int]) -> dict[str, Any]:
+    return {}
+
+
+def _stream_of(t: tuple[Any, list[Any], bool]) -> list[Any]:
+    """Nothing (a stream closed at once) or the opening message and the others."""
+    return [] if t[2] and not t[1] else [t[0], *t[1]]
+
+
 def _long_text() -> st.SearchStrategy[str]:
     return st.tuples(
         st.characters(codec="utf-8", exclude_categories=["Cs"]), st.sampled_from([300, 5_000, 70_000])
-    ).map(lambda t: t[0] * t[1])
+    ).map(_repeated)
 
 
 def strings(ids: list[str]) -> st.SearchStrategy[str]:
@@ -152,7 +180,7 @@ def timestamps(mutate: bool) -> st.SearchStrategy[timestamp_pb2.Timestamp]:
 
 def durations(mutate: bool) -> st.SearchStrategy[duration_pb2.Duration]:
     seconds = st.integers(0, 4 * 3600)
-    nanos = st.integers(0, 999).map(lambda ms: ms * 1_000_000)
+    nanos = st.integers(0, 999).map(_ms_as_nanos)
     if mutate:
         seconds = st.one_of(
             seconds,
@@ -186,7 +214,7 @@ def _small(value: Any) -> Any:
 
 def _huge(element: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
     """One element repeated many times (drawing thousands of elements would be slow)."""
-    return st.tuples(element, st.sampled_from([1_000, 20_000])).map(lambda t: [_small(t[0])] * t[1])
+    return st.tuples(element, st.sampled_from([1_000, 20_000])).map(_small_repeated)
 
 
 class Requests:
@@ -235,9 +263,7 @@ class Requests:
             if not mutate:
                 return few
             many = st.tuples(values, st.sampled_from([1_000, 20_000])).map(
-                lambda t: (
-                    {f"k{i}": _small(t[0]) for i in range(t[1])} if key.type == pbd.FieldDescriptor.TYPE_STRING else {}
-                )
+                _small_map if key.type == pbd.FieldDescriptor.TYPE_STRING else _no_map
             )
             return st.one_of(few, many)
         one = self.value(field, mutate, depth)
@@ -292,9 +318,7 @@ class Requests:
         """A short request stream: mostly opening as a client should (the first member of
         each oneof, e.g. a hello or the metadata), then any messages."""
         opening = st.one_of(self.message(d, first_choice=True), self.message(d))
-        return st.tuples(opening, st.lists(self.message(d), max_size=3), st.booleans()).map(
-            lambda t: [] if t[2] and not t[1] else [t[0], *t[1]]
-        )
+        return st.tuples(opening, st.lists(self.message(d), max_size=3), st.booleans()).map(_stream_of)
 
 
 class Sent:
