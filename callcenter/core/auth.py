@@ -283,7 +283,7 @@ def _guarded(handler: Any, admit: Any) -> Any:
     return handler
 
 
-class CallerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class CallerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc, unused-ignore]
     """Authenticates every call (bearer token, else client certificate) and checks its role
     against the policies; sets the actor (callcenter/core/audit.py). Without a callers file
     nobody is authenticated (a loopback-only service) and the actor is the user a client says

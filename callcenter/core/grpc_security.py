@@ -246,10 +246,10 @@ def _with_metadata(details: Any, extra: list[tuple[str, str]]) -> Any:
 
 
 class _AioMetadata(
-    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
-    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.aio.StreamStreamClientInterceptor,  # type: ignore[misc]
+    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc, unused-ignore]
+    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc, unused-ignore]
+    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc, unused-ignore]
+    grpc.aio.StreamStreamClientInterceptor,  # type: ignore[misc, unused-ignore]
 ):
     def __init__(self, metadata: Callable[[], list[tuple[str, str]]]) -> None:
         self.metadata = metadata
@@ -286,10 +286,10 @@ def aio_channel(
 
 
 class _SyncMetadata(
-    grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.UnaryStreamClientInterceptor,  # type: ignore[misc]
-    grpc.StreamUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.StreamStreamClientInterceptor,  # type: ignore[misc]
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc, unused-ignore]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[misc, unused-ignore]
+    grpc.StreamUnaryClientInterceptor,  # type: ignore[misc, unused-ignore]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[misc, unused-ignore]
 ):
     def __init__(self, metadata: list[tuple[str, str]]) -> None:
         self.metadata = metadata
@@ -318,7 +318,7 @@ class _SyncMetadata(
 
 
 @dataclass(frozen=True)
-class _SyncDetails(grpc.ClientCallDetails):  # type: ignore[misc]
+class _SyncDetails(grpc.ClientCallDetails):  # type: ignore[misc, unused-ignore]
     method: str
     timeout: float | None
     metadata: Any

@@ -48,7 +48,7 @@ _KINDS = (
 )
 
 
-class LogContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class LogContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc, unused-ignore]
     """Binds the RPC name and the request's call_id/agent_id/pbx_id to the log context and
     writes one access line per RPC (debug level; failures at info)."""
 

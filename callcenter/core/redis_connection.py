@@ -191,7 +191,7 @@ class _Waits:
 
     async def _send_command_parse_response(self, conn: Any, command_name: Any, *args: Any, **options: Any) -> Any:
         try:
-            reply = await super()._send_command_parse_response(  # type: ignore[misc]
+            reply = await super()._send_command_parse_response(  # type: ignore[misc, unused-ignore]
                 conn, command_name, *args, **options
             )
         except redis.exceptions.ResponseError as exc:
@@ -203,7 +203,7 @@ class _Waits:
         return reply
 
 
-class _Pipeline(_Waits, Pipeline):  # type: ignore[misc]  # (redis-py's own typing clash)
+class _Pipeline(_Waits, Pipeline):  # type: ignore[misc, unused-ignore]  # (redis-py's own typing clash)
     async def _execute_transaction(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
         reply = await super()._execute_transaction(connection, commands, raise_on_error)
         if self.durability.replicas and any(_writes(args[0]) for args, _ in commands):
@@ -217,7 +217,7 @@ class _Pipeline(_Waits, Pipeline):  # type: ignore[misc]  # (redis-py's own typi
         return reply
 
 
-class ReplicatedRedis(_Waits, aioredis.Redis):  # type: ignore[misc]  # (redis-py's own typing clash)
+class ReplicatedRedis(_Waits, aioredis.Redis):  # type: ignore[misc, unused-ignore]  # (redis-py's own typing clash)
     """The client of a Sentinel-managed Redis, or of any URL with `wait_replicas`: as
     aioredis.Redis, plus the WAIT after writes; it closes the Sentinel clients it owns."""
 
@@ -249,7 +249,7 @@ def _sentinel_client(url: str, durability: Durability, pool_options: dict[str, A
     parsed = parse_sentinel_url(url)
     tls = {"ssl": True} if parsed.tls else {}
     ssl_options = {k: v for k, v in parsed.options.items() if k.startswith("ssl_")}
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(  # type: ignore[no-untyped-call, unused-ignore]
         list(parsed.sentinels),
         sentinel_kwargs={
             "socket_timeout": SENTINEL_TIMEOUT_S,
@@ -306,7 +306,7 @@ def client_for(
             raise _bad(url, "wait_replicas is not supported on a Redis Cluster")
         plain = url.replace("+cluster", "", 1)
         # a cluster client speaks the same commands (typed apart by redis-py)
-        client = RedisCluster.from_url(plain, max_connections=max_connections, **options)  # type: ignore[assignment]
+        client = RedisCluster.from_url(plain, max_connections=max_connections, **options)  # type: ignore[assignment, unused-ignore]
     else:
         bare, durability = split_durability(url)
         pool_options: dict[str, Any] = {
