@@ -2,7 +2,7 @@
 service and gateway (issue 21; S3.1, S3.4): the supervisor sees an overdue chat in red on the
 board, opens it from the list (overdue ones first; "overdue only" leaves just it) and takes it;
 the conversation then shows the supervisor's own agent as its holder, as the router has it.
-Today's figures show beside. The page fits a phone."""
+Today's figures show beside, with a CSV download of the group chosen. The page fits a phone."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ async def test_the_supervisor_opens_an_overdue_chat_from_the_board_and_takes_it(
         mail = page.locator('#conv-figures tr[data-key="mail"] td').first
         await mail.wait_for()
         assert await mail.text_content() == "3"  # today's conversations created in mail
+        # the figures shown as a download: by the group chosen, the same rows
+        await page.locator('#figures-form select[name="group_by"]').select_option("channel")
+        await page.locator('#conv-figures tr[data-key="email"]').wait_for()
+        href = await page.locator("#figures-csv").get_attribute("href")
+        assert href.startswith("/api/v1/export/conversations.csv?group_by=channel&tz="), href
+        download = await page.request.get(base_url(gateway) + href)
+        assert download.status == 200 and download.headers["content-type"].startswith("text/csv")
+        lines = (await download.text()).lstrip("\ufeff").splitlines()
+        assert [line.split(",")[0] for line in lines] == ["Channel", "email", "webchat"]
 
         row = page.locator('#conversations tr.overdue[data-conversation="c1"]')
         await row.wait_for()

@@ -14,6 +14,9 @@ from callcenter.services.gateway.web import BACKENDS, accepts, json_reply, messa
 
 routes = web.RouteTableDef()
 BOARD_PARAMS = ("channel", "topic", "queue", "agent_id")
+# The query parameters of the conversation figures (GET /api/v1/stats/conversations and its
+# CSV download, export_api.py).
+CONVERSATION_STATS_PARAMS = (*PERIOD_PARAMS, "group_by", "channel", "topic")
 
 
 @routes.get("/api/v1/board/conversations")
@@ -33,7 +36,7 @@ async def conversation_board(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/stats/conversations")
-@accepts(query=(*PERIOD_PARAMS, "group_by", "channel", "topic"))
+@accepts(query=CONVERSATION_STATS_PARAMS)
 async def conversation_stats(request: web.Request) -> web.Response:
     """Conversation figures over a period, grouped by channel, topic, agent or queue (team)."""
     q = request.query

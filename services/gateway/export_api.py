@@ -1,5 +1,5 @@
-"""Downloads of a period (issue 18): call records, agent and queue figures as CSV, the HTTP
-side of domain/export.py. Rows are written as the domain reads them (one stats page at a
+"""Downloads of a period (issue 18): call records, agent, queue and conversation figures as
+CSV, the HTTP side of domain/export.py. Rows are written as the domain reads them (one stats page at a
 time): an export of a year is streamed, never held."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import io
 import structlog
 from aiohttp import web
 
+from callcenter.services.gateway.conversation_control_api import CONVERSATION_STATS_PARAMS
 from callcenter.services.gateway.domain import export
 from callcenter.services.gateway.query import PERIOD_PARAMS, period_from_query, seconds_param, time_zone
 from callcenter.services.gateway.stats_api import call_filters
@@ -90,5 +91,21 @@ async def export_queues(request: web.Request) -> web.StreamResponse:
         period_from_query(q),
         queue=q.get("queue", ""),
         service_level_s=seconds_param(q, "service_level_s"),
+    )
+    return await stream_csv(request, table)
+
+
+@routes.get("/api/v1/export/conversations.csv")
+@accepts(query=CONVERSATION_STATS_PARAMS)
+async def export_conversations(request: web.Request) -> web.StreamResponse:
+    """The conversation figures of a period (as GET /api/v1/stats/conversations; supervisors and admins)."""
+    q = request.query
+    table = await export.conversation_figures(
+        user_of(request),
+        request.app[BACKENDS],
+        period_from_query(q),
+        q.get("group_by", "queue"),
+        channel=q.get("channel", ""),
+        topic=q.get("topic", ""),
     )
     return await stream_csv(request, table)

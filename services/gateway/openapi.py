@@ -588,6 +588,19 @@ PATHS: dict[str, dict] = {
             PERIOD + [_query("queue"), _query("service_level_s", "number")],
         )
     },
+    "/api/v1/export/conversations.csv": {
+        "get": _download(
+            "The conversation figures of a period as CSV (as GET /api/v1/stats/conversations; supervisors):"
+            " one row per group with created, closed, first replies, replies, handled and overdue, the mean"
+            " first-response, reply and handle times and their sums in seconds, the overdue share in %",
+            PERIOD
+            + [
+                _query("group_by", description="channel, topic, agent, queue (default) or team"),
+                _query("channel", description="only this channel"),
+                _query("topic", description="only this topic"),
+            ],
+        )
+    },
     # The invoice queue (S2.7): an agent's own invoices, a supervisor's team's (queue required), all for admins.
     "/api/v1/invoice-queue": {
         "get": _op(

@@ -1,9 +1,10 @@
-"""Exports of a period (issue 18): call records, agent and queue figures as tables of text
-cells, what export_api.py writes as CSV downloads. No HTTP here.
+"""Exports of a period (issue 18): call records, agent, queue and conversation figures as
+tables of text cells, what export_api.py writes as CSV downloads. No HTTP here.
 
 What a user exports is what the JSON API shows them, by the same rules: call records as
 `calls.list_calls` gives them (an agent's own legs, a supervisor's teams, recordings only to
-whoever may hear them), figures as `figures.agent_stats` and `queue_stats` do. Call records
+whoever may hear them), figures as `figures.agent_stats` and `queue_stats` do, conversation
+figures as `conversation_control.stats` (issue 21). Call records
 are read from stats page by page (`calls.every_call`) and each page's rows are given on as
 it arrives: an export holds one page, never the whole period.
 
@@ -29,8 +30,9 @@ from callcenter.core.errors import InvalidArgument
 
 from ..backends import Backends
 from ..users import User
-from . import access, calls, figures
+from . import access, calls, conversation_control, figures
 from .agents import visible_agents
+from .teams import list_teams
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -66,6 +68,23 @@ QUEUE_COLUMNS = [
     "Average speed of answer (s)", "Average handle time (s)", "Abandonment (%)", "Handled", "Talk (s)",
     "Wrap-up (s)",
 ]  # fmt: skip
+
+# The conversation figures' columns after the group's key (CONVERSATION_KEYS): the counts of
+# ConversationFigures, the means and the overdue share derived from them, and the sums behind
+# the means (so that rows can be added up exactly in a spreadsheet).
+CONVERSATION_COLUMNS = [
+    "From", "To", "Conversations created", "Closed", "First replies", "First response mean (s)", "Replies",
+    "Reply mean (s)", "Handled", "Handle mean (s)", "Overdue", "Overdue (%)", "First response total (s)",
+    "Reply total (s)", "Handle total (s)",
+]  # fmt: skip
+# The key columns per group_by: agents and router teams by display name beside their id.
+CONVERSATION_KEYS = {
+    "channel": ["Channel"],
+    "topic": ["Topic"],
+    "agent": ["Agent", "Agent ID"],
+    "queue": ["Queue"],
+    "team": ["Team", "Team ID"],
+}
 
 Rows = list[list[str]]
 
@@ -252,3 +271,55 @@ async def queue_figures(
         for q in reply.queues
     ]
     return Table(_file_name("queues", reply.range, tz), QUEUE_COLUMNS, _one_page(rows))
+
+
+async def _key_names(user: User, backends: Backends, group_by: str) -> dict[str, str]:
+    """The display names of the agents (group_by=agent) or router teams (team) the user sees."""
+    if group_by == "agent":
+        return {a.id: a.name or a.id for a in await visible_agents(user, backends)}
+    if group_by == "team":
+        return {t.team_id: t.name or t.team_id for t in await list_teams(user, backends)}
+    return {}
+
+
+async def conversation_figures(
+    user: User, backends: Backends, period: spb.Period, group_by: str = "queue", channel: str = "", topic: str = ""
+) -> Table:
+    """The conversation figures of the period, one row per group the user sees (supervisors
+    and admins, as the JSON API: `conversation_control.stats`); no total row (an agent in two
+    teams is in both teams' rows)."""
+    reply = await conversation_control.stats(user, backends, period, group_by, channel=channel, topic=topic)
+    names = await _key_names(user, backends, group_by)
+    tz = period.time_zone or "UTC"
+    start, end = local_time(reply.range.start, tz), local_time(reply.range.end, tz)
+
+    def key(row: spb.ConversationStats) -> list[str]:
+        return [names.get(row.key, row.key), row.key] if group_by in ("agent", "team") else [row.key]
+
+    rows = [
+        _row(
+            [
+                *key(r),
+                start,
+                end,
+                str(r.created),
+                str(r.closed),
+                str(r.first_replies),
+                seconds(r.average_first_response),
+                str(r.replies),
+                seconds(r.average_reply),
+                str(r.handled),
+                seconds(r.average_handle),
+                str(r.overdue),
+                _percent(r.overdue_percent),
+                seconds(r.total_first_response),
+                seconds(r.total_reply),
+                seconds(r.total_handle),
+            ]
+        )  # fmt: skip
+        for r in reply.rows
+    ]
+    kind = f"conversations_by_{group_by}"
+    # No row the user may see: stats was not asked, so there is no resolved period to name.
+    name = _file_name(kind, reply.range, tz) if reply.range.HasField("start") else kind
+    return Table(name, CONVERSATION_KEYS[group_by] + CONVERSATION_COLUMNS, _one_page(rows))

@@ -2,8 +2,9 @@
 // operators online and the open conversations by state, overdue in red; per operator their
 // load, with checkboxes to see the load of a chosen set; the open conversations (overdue ones
 // first) filtered by channel, topic and queue; one opened shows its messages with Take,
-// Reassign, Note, Reply and Close. Refreshed live from the event stream (live.js). The API
-// applies the role rules: a supervisor sees their queues only, admins every queue.
+// Reassign, Note, Reply and Close; today's figures per group below, with a CSV download.
+// Refreshed live from the event stream (live.js). The API applies the role rules: a
+// supervisor sees their queues only, admins every queue.
 import { api, duration, el, header, me } from "/static/api.js";
 import { agentStateLabel, conversationStateLabel } from "/static/labels.js";
 import { follow } from "/static/live.js";
@@ -136,9 +137,11 @@ async function loadFigures() {
   figuresAsked = Date.now();
   const f = filters();
   const groupBy = document.getElementById("figures-form").group_by.value;
+  const asked = query({ group_by: groupBy, channel: f.channel, topic: f.topic, tz: zone });
+  // the same figures as a download: the group and filters shown, today in the browser's zone
+  document.getElementById("figures-csv").href = `/api/v1/export/conversations.csv${asked}`;
   try {
-    const reply = await api(`/api/v1/stats/conversations${query({ group_by: groupBy, channel: f.channel,
-      topic: f.topic, tz: zone })}`);
+    const reply = await api(`/api/v1/stats/conversations${asked}`);
     document.querySelector("#conv-figures tbody").replaceChildren(...(reply.rows || []).map((row) =>
       el("tr", { "data-key": row.key || "" }, el("th", { scope: "row" }, row.key || "(none)"), ...figureCells(row))));
     document.querySelector("#conv-figures tfoot").replaceChildren(el("tr", { class: "totals" },
