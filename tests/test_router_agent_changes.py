@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 
+from callcenter.api.common.v1 import states_pb2 as st
 from callcenter.core.audit import Actor, current_actor
 from callcenter.services.router.conversations import Conversations
 from callcenter.services.router.model import AgentProfile
@@ -71,8 +72,22 @@ async def test_an_agent_added_to_a_queue_while_available_takes_a_call_already_wa
     assert event_types(after) == ["AGENT_UPDATED", "CALL_OFFERED"]  # one transition, the audit first
     updated, offered = after
     assert (updated.agent_id, updated.reason, updated.attributes["changed"]) == ("anna", "updated", "queues")
+    assert updated.agent_state == st.AGENT_STATE_AVAILABLE  # logged in: the stats' board follows the queues
     assert (updated.actor, updated.actor_via, offered.actor) == ("sam", "gw-1", "sam")
     assert list(updated.queues) == ["q1", "q2"]  # the live feed's supervisors of q2 now see anna's events
+
+
+async def test_a_logged_in_agents_queue_change_is_in_the_stream_even_when_nobody_asked(router, redis, tenant):
+    """The config file (no actor) moving a logged-in agent writes AGENT_UPDATED: the stream never
+    misses a change of who serves a queue; a change of skills only, nobody asking, writes none."""
+    await router.upsert_queue("q2")
+    await team(router, "q1", ["anna"])
+    before = len(await read_events(redis, tenant))
+    await change(router, "anna", ("q2",))
+    await change(router, "anna", ("q2",), skills={"de": 1})
+    after = (await read_events(redis, tenant))[before:]
+    assert event_types(after) == ["AGENT_UPDATED"]
+    assert (list(after[0].queues), after[0].agent_state, after[0].actor) == (["q2"], st.AGENT_STATE_AVAILABLE, "")
 
 
 async def test_an_agent_given_the_skill_a_waiting_call_requires_takes_it_at_once(router, redis, tenant):
@@ -155,7 +170,7 @@ async def test_a_logged_out_agents_change_touches_nothing_but_the_profile(router
     assert (status.state, status.queues) == ("logged_out", ())
     after = (await read_events(redis, tenant))[before:]
     assert event_types(after) == ["AGENT_UPDATED"]
-    assert after[0].attributes["changed"] == "queues,skills,tier"
+    assert (after[0].attributes["changed"], after[0].agent_state) == ("queues,skills,tier", st.AGENT_STATE_UNSPECIFIED)
     keys = router.store.keys
     for q in ("q1", "q2"):
         for key in (keys.online(q), keys.available(q), keys.available_skilled(q), keys.available_vip(q)):
