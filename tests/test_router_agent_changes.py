@@ -177,3 +177,37 @@ async def test_a_logged_out_agents_change_touches_nothing_but_the_profile(router
             assert await members(redis, key) == set()
     assert "session_queues" not in await redis.hgetall(keys.agent("anna"))
     assert (await router.get_call("c1")).state == waiting.state == "waiting"
+
+
+async def test_a_call_waiting_for_an_agent_as_personal_manager_still_reaches_them_after_they_leave_its_queue(
+    router, redis, tenant
+):
+    """The manager stage is the client's, whatever the queue: moving the manager to another
+    queue leaves their clients' calls waiting for them (up to manager_wait), not for the queue."""
+    await router.upsert_queue("q2")
+    await team(router, "q1", ["anna", "boris"], wrap_up_ms=0, manager_wait_ms=60_000)
+    first = await router.route_call("c1", "+4900001", "q1", personal_manager_id="anna")
+    await router.report_offer_outcome("c1", first.offer.offer_id, "answered")
+    waiting = await router.route_call("c2", "+4900002", "q1", personal_manager_id="anna")
+    assert (waiting.state, waiting.stage) == ("waiting", "manager")  # boris is free, anna is busy
+    await change(router, "anna", ("q2",))
+    assert (await router.get_call("c2")).state == "waiting"
+    await router.hangup("c1")
+    call = await router.get_call("c2")
+    assert (call.state, call.offer.agent_id) == ("ringing", "anna")
+    assert (await events_of(redis, tenant, "CALL_OFFERED"))[-1].reason == "personal_manager"
+
+
+async def test_an_agent_taken_out_of_a_chat_queue_keeps_the_conversations_they_hold(router):
+    await router.upsert_queue("chat", chat_capacity=2)
+    await team(router, "q1", ["anna"])
+    await change(router, "anna", ("q1", "chat"))
+    conversations = Conversations(router)
+    held = await conversations.post_customer_message("v1", "webchat", "", "chat", "", "v1-m1", "hello")
+    assert held.agent_id == "anna"
+    await change(router, "anna", ("q1",))
+    kept = await conversations.get("v1")
+    assert (kept.state, kept.agent_id) == ("taken", "anna")
+    await conversations.reply("v1", "anna", "v1-a1", "hi")  # still hers to answer
+    new = await conversations.post_customer_message("v2", "webchat", "", "chat", "", "v2-m1", "hello")
+    assert (new.state, new.agent_id) == ("new", "")  # no longer in the queue: none of its new ones
