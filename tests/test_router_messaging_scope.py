@@ -86,6 +86,11 @@ async def _created(redis, tenant) -> list[str]:
     return [e.conversation_id for e in events if e.type == events_pb2.EVENT_TYPE_CONVERSATION_CREATED]
 
 
+async def _keys_of(redis, tenant, conversation_id) -> list[str]:
+    """The router's keys that name the conversation (its hash, messages, message ids)."""
+    return [key async for key in redis.scan_iter(match=f"*{{{tenant}}}*{conversation_id}*")]
+
+
 async def test_a_caller_scoped_to_support_posts_there_and_is_refused_in_sales_with_nothing_stored(
     router, redis, tenant
 ):
@@ -94,9 +99,10 @@ async def test_a_caller_scoped_to_support_posts_there_and_is_refused_in_sales_wi
     refused = await router.refusal(router.post(SUPPORT, "web-2", queue="sales", channel="webchat"))
     assert refused.code() == DENIED and refused.details().startswith("queue: this caller serves only support")
     missing = await router.refusal(router.get(ADMIN, "web-2"))
-    assert missing.code() == NOT_FOUND  # nothing stored: no conversation, no message
+    assert missing.code() == NOT_FOUND  # nothing stored: no conversation, no message, no event
+    assert await _keys_of(redis, tenant, "web-2") == [] and await _keys_of(redis, tenant, "web-1") != []
     assert await _created(redis, tenant) == ["web-1"]
-    assert [c.conversation_id for c in (await router.get(SUPPORT, "web-1"),)] == ["web-1"]  # reads its own
+    assert (await router.get(SUPPORT, "web-1")).queue == "support"  # it reads its own
 
 
 async def test_its_message_to_another_callers_sales_conversation_is_refused_and_reading_it_is_not_found(router):
@@ -120,6 +126,7 @@ async def test_a_channel_scoped_caller_cannot_open_or_read_a_conversation_on_ano
     refused = await router.refusal(router.post(WEBCHAT, "mail-1", queue="support", channel="email"))
     assert refused.code() == DENIED and refused.details().startswith("channel: this caller serves only webchat")
     assert (await router.refusal(router.get(ADMIN, "mail-1"))).code() == NOT_FOUND
+    assert await _keys_of(redis, tenant, "mail-1") == []
     await router.post(ANYWHERE, "mail-2", queue="sales", channel="email")  # another caller's, by e-mail
     assert (await router.refusal(router.post(WEBCHAT, "mail-2", message_id="m2"))).code() == DENIED
     assert (await router.refusal(router.get(WEBCHAT, "mail-2"))).code() == NOT_FOUND

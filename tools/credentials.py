@@ -481,7 +481,8 @@ def init(
         _write_pair(folder / service, key, cert, ca)
         wrote.append(f"{folder / service}/tls.crt, tls.key, ca.crt: {service}'s certificate for {', '.join(names)}")
     lines = [
-        "# Who may call the gRPC services: `name role credential` per line (docs/security.md).",
+        "# Who may call the gRPC services: `name role credential` per line (docs/security.md);",
+        "# a messaging line may end in `queues=a,b channels=x,y` (its scope; none: every queue).",
         "# `callcenter credentials token` adds a token, `callcenter credentials revoke` removes one.",
     ]
     tokens = _folder(folder / "tokens")
