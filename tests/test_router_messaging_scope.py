@@ -11,6 +11,7 @@ import argparse
 
 import grpc
 import pytest
+from structlog.testing import capture_logs
 
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import conversations_pb2 as cpb
@@ -154,7 +155,11 @@ async def test_a_changed_scope_applies_without_a_restart(router):
     refused = await router.refusal(router.post(SUPPORT, "web-3", queue="support", channel="webchat"))
     assert refused.code() == DENIED and refused.details().startswith("channel:")
     router.callers.write_text(callers_text("queues=support colour=blue"))  # broken: the last table stays
-    assert (await router.refusal(router.post(SUPPORT, "web-3", queue="support", channel="webchat"))).code() == DENIED
+    with capture_logs() as logs:
+        refused = await router.refusal(router.post(SUPPORT, "web-3", queue="support", channel="webchat"))
+    assert refused.code() == DENIED
+    failed = [e for e in logs if e["event"] == "grpc.callers_reload_failed"]
+    assert failed and failed[0]["error"].startswith("line 2: unknown field 'colour=blue'")
 
 
 async def test_a_token_issued_with_queue_is_scoped_by_the_running_router(router, capsys):

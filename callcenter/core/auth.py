@@ -9,7 +9,9 @@ call against it: no or an unknown credential -> UNAUTHENTICATED, a role outside 
 PERMISSION_DENIED, an RPC the policy does not name -> PERMISSION_DENIED for all but admin (a
 new RPC is closed until it is declared). Health checking and reflection stay open. The caller
 is bound to the log context and kept in `current_caller`; the actor of the changes the RPC
-makes (callcenter/core/audit.py) in `current_actor`.
+makes (callcenter/core/audit.py) in `current_actor`. A messaging caller's entry may carry a
+scope (`queues=`, `channels=`): the router's conversations domain holds it to those
+(`messaging_scope`, services/router/conversations.py).
 """
 
 from __future__ import annotations
