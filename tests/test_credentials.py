@@ -280,9 +280,10 @@ def test_a_messaging_gateway_is_issued_a_token_of_role_messaging(issued, tmp_pat
     callers = tmp_path / "callers"
     callers.write_bytes((issued / "callers").read_bytes())
     assert credentials("token", "chat-widget", "messaging", "--callers", callers) == 0
-    token = capsys.readouterr().out.strip()
-    caller = CallerTable.parse(callers.read_text()).by_token(token)
-    assert (caller.name, caller.role) == ("chat-widget", "messaging")
+    printed = capsys.readouterr()
+    caller = CallerTable.parse(callers.read_text()).by_token(printed.out.strip())
+    assert (caller.name, caller.role, caller.scoped) == ("chat-widget", "messaging", False)
+    assert "serves every queue and channel: --queue and --channel limit" in printed.err
 
 
 def test_token_with_queue_and_channel_writes_a_scoped_entry_that_rotation_keeps(issued, tmp_path, capsys):
@@ -302,6 +303,7 @@ def test_token_with_queue_and_channel_writes_a_scoped_entry_that_rotation_keeps(
     second = CallerTable.parse(callers.read_text()).by_token(printed.out.strip())
     assert (second.queues, second.channels) == (caller.queues, caller.channels)
     assert "the scope of its earlier token" in printed.err and f"--hash {hash_token(first)}" in printed.err
+    assert "serves every queue" not in printed.err
     assert credentials("revoke", "chat-widget", "--callers", callers, "--hash", hash_token(first)) == 0
     assert CallerTable.parse(callers.read_text()).by_token(first) is None
     assert callers.read_text().count("chat-widget messaging") == 1

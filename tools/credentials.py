@@ -376,6 +376,7 @@ class Added(NamedTuple):
     earlier: list[str]  # the hashes of the name's earlier tokens
     line: str  # what was appended (the token's hash, not the token)
     inherited: bool  # the scope is that of the name's earlier lines (none was given)
+    scoped: bool  # the line has queues= or channels=
 
 
 def add_token(
@@ -409,7 +410,7 @@ def add_token(
     CallerTable.parse(text)  # what the services will read
     _write(callers, text.encode(), _mode(callers))
     earlier = [e.credential for e in own if e.credential != CERTIFICATE]
-    return Added(token, hashed, earlier, line, inherited)
+    return Added(token, hashed, earlier, line, inherited, bool(queues or channels))
 
 
 def revoke(callers: pathlib.Path, name: str, token_hash: str | None = None) -> int:
@@ -684,6 +685,11 @@ def _run(args: argparse.Namespace) -> int:
             f"added {added.line}{kept} to {args.callers} ({where}); the services re-read it within a second",
             file=sys.stderr,
         )
+        if args.role == MESSAGING and not added.scoped:
+            print(
+                f"{args.name} serves every queue and channel: --queue and --channel limit a messaging caller",
+                file=sys.stderr,
+            )
         for old in added.earlier:
             print(
                 f"once every client of {args.name} uses the new token, remove its earlier one:"
