@@ -5,6 +5,11 @@ reply_conversation.lua, close_conversation.lua, transfer_conversation.lua,
 post_supervisor_message.lua; logout.lua hands an agent's back to the line; the assignment, capacity, mixing and
 deadline rules are lib.lua's "Conversations" section); reads need no atomicity and are plain
 commands. Knows nothing of gRPC.
+
+A messaging caller limited to some queues or channels (its callers-file entry's `queues=` and
+`channels=`, callcenter/core/auth.py) posts only into conversations of those, new or existing
+(the script refuses before it writes anything: PermissionDenied naming the field), and reads
+only theirs (another is NotFound, as one that never was: its existence is not revealed).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 import structlog
 
 from callcenter.core import ids
+from callcenter.core.auth import messaging_scope
 from callcenter.services.router.model import InvalidArgument, NotFound
 from callcenter.services.router.router import Router, check_phone
 
@@ -147,6 +153,7 @@ class Conversations:
             check_phone("client_number", client_number)
         ids.check_name(message_id, "message_id")
         _check_text("text", text)
+        scope = messaging_scope()
         reply = await self.store.run(
             "post_customer_message",
             self.router.now(),
@@ -157,6 +164,8 @@ class Conversations:
             client_number,
             message_id,
             text,
+            ",".join(sorted(scope.queues)) if scope else "",
+            ",".join(sorted(scope.channels)) if scope else "",
         )
         conv = conversation_from_hash(reply["conversation"])
         log.info("conversation.message", conversation_id=conversation_id, state=conv.state, agent_id=conv.agent_id)
@@ -212,7 +221,8 @@ class Conversations:
             pipe.hgetall(keys.conversation(conversation_id))
             pipe.lrange(keys.conversation_messages(conversation_id), -MAX_MESSAGES_SHOWN, -1)
             h, raw = await pipe.execute()
-        if not h.get("id"):
+        scope = messaging_scope()
+        if not h.get("id") or (scope and not scope.serves(h.get("queue", ""), h.get("channel", ""))):
             raise NotFound(f"conversation {conversation_id} does not exist")
         return conversation_from_hash(h, tuple(_message(m) for m in raw))
 
