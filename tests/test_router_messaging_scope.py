@@ -216,3 +216,17 @@ async def test_a_router_does_not_start_with_a_scope_on_another_role(start_replic
     callers.write_text(f"ops admin {hash_token(ADMIN)}\nkamailio pbx {hash_token(new_token())} queues=support\n")
     with pytest.raises(ConfigError, match="line 2: caller 'kamailio': only role messaging"):
         await start_replica(grpc=GrpcServerSecurity(callers_file=callers))
+
+
+async def test_a_messaging_caller_reads_no_supervisors_note_and_no_staff_names(router):
+    await router.post(SUPPORT, "web-note", queue="support", channel="webchat")
+    for message_id, note in (("n1", True), ("s1", False)):
+        request = cpb.PostSupervisorMessageRequest(
+            conversation_id="web-note", message_id=message_id, text=f"{message_id} from olga", note=note
+        )
+        await router.conversations.PostSupervisorMessage(request, metadata=_bearer(ADMIN), timeout=5)
+    staff = await router.get(ADMIN, "web-note")
+    assert [m.message_id for m in staff.messages] == ["m1", "n1", "s1"] and staff.messages[1].actor == "ops"
+    for token in (SUPPORT, ANYWHERE):  # scoped or not, the customer's side
+        seen = await router.get(token, "web-note")
+        assert [(m.message_id, m.actor) for m in seen.messages] == [("m1", ""), ("s1", "")]

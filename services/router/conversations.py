@@ -14,6 +14,7 @@ only theirs (another is NotFound, as one that never was: its existence is not re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import structlog
 
 from callcenter.core import ids
-from callcenter.core.auth import messaging_scope
+from callcenter.core.auth import MESSAGING, current_caller, messaging_scope
 from callcenter.services.router.model import InvalidArgument, NotFound
 from callcenter.services.router.router import Router, check_phone
 
@@ -38,6 +39,8 @@ OPEN_STATES = STATES[:4]
 #: Who writes a conversation's messages: the customer, the agent, a supervisor replying in the
 #: agent's place, a supervisor's note to the agent (never sent to the customer).
 AUTHORS = ("customer", "agent", "supervisor", "note")
+#: What a messaging backend (the customer's side) reads of a conversation: never a note.
+CUSTOMER_VISIBLE = ("customer", "agent", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,12 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
 def _message(raw: str) -> Message:
     m = json.loads(raw)
     return Message(m["id"], m["author"], m.get("agent") or "", m["text"], int(m["at"]), m.get("actor") or "")
+
+
+def _as_the_customer_sees(messages: tuple[Message, ...]) -> tuple[Message, ...]:
+    """The messages as a messaging backend may relay them to the customer: no supervisor's
+    note, and no actor (the staff's user names); the agent's id stays (who is answering)."""
+    return tuple(dataclasses.replace(m, actor="") for m in messages if m.author in CUSTOMER_VISIBLE)
 
 
 def _check_text(name: str, text: str) -> None:
@@ -224,7 +233,11 @@ class Conversations:
         scope = messaging_scope()
         if not h.get("id") or (scope and not scope.serves(h.get("queue", ""), h.get("channel", ""))):
             raise NotFound(f"conversation {conversation_id} does not exist")
-        return conversation_from_hash(h, tuple(_message(m) for m in raw))
+        messages = tuple(_message(m) for m in raw)
+        caller = current_caller.get()
+        if caller is not None and caller.role == MESSAGING:
+            messages = _as_the_customer_sees(messages)
+        return conversation_from_hash(h, messages)
 
     async def list(
         self,
