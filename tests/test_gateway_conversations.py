@@ -13,6 +13,7 @@ import pytest
 from callcenter.api.router.v1 import conversations_pb2 as cpb
 from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.services.gateway.domain import conversations
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
 from tests.sse import next_data
@@ -417,3 +418,16 @@ async def test_a_conversation_says_its_routing_stage_a_waiting_vip_chat_vip(chat
     assert [(c["conversation_id"], c["stage"]) for c in listed["conversations"]] == [("chat-vip", "vip")]
     one = await (await root.get(f"{BASE}/chat-vip")).json()
     assert one["conversation"]["stage"] == "vip"
+
+
+async def test_a_conversations_json_has_exactly_the_fields_the_openapi_document_gives_it(chat):
+    await opened(chat.widget, "chat-1")
+    schema = (await (await chat.client.get("/openapi.json")).json())["components"]["schemas"]["Conversation"]
+    documented = set(schema["properties"])
+    csilla = await chat.login("csilla")
+    listed = (await (await csilla.get(BASE)).json())["conversations"][0]
+    assert set(listed) == documented - {"messages"}
+    one = (await (await csilla.get(f"{BASE}/chat-1")).json())["conversation"]
+    assert set(one) == documented
+    assert set(schema["properties"]["stage"]["enum"]) == {*conversations.STAGE_NAMES.values(), None}
+    assert set(schema["properties"]["state"]["enum"]) == {*conversations.STATE_NAMES.values(), "unknown"}
