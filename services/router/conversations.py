@@ -34,6 +34,8 @@ MAX_PAGE = 500
 DEFAULT_PAGE = 100
 #: Index entries looked at per listing (filters are applied to them).
 _SCAN = 5_000
+#: The most names in a listing's queues and also_held_by (a supervisor's scope).
+MAX_SCOPE = 1_000
 STATES = ("new", "taken", "unanswered", "answered", "closed")
 OPEN_STATES = STATES[:4]
 #: Who writes a conversation's messages: the customer, the agent, a supervisor replying in the
@@ -70,6 +72,8 @@ class Conversation:
     message_count: int = 0
     last_customer_message_ms: int | None = None
     first_replied_ms: int | None = None
+    #: The routing stage (lib.lua's CONV.restage): vip, skilled or anyone; "" if never staged.
+    stage: str = ""
     messages: tuple[Message, ...] = field(default=())
 
 
@@ -94,6 +98,7 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
         message_count=int(h.get("count") or 0),
         last_customer_message_ms=_opt(h.get("last_customer")),
         first_replied_ms=_opt(h.get("first_replied")),
+        stage=h.get("stage", "") or "",
         messages=messages,
     )
 
@@ -135,6 +140,15 @@ def _token(token: str) -> tuple[int, str]:
         raise InvalidArgument("page_token", "is not a token this list gave")
     ids.check_name(conversation_id, "page_token")
     return int(score), conversation_id
+
+
+def _names(field_name: str, values: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """A repeated name filter, each entry checked (an error names it: `queues[1]`)."""
+    if len(values) > MAX_SCOPE:
+        raise InvalidArgument(field_name, f"holds more than {MAX_SCOPE} names")
+    for i, value in enumerate(values):
+        ids.check_name(value, f"{field_name}[{i}]")
+    return frozenset(values)
 
 
 class Conversations:
@@ -250,13 +264,23 @@ class Conversations:
         page_token: str = "",
         overdue_only: bool = False,
         client_number: str = "",
+        queues: tuple[str, ...] | list[str] = (),
+        also_held_by: tuple[str, ...] | list[str] = (),
     ) -> ConversationPage:
-        """Newest first; every filter given must match. agent_id: the agent's open ones. A
-        page looks at most _SCAN index entries: it may hold fewer than page_size (even none)
-        with a next_token to go on from."""
+        """Newest first; every filter given must match. agent_id: the agent's open ones.
+        queues and also_held_by together are one filter, a scope: the conversation's queue is
+        among queues or its agent among also_held_by (a supervisor's queues and router
+        teams' agents, in one page). A page looks at most _SCAN index entries: it may hold
+        fewer than page_size (even none) with a next_token to go on from."""
         for name, value in (("agent_id", agent_id), ("queue", queue), ("channel", channel), ("topic", topic)):
             if value:
                 ids.check_name(value, name)
+        in_queues, held_by = _names("queues", queues), _names("also_held_by", also_held_by)
+        if queue and in_queues:
+            raise InvalidArgument("queues", "give either queue or queues, not both")
+        if agent_id and held_by:
+            raise InvalidArgument("also_held_by", "give either agent_id or also_held_by, not both")
+        scoped = bool(in_queues or held_by)
         if state and state not in STATES:
             raise InvalidArgument("state", f"must be one of {', '.join(STATES)}")
         if client_number:
@@ -297,6 +321,7 @@ class Conversations:
                 c = conversation_from_hash(h)
                 if (
                     (queue and c.queue != queue)
+                    or (scoped and c.queue not in in_queues and c.agent_id not in held_by)
                     or (state and c.state != state)
                     or (channel and c.channel != channel)
                     or (topic and c.topic != topic)
