@@ -10,22 +10,13 @@ import contextlib
 from callcenter.api.common.v1 import states_pb2 as st
 from callcenter.core.audit import Actor, current_actor
 from callcenter.services.router.conversations import Conversations
-from callcenter.services.router.model import AgentProfile
 from tests.helpers import event_types, read_events, team
 from tests.routing_scenes import agent, events_of
 
 
 async def change(router, agent_id: str, queues=("q1",), *, tier: int = 0, skills=None):
     """Saves the agent's profile anew (as UpsertAgent does), with these queues, tier and skills."""
-    profile = AgentProfile(
-        id=agent_id,
-        name=agent_id.title(),
-        endpoint=f"sip:{agent_id}@pbx",
-        queues=tuple(queues),
-        tier=tier,
-        skills=dict(skills or {}),
-    )
-    return await router.upsert_agent(profile)
+    return await agent(router, agent_id, queues, tier=tier, skills=skills, login=False)
 
 
 @contextlib.contextmanager
