@@ -227,12 +227,18 @@ async def test_a_note_is_never_a_reply_the_conversation_stays_unanswered_and_ove
     assert (note.conversation_id, note.agent_id, note.actor) == ("c1", "anna", "sam")
     assert dict(note.attributes) == {"message_id": "n1"}
     assert len(of_type(events, E.EVENT_TYPE_CONVERSATION_REPLIED)) == 1
-    seen = await get(conv, "c1", metadata=bearer("widget"))
+    seen = await get(conv, "c1", metadata=bearer("gw-1", "sam"))  # the staff's view: notes and actors
     assert [(m.author, m.actor) for m in seen.messages] == [
         (cpb.MESSAGE_AUTHOR_CUSTOMER, "widget"),
         (cpb.MESSAGE_AUTHOR_AGENT, "anna"),
         (cpb.MESSAGE_AUTHOR_CUSTOMER, "widget"),
         (cpb.MESSAGE_AUTHOR_NOTE, "sam"),
+    ]
+    customers_side = await get(conv, "c1", metadata=bearer("widget"))
+    assert [(m.author, m.actor) for m in customers_side.messages] == [
+        (cpb.MESSAGE_AUTHOR_CUSTOMER, ""),
+        (cpb.MESSAGE_AUTHOR_AGENT, ""),
+        (cpb.MESSAGE_AUTHOR_CUSTOMER, ""),
     ]
     assert seen.last_customer_message_at.ToMilliseconds() == seen.messages[2].sent_at.ToMilliseconds()
     assert seen.first_replied_at.ToMilliseconds() == seen.messages[1].sent_at.ToMilliseconds()
@@ -336,7 +342,7 @@ async def test_the_messaging_role_posts_customer_messages_and_reads_conversation
     await admin_team(router, agents=("anna",))
     widget = bearer("widget")
     assert (await post(conv, "c1", metadata=widget)).agent_id == "anna"
-    assert (await get(conv, "c1", metadata=widget)).messages[0].actor == "widget"
+    assert [m.text for m in (await get(conv, "c1", metadata=widget)).messages] == ["hello"]
     for call in (
         conv.ListConversations(cpb.ListConversationsRequest(), metadata=widget),
         conv.ReplyToConversation(
