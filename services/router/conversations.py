@@ -32,6 +32,9 @@ OPEN_STATES = STATES[:4]
 #: Who writes a conversation's messages: the customer, the agent, a supervisor replying in the
 #: agent's place, a supervisor's note to the agent (never sent to the customer).
 AUTHORS = ("customer", "agent", "supervisor", "note")
+#: Why a conversation closed: its agent closed it, a supervisor (CloseConversation without an
+#: agent), or the queue's idle_close passed after the last reply with no customer message.
+CLOSE_REASONS = ("agent", "supervisor", "idle")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Conversation:
     last_customer_message_ms: int | None = None
     first_replied_ms: int | None = None
     messages: tuple[Message, ...] = field(default=())
+    close_reason: str = ""  # closed only: agent, supervisor or idle (CLOSE_REASONS)
 
 
 def _opt(value: Any) -> int | None:
@@ -86,6 +90,7 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
         last_customer_message_ms=_opt(h.get("last_customer")),
         first_replied_ms=_opt(h.get("first_replied")),
         messages=messages,
+        close_reason=h.get("close_reason", "") or "",
     )
 
 

@@ -448,6 +448,7 @@ def conversation_to_pb(c: Conversation) -> conversations_pb2.Conversation:
         created_at=timestamp_ms(c.created_ms),
         message_count=c.message_count,
         messages=[message_to_pb(m) for m in c.messages],
+        close_reason=c.close_reason,
     )
     if c.due_ms is not None:
         out.reply_due_at.CopyFrom(timestamp_ms(c.due_ms))

@@ -55,7 +55,7 @@ class ConversationMessage(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., author: _Optional[_Union[MessageAuthor, str]] = ..., agent_id: _Optional[str] = ..., text: _Optional[str] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class Conversation(_message.Message):
-    __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "state", "agent_id", "overdue", "reply_due_at", "created_at", "assigned_at", "closed_at", "message_count", "messages", "last_customer_message_at", "first_replied_at")
+    __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "state", "agent_id", "overdue", "reply_due_at", "created_at", "assigned_at", "closed_at", "message_count", "messages", "last_customer_message_at", "first_replied_at", "close_reason")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,7 @@ class Conversation(_message.Message):
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     LAST_CUSTOMER_MESSAGE_AT_FIELD_NUMBER: _ClassVar[int]
     FIRST_REPLIED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_REASON_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     channel: str
     topic: str
@@ -88,7 +89,8 @@ class Conversation(_message.Message):
     messages: _containers.RepeatedCompositeFieldContainer[ConversationMessage]
     last_customer_message_at: _timestamp_pb2.Timestamp
     first_replied_at: _timestamp_pb2.Timestamp
-    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., queue: _Optional[str] = ..., client_number: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., agent_id: _Optional[str] = ..., overdue: _Optional[bool] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_count: _Optional[int] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., last_customer_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_replied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    close_reason: str
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., queue: _Optional[str] = ..., client_number: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., agent_id: _Optional[str] = ..., overdue: _Optional[bool] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_count: _Optional[int] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., last_customer_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_replied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., close_reason: _Optional[str] = ...) -> None: ...
 
 class PostCustomerMessageRequest(_message.Message):
     __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "message_id", "text")
