@@ -8,7 +8,8 @@ from tests.helpers import event_types, read_events
 
 
 async def agent(router, agent_id: str, queues=("sales",), *, tier: int = 0, skills=None, login: bool = True):
-    await router.upsert_agent(
+    """Saves the agent's profile (UpsertAgent's profile and status returned), then logs them in."""
+    saved = await router.upsert_agent(
         AgentProfile(
             id=agent_id,
             name=agent_id.title(),
@@ -21,6 +22,7 @@ async def agent(router, agent_id: str, queues=("sales",), *, tier: int = 0, skil
     if login:
         await router.login(agent_id)
         router.clock.advance(1)
+    return saved
 
 
 async def occupy(router, agent_id: str, call_id: str, queue: str = "sales"):

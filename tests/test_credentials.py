@@ -280,9 +280,33 @@ def test_a_messaging_gateway_is_issued_a_token_of_role_messaging(issued, tmp_pat
     callers = tmp_path / "callers"
     callers.write_bytes((issued / "callers").read_bytes())
     assert credentials("token", "chat-widget", "messaging", "--callers", callers) == 0
-    token = capsys.readouterr().out.strip()
-    caller = CallerTable.parse(callers.read_text()).by_token(token)
-    assert (caller.name, caller.role) == ("chat-widget", "messaging")
+    printed = capsys.readouterr()
+    caller = CallerTable.parse(callers.read_text()).by_token(printed.out.strip())
+    assert (caller.name, caller.role, caller.scoped) == ("chat-widget", "messaging", False)
+    assert "serves every queue and channel: --queue and --channel limit" in printed.err
+
+
+def test_token_with_queue_and_channel_writes_a_scoped_entry_that_rotation_keeps(issued, tmp_path, capsys):
+    callers = tmp_path / "callers"
+    callers.write_bytes((issued / "callers").read_bytes())
+    scope = ["--queue", "support", "--queue", "sales", "--channel", "webchat"]
+    assert credentials("token", "chat-widget", "messaging", "--callers", callers, *scope) == 0
+    first = capsys.readouterr().out.strip()
+    line = callers.read_text().splitlines()[-1]
+    assert line == f"chat-widget messaging {hash_token(first)} queues=sales,support channels=webchat"
+    caller = CallerTable.parse(callers.read_text()).by_token(first)
+    assert (caller.queues, caller.channels) == ({"support", "sales"}, {"webchat"})
+
+    # Rotation without the options: the new token keeps the scope, never every queue.
+    assert credentials("token", "chat-widget", "messaging", "--callers", callers) == 0
+    printed = capsys.readouterr()
+    second = CallerTable.parse(callers.read_text()).by_token(printed.out.strip())
+    assert (second.queues, second.channels) == (caller.queues, caller.channels)
+    assert "the scope of its earlier token" in printed.err and f"--hash {hash_token(first)}" in printed.err
+    assert "serves every queue" not in printed.err
+    assert credentials("revoke", "chat-widget", "--callers", callers, "--hash", hash_token(first)) == 0
+    assert CallerTable.parse(callers.read_text()).by_token(first) is None
+    assert callers.read_text().count("chat-widget messaging") == 1
 
 
 async def test_the_messaging_token_init_issues_posts_customers_messages_and_nothing_else(tmp_path, start_replica):
@@ -358,6 +382,9 @@ async def test_renew_issues_new_certificates_the_running_router_picks_up(tmp_pat
         (["token", "kam", "pbx", "--callers", "{dir}/absent"], "--callers"),
         (["token", "admin", "pbx", "--callers", "{dir}/callers"], "role admin"),
         (["revoke", "kam", "--callers", "{dir}/callers", "--hash", "md5:abc"], "--hash"),
+        (["token", "kam", "pbx", "--callers", "{dir}/callers", "--queue", "support"], "--queue"),
+        (["token", "w", "messaging", "--callers", "{dir}/callers", "--queue", "bad/queue"], "--queue"),
+        (["token", "w", "messaging", "--callers", "{dir}/callers", "--channel", ""], "--channel"),
     ],
 )
 def test_bad_options_exit_2_naming_the_option(issued, tmp_path, args, named, capsys):

@@ -13,6 +13,7 @@ import pytest
 from callcenter.api.router.v1 import conversations_pb2 as cpb
 from callcenter.api.router.v1 import conversations_pb2_grpc, router_pb2_grpc
 from callcenter.api.router.v1 import router_pb2 as pb
+from callcenter.services.gateway.domain import conversations
 from tests.gateway_fixtures import PASSWORD, csrf
 from tests.gateway_scenes import setup_team
 from tests.sse import next_data
@@ -362,20 +363,71 @@ async def test_every_route_but_the_widgets_refuses_the_messaging_role(chat):
     assert (await widget.post("/api/v1/logout", headers=csrf(widget))).status == 200
 
 
-async def test_a_supervisor_of_two_queues_pages_through_both_without_missing_one(chat):
+async def test_a_supervisors_page_is_page_size_in_all_newest_first_across_their_queues(chat):
     await chat.users.create("sue", PASSWORD, "supervisor", teams=("sales", "support"))
-    for queue in ("sales", "support"):
-        for n in range(3):
-            await opened(chat.widget, f"{queue}-{n}", queue=queue)
+    created = []
+    for n in range(3):
+        for queue in ("sales", "support"):
+            created.append(await opened(chat.widget, f"{queue}-{n}", queue=queue))
+    newest_first = [
+        c["conversation_id"]
+        for c in sorted(created, key=lambda c: (c["created_at"], c["conversation_id"]), reverse=True)
+    ]
     sue = await chat.login("sue")
-    seen, token, pages = [], "", 0
-    while True:
-        params = {"page_size": "2", **({"page_token": token} if token else {})}
-        page = await (await sue.get(BASE, params=params)).json()
-        assert len(page["conversations"]) <= 4  # up to page_size of each queue
-        seen += [c["conversation_id"] for c in page["conversations"]]
-        token, pages = page["next_page_token"], pages + 1
-        if not token:
-            break
-    assert sorted(seen) == sorted(f"{q}-{n}" for q in ("sales", "support") for n in range(3))
-    assert pages == 2
+    first = await (await sue.get(BASE, params={"page_size": "4"})).json()
+    assert [c["conversation_id"] for c in first["conversations"]] == newest_first[:4]
+    second = await (await sue.get(BASE, params={"page_size": "4", "page_token": first["next_page_token"]})).json()
+    assert [c["conversation_id"] for c in second["conversations"]] == newest_first[4:]
+    assert second["next_page_token"] == ""
+
+
+async def test_a_page_token_of_the_former_per_queue_format_is_a_400_naming_page_token(chat):
+    import base64
+
+    await chat.users.create("sue", PASSWORD, "supervisor", teams=("sales", "support"))
+    sue = await chat.login("sue")
+    stale = base64.urlsafe_b64encode(json.dumps([[0, "1764800000000|sales-1"]]).encode()).decode()
+    reply = await sue.get(BASE, params={"page_size": "4", "page_token": stale})
+    assert reply.status == 400 and (await reply.json())["field"] == "page_token"
+
+
+async def test_a_supervisor_lists_the_chats_their_router_teams_agents_hold_in_other_queues(chat):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{chat.router_port}") as channel:
+        team = pb.Team(team_id="helpers", member_agent_ids=["csilla"], supervisor_usernames=["sam"])
+        await router_pb2_grpc.RouterServiceStub(channel).UpsertTeam(pb.UpsertTeamRequest(team=team))
+    await opened(chat.widget, "chat-sales", queue="sales")
+    await opened(chat.widget, "chat-csilla")  # support: csilla's, of sam's router team
+    sam = await chat.login("sam")  # supervises sales
+    listed = await (await sam.get(BASE)).json()
+    assert [c["conversation_id"] for c in listed["conversations"]] == ["chat-csilla", "chat-sales"]
+    only_sales = await (await sam.get(BASE, params={"queue": "sales"})).json()
+    assert [c["conversation_id"] for c in only_sales["conversations"]] == ["chat-sales"]
+
+
+async def test_a_conversation_says_its_routing_stage_a_waiting_vip_chat_vip(chat):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{chat.router_port}") as channel:
+        router = router_pb2_grpc.RouterServiceStub(channel)
+        await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="vip", vip_min_tier=5)))
+        await router.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number="+4930900", priority=3)))
+    taken = await opened(chat.widget, "chat-plain")
+    assert (taken["state"], taken["stage"]) == ("taken", "anyone")
+    root = await chat.login("root")
+    waiting = await opened(root, "chat-vip", queue="vip", client_number="+4930900")  # nobody of tier 5
+    assert (waiting["state"], waiting["stage"]) == ("new", "vip")
+    listed = await (await root.get(BASE, params={"queue": "vip"})).json()
+    assert [(c["conversation_id"], c["stage"]) for c in listed["conversations"]] == [("chat-vip", "vip")]
+    one = await (await root.get(f"{BASE}/chat-vip")).json()
+    assert one["conversation"]["stage"] == "vip"
+
+
+async def test_a_conversations_json_has_exactly_the_fields_the_openapi_document_gives_it(chat):
+    await opened(chat.widget, "chat-1")
+    schema = (await (await chat.client.get("/openapi.json")).json())["components"]["schemas"]["Conversation"]
+    documented = set(schema["properties"])
+    csilla = await chat.login("csilla")
+    listed = (await (await csilla.get(BASE)).json())["conversations"][0]
+    assert set(listed) == documented - {"messages"}
+    one = (await (await csilla.get(f"{BASE}/chat-1")).json())["conversation"]
+    assert set(one) == documented
+    assert set(schema["properties"]["stage"]["enum"]) == {*conversations.STAGE_NAMES.values(), None}
+    assert set(schema["properties"]["state"]["enum"]) == {*conversations.STATE_NAMES.values(), "unknown"}

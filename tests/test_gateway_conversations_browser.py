@@ -1,6 +1,7 @@
 """The conversations page end to end in real headless Chromium, against a real router, stats
 service and gateway (issue 21; S3.1, S3.4): the supervisor sees an overdue chat in red on the
-board, opens it from the list (overdue ones first; "overdue only" leaves just it) and takes it;
+board, opens it from the list (overdue ones first; "overdue only" leaves just it; a chat waiting
+in the line says whom its routing stage waits for) and takes it;
 the conversation then shows the supervisor's own agent as its holder, as the router has it.
 Today's figures show beside, with a CSV download of the group chosen. The page fits a phone."""
 
@@ -57,6 +58,11 @@ async def test_the_supervisor_opens_an_overdue_chat_from_the_board_and_takes_it(
         assert await page.locator("#conversations tbody tr").count() == 1
         await overdue_only.uncheck()
         await page.locator('#conversations tr[data-conversation="m1"]').wait_for()
+        waiting = page.locator('#conversations tr[data-conversation="m3"] td.state')  # dora is full: in the line
+        assert await waiting.text_content() == "New · waiting for: any agent"
+        assert await waiting.get_attribute("data-stage") == "anyone"
+        taken = page.locator('#conversations tr[data-conversation="m1"] td.state')
+        assert await taken.text_content() == "Taken"
         await row.locator('button[data-action="open"]').click()
         opened = page.locator('#conversation[data-conversation="c1"]')
         await opened.wait_for()

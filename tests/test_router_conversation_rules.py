@@ -262,3 +262,28 @@ async def test_an_agent_freed_below_the_vip_tier_passes_over_a_vip_chat_for_the_
     await agent(router, "boris", tier=5)
     assert await held(conv, "v1") == "boris"
     assert await assigned(redis, tenant, "v1") == [("boris", "vip_tier")]
+
+
+async def test_a_waiting_vip_chat_says_it_waits_for_vip_agents_and_after_vip_overflow_for_anyone(stubs, redis, tenant):
+    router, conv = stubs
+    await queue(router, vip_min_tier=5, vip_overflow=ms(200))
+    await router.UpsertClient(pb.UpsertClientRequest(client=pb.Client(number=VIP, priority=3)))
+    waiting = await post(conv, "v1", client=VIP)  # nobody logged in: it waits
+    assert (waiting.state, waiting.stage) == (S.CONVERSATION_STATE_NEW, pb.ROUTING_STAGE_VIP)
+    listed = (await conv.ListConversations(cpb.ListConversationsRequest(queues=["chat"]))).conversations
+    assert [c.stage for c in listed] == [pb.ROUTING_STAGE_VIP]
+
+    def relaxed(e):
+        return e.type == E.EVENT_TYPE_CONVERSATION_RULE_RELAXED and e.conversation_id == "v1"
+
+    await asyncio.wait_for(next_event(redis, tenant, relaxed), 10)
+    now = (await conv.GetConversation(cpb.GetConversationRequest(conversation_id="v1"))).conversation
+    assert (now.state, now.stage) == (S.CONVERSATION_STATE_NEW, pb.ROUTING_STAGE_ANYONE)
+
+
+async def test_a_chat_of_a_skilled_queue_is_at_the_skilled_stage_and_a_normal_one_at_anyone(stubs):
+    router, conv = stubs
+    await queue(router, required_skills={"de": 1})
+    await queue(router, name="plain")
+    assert (await post(conv, "s1")).stage == pb.ROUTING_STAGE_SKILLED
+    assert (await post(conv, "p1", queue="plain", client=NORMAL)).stage == pb.ROUTING_STAGE_ANYONE

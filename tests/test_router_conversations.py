@@ -298,3 +298,54 @@ async def test_a_later_message_naming_another_queue_or_channel_is_refused_and_st
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.value.details()
     seen = (await conv.GetConversation(cpb.GetConversationRequest(conversation_id="c-1"))).conversation
     assert [m.text for m in seen.messages] == ["hi"] and seen.queue == "chat"
+
+
+async def test_a_list_of_several_queues_is_page_size_in_all_newest_first_across_them(stubs):
+    router, conv = stubs
+    for queue in ("sales", "support", "other"):
+        await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name=queue)))
+    for n in range(3):  # nobody logged in: all wait, interleaved in time
+        for queue in ("sales", "support", "other"):
+            await post(conv, f"{queue}-{n}", queue=queue)
+    everyone = (await conv.ListConversations(cpb.ListConversationsRequest())).conversations
+    newest_first = [c.conversation_id for c in everyone if c.queue != "other"]
+    request = cpb.ListConversationsRequest(queues=["sales", "support"], page_size=4)
+    first = await conv.ListConversations(request)
+    assert [c.conversation_id for c in first.conversations] == newest_first[:4]
+    assert first.next_page_token
+    request.page_token = first.next_page_token
+    second = await conv.ListConversations(request)
+    assert [c.conversation_id for c in second.conversations] == newest_first[4:]
+    assert second.next_page_token == ""
+
+
+async def test_a_list_of_queues_also_holds_the_conversations_of_the_agents_named(stubs):
+    router, conv = stubs
+    await team(router, queue="other", agents=("otto",))
+    await router.UpsertQueue(pb.UpsertQueueRequest(queue=pb.Queue(name="sales")))
+    await post(conv, "o-1", queue="other")  # otto's
+    await post(conv, "s-1", queue="sales")  # waiting
+    await close(conv, "o-1")
+    await post(conv, "o-2", queue="other")  # otto's again
+    listed = await conv.ListConversations(cpb.ListConversationsRequest(queues=["sales"], also_held_by=["otto"]))
+    assert [c.conversation_id for c in listed.conversations] == ["o-2", "s-1"]
+    alone = await conv.ListConversations(cpb.ListConversationsRequest(also_held_by=["otto"]))
+    assert [c.conversation_id for c in alone.conversations] == ["o-2"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"queues": ["sales", "no spaces"]}, "queues[1]"),
+        ({"queues": ["sales"] * 1001}, "queues"),
+        ({"queues": ["sales"], "queue": "sales"}, "queues"),
+        ({"also_held_by": ["anna", "a:b"]}, "also_held_by[1]"),
+        ({"also_held_by": ["anna"], "agent_id": "anna"}, "also_held_by"),
+    ],
+)
+async def test_a_bad_list_scope_is_invalid_argument_naming_the_field(stubs, fields, field):
+    _, conv = stubs
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await conv.ListConversations(cpb.ListConversationsRequest(**fields))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details().startswith(field), raised.value.details()

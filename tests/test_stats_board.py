@@ -88,3 +88,22 @@ async def test_events_applied_in_any_order_give_the_same_board_and_records(
         theirs.overdue,
     )
     assert await stats.call_records(CallFilter(), 50, "") == await other.call_records(CallFilter(), 50, "")
+
+
+async def test_a_logged_in_agent_moved_to_another_queue_counts_in_the_new_queue_at_once(script, make_consumer, stats):
+    """UpsertAgent changes a logged-in agent's session queues at once (AGENT_UPDATED with
+    agent_state); a logged-out agent's change (no agent_state) leaves their last session's."""
+    script.at("2026-03-02 17:00")
+    await script.login("anna", ["sales"])
+    await script.login("boris", ["sales"])
+    await script.logout("boris")
+    script.advance(60)
+    await script.emit("AGENT_UPDATED", agent_id="anna", agent_state="available", queues="support", reason="updated")
+    await script.emit("AGENT_UPDATED", agent_id="boris", queues="support", reason="updated")
+    await make_consumer().drain()
+    board = await stats.board()
+    agents = {a.agent_id: a for a in board.agents}
+    assert (agents["anna"].queues, agents["boris"].queues) == (("support",), ("sales",))
+    by_queue = {q.queue: q for q in board.queues}
+    assert by_queue["support"].agents == {"online": 1, "available": 1}
+    assert by_queue["sales"].agents.get("online", 0) == 0

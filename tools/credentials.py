@@ -3,7 +3,8 @@
 
     init DIR     a local CA, a server certificate per service, a token per caller and the
                  callers file the services read (CALLCENTER_GRPC_CALLERS_FILE)
-    token        a new token for a caller, its hash appended to a callers file (rotation)
+    token        a new token for a caller, its hash appended to a callers file (rotation);
+                 --queue/--channel limit a messaging caller to those queues and channels
     revoke       a caller's lines (or one of its tokens) removed from a callers file
     renew DIR    the certificates of DIR issued again by its CA: same names, new keys and dates
 
@@ -11,6 +12,7 @@ What `init` writes (folders 0700, keys, tokens and the callers file 0600):
 
     DIR/ca.crt, ca.key             the CA (keep ca.key offline: it issues certificates)
     DIR/callers                    `name role sha256:<hash>` per token, `name role cert` per client certificate
+                                   (a messaging caller's line may end in `queues=a,b channels=x`)
     DIR/<service>/tls.crt, tls.key, ca.crt   the keys of a cert-manager Certificate's Secret
     DIR/tokens/<name>.token        each caller's bearer token
     DIR/clients/<name>/tls.crt, tls.key, ca.crt   client certificates (--client-cert)
@@ -30,9 +32,19 @@ import secrets
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from callcenter.core.auth import CERTIFICATE, ROLES, CallerTable, hash_token, new_token
+from callcenter.core import ids
+from callcenter.core.auth import (
+    CERTIFICATE,
+    MESSAGING,
+    ROLES,
+    CallerTable,
+    entry_line,
+    hash_token,
+    new_token,
+    parse_scope,
+)
 
 if TYPE_CHECKING:  # imported where used: every `callcenter` command builds this parser
     from cryptography import x509
@@ -129,6 +141,12 @@ def _days(text: str) -> int:
     if not 1 <= days <= MAX_DAYS:
         raise argparse.ArgumentTypeError(f"{days}: between 1 and {MAX_DAYS} days")
     return days
+
+
+def _scope_name(text: str) -> str:
+    if problem := ids.name_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def _token_hash(text: str) -> str:
@@ -329,31 +347,70 @@ def _read_callers(path: pathlib.Path) -> str:
     return text
 
 
-def _entries(text: str) -> list[tuple[str, str, str] | None]:
-    """Per line: (name, role, credential), or None for a comment or blank line."""
-    result: list[tuple[str, str, str] | None] = []
+class Entry(NamedTuple):
+    """A line of a callers file (one CallerTable.parse accepted)."""
+
+    name: str
+    role: str
+    credential: str
+    queues: frozenset[str]
+    channels: frozenset[str]
+
+
+def _entries(text: str) -> list[Entry | None]:
+    """Per line: its entry, or None for a comment or blank line."""
+    result: list[Entry | None] = []
     for line in text.splitlines():
         parts = line.split("#", 1)[0].split()
-        result.append((parts[0], parts[1], parts[2]) if len(parts) == 3 else None)
+        if len(parts) < 3:
+            result.append(None)
+            continue
+        scope = parse_scope(parts[3:])
+        result.append(Entry(*parts[:3], scope.get("queues", frozenset()), scope.get("channels", frozenset())))
     return result
 
 
-def add_token(callers: pathlib.Path, name: str, role: str) -> tuple[str, str, list[str]]:
-    """A new token for `name`, its hash appended to the callers file: (token, hash, the hashes
-    of its earlier tokens)."""
+class Added(NamedTuple):
+    token: str
+    hash: str
+    earlier: list[str]  # the hashes of the name's earlier tokens
+    line: str  # what was appended (the token's hash, not the token)
+    inherited: bool  # the scope is that of the name's earlier lines (none was given)
+    scoped: bool  # the line has queues= or channels=
+
+
+def add_token(
+    callers: pathlib.Path, name: str, role: str, queues: Sequence[str] = (), channels: Sequence[str] = ()
+) -> Added:
+    """A new token for `name`, its hash appended to the callers file. A messaging caller given
+    no queues or channels keeps the scope of its earlier lines (rotation never widens it)."""
+    if (queues or channels) and role != MESSAGING:
+        raise CredentialsError(f"--queue and --channel are for role {MESSAGING} only, not {role}")
     text = _read_callers(callers)
-    roles = {e[1] for e in _entries(text) if e is not None and e[0] == name}
-    earlier = [e[2] for e in _entries(text) if e is not None and e[0] == name and e[2] != CERTIFICATE]
+    own = [e for e in _entries(text) if e is not None and e.name == name]
+    roles = {e.role for e in own}
     if roles - {role}:
         raise CredentialsError(
             f"caller {name} has role {', '.join(sorted(roles))} in {callers}, not {role}: revoke it first"
         )
     token = new_token()
     hashed = hash_token(token)
+    inherited = False
+    if not (queues or channels) and any(e.queues or e.channels for e in own):
+        scopes = {(e.queues, e.channels) for e in own}
+        if len(scopes) > 1:
+            raise CredentialsError(
+                f"caller {name} has lines of different scopes in {callers}: give --queue/--channel for the new token"
+            )
+        (queues, channels), inherited = scopes.pop(), True
+    line = entry_line(name, role, hashed, queues, channels)
     if text and not text.endswith("\n"):
         text += "\n"
-    _write(callers, f"{text}{name} {role} {hashed}\n".encode(), _mode(callers))
-    return token, hashed, earlier
+    text += line + "\n"
+    CallerTable.parse(text)  # what the services will read
+    _write(callers, text.encode(), _mode(callers))
+    earlier = [e.credential for e in own if e.credential != CERTIFICATE]
+    return Added(token, hashed, earlier, line, inherited, bool(queues or channels))
 
 
 def revoke(callers: pathlib.Path, name: str, token_hash: str | None = None) -> int:
@@ -361,7 +418,7 @@ def revoke(callers: pathlib.Path, name: str, token_hash: str | None = None) -> i
     text = _read_callers(callers)
     kept, removed = [], 0
     for line, entry in zip(text.splitlines(keepends=True), _entries(text), strict=True):
-        if entry is not None and entry[0] == name and token_hash in (None, entry[2]):
+        if entry is not None and entry.name == name and token_hash in (None, entry.credential):
             removed += 1
         else:
             kept.append(line)
@@ -425,7 +482,8 @@ def init(
         _write_pair(folder / service, key, cert, ca)
         wrote.append(f"{folder / service}/tls.crt, tls.key, ca.crt: {service}'s certificate for {', '.join(names)}")
     lines = [
-        "# Who may call the gRPC services: `name role credential` per line (docs/security.md).",
+        "# Who may call the gRPC services: `name role credential` per line (docs/security.md);",
+        "# a messaging line may end in `queues=a,b channels=x,y` (its scope; none: every queue).",
         "# `callcenter credentials token` adds a token, `callcenter credentials revoke` removes one.",
     ]
     tokens = _folder(folder / "tokens")
@@ -555,6 +613,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     token_cmd.add_argument("role", type=_role, metavar="ROLE", help=f"one of {', '.join(ROLES)}")
     token_cmd.add_argument("--callers", required=True, type=pathlib.Path, metavar="FILE", help="the callers file")
     token_cmd.add_argument(
+        "--queue",
+        action="append",
+        default=[],
+        type=_scope_name,
+        help=f"role {MESSAGING}: a queue it may post into and read conversations of (repeat; none: every"
+        " queue, or the scope of its earlier token)",
+    )
+    token_cmd.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        type=_scope_name,
+        help=f"role {MESSAGING}: a channel it may open and read conversations on (repeat; none: every one)",
+    )
+    token_cmd.add_argument(
         "--out", type=pathlib.Path, metavar="TOKENFILE", help="write the token there (0600); else print it once"
     )
     revoke_cmd = sub.add_parser("revoke", help="remove a caller (or one of its tokens) from a callers file")
@@ -600,19 +673,24 @@ def _run(args: argparse.Namespace) -> int:
     if command == "token":
         if args.out is not None and not args.out.parent.is_dir():
             raise CredentialsError(f"--out {args.out}: no folder {args.out.parent}")
-        token, hashed, earlier = add_token(args.callers, args.name, args.role)
+        added = add_token(args.callers, args.name, args.role, args.queue, args.channel)
         if args.out is not None:
-            _write(args.out, f"{token}\n".encode())
+            _write(args.out, f"{added.token}\n".encode())
             where = f"the token is in {args.out}"
         else:
-            print(token, flush=True)
+            print(added.token, flush=True)
             where = "the token is above, shown once"
+        kept = " (the scope of its earlier token)" if added.inherited else ""
         print(
-            f"added {args.name} {args.role} {hashed} to {args.callers} ({where});"
-            " the services re-read it within a second",
+            f"added {added.line}{kept} to {args.callers} ({where}); the services re-read it within a second",
             file=sys.stderr,
         )
-        for old in earlier:
+        if args.role == MESSAGING and not added.scoped:
+            print(
+                f"{args.name} serves every queue and channel: --queue and --channel limit a messaging caller",
+                file=sys.stderr,
+            )
+        for old in added.earlier:
             print(
                 f"once every client of {args.name} uses the new token, remove its earlier one:"
                 f" callcenter credentials revoke {args.name} --callers {args.callers} --hash {old}",

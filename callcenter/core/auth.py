@@ -9,7 +9,9 @@ call against it: no or an unknown credential -> UNAUTHENTICATED, a role outside 
 PERMISSION_DENIED, an RPC the policy does not name -> PERMISSION_DENIED for all but admin (a
 new RPC is closed until it is declared). Health checking and reflection stay open. The caller
 is bound to the log context and kept in `current_caller`; the actor of the changes the RPC
-makes (callcenter/core/audit.py) in `current_actor`.
+makes (callcenter/core/audit.py) in `current_actor`. A messaging caller's entry may carry a
+scope (`queues=`, `channels=`): the router's conversations domain holds it to those
+(`messaging_scope`, services/router/conversations.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import grpc
 import structlog
 
+from callcenter.core import ids
 from callcenter.core.audit import ON_BEHALF_KEY, RELAYING_ROLES, Actor, current_actor, valid_actor_name
 from callcenter.core.errors import PermissionDenied
 from callcenter.core.settings import ConfigError
@@ -44,15 +47,40 @@ OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflect
 _BEARER = "bearer "
 
 
+#: The role whose callers-file entries may carry a scope (queues=, channels=).
+MESSAGING = "messaging"
+#: The scope keys of a callers-file entry: the queues and channels a messaging caller serves.
+SCOPE_KEYS = ("queues", "channels")
+
+
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: the token's name (e.g. "kamailio-1") and its role."""
+    """An authenticated caller: the token's name (e.g. "kamailio-1") and its role; for role
+    messaging, the queues and channels it serves (each empty: every one, as before scopes)."""
 
     name: str
     role: str
+    queues: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.queues or self.channels)
+
+    def serves(self, queue: str, channel: str) -> bool:
+        """Whether a conversation of this queue and channel is within the caller's scope (the
+        rule post_customer_message.lua applies to a post, inside its transition)."""
+        return (not self.queues or queue in self.queues) and (not self.channels or channel in self.channels)
 
 
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("current_caller", default=None)
+
+
+def messaging_scope() -> Caller | None:
+    """The current caller when it is a messaging caller limited to some queues or channels,
+    else None (every other role, an unscoped messaging caller, no authentication)."""
+    caller = current_caller.get()
+    return caller if caller is not None and caller.role == MESSAGING and caller.scoped else None
 
 
 def new_token() -> str:
@@ -69,11 +97,42 @@ CERTIFICATE = "cert"
 _NAME = re.compile(r"[A-Za-z0-9_.@:-]{1,128}")
 
 
+def parse_scope(fields: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The `key=name,name` fields after an entry's credential (SCOPE_KEYS), each name a queue
+    or channel name (callcenter/core/ids.py)."""
+    scope: dict[str, frozenset[str]] = {}
+    for field in fields:
+        key, sep, value = field.partition("=")
+        if not sep or key not in SCOPE_KEYS:
+            raise ValueError(f"unknown field {field[:40]!r} (after the credential: {'=, '.join(SCOPE_KEYS)}=)")
+        if key in scope:
+            raise ValueError(f"{key}= given twice")
+        names = value.split(",")
+        for name in names:
+            if not name:
+                raise ValueError(f"{key}=: an empty name (names separated by commas, no spaces)")
+            if problem := ids.name_problem(name):
+                raise ValueError(f"{key}=: {problem}")
+        scope[key] = frozenset(names)
+    return scope
+
+
+def entry_line(name: str, role: str, credential: str, queues: Iterable[str] = (), channels: Iterable[str] = ()) -> str:
+    """One line of the callers file, as CallerTable.parse reads it (no line break)."""
+    fields = [name, role, credential]
+    for key, names in zip(SCOPE_KEYS, (queues, channels), strict=True):
+        if names := sorted(set(names)):
+            fields.append(f"{key}={','.join(names)}")
+    return " ".join(fields)
+
+
 class CallerTable:
-    """Who may call: lines `name role credential` (# starts a comment), the credential being
-    `sha256:<hex>` of a bearer token or `cert` (a client certificate whose common name or a
-    subject alternative name is `name`, signed by the service's client CA). A name may have
-    several tokens at once: that is how they rotate."""
+    """Who may call: lines `name role credential [queues=a,b] [channels=x,y]` (# starts a
+    comment), the credential being `sha256:<hex>` of a bearer token or `cert` (a client
+    certificate whose common name or a subject alternative name is `name`, signed by the
+    service's client CA). A name may have several tokens at once: that is how they rotate.
+    `queues=` and `channels=` limit a messaging caller to those queues' and channels'
+    conversations (services/router/conversations.py); no other role takes them."""
 
     def __init__(self, entries: Iterable[tuple[str, str, str]] = ()) -> None:
         self._by_hash: dict[str, Caller] = {}
@@ -81,17 +140,27 @@ class CallerTable:
         for name, role, credential in entries:
             self.add(name, role, credential)
 
-    def add(self, name: str, role: str, credential: str) -> None:
+    def add(
+        self,
+        name: str,
+        role: str,
+        credential: str,
+        queues: Iterable[str] = (),
+        channels: Iterable[str] = (),
+    ) -> None:
         if not _NAME.fullmatch(name):
             raise ValueError(f"caller {name!r}: a name is 1-128 letters, digits or _.@:-")
         if role not in ROLES:
             raise ValueError(f"caller {name!r}: role must be one of {', '.join(ROLES)}, not {role!r}")
+        caller = Caller(name, role, frozenset(queues), frozenset(channels))
+        if caller.scoped and role != MESSAGING:
+            raise ValueError(f"caller {name!r}: only role {MESSAGING} takes queues= or channels=, not {role}")
         if credential == CERTIFICATE:
-            self._by_certificate[name] = Caller(name, role)
+            self._by_certificate[name] = caller
             return
         if not re.fullmatch(r"sha256:[0-9a-f]{64}", credential):
             raise ValueError(f"caller {name!r}: the credential must be sha256:<64 hex digits> or {CERTIFICATE}")
-        self._by_hash[credential] = Caller(name, role)
+        self._by_hash[credential] = caller
 
     @classmethod
     def parse(cls, text: str) -> CallerTable:
@@ -101,10 +170,12 @@ class CallerTable:
             if not line:
                 continue
             parts = line.split()
-            if len(parts) != 3:
-                raise ValueError(f"line {number}: expected `name role credential`")
+            if len(parts) < 3:
+                raise ValueError(f"line {number}: expected `name role credential [queues=…] [channels=…]`")
             try:
-                table.add(*parts)
+                scope = parse_scope(parts[3:])
+                name, role, credential = parts[:3]
+                table.add(name, role, credential, scope.get("queues", ()), scope.get("channels", ()))
             except ValueError as exc:
                 raise ValueError(f"line {number}: {exc}") from None
         return table

@@ -81,9 +81,9 @@ class LoginLimits:
 @dataclass(frozen=True)
 class Quotas:
     """What one gateway process holds open at most: server-sent-event streams per user and in
-    all (live.py: beyond, 429 or 503 with Retry-After), connections in all, and how long a
+    all (live.py: beyond, 429 or 503 with Retry-After), connections in all, how long a
     connection may take to send a request's headers or sit idle between requests
-    (connection_guard.py)."""
+    (connection_guard.py), and how long a stream stays quiet before its keepalive (live.py)."""
 
     streams_per_user: int = setting(
         "CALLCENTER_GATEWAY_MAX_STREAMS_PER_USER",
@@ -130,6 +130,15 @@ class Quotas:
         "a kept-alive connection without a request this long after its last response is closed",
         minimum=0.05,
         maximum=3_600,
+    )
+    stream_keepalive_s: float = setting(
+        "CALLCENTER_GATEWAY_STREAM_KEEPALIVE_S",
+        15.0,
+        "an event stream (the live feed, a wallboard's, a conversation's messages) quiet this long writes a"
+        " `: keepalive` comment, so proxies keep it open; at each one its session (or wallboard link) is checked"
+        " again, ending the stream of a user logged out, and a conversation's stream reads its messages again",
+        minimum=0.05,
+        maximum=300,
     )
 
 

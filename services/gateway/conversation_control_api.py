@@ -5,6 +5,9 @@ supervisors alike."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
 from callcenter.services.gateway.conversations_api import ONE, conversation_id_of, conversation_reply
@@ -17,6 +20,16 @@ BOARD_PARAMS = ("channel", "topic", "queue", "agent_id")
 # The query parameters of the conversation figures (GET /api/v1/stats/conversations and its
 # CSV download, export_api.py).
 CONVERSATION_STATS_PARAMS = (*PERIOD_PARAMS, "group_by", "channel", "topic")
+
+
+def conversation_stats_query(q: Mapping[str, str]) -> dict[str, Any]:
+    """The figures asked for by CONVERSATION_STATS_PARAMS (the JSON route and the CSV export)."""
+    return {
+        "period": period_from_query(q),
+        "group_by": q.get("group_by", "queue"),
+        "channel": q.get("channel", ""),
+        "topic": q.get("topic", ""),
+    }
 
 
 @routes.get("/api/v1/board/conversations")
@@ -39,15 +52,7 @@ async def conversation_board(request: web.Request) -> web.Response:
 @accepts(query=CONVERSATION_STATS_PARAMS)
 async def conversation_stats(request: web.Request) -> web.Response:
     """Conversation figures over a period, grouped by channel, topic, agent or queue (team)."""
-    q = request.query
-    reply = await control.stats(
-        user_of(request),
-        request.app[BACKENDS],
-        period_from_query(q),
-        q.get("group_by", "queue"),
-        channel=q.get("channel", ""),
-        topic=q.get("topic", ""),
-    )
+    reply = await control.stats(user_of(request), request.app[BACKENDS], **conversation_stats_query(request.query))
     return json_reply(message_dict(reply))
 
 

@@ -10,7 +10,7 @@ import io
 import structlog
 from aiohttp import web
 
-from callcenter.services.gateway.conversation_control_api import CONVERSATION_STATS_PARAMS
+from callcenter.services.gateway.conversation_control_api import CONVERSATION_STATS_PARAMS, conversation_stats_query
 from callcenter.services.gateway.domain import export
 from callcenter.services.gateway.query import PERIOD_PARAMS, period_from_query, seconds_param, time_zone
 from callcenter.services.gateway.stats_api import call_filters
@@ -99,13 +99,6 @@ async def export_queues(request: web.Request) -> web.StreamResponse:
 @accepts(query=CONVERSATION_STATS_PARAMS)
 async def export_conversations(request: web.Request) -> web.StreamResponse:
     """The conversation figures of a period (as GET /api/v1/stats/conversations; supervisors and admins)."""
-    q = request.query
-    table = await export.conversation_figures(
-        user_of(request),
-        request.app[BACKENDS],
-        period_from_query(q),
-        q.get("group_by", "queue"),
-        channel=q.get("channel", ""),
-        topic=q.get("topic", ""),
-    )
+    query = conversation_stats_query(request.query)
+    table = await export.conversation_figures(user_of(request), request.app[BACKENDS], **query)
     return await stream_csv(request, table)

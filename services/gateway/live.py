@@ -36,7 +36,6 @@ from callcenter.services.gateway.users import User
 log = structlog.get_logger(__name__)
 
 QUEUE_SIZE = 1000
-KEEPALIVE_S = 15.0
 # What a refused stream is told to wait before trying again: a user's own streams end when
 # their tabs close; the gateway's when anyone's do.
 RETRY_USER_S = 5
@@ -290,10 +289,11 @@ async def stream(
     render: Callable[[list[dict]], bytes] | None = None,
     feed: Feed | None = None,
 ) -> web.StreamResponse:
-    """The server-sent-events response: one `message` per visible event, a comment line
-    every 15 s to keep proxies from closing an idle connection. The session is checked again
-    before each batch of visible events is written (and at each keepalive): a stream ends when
-    its user logs out or is deleted. Beyond the quotas (streams per user, streams in all),
+    """The server-sent-events response: one `message` per visible event, a `: keepalive`
+    comment line whenever the hub has been quiet for quotas.stream_keepalive_s, to keep proxies from
+    closing an idle connection. The session is checked again before each batch of visible
+    events is written (and at each keepalive, before the comment and the feed's `idle`): a
+    stream ends when its user logs out or is deleted. Beyond the quotas (streams per user, streams in all),
     StreamLimit before anything is sent. `render` writes a batch of visible events (default:
     one `message` each, with its id and summary); a `feed` writes a stream of one thing."""
     feed = feed or _Rendered(render or _messages)
@@ -311,7 +311,8 @@ async def stream(
         gateway_metrics.SSE_CLIENTS.inc()
         try:
             await response.prepare(request)
-            await _relay(response, queue, hub, user, still_valid, feed, first)
+            keepalive_s = (quotas or Quotas()).stream_keepalive_s
+            await _relay(response, queue, hub, user, still_valid, feed, first, keepalive_s)
         finally:
             gateway_metrics.SSE_CLIENTS.dec()
     finally:
@@ -351,13 +352,14 @@ async def _relay(
     still_valid: Callable[[], Awaitable[bool]],
     feed: Feed,
     first: bytes,
+    keepalive_s: float,
 ) -> None:
     """Writes the subscriber's events to the prepared response until it ends."""
     try:
         await response.write(b"retry: 2000\n: connected\n\n" + first)
         while not feed.finished:
             try:
-                async with asyncio.timeout(KEEPALIVE_S):  # no task per wait, unlike wait_for
+                async with asyncio.timeout(keepalive_s):  # no task per wait, unlike wait_for
                     batch = [await queue.get()]
             except TimeoutError:
                 if not await still_valid():

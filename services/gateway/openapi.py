@@ -41,6 +41,11 @@ def _obj(**props) -> dict:
     return {"type": "object", "properties": {k: {"type": v} for k, v in props.items()}}
 
 
+def _obj_of(**props: dict) -> dict:
+    """An object of these properties, each with its schema."""
+    return {"type": "object", "properties": props}
+
+
 AGENT = [_path_param("agent_id")]
 CALL_ID = (
     f"{CALL_ID_RULE}, percent-encoded as one path segment (encodeURIComponent: '/' as %2F). "
@@ -65,6 +70,54 @@ def _download(summary: str, params: list[dict]) -> dict:
     return op
 
 
+# A conversation as the API answers it (domain/conversations.py conversation_json).
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+CONVERSATION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "conversation_id": {"type": "string"},
+        "channel": {"type": "string"},
+        "topic": {"type": "string"},
+        "queue": {"type": "string"},
+        "client_number": {"type": "string"},
+        "state": {"type": "string", "enum": ["new", "taken", "unanswered", "answered", "closed", "unknown"]},
+        "stage": {
+            "type": ["string", "null"],
+            "enum": ["manager", "vip", "skilled", "anyone", None],
+            "description": "which of the queue's routing rules lets an agent take it: while new, the agents it"
+            " waits for (vip: the queue's vip_min_tier until vip_overflow; skilled: its required_skills until"
+            " skill_relax; anyone); once assigned, the stage it was at; null for one stored before stages were kept",
+        },
+        "agent_id": {"type": "string"},
+        "overdue": {"type": "boolean"},
+        "reply_due_at": _TIME,
+        "created_at": _TIME,
+        "assigned_at": _TIME,
+        "closed_at": _TIME,
+        "close_reason": {
+            "type": "string",
+            "enum": ["", "agent", "supervisor", "idle"],
+            "description": "once closed, why: its agent, a supervisor, or idle (the queue's idle_close passed after"
+            " the last reply with no customer message); empty while open",
+        },
+        "last_customer_message_at": _TIME,
+        "first_replied_at": _TIME,
+        "message_count": {"type": "integer"},
+        "messages": {"type": "array", "items": {"type": "object"}, "description": "one conversation only"},
+    },
+}
+
+
+def _returns(op: dict, schema: dict) -> dict:
+    """The operation with its 200 answer's schema."""
+    op["responses"] = {
+        **op["responses"],
+        "200": {"description": "ok", "content": {"application/json": {"schema": schema}}},
+    }
+    return op
+
+
+_CONVERSATION_REF = {"$ref": "#/components/schemas/Conversation"}
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 _LOGIN = _op(
     "Log in: sets the session cookie and returns a bearer token and the CSRF token",
@@ -676,27 +729,33 @@ PATHS: dict[str, dict] = {
         }
     },
     "/api/v1/conversations": {
-        "get": _op(
-            "Open conversations, newest first (agents: their own; supervisors: their queues'; admins: all);"
-            " next_page_token when there are more",
-            params=[
-                _query("state", description="new, taken, unanswered, answered or closed (default: every open one)"),
-                _query("channel"),
-                _query("topic"),
-                _query("queue"),
-                _query("client_number", description="only the conversations of this client"),
-                _query("overdue", "boolean", "only those past their reply deadline"),
-                _query("page_size", "integer"),
-                _query("page_token"),
-            ],
-            tag="conversations",
+        "get": _returns(
+            _op(
+                "Open conversations, newest first, at most page_size in all (agents: their own; supervisors: their"
+                " queues' and their router teams' agents'; admins: all); next_page_token when there are more",
+                params=[
+                    _query("state", description="new, taken, unanswered, answered or closed (default: every open one)"),
+                    _query("channel"),
+                    _query("topic"),
+                    _query("queue"),
+                    _query("client_number", description="only the conversations of this client"),
+                    _query("overdue", "boolean", "only those past their reply deadline"),
+                    _query("page_size", "integer"),
+                    _query("page_token"),
+                ],
+                tag="conversations",
+            ),
+            _obj_of(conversations={"type": "array", "items": _CONVERSATION_REF}, next_page_token={"type": "string"}),
         )
     },
     "/api/v1/conversations/{conversation_id}": {
-        "get": _op(
-            "One conversation with its newest messages, supervisors' notes included (404 when not yours)",
-            params=[_path_param("conversation_id")],
-            tag="conversations",
+        "get": _returns(
+            _op(
+                "One conversation with its newest messages, supervisors' notes included (404 when not yours)",
+                params=[_path_param("conversation_id")],
+                tag="conversations",
+            ),
+            _obj_of(conversation=_CONVERSATION_REF),
         )
     },
     "/api/v1/conversations/{conversation_id}/reply": {
@@ -1123,7 +1182,8 @@ def document() -> dict:
                     "type": "object",
                     "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
                     "required": ["error"],
-                }
+                },
+                "Conversation": CONVERSATION_SCHEMA,
             },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},

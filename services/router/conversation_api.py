@@ -56,6 +56,8 @@ class ConversationServicer(conversations_pb2_grpc.ConversationServiceServicer):
             page_token=request.page_token,
             overdue_only=request.overdue_only,
             client_number=request.client_number,
+            queues=list(request.queues),
+            also_held_by=list(request.also_held_by),
         )
         return pb.ListConversationsResponse(
             conversations=[convert.conversation_to_pb(c) for c in page.conversations],

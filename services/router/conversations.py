@@ -5,10 +5,16 @@ reply_conversation.lua, close_conversation.lua, transfer_conversation.lua,
 post_supervisor_message.lua; logout.lua hands an agent's back to the line; the assignment, capacity, mixing and
 deadline rules are lib.lua's "Conversations" section); reads need no atomicity and are plain
 commands. Knows nothing of gRPC.
+
+A messaging caller limited to some queues or channels (its callers-file entry's `queues=` and
+`channels=`, callcenter/core/auth.py) posts only into conversations of those, new or existing
+(the script refuses before it writes anything: PermissionDenied naming the field), and reads
+only theirs (another is NotFound, as one that never was: its existence is not revealed).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +22,7 @@ from typing import Any
 import structlog
 
 from callcenter.core import ids
+from callcenter.core.auth import MESSAGING, current_caller, messaging_scope
 from callcenter.services.router.model import InvalidArgument, NotFound
 from callcenter.services.router.router import Router, check_phone
 
@@ -27,11 +34,15 @@ MAX_PAGE = 500
 DEFAULT_PAGE = 100
 #: Index entries looked at per listing (filters are applied to them).
 _SCAN = 5_000
+#: The most names in a listing's queues and also_held_by (a supervisor's scope).
+MAX_SCOPE = 1_000
 STATES = ("new", "taken", "unanswered", "answered", "closed")
 OPEN_STATES = STATES[:4]
 #: Who writes a conversation's messages: the customer, the agent, a supervisor replying in the
 #: agent's place, a supervisor's note to the agent (never sent to the customer).
 AUTHORS = ("customer", "agent", "supervisor", "note")
+#: What a messaging backend (the customer's side) reads of a conversation: never a note.
+CUSTOMER_VISIBLE = ("customer", "agent", "supervisor")
 #: Why a conversation closed: its agent closed it, a supervisor (CloseConversation without an
 #: agent), or the queue's idle_close passed after the last reply with no customer message.
 CLOSE_REASONS = ("agent", "supervisor", "idle")
@@ -64,6 +75,8 @@ class Conversation:
     message_count: int = 0
     last_customer_message_ms: int | None = None
     first_replied_ms: int | None = None
+    #: The routing stage (lib.lua's CONV.restage): vip, skilled or anyone; "" if never staged.
+    stage: str = ""
     messages: tuple[Message, ...] = field(default=())
     close_reason: str = ""  # closed only: agent, supervisor or idle (CLOSE_REASONS)
 
@@ -89,6 +102,7 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
         message_count=int(h.get("count") or 0),
         last_customer_message_ms=_opt(h.get("last_customer")),
         first_replied_ms=_opt(h.get("first_replied")),
+        stage=h.get("stage", "") or "",
         messages=messages,
         close_reason=h.get("close_reason", "") or "",
     )
@@ -97,6 +111,12 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
 def _message(raw: str) -> Message:
     m = json.loads(raw)
     return Message(m["id"], m["author"], m.get("agent") or "", m["text"], int(m["at"]), m.get("actor") or "")
+
+
+def _as_the_customer_sees(messages: tuple[Message, ...]) -> tuple[Message, ...]:
+    """The messages as a messaging backend may relay them to the customer: no supervisor's
+    note, and no actor (the staff's user names); the agent's id stays (who is answering)."""
+    return tuple(dataclasses.replace(m, actor="") for m in messages if m.author in CUSTOMER_VISIBLE)
 
 
 def _check_text(name: str, text: str) -> None:
@@ -127,6 +147,15 @@ def _token(token: str) -> tuple[int, str]:
     return int(score), conversation_id
 
 
+def _names(field_name: str, values: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """A repeated name filter, each entry checked (an error names it: `queues[1]`)."""
+    if len(values) > MAX_SCOPE:
+        raise InvalidArgument(field_name, f"holds more than {MAX_SCOPE} names")
+    for i, value in enumerate(values):
+        ids.check_name(value, f"{field_name}[{i}]")
+    return frozenset(values)
+
+
 class Conversations:
     """Conversations, on the router's store and clock."""
 
@@ -152,6 +181,7 @@ class Conversations:
             check_phone("client_number", client_number)
         ids.check_name(message_id, "message_id")
         _check_text("text", text)
+        scope = messaging_scope()
         reply = await self.store.run(
             "post_customer_message",
             self.router.now(),
@@ -162,6 +192,8 @@ class Conversations:
             client_number,
             message_id,
             text,
+            ",".join(sorted(scope.queues)) if scope else "",
+            ",".join(sorted(scope.channels)) if scope else "",
         )
         conv = conversation_from_hash(reply["conversation"])
         log.info("conversation.message", conversation_id=conversation_id, state=conv.state, agent_id=conv.agent_id)
@@ -217,9 +249,14 @@ class Conversations:
             pipe.hgetall(keys.conversation(conversation_id))
             pipe.lrange(keys.conversation_messages(conversation_id), -MAX_MESSAGES_SHOWN, -1)
             h, raw = await pipe.execute()
-        if not h.get("id"):
+        scope = messaging_scope()
+        if not h.get("id") or (scope and not scope.serves(h.get("queue", ""), h.get("channel", ""))):
             raise NotFound(f"conversation {conversation_id} does not exist")
-        return conversation_from_hash(h, tuple(_message(m) for m in raw))
+        messages = tuple(_message(m) for m in raw)
+        caller = current_caller.get()
+        if caller is not None and caller.role == MESSAGING:
+            messages = _as_the_customer_sees(messages)
+        return conversation_from_hash(h, messages)
 
     async def list(
         self,
@@ -232,13 +269,23 @@ class Conversations:
         page_token: str = "",
         overdue_only: bool = False,
         client_number: str = "",
+        queues: tuple[str, ...] | list[str] = (),
+        also_held_by: tuple[str, ...] | list[str] = (),
     ) -> ConversationPage:
-        """Newest first; every filter given must match. agent_id: the agent's open ones. A
-        page looks at most _SCAN index entries: it may hold fewer than page_size (even none)
-        with a next_token to go on from."""
+        """Newest first; every filter given must match. agent_id: the agent's open ones.
+        queues and also_held_by together are one filter, a scope: the conversation's queue is
+        among queues or its agent among also_held_by (a supervisor's queues and router
+        teams' agents, in one page). A page looks at most _SCAN index entries: it may hold
+        fewer than page_size (even none) with a next_token to go on from."""
         for name, value in (("agent_id", agent_id), ("queue", queue), ("channel", channel), ("topic", topic)):
             if value:
                 ids.check_name(value, name)
+        in_queues, held_by = _names("queues", queues), _names("also_held_by", also_held_by)
+        if queue and in_queues:
+            raise InvalidArgument("queues", "give either queue or queues, not both")
+        if agent_id and held_by:
+            raise InvalidArgument("also_held_by", "give either agent_id or also_held_by, not both")
+        scoped = bool(in_queues or held_by)
         if state and state not in STATES:
             raise InvalidArgument("state", f"must be one of {', '.join(STATES)}")
         if client_number:
@@ -279,6 +326,7 @@ class Conversations:
                 c = conversation_from_hash(h)
                 if (
                     (queue and c.queue != queue)
+                    or (scoped and c.queue not in in_queues and c.agent_id not in held_by)
                     or (state and c.state != state)
                     or (channel and c.channel != channel)
                     or (topic and c.topic != topic)

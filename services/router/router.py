@@ -213,7 +213,7 @@ class Router:
         for i, queue in enumerate(profile.queues):
             if await self.store.get_queue(queue) is None:
                 raise InvalidArgument(f"agent.queues[{i}]", f"queue {queue} does not exist")
-        await self.store.put_agent(profile)
+        await self.store.put_agent(self._now(), profile)
         log.info("agent.saved", agent_id=profile.id, queues=list(profile.queues))
         return await self.get_agent(profile.id)
 

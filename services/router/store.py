@@ -90,6 +90,7 @@ TRANSITIONS = (
     "close_conversation",
     "transfer_conversation",
     "post_supervisor_message",
+    "update_agent",
 )
 _ERRORS = {
     "illegal_state": IllegalState,
@@ -434,16 +435,12 @@ class RouterStore:
             waiting=waiting, available_agents=available, oldest_waiting_since_ms=int(oldest[0][1]) if oldest else None
         )
 
-    async def put_agent(self, profile: AgentProfile) -> None:
-        new = agent_settings.to_redis(dataclasses.asdict(profile))
-        old = await self.redis.hgetall(self.keys.agent(profile.id)) if current_actor.get() else {}
-        audit = await self._profile_event("AGENT_UPDATED", old, new, agent_id=profile.id)
-        async with self.redis.pipeline(transaction=True) as tx:
-            if audit:
-                tx.xadd(self.keys.events, audit, maxlen=self._common[0], approximate=True)
-            tx.hset(self.keys.agent(profile.id), mapping=new)
-            tx.sadd(self.keys.agents, profile.id)
-            await tx.execute()
+    async def put_agent(self, now_ms: int | str, profile: AgentProfile) -> None:
+        """Stores an agent's profile; a logged-in agent's change applies at once (update_agent.lua:
+        their queues, rotation and what they now may take), in the same transition as its
+        AGENT_UPDATED audit event."""
+        fields = agent_settings.to_redis(dataclasses.asdict(profile))
+        await self._run("update_agent", now_ms, profile.id, *(x for pair in fields.items() for x in pair))
 
     async def _profile_event(self, kind: str, old: dict[str, str], new: dict[str, Any], **ids: str) -> dict[str, str]:
         """The audit event of a profile change made on someone's behalf (docs/security.md): the

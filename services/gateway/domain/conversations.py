@@ -19,15 +19,13 @@ supervisors' routes (board, transfer, take, note) build on these same pieces."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from callcenter.api.router.v1 import conversations_pb2 as pb
+from callcenter.api.router.v1 import router_pb2
 from callcenter.core import ids
 from callcenter.core.errors import InvalidArgument, NotFound, PermissionDenied
 
@@ -49,6 +47,14 @@ STATES = {
     "closed": pb.CONVERSATION_STATE_CLOSED,
 }
 STATE_NAMES = {v: k for k, v in STATES.items()}
+# Whose turn a conversation is by the queue's routing rules (Conversation.stage), by short
+# name; a conversation stored before stages were kept has none (null).
+STAGE_NAMES = {
+    router_pb2.ROUTING_STAGE_PERSONAL_MANAGER: "manager",
+    router_pb2.ROUTING_STAGE_VIP: "vip",
+    router_pb2.ROUTING_STAGE_SKILLED: "skilled",
+    router_pb2.ROUTING_STAGE_ANYONE: "anyone",
+}
 AUTHOR_NAMES = {
     pb.MESSAGE_AUTHOR_CUSTOMER: "customer",
     pb.MESSAGE_AUTHOR_AGENT: "agent",
@@ -89,8 +95,8 @@ def closed_json(c: pb.Conversation) -> dict[str, Any] | None:
 
 
 def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dict[str, Any]:
-    """A conversation as the API answers it (state and authors by short name: "taken",
-    "note"); its messages (oldest first, notes included: for agents and supervisors) when
+    """A conversation as the API answers it (state, stage and authors by short name: "taken",
+    "vip", "note"); its messages (oldest first, notes included: for agents and supervisors) when
     `with_messages`."""
     out: dict[str, Any] = {
         "conversation_id": c.conversation_id,
@@ -99,6 +105,7 @@ def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dic
         "queue": c.queue,
         "client_number": c.client_number,
         "state": STATE_NAMES.get(c.state, "unknown"),
+        "stage": STAGE_NAMES.get(c.stage),
         "agent_id": c.agent_id,
         "overdue": c.overdue,
         "reply_due_at": _time(c.reply_due_at),
@@ -275,77 +282,59 @@ def check_filters(f: Filters) -> Filters:
     return f
 
 
-def scope(user: User, f: Filters) -> list[pb.ListConversationsRequest]:
-    """The router's list requests that together are what the user may see of a list: one
-    for an admin or an agent (their own), one per supervised queue and team agent for a
-    supervisor (a queue filter they do not supervise: nothing)."""
+def scope(user: User, f: Filters) -> pb.ListConversationsRequest | None:
+    """The one router list request that is what the user may see of a list: an admin's any,
+    an agent's their own, a supervisor's their queues' (the queue filter when it is one of
+    them) or, without a queue filter, held by an agent of a router team they supervise
+    (`also_held_by`). None: nothing to see (a supervisor's queue filter they do not
+    supervise, or a supervisor of nothing)."""
     access.require_role(user, *STAFF)
     if user.role == "admin":
-        return [_request(f, queue=f.queue)]
+        return _request(f, queue=f.queue)
     if user.role == "agent":
-        return [_request(f, agent_id=user.agent_id, queue=f.queue)]
-    queues = [f.queue] if f.queue else sorted(user.teams)
-    requests = [_request(f, queue=q) for q in queues if q in user.teams]
-    if not f.queue:  # agents of a supervised router team, wherever their conversations are
-        requests += [_request(f, agent_id=a) for a in sorted(user.team_agents)]
-    return requests
+        return _request(f, agent_id=user.agent_id, queue=f.queue)
+    if f.queue:
+        return _request(f, queues=[f.queue]) if f.queue in user.teams else None
+    if not user.teams and not user.team_agents:
+        return None
+    return _request(f, queues=sorted(user.teams), also_held_by=sorted(user.team_agents))
 
 
-def _request(f: Filters, agent_id: str = "", queue: str = "") -> pb.ListConversationsRequest:
+def _request(
+    f: Filters,
+    agent_id: str = "",
+    queue: str = "",
+    queues: list[str] | None = None,
+    also_held_by: list[str] | None = None,
+) -> pb.ListConversationsRequest:
     return pb.ListConversationsRequest(
         agent_id=agent_id,
         queue=queue,
+        queues=queues or [],
+        also_held_by=also_held_by or [],
         state=STATES.get(f.state, pb.CONVERSATION_STATE_UNSPECIFIED),
         channel=f.channel,
         topic=f.topic,
         page_size=f.page_size,
+        page_token=f.page_token,
         overdue_only=f.overdue,
         client_number=f.client_number,
     )
 
 
-def _tokens(token: str, count: int) -> dict[int, str] | None:
-    """A gateway page token: each scope request's router token (None: the first page)."""
-    if not token:
-        return None
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-        tokens = {int(i): str(t) for i, t in parts}
-    except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
-        raise InvalidArgument("page_token", "not a token this API gave") from None
-    if any(not 0 <= i < count for i in tokens):
-        raise InvalidArgument("page_token", "not a token this API gave")
-    return tokens
-
-
-def _token(tokens: dict[int, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(sorted(tokens.items())).encode()).decode() if tokens else ""
-
-
 async def list_for(user: User, backends: Backends, f: Filters) -> tuple[list[pb.Conversation], str]:
-    """The conversations the user may see matching the filters, newest first, and the next
-    page's token ("" on the last). A supervisor's page holds up to page_size of each of
-    their queues (every one complete, none skipped)."""
+    """The conversations the user may see matching the filters, newest first, at most
+    page_size of them in all, and the next page's token ("" on the last): one router
+    request, its page token the router's own (a malformed one, or one of the gateway's
+    per-queue tokens of before, is the router's INVALID_ARGUMENT naming page_token, a 400)."""
     check_filters(f)
-    requests = scope(user, f)
-    tokens = _tokens(f.page_token, len(requests))
-    found: dict[str, pb.Conversation] = {}
-    following: dict[int, str] = {}
-    for i, request in enumerate(requests):
-        if tokens is not None:
-            if i not in tokens:
-                continue  # that scope's last page was given already
-            request.page_token = tokens[i]
-        reply: pb.ListConversationsResponse = await backends.conversations.ListConversations(
-            request, timeout=backends.timeout_s
-        )
-        for c in reply.conversations:
-            if sees(user, c):
-                found.setdefault(c.conversation_id, c)
-        if reply.next_page_token:
-            following[i] = reply.next_page_token
-    ordered = sorted(found.values(), key=lambda c: (c.created_at.seconds, c.created_at.nanos), reverse=True)
-    return ordered, _token(following)
+    request = scope(user, f)
+    if request is None:
+        return [], ""
+    reply: pb.ListConversationsResponse = await backends.conversations.ListConversations(
+        request, timeout=backends.timeout_s
+    )
+    return [c for c in reply.conversations if sees(user, c)], reply.next_page_token
 
 
 # ---- the customer card ------------------------------------------------------------------

@@ -6,7 +6,7 @@
 // Refreshed live from the event stream (live.js). The API applies the role rules: a
 // supervisor sees their queues only, admins every queue.
 import { api, duration, el, header, me } from "/static/api.js";
-import { agentStateLabel, conversationStateLabel } from "/static/labels.js";
+import { agentStateLabel, conversationStageLabel, conversationStateLabel } from "/static/labels.js";
 import { follow } from "/static/live.js";
 
 const n = (v) => parseInt(v || 0, 10); // proto3 JSON leaves zero counts out
@@ -90,13 +90,25 @@ function dueText(c) {
   return new Date(c.reply_due_at).toLocaleTimeString();
 }
 
+// What a conversation waiting in its queue's line waits for (its routing stage), "" otherwise.
+function waitingFor(c) {
+  if (stateCode(c.state) !== "new" || c.agent_id) return "";
+  const stage = conversationStageLabel(c.stage);
+  return stage ? `waiting for: ${stage}` : "";
+}
+
+function stateText(c) {
+  return [conversationStateLabel(c.state), waitingFor(c)].filter(Boolean).join(" · ");
+}
+
 function renderList(conversations) {
   const sorted = [...conversations].sort((a, b) => Number(Boolean(b.overdue)) - Number(Boolean(a.overdue)));
   const body = document.querySelector("#conversations tbody");
   body.replaceChildren(...sorted.map((c) => el("tr", {
     "data-conversation": c.conversation_id,
     class: [c.overdue ? "overdue" : "", c.conversation_id === openId ? "selected" : ""].join(" ").trim(),
-  }, el("td", {}, c.conversation_id), el("td", {}, conversationStateLabel(c.state)), el("td", {}, c.channel || ""),
+  }, el("td", {}, c.conversation_id), el("td", { class: "state", "data-stage": c.stage || "" }, stateText(c)),
+  el("td", {}, c.channel || ""),
   el("td", {}, c.topic || ""), el("td", {}, c.queue || ""), el("td", {}, c.agent_id || "—"),
   el("td", { class: "due" }, c.overdue ? `Overdue ${dueText(c)}`.trim() : dueText(c)),
   el("td", {}, el("button", { type: "button", "data-action": "open", onclick: () => open(c.conversation_id) }, "Open")))));
@@ -158,7 +170,7 @@ function renderConversation(c) {
   section.dataset.conversation = c.conversation_id;
   document.getElementById("conversation-title").textContent = `Conversation ${c.conversation_id}`;
   const state = document.getElementById("conv-state");
-  state.textContent = conversationStateLabel(c.state) + (c.overdue ? " · overdue" : "");
+  state.textContent = stateText(c) + (c.overdue ? " · overdue" : "");
   state.className = c.overdue ? "bad" : "";
   document.getElementById("holder").textContent = c.agent_id || "nobody (waiting in the queue's line)";
   document.getElementById("holder").dataset.agent = c.agent_id || "";

@@ -70,3 +70,11 @@ const CONVERSATION_STATES = { new: "New", taken: "Taken", unanswered: "Unanswere
 const conversationCode = (value) => String(value || "").replace(/^CONVERSATION_STATE_/, "").toLowerCase();
 export const conversationStateLabel = (value) =>
   CONVERSATION_STATES[conversationCode(value)] ?? humanise(conversationCode(value));
+
+// Whom a conversation's routing rule lets take it now (its stage: "vip" or "ROUTING_STAGE_VIP").
+const CONVERSATION_STAGES = { manager: "the personal manager", vip: "VIP agents", skilled: "skilled agents",
+  anyone: "any agent" };
+export const conversationStageLabel = (value) => {
+  const code = String(value || "").replace(/^ROUTING_STAGE_/, "").replace(/^personal_manager$/i, "manager").toLowerCase();
+  return code ? CONVERSATION_STAGES[code] ?? humanise(code) : "";
+};

@@ -4,9 +4,24 @@
 -- agent's reply, with the queue's reply deadline; in the line again after a reply: UNANSWERED
 -- once taken). Idempotent by message id.
 -- ARGS[1] conversation id, ARGS[2] channel, ARGS[3] topic, ARGS[4] queue, ARGS[5] the client's
--- number ('' = unknown), ARGS[6] message id, ARGS[7] text.
+-- number ('' = unknown), ARGS[6] message id, ARGS[7] text, ARGS[8] and ARGS[9] the queues and
+-- the channels a messaging caller is limited to (comma lists; '' = every one: any other caller).
 local id, channel, topic, queue, client, message_id, text = ARGS[1], ARGS[2], ARGS[3], ARGS[4], ARGS[5], ARGS[6], ARGS[7]
+local scope = {queue = ARGS[8], channel = ARGS[9]}
+-- Whether the caller serves this value of a field (callcenter/core/auth.py: Caller.serves).
+local function serves(field, value)
+  if scope[field] == '' then return true end
+  for _, name in ipairs(split(scope[field])) do
+    if name == value then return true end
+  end
+  return false
+end
 local v = hgetall(k_conversation(id))
+-- A scoped caller's message goes only into a conversation of its queues and channels: checked
+-- first, so that nothing is written, and nothing of another's conversation answered.
+if v.id ~= nil and not (serves('queue', v.queue) and serves('channel', v.channel)) then
+  return fail('permission_denied', 'conversation_id: ' .. id .. ' is a conversation of a queue or channel this caller does not serve', 'conversation_id')
+end
 if v.id ~= nil and redis.call('SISMEMBER', k_conversation_message_ids(id), message_id) == 1 then
   return CONV.reply(id)
 end
@@ -16,6 +31,12 @@ end
 if v.id == nil then
   for field, value in pairs({channel = channel, queue = queue}) do
     if value == '' then return fail('invalid_argument', 'is required for a new conversation', field) end
+  end
+  for _, field in ipairs({'queue', 'channel'}) do  -- before the queue is looked up: no probing of others
+    local value = field == 'queue' and queue or channel
+    if not serves(field, value) then
+      return fail('permission_denied', field .. ': this caller serves only ' .. (string.gsub(scope[field], ',', ', ')), field)
+    end
   end
   if redis.call('EXISTS', k_queue(queue)) == 0 then
     return fail('not_found', 'queue ' .. queue .. ' does not exist')

@@ -517,6 +517,9 @@ end
 if TYPE == 'AGENT_LOGGED_IN' then
   agent_queues(agent_id, e.queues)
   agent_state(agent_id, e.agent_state, '')
+elseif TYPE == 'AGENT_UPDATED' then
+  -- a logged-in agent's profile changed (UpsertAgent): their session's queues are the new ones
+  if (e.agent_state or 'logged_out') ~= 'logged_out' then agent_queues(agent_id, e.queues) end
 elseif TYPE == 'AGENT_LOGGED_OUT' or TYPE == 'AGENT_PAUSED' or TYPE == 'AGENT_RESUMED' then
   agent_state(agent_id, e.agent_state, '')
 elseif TYPE == 'AGENT_WRAP_UP_ENDED' then

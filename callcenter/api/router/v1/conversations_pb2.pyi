@@ -1,5 +1,6 @@
 import datetime
 
+from callcenter.api.router.v1 import router_pb2 as _router_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -55,7 +56,7 @@ class ConversationMessage(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., author: _Optional[_Union[MessageAuthor, str]] = ..., agent_id: _Optional[str] = ..., text: _Optional[str] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class Conversation(_message.Message):
-    __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "state", "agent_id", "overdue", "reply_due_at", "created_at", "assigned_at", "closed_at", "message_count", "messages", "last_customer_message_at", "first_replied_at", "close_reason")
+    __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "state", "agent_id", "overdue", "reply_due_at", "created_at", "assigned_at", "closed_at", "message_count", "messages", "last_customer_message_at", "first_replied_at", "stage", "close_reason")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +73,7 @@ class Conversation(_message.Message):
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     LAST_CUSTOMER_MESSAGE_AT_FIELD_NUMBER: _ClassVar[int]
     FIRST_REPLIED_AT_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
     CLOSE_REASON_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     channel: str
@@ -89,8 +91,9 @@ class Conversation(_message.Message):
     messages: _containers.RepeatedCompositeFieldContainer[ConversationMessage]
     last_customer_message_at: _timestamp_pb2.Timestamp
     first_replied_at: _timestamp_pb2.Timestamp
+    stage: _router_pb2.RoutingStage
     close_reason: str
-    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., queue: _Optional[str] = ..., client_number: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., agent_id: _Optional[str] = ..., overdue: _Optional[bool] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_count: _Optional[int] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., last_customer_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_replied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., close_reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., queue: _Optional[str] = ..., client_number: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., agent_id: _Optional[str] = ..., overdue: _Optional[bool] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_count: _Optional[int] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., last_customer_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_replied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage: _Optional[_Union[_router_pb2.RoutingStage, str]] = ..., close_reason: _Optional[str] = ...) -> None: ...
 
 class PostCustomerMessageRequest(_message.Message):
     __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "message_id", "text")
@@ -161,7 +164,7 @@ class GetConversationResponse(_message.Message):
     def __init__(self, conversation: _Optional[_Union[Conversation, _Mapping]] = ...) -> None: ...
 
 class ListConversationsRequest(_message.Message):
-    __slots__ = ("agent_id", "queue", "state", "channel", "topic", "page_size", "page_token", "overdue_only", "client_number")
+    __slots__ = ("agent_id", "queue", "state", "channel", "topic", "page_size", "page_token", "overdue_only", "client_number", "queues", "also_held_by")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +174,8 @@ class ListConversationsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
     CLIENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    ALSO_HELD_BY_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     queue: str
     state: ConversationState
@@ -180,7 +185,9 @@ class ListConversationsRequest(_message.Message):
     page_token: str
     overdue_only: bool
     client_number: str
-    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., overdue_only: _Optional[bool] = ..., client_number: _Optional[str] = ...) -> None: ...
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    also_held_by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, agent_id: _Optional[str] = ..., queue: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., overdue_only: _Optional[bool] = ..., client_number: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ..., also_held_by: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListConversationsResponse(_message.Message):
     __slots__ = ("conversations", "next_page_token")

@@ -274,7 +274,8 @@ class RouterServiceServicer:
 
     def UpsertAgent(self, request, context):
         """Creates an agent or replaces their profile (name, endpoint, queues, skills, tier).
-        The agent's current state is kept; queue changes apply at the next login.
+        The agent's current state is kept; a logged-in agent's changes apply at once (queues
+        left and joined, skills and tier re-ranked, waiting calls they now fit offered).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
