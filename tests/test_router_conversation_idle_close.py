@@ -98,6 +98,22 @@ async def test_a_transferred_answered_chat_keeps_its_idle_deadline(router, clock
     assert (event.reason, event.agent_id) == ("idle", "boris")
 
 
+async def test_an_answered_chat_back_in_the_line_after_a_logout_closes_itself_and_leaves_the_line(
+    router, clock, chats, redis, tenant
+):
+    await team(router, "chat", ["anna"], idle_close_ms=10 * MINUTE)
+    await post(chats, "c1", "c1-m1")
+    await chats.reply("c1", "anna", "a1", "on it")
+    await router.logout("anna")  # nobody else: c1 waits in the line, answered for whoever takes it
+    assert ((await chats.get("c1")).state, (await chats.get("c1")).agent_id) == ("new", "")
+    clock.advance(10 * 60)
+    await router.fire_due_timers()
+    assert (await chats.get("c1")).close_reason == "idle"
+    assert (await chats.list(state="new")).conversations == []
+    [event] = await closes(redis, tenant, "c1")
+    assert (event.reason, event.agent_id) == ("idle", "")
+
+
 async def test_an_idle_close_of_zero_never_closes_and_a_manual_close_names_who(router, clock, chats, redis, tenant):
     await team(router, "chat", ["anna"], idle_close_ms=0)
     await post(chats, "c1", "c1-m1")
