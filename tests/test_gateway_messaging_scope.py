@@ -11,6 +11,7 @@ import json
 
 import grpc
 import pytest
+from google.protobuf import duration_pb2
 
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
@@ -224,6 +225,25 @@ async def test_the_stream_delivers_replies_never_a_note_resumes_after_last_event
     assert "n1" not in json.dumps(received) and "discount" not in json.dumps(received)
     async with stream_of(desk.widget, "c-1", **{"Last-Event-ID": "c-1-m2"}) as after_close:
         assert after_close.status == 204  # closed, nothing new: EventSource stops reconnecting
+
+
+async def test_the_stream_ends_with_closed_reason_idle_when_the_customer_leaves_an_answered_chat(desk):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{desk.router_port}") as channel:
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        idle = pb.Queue(name="chat", idle_close=duration_pb2.Duration(nanos=500_000_000))
+        await stub.UpsertQueue(pb.UpsertQueueRequest(queue=idle))
+    await opened(desk.widget, "c-1")
+    ivan = await desk.login("ivan")
+    async with stream_of(desk.widget, "c-1") as reply:
+        assert (await next_sse(reply))["id"] == "c-1-m1"
+        await say(ivan, "c-1", "reply", "r1", "anything else?")
+        assert (await next_sse(reply))["id"] == "r1"
+        end = await next_sse(reply)  # nobody closes it: the queue's idle_close does
+        assert (end["event"], end["data"]["state"], end["data"]["close_reason"]) == ("closed", "closed", "idle")
+        assert await next_sse(reply) is None
+    root = await desk.login("root")
+    shown = (await (await root.get(f"{BASE}/c-1")).json())["conversation"]
+    assert (shown["state"], shown["close_reason"], shown["agent_id"]) == ("closed", "idle", "ivan")
 
 
 async def test_a_stream_from_after_gives_only_the_newer_messages(desk):

@@ -591,3 +591,23 @@ async def test_a_taken_chat_sent_back_to_the_line_is_taken_again_even_if_the_cus
     board = await centre.board()
     assert held(board) == await centre.routers_view()
     assert by_agent(board)["anna"] == counts(taken=1)
+
+
+async def test_an_idle_close_counts_as_a_close_with_its_handle_time_and_leaves_the_board(centre, redis, tenant):
+    queue = pb.Queue(name="chat", chat_capacity=2, idle_close=ms(300))
+    await centre.router.UpsertQueue(pb.UpsertQueueRequest(queue=queue))
+    assert (await centre.post("c1", "c1-m1", client="+4930100")).agent_id == "anna"
+    await centre.reply("c1", "anna", "c1-a1")  # the customer never writes again
+
+    def idle_closed(e):
+        return e.type == E.EVENT_TYPE_CONVERSATION_CLOSED and e.conversation_id == "c1"
+
+    _, closed = await asyncio.wait_for(next_event(redis, tenant, idle_closed), 10)
+    assert (closed.reason, closed.actor) == ("idle", "")
+    board = await centre.board()
+    assert "c1" not in await redis.zrange(StatsKeys(tenant).open_conversations, 0, -1)
+    assert by_agent(board)["anna"] == counts()
+    anna = (await centre.figures(spb.CONVERSATION_GROUPING_AGENT))["anna"]
+    [assigned] = [e for e in await read_events(redis, tenant) if e.type == E.EVENT_TYPE_CONVERSATION_ASSIGNED]
+    assert (anna.closed, anna.handled) == (1, 1)
+    assert _ms(anna.average_handle) == closed.time.ToMilliseconds() - assigned.time.ToMilliseconds() >= 300

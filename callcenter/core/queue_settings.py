@@ -207,6 +207,13 @@ QUEUE_SETTINGS: tuple[Setting, ...] = (
         "reply_ms",
         maximum=DAY,
     ),
+    _S(
+        "idle_close",
+        "duration",
+        "an answered conversation (the agent's or a supervisor's reply last) closes itself when the customer"
+        " has not written for this long (close reason idle)",
+        maximum=7 * DAY,
+    ),
 )
 BY_ATTR = {s.attr: s for s in QUEUE_SETTINGS}
 BY_TOML = {s.toml: s for s in QUEUE_SETTINGS}
@@ -245,6 +252,7 @@ class QueueConfig:
     mix_chats_and_calls: bool = True
     first_response_ms: int = 60 * SECOND
     reply_ms: int = 120 * SECOND
+    idle_close_ms: int = 0
 
 
 # The dataclass above is the typed face of the table; they may never differ.

@@ -94,6 +94,12 @@ CONVERSATION_SCHEMA = {
         "created_at": _TIME,
         "assigned_at": _TIME,
         "closed_at": _TIME,
+        "close_reason": {
+            "type": "string",
+            "enum": ["", "agent", "supervisor", "idle"],
+            "description": "once closed, why: its agent, a supervisor, or idle (the queue's idle_close passed after"
+            " the last reply with no customer message); empty while open",
+        },
         "last_customer_message_at": _TIME,
         "first_replied_at": _TIME,
         "message_count": {"type": "integer"},

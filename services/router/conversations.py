@@ -43,6 +43,9 @@ OPEN_STATES = STATES[:4]
 AUTHORS = ("customer", "agent", "supervisor", "note")
 #: What a messaging backend (the customer's side) reads of a conversation: never a note.
 CUSTOMER_VISIBLE = ("customer", "agent", "supervisor")
+#: Why a conversation closed: its agent closed it, a supervisor (CloseConversation without an
+#: agent), or the queue's idle_close passed after the last reply with no customer message.
+CLOSE_REASONS = ("agent", "supervisor", "idle")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Conversation:
     #: The routing stage (lib.lua's CONV.restage): vip, skilled or anyone; "" if never staged.
     stage: str = ""
     messages: tuple[Message, ...] = field(default=())
+    close_reason: str = ""  # closed only: agent, supervisor or idle (CLOSE_REASONS)
 
 
 def _opt(value: Any) -> int | None:
@@ -100,6 +104,7 @@ def conversation_from_hash(h: dict[str, Any], messages: tuple[Message, ...] = ()
         first_replied_ms=_opt(h.get("first_replied")),
         stage=h.get("stage", "") or "",
         messages=messages,
+        close_reason=h.get("close_reason", "") or "",
     )
 
 

@@ -449,6 +449,7 @@ def conversation_to_pb(c: Conversation) -> conversations_pb2.Conversation:
         message_count=c.message_count,
         stage=_STAGE_TO_PB.get(c.stage, router_pb2.ROUTING_STAGE_UNSPECIFIED),
         messages=[message_to_pb(m) for m in c.messages],
+        close_reason=c.close_reason,
     )
     if c.due_ms is not None:
         out.reply_due_at.CopyFrom(timestamp_ms(c.due_ms))

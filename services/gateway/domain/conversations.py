@@ -86,7 +86,12 @@ def closed_json(c: pb.Conversation) -> dict[str, Any] | None:
     """What a customer is told of their conversation's end; None while it is open."""
     if c.state != pb.CONVERSATION_STATE_CLOSED:
         return None
-    return {"conversation_id": c.conversation_id, "state": "closed", "closed_at": _time(c.closed_at)}
+    return {
+        "conversation_id": c.conversation_id,
+        "state": "closed",
+        "closed_at": _time(c.closed_at),
+        "close_reason": c.close_reason,
+    }
 
 
 def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dict[str, Any]:
@@ -107,6 +112,7 @@ def conversation_json(c: pb.Conversation, *, with_messages: bool = False) -> dic
         "created_at": _time(c.created_at),
         "assigned_at": _time(c.assigned_at),
         "closed_at": _time(c.closed_at),
+        "close_reason": c.close_reason,
         "last_customer_message_at": _time(c.last_customer_message_at),
         "first_replied_at": _time(c.first_replied_at),
         "message_count": c.message_count,

@@ -5,7 +5,8 @@
 --
 -- Members: offer|<offer id>, wrapup|<agent>|<token>, maxwait|<call>, relax|<call>|<stage>,
 -- retry|<call>, lifetime|<call>, pbx|<pbx id>, positions|<queue>, callback|<callback id>,
--- conversation|<conversation id>|<deadline>, conversation_relax|<conversation id>|<due>.
+-- conversation|<conversation id>|<deadline>, conversation_relax|<conversation id>|<due>,
+-- conversation_idle|<conversation id>|<due>.
 -- A call id may contain '|' (any SIP Call-ID), so the kind ends at the first '|' and a token starts after the last.
 local limit = tonumber(ARGS[1])
 
@@ -134,6 +135,9 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW, 'LIMI
   elseif kind == 'conversation_relax' then
     local id, token = string.match(rest, '^(.*)|([^|]*)$')
     CONV.relax_fire(id, token)
+  elseif kind == 'conversation_idle' then
+    local id, token = string.match(rest, '^(.*)|([^|]*)$')
+    CONV.idle_fire(id, token)
   elseif kind ~= nil then
     fire_call_timer(kind, rest, '')
   end

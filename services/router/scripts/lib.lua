@@ -628,7 +628,10 @@ function CONV.message(v, message_id, author, agent_id, text)
     agent = agent_id, text = text, at = NOW, actor = actor}))
   redis.call('LTRIM', k_conversation_messages(v.id), -CONV.KEPT, -1)
   v.count = redis.call('HINCRBY', k_conversation(v.id), 'count', 1)
-  if author == 'customer' then CONV.set(v.id, v, {last_customer = NOW}) end
+  if author == 'customer' then
+    CONV.set(v.id, v, {last_customer = NOW})
+    CONV.unidle(v)  -- the customer is back: no idle close
+  end
 end
 
 -- A reply to the customer (author agent, or supervisor in the agent's place): ANSWERED, no
@@ -642,6 +645,7 @@ function CONV.answer(v, message_id, author, text)
   if v.state == 'new' then fields.held_state = 'answered' else fields.state = 'answered' end
   if (v.first_replied or '') == '' then fields.first_replied = NOW end
   CONV.set(v.id, v, fields)
+  CONV.idle(v)
   CONV.emit('CONVERSATION_REPLIED', v, {reason = author,
     attributes = cjson.encode({message_id = message_id, text = text})})
 end
@@ -776,14 +780,49 @@ function CONV.offer_agent(agent_id, a)
   end
 end
 
--- Closes conversation v (not closed yet); its agent's room is given out by the caller.
-function CONV.close(v)
+-- Idle close (the queue's idle_close_ms, 0: off): an answered conversation whose customer
+-- writes nothing for that long after the last reply closes itself (CONV.idle_fire). Armed by
+-- each reply (CONV.answer), cleared by the customer's next message (CONV.message) and by the
+-- close; kept across a transfer or a logout's hand-back (the customer's silence counts, not
+-- who holds it). Timer conversation_idle|<id>|<due>, the due time its token.
+function CONV.idle_timer(v) return 'conversation_idle|' .. v.id .. '|' .. tostring(v.idle_due or '') end
+
+function CONV.unidle(v)
+  if (v.idle_due or '') == '' then return end
+  timer_clear(CONV.idle_timer(v))
+  CONV.set(v.id, v, {idle_due = ''})
+end
+
+function CONV.idle(v)
+  CONV.unidle(v)
+  local ms = queue_ms(v.queue, 'idle_close_ms')
+  if ms <= 0 then return end
+  CONV.set(v.id, v, {idle_due = NOW + ms})
+  timer_set(CONV.idle_timer(v), NOW + ms)
+end
+
+-- An idle timer fired (token: its due time): still answered (held by an agent, or back in its
+-- line after the reply), the conversation closes with reason idle and no actor, and its
+-- agent's room is given out (CONV.freed) as on CloseConversation.
+function CONV.idle_fire(id, token)
+  local v = hgetall(k_conversation(id))
+  if v.id == nil or tostring(v.idle_due or '') ~= token then return end
+  CONV.set(id, v, {idle_due = ''})
+  if v.state ~= 'answered' and not (v.state == 'new' and v.held_state == 'answered') then return end
+  CONV.close(v, 'idle')
+  if (v.agent or '') ~= '' then CONV.freed(v.agent) end
+end
+
+-- Closes conversation v (not closed yet); why: agent, supervisor or idle (close_reason and
+-- the CONVERSATION_CLOSED reason). Its agent's room is given out by the caller.
+function CONV.close(v, why)
   CONV.undue(v)
   CONV.unrelax(v)
+  CONV.unidle(v)
   redis.call('ZREM', k_conversations_waiting(v.queue), v.id)
   redis.call('ZREM', K_CONVERSATIONS, v.id)
   if (v.agent or '') ~= '' then redis.call('ZREM', k_agent_conversations(v.agent), v.id) end
-  CONV.set(v.id, v, {state = 'closed', closed = NOW})
+  CONV.set(v.id, v, {state = 'closed', closed = NOW, close_reason = why})
   redis.call('ZADD', K_CONVERSATIONS_CLOSED, NOW, v.id)
   for _, old in ipairs(redis.call('ZRANGE', K_CONVERSATIONS_CLOSED, 0, -(CONV.KEPT + 1))) do
     redis.call('ZREM', K_CONVERSATIONS_CLOSED, old)
@@ -791,7 +830,7 @@ function CONV.close(v)
   for _, key in ipairs({k_conversation(v.id), k_conversation_messages(v.id), k_conversation_message_ids(v.id)}) do
     redis.call('EXPIRE', key, CALL_TTL)
   end
-  CONV.emit('CONVERSATION_CLOSED', v, {})
+  CONV.emit('CONVERSATION_CLOSED', v, {reason = why})
 end
 
 -- A deadline timer fired (token: the deadline it was set for).

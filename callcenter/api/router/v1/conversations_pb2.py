@@ -26,49 +26,49 @@ from callcenter.api.router.v1 import router_pb2 as callcenter_dot_router_dot_v1_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(callcenter/router/v1/conversations.proto\x12\x14\x63\x61llcenter.router.v1\x1a!callcenter/router/v1/router.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n\x13\x43onversationMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x33\n\x06\x61uthor\x18\x02 \x01(\x0e\x32#.callcenter.router.v1.MessageAuthor\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12+\n\x07sent_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\"\x85\x05\n\x0c\x43onversation\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\r\n\x05topic\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x15\n\rclient_number\x18\x05 \x01(\t\x12\x36\n\x05state\x18\x06 \x01(\x0e\x32\'.callcenter.router.v1.ConversationState\x12\x10\n\x08\x61gent_id\x18\x07 \x01(\t\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12\x30\n\x0creply_due_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61ssigned_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmessage_count\x18\r \x01(\x05\x12;\n\x08messages\x18\x0e \x03(\x0b\x32).callcenter.router.v1.ConversationMessage\x12<\n\x18last_customer_message_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10\x66irst_replied_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x05stage\x18\x11 \x01(\x0e\x32\".callcenter.router.v1.RoutingStage\"\x9d\x01\n\x1aPostCustomerMessageRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\r\n\x05topic\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x15\n\rclient_number\x18\x05 \x01(\t\x12\x12\n\nmessage_id\x18\x06 \x01(\t\x12\x0c\n\x04text\x18\x07 \x01(\t\"W\n\x1bPostCustomerMessageResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"i\n\x1aReplyToConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\"W\n\x1bReplyToConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"E\n\x18\x43loseConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"U\n\x19\x43loseConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"1\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"S\n\x17GetConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"\x8d\x02\n\x18ListConversationsRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32\'.callcenter.router.v1.ConversationState\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\x12\r\n\x05topic\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\x12\x14\n\x0coverdue_only\x18\x08 \x01(\x08\x12\x15\n\rclient_number\x18\t \x01(\t\x12\x0e\n\x06queues\x18\n \x03(\t\x12\x14\n\x0c\x61lso_held_by\x18\x0b \x03(\t\"o\n\x19ListConversationsResponse\x12\x39\n\rconversations\x18\x01 \x03(\x0b\x32\".callcenter.router.v1.Conversation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"H\n\x1bTransferConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"X\n\x1cTransferConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"g\n\x1cPostSupervisorMessageRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\x08\"Y\n\x1dPostSupervisorMessageResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation*\xd4\x01\n\x11\x43onversationState\x12\"\n\x1e\x43ONVERSATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONVERSATION_STATE_NEW\x10\x01\x12\x1c\n\x18\x43ONVERSATION_STATE_TAKEN\x10\x02\x12!\n\x1d\x43ONVERSATION_STATE_UNANSWERED\x10\x03\x12\x1f\n\x1b\x43ONVERSATION_STATE_ANSWERED\x10\x04\x12\x1d\n\x19\x43ONVERSATION_STATE_CLOSED\x10\x05*\x9e\x01\n\rMessageAuthor\x12\x1e\n\x1aMESSAGE_AUTHOR_UNSPECIFIED\x10\x00\x12\x1b\n\x17MESSAGE_AUTHOR_CUSTOMER\x10\x01\x12\x18\n\x14MESSAGE_AUTHOR_AGENT\x10\x02\x12\x1d\n\x19MESSAGE_AUTHOR_SUPERVISOR\x10\x03\x12\x17\n\x13MESSAGE_AUTHOR_NOTE\x10\x04\x32\xeb\x06\n\x13\x43onversationService\x12z\n\x13PostCustomerMessage\x12\x30.callcenter.router.v1.PostCustomerMessageRequest\x1a\x31.callcenter.router.v1.PostCustomerMessageResponse\x12z\n\x13ReplyToConversation\x12\x30.callcenter.router.v1.ReplyToConversationRequest\x1a\x31.callcenter.router.v1.ReplyToConversationResponse\x12t\n\x11\x43loseConversation\x12..callcenter.router.v1.CloseConversationRequest\x1a/.callcenter.router.v1.CloseConversationResponse\x12n\n\x0fGetConversation\x12,.callcenter.router.v1.GetConversationRequest\x1a-.callcenter.router.v1.GetConversationResponse\x12t\n\x11ListConversations\x12..callcenter.router.v1.ListConversationsRequest\x1a/.callcenter.router.v1.ListConversationsResponse\x12}\n\x14TransferConversation\x12\x31.callcenter.router.v1.TransferConversationRequest\x1a\x32.callcenter.router.v1.TransferConversationResponse\x12\x80\x01\n\x15PostSupervisorMessage\x12\x32.callcenter.router.v1.PostSupervisorMessageRequest\x1a\x33.callcenter.router.v1.PostSupervisorMessageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(callcenter/router/v1/conversations.proto\x12\x14\x63\x61llcenter.router.v1\x1a!callcenter/router/v1/router.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n\x13\x43onversationMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x33\n\x06\x61uthor\x18\x02 \x01(\x0e\x32#.callcenter.router.v1.MessageAuthor\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12+\n\x07sent_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\"\x9b\x05\n\x0c\x43onversation\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\r\n\x05topic\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x15\n\rclient_number\x18\x05 \x01(\t\x12\x36\n\x05state\x18\x06 \x01(\x0e\x32\'.callcenter.router.v1.ConversationState\x12\x10\n\x08\x61gent_id\x18\x07 \x01(\t\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12\x30\n\x0creply_due_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61ssigned_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmessage_count\x18\r \x01(\x05\x12;\n\x08messages\x18\x0e \x03(\x0b\x32).callcenter.router.v1.ConversationMessage\x12<\n\x18last_customer_message_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10\x66irst_replied_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x05stage\x18\x11 \x01(\x0e\x32\".callcenter.router.v1.RoutingStage\x12\x14\n\x0c\x63lose_reason\x18\x12 \x01(\t\"\x9d\x01\n\x1aPostCustomerMessageRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\r\n\x05topic\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x15\n\rclient_number\x18\x05 \x01(\t\x12\x12\n\nmessage_id\x18\x06 \x01(\t\x12\x0c\n\x04text\x18\x07 \x01(\t\"W\n\x1bPostCustomerMessageResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"i\n\x1aReplyToConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\"W\n\x1bReplyToConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"E\n\x18\x43loseConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"U\n\x19\x43loseConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"1\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"S\n\x17GetConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"\x8d\x02\n\x18ListConversationsRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32\'.callcenter.router.v1.ConversationState\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\x12\r\n\x05topic\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\x12\x14\n\x0coverdue_only\x18\x08 \x01(\x08\x12\x15\n\rclient_number\x18\t \x01(\t\x12\x0e\n\x06queues\x18\n \x03(\t\x12\x14\n\x0c\x61lso_held_by\x18\x0b \x03(\t\"o\n\x19ListConversationsResponse\x12\x39\n\rconversations\x18\x01 \x03(\x0b\x32\".callcenter.router.v1.Conversation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"H\n\x1bTransferConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"X\n\x1cTransferConversationResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation\"g\n\x1cPostSupervisorMessageRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\x08\"Y\n\x1dPostSupervisorMessageResponse\x12\x38\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32\".callcenter.router.v1.Conversation*\xd4\x01\n\x11\x43onversationState\x12\"\n\x1e\x43ONVERSATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONVERSATION_STATE_NEW\x10\x01\x12\x1c\n\x18\x43ONVERSATION_STATE_TAKEN\x10\x02\x12!\n\x1d\x43ONVERSATION_STATE_UNANSWERED\x10\x03\x12\x1f\n\x1b\x43ONVERSATION_STATE_ANSWERED\x10\x04\x12\x1d\n\x19\x43ONVERSATION_STATE_CLOSED\x10\x05*\x9e\x01\n\rMessageAuthor\x12\x1e\n\x1aMESSAGE_AUTHOR_UNSPECIFIED\x10\x00\x12\x1b\n\x17MESSAGE_AUTHOR_CUSTOMER\x10\x01\x12\x18\n\x14MESSAGE_AUTHOR_AGENT\x10\x02\x12\x1d\n\x19MESSAGE_AUTHOR_SUPERVISOR\x10\x03\x12\x17\n\x13MESSAGE_AUTHOR_NOTE\x10\x04\x32\xeb\x06\n\x13\x43onversationService\x12z\n\x13PostCustomerMessage\x12\x30.callcenter.router.v1.PostCustomerMessageRequest\x1a\x31.callcenter.router.v1.PostCustomerMessageResponse\x12z\n\x13ReplyToConversation\x12\x30.callcenter.router.v1.ReplyToConversationRequest\x1a\x31.callcenter.router.v1.ReplyToConversationResponse\x12t\n\x11\x43loseConversation\x12..callcenter.router.v1.CloseConversationRequest\x1a/.callcenter.router.v1.CloseConversationResponse\x12n\n\x0fGetConversation\x12,.callcenter.router.v1.GetConversationRequest\x1a-.callcenter.router.v1.GetConversationResponse\x12t\n\x11ListConversations\x12..callcenter.router.v1.ListConversationsRequest\x1a/.callcenter.router.v1.ListConversationsResponse\x12}\n\x14TransferConversation\x12\x31.callcenter.router.v1.TransferConversationRequest\x1a\x32.callcenter.router.v1.TransferConversationResponse\x12\x80\x01\n\x15PostSupervisorMessage\x12\x32.callcenter.router.v1.PostSupervisorMessageRequest\x1a\x33.callcenter.router.v1.PostSupervisorMessageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'callcenter.api.router.v1.conversations_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONVERSATIONSTATE']._serialized_start=2456
-  _globals['_CONVERSATIONSTATE']._serialized_end=2668
-  _globals['_MESSAGEAUTHOR']._serialized_start=2671
-  _globals['_MESSAGEAUTHOR']._serialized_end=2829
+  _globals['_CONVERSATIONSTATE']._serialized_start=2478
+  _globals['_CONVERSATIONSTATE']._serialized_end=2690
+  _globals['_MESSAGEAUTHOR']._serialized_start=2693
+  _globals['_MESSAGEAUTHOR']._serialized_end=2851
   _globals['_CONVERSATIONMESSAGE']._serialized_start=135
   _globals['_CONVERSATIONMESSAGE']._serialized_end=321
   _globals['_CONVERSATION']._serialized_start=324
-  _globals['_CONVERSATION']._serialized_end=969
-  _globals['_POSTCUSTOMERMESSAGEREQUEST']._serialized_start=972
-  _globals['_POSTCUSTOMERMESSAGEREQUEST']._serialized_end=1129
-  _globals['_POSTCUSTOMERMESSAGERESPONSE']._serialized_start=1131
-  _globals['_POSTCUSTOMERMESSAGERESPONSE']._serialized_end=1218
-  _globals['_REPLYTOCONVERSATIONREQUEST']._serialized_start=1220
-  _globals['_REPLYTOCONVERSATIONREQUEST']._serialized_end=1325
-  _globals['_REPLYTOCONVERSATIONRESPONSE']._serialized_start=1327
-  _globals['_REPLYTOCONVERSATIONRESPONSE']._serialized_end=1414
-  _globals['_CLOSECONVERSATIONREQUEST']._serialized_start=1416
-  _globals['_CLOSECONVERSATIONREQUEST']._serialized_end=1485
-  _globals['_CLOSECONVERSATIONRESPONSE']._serialized_start=1487
-  _globals['_CLOSECONVERSATIONRESPONSE']._serialized_end=1572
-  _globals['_GETCONVERSATIONREQUEST']._serialized_start=1574
-  _globals['_GETCONVERSATIONREQUEST']._serialized_end=1623
-  _globals['_GETCONVERSATIONRESPONSE']._serialized_start=1625
-  _globals['_GETCONVERSATIONRESPONSE']._serialized_end=1708
-  _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=1711
-  _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=1980
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=1982
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=2093
-  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_start=2095
-  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_end=2167
-  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_start=2169
-  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_end=2257
-  _globals['_POSTSUPERVISORMESSAGEREQUEST']._serialized_start=2259
-  _globals['_POSTSUPERVISORMESSAGEREQUEST']._serialized_end=2362
-  _globals['_POSTSUPERVISORMESSAGERESPONSE']._serialized_start=2364
-  _globals['_POSTSUPERVISORMESSAGERESPONSE']._serialized_end=2453
-  _globals['_CONVERSATIONSERVICE']._serialized_start=2832
-  _globals['_CONVERSATIONSERVICE']._serialized_end=3707
+  _globals['_CONVERSATION']._serialized_end=991
+  _globals['_POSTCUSTOMERMESSAGEREQUEST']._serialized_start=994
+  _globals['_POSTCUSTOMERMESSAGEREQUEST']._serialized_end=1151
+  _globals['_POSTCUSTOMERMESSAGERESPONSE']._serialized_start=1153
+  _globals['_POSTCUSTOMERMESSAGERESPONSE']._serialized_end=1240
+  _globals['_REPLYTOCONVERSATIONREQUEST']._serialized_start=1242
+  _globals['_REPLYTOCONVERSATIONREQUEST']._serialized_end=1347
+  _globals['_REPLYTOCONVERSATIONRESPONSE']._serialized_start=1349
+  _globals['_REPLYTOCONVERSATIONRESPONSE']._serialized_end=1436
+  _globals['_CLOSECONVERSATIONREQUEST']._serialized_start=1438
+  _globals['_CLOSECONVERSATIONREQUEST']._serialized_end=1507
+  _globals['_CLOSECONVERSATIONRESPONSE']._serialized_start=1509
+  _globals['_CLOSECONVERSATIONRESPONSE']._serialized_end=1594
+  _globals['_GETCONVERSATIONREQUEST']._serialized_start=1596
+  _globals['_GETCONVERSATIONREQUEST']._serialized_end=1645
+  _globals['_GETCONVERSATIONRESPONSE']._serialized_start=1647
+  _globals['_GETCONVERSATIONRESPONSE']._serialized_end=1730
+  _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=1733
+  _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=2002
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=2004
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=2115
+  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_start=2117
+  _globals['_TRANSFERCONVERSATIONREQUEST']._serialized_end=2189
+  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_start=2191
+  _globals['_TRANSFERCONVERSATIONRESPONSE']._serialized_end=2279
+  _globals['_POSTSUPERVISORMESSAGEREQUEST']._serialized_start=2281
+  _globals['_POSTSUPERVISORMESSAGEREQUEST']._serialized_end=2384
+  _globals['_POSTSUPERVISORMESSAGERESPONSE']._serialized_start=2386
+  _globals['_POSTSUPERVISORMESSAGERESPONSE']._serialized_end=2475
+  _globals['_CONVERSATIONSERVICE']._serialized_start=2854
+  _globals['_CONVERSATIONSERVICE']._serialized_end=3729
 # @@protoc_insertion_point(module_scope)

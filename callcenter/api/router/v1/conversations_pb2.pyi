@@ -56,7 +56,7 @@ class ConversationMessage(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., author: _Optional[_Union[MessageAuthor, str]] = ..., agent_id: _Optional[str] = ..., text: _Optional[str] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class Conversation(_message.Message):
-    __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "state", "agent_id", "overdue", "reply_due_at", "created_at", "assigned_at", "closed_at", "message_count", "messages", "last_customer_message_at", "first_replied_at", "stage")
+    __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "state", "agent_id", "overdue", "reply_due_at", "created_at", "assigned_at", "closed_at", "message_count", "messages", "last_customer_message_at", "first_replied_at", "stage", "close_reason")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,7 @@ class Conversation(_message.Message):
     LAST_CUSTOMER_MESSAGE_AT_FIELD_NUMBER: _ClassVar[int]
     FIRST_REPLIED_AT_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_REASON_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     channel: str
     topic: str
@@ -91,7 +92,8 @@ class Conversation(_message.Message):
     last_customer_message_at: _timestamp_pb2.Timestamp
     first_replied_at: _timestamp_pb2.Timestamp
     stage: _router_pb2.RoutingStage
-    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., queue: _Optional[str] = ..., client_number: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., agent_id: _Optional[str] = ..., overdue: _Optional[bool] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_count: _Optional[int] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., last_customer_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_replied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage: _Optional[_Union[_router_pb2.RoutingStage, str]] = ...) -> None: ...
+    close_reason: str
+    def __init__(self, conversation_id: _Optional[str] = ..., channel: _Optional[str] = ..., topic: _Optional[str] = ..., queue: _Optional[str] = ..., client_number: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., agent_id: _Optional[str] = ..., overdue: _Optional[bool] = ..., reply_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_count: _Optional[int] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., last_customer_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_replied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage: _Optional[_Union[_router_pb2.RoutingStage, str]] = ..., close_reason: _Optional[str] = ...) -> None: ...
 
 class PostCustomerMessageRequest(_message.Message):
     __slots__ = ("conversation_id", "channel", "topic", "queue", "client_number", "message_id", "text")

@@ -97,7 +97,8 @@ class ConversationServiceServicer:
 
     def CloseConversation(self, request, context):
         """Closes a conversation: its agent gets room for the next one of the queue's line.
-        Closing a closed conversation returns it as it is.
+        Closing a closed conversation returns it as it is. (An answered conversation of a queue
+        with idle_close also closes itself: close_reason idle.)
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
