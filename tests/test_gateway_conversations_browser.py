@@ -75,6 +75,10 @@ async def test_the_supervisor_opens_an_overdue_chat_from_the_board_and_takes_it(
         assert await page.locator("#conversation-error").is_hidden()
         await page.locator('#conversations tr[data-conversation="c1"] td', has_text="sam-agent").wait_for()
         await screenshot(page, "conversations-page-taken")
+
+        await opened.locator('button[data-action="close"]').click()
+        await page.locator("#conv-state", has_text="Closed · by a supervisor").wait_for()
+        assert await opened.locator('button[data-action="take"]').is_disabled()
     async with stubs(gateway) as (_, conv):
         c1 = (await conv.GetConversation(cpb.GetConversationRequest(conversation_id="c1"))).conversation
-    assert c1.agent_id == "sam-agent"
+    assert (c1.agent_id, c1.state, c1.close_reason) == ("sam-agent", cpb.CONVERSATION_STATE_CLOSED, "supervisor")

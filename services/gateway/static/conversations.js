@@ -6,7 +6,7 @@
 // Refreshed live from the event stream (live.js). The API applies the role rules: a
 // supervisor sees their queues only, admins every queue.
 import { api, duration, el, header, me } from "/static/api.js";
-import { agentStateLabel, conversationStageLabel, conversationStateLabel } from "/static/labels.js";
+import { agentStateLabel, closeReasonLabel, conversationStageLabel, conversationStateLabel } from "/static/labels.js";
 import { follow } from "/static/live.js";
 
 const n = (v) => parseInt(v || 0, 10); // proto3 JSON leaves zero counts out
@@ -98,7 +98,8 @@ function waitingFor(c) {
 }
 
 function stateText(c) {
-  return [conversationStateLabel(c.state), waitingFor(c)].filter(Boolean).join(" · ");
+  const why = stateCode(c.state) === "closed" ? closeReasonLabel(c.close_reason) : "";
+  return [conversationStateLabel(c.state), waitingFor(c), why].filter(Boolean).join(" · ");
 }
 
 function renderList(conversations) {

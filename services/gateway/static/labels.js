@@ -71,6 +71,10 @@ const conversationCode = (value) => String(value || "").replace(/^CONVERSATION_S
 export const conversationStateLabel = (value) =>
   CONVERSATION_STATES[conversationCode(value)] ?? humanise(conversationCode(value));
 
+// Why a conversation was closed (its close_reason).
+const CLOSE_REASONS = { agent: "by the agent", supervisor: "by a supervisor", idle: "the customer went quiet" };
+export const closeReasonLabel = (value) => (value ? CLOSE_REASONS[value] ?? humanise(value) : "");
+
 // Whom a conversation's routing rule lets take it now (its stage: "vip" or "ROUTING_STAGE_VIP").
 const CONVERSATION_STAGES = { manager: "the personal manager", vip: "VIP agents", skilled: "skilled agents",
   anyone: "any agent" };
