@@ -431,8 +431,10 @@ def test_the_dashboard_encodes_every_value_it_puts_in_a_url():
     static = pathlib.Path(__file__).parent.parent / "services" / "gateway" / "static"
     for script_file in sorted(static.glob("*.js")):
         source = script_file.read_text()
-        # Names the script binds to an encoded value: `const range = new URLSearchParams(...)`.
-        encoded = set(re.findall(r"(?:const|let)\s+(\w+)\s*=\s*(?:new URLSearchParams|encodeURIComponent)\(", source))
+        # Names the script binds to an encoded value: `const range = new URLSearchParams(...)`,
+        # `const asked = query({...})`.
+        binding = r"(?:const|let)\s+(\w+)\s*=\s*(?:new URLSearchParams|encodeURIComponent|query)\("
+        encoded = set(re.findall(binding, source))
         for template in re.findall(r"`(/[^`]*)`", source):  # template literals that are paths
             for expression in re.findall(r"\$\{([^}]*)\}", template):
                 safe = expression.startswith(ENCODERS) or expression in SAFE_PARTS or expression in encoded
