@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import re
+import socket
+import urllib.error
+import urllib.request
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from callcenter.api.events.v1 import events_pb2
@@ -66,6 +70,22 @@ async def test_calls_through_kamailio_are_counted_on_its_metrics_page_from_every
     assert value(after, counters.EVENTS_DROPPED, reason="failed") == 0
     # tm's own statistics (their values move as transactions are freed, after the calls end)
     assert {"kamailio_tmx_UAS_transactions", "kamailio_tmx_5xx_transactions"} <= {name for name, _ in after}
+
+
+def test_the_metrics_socket_serves_only_metrics(kamailio):
+    request = urllib.request.Request(f"http://127.0.0.1:{kamailio.metrics_port}/calls")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)  # noqa: S310 - a loopback URL
+    assert refused.value.code == 404
+    options = (  # SIP over TCP to the same socket: refused, not routed
+        "OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\n"
+        "Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-probe\r\n"
+        "From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:probe@127.0.0.1>\r\n"
+        "Call-ID: probe@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", kamailio.metrics_port), timeout=5) as sip:
+        sip.sendall(options.encode())
+        assert sip.recv(4096).decode().startswith("SIP/2.0 403")
 
 
 async def test_an_invite_while_the_router_is_unreachable_counts_a_503(sip_workdir, phones, tenant):

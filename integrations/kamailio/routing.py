@@ -42,6 +42,7 @@ TABLE = "cc"  # htable: call id -> the call's state here (JSON)
 FINAL = FINAL_CALL_STATE_ENUMS
 K = router_pb2
 DEFER_S = 5.0  # how long the session process keeps an offer it cannot place yet
+METRICS_SOCKET = "metrics"  # the name of kamailio.cfg's listen socket for /metrics
 
 
 def _log(level: str, event: str, **fields: Any) -> None:
@@ -99,6 +100,9 @@ class Handler:
     # Requests --------------------------------------------------------------------------------
 
     def ksr_request_route(self, msg: Any) -> int:
+        if KSR.pv.get("$Rn") == METRICS_SOCKET:  # SIP over TCP on the metrics socket: not here
+            KSR.sl.sl_send_reply(403, "Metrics Only")
+            return EXIT
         call_id = KSR.pv.get("$ci")
         if KSR.siputils.has_totag() > 0:
             return self._in_dialog(call_id)
