@@ -1,6 +1,6 @@
 """Kamailio's Prometheus page (xhttp_prom, docs/kamailio.md#metrics): real Kamailio, sipp and
 the router; the counters the integration moves in its SIP workers and in its session process
-show on the one /metrics page, read with prometheus-client's own parser."""
+show on the one /metrics page, read with prometheus-client's own parser (Kamailio.samples)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from callcenter.api.events.v1 import events_pb2
 from callcenter.integrations.kamailio import counters
@@ -20,15 +19,6 @@ from callcenter.tools.sip.processes import Kamailio, free_tcp_port
 from tests.kamailio_fixtures import LEASE_MS, dial, final_response, finished, team
 
 E = events_pb2
-
-
-def scrape(k: Kamailio) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of its /metrics page: (name, sorted labels) -> value."""
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(k.metrics())
-        for s in family.samples
-    }
 
 
 def value(samples, counter: counters.Counter, **labels: str) -> float | None:
@@ -50,7 +40,7 @@ async def test_calls_through_kamailio_are_counted_on_its_metrics_page_from_every
 ):
     _, stub = sip_router
     (agent,) = await team(stub, sip_workdir, phones, {"answer": 100})
-    before = scrape(kamailio)
+    before = kamailio.samples()
     assert value(before, counters.INVITES, result="routed") == 0  # known series start at 0
     assert value(before, counters.OFFERS_RELAYED) == 0
     talking = dial(sip_workdir, kamailio, phones, "caller-a", "caller.xml", "-set", "talk", "600")
@@ -60,7 +50,7 @@ async def test_calls_through_kamailio_are_counted_on_its_metrics_page_from_every
     assert await finished(talking) == 0
     assert await finished(waiting) == 0
 
-    after = scrape(kamailio)
+    after = kamailio.samples()
     assert value(after, counters.INVITES, result="routed") == 2
     assert value(after, counters.HOLDS, result="held") == 1
     assert value(after, counters.OFFERS_RELAYED) == 2  # one by a SIP worker, one by the session process
@@ -76,6 +66,7 @@ def test_the_metrics_socket_serves_only_metrics(kamailio):
     request = urllib.request.Request(f"http://127.0.0.1:{kamailio.metrics_port}/calls")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)  # noqa: S310 - a loopback URL
+    refused.value.close()  # its response
     assert refused.value.code == 404
     options = (  # SIP over TCP to the same socket: refused, not routed
         "OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\n"
@@ -96,7 +87,7 @@ async def test_an_invite_while_the_router_is_unreachable_counts_a_503(sip_workdi
         call = dial(sip_workdir, k, phones, "caller", "caller_refused.xml")
         assert await finished(call) == 0
         assert final_response(call).first_line.startswith("SIP/2.0 503")
-        samples = scrape(k)
+        samples = k.samples()
         assert value(samples, counters.INVITES, result="unavailable") == 1
         assert value(samples, counters.INVITES, result="routed") == 0
         assert value(samples, counters.ROUTER_ERRORS, rpc="RouteCall", grpc_code="UNAVAILABLE") == 1

@@ -65,7 +65,7 @@ EVENTS_DROPPED = Counter(
 ROUTER_ERRORS = Counter(
     "callcenter_router_errors_total",
     ("rpc", "grpc_code"),
-    "router calls of the SIP workers that failed, by RPC and gRPC code",
+    "the routes' unary router calls that failed, by RPC and gRPC code",
     (),  # a series appears with its first failure
 )
 

@@ -19,6 +19,8 @@ import time
 import urllib.request
 from datetime import datetime
 
+from prometheus_client.parser import text_string_to_metric_families
+
 SCENARIOS = pathlib.Path(__file__).parent / "sipp"
 
 
@@ -142,6 +144,14 @@ class Kamailio:
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a loopback URL
             return response.read().decode()
+
+    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every sample of its /metrics page: (name, its labels sorted) -> value."""
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(self.metrics())
+            for sample in family.samples
+        }
 
     def kill(self) -> None:
         if self.process is not None:
