@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
-import grpc
-import pytest
-
 from callcenter.api.common.v1 import states_pb2
 from callcenter.api.events.v1 import events_pb2
 from callcenter.api.router.v1 import router_pb2 as pb
 from callcenter.api.router.v1 import router_pb2_grpc
-from callcenter.core.event_stream import decode, duration_ms, stream_key
+from callcenter.core.event_stream import duration_ms
 from callcenter.integrations.kamailio.sip_mapping import MAX_OFFERS
 from callcenter.tools.sip.processes import Kamailio, Message, Sipp
+from tests.kamailio_fixtures import LEASE_MS, NUMBER, RING_MS, WRAP_UP_MS, dial, final_response, finished, team
 
-RING_MS = 1000  # the queue's ring timeout (5 s in production; the same code path)
-WRAP_UP_MS = 300
-LEASE_MS = 2000
-NUMBER = "4930100100"
 E = events_pb2
 AVAILABLE = states_pb2.AGENT_STATE_AVAILABLE
 # How far a SIP time may be from the timer that made it. The target is ±50 ms (met on a quiet
@@ -33,107 +27,6 @@ COUNTED_MISSES = {"no_answer", "rejected", "timeout"}  # the misses that count t
 
 def _gap_ms(earlier: Message, later: Message) -> float:
     return (later.at - earlier.at).total_seconds() * 1000
-
-
-@pytest.fixture
-async def sip_router(start_replica, sip_workdir):
-    replica = await start_replica()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}")
-    stub = router_pb2_grpc.RouterServiceStub(channel)
-    yield replica, stub
-    await channel.close()
-
-
-@pytest.fixture
-async def kamailio(sip_router, sip_workdir, tenant):
-    replica, _ = sip_router
-    k = Kamailio(sip_workdir, replica.port, pbx_id=f"kam-{tenant}", lease_ms=LEASE_MS)
-    await asyncio.to_thread(k.start)
-    yield k
-    await asyncio.to_thread(k.stop)
-
-
-@pytest.fixture
-def phones():
-    """Every sipp started by a test, stopped at its end."""
-    started: list[Sipp] = []
-    yield started
-    for phone in started:
-        phone.stop()
-
-
-@pytest.fixture
-def stream(redis, tenant):
-    return EventStream(redis, tenant)
-
-
-class EventStream:
-    """The router's event stream, read as it grows: waits are for events, never for time."""
-
-    def __init__(self, redis, tenant: str) -> None:
-        self.redis = redis
-        self.key = stream_key(tenant)
-        self.seen: list[events_pb2.Event] = []
-        self._last = "0"
-
-    async def _read(self, block_ms: int) -> None:
-        reply = await self.redis.xread({self.key: self._last}, block=block_ms, count=500)
-        for _, entries in reply or []:
-            for entry_id, fields in entries:
-                self.seen.append(decode(entry_id, fields))
-                self._last = entry_id
-
-    async def wait_for(self, kind: int, timeout_s: float = 15, **fields: str) -> events_pb2.Event:
-        """The first event of this kind whose fields match (waits for it to be appended)."""
-
-        async def first() -> events_pb2.Event:
-            while True:
-                for event in self.seen:
-                    if event.type == kind and all(getattr(event, k) == v for k, v in fields.items()):
-                        return event
-                await self._read(block_ms=1000)
-
-        return await asyncio.wait_for(first(), timeout_s)
-
-    async def of_call(self, call_id: str) -> list[events_pb2.Event]:
-        await self._read(block_ms=1)
-        return [e for e in self.seen if e.call_id == call_id]
-
-
-async def team(stub, workdir, phones: list[Sipp], *behaviours: dict, wrap_up_ms: int = WRAP_UP_MS):
-    """A queue on NUMBER and one sipp phone per agent (answer after N ms, never, or busy)."""
-    await stub.UpsertQueue(
-        pb.UpsertQueueRequest(
-            queue=pb.Queue(
-                name="sales",
-                dialed_numbers=[NUMBER],
-                ring_timeout=duration_ms(RING_MS),
-                wrap_up=duration_ms(wrap_up_ms),
-            )
-        )
-    )
-    for i, how in enumerate(behaviours, 1):
-        args = ["-set", "answer", str(how.get("answer", -1)), "-set", "busy", "1" if how.get("busy") else "0"]
-        if how.get("again"):  # rung again for the same call: sipp must not ignore a Call-ID it saw
-            args += ["-deadcall_wait", "0"]
-        phone = Sipp(workdir, f"agent{i}", "agent.xml", *args).start()
-        phones.append(phone)
-        await stub.UpsertAgent(
-            pb.UpsertAgentRequest(agent=pb.Agent(id=f"agent{i}", endpoint=phone.uri, queues=["sales"]))
-        )
-        await stub.LoginAgent(pb.LoginAgentRequest(agent_id=f"agent{i}"))
-    return phones[-len(behaviours) :]
-
-
-def dial(workdir, kamailio: Kamailio, phones: list[Sipp], name: str, scenario: str = "caller.xml", *args: str) -> Sipp:
-    """One call from a sipp caller to the queue's number through Kamailio."""
-    call = Sipp(workdir, name, scenario, "-s", NUMBER, "-m", "1", *args, f"127.0.0.1:{kamailio.port}").start()
-    phones.append(call)
-    return call
-
-
-async def finished(call: Sipp) -> int:
-    return await asyncio.to_thread(call.wait)
 
 
 def received(phone: Sipp, method: str, call_id: str | None = None) -> list[Message]:
@@ -305,11 +198,6 @@ async def test_a_killed_kamailio_frees_its_agents_within_the_lease_and_a_new_one
         assert await finished(call) == 0
     finally:
         await asyncio.to_thread(again.stop)
-
-
-def final_response(caller: Sipp) -> Message:
-    (final,) = [m for m in caller.messages() if not m.sent and m.first_line.split(" ")[1][0] in "3456"]
-    return final
 
 
 async def test_a_call_past_its_maximum_wait_is_sent_to_the_queues_fallback(

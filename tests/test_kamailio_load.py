@@ -33,5 +33,11 @@ async def test_a_steady_sip_load_completes_every_call_with_no_failed_transaction
     assert calls["failed"] == 0 and not [k for k in calls if k.startswith("final_")]
     assert result["sipp_exit_code"] == 0
     assert result["kamailio_error_lines"] == 0
+    counted = result["kamailio_counters"]  # from 4 SIP workers and the session process, none lost
+    assert counted['kamailio_callcenter_invites_total{result="routed"}'] == plan.calls
+    assert counted["kamailio_callcenter_offers_relayed_total"] == result["offers"]
+    assert counted["kamailio_callcenter_offer_relay_failures_total"] == 0
+    assert counted['kamailio_callcenter_events_dropped_total{reason="failed"}'] == 0
+    assert not [series for series in counted if "router_errors" in series]
     assert result["straight_failovers"] > 0  # with 30 % of rings unanswered, many calls moved on
     assert result["failover_lateness"]["n"] == result["straight_failovers"]

@@ -24,7 +24,9 @@ from callcenter.api.common.v1 import states_pb2
 from callcenter.api.router.v1 import router_pb2, router_pb2_grpc
 from callcenter.core.call_states import FINAL_CALL_STATE_ENUMS
 from callcenter.core.grpc_security import sync_channel
+from callcenter.integrations.kamailio import counters
 from callcenter.integrations.kamailio.config import KamailioSettings, settings
+from callcenter.integrations.kamailio.counters import count
 from callcenter.integrations.kamailio.session import Session, Status
 from callcenter.integrations.kamailio.sip_mapping import (
     DEAL_HEADER,
@@ -40,6 +42,7 @@ TABLE = "cc"  # htable: call id -> the call's state here (JSON)
 FINAL = FINAL_CALL_STATE_ENUMS
 K = router_pb2
 DEFER_S = 5.0  # how long the session process keeps an offer it cannot place yet
+METRICS_SOCKET = "metrics"  # the name of kamailio.cfg's listen socket for /metrics
 
 
 def _log(level: str, event: str, **fields: Any) -> None:
@@ -97,11 +100,15 @@ class Handler:
     # Requests --------------------------------------------------------------------------------
 
     def ksr_request_route(self, msg: Any) -> int:
+        if KSR.pv.get("$Rn") == METRICS_SOCKET:  # SIP over TCP on the metrics socket: not here
+            KSR.sl.sl_send_reply(403, "Metrics Only")
+            return EXIT
         call_id = KSR.pv.get("$ci")
         if KSR.siputils.has_totag() > 0:
             return self._in_dialog(call_id)
         if KSR.is_CANCEL():
             if KSR.tm.t_check_trans() > 0:
+                count(counters.CANCELS, "caller")
                 self._hangup(call_id, "caller_cancelled")
                 KSR.tm.t_relay()
             return EXIT
@@ -127,10 +134,14 @@ class Handler:
         try:
             call = self.router().RouteCall(request, timeout=self._timeout).call
         except grpc.RpcError as exc:
-            code, reason = _refusal(exc)
+            code, reason, result = _refusal(exc)
+            count(counters.INVITES, result)
+            if code == 503:  # not an answer of the router's: it could not give one
+                count(counters.ROUTER_ERRORS, "RouteCall", _code_name(exc))
             _log("info", "kamailio.route_refused", call_id=call_id, code=str(exc.code()), reply=code)
             KSR.tm.t_reply(code, reason)
             return EXIT
+        count(counters.INVITES, "routed")
         State.put(call_id, cseq=KSR.pv.get("$cs"))
         self._act(call, first=True)
         return EXIT
@@ -158,6 +169,7 @@ class Handler:
             self.router().HangupCall(K.HangupCallRequest(call_id=call_id), timeout=self._timeout)
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.NOT_FOUND:
+                count(counters.ROUTER_ERRORS, "HangupCall", _code_name(exc))
                 _log("error", "kamailio.hangup_failed", call_id=call_id, why=why, code=str(exc.code()))
 
     # What the router says a call does next ------------------------------------------------------
@@ -191,7 +203,9 @@ class Handler:
         KSR.tm.t_on_reply("ksr_branch_reply")
         KSR.tm.t_on_failure("ksr_failure_route")
         if KSR.tm.t_relay() > 0:
+            count(counters.OFFERS_RELAYED)
             return
+        count(counters.RELAY_FAILURES)
         # The endpoint cannot be reached (a bad URI, no route): not the agent's miss; the router
         # offers the call on, a few times, then the call's state decides.
         _log("error", "kamailio.relay_failed", call_id=call.call_id, endpoint=offer.endpoint)
@@ -212,8 +226,10 @@ class Handler:
         KSR.tm.t_set_fr(hold_ms, hold_ms)
         KSR.tm.t_on_failure("ksr_failure_route")
         if KSR.tmx.t_suspend() > 0:
+            count(counters.HOLDS, "held")
             State.put(call_id, s="held", i=KSR.pv.get("$T(id_index)"), l=KSR.pv.get("$T(id_label)"), offer="")
         else:
+            count(counters.HOLDS, "failed")
             _log("error", "kamailio.hold_failed", call_id=call_id)
             KSR.tm.t_reply(500, "Cannot Hold")
 
@@ -255,7 +271,8 @@ class Handler:
         if call is None:  # cancelled by the router, or held too long: what is the call now?
             try:
                 call = self.router().GetCall(K.GetCallRequest(call_id=call_id), timeout=self._timeout).call
-            except grpc.RpcError:
+            except grpc.RpcError as exc:
+                count(counters.ROUTER_ERRORS, "GetCall", _code_name(exc))
                 KSR.tm.t_reply(500, "Router Unavailable")
                 State.drop(call_id)
                 return EXIT
@@ -267,8 +284,19 @@ class Handler:
         try:
             return self.router().ReportOfferOutcome(request, timeout=self._timeout).call
         except grpc.RpcError as exc:
+            count(counters.ROUTER_ERRORS, "ReportOfferOutcome", _code_name(exc))
             _log("info", "kamailio.report_refused", call_id=call_id, offer_id=offer_id, code=str(exc.code()))
             return None
+
+    # Metrics (xhttp's event route: HTTP on the metrics socket, docs/kamailio.md#metrics) --------
+
+    def ksr_xhttp_event(self, msg: Any, evname: str = "") -> int:
+        """GET /metrics: the counters (counters.py) and Kamailio's own statistics; else 404."""
+        if KSR.xhttp_prom.check_uri() > 0:
+            KSR.xhttp_prom.dispatch()
+        else:
+            KSR.xhttp.xhttp_reply(404, "Not Found", "text/plain", "only /metrics is served here\n")
+        return EXIT
 
     # Continued transactions (run in the session process, in a failure-route context) ------------
 
@@ -287,6 +315,7 @@ class Handler:
         while True:
             for event in session.events(timeout_s=0.01 if deferred else 0.5):
                 if isinstance(event, Status):
+                    count(counters.SESSION, event.what)
                     _log("info", f"kamailio.session_{event.what}", pbx_id=self.pbx_id, detail=event.detail)
                     continue
                 if not self._on_event_safely(event):
@@ -295,7 +324,11 @@ class Handler:
                     deferred.pop(event.call.call_id, None)
                 session.mark_handled(event.sequence)
             for call_id, (until, event) in list(deferred.items()):
-                if self._on_event_safely(event) or time.monotonic() > until:
+                if self._on_event_safely(event):
+                    del deferred[call_id]
+                elif time.monotonic() > until:
+                    count(counters.EVENTS_DROPPED, "expired")
+                    _log("info", "kamailio.event_expired", call_id=call_id, kind=event.kind)
                     del deferred[call_id]
 
     def _on_event_safely(self, event: router_pb2.PbxCallEvent) -> bool:
@@ -305,6 +338,7 @@ class Handler:
             return self._on_event(event)
         except Exception as exc:  # noqa: BLE001 - Kamailio's functions raise SystemError and more
             self.failed_events += 1
+            count(counters.EVENTS_DROPPED, "failed")
             _log("error", "kamailio.event_failed", call_id=event.call.call_id, kind=event.kind, error=repr(exc))
             return True
 
@@ -312,6 +346,8 @@ class Handler:
         """Cancels the call's ringing branch (CANCEL to the agent; the failure route follows)."""
         if KSR.tmx.t_cancel_callid(call_id, state.get("cseq", "1"), 0) < 0:
             _log("info", "kamailio.cancel_failed", call_id=call_id)  # the branch ended meanwhile
+        else:
+            count(counters.CANCELS, "router")
 
     def _on_event(self, event: router_pb2.PbxCallEvent) -> bool:
         """Acts on one message of the router; False when the call is not ready for it yet (an
@@ -347,16 +383,24 @@ class Handler:
         return True
 
 
-def _refusal(exc: grpc.RpcError) -> tuple[int, str]:
+def _refusal(exc: grpc.RpcError) -> tuple[int, str, str]:
+    """The SIP reply to a refused RouteCall, and its `result` on the INVITE counter."""
     code = exc.code() if isinstance(exc, grpc.Call) else None
     if code == grpc.StatusCode.NOT_FOUND:
-        return 404, "No Such Queue"
+        return 404, "No Such Queue", "not_found"
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return 400, "Bad Request"
+        return 400, "Bad Request", "bad_request"
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return 486, "Busy Here"
-    return 503, "Service Unavailable"
+        return 486, "Busy Here", "busy"
+    return 503, "Service Unavailable", "unavailable"
+
+
+def _code_name(exc: grpc.RpcError) -> str:
+    """A failed call's gRPC code as a label value (a bounded set: the codes' names)."""
+    code = exc.code() if isinstance(exc, grpc.Call) else None
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
 
 
 def mod_init() -> Handler:
+    counters.start_at_zero()
     return Handler(settings())

@@ -220,6 +220,7 @@ async def run_sip_load(
         longest_call_s = (hi + talk_hi + plan.ring_timeout_ms * 6 + plan.wrap_up_ms) / 1000
         code = await asyncio.to_thread(caller.wait, plan.seconds + longest_call_s + 120)
         elapsed = time.monotonic() - started
+        counted = await asyncio.to_thread(kamailio.samples)
     finally:
         if caller is not None:
             caller.stop()
@@ -242,9 +243,20 @@ async def run_sip_load(
         "failover_error": summarize([abs(x) for x in lateness]),  # early or late: |lateness|
         "failover_lateness_min_ms": round(min(lateness), 1) if lateness else None,
         "kamailio_error_lines": len(kamailio_errors),
+        # The integration's counters on Kamailio's /metrics (docs/kamailio.md#metrics)
+        "kamailio_counters": {
+            _series(name, labels): value
+            for (name, labels), value in sorted(counted.items())
+            if name.startswith("kamailio_callcenter_")
+        },
         "kamailio_errors_sample": kamailio_errors[:5],
         "router_events": len(events),
     }
+
+
+def _series(name: str, labels: tuple[tuple[str, str], ...]) -> str:
+    """A series as PromQL writes it: name{label="value",...}."""
+    return name + ("{" + ",".join(f'{k}="{value}"' for k, value in labels) + "}" if labels else "")
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:

@@ -16,7 +16,10 @@ import subprocess
 import sysconfig
 import threading
 import time
+import urllib.request
 from datetime import datetime
+
+from prometheus_client.parser import text_string_to_metric_families
 
 SCENARIOS = pathlib.Path(__file__).parent / "sipp"
 
@@ -43,6 +46,12 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+def free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Kamailio:
     """One Kamailio process with the integration; its log lines are kept and can be waited for."""
 
@@ -59,6 +68,7 @@ class Kamailio:
         self.workdir = workdir
         self.children = children
         self.port = free_udp_port()
+        self.metrics_port = free_tcp_port()  # its Prometheus page (xhttp_prom)
         self.pbx_id = pbx_id
         self.env = {
             **os.environ,
@@ -73,8 +83,10 @@ class Kamailio:
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self.process: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
 
-    def start(self) -> Kamailio:
+    def start(self, ready: str = "kamailio.session_opened") -> Kamailio:
+        """Starts it and waits for the log line `ready` (by default: its PBX session is open)."""
         ctl = self.workdir / f"ctl-{self.port}.sock"
         self.process = subprocess.Popen(
             [
@@ -93,6 +105,8 @@ class Kamailio:
                 f"CC_CHILDREN={self.children}",
                 "-A",
                 f'CC_CTL="unix:{ctl}"',
+                "-A",
+                f"CC_METRICS_LISTEN=tcp:127.0.0.1:{self.metrics_port}",
             ],
             env=self.env,
             stdout=subprocess.PIPE,
@@ -100,8 +114,9 @@ class Kamailio:
             text=True,
             start_new_session=True,  # its workers in a group of their own: killed together
         )
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for("kamailio.session_opened", timeout=30)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.wait_for(ready, timeout=30)
         return self
 
     def _read(self) -> None:
@@ -124,6 +139,20 @@ class Kamailio:
                     raise AssertionError(f"kamailio never logged {text!r}:\n" + "\n".join(self.lines[-40:]))
                 self._changed.wait(left)
 
+    def metrics(self) -> str:
+        """Its /metrics page (the Prometheus text format)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a loopback URL
+            return response.read().decode()
+
+    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every sample of its /metrics page: (name, its labels sorted) -> value."""
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(self.metrics())
+            for sample in family.samples
+        }
+
     def kill(self) -> None:
         if self.process is not None:
             self._signal(signal.SIGKILL)
@@ -144,7 +173,9 @@ class Kamailio:
             except subprocess.TimeoutExpired:
                 self.kill()
             self._signal(signal.SIGKILL)  # any worker left behind
-            if self.process.stdout is not None:
+            if self._reader is not None:  # its output ends once every process is gone
+                self._reader.join(timeout=10)
+            if self.process.stdout is not None and (self._reader is None or not self._reader.is_alive()):
                 self.process.stdout.close()
         (self.workdir / f"kamailio-{self.port}.log").write_text("\n".join(self.lines) + "\n")
 
